@@ -1,0 +1,94 @@
+import type { Role } from '../role.js';
+
+/**
+ * The normalised, immutable view of a configuration that the engine runs on.
+ * Both YAML dialects (server and client) become this one shape; the raw parsed
+ * document stays available for features that read their own section.
+ */
+export interface ConfigSnapshot {
+  role: Role;
+  /** Where it came from: a file path, or null for the embedded default. */
+  source: string | null;
+  /** Short content hash: changes whenever the effective config changes. */
+  version: string;
+  /** When it was loaded (ms since epoch). */
+  loadedAt: number;
+  listeners: ListenerSpec[];
+  network: NetworkSpec;
+  backends: BackendSpec[];
+  rules: RuleSpec[];
+  shutdown: { drainTimeoutMs: number; forceTimeoutMs: number };
+  reload: { drainTimeoutMs: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Load-time warnings (unknown-yet features, shadowed rules, unavailable tunnel files). */
+  warnings: string[];
+  /** The validated document as the schema produced it (keys as in the file). */
+  raw: Record<string, unknown>;
+}
+
+/** One listening socket. */
+export interface ListenerSpec {
+  kind: 'http' | 'socks5';
+  host: string;
+  port: number;
+  /** Serve the HTTP proxy listener over TLS (server role only). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** `network:` settings, in milliseconds where they are durations. */
+export interface NetworkSpec {
+  ipv6: { enabled: boolean; preferIpv6: boolean };
+  timeouts: { connectMs: number; readMs: number; writeMs: number; idleMs: number };
+  keepalive: { enabled: boolean; intervalMs: number; maxIdleConns: number; maxIdleTimeMs: number };
+  limits: { maxConnections: number; maxConnectionsPerIp: number; maxConnectionsPerBackend: number };
+}
+
+/** Credentials for an upstream hop. */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** Fields every backend has. */
+interface BackendBase {
+  name: string;
+  /** Why this backend cannot carry traffic (for example a missing tunnel file), if it cannot. */
+  unavailable?: string;
+  /** The backend's `health_check:` section as written, for the health-check feature. */
+  healthCheck?: Record<string, unknown>;
+}
+
+/** A backend: where a rule sends connections. */
+export type BackendSpec =
+  | (BackendBase & { type: 'direct' })
+  | (BackendBase & { type: 'http' | 'socks5'; host: string; port: number; auth?: Credentials })
+  | (BackendBase & {
+      /** The client role's hop to the server. */
+      type: 'server';
+      protocol: 'http' | 'https' | 'socks5';
+      host: string;
+      port: number;
+      auth?: Credentials;
+      /** For `https`: CA file to verify the server with, and the name to verify (default: host). */
+      tls?: { caFile?: string; servername?: string };
+    })
+  | (BackendBase & { type: 'wireguard'; configFile: string })
+  | (BackendBase & {
+      type: 'openvpn';
+      configFile: string;
+      authFile?: string;
+      auth?: Credentials;
+    });
+
+/** A backend type name. */
+export type BackendType = BackendSpec['type'];
+
+/** One routing rule; rules are kept in file order and first match wins. */
+export interface RuleSpec {
+  name: string;
+  /** Domain patterns as written: exact, `*.suffix` or `*`. */
+  domains: string[];
+  /** Backends this rule sends to (one, or several for load balancing), by name. */
+  backends: { name: string; weight: number }[];
+  loadBalancing?: { algorithm: 'round_robin' | 'least_conn' | 'random' | 'ip_hash'; stickySessions: boolean };
+}

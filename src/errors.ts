@@ -1,0 +1,49 @@
+/** Base class of every error the product reports to a person: a stable code and a one-line message. */
+export class ProxyError extends Error {
+  /** Stable machine-readable code (for `--json` output and exit-code mapping). */
+  readonly code: string;
+  /** Exit code the CLI uses for this error. */
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** A configuration file or value is invalid. */
+export class ConfigError extends ProxyError {
+  /** Every problem found, each already formatted as `file:line:col: path: message`. */
+  readonly problems: string[];
+
+  constructor(message: string, problems: string[] = [message]) {
+    super('CONFIG_INVALID', message, { exitCode: 3 });
+    this.problems = problems;
+  }
+}
+
+/** A backend could not open a connection to the target. */
+export class DialError extends ProxyError {
+  /** Why: `timeout`, `refused`, `unreachable`, `dns`, `upstream` (the upstream proxy refused), `unavailable` or `failed`. */
+  readonly reason: DialFailure;
+
+  constructor(reason: DialFailure, message: string, cause?: unknown) {
+    super(`DIAL_${reason.toUpperCase()}`, message, { cause });
+    this.reason = reason;
+  }
+}
+
+/** Reasons a dial fails; each maps to a protocol's own refusal (HTTP status, SOCKS5 reply). */
+export type DialFailure =
+  | 'timeout'
+  | 'refused'
+  | 'unreachable'
+  | 'host-unreachable'
+  | 'dns'
+  | 'upstream'
+  | 'upstream-auth'
+  | 'not-allowed'
+  | 'unavailable'
+  | 'failed';
