@@ -26,6 +26,16 @@ export interface ReloadReport {
   restartRequired: string[];
 }
 
+/** The answer to "where would this host go?". */
+export interface RouteExplanation {
+  host: string;
+  /** The rule that wins (first match in file order), with its position (0-based). */
+  rule: { name: string; index: number; pattern: string } | null;
+  backend: string | null;
+  /** Later rules that also match this host but lose to the winner. */
+  alsoMatching: { name: string; index: number; pattern: string }[];
+}
+
 /** Events the engine publishes. */
 export interface EngineEvents {
   /** A request or tunnel was admitted and routed (debugger REQ line). */
@@ -51,4 +61,8 @@ export declare class ProxyEngine extends EventEmitter<EngineEvents> {
   stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
   /** Live counters. */
   stats(): EngineStats;
+  /** Opens one connection through a backend to a probe target and reports how long it took. */
+  testBackend(name: string, target?: { host: string; port: number }): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */
+  explainRoute(host: string): RouteExplanation;
 }

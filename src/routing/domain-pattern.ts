@@ -1,0 +1,59 @@
+import { domainToASCII } from 'node:url';
+import { isIP } from 'node:net';
+
+/** A parsed domain pattern: exact name, `*.suffix` (also matches the suffix itself), or `*`. */
+export type DomainPattern =
+  | { kind: 'any' }
+  | { kind: 'exact'; name: string }
+  | { kind: 'suffix'; name: string };
+
+/**
+ * Canonical form of a host name for matching: lower case, no trailing dot, IDNs in punycode,
+ * IPv6 literals without brackets.
+ */
+export function normalizeHost(host: string): string {
+  let h = host.trim();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  if (isIP(h) !== 0) return h.toLowerCase();
+  // Plain ASCII names are by far the common case: skip the IDN conversion for them.
+  if (/^[\x21-\x7e]*$/.test(h)) return h.toLowerCase();
+  return domainToASCII(h) || h.toLowerCase();
+}
+
+/** Parses a pattern as written in a rule; throws a plain Error with the reason when it is malformed. */
+export function parseDomainPattern(pattern: string): DomainPattern {
+  const p = pattern.trim();
+  if (p === '*') return { kind: 'any' };
+  if (p.startsWith('*.')) {
+    const name = normalizeHost(p.slice(2));
+    if (!isValidName(name)) throw new Error(`"${pattern}" is not a valid domain pattern (expected "*.example.com")`);
+    return { kind: 'suffix', name };
+  }
+  if (p.includes('*')) {
+    throw new Error(`"${pattern}" is not a valid domain pattern: "*" is allowed only alone or as the first label ("*.example.com")`);
+  }
+  const name = normalizeHost(p);
+  if (!isValidName(name) && isIP(name) === 0) throw new Error(`"${pattern}" is not a valid domain name`);
+  return { kind: 'exact', name };
+}
+
+function isValidName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((label) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+}
+
+/** Whether every host `inner` matches is also matched by `outer` (so a later `inner` can never win against an earlier `outer`). */
+export function patternCovers(outer: DomainPattern, inner: DomainPattern): boolean {
+  if (outer.kind === 'any') return true;
+  if (inner.kind === 'any') return false;
+  if (outer.kind === 'exact') return inner.kind === 'exact' && inner.name === outer.name;
+  return inner.name === outer.name || inner.name.endsWith(`.${outer.name}`);
+}
+
+/** Whether a pattern matches a host (already normalised with normalizeHost). */
+export function patternMatches(pattern: DomainPattern, host: string): boolean {
+  if (pattern.kind === 'any') return true;
+  if (pattern.kind === 'exact') return host === pattern.name;
+  return host === pattern.name || host.endsWith(`.${pattern.name}`);
+}
