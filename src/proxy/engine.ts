@@ -1,6 +1,21 @@
 import { EventEmitter } from 'node:events';
-import type { ConfigSnapshot } from '../config/model.js';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
+import type { Target } from '../backends/backend.js';
+import { DialError } from '../errors.js';
 import type { ConnectionRecord } from './connection-record.js';
+import { handleConnect } from './connect-handler.js';
+import { forwardHttpRequest, sendError } from './http-forward.js';
+import type { ProxyContext, RecordStart } from './proxy-context.js';
+import { rawHttpError } from './refusals.js';
+import { Runtime } from './runtime.js';
+import { handleSocks5, type CredentialsVerifier } from './socks5-handler.js';
+import { handleUpgrade } from './upgrade-handler.js';
 
 /** A listener the engine has bound. */
 export interface BoundListener {
@@ -46,23 +61,267 @@ export interface EngineEvents {
   warning: [string];
 }
 
+/** Engine options that are not part of the config file. */
+export interface EngineOptions {
+  /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
+  verifier?: CredentialsVerifier;
+}
+
+interface Listening {
+  spec: ListenerSpec;
+  server: NetServer | HttpServer;
+  bound: BoundListener;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** The proxy engine: listeners, routing snapshot, backends and live connections. */
-export declare class ProxyEngine extends EventEmitter<EngineEvents> {
-  constructor(snapshot: ConfigSnapshot);
+export class ProxyEngine extends EventEmitter<EngineEvents> {
+  private current: Runtime;
+  private readonly listening: Listening[] = [];
+  private readonly clients = new Set<Socket>();
+  private readonly upstreams = new Set<Socket>();
+  private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
+  private readonly startedAt = Date.now();
+  private connectionsTotal = 0;
+  private isDraining = false;
+  private ownAddresses = new Set<string>();
+  private ownPorts = new Set<number>();
+  private readonly idPrefix = randomBytes(3).toString('hex');
+  private nextId = 0;
+  private readonly context: ProxyContext;
+
+  constructor(
+    snapshot: ConfigSnapshot,
+    private readonly options: EngineOptions = {},
+  ) {
+    super();
+    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target) }).runtime;
+    this.context = {
+      runtime: () => this.current,
+      begin: (fields) => this.begin(fields),
+      end: (record) => this.finish(record),
+      track: (socket) => this.trackUpstream(socket),
+      draining: () => this.isDraining,
+      viaToken: `simple-proxy-${this.idPrefix}`,
+    };
+  }
+
   /** The config snapshot new connections use. */
-  get snapshot(): ConfigSnapshot;
+  get snapshot(): ConfigSnapshot {
+    return this.current.config;
+  }
+
   /** Binds every listener; rejects (and binds none) if any cannot be bound. */
-  start(): Promise<BoundListener[]>;
+  async start(): Promise<BoundListener[]> {
+    try {
+      for (const spec of this.current.config.listeners) {
+        const server = this.createListener(spec);
+        const bound = await listen(server, spec);
+        this.listening.push({ spec, server, bound });
+      }
+    } catch (error) {
+      await Promise.all(this.listening.splice(0).map((l) => closeServer(l.server)));
+      throw error;
+    }
+    this.refreshOwnAddresses();
+    return this.boundListeners();
+  }
+
   /** Listeners currently bound. */
-  listeners(): BoundListener[];
+  boundListeners(): BoundListener[] {
+    return this.listening.map((l) => l.bound);
+  }
+
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
-  reload(next: ConfigSnapshot): Promise<ReloadReport>;
+  async reload(next: ConfigSnapshot): Promise<ReloadReport> {
+    const previous = this.current;
+    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
+    this.current = runtime;
+    // Retired backends only lose their idle pools; tunnels already open through them go on.
+    for (const backend of retired) void backend.close();
+    return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
+  }
+
   /** Stops accepting, drains open connections up to drainMs, destroys the rest at forceMs. */
-  stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
+  async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
+    const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
+    this.isDraining = true;
+    const closing = this.listening.splice(0).map((l) => {
+      const done = closeServer(l.server);
+      if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
+      return { server: l.server, done };
+    });
+    const before = this.clients.size;
+    const deadline = Date.now() + drainMs;
+    while (this.clients.size > 0 && Date.now() < deadline) {
+      for (const { server } of closing) if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
+    const forced = this.clients.size;
+    for (const socket of [...this.clients, ...this.upstreams]) socket.destroy();
+    await Promise.all(closing.map((c) => c.done));
+    await Promise.all([...this.current.backends.values()].map((b) => b.close()));
+    return { drained: before - forced, forced };
+  }
+
   /** Live counters. */
-  stats(): EngineStats;
+  stats(): EngineStats {
+    return {
+      startedAt: this.startedAt,
+      connectionsActive: this.clients.size,
+      connectionsTotal: this.connectionsTotal,
+      backends: Object.fromEntries(this.backendStats),
+    };
+  }
+
   /** Opens one connection through a backend to a probe target and reports how long it took. */
-  testBackend(name: string, target?: { host: string; port: number }): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  async testBackend(name: string, target: Target = { host: 'example.com', port: 80 }): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+    const backend = this.current.backends.get(name);
+    if (!backend) throw new DialError('unavailable', `no backend named "${name}"`);
+    const started = performance.now();
+    try {
+      const socket = await backend.dial(target, { connectTimeoutMs: this.current.config.network.timeouts.connectMs });
+      socket.destroy();
+      return { ok: true, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
+    }
+  }
+
   /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string): RouteExplanation;
+  explainRoute(host: string): RouteExplanation {
+    const hits = this.current.router.explain(host);
+    const [winner, ...rest] = hits;
+    const rule = winner ? this.current.config.rules[winner.index] : undefined;
+    return { host, rule: winner ?? null, backend: rule?.backends[0]?.name ?? null, alsoMatching: rest };
+  }
+
+  private createListener(spec: ListenerSpec): NetServer | HttpServer {
+    const network = this.current.config.network;
+    if (spec.kind === 'socks5') {
+      const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
+        if (!this.admit(socket)) return socket.destroy();
+        handleSocks5(this.context, socket, { verifier: this.options.verifier, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+      });
+      return server;
+    }
+    const httpOptions = {
+      noDelay: true,
+      keepAlive: network.keepalive.enabled,
+      keepAliveInitialDelay: network.keepalive.intervalMs,
+      keepAliveTimeout: network.timeouts.idleMs,
+      // Uploads and downloads may take long; the idle timeout below bounds silence instead.
+      requestTimeout: 0,
+      headersTimeout: HANDSHAKE_TIMEOUT_MS,
+    };
+    const server = spec.tls
+      ? createHttpsServer({ ...httpOptions, cert: readFileSync(spec.tls.certFile), key: readFileSync(spec.tls.keyFile) })
+      : createHttpServer(httpOptions);
+    server.timeout = network.timeouts.idleMs;
+    server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (!this.admit(socket)) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
+    });
+    server.on('request', (req, res) => {
+      try {
+        forwardHttpRequest(this.context, req, res);
+      } catch (error) {
+        sendError(res, null, 500, `internal error: ${(error as Error).message}`);
+      }
+    });
+    server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(this.context, req, socket, head));
+    server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(this.context, req, socket, head));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();
+      const [status, text] =
+        error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      socket.end(rawHttpError(status, text, `malformed request (${error.code ?? 'parse error'})`));
+    });
+    return server;
+  }
+
+  /** Counts a new client connection; false when the connection limit is reached. */
+  private admit(socket: Socket): boolean {
+    if (this.clients.size >= this.current.config.network.limits.maxConnections) return false;
+    this.clients.add(socket);
+    this.connectionsTotal++;
+    socket.once('close', () => this.clients.delete(socket));
+    return true;
+  }
+
+  private trackUpstream(socket: Socket): void {
+    this.upstreams.add(socket);
+    socket.once('close', () => this.upstreams.delete(socket));
+  }
+
+  private begin(fields: RecordStart): ConnectionRecord {
+    const record: ConnectionRecord = { id: `${this.idPrefix}${(this.nextId++).toString(36)}`, startedAt: Date.now(), bytesIn: 0, bytesOut: 0, ...fields };
+    this.emit('connection:start', record);
+    return record;
+  }
+
+  private finish(record: ConnectionRecord): void {
+    if (record.durationMs !== undefined) return;
+    record.durationMs = Date.now() - record.startedAt;
+    if (record.backend) {
+      let stats = this.backendStats.get(record.backend);
+      if (!stats) this.backendStats.set(record.backend, (stats = { active: 0, total: 0, errors: 0 }));
+      stats.total++;
+      if (record.error) stats.errors++;
+    }
+    this.emit('connection:end', record);
+  }
+
+  /** Refuses a freshly dialed socket that reached one of this proxy's own listeners (a loop). */
+  private guard(socket: Socket, target: Target): void {
+    const port = socket.remotePort;
+    if (port === undefined || !this.ownPorts.has(port)) return;
+    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    // Anything in 127/8 is this host too.
+    if (this.ownAddresses.has(address) || address.startsWith('127.')) {
+      throw new DialError('not-allowed', `${target.host}:${target.port} is this proxy's own listener (request loop refused)`);
+    }
+  }
+
+  private refreshOwnAddresses(): void {
+    this.ownPorts = new Set(this.listening.map((l) => l.bound.port));
+    const addresses = new Set<string>(['127.0.0.1', '::1']);
+    for (const list of Object.values(networkInterfaces())) for (const info of list ?? []) addresses.add(info.address);
+    for (const l of this.listening) addresses.add(l.bound.host);
+    this.ownAddresses = addresses;
+  }
+}
+
+function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<BoundListener> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const why = error.code === 'EADDRINUSE' ? 'address already in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
+      reject(new Error(`cannot listen for ${spec.kind} on ${spec.host}:${spec.port}: ${why}`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen({ host: spec.host, port: spec.port, backlog: 4096 }, () => {
+      server.removeListener('error', onError);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : spec.port;
+      resolve({ kind: spec.kind, host: spec.host, port, tls: spec.tls !== undefined });
+    });
+  });
+}
+
+function closeServer(server: NetServer | HttpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Settings whose change needs a restart to take effect (spec 13.2). */
+function restartRequired(before: ConfigSnapshot, after: ConfigSnapshot): string[] {
+  const changes: string[] = [];
+  const key = (l: ListenerSpec): string => `${l.kind} ${l.host}:${l.port}`;
+  const a = before.listeners.map(key).sort().join(',');
+  const b = after.listeners.map(key).sort().join(',');
+  if (a !== b) changes.push('listeners (ports, bind address)');
+  const tls = (s: ConfigSnapshot): string => JSON.stringify(s.listeners.map((l) => l.tls ?? null));
+  if (tls(before) !== tls(after)) changes.push('TLS certificate files');
+  const authMode = (s: ConfigSnapshot): unknown => ((s.raw.server as { auth?: { mode?: string } } | undefined)?.auth?.mode ?? 'none');
+  if (authMode(before) !== authMode(after)) changes.push('server.auth.mode');
+  return changes;
 }

@@ -1,0 +1,40 @@
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { BackendType } from '../config/model.js';
+
+/** Where a connection wants to go. */
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/** Per-dial settings taken from the snapshot the connection started with. */
+export interface DialOptions {
+  connectTimeoutMs: number;
+}
+
+/** How a plain-HTTP request is sent through a backend: which pool, to which origin, with which request target. */
+export interface HttpRoute {
+  dispatcher: Dispatcher;
+  /** Origin the dispatcher connects to (`http://host:port`): the target itself, or the upstream proxy. */
+  origin: string;
+  /** Request target: origin-form (`/path?q`) to an origin, absolute-form (`http://host/path`) to an upstream proxy. */
+  path: string;
+  /** Extra request headers the backend adds (upstream credentials), as a flat name/value list. */
+  headers: string[];
+}
+
+/**
+ * A backend carries connections to targets: tunnels through `dial`, plain HTTP requests through
+ * a pooled dispatcher from `httpRoute`. One interface for direct, upstream proxies and tunnels.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly type: BackendType;
+  /** Opens a TCP stream to the target through this backend. Rejects with a DialError. */
+  dial(target: Target, options: DialOptions): Promise<Socket>;
+  /** How to send a plain HTTP request for `target` (scheme `http:` or `https:`) with origin-form `path`. */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute;
+  /** Closes pooled connections; open tunnels are not touched. */
+  close(): Promise<void>;
+}

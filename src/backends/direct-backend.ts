@@ -1,0 +1,46 @@
+import type { Socket } from 'node:net';
+import type { Agent } from 'undici';
+import type { NetworkSpec } from '../config/model.js';
+import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import { tcpConnect } from './tcp-connect.js';
+import { createTunnelAgent } from './tunnel-agent.js';
+
+/** Checks a freshly connected socket before it is used (for example: it must not loop back to this proxy). */
+export type SocketGuard = (socket: Socket, target: Target) => void;
+
+/** Connects straight to the target from this host. */
+export class DirectBackend implements Backend {
+  readonly type = 'direct' as const;
+  private readonly agent: Agent;
+
+  constructor(
+    readonly name: string,
+    private readonly network: NetworkSpec,
+    private readonly guard: SocketGuard,
+  ) {
+    this.agent = createTunnelAgent((target, options) => this.dial(target, options), network, () => ({ connectTimeoutMs: network.timeouts.connectMs }));
+  }
+
+  /** Opens a TCP connection to the target. */
+  async dial(target: Target, options: DialOptions): Promise<Socket> {
+    const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network });
+    try {
+      this.guard(socket, target);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return socket;
+  }
+
+  /** Plain HTTP goes to the origin itself, pooled per origin. */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return { dispatcher: this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+  }
+
+  /** Closes idle pooled connections. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

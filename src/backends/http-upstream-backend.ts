@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { Pool, type Agent } from 'undici';
+import type { Credentials, NetworkSpec } from '../config/model.js';
+import { DialError } from '../errors.js';
+import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import { authority, basicAuth, httpConnect } from './http-connect.js';
+import { tcpConnect } from './tcp-connect.js';
+import { createTunnelAgent } from './tunnel-agent.js';
+
+/** Where the upstream HTTP proxy is and how to reach it. */
+export interface HttpUpstreamOptions {
+  name: string;
+  type: 'http' | 'server';
+  host: string;
+  port: number;
+  auth?: Credentials;
+  /** Speak TLS to the upstream (the client role's `https` server), verifying it with this CA. */
+  tls?: { caFile?: string; servername?: string };
+}
+
+/**
+ * An upstream HTTP proxy: tunnels with CONNECT (always on a fresh upstream connection), plain
+ * HTTP by absolute-URI forwarding over pooled keep-alive connections.
+ */
+export class HttpUpstreamBackend implements Backend {
+  readonly name: string;
+  readonly type: 'http' | 'server';
+  private readonly upstream: string;
+  private readonly pool: Pool;
+  private readonly tunnelAgent: Agent;
+  private readonly authHeader: string[];
+
+  constructor(
+    private readonly options: HttpUpstreamOptions,
+    private readonly network: NetworkSpec,
+  ) {
+    this.name = options.name;
+    this.type = options.type;
+    this.upstream = authority(options);
+    this.authHeader = options.auth ? ['proxy-authorization', basicAuth(options.auth)] : [];
+    const dialOptions = (): DialOptions => ({ connectTimeoutMs: network.timeouts.connectMs });
+    this.pool = new Pool(`${options.tls ? 'https' : 'http'}://${this.upstream}`, {
+      keepAliveTimeout: network.keepalive.maxIdleTimeMs,
+      keepAliveMaxTimeout: network.keepalive.maxIdleTimeMs,
+      headersTimeout: network.timeouts.readMs,
+      bodyTimeout: network.timeouts.readMs,
+      pipelining: 1,
+      connect: (_options, callback) => {
+        this.connectUpstream(dialOptions()).then(
+          (socket) => callback(null, socket),
+          (error: Error) => callback(error, null),
+        );
+      },
+    });
+    this.tunnelAgent = createTunnelAgent((target, opts) => this.dial(target, opts), network, dialOptions);
+  }
+
+  /** Opens a fresh connection to the upstream and asks it for a CONNECT tunnel to the target. */
+  async dial(target: Target, options: DialOptions): Promise<Socket> {
+    const socket = await this.connectUpstream(options);
+    return httpConnect(socket, target, this.options.auth, this.upstream, options.connectTimeoutMs);
+  }
+
+  /** Plain http: goes to the upstream in absolute form; https: origins go through a CONNECT tunnel. */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
+    if (scheme === 'https:') {
+      return { dispatcher: this.tunnelAgent, origin: `https://${authority(target)}`, path, headers: [] };
+    }
+    return { dispatcher: this.pool, origin: `http://${this.upstream}`, path: `http://${authority(target)}${path}`, headers: this.authHeader };
+  }
+
+  /** Closes pooled upstream connections. */
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.tunnelAgent.close()]);
+  }
+
+  private async connectUpstream(options: DialOptions): Promise<Socket> {
+    const label = `upstream ${this.upstream}`;
+    let socket: Socket;
+    try {
+      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label });
+    } catch (error) {
+      const dialError = error as DialError;
+      // The target was not even tried: every failure here is the upstream's.
+      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
+    }
+    if (!this.options.tls) return socket;
+    return this.startTls(socket, options.connectTimeoutMs);
+  }
+
+  private startTls(socket: Socket, timeoutMs: number): Promise<TLSSocket> {
+    const { caFile, servername } = this.options.tls ?? {};
+    let ca: Buffer | undefined;
+    try {
+      ca = caFile ? readFileSync(caFile) : undefined;
+    } catch (error) {
+      socket.destroy();
+      return Promise.reject(new DialError('unavailable', `backend "${this.name}": cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code}`));
+    }
+    return new Promise((resolve, reject) => {
+      const secure = tlsConnect({ socket, ca, servername: servername ?? this.options.host, ALPNProtocols: ['http/1.1'] });
+      const timer = setTimeout(() => {
+        secure.destroy();
+        reject(new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`));
+      }, timeoutMs);
+      secure.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve(secure);
+      });
+      secure.once('error', (error) => {
+        clearTimeout(timer);
+        secure.destroy();
+        reject(new DialError('upstream', `upstream ${this.upstream}: TLS failed: ${error.message}`, error));
+      });
+    });
+  }
+}

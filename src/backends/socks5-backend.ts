@@ -1,0 +1,93 @@
+import type { Socket } from 'node:net';
+import { SocksClient } from 'socks';
+import type { Agent } from 'undici';
+import type { Credentials, NetworkSpec } from '../config/model.js';
+import { DialError, type DialFailure } from '../errors.js';
+import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import { authority } from './http-connect.js';
+import { tcpConnect } from './tcp-connect.js';
+import { createTunnelAgent } from './tunnel-agent.js';
+
+/** Where the upstream SOCKS5 proxy is. */
+export interface Socks5UpstreamOptions {
+  name: string;
+  type: 'socks5' | 'server';
+  host: string;
+  port: number;
+  auth?: Credentials;
+}
+
+const REPLY_REASONS: Record<string, DialFailure> = {
+  NotAllowed: 'not-allowed',
+  NetworkUnreachable: 'unreachable',
+  HostUnreachable: 'host-unreachable',
+  ConnectionRefused: 'refused',
+  TTLExpired: 'timeout',
+};
+
+/** An upstream SOCKS5 proxy (RFC 1928, with RFC 1929 username/password); the name is resolved by the upstream. */
+export class Socks5Backend implements Backend {
+  readonly name: string;
+  readonly type: 'socks5' | 'server';
+  private readonly upstream: string;
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly options: Socks5UpstreamOptions,
+    private readonly network: NetworkSpec,
+  ) {
+    this.name = options.name;
+    this.type = options.type;
+    this.upstream = authority(options);
+    this.agent = createTunnelAgent((target, opts) => this.dial(target, opts), network, () => ({ connectTimeoutMs: network.timeouts.connectMs }));
+  }
+
+  /** Connects to the upstream and asks it to connect to the target. */
+  async dial(target: Target, options: DialOptions): Promise<Socket> {
+    const label = `upstream ${this.upstream}`;
+    let socket: Socket;
+    try {
+      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label });
+    } catch (error) {
+      const dialError = error as DialError;
+      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
+    }
+    try {
+      const { socket: tunnel } = await SocksClient.createConnection({
+        proxy: { host: this.options.host, port: this.options.port, type: 5, userId: this.options.auth?.username, password: this.options.auth?.password },
+        command: 'connect',
+        destination: { host: target.host, port: target.port },
+        timeout: options.connectTimeoutMs,
+        existing_socket: socket,
+      });
+      return tunnel as Socket;
+    } catch (error) {
+      socket.destroy();
+      throw this.toDialError(error as Error);
+    }
+  }
+
+  /** Plain HTTP goes through a SOCKS tunnel to the origin, pooled per origin. */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
+    return { dispatcher: this.agent, origin: `${scheme}//${authority(target)}`, path, headers: [] };
+  }
+
+  /** Closes pooled connections. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private toDialError(error: Error): DialError {
+    const message = error.message;
+    const label = `upstream ${this.upstream}`;
+    const rejected = /rejected connection - (\w+)/.exec(message);
+    if (rejected) {
+      return new DialError(REPLY_REASONS[rejected[1]] ?? 'failed', `${label}: target refused by upstream (${rejected[1]})`, error);
+    }
+    if (/Authentication failed|no accepted authentication type/i.test(message)) {
+      return new DialError('upstream-auth', `${label}: SOCKS5 authentication failed`, error);
+    }
+    if (/timed out/i.test(message)) return new DialError('timeout', `${label}: no SOCKS5 answer in time`, error);
+    return new DialError('upstream', `${label}: ${message}`, error);
+  }
+}

@@ -1,0 +1,58 @@
+import { connect, type Socket, type LookupFunction } from 'node:net';
+import { lookup } from 'node:dns';
+import type { NetworkSpec } from '../config/model.js';
+import { dialTimeout, toDialError } from './dial-errors.js';
+
+/** Options for one outgoing TCP connection. */
+export interface TcpConnectOptions {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  network: Pick<NetworkSpec, 'ipv6' | 'keepalive'>;
+  /** Names the hop in error messages (default: host:port). */
+  label?: string;
+}
+
+const lookupIpv6First: LookupFunction = (hostname, options, callback) => {
+  lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return (callback as (e: Error) => void)(error);
+    const sorted = [...addresses].sort((a, b) => b.family - a.family);
+    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof sorted) => void)(null, sorted);
+    callback(null, sorted[0].address, sorted[0].family);
+  });
+};
+
+/**
+ * Connects to host:port dual-stack (happy eyeballs), honouring `ipv6.enabled` and `prefer_ipv6`,
+ * with a connect timeout, TCP keepalive and no Nagle delay. Rejects with a DialError.
+ */
+export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
+  const { ipv6, keepalive } = options.network;
+  const label = options.label ?? `${options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host: options.host,
+      port: options.port,
+      family: ipv6.enabled ? 0 : 4,
+      autoSelectFamily: ipv6.enabled,
+      lookup: ipv6.enabled && ipv6.preferIpv6 ? lookupIpv6First : undefined,
+      noDelay: true,
+      keepAlive: keepalive.enabled,
+      keepAliveInitialDelay: keepalive.enabled ? keepalive.intervalMs : 0,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(dialTimeout(label, options.timeoutMs));
+    }, options.timeoutMs);
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      reject(toDialError(error, label));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+  });
+}

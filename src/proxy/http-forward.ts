@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { authority } from '../backends/http-connect.js';
+import type { ConnectionRecord } from './connection-record.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import { parseAbsoluteTarget } from './http-target.js';
+import type { ProxyContext } from './proxy-context.js';
+import { refusalFor } from './refusals.js';
+
+const DROP_ON_REQUEST = new Set(['host', 'expect']);
+const DROP_ON_RESPONSE = new Set(['via']);
+
+/** Sends a short plain-text error response (one line of reason) and marks the record. */
+export function sendError(res: ServerResponse, record: ConnectionRecord | null, status: number, reason: string, proxyStatus?: string, error?: string): void {
+  if (record) {
+    record.status = status;
+    record.error = error ?? proxyStatus;
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${reason}\n`;
+  const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+  if (proxyStatus) headers['proxy-status'] = `simple-proxy; error=${proxyStatus}`;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/**
+ * Forwards one absolute-form HTTP request through the backend its host routes to, streaming
+ * bodies both ways over pooled keep-alive connections.
+ */
+export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  const target = parseAbsoluteTarget(req.url ?? '');
+  if (!target) {
+    const record = ctx.begin({ protocol: 'http', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: req.method ?? '', host: '', port: 0, path: req.url });
+    sendError(res, record, 400, 'not a proxy request: the request target must be an absolute http:// URL', undefined, 'bad-request');
+    ctx.end(record);
+    return;
+  }
+  const record = ctx.begin({
+    protocol: 'http',
+    clientAddress: socket.remoteAddress ?? '',
+    clientPort: socket.remotePort ?? 0,
+    method: req.method ?? 'GET',
+    host: target.host,
+    port: target.port,
+    path: target.path,
+  });
+  const bytesBefore = socket.bytesWritten;
+  res.once('close', () => {
+    record.bytesOut = socket.bytesWritten - bytesBefore;
+    ctx.end(record);
+  });
+  if (ctx.draining()) res.shouldKeepAlive = false;
+
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 3 && raw[i].toLowerCase() === 'via' && raw[i + 1].includes(ctx.viaToken)) {
+      sendError(res, record, 508, 'request loops back to this proxy', 'proxy_loop_detected', 'loop');
+      return;
+    }
+  }
+  const resolution = ctx.runtime().resolve(target.host);
+  record.rule = resolution.rule;
+  if (!resolution.ok) {
+    sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+    return;
+  }
+  record.backend = resolution.backend.name;
+  const route = resolution.backend.httpRoute(target.scheme, target, target.path);
+  const headers = stripHopByHop(raw, DROP_ON_REQUEST);
+  headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+  for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+
+  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  const handler = new ResponseRelay(ctx, req, res, record);
+  route.dispatcher.dispatch(
+    { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body: hasBody ? req : null },
+    handler as unknown as Dispatcher.DispatchHandler,
+  );
+}
+
+/**
+ * Streams an upstream response into the client's ServerResponse. Uses undici's raw-header
+ * handler interface, which skips header parsing we would only undo, and maps the write
+ * side's backpressure onto undici's pause/resume.
+ */
+class ResponseRelay {
+  private abort: ((error?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private done = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly record: ConnectionRecord,
+  ) {
+    res.once('close', () => {
+      if (!this.done) this.abort?.(new Error('client closed'));
+    });
+    res.on('drain', () => this.resume?.());
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    if (this.res.destroyed) abort(new Error('client closed'));
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true;
+    this.resume = resume;
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    kept.push('via', `1.1 ${this.ctx.viaToken}`);
+    this.record.status = status;
+    this.res.writeHead(status, statusText, kept);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  onComplete(): void {
+    this.done = true;
+    this.res.end();
+  }
+
+  onError(error: Error): void {
+    this.done = true;
+    if (this.res.headersSent) {
+      this.record.error = (error as { code?: string }).code ?? 'upstream-error';
+      this.res.destroy();
+      return;
+    }
+    if (this.res.destroyed || this.req.destroyed) {
+      this.record.error = 'client-closed';
+      return;
+    }
+    const refusal = refusalFor(error);
+    sendError(this.res, this.record, refusal.status, refusal.message, refusal.proxyStatus, refusal.reason);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Socket } from 'node:net';
+import type { ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { Runtime } from './runtime.js';
+
+/** What every front handler needs from the engine. */
+export interface ProxyContext {
+  /** The runtime new connections use (captured once per connection). */
+  runtime(): Runtime;
+  /** Starts a record for a request or tunnel (assigns id and start time, publishes it). */
+  begin(fields: RecordStart): ConnectionRecord;
+  /** Finishes a record (duration, counters) and publishes it. */
+  end(record: ConnectionRecord): void;
+  /** Keeps an upstream socket known to the engine so a forced stop can destroy it. */
+  track(socket: Socket): void;
+  /** True once a stop has begun: responses then close their client connections. */
+  draining(): boolean;
+  /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
+  readonly viaToken: string;
+}
+
+/** The fields a handler knows when a record starts. */
+export interface RecordStart {
+  protocol: FrontProtocol;
+  clientAddress: string;
+  clientPort: number;
+  method: string;
+  host: string;
+  port: number;
+  path?: string;
+  user?: string;
+}

@@ -1,0 +1,59 @@
+import { DialError, type DialFailure } from '../errors.js';
+
+/** SOCKS5 reply codes (RFC 1928 section 6). */
+export const SocksReply = {
+  succeeded: 0x00,
+  generalFailure: 0x01,
+  notAllowed: 0x02,
+  networkUnreachable: 0x03,
+  hostUnreachable: 0x04,
+  connectionRefused: 0x05,
+  ttlExpired: 0x06,
+  commandNotSupported: 0x07,
+  addressTypeNotSupported: 0x08,
+} as const;
+
+/** How a failed dial is told to each kind of client. */
+interface Refusal {
+  status: number;
+  /** RFC 9209 Proxy-Status error type. */
+  proxyStatus: string;
+  socks: number;
+}
+
+const REFUSALS: Record<DialFailure, Refusal> = {
+  timeout: { status: 504, proxyStatus: 'connection_timeout', socks: SocksReply.hostUnreachable },
+  refused: { status: 502, proxyStatus: 'connection_refused', socks: SocksReply.connectionRefused },
+  unreachable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.networkUnreachable },
+  'host-unreachable': { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.hostUnreachable },
+  dns: { status: 502, proxyStatus: 'dns_error', socks: SocksReply.hostUnreachable },
+  upstream: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
+  'upstream-auth': { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
+  'not-allowed': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
+  unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
+  failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
+};
+
+/** The refusal for any error raised while dialing (non-DialErrors count as general failures). */
+export function refusalFor(error: unknown): Refusal & { reason: DialFailure; message: string } {
+  if (error instanceof DialError) return { ...REFUSALS[error.reason], reason: error.reason, message: error.message };
+  const message = (error as Error)?.message ?? String(error);
+  // undici reports connect timeouts and its own socket errors with codes of its own.
+  const code = (error as { code?: string })?.code;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message: `upstream read timed out (${message})` };
+  return { ...REFUSALS.failed, reason: 'failed', message };
+}
+
+/** A complete HTTP/1.1 error response with a one-line plain-text reason, for raw sockets. */
+export function rawHttpError(status: number, statusText: string, reason: string, proxyStatus?: string): string {
+  const body = `${reason}\n`;
+  return (
+    `HTTP/1.1 ${status} ${statusText}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    (proxyStatus ? `Proxy-Status: simple-proxy; error=${proxyStatus}\r\n` : '') +
+    'Connection: close\r\n\r\n' +
+    body
+  );
+}

@@ -1,0 +1,45 @@
+import type { Socket } from 'node:net';
+
+/** How a relay ended: bytes each way and the first error, if any. */
+export interface RelayResult {
+  /** Bytes read from the client after the relay began. */
+  bytesIn: number;
+  /** Bytes written to the client after the relay began. */
+  bytesOut: number;
+  error?: string;
+}
+
+/**
+ * Pipes two sockets into each other with backpressure (no per-chunk JavaScript of ours), passes
+ * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
+ * once both are closed. `track` receives the upstream socket so a drain can destroy it.
+ */
+export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void): void {
+  const baseIn = client.bytesRead;
+  const baseOut = client.bytesWritten;
+  let open = 2;
+  let error: string | undefined;
+  const fail = (err?: Error & { code?: string }): void => {
+    if (err && error === undefined) error = err.code ?? err.message;
+    client.destroy();
+    upstream.destroy();
+  };
+  const closed = (): void => {
+    if (--open > 0) return;
+    onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error });
+  };
+  client.on('error', fail);
+  upstream.on('error', fail);
+  client.once('close', closed);
+  upstream.once('close', closed);
+  if (idleMs > 0) {
+    client.setTimeout(idleMs);
+    client.once('timeout', () => {
+      if (error === undefined) error = 'idle-timeout';
+      fail();
+    });
+  }
+  client.pipe(upstream);
+  upstream.pipe(client);
+  upstream.resume();
+}

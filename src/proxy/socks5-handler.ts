@@ -1,0 +1,241 @@
+import { isIPv4, isIPv6, type Socket } from 'node:net';
+import type { ProxyContext } from './proxy-context.js';
+import { SocksReply, refusalFor } from './refusals.js';
+import { relay } from './relay.js';
+
+/** Checks a username/password (RFC 1929); resolves to the authenticated user name, or null to refuse. */
+export type CredentialsVerifier = (username: string, password: string, client: { address: string; port: number }) => Promise<string | null>;
+
+/** SOCKS5 options that do not come from the routing snapshot. */
+export interface Socks5Options {
+  /** When set, clients must authenticate with username/password; without it, no auth is needed. */
+  verifier?: CredentialsVerifier;
+  /** Time allowed for the whole handshake. */
+  handshakeTimeoutMs: number;
+}
+
+const enum Stage {
+  Greeting,
+  Auth,
+  Request,
+  Connecting,
+}
+
+const NO_AUTH = 0x00;
+const USER_PASS = 0x02;
+const NO_ACCEPTABLE = 0xff;
+
+/**
+ * Serves one SOCKS5 client (RFC 1928, RFC 1929 auth): negotiates, reads a CONNECT request for an
+ * IPv4, IPv6 or domain address, dials through the routed backend and relays. Every failure gets
+ * its reply code; a malformed or truncated handshake closes the connection, nothing else.
+ */
+export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
+  let stage = Stage.Greeting;
+  let buffer: Buffer = Buffer.alloc(0);
+  let user: string | undefined;
+  socket.setTimeout(options.handshakeTimeoutMs);
+  const onTimeout = (): void => {
+    socket.destroy();
+  };
+  socket.once('timeout', onTimeout);
+  socket.on('error', () => socket.destroy());
+
+  const fail = (reply?: Buffer): void => {
+    stage = Stage.Connecting;
+    socket.removeListener('data', onData);
+    if (reply) socket.end(reply);
+    else socket.destroy();
+  };
+
+  const onData = (chunk: Buffer): void => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    while (stage !== Stage.Connecting) {
+      const consumed = step();
+      if (consumed === 0) return;
+      buffer = buffer.subarray(consumed);
+    }
+  };
+
+  /** Parses one message of the current stage; returns the bytes consumed (0: need more). */
+  const step = (): number => {
+    switch (stage) {
+      case Stage.Greeting: {
+        if (buffer.length < 2) return 0;
+        if (buffer[0] !== 0x05) {
+          // A SOCKS4 client gets SOCKS4's own "rejected" answer rather than silence.
+          fail(buffer[0] === 0x04 ? Buffer.from([0x00, 0x5b, 0, 0, 0, 0, 0, 0]) : undefined);
+          return 0;
+        }
+        const count = buffer[1];
+        if (buffer.length < 2 + count) return 0;
+        const methods = buffer.subarray(2, 2 + count);
+        const wantsAuth = options.verifier !== undefined;
+        if (!wantsAuth && methods.includes(NO_AUTH)) {
+          socket.write(Buffer.from([0x05, NO_AUTH]));
+          stage = Stage.Request;
+        } else if (methods.includes(USER_PASS)) {
+          socket.write(Buffer.from([0x05, USER_PASS]));
+          stage = Stage.Auth;
+        } else {
+          fail(Buffer.from([0x05, NO_ACCEPTABLE]));
+          return 0;
+        }
+        return 2 + count;
+      }
+      case Stage.Auth: {
+        if (buffer.length < 2) return 0;
+        if (buffer[0] !== 0x01) {
+          fail(Buffer.from([0x01, 0x01]));
+          return 0;
+        }
+        const ulen = buffer[1];
+        if (buffer.length < 3 + ulen) return 0;
+        const plen = buffer[2 + ulen];
+        const total = 3 + ulen + plen;
+        if (buffer.length < total) return 0;
+        const username = buffer.toString('utf8', 2, 2 + ulen);
+        const password = buffer.toString('utf8', 3 + ulen, total);
+        const rest = buffer.subarray(total);
+        stage = Stage.Connecting;
+        socket.pause();
+        const verify = options.verifier ? options.verifier(username, password, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }) : Promise.resolve(username);
+        verify.then(
+          (name) => {
+            if (name === null) return fail(Buffer.from([0x01, 0x01]));
+            user = name;
+            socket.write(Buffer.from([0x01, 0x00]));
+            stage = Stage.Request;
+            buffer = Buffer.alloc(0);
+            socket.resume();
+            if (rest.length > 0) onData(rest);
+          },
+          () => fail(Buffer.from([0x01, 0x01])),
+        );
+        return 0;
+      }
+      case Stage.Request: {
+        if (buffer.length < 5) return 0;
+        if (buffer[0] !== 0x05 || buffer[2] !== 0x00) {
+          fail();
+          return 0;
+        }
+        const atyp = buffer[3];
+        let host: string;
+        let end: number;
+        if (atyp === 0x01) {
+          end = 4 + 4;
+          if (buffer.length < end + 2) return 0;
+          host = `${buffer[4]}.${buffer[5]}.${buffer[6]}.${buffer[7]}`;
+        } else if (atyp === 0x03) {
+          const len = buffer[4];
+          end = 5 + len;
+          if (buffer.length < end + 2) return 0;
+          host = buffer.toString('latin1', 5, end);
+        } else if (atyp === 0x04) {
+          end = 4 + 16;
+          if (buffer.length < end + 2) return 0;
+          const groups: string[] = [];
+          for (let i = 4; i < end; i += 2) groups.push(buffer.readUInt16BE(i).toString(16));
+          host = groups.join(':');
+        } else {
+          fail(reply(SocksReply.addressTypeNotSupported));
+          return 0;
+        }
+        const port = buffer.readUInt16BE(end);
+        if (buffer[1] !== 0x01) {
+          fail(reply(SocksReply.commandNotSupported));
+          return 0;
+        }
+        if (host === '' || port === 0) {
+          fail(reply(SocksReply.generalFailure));
+          return 0;
+        }
+        stage = Stage.Connecting;
+        socket.removeListener('data', onData);
+        socket.pause();
+        connectTarget(host, port, buffer.subarray(end + 2));
+        return 0;
+      }
+      default:
+        return 0;
+    }
+  };
+
+  const connectTarget = (host: string, port: number, early: Buffer): void => {
+    const record = ctx.begin({ protocol: 'socks5', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: 'SOCKS5', host, port, user });
+    const refuse = (code: number, error: string): void => {
+      record.status = code;
+      record.error = error;
+      socket.once('close', () => ctx.end(record));
+      socket.end(reply(code));
+    };
+    const runtime = ctx.runtime();
+    const resolution = runtime.resolve(host);
+    record.rule = resolution.rule;
+    if (!resolution.ok) return refuse(SocksReply.notAllowed, 'no-route');
+    record.backend = resolution.backend.name;
+    resolution.backend.dial({ host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
+      (upstream) => {
+        if (socket.destroyed) {
+          upstream.destroy();
+          record.error = 'client-closed';
+          ctx.end(record);
+          return;
+        }
+        ctx.track(upstream);
+        record.status = SocksReply.succeeded;
+        socket.removeListener('timeout', onTimeout);
+        socket.setTimeout(0);
+        socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+        if (early.length > 0) upstream.write(early);
+        relay(socket, upstream, runtime.config.network.timeouts.idleMs, (result) => {
+          record.bytesIn = result.bytesIn + early.length;
+          record.bytesOut = result.bytesOut;
+          record.error = result.error;
+          ctx.end(record);
+        });
+      },
+      (error: unknown) => {
+        const refusal = refusalFor(error);
+        if (socket.destroyed) {
+          record.error = refusal.reason;
+          ctx.end(record);
+          return;
+        }
+        refuse(refusal.socks, refusal.reason);
+      },
+    );
+  };
+
+  socket.on('data', onData);
+}
+
+/** A SOCKS5 reply with the bound address (IPv4 or IPv6; zeros when unknown). */
+function reply(code: number, address?: string, port?: number): Buffer {
+  if (address && isIPv6(address) && !address.startsWith('::ffff:')) {
+    const out = Buffer.alloc(22);
+    out[0] = 0x05;
+    out[1] = code;
+    out[3] = 0x04;
+    writeIpv6(out, 4, address);
+    out.writeUInt16BE(port ?? 0, 20);
+    return out;
+  }
+  const out = Buffer.alloc(10);
+  out[0] = 0x05;
+  out[1] = code;
+  out[3] = 0x01;
+  const v4 = address?.startsWith('::ffff:') ? address.slice(7) : address;
+  if (v4 && isIPv4(v4)) v4.split('.').forEach((octet, i) => (out[4 + i] = Number(octet)));
+  out.writeUInt16BE(port ?? 0, 8);
+  return out;
+}
+
+function writeIpv6(out: Buffer, offset: number, address: string): void {
+  const [head, tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::') ? [...left, ...new Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16) || 0, offset + i * 2));
+}

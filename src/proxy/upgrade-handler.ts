@@ -1,0 +1,139 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { authority } from '../backends/http-connect.js';
+import { parseAbsoluteTarget } from './http-target.js';
+import type { ProxyContext } from './proxy-context.js';
+import { rawHttpError, refusalFor } from './refusals.js';
+import { relay } from './relay.js';
+
+const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
+
+/**
+ * Passes an `Upgrade` request (WebSocket) through: dials the origin through the routed backend,
+ * sends the request in origin form and, once the origin answers 101, relays raw bytes both ways.
+ * If the origin declines, its answer is passed on and the client connection is closed after it,
+ * so no later request on that connection can bypass routing.
+ */
+export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: Socket, head: Buffer): void {
+  const target = parseAbsoluteTarget(req.url ?? '');
+  const record = ctx.begin({
+    protocol: 'upgrade',
+    clientAddress: client.remoteAddress ?? '',
+    clientPort: client.remotePort ?? 0,
+    method: req.method ?? 'GET',
+    host: target?.host ?? '',
+    port: target?.port ?? 0,
+    path: target?.path ?? req.url,
+  });
+  client.on('error', () => client.destroy());
+  const refuse = (status: number, text: string, reason: string, error: string, proxyStatus?: string): void => {
+    record.status = status;
+    record.error = error;
+    client.end(rawHttpError(status, text, reason, proxyStatus));
+    client.once('close', () => ctx.end(record));
+  };
+  if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
+  const runtime = ctx.runtime();
+  const resolution = runtime.resolve(target.host);
+  record.rule = resolution.rule;
+  if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
+  record.backend = resolution.backend.name;
+
+  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
+    (socket) => {
+      const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
+      ctx.track(upstream);
+      if (client.destroyed) {
+        upstream.destroy();
+        record.error = 'client-closed';
+        ctx.end(record);
+        return;
+      }
+      let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
+      const raw = req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) {
+        if (!DROP.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+      upstream.write(`${lines}Via: 1.1 ${ctx.viaToken}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      awaitSwitch(upstream, client, (switched, status) => {
+        record.status = status;
+        if (!switched) {
+          record.error = 'upgrade-declined';
+          return;
+        }
+        relay(client, upstream, runtime.config.network.timeouts.idleMs, (result) => {
+          record.bytesIn = result.bytesIn;
+          record.bytesOut = result.bytesOut;
+          record.error = result.error;
+          ctx.end(record);
+        });
+      }, () => ctx.end(record));
+    },
+    (error: unknown) => {
+      const refusal = refusalFor(error);
+      if (client.destroyed) {
+        record.error = refusal.reason;
+        ctx.end(record);
+        return;
+      }
+      refuse(refusal.status, refusal.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', refusal.message, refusal.reason, refusal.proxyStatus);
+    },
+  );
+}
+
+/**
+ * Reads the origin's answer head. On 101 hands over to `onSwitch(true)` with the head already
+ * written to the client; otherwise forwards the answer (up to its Content-Length when it has one)
+ * and closes both sides.
+ */
+function awaitSwitch(upstream: Socket, client: Socket, onDecided: (switched: boolean, status: number) => void, onClosedEarly: () => void): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  const onError = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  const onEarlyClose = (): void => {
+    client.destroy();
+    onClosedEarly();
+  };
+  upstream.on('error', onError);
+  upstream.once('close', onEarlyClose);
+  const onData = (chunk: Buffer): void => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    upstream.removeListener('data', onData);
+    upstream.removeListener('error', onError);
+    upstream.removeListener('close', onEarlyClose);
+    upstream.pause();
+    const headText = buffered.subarray(0, end).toString('latin1');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(headText)?.[1] ?? 502);
+    client.write(buffered);
+    if (status === 101) {
+      onDecided(true, status);
+      return;
+    }
+    onDecided(false, status);
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(headText);
+    let remaining = length ? Number(length[1]) - (buffered.length - end - 4) : Number.POSITIVE_INFINITY;
+    const finish = (): void => {
+      client.end();
+      upstream.destroy();
+    };
+    upstream.once('close', () => {
+      client.end();
+      onClosedEarly();
+    });
+    client.once('close', () => upstream.destroy());
+    if (remaining <= 0) return finish();
+    upstream.on('data', (data: Buffer) => {
+      client.write(data);
+      remaining -= data.length;
+      if (remaining <= 0) finish();
+    });
+    upstream.resume();
+  };
+  upstream.on('data', onData);
+}
