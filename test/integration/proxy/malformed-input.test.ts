@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { startEngine, snapshot } from './engine-fixture.js';
+
+/** Sends bytes (in the given pieces) and collects everything until the server closes or the timeout. */
+function exchange(port: number, pieces: Buffer[], timeoutMs = 3000): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const timer = setTimeout(() => finish(), timeoutMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    };
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('connect', async () => {
+      for (const piece of pieces) {
+        socket.write(piece);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+  });
+}
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+test('SOCKS5: malformed and unsupported handshakes get the right reply and a clean close', async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const cases: { name: string; send: Buffer[]; expect: string; closed?: boolean }[] = [
+    { name: 'wrong version byte', send: [hex('06 01 00')], expect: '' },
+    { name: 'SOCKS4 request gets SOCKS4 rejection', send: [hex('04 01 0050 7f000001 00')], expect: '005b000000000000' },
+    { name: 'no acceptable method', send: [hex('05 01 80')], expect: '05ff' },
+    { name: 'zero methods', send: [hex('05 00')], expect: '05ff' },
+    { name: 'BIND is not supported', send: [hex('05 01 00'), hex('05 02 00 01 7f000001 0050')], expect: '0500' + '05070001000000000000' },
+    { name: 'UDP ASSOCIATE is not supported', send: [hex('05 01 00'), hex('05 03 00 01 7f000001 0050')], expect: '0500' + '05070001000000000000' },
+    { name: 'unknown address type', send: [hex('05 01 00'), hex('05 01 00 09 7f000001 0050')], expect: '0500' + '05080001000000000000' },
+    { name: 'bad request version', send: [hex('05 01 00'), hex('04 01 00 01 7f000001 0050')], expect: '0500' },
+    { name: 'port zero', send: [hex('05 01 00'), hex('05 01 00 01 7f000001 0000')], expect: '0500' + '05010001000000000000' },
+    { name: 'empty domain', send: [hex('05 01 00'), hex('05 01 00 03 00 0050')], expect: '0500' + '05010001000000000000' },
+    { name: 'connection refused target', send: [hex('05 01 00'), hex('05 01 00 01 7f000001 0001')], expect: '0500' + '05050001000000000000' },
+    { name: 'truncated greeting then close', send: [hex('05')], expect: '', closed: false },
+  ];
+  for (const c of cases) {
+    const { data } = await exchange(proxy.socks.port, c.send, c.closed === false ? 300 : 3000);
+    assert.equal(data.toString('hex'), c.expect, c.name);
+  }
+  // The listener still serves after all of that.
+  const { data } = await exchange(proxy.socks.port, [hex('05 01 00')]);
+  assert.equal(data.toString('hex').slice(0, 4), '0500');
+});
+
+test('SOCKS5: a handshake split into single bytes still works', async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const bytes = hex('05 01 00 05 01 00 01 7f000001 0001');
+  const { data } = await exchange(proxy.socks.port, [...bytes].map((b) => Buffer.from([b])));
+  assert.equal(data.toString('hex'), '0500' + '05050001000000000000');
+});
+
+test('HTTP: malformed requests get 400 (or 431) and the listener keeps serving', async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const cases: { name: string; send: string; status: number }[] = [
+    { name: 'garbage request line', send: 'GARBAGE\r\n\r\n', status: 400 },
+    { name: 'bad HTTP version', send: 'GET http://example.com/ HTTP/9.9\r\n\r\n', status: 400 },
+    { name: 'space in header name', send: 'GET http://example.com/ HTTP/1.1\r\nBad Header: x\r\n\r\n', status: 400 },
+    { name: 'conflicting content-length', send: 'POST http://example.com/ HTTP/1.1\r\nHost: example.com\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', status: 400 },
+    { name: 'both content-length and chunked', send: 'POST http://example.com/ HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', status: 400 },
+    { name: 'origin-form is not a proxy request', send: 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'CONNECT without port', send: 'CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'CONNECT with userinfo', send: 'CONNECT user@example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'CONNECT port out of range', send: 'CONNECT example.com:70000 HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'absolute URI with bad port', send: 'GET http://example.com:99999/ HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'header too large', send: `GET http://example.com/ HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
+  ];
+  for (const c of cases) {
+    const { data } = await exchange(proxy.http.port, [Buffer.from(c.send)]);
+    const statusLine = data.toString('latin1').split('\r\n')[0];
+    assert.match(statusLine, new RegExp(`^HTTP/1\\.1 ${c.status} `), `${c.name}: got "${statusLine}"`);
+  }
+});
+
+test('HTTP: a request looping back to this proxy is refused', async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const own = `127.0.0.1:${proxy.http.port}`;
+  const plain = await exchange(proxy.http.port, [Buffer.from(`GET http://${own}/ HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`)]);
+  assert.match(plain.data.toString('latin1'), /^HTTP\/1\.1 403 /);
+  const tunnel = await exchange(proxy.http.port, [Buffer.from(`CONNECT ${own} HTTP/1.1\r\nHost: ${own}\r\n\r\n`)]);
+  assert.match(tunnel.data.toString('latin1'), /^HTTP\/1\.1 403 [^]*own listener/);
+  const socks = await exchange(proxy.http.port, [Buffer.from(`CONNECT localhost:${proxy.socks.port} HTTP/1.1\r\nHost: x\r\n\r\n`)]);
+  assert.match(socks.data.toString('latin1'), /^HTTP\/1\.1 403 /);
+});
