@@ -11,6 +11,8 @@ export interface Target {
 /** Per-dial settings taken from the snapshot the connection started with. */
 export interface DialOptions {
   connectTimeoutMs: number;
+  /** The caller will only relay the socket's bytes (a backend may then read it in bulk, emitting no 'data' events). */
+  relayOnly?: boolean;
 }
 
 /** How a plain-HTTP request is sent through a backend: which pool, to which origin, with which request target. */

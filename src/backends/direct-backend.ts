@@ -23,7 +23,7 @@ export class DirectBackend implements Backend {
 
   /** Opens a TCP connection to the target. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
-    const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network });
+    const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network, relayOnly: options.relayOnly });
     try {
       this.guard(socket, target);
     } catch (error) {

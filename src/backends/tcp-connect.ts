@@ -1,6 +1,7 @@
 import { connect, type Socket, type LookupFunction } from 'node:net';
 import { lookup } from 'node:dns';
 import type { NetworkSpec } from '../config/model.js';
+import { forwardingReadOption } from '../proxy/read-forwarding.js';
 import { dialTimeout, toDialError } from './dial-errors.js';
 
 /** Options for one outgoing TCP connection. */
@@ -11,6 +12,8 @@ export interface TcpConnectOptions {
   network: Pick<NetworkSpec, 'ipv6' | 'keepalive'>;
   /** Names the hop in error messages (default: host:port). */
   label?: string;
+  /** The socket will only be relayed: read in bulk (see read-forwarding), never through 'data' events. */
+  relayOnly?: boolean;
 }
 
 const lookupIpv6First: LookupFunction = (hostname, options, callback) => {
@@ -29,8 +32,10 @@ const lookupIpv6First: LookupFunction = (hostname, options, callback) => {
 export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
   const { ipv6, keepalive } = options.network;
   const label = options.label ?? `${options.host}:${options.port}`;
+  const forwarding = options.relayOnly ? forwardingReadOption() : undefined;
   return new Promise((resolve, reject) => {
     const socket = connect({
+      onread: forwarding?.onread,
       host: options.host,
       port: options.port,
       family: ipv6.enabled ? 0 : 4,
@@ -52,6 +57,7 @@ export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
+      forwarding?.register(socket);
       resolve(socket);
     });
   });

@@ -40,7 +40,7 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   };
   client.once('close', onEarlyClose);
   client.on('error', () => client.destroy());
-  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
+  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
     (upstream) => {
       client.removeListener('close', onEarlyClose);
       if (clientGone) {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { attachForwarding, isForwarding } from './read-forwarding.js';
 
 /** How a relay ended: bytes each way and the first error, if any. */
 export interface RelayResult {
@@ -12,7 +13,7 @@ export interface RelayResult {
 /**
  * Pipes two sockets into each other with backpressure (no per-chunk JavaScript of ours), passes
  * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
- * once both are closed. `track` receives the upstream socket so a drain can destroy it.
+ * once both are closed.
  */
 export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void): void {
   const baseIn = client.bytesRead;
@@ -40,6 +41,11 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
     });
   }
   client.pipe(upstream);
-  upstream.pipe(client);
-  upstream.resume();
+  if (isForwarding(upstream)) {
+    upstream.once('end', () => client.end());
+    attachForwarding(upstream, client);
+  } else {
+    upstream.pipe(client);
+    upstream.resume();
+  }
 }

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { startEngine, snapshot } from './engine-fixture.js';
+
+/** A raw TCP server: greets first with `greeting`, then sends `payload`, and reports the sha256 of what it received. */
+async function rawServer(greeting: Buffer, payload: Buffer): Promise<{ server: Server; port: number; received: Promise<string> }> {
+  let resolveReceived!: (hash: string) => void;
+  const received = new Promise<string>((r) => (resolveReceived = r));
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    const hash = createHash('sha256');
+    socket.on('data', (c) => hash.update(c));
+    socket.on('end', () => {
+      resolveReceived(hash.digest('hex'));
+      socket.end();
+    });
+    socket.write(greeting);
+    socket.write(payload);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port, received };
+}
+
+/** Opens a CONNECT tunnel and returns the socket positioned after the 200 answer (with any bytes that followed it). */
+async function connectTunnel(proxyPort: number, port: number): Promise<{ socket: Socket; rest: Buffer }> {
+  const socket = connect({ host: '127.0.0.1', port: proxyPort });
+  await once(socket, 'connect');
+  socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  // Not `for await`: leaving that loop would destroy the socket.
+  return new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      const status = head.subarray(0, end).toString();
+      if (!/^HTTP\/1\.1 200 /.test(status)) reject(new Error(`tunnel refused: ${status}`));
+      else resolve({ socket, rest: head.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error('tunnel closed before the answer')));
+  });
+}
+
+test('CONNECT tunnel: server-first bytes, a large payload to a slow reader and an upload arrive intact', { timeout: 60_000 }, async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const greeting = Buffer.from('220 hello from the server first\r\n');
+  const payload = randomBytes(24 * 1024 * 1024);
+  const origin = await rawServer(greeting, payload);
+  t.after(() => origin.server.close());
+
+  const { socket, rest } = await connectTunnel(proxy.http.port, origin.port);
+  const upload = randomBytes(3 * 1024 * 1024);
+  socket.end(upload);
+  const hash = createHash('sha256');
+  hash.update(rest);
+  let total = rest.length;
+  // Read slowly at first so the proxy has to hold back (backpressure), then drain.
+  socket.pause();
+  await new Promise((r) => setTimeout(r, 300));
+  for await (const chunk of socket) {
+    hash.update(chunk as Buffer);
+    total += (chunk as Buffer).length;
+    if (total < 4 * 1024 * 1024) await new Promise((r) => setImmediate(r));
+  }
+  const expected = createHash('sha256').update(greeting).update(payload).digest('hex');
+  assert.equal(total, greeting.length + payload.length);
+  assert.equal(hash.digest('hex'), expected);
+  assert.equal(await origin.received, createHash('sha256').update(upload).digest('hex'));
+  await new Promise((r) => setTimeout(r, 50));
+  const record = proxy.records.find((r) => r.protocol === 'connect');
+  assert.ok(record, 'a record for the tunnel');
+  assert.equal(record.bytesOut, total, 'tunnel bytes sent to the client');
+  assert.equal(record.status, 200);
+});
+
+test('SOCKS5 tunnel: many concurrent streams stay separate and intact', { timeout: 60_000 }, async (t) => {
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const streams = 8;
+  const origins = await Promise.all(Array.from({ length: streams }, (_, i) => rawServer(Buffer.from(`hi ${i}\n`), randomBytes(2 * 1024 * 1024 + i))));
+  t.after(() => origins.forEach((o) => o.server.close()));
+  await Promise.all(
+    origins.map(async (origin, i) => {
+      const socket = connect({ host: '127.0.0.1', port: proxy.socks.port });
+      await once(socket, 'connect');
+      const request = Buffer.from([0x05, 0x01, 0x00, 0x05, 0x01, 0x00, 0x01, 127, 0, 0, 1, origin.port >> 8, origin.port & 0xff]);
+      socket.end(request);
+      let data = Buffer.alloc(0);
+      for await (const chunk of socket) data = Buffer.concat([data, chunk as Buffer]);
+      assert.equal(data.subarray(0, 3).toString('hex'), '050005', `stream ${i} granted`);
+      const body = data.subarray(2 + 10);
+      assert.equal(body.subarray(0, 5).toString(), `hi ${i}\n`);
+      assert.equal(body.length, `hi ${i}\n`.length + 2 * 1024 * 1024 + i);
+    }),
+  );
+});
