@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { DialError } from '../errors.js';
 import type { Credentials } from '../config/model.js';
 import type { Target } from './backend.js';
+import { interceptReads, isForwarding } from '../proxy/read-forwarding.js';
 
 const MAX_RESPONSE_HEAD = 16 * 1024;
 
@@ -26,9 +27,13 @@ export function httpConnect(socket: Socket, target: Target, credentials: Credent
   head += '\r\n';
   return new Promise((resolve, reject) => {
     let received: Buffer = Buffer.alloc(0);
+    let rest: Buffer = Buffer.alloc(0);
+    const forwarding = isForwarding(socket);
+    let release: ((rest: Buffer) => void) | null = null;
     const done = (error: DialError | null): void => {
       clearTimeout(timer);
-      socket.removeListener('data', onData);
+      if (release) release(rest);
+      else socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
       if (error) {
@@ -54,15 +59,18 @@ export function httpConnect(socket: Socket, target: Target, credentials: Credent
         const text = status === 407 ? 'proxy authentication required (407)' : `refused CONNECT to ${hostPort} with ${status} ${match[2]}`.trim();
         return done(new DialError(reason, `upstream ${upstream}: ${text}`));
       }
-      socket.pause();
-      const rest = received.subarray(end + 4);
-      if (rest.length > 0) socket.unshift(rest);
+      rest = received.subarray(end + 4);
+      if (!forwarding) {
+        socket.pause();
+        if (rest.length > 0) socket.unshift(rest);
+      }
       done(null);
     };
     const onError = (error: Error): void => done(new DialError('upstream', `upstream ${upstream}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, error));
     const onClose = (): void => done(new DialError('upstream', `upstream ${upstream}: closed during CONNECT`));
     const timer = setTimeout(() => done(new DialError('timeout', `upstream ${upstream}: no answer to CONNECT within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('data', onData);
+    if (forwarding) release = interceptReads(socket, onData);
+    else socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.write(head);

@@ -59,7 +59,7 @@ export class HttpUpstreamBackend implements Backend {
 
   /** Opens a fresh connection to the upstream and asks it for a CONNECT tunnel to the target. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
-    const socket = await this.connectUpstream(options);
+    const socket = await this.connectUpstream(options, options.relayOnly === true && !this.options.tls);
     return httpConnect(socket, target, this.options.auth, this.upstream, options.connectTimeoutMs);
   }
 
@@ -76,11 +76,11 @@ export class HttpUpstreamBackend implements Backend {
     await Promise.all([this.pool.close(), this.tunnelAgent.close()]);
   }
 
-  private async connectUpstream(options: DialOptions): Promise<Socket> {
+  private async connectUpstream(options: DialOptions, relayOnly = false): Promise<Socket> {
     const label = `upstream ${this.upstream}`;
     let socket: Socket;
     try {
-      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label });
+      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label, relayOnly });
     } catch (error) {
       const dialError = error as DialError;
       // The target was not even tried: every failure here is the upstream's.

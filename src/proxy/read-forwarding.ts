@@ -62,3 +62,23 @@ export function attachForwarding(from: Socket, to: Socket): void {
   if (ok) from.resume();
   else to.once('drain', resume);
 }
+
+/**
+ * Hands reads of a forwarding socket to `onData` (as copies) for a handshake the backend speaks
+ * itself (an upstream CONNECT). Call the returned function when the handshake is over, with any
+ * bytes that followed it: they and later reads are kept for the relay.
+ */
+export function interceptReads(socket: Socket, onData: (chunk: Buffer) => void): (rest: Buffer) => void {
+  const state = states.get(socket);
+  if (!state) throw new Error('not a forwarding socket');
+  state.sink = (length, buffer) => {
+    onData(Buffer.from(buffer.subarray(0, length)));
+    return true;
+  };
+  for (const chunk of state.early.splice(0)) onData(chunk);
+  socket.resume();
+  return (rest) => {
+    state.sink = null;
+    if (rest.length > 0) state.early.unshift(rest);
+  };
+}

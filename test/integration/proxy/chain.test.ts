@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import type { BackendSpec } from '../../../src/config/model.js';
+import { startEngine, snapshot } from './engine-fixture.js';
+import { connectTunnel, rawServer } from './raw-peers.js';
+
+/** An HTTP origin answering with what it saw (headers), or N bytes at /bytes/N. */
+async function echoOrigin(): Promise<{ port: number; seen: IncomingHttpHeaders[]; close(): void }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    const bytes = /^\/bytes\/(\d+)/.exec(req.url ?? '');
+    if (bytes) {
+      res.writeHead(200, { 'content-length': bytes[1] });
+      res.end(Buffer.alloc(Number(bytes[1]), 7));
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, seen, close: () => server.close() };
+}
+
+function get(proxyPort: number, url: string): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: proxyPort, path: url, headers: { host: new URL(url).host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with the openssl CLI. */
+function makeCertificates(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-tls-'));
+  const run = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=simple-proxy test CA');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
+  return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+}
+
+for (const protocol of ['http', 'socks5'] as const) {
+  test(`client role -> server role (${protocol}) -> origin: plain HTTP and CONNECT through the chain`, { timeout: 30_000 }, async (t) => {
+    const server = await startEngine(snapshot());
+    t.after(() => server.stop());
+    const serverBackend: BackendSpec = { name: 'server', type: 'server', protocol, host: '127.0.0.1', port: protocol === 'http' ? server.http.port : server.socks.port };
+    const client = await startEngine(
+      snapshot([serverBackend, { name: 'direct', type: 'direct' }], [
+        { name: 'via server', domains: ['127.0.0.1'], backends: [{ name: 'server', weight: 1 }] },
+        { name: 'default', domains: ['*'], backends: [{ name: 'direct', weight: 1 }] },
+      ], { role: 'client' }),
+    );
+    t.after(() => client.stop());
+    const origin = await echoOrigin();
+    t.after(() => origin.close());
+
+    const plain = await get(client.http.port, `http://127.0.0.1:${origin.port}/hello?x=1`);
+    assert.equal(plain.status, 200);
+    assert.equal(JSON.parse(plain.body).url, '/hello?x=1');
+    const via = String(origin.seen.at(-1)?.via);
+    // An HTTP hop forwards the request and adds its Via; a SOCKS5 hop only tunnels the bytes.
+    assert.equal(via.match(/simple-proxy-\w+/g)?.length, protocol === 'http' ? 2 : 1, `Via: ${via}`);
+
+    const big = await get(client.http.port, `http://127.0.0.1:${origin.port}/bytes/3000000`);
+    assert.equal(big.body.length, 3_000_000);
+
+    const raw = await rawServer(Buffer.from('hi\n'), randomBytes(1_000_000));
+    t.after(() => raw.server.close());
+    const { socket, rest } = await connectTunnel(client.http.port, raw.port);
+    socket.end(Buffer.from('upload'));
+    let total = rest.length;
+    for await (const chunk of socket) total += (chunk as Buffer).length;
+    assert.equal(total, 3 + 1_000_000);
+    assert.equal(await raw.received, createHash('sha256').update('upload').digest('hex'));
+
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(client.records.every((r) => r.backend === 'server'), 'client sent everything to the server backend');
+    assert.ok(server.records.filter((r) => r.status === 200).length >= 3, 'server carried the requests');
+  });
+}
+
+test('server role serves its HTTP proxy listener over TLS; the client verifies it with a CA file', { timeout: 30_000 }, async (t) => {
+  const certs = makeCertificates();
+  const server = await startEngine(snapshot(undefined, undefined, { listeners: [{ kind: 'http', host: '127.0.0.1', port: 0, tls: { certFile: certs.cert, keyFile: certs.key } }, { kind: 'socks5', host: '127.0.0.1', port: 0 }] }));
+  t.after(() => server.stop());
+  assert.equal(server.http.tls, true);
+  const origin = await echoOrigin();
+  t.after(() => origin.close());
+
+  const trusted = await startEngine(snapshot([{ name: 'server', type: 'server', protocol: 'https', host: '127.0.0.1', port: server.http.port, tls: { caFile: certs.ca } }], undefined, { role: 'client' }));
+  t.after(() => trusted.stop());
+  const ok = await get(trusted.http.port, `http://127.0.0.1:${origin.port}/tls`);
+  assert.equal(ok.status, 200);
+  assert.equal(JSON.parse(ok.body).url, '/tls');
+
+  const raw = await rawServer(Buffer.from('tls-tunnel\n'), Buffer.alloc(0));
+  t.after(() => raw.server.close());
+  const { socket, rest } = await connectTunnel(trusted.http.port, raw.port);
+  socket.end();
+  let text = rest.toString();
+  for await (const chunk of socket) text += (chunk as Buffer).toString();
+  assert.equal(text, 'tls-tunnel\n');
+
+  // Without the CA the certificate is not trusted: the client refuses rather than going insecure.
+  const untrusted = await startEngine(snapshot([{ name: 'server', type: 'server', protocol: 'https', host: '127.0.0.1', port: server.http.port }], undefined, { role: 'client' }));
+  t.after(() => untrusted.stop());
+  const refused = await get(untrusted.http.port, `http://127.0.0.1:${origin.port}/tls`);
+  assert.equal(refused.status, 502);
+  assert.match(refused.body, /TLS failed: .*(self.signed|unable to verify|certificate)/i);
+
+  // A plain-text client talking to the TLS listener gets nothing it could mistake for a proxy answer.
+  const plainSocket = connect({ host: '127.0.0.1', port: server.http.port });
+  plainSocket.write('GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n');
+  let answer = '';
+  plainSocket.on('data', (c) => (answer += c.toString('latin1')));
+  plainSocket.on('error', () => undefined);
+  await Promise.race([once(plainSocket, 'close'), new Promise((r) => setTimeout(r, 2000))]);
+  plainSocket.destroy();
+  assert.doesNotMatch(answer, /^HTTP\/1\.1 200/);
+});
