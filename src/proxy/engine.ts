@@ -61,6 +61,26 @@ export interface EngineEvents {
   warning: [string];
 }
 
+/** What the daemon drives: one in-process engine, or the same spread over worker processes. */
+export interface Engine extends EventEmitter<EngineEvents> {
+  /** The config snapshot new connections use. */
+  readonly snapshot: ConfigSnapshot;
+  /** Binds every listener; rejects (and binds none) if any cannot be bound. */
+  start(): Promise<BoundListener[]>;
+  /** Listeners currently bound. */
+  boundListeners(): BoundListener[];
+  /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
+  reload(next: ConfigSnapshot): Promise<ReloadReport>;
+  /** Stops accepting, drains open connections up to drainMs, destroys the rest. */
+  stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
+  /** Live counters. */
+  stats(): Promise<EngineStats>;
+  /** Opens one connection through a backend to a probe target and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  /** Which rule and backend a host would take now, and which later rules also match. */
+  explainRoute(host: string): RouteExplanation;
+}
+
 /** Engine options that are not part of the config file. */
 export interface EngineOptions {
   /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
@@ -76,7 +96,7 @@ interface Listening {
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The proxy engine: listeners, routing snapshot, backends and live connections. */
-export class ProxyEngine extends EventEmitter<EngineEvents> {
+export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private current: Runtime;
   private readonly listening: Listening[] = [];
   private readonly clients = new Set<Socket>();
@@ -166,7 +186,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> {
   }
 
   /** Live counters. */
-  stats(): EngineStats {
+  async stats(): Promise<EngineStats> {
     return {
       startedAt: this.startedAt,
       connectionsActive: this.clients.size,

@@ -94,7 +94,7 @@ for (const protocol of ['http', 'socks5'] as const) {
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(client.records.every((r) => r.backend === 'server'), 'client sent everything to the server backend');
     // Pooled plain-HTTP requests share a connection to the server; the tunnel has its own.
-    assert.ok(server.engine.stats().connectionsTotal >= 2, 'server carried the traffic');
+    assert.ok((await server.engine.stats()).connectionsTotal >= 2, 'server carried the traffic');
     assert.ok(server.records.some((r) => r.port === raw.port && !r.error), 'server carried the tunnel');
   });
 }

@@ -1,0 +1,182 @@
+import cluster, { type Worker } from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { ConfigSnapshot } from '../config/model.js';
+import type { Target } from '../backends/backend.js';
+import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport, type RouteExplanation } from './engine.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+const RESTART_DELAY_MS = 500;
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+/**
+ * The engine spread over several worker processes (node:cluster) that accept on the same
+ * listening sockets, for more than one core. Same surface as ProxyEngine: the primary keeps the
+ * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
+ * the workers, sums their counters and re-emits their records (batched, and only while
+ * something listens for them). A worker that dies is replaced with the current snapshot.
+ */
+export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
+  private readonly local: ProxyEngine;
+  private readonly workers = new Set<Worker>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private bound: BoundListener[] = [];
+  private stopping = false;
+
+  constructor(
+    snapshot: ConfigSnapshot,
+    private readonly count: number,
+  ) {
+    super();
+    this.local = new ProxyEngine(snapshot);
+    const plain = this as EventEmitter;
+    plain.on('newListener', () => queueMicrotask(() => this.broadcastSubscription()));
+    plain.on('removeListener', () => queueMicrotask(() => this.broadcastSubscription()));
+  }
+
+  /** The config snapshot new connections use. */
+  get snapshot(): ConfigSnapshot {
+    return this.local.snapshot;
+  }
+
+  /** Starts the workers; rejects (and stops them all) if any cannot bind its listeners. */
+  async start(): Promise<BoundListener[]> {
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
+    try {
+      const results = await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
+      const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
+      if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
+      this.bound = results[0];
+      return this.bound;
+    } catch (error) {
+      this.stopping = true;
+      for (const worker of this.workers) worker.kill();
+      throw error;
+    }
+  }
+
+  /** Listeners currently bound (shared by every worker). */
+  boundListeners(): BoundListener[] {
+    return this.bound;
+  }
+
+  /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
+  async reload(next: ConfigSnapshot): Promise<ReloadReport> {
+    const report = await this.local.reload(next);
+    await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
+    return report;
+  }
+
+  /** Stops every worker gracefully (drain, then force) and waits until they have exited. */
+  async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
+    this.stopping = true;
+    const workers = [...this.workers];
+    const results = await Promise.all(
+      workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
+    );
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.disconnect();
+          }),
+      ),
+    );
+    await this.local.stop({ drainMs: 0 });
+    return results.reduce((sum, r) => ({ drained: sum.drained + r.drained, forced: sum.forced + r.forced }), { drained: 0, forced: 0 });
+  }
+
+  /** Counters summed over the workers. */
+  async stats(): Promise<EngineStats> {
+    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
+    const backends: EngineStats['backends'] = {};
+    for (const stats of all) {
+      for (const [name, b] of Object.entries(stats.backends)) {
+        const sum = (backends[name] ??= { active: 0, total: 0, errors: 0 });
+        sum.active += b.active;
+        sum.total += b.total;
+        sum.errors += b.errors;
+      }
+    }
+    return {
+      startedAt: Math.min(...all.map((s) => s.startedAt)),
+      connectionsActive: all.reduce((n, s) => n + s.connectionsActive, 0),
+      connectionsTotal: all.reduce((n, s) => n + s.connectionsTotal, 0),
+      backends,
+    };
+  }
+
+  /** Opens one connection through a backend (from the primary) and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+    return this.local.testBackend(name, target);
+  }
+
+  /** Which rule and backend a host would take now. */
+  explainRoute(host: string): RouteExplanation {
+    return this.local.explainRoute(host);
+  }
+
+  private async spawn(): Promise<BoundListener[]> {
+    const worker = cluster.fork();
+    this.workers.add(worker);
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
+      worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message)));
+    });
+    worker.on('exit', () => {
+      this.workers.delete(worker);
+      if (this.stopping) return;
+      this.emit('warning', `engine worker ${worker.process.pid} exited; starting a replacement`);
+      setTimeout(() => {
+        if (!this.stopping) this.spawn().catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
+      }, RESTART_DELAY_MS);
+    });
+    await ready;
+    this.sendSubscription(worker);
+    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot })) as BoundListener[];
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type === 'reply') {
+      const pending = this.pending.get(message.id);
+      if (!pending) return;
+      this.pending.delete(message.id);
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(new Error(message.error));
+    } else if (message.type === 'records') {
+      for (const record of message.start) this.emit('connection:start', record);
+      for (const record of message.end) this.emit('connection:end', record);
+    } else if (message.type === 'warning') {
+      this.emit('warning', message.message);
+    }
+  }
+
+  private request(worker: Worker, message: WithoutId<Extract<ToWorker, { id: number }>>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const onExit = (): void => {
+        if (this.pending.delete(id)) reject(new Error(`engine worker ${worker.process.pid} exited`));
+      };
+      worker.once('exit', onExit);
+      worker.send({ ...message, id } as ToWorker);
+    });
+  }
+
+  private sendSubscription(worker: Worker): void {
+    const events = (['connection:start', 'connection:end'] as const).filter((event) => this.listenerCount(event) > 0);
+    worker.send({ type: 'subscribe', events } satisfies ToWorker);
+  }
+
+  private broadcastSubscription(): void {
+    for (const worker of this.workers) if (worker.isConnected()) this.sendSubscription(worker);
+  }
+}
+
+cluster.schedulingPolicy = cluster.SCHED_NONE;

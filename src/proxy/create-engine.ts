@@ -1,0 +1,15 @@
+import { availableParallelism } from 'node:os';
+import type { ConfigSnapshot } from '../config/model.js';
+import { ClusteredEngine } from './clustered-engine.js';
+import { ProxyEngine, type Engine, type EngineOptions } from './engine.js';
+
+/**
+ * The engine for a snapshot: in-process for one worker, a ClusteredEngine for more.
+ * `workers` 0 means one per core.
+ */
+export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
+  const count = workers === 0 ? availableParallelism() : workers;
+  // A verifier is an in-process function: it cannot be handed to worker processes.
+  if (count <= 1 || options.verifier) return new ProxyEngine(snapshot, options);
+  return new ClusteredEngine(snapshot, count);
+}

@@ -1,0 +1,77 @@
+import type { ConnectionRecord } from './connection-record.js';
+import { ProxyEngine } from './engine.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+/*
+ * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
+ * sockets it shares with its siblings and answers the primary's requests. Records travel to the
+ * primary only while someone there listens, and in batches, so the hot path stays local.
+ */
+const FLUSH_MS = 50;
+let engine: ProxyEngine | null = null;
+const wanted = new Set<string>();
+let starts: ConnectionRecord[] = [];
+let ends: ConnectionRecord[] = [];
+let timer: NodeJS.Timeout | null = null;
+
+const send = (message: FromWorker): void => {
+  if (process.connected) process.send!(message);
+};
+
+const flush = (): void => {
+  timer = null;
+  if (starts.length === 0 && ends.length === 0) return;
+  send({ type: 'records', start: starts, end: ends });
+  starts = [];
+  ends = [];
+};
+
+const queue = (list: 'start' | 'end', record: ConnectionRecord): void => {
+  (list === 'start' ? starts : ends).push(list === 'start' ? { ...record } : record);
+  timer ??= setTimeout(flush, FLUSH_MS);
+};
+
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'subscribe') {
+    wanted.clear();
+    for (const event of message.events) wanted.add(event);
+    return;
+  }
+  const reply = (work: () => Promise<unknown>): void => {
+    work().then(
+      (value) => send({ type: 'reply', id: message.id, ok: true, value: value as never }),
+      (error: Error) => send({ type: 'reply', id: message.id, ok: false, error: error.message }),
+    );
+  };
+  switch (message.type) {
+    case 'start':
+      reply(async () => {
+        engine = new ProxyEngine(message.snapshot);
+        engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
+        engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));
+        engine.on('warning', (text) => send({ type: 'warning', message: text }));
+        return engine.start();
+      });
+      break;
+    case 'reload':
+      reply(async () => engine!.reload(message.snapshot));
+      break;
+    case 'stats':
+      reply(async () => engine!.stats());
+      break;
+    case 'stop':
+      reply(async () => {
+        const result = await engine!.stop({ drainMs: message.drainMs, forceMs: message.forceMs });
+        flush();
+        return result;
+      });
+      break;
+  }
+});
+
+// The primary owns signals: a terminal's Ctrl-C must not kill workers before they drain.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.on('disconnect', () => process.exit(0));
+// Messages sent before the listener above existed would be lost: say when it does.
+send({ type: 'ready' });
