@@ -1,35 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import type { BackendSpec } from '../../../src/config/model.js';
 import { startEngine, snapshot } from './engine-fixture.js';
-import { connectTunnel, rawServer } from './raw-peers.js';
-
-/** An HTTP origin answering with what it saw (headers), or N bytes at /bytes/N. */
-async function echoOrigin(): Promise<{ port: number; seen: IncomingHttpHeaders[]; close(): void }> {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    const bytes = /^\/bytes\/(\d+)/.exec(req.url ?? '');
-    if (bytes) {
-      res.writeHead(200, { 'content-length': bytes[1] });
-      res.end(Buffer.alloc(Number(bytes[1]), 7));
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: (server.address() as { port: number }).port, seen, close: () => server.close() };
-}
+import { connectTunnel, echoOrigin, makeCertificates, rawServer } from './raw-peers.js';
 
 function get(proxyPort: number, url: string): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
@@ -42,19 +19,6 @@ function get(proxyPort: number, url: string): Promise<{ status: number; body: st
     req.on('error', reject);
     req.end();
   });
-}
-
-/** A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with the openssl CLI. */
-function makeCertificates(): { dir: string; ca: string; cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-tls-'));
-  const run = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=simple-proxy test CA');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
-  return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
 for (const protocol of ['http', 'socks5'] as const) {

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 /** A raw TCP server: greets first with `greeting`, then sends `payload`, and reports the sha256 of what it received. */
 export async function rawServer(greeting: Buffer, payload: Buffer): Promise<{ server: Server; port: number; received: Promise<string> }> {
@@ -43,5 +48,38 @@ export async function connectTunnel(proxyPort: number, port: number): Promise<{ 
     socket.on('data', onData);
     socket.once('close', () => reject(new Error('tunnel closed before the answer')));
   });
+}
+
+
+/** An HTTP origin answering with what it saw (headers), or N bytes at /bytes/N. */
+export async function echoOrigin(): Promise<{ port: number; seen: IncomingHttpHeaders[]; close(): void }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push(req.headers);
+    const bytes = /^\/bytes\/(\d+)/.exec(req.url ?? '');
+    if (bytes) {
+      res.writeHead(200, { 'content-length': bytes[1] });
+      res.end(Buffer.alloc(Number(bytes[1]), 7));
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ url: req.url, headers: req.headers }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, seen, close: () => server.close() };
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with the openssl CLI. */
+export function makeCertificates(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-tls-'));
+  const run = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=simple-proxy test CA');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
+  return { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
