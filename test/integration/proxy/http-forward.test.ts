@@ -66,13 +66,14 @@ function send(port: number, options: { method?: string; path: string; headers?: 
       res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
-    if (typeof options.body === 'function') {
+    const body = options.body;
+    if (typeof body === 'function') {
       (async () => {
-        for await (const chunk of options.body!()) if (!req.write(chunk)) await once(req, 'drain');
+        for await (const chunk of body()) if (!req.write(chunk)) await once(req, 'drain');
         req.end();
       })().catch(reject);
     } else {
-      req.end(options.body);
+      req.end(body);
     }
   });
 }
