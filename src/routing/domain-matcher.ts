@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { normalizeHost, parseDomainPattern } from './domain-pattern.js';
+import { isIpLiteral, normalizeHost, parseDomainPattern } from './domain-pattern.js';
 
 /**
  * First-match lookup over domain patterns in constant time with respect to the number of
@@ -31,7 +30,7 @@ export class DomainMatcher {
     let best = this.any;
     const exact = this.exact.get(name);
     if (exact !== undefined && exact < best) best = exact;
-    if (this.suffix.size > 0 && isIP(name) === 0) {
+    if (this.suffix.size > 0 && !isIpLiteral(name)) {
       let at = 0;
       while (at !== -1) {
         const candidate = this.suffix.get(at === 0 ? name : name.slice(at));

@@ -12,6 +12,7 @@ export type DomainPattern =
  * IPv6 literals without brackets.
  */
 export function normalizeHost(host: string): string {
+  if (isPlainLowerName(host)) return host;
   let h = host.trim();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
   if (h.endsWith('.')) h = h.slice(0, -1);
@@ -19,6 +20,24 @@ export function normalizeHost(host: string): string {
   // Plain ASCII names are by far the common case: skip the IDN conversion for them.
   if (/^[\x21-\x7e]*$/.test(h)) return h.toLowerCase();
   return domainToASCII(h) || h.toLowerCase();
+}
+
+/** True for the common case that needs no work: only `a-z 0-9 . - _`, no trailing dot. */
+function isPlainLowerName(host: string): boolean {
+  const n = host.length;
+  if (n === 0 || host.charCodeAt(n - 1) === 46) return false;
+  for (let i = 0; i < n; i++) {
+    const c = host.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95)) return false;
+  }
+  return true;
+}
+
+/** Whether a normalised host is an IP literal (cheap test first: names end in a letter). */
+export function isIpLiteral(host: string): boolean {
+  const last = host.charCodeAt(host.length - 1);
+  if (last >= 97 && last <= 122 && !host.includes(':')) return false;
+  return isIP(host) !== 0;
 }
 
 /** Parses a pattern as written in a rule; throws a plain Error with the reason when it is malformed. */
