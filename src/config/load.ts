@@ -1,5 +1,20 @@
-import type { Role } from '../role.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LineCounter, parseDocument, visit, isScalar } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { roleDefaults, type Role } from '../role.js';
+import { parseDomainPattern, patternCovers } from '../routing/domain-pattern.js';
+import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
+import { parseWireguardConfig } from '../backends/wireguard-config.js';
+import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
+import { normalizeClient, normalizeServer } from './normalize.js';
+import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
+import { clientConfigSchema, serverConfigSchema, type ClientConfig, type ServerConfig } from './schema.js';
 
 /** Where a configuration was found, and how (flag, env, cwd, user dir, system dir, or embedded). */
 export interface ConfigLocation {
@@ -7,11 +22,256 @@ export interface ConfigLocation {
   origin: 'flag' | 'env' | 'cwd' | 'user' | 'system' | 'embedded';
 }
 
+/** Options of a load. */
+export interface LoadOptions {
+  /** Treat what would be a warning about an unusable backend (a missing tunnel file) as an error. */
+  strict?: boolean;
+  /** Environment for `${VAR}` substitution (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Finds the config file: `--config`, `$SIMPLE_PROXY_CONFIG`, `./<role>-config.yaml`,
  * the user config dir, `/etc/simple-proxy/`; null path means the embedded default.
  */
-export declare function locateConfig(role: Role, flagPath?: string): Promise<ConfigLocation>;
+export async function locateConfig(role: Role, flagPath?: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigLocation> {
+  if (flagPath) return { path: resolve(flagPath), origin: 'flag' };
+  if (env.SIMPLE_PROXY_CONFIG) return { path: resolve(env.SIMPLE_PROXY_CONFIG), origin: 'env' };
+  const name = roleDefaults(role).configFileName;
+  const candidates: [string, ConfigLocation['origin']][] = [
+    [resolve(name), 'cwd'],
+    [join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'simple-proxy', name), 'user'],
+    [join('/etc/simple-proxy', name), 'system'],
+  ];
+  for (const [path, origin] of candidates) if (existsSync(path)) return { path, origin };
+  return { path: null, origin: 'embedded' };
+}
 
 /** Loads, substitutes `${VAR}`, validates and normalises a config file (or the embedded default when path is null). */
-export declare function loadConfig(path: string | null, role: Role, options?: { strict?: boolean; env?: NodeJS.ProcessEnv }): Promise<ConfigSnapshot>;
+export async function loadConfig(path: string | null, role: Role, options: LoadOptions = {}): Promise<ConfigSnapshot> {
+  if (path === null) return parseConfigText('', null, role, options);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? (error as Error).message;
+    throw new ConfigError(`${path}: cannot read the config file: ${why}`);
+  }
+  return parseConfigText(text, path, role, options);
+}
+
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Validates an in-memory config text as if it were the file at `path` (null: the embedded default). */
+export function parseConfigText(text: string, path: string | null, role: Role, options: LoadOptions = {}): ConfigSnapshot {
+  const env = options.env ?? process.env;
+  const file = path === null ? '(embedded default)' : basename(path);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const positions = new PositionFinder(doc, lineCounter);
+  const problems: string[] = [];
+  const report = (where: string, keyPath: KeyPath | null, message: string): void => {
+    problems.push(`${file}:${where}: ${keyPath === null ? '' : `${formatPath(keyPath)}: `}${message}`);
+  };
+
+  for (const error of doc.errors) {
+    const pos = error.linePos?.[0];
+    report(pos ? `${pos.line}:${pos.col}` : '1:1', null, `YAML syntax error: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  if (problems.length > 0) throw fail(problems);
+
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(VARIABLE, (_all, name: string, fallback: string | undefined) => {
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        report(positions.nodeAt(node), null, `environment variable ${name} is not set (used as \${${name}})`);
+        return '';
+      });
+    },
+  });
+
+  if (problems.length > 0) throw fail(problems);
+
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    report('1:1', null, 'expected a mapping of sections (like "server:" and "rules:") at the top level');
+    throw fail(problems);
+  }
+  const schema = role === 'server' ? serverConfigSchema : clientConfigSchema;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) describeIssue(issue, raw, schema, positions, report);
+    throw fail(problems);
+  }
+  const config = parsed.data;
+  const model = role === 'server' ? normalizeServer(config as ServerConfig) : normalizeClient(config as ClientConfig);
+  const warnings: string[] = [];
+
+  const backendPath = role === 'server' ? 'backends' : null;
+  const names = new Map<string, number>();
+  model.backends.forEach((b, i) => {
+    if (backendPath === null) return;
+    if (names.has(b.name)) report(positions.valueAt(['backends', i, 'name']), ['backends', i, 'name'], `duplicate backend name "${b.name}" (first defined at backends[${names.get(b.name)}])`);
+    else names.set(b.name, i);
+  });
+  const ruleNames = new Map<string, number>();
+  const known = model.backends.map((b) => b.name);
+  const rulesRaw = (config as ServerConfig | ClientConfig).rules;
+  rulesRaw.forEach((rule, i) => {
+    if (ruleNames.has(rule.name)) report(positions.valueAt(['rules', i, 'name']), ['rules', i, 'name'], `duplicate rule name "${rule.name}" (first defined at rules[${ruleNames.get(rule.name)}])`);
+    else ruleNames.set(rule.name, i);
+    rule.match.domains.forEach((pattern, j) => {
+      try {
+        parseDomainPattern(pattern);
+      } catch (error) {
+        report(positions.valueAt(['rules', i, 'match', 'domains', j]), ['rules', i, 'match', 'domains', j], (error as Error).message);
+      }
+    });
+    if (role === 'server') {
+      const r = rule as ServerConfig['rules'][number];
+      const refs: [KeyPath, string][] = r.backend !== undefined ? [[['rules', i, 'backend'], r.backend]] : r.backends!.map((m, k) => [['rules', i, 'backends', k, 'name'], m.name]);
+      for (const [keyPath, name] of refs) {
+        if (!names.has(name)) report(positions.valueAt(keyPath), keyPath, `unknown backend "${name}"${didYouMean(name, known)}${known.length ? ` (defined: ${known.join(', ')})` : ''}`);
+      }
+    } else if ((rule as ClientConfig['rules'][number]).action === 'server' && !(config as ClientConfig).server) {
+      report(positions.valueAt(['rules', i, 'action']), ['rules', i, 'action'], '"server" needs a "server:" section with the address of the simple-proxy server');
+    }
+  });
+  if (role === 'server') {
+    const mode = (config as ServerConfig).server.auth.mode;
+    if (mode !== 'none') {
+      report(positions.valueAt(['server', 'auth', 'mode']), ['server', 'auth', 'mode'], `"${mode}" is not available in this version yet (only "none"); refusing to start rather than serve without the authentication the file asks for`);
+    }
+  }
+  if (problems.length > 0) throw fail(problems);
+
+  warnings.push(...shadowWarnings(model.rules));
+  const base = path === null ? process.cwd() : dirname(path);
+  model.backends.forEach((b, i) => {
+    if (b.type !== 'wireguard' && b.type !== 'openvpn') return;
+    const file = resolve(base, b.configFile);
+    const problem = tunnelFileProblem(b.type, file);
+    if (!problem) return;
+    const keyPath: KeyPath = ['backends', i, b.type, 'config_file'];
+    if (options.strict) report(positions.valueAt(keyPath), keyPath, problem);
+    else {
+      b.unavailable = problem;
+      warnings.push(`backend "${b.name}" is unavailable: ${problem}`);
+    }
+  });
+  if (problems.length > 0) throw fail(problems);
+
+  const notYet = presentNotYetEffective(raw);
+  if (notYet.length > 0) warnings.push(`no effect yet: ${notYet.join(', ')}`);
+  for (const [key, text] of Object.entries(NOT_SUPPORTED)) if ((raw as Record<string, unknown>)[key] !== undefined) warnings.push(text);
+
+  const validated = config as Record<string, unknown>;
+  const version = createHash('sha256').update(JSON.stringify({ role, validated })).digest('hex').slice(0, 12);
+  return { ...model, source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
+}
+
+function fail(problems: string[]): ConfigError {
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  return new ConfigError(`${problems[0]}${more}`, problems);
+}
+
+function tunnelFileProblem(type: 'wireguard' | 'openvpn', file: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `${type} config file ${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code})`;
+  }
+  try {
+    if (type === 'wireguard') parseWireguardConfig(text);
+    else parseOpenvpnConfig(text);
+    return null;
+  } catch (error) {
+    return `${file}: ${(error as Error).message}`;
+  }
+}
+
+/** A warning for each rule that can never match because earlier rules cover all of its patterns. */
+function shadowWarnings(rules: ConfigSnapshot['rules']): string[] {
+  const warnings: string[] = [];
+  const earlier: { rule: string; pattern: ReturnType<typeof parseDomainPattern> }[] = [];
+  for (const rule of rules) {
+    const patterns = rule.domains.map(parseDomainPattern);
+    const shadowers = patterns.map((p) => earlier.find((e) => patternCovers(e.pattern, p)));
+    if (shadowers.every((s) => s !== undefined)) {
+      const by = [...new Set(shadowers.map((s) => `"${s!.rule}"`))].join(', ');
+      warnings.push(`rule "${rule.name}" can never match: earlier rule ${by} already matches every domain it lists`);
+    }
+    for (const pattern of patterns) earlier.push({ rule: rule.name, pattern });
+  }
+  return warnings;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Turns one schema issue into a located, readable problem. */
+function describeIssue(issue: Issue, raw: unknown, schema: z.ZodType, positions: PositionFinder, report: (where: string, path: KeyPath | null, message: string) => void): void {
+  const path = issue.path as KeyPath;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = keysAt(schema, path);
+    for (const key of issue.keys) report(positions.keyAt(path, key), [...path, key], `unknown key${didYouMean(key, allowed)}${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`);
+    return;
+  }
+  const value = valueAt(raw, path);
+  if (issue.code === 'invalid_type') {
+    const message = issue.message.startsWith('Invalid input') ? `expected ${issue.expected}, got ${describe(value)}` : `${issue.message}, got ${describe(value)}`;
+    report(positions.valueAt(path), path, value === undefined ? `missing (${message.replace(', got undefined', '')})` : message);
+    return;
+  }
+  if (issue.code === 'invalid_value') {
+    const values = issue.values.map((v) => String(v));
+    report(positions.valueAt(path), path, `${JSON.stringify(value)} is not allowed${typeof value === 'string' ? didYouMean(value, values) : ''} (expected one of: ${values.map((v) => `"${v}"`).join(', ')})`);
+    return;
+  }
+  report(positions.valueAt(path), path, issue.message);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null (an empty value)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(raw: unknown, path: KeyPath): unknown {
+  let value = raw;
+  for (const part of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  return value;
+}
+
+/** The keys the schema allows at a path (for "did you mean"). */
+function keysAt(schema: z.ZodType, path: KeyPath): string[] {
+  let node = unwrap(schema);
+  for (const part of path) {
+    const def = node._zod.def as unknown as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType };
+    if (def.type === 'object' && typeof part === 'string' && def.shape?.[part]) node = unwrap(def.shape[part]);
+    else if (def.type === 'array' && typeof part === 'number' && def.element) node = unwrap(def.element);
+    else return [];
+  }
+  const def = node._zod.def as unknown as { type: string; shape?: Record<string, z.ZodType> };
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let node = schema;
+  for (;;) {
+    const def = node._zod.def as unknown as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+    if (def.innerType) node = def.innerType;
+    else if (def.type === 'pipe' && def.in) node = def.in;
+    else return node;
+  }
+}

@@ -20,6 +20,8 @@ export interface ConfigSnapshot {
   shutdown: { drainTimeoutMs: number; forceTimeoutMs: number };
   reload: { drainTimeoutMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Engine worker processes (0 = one per core). */
+  workers: number;
   /** Load-time warnings (unknown-yet features, shadowed rules, unavailable tunnel files). */
   warnings: string[];
   /** The validated document as the schema produced it (keys as in the file). */

@@ -24,6 +24,7 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     shutdown: { drainTimeoutMs: 2000, forceTimeoutMs: 4000 },
     reload: { drainTimeoutMs: 2000 },
     logLevel: 'warn',
+    workers: 1,
     warnings: [],
     raw: {},
     ...patch,

@@ -1,0 +1,88 @@
+import type { Role } from '../role.js';
+import type { BackendSpec, ConfigSnapshot, Credentials, ListenerSpec, NetworkSpec, RuleSpec } from './model.js';
+import type { ClientConfig, ServerConfig } from './schema.js';
+import { parseDuration, parseHostPort } from './values.js';
+
+const ms = (text: string): number => parseDuration(text)!;
+
+function network(config: ServerConfig['network']): NetworkSpec {
+  return {
+    ipv6: { enabled: config.ipv6.enabled, preferIpv6: config.ipv6.prefer_ipv6 },
+    timeouts: { connectMs: ms(config.timeouts.connect), readMs: ms(config.timeouts.read), writeMs: ms(config.timeouts.write), idleMs: ms(config.timeouts.idle) },
+    keepalive: { enabled: config.keepalive.enabled, intervalMs: ms(config.keepalive.interval), maxIdleConns: config.keepalive.max_idle_conns, maxIdleTimeMs: ms(config.keepalive.max_idle_time) },
+    limits: {
+      maxConnections: config.limits.max_connections,
+      maxConnectionsPerIp: config.limits.max_connections_per_ip,
+      maxConnectionsPerBackend: config.limits.max_connections_per_backend,
+    },
+  };
+}
+
+function credentials(username: string | undefined, password: string | undefined): Credentials | undefined {
+  return username ? { username, password: password ?? '' } : undefined;
+}
+
+function listeners(section: { http_port: number; socks5_port: number; bind_address: string }, tls?: { cert_file: string; key_file: string }): ListenerSpec[] {
+  return [
+    { kind: 'http', host: section.bind_address, port: section.http_port, ...(tls ? { tls: { certFile: tls.cert_file, keyFile: tls.key_file } } : {}) },
+    { kind: 'socks5', host: section.bind_address, port: section.socks5_port },
+  ];
+}
+
+/** The parts of a snapshot both dialects fill the same way. */
+type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload'>;
+
+function common(config: ServerConfig | ClientConfig): Common {
+  return {
+    network: network(config.network),
+    shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
+    reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
+  };
+}
+
+/** The server dialect as the engine's model (before tunnel-file checks). */
+export function normalizeServer(config: ServerConfig): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+  const backends: BackendSpec[] = config.backends.map((b) => {
+    const base = { name: b.name, ...(b.health_check ? { healthCheck: b.health_check as Record<string, unknown> } : {}) };
+    switch (b.type) {
+      case 'direct':
+        return { ...base, type: 'direct' };
+      case 'http':
+      case 'socks5': {
+        const address = parseHostPort(b.proxy!.address)!;
+        return { ...base, type: b.type, host: address.host, port: address.port, auth: credentials(b.proxy!.username, b.proxy!.password) };
+      }
+      case 'wireguard':
+        return { ...base, type: 'wireguard', configFile: b.wireguard!.config_file };
+      case 'openvpn':
+        return { ...base, type: 'openvpn', configFile: b.openvpn!.config_file, authFile: b.openvpn!.auth_file, auth: credentials(b.openvpn!.username, b.openvpn!.password) };
+    }
+  });
+  const rules: RuleSpec[] = config.rules.map((r) => ({
+    name: r.name,
+    domains: r.match.domains,
+    backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : r.backends!.map((m) => ({ name: m.name, weight: m.weight })),
+    ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
+  }));
+  return { role: 'server', listeners: listeners(config.server, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config) };
+}
+
+/** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
+export function normalizeClient(config: ClientConfig): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+  const backends: BackendSpec[] = [{ name: 'direct', type: 'direct' }];
+  if (config.server) {
+    const address = parseHostPort(config.server.address)!;
+    const auth = config.server.auth?.enabled ? credentials(config.server.auth.username, config.server.auth.password) : undefined;
+    backends.push({
+      name: 'server',
+      type: 'server',
+      protocol: config.server.protocol,
+      host: address.host,
+      port: address.port,
+      auth,
+      ...(config.server.tls ? { tls: { caFile: config.server.tls.ca_file, servername: config.server.tls.servername } } : {}),
+    });
+  }
+  const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, domains: r.match.domains, backends: [{ name: r.action, weight: 1 }] }));
+  return { role: 'client' as Role, listeners: listeners(config.client), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config) };
+}

@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { bindAddress, cidr, duration, hostPort, listenPort, port } from './values.js';
+
+/*
+ * The configuration schema of both dialects (spec sections 3.1 and 3.2, plus the keys of sections
+ * 11, 12, 13 and 14). Every object is strict: an unknown key is an error, never ignored.
+ */
+
+const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const network = z.strictObject({
+  ipv6: z.strictObject({ enabled: z.boolean().default(true), prefer_ipv6: z.boolean().default(false) }).prefault({}),
+  timeouts: z
+    .strictObject({ connect: duration.default('10s'), read: duration.default('30s'), write: duration.default('30s'), idle: duration.default('60s') })
+    .prefault({}),
+  keepalive: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      interval: duration.default('30s'),
+      max_idle_conns: z.number().int().min(0).default(100),
+      max_idle_time: duration.default('90s'),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      max_connections: z.number().int().min(1).default(10_000),
+      max_connections_per_ip: z.number().int().min(0).default(100),
+      max_connections_per_backend: z.number().int().min(0).default(50),
+    })
+    .prefault({}),
+});
+
+const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });
+
+const rateLimiting = z.strictObject({
+  enabled: z.boolean().default(false),
+  global: bucket.optional(),
+  per_ip: bucket.optional(),
+  per_user: bucket.optional(),
+  bandwidth: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      max_mbps_per_connection: z.number().min(0).default(0),
+      max_mbps_per_ip: z.number().min(0).default(0),
+      max_mbps_total: z.number().min(0).default(0),
+    })
+    .optional(),
+});
+
+const accessControl = z.strictObject({ whitelist: z.array(cidr).default([]), blacklist: z.array(cidr).default([]) });
+
+const accessLogField = z.enum(['timestamp', 'client_ip', 'username', 'method', 'host', 'path', 'status', 'bytes_sent', 'bytes_received', 'duration', 'backend', 'user_agent', 'rule', 'referer']);
+
+const accessLog = z.strictObject({
+  enabled: z.boolean().default(false),
+  format: z.enum(['json', 'apache_combined', 'apache_common']).default('json'),
+  output: z.enum(['file', 'stdout', 'both']).default('stdout'),
+  file: z.string().optional(),
+  fields: z.array(accessLogField).optional(),
+  mask_headers: z.array(nonEmpty).default([]),
+});
+
+const healthCheck = z.strictObject({
+  enabled: z.boolean().default(true),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  type: z.enum(['tcp', 'http', 'ping']).default('tcp'),
+  healthy_threshold: z.number().int().min(1).optional(),
+  unhealthy_threshold: z.number().int().min(1).optional(),
+  target: hostPort.optional(),
+  http: z.strictObject({ url: z.url({ error: 'expected an http:// or https:// URL' }), expected_status: z.number().int().min(100).max(599).default(200) }).optional(),
+});
+
+const proxyHop = z.strictObject({ address: hostPort, username: z.string().default(''), password: z.string().default('') });
+
+const backend = z
+  .strictObject({
+    name: nonEmpty,
+    type: z.enum(['direct', 'http', 'socks5', 'wireguard', 'openvpn']),
+    wireguard: z.strictObject({ config_file: nonEmpty }).optional(),
+    openvpn: z.strictObject({ config_file: nonEmpty, auth_file: z.string().optional(), username: z.string().optional(), password: z.string().optional() }).optional(),
+    proxy: proxyHop.optional(),
+    health_check: healthCheck.optional(),
+  })
+  .superRefine((b, ctx) => {
+    const needs: Record<string, 'wireguard' | 'openvpn' | 'proxy' | null> = { direct: null, http: 'proxy', socks5: 'proxy', wireguard: 'wireguard', openvpn: 'openvpn' };
+    const section = needs[b.type];
+    if (section && b[section] === undefined) ctx.addIssue({ code: 'custom', path: [], message: `a backend of type "${b.type}" needs a "${section}:" section` });
+    for (const other of ['wireguard', 'openvpn', 'proxy'] as const) {
+      if (other !== section && b[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `"${other}:" does not apply to a backend of type "${b.type}"` });
+    }
+  });
+
+const match = z.strictObject({ domains: z.array(nonEmpty).min(1, 'a rule needs at least one domain pattern') });
+
+const serverRule = z
+  .strictObject({
+    name: nonEmpty,
+    match,
+    backend: nonEmpty.optional(),
+    backends: z.array(z.strictObject({ name: nonEmpty, weight: z.number().int().min(0).default(1) })).min(1).optional(),
+    load_balancing: z
+      .strictObject({ algorithm: z.enum(['round_robin', 'least_conn', 'random', 'ip_hash']).default('round_robin'), sticky_sessions: z.boolean().default(false) })
+      .optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.backend === undefined) === (r.backends === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of "backend" or "backends"' });
+  });
+
+const clientRule = z.strictObject({ name: nonEmpty, match, action: z.enum(['server', 'direct']) });
+
+const nativeUser = z.strictObject({
+  username: nonEmpty,
+  password_hash: z.string().regex(/^\$2[aby]\$\d{2}\$/, 'expected a bcrypt hash ("$2a$…" or "$2b$…")'),
+  groups: z.array(nonEmpty).default([]),
+});
+
+const auth = z.strictObject({
+  mode: z.enum(['none', 'native', 'system', 'ldap', 'oauth']).default('none'),
+  native: z
+    .strictObject({
+      users: z.array(nativeUser).default([]),
+      acl: z.array(z.strictObject({ group: nonEmpty, backends: z.array(nonEmpty) })).default([]),
+    })
+    .optional(),
+  system: z.strictObject({ allowed_groups: z.array(nonEmpty).default([]) }).optional(),
+  ldap: z
+    .strictObject({
+      server: z.string().regex(/^ldaps?:\/\/.+/, 'expected an ldap:// or ldaps:// URL'),
+      bind_dn: z.string().optional(),
+      bind_password: z.string().optional(),
+      base_dn: nonEmpty,
+      user_filter: z.string().default('(uid=%s)'),
+      group_filter: z.string().optional(),
+      allowed_groups: z.array(nonEmpty).default([]),
+      start_tls: z.boolean().default(false),
+      tls: z.strictObject({ skip_verify: z.boolean().default(false), ca_cert: z.string().optional() }).optional(),
+    })
+    .optional(),
+  oauth: z
+    .strictObject({
+      provider: z.enum(['generic', 'google', 'azure', 'okta']).default('generic'),
+      client_id: z.string().optional(),
+      client_secret: z.string().optional(),
+      auth_url: z.string().optional(),
+      token_url: z.string().optional(),
+      userinfo_url: z.string().optional(),
+      jwks_url: z.string().optional(),
+      scopes: z.array(z.string()).default([]),
+      username_claim: z.string().default('preferred_username'),
+      groups_claim: z.string().default('groups'),
+      allowed_groups: z.array(nonEmpty).default([]),
+      jwt: z.strictObject({ issuer: z.string().optional(), audience: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+const debug = z.strictObject({
+  enabled: z.boolean().default(false),
+  log_requests: z.boolean().default(true),
+  log_responses: z.boolean().default(true),
+  log_headers: z.boolean().default(false),
+  log_body: z.boolean().default(false),
+  max_body_log_size: z.number().int().min(0).default(1024),
+  output: z.enum(['file', 'stdout', 'both']).default('file'),
+  log_file: z.string().default('./traffic.log'),
+  filter: z
+    .strictObject({ domains: z.array(nonEmpty).default([]), methods: z.array(nonEmpty).default([]), status_codes: z.array(z.number().int().min(100).max(599)).default([]) })
+    .prefault({}),
+});
+
+/** Sections both dialects share. */
+const common = {
+  network: network.prefault({}),
+  rate_limiting: rateLimiting.optional(),
+  access_control: accessControl.optional(),
+  access_log: accessLog.optional(),
+  health_checks: z
+    .strictObject({
+      defaults: z
+        .strictObject({ interval: duration.default('30s'), timeout: duration.default('5s'), healthy_threshold: z.number().int().min(1).default(2), unhealthy_threshold: z.number().int().min(1).default(3) })
+        .prefault({}),
+    })
+    .optional(),
+  metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: port.optional() }).optional(),
+  shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
+  reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
+  debug: debug.optional(),
+};
+
+/** `workers`: engine processes (0 = one per core). */
+const workers = z.number().int('expected a whole number').min(0, 'expected 0 (one per core) or more');
+
+/** The server dialect (spec 3.1). */
+export const serverConfigSchema = z.strictObject({
+  server: z
+    .strictObject({
+      http_port: listenPort.default(8080),
+      socks5_port: listenPort.default(1080),
+      bind_address: bindAddress.default('127.0.0.1'),
+      web_ui_port: port.optional(),
+      log_level: logLevel.default('info'),
+      workers: workers.default(0),
+      tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
+      auth: auth.prefault({}),
+    })
+    .prefault({}),
+  backends: z.array(backend).default([{ name: 'direct', type: 'direct' }]),
+  rules: z.array(serverRule).default([{ name: 'Default', match: { domains: ['*'] }, backend: 'direct' }]),
+  ...common,
+});
+
+/** The client dialect (spec 3.2). */
+export const clientConfigSchema = z.strictObject({
+  client: z
+    .strictObject({
+      http_port: listenPort.default(3128),
+      socks5_port: listenPort.default(1081),
+      bind_address: bindAddress.default('127.0.0.1'),
+      web_ui_port: port.optional(),
+      log_level: logLevel.default('info'),
+      workers: workers.default(1),
+    })
+    .prefault({}),
+  tray: z
+    .strictObject({ enabled: z.boolean().default(false), start_minimized: z.boolean().default(false), show_notifications: z.boolean().default(false), autostart: z.boolean().default(false) })
+    .optional(),
+  server: z
+    .strictObject({
+      address: hostPort,
+      protocol: z.enum(['http', 'https', 'socks5']).default('http'),
+      auth: z.strictObject({ enabled: z.boolean().default(false), username: z.string().default(''), password: z.string().default('') }).optional(),
+      tls: z.strictObject({ ca_file: nonEmpty.optional(), servername: nonEmpty.optional() }).optional(),
+    })
+    .optional(),
+  rules: z.array(clientRule).default([{ name: 'Default direct', match: { domains: ['*'] }, action: 'direct' }]),
+  ...common,
+});
+
+/** A validated server config, keys as in the file. */
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+/** A validated client config, keys as in the file. */
+export type ClientConfig = z.infer<typeof clientConfigSchema>;
