@@ -6,6 +6,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
+import { restartRequired } from '../config/diff.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { ConnectionRecord } from './connection-record.js';
@@ -330,18 +331,4 @@ function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<Bou
 
 function closeServer(server: NetServer | HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** Settings whose change needs a restart to take effect (spec 13.2). */
-function restartRequired(before: ConfigSnapshot, after: ConfigSnapshot): string[] {
-  const changes: string[] = [];
-  const key = (l: ListenerSpec): string => `${l.kind} ${l.host}:${l.port}`;
-  const a = before.listeners.map(key).sort().join(',');
-  const b = after.listeners.map(key).sort().join(',');
-  if (a !== b) changes.push('listeners (ports, bind address)');
-  const tls = (s: ConfigSnapshot): string => JSON.stringify(s.listeners.map((l) => l.tls ?? null));
-  if (tls(before) !== tls(after)) changes.push('TLS certificate files');
-  const authMode = (s: ConfigSnapshot): unknown => ((s.raw.server as { auth?: { mode?: string } } | undefined)?.auth?.mode ?? 'none');
-  if (authMode(before) !== authMode(after)) changes.push('server.auth.mode');
-  return changes;
 }

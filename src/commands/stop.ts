@@ -1,0 +1,22 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { socketAnswers } from '../control/control-server.js';
+
+/** `stop`: stop the daemon gracefully (drain, then exit). */
+export default class Stop extends BaseCommand {
+  static override summary = 'Stop the proxy daemon';
+  static override description = 'Stops accepting, lets open connections finish for up to shutdown.drain_timeout, then closes the rest and exits. --force closes everything at once.';
+  static override examples = ['<%= config.bin %> stop', '<%= config.bin %> stop --force'];
+  static override flags = { force: Flags.boolean({ description: 'do not wait for open connections' }) };
+
+  async run(): Promise<{ stopped: boolean; pid: number }> {
+    const { flags } = await this.parse(Stop);
+    const client = this.client(flags.socket);
+    const answer = await client.call<{ pid: number; drainTimeoutMs: number }>('POST', '/api/stop', { force: flags.force });
+    this.say(flags.force ? `stopping ${this.bin} (pid ${answer.pid}) now` : `stopping ${this.bin} (pid ${answer.pid}); open connections have up to ${answer.drainTimeoutMs / 1000} s to finish`);
+    const deadline = Date.now() + answer.drainTimeoutMs + 15_000;
+    while (Date.now() < deadline && (await socketAnswers(client.socketPath))) await new Promise((r) => setTimeout(r, 100));
+    this.say('stopped');
+    return { stopped: true, pid: answer.pid };
+  }
+}

@@ -1,0 +1,204 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ConfigError, ProxyError } from '../errors.js';
+import { roleDefaults, type Role } from '../role.js';
+import { loadConfig } from '../config/load.js';
+import type { ConfigSnapshot } from '../config/model.js';
+import { diffConfigs, type ConfigDiff } from '../config/diff.js';
+import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit } from '../config/editor.js';
+import { ControlServer } from '../control/control-server.js';
+import { EventHub } from '../control/event-hub.js';
+import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleUpdateSchema, stopSchema } from '../control/schemas.js';
+import { createEngine } from '../proxy/create-engine.js';
+import type { BoundListener, Engine } from '../proxy/engine.js';
+import { parseAuthority } from '../proxy/http-target.js';
+import { Logger } from '../telemetry/logger.js';
+import type { DaemonPaths } from './paths.js';
+import { describeBackends, maskSecrets } from './views.js';
+
+/** What a reload did (or, for a dry run, would do). */
+export interface ReloadResult {
+  ok: boolean;
+  dryRun: boolean;
+  version: string;
+  previousVersion: string;
+  diff: ConfigDiff;
+  restartRequired: string[];
+  warnings: string[];
+}
+
+/** A running daemon: the engine, its config file, the control socket and the signals. */
+export class Daemon {
+  private engine!: Engine;
+  private snapshot!: ConfigSnapshot;
+  private listeners: BoundListener[] = [];
+  private readonly control: ControlServer;
+  private readonly hub = new EventHub();
+  private readonly startedAt = Date.now();
+  private reloads = 0;
+  private reloadErrors = 0;
+  private editing: Promise<unknown> = Promise.resolve();
+  private stopping: Promise<void> | null = null;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly role: Role,
+    private readonly configPath: string | null,
+    private readonly paths: DaemonPaths,
+  ) {
+    this.control = new ControlServer(paths.socket);
+    this.logger = new Logger('info');
+  }
+
+  /** Loads the config, binds the listeners and the control socket; rejects with the reason if any cannot come up. */
+  async start(): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
+    this.snapshot = await loadConfig(this.configPath, this.role);
+    this.logger.setLevel(this.snapshot.logLevel);
+    this.engine = createEngine(this.snapshot, this.snapshot.workers);
+    this.engine.on('warning', (message) => {
+      this.logger.warn(message);
+      this.hub.publish({ type: 'warning', time: Date.now(), message });
+    });
+    this.hub.attach(this.engine);
+    this.routes();
+    await this.control.listen();
+    try {
+      this.listeners = await this.engine.start();
+    } catch (error) {
+      await this.control.close();
+      throw new ProxyError('LISTEN_FAILED', (error as Error).message, { exitCode: 5 });
+    }
+    mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.paths.pidFile, `${process.pid}\n`);
+    process.on('SIGTERM', () => void this.stop(false));
+    process.on('SIGINT', () => void this.stop(false));
+    process.on('SIGHUP', () => void this.reload(false).catch(() => undefined));
+    const where = this.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ');
+    this.logger.info(`${roleDefaults(this.role).bin} started`, { pid: process.pid, listeners: where, config: this.snapshot.source ?? 'embedded default', version: this.snapshot.version, socket: this.paths.socket });
+    for (const warning of this.snapshot.warnings) this.logger.warn(warning);
+    return { listeners: this.listeners, snapshot: this.snapshot };
+  }
+
+  /** Reloads the config file: validated whole, then swapped in; an invalid file leaves the running config alone. */
+  async reload(dryRun: boolean): Promise<ReloadResult> {
+    let next: ConfigSnapshot;
+    try {
+      next = await loadConfig(this.snapshot.source, this.role);
+    } catch (error) {
+      if (!dryRun) {
+        this.reloadErrors++;
+        const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+        this.logger.error('reload rejected; the running config keeps serving', { problems });
+        this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: problems });
+      }
+      throw error;
+    }
+    return this.apply(next, dryRun);
+  }
+
+  /** Stops: listeners close, connections drain up to shutdown.drain_timeout, then the process exits. */
+  stop(force: boolean): Promise<void> {
+    this.stopping ??= (async () => {
+      const { drainTimeoutMs, forceTimeoutMs } = this.snapshot.shutdown;
+      this.logger.info(force ? 'stopping now (forced)' : 'stopping: draining connections', { drain_timeout_ms: force ? 0 : drainTimeoutMs });
+      const hardStop = setTimeout(() => {
+        this.logger.error('force timeout reached; exiting');
+        process.exit(1);
+      }, forceTimeoutMs);
+      hardStop.unref();
+      const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
+      this.hub.close();
+      await this.control.close();
+      try {
+        if (readFileSync(this.paths.pidFile, 'utf8').trim() === String(process.pid)) unlinkSync(this.paths.pidFile);
+      } catch {
+        // No pidfile to remove.
+      }
+      this.logger.info('stopped', { drained: result.drained, forced: result.forced });
+      process.exit(0);
+    })();
+    return this.stopping;
+  }
+
+  private async apply(next: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
+    const diff = diffConfigs(this.snapshot, next);
+    const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
+    if (dryRun) return result;
+    await this.engine.reload(next);
+    this.snapshot = next;
+    this.logger.setLevel(next.logLevel);
+    this.reloads++;
+    this.logger.info('config reloaded', { version: next.version, previous: result.previousVersion });
+    if (diff.restartRequired.length > 0) this.logger.warn(`changed settings need a restart to take effect: ${diff.restartRequired.join(', ')}`);
+    for (const warning of next.warnings) this.logger.warn(warning);
+    this.hub.publish({ type: 'reload', time: Date.now(), ok: true, version: next.version, restartRequired: diff.restartRequired });
+    return result;
+  }
+
+  /** Edits the config file (serialised), then applies the result like a reload. */
+  private edit(edit: Edit): Promise<ReloadResult> {
+    const source = this.snapshot.source;
+    if (source === null) {
+      return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
+    }
+    const run = this.editing.then(async () => this.apply(await editConfigFile(source, this.role, edit), false));
+    this.editing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async status(): Promise<Record<string, unknown>> {
+    const stats = await this.engine.stats();
+    return {
+      role: this.role,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      startedAt: new Date(this.startedAt).toISOString(),
+      config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
+      listeners: this.listeners,
+      workers: this.snapshot.workers,
+      socket: this.paths.socket,
+      connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
+      backends: describeBackends(this.snapshot, stats),
+      reloads: { total: this.reloads, errors: this.reloadErrors },
+    };
+  }
+
+  private routes(): void {
+    const c = this.control;
+    c.route('GET', '/api/status', () => this.status());
+    c.route('GET', '/api/stats', async () => ({ ...(await this.engine.stats()), reloads: { total: this.reloads, errors: this.reloadErrors } }));
+    c.route('GET', '/api/clients', () => ({ auth: 'none', clients: [] }));
+    c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
+    c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
+    c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
+    c.route('POST', '/api/stop', ({ body }) => {
+      const { force } = stopSchema.parse(body ?? {});
+      setImmediate(() => void this.stop(force));
+      return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
+    });
+    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats()) }));
+    c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
+    c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
+    c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
+      const { target } = backendTestSchema.parse(body ?? {});
+      const parsed = target === undefined ? undefined : parseAuthority(target, 80);
+      if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
+      if (!this.snapshot.backends.some((b) => b.name === params.name)) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      return { name: params.name, target: parsed ?? { host: 'example.com', port: 80 }, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
+    });
+    c.route('GET', '/api/backends/:name/health', ({ params }) => {
+      const backend = this.snapshot.backends.find((b) => b.name === params.name);
+      if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      return { name: backend.name, status: backend.unavailable ? 'unhealthy' : 'unknown', last_check: null, latency_ms: null, consecutive_failures: 0, uptime_percent: null, reason: backend.unavailable ?? 'no health checks yet' };
+    });
+    c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
+    c.route('GET', '/api/rules/test', ({ query }) => {
+      const domain = query.get('domain');
+      if (!domain) throw new ProxyError('BAD_REQUEST', 'domain is required');
+      return this.engine.explainRoute(domain);
+    });
+    c.route('POST', '/api/rules', ({ body }) => this.edit(addRule(ruleAddSchema.parse(body))));
+    c.route('POST', '/api/rules/reorder', ({ body }) => this.edit(reorderRules(ruleReorderSchema.parse(body).order)));
+    c.route('PUT', '/api/rules/:name', ({ params, body }) => this.edit(updateRule(params.name, ruleUpdateSchema.parse(body))));
+    c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
+  }
+}
