@@ -5,6 +5,7 @@ import type { Role } from '../role.js';
 import type { BackendAdd, RuleAdd, RuleUpdate } from '../control/schemas.js';
 import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
+import { preserveUntouchedLines } from './preserve-formatting.js';
 import type { ConfigSnapshot } from './model.js';
 
 /** A change to a config document (mutates it in place; throws ProxyError when it does not apply). */
@@ -21,9 +22,10 @@ export async function editConfigFile(path: string, role: Role, edit: Edit): Prom
     const before = readFileSync(path, 'utf8');
     const doc = parseDocument(before);
     if (doc.errors.length > 0) throw new ProxyError('CONFIG_INVALID', `${path} does not parse; fix it before editing: ${doc.errors[0].message.split('\n')[0]}`);
+    const roundtrip = doc.toString();
     edit(doc, role);
-    const after = doc.toString();
-    const snapshot = parseConfigText(after, path, role);
+    const after = preserveUntouchedLines(before, roundtrip, doc.toString());
+    const snapshot = parseConfigText(after, path, role, { keepUnsetVariables: true });
     writeFileAtomic(path, after);
     return snapshot;
   });

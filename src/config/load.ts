@@ -28,6 +28,11 @@ export interface LoadOptions {
   strict?: boolean;
   /** Environment for `${VAR}` substitution (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Leave `${VAR}` of unset variables as written instead of failing: for validating an edit made
+   * by a process that does not have the daemon's environment.
+   */
+  keepUnsetVariables?: boolean;
 }
 
 /**
@@ -84,10 +89,11 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(VARIABLE, (_all, name: string, fallback: string | undefined) => {
+      node.value = node.value.replace(VARIABLE, (_all: string, name: string, fallback: string | undefined) => {
         const value = env[name];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
+        if (options.keepUnsetVariables) return _all;
         report(positions.nodeAt(node), null, `environment variable ${name} is not set (used as \${${name}})`);
         return '';
       });

@@ -140,7 +140,11 @@ export class Daemon {
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
     }
-    const run = this.editing.then(async () => this.apply(await editConfigFile(source, this.role, edit), false));
+    // The file is re-read like any reload, with this daemon's environment for ${VAR}.
+    const run = this.editing.then(async () => {
+      await editConfigFile(source, this.role, edit);
+      return this.reload(false);
+    });
     this.editing = run.catch(() => undefined);
     return run;
   }

@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { configWithoutDaemon } from '../../cli/current-config.js';
+import { table } from '../../cli/table.js';
+import { NoDaemonError } from '../../control/control-client.js';
+import { describeBackends, type BackendView } from '../../daemon/views.js';
+
+/** `backend list`: the backends with their state. */
+export default class BackendListCommand extends BaseCommand {
+  static override summary = 'List the backends, their state and traffic counters';
+  static override examples = ['<%= config.bin %> backend list', '<%= config.bin %> backend list --json'];
+  static override flags = { config: Flags.string({ char: 'c', description: 'read this config file instead of asking the daemon' }) };
+
+  async run(): Promise<{ backends: BackendView[] }> {
+    const { flags } = await this.parse(BackendListCommand);
+    let backends: BackendView[];
+    try {
+      if (flags.config) throw new NoDaemonError(this.role, '');
+      backends = (await this.client(flags.socket).call<{ backends: BackendView[] }>('GET', '/api/backends')).backends;
+    } catch (error) {
+      if (!(error instanceof NoDaemonError)) throw error;
+      backends = describeBackends(await configWithoutDaemon(this.role, flags.config), { startedAt: 0, connectionsActive: 0, connectionsTotal: 0, backends: {} });
+    }
+    this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'CONNECTIONS', 'ERRORS', 'REASON'], backends.map((b) => [b.name, b.type, b.address, b.status, b.connections.total, b.connections.errors, b.reason ?? ''])));
+    return { backends };
+  }
+}

@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { updateRule } from '../../config/editor.js';
+import type { RuleUpdate } from '../../control/schemas.js';
+
+/** `rule update`: change a routing rule. */
+export default class RuleUpdateCommand extends BaseCommand {
+  static override summary = 'Change a routing rule (domains, target, name or position)';
+  static override examples = ['<%= config.bin %> rule update --name "Anime" --domain "*.crunchyroll.com" --domain "*.funimation.com"', '<%= config.bin %> rule update --name "Anime" --backend japan --position 0'];
+  static override flags = {
+    name: Flags.string({ description: 'rule to change', required: true }),
+    'new-name': Flags.string({ description: 'rename the rule' }),
+    domain: Flags.string({ description: 'replace the domain patterns (repeatable)', multiple: true }),
+    backend: Flags.string({ description: 'backend to use (server role)' }),
+    action: Flags.string({ description: 'server or direct (client role)', options: ['server', 'direct'] }),
+    position: Flags.integer({ description: 'move to this position (0 = first)', min: 0 }),
+    config: Flags.string({ char: 'c', description: 'edit this config file directly' }),
+  };
+
+  async run(): Promise<EditOutcome> {
+    const { flags } = await this.parse(RuleUpdateCommand);
+    const change: RuleUpdate = { name: flags['new-name'], domains: flags.domain, backend: flags.backend, action: flags.action as RuleUpdate['action'], position: flags.position };
+    const client = this.client(flags.socket);
+    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), updateRule(flags.name, change));
+    this.say(`rule "${flags.name}" updated (config version ${outcome.version})`);
+    return outcome;
+  }
+}
