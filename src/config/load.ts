@@ -80,10 +80,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     problems.push(`${file}:${where}: ${keyPath === null ? '' : `${formatPath(keyPath)}: `}${message}`);
   };
 
-  for (const error of doc.errors) {
-    const pos = error.linePos?.[0];
-    report(pos ? `${pos.line}:${pos.col}` : '1:1', null, `YAML syntax error: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
+  // Only the first syntax error: the ones after it are mostly its echoes.
+  const syntax = doc.errors[0];
+  if (syntax) report(positions.at(syntax.pos[0]), null, `YAML syntax error: ${syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   if (problems.length > 0) throw fail(problems);
 
   visit(doc, {
@@ -180,7 +179,10 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   return { ...model, source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
 }
 
-function fail(problems: string[]): ConfigError {
+function fail(unsorted: string[]): ConfigError {
+  // In file order, the way a person fixes them.
+  const position = (p: string): number[] => (/^[^:]*:(\d+):(\d+):/.exec(p) ?? [0, 0, 0]).slice(1).map(Number);
+  const problems = [...unsorted].sort((a, b) => position(a)[0] - position(b)[0] || position(a)[1] - position(b)[1]);
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
   return new ConfigError(`${problems[0]}${more}`, problems);
 }

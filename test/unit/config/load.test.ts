@@ -68,7 +68,7 @@ test('broken configs: each problem names file, line, column, path and what was e
     ['bad address', 'backends:\n  - name: p\n    type: socks5\n    proxy:\n      address: "socks.example.com"\n', ['server-config.yaml:5:16: backends[0].proxy.address: "socks.example.com" is not an address (expected "host:port" or "[ipv6]:port" with a port 1-65535)']],
     ['port out of range', 'server:\n  socks5_port: 70000\n', ['server-config.yaml:2:16: server.socks5_port: expected a port number (0-65535)']],
     ['bad bind address', 'server:\n  bind_address: "300.1.1.1:80"\n', ['server-config.yaml:2:17: server.bind_address: "300.1.1.1:80" is not an IP address or host name']],
-    ['YAML syntax error', 'server:\n  http_port: 8080\n   socks5_port: 1080\n', ['server-config.yaml:3:15: YAML syntax error: Nested mappings are not allowed in compact mappings']],
+    ['YAML syntax error', 'server:\n  http_port: 8080\n   socks5_port: 1080\n', ['server-config.yaml:2:14: YAML syntax error: Nested mappings are not allowed in compact mappings']],
     ['bad pattern', 'rules:\n  - name: a\n    match: { domains: ["*.exa*mple.com"] }\n    backend: direct\n', ['server-config.yaml:3:24: rules[0].match.domains[0]: "*.exa*mple.com" is not a valid domain pattern (expected "*.example.com")']],
     ['rule without a backend', 'rules:\n  - name: a\n    match: { domains: ["*"] }\n', ['server-config.yaml:2:5: rules[0]: a rule needs exactly one of "backend" or "backends"']],
     ['backend without its section', 'backends:\n  - name: g\n    type: wireguard\n', ['server-config.yaml:2:5: backends[0]: a backend of type "wireguard" needs a "wireguard:" section']],

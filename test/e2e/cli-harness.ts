@@ -1,0 +1,71 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An isolated place for one daemon: its own runtime/state dirs, config file and environment. */
+export interface Sandbox {
+  dir: string;
+  config: string;
+  env: NodeJS.ProcessEnv;
+  /** Runs the real bin (`simple-proxy-server` or `-client`) as a user would, with a timeout. */
+  cli(args: string[], role?: 'server' | 'client', timeoutMs?: number): Promise<CliResult>;
+  /** `status --json` of the running daemon. */
+  status(): Promise<{ pid: number; listeners: { kind: string; port: number }[] } & Record<string, unknown>>;
+  /** Stops the daemon if it still runs (for t.after). */
+  cleanup(): Promise<void>;
+}
+
+/** Makes a sandbox with a config file (text) and env overrides that keep everything under a temp dir. */
+export function sandbox(configText: string): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
+  const config = join(dir, 'server-config.yaml');
+  writeFileSync(config, configText);
+  const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, NO_COLOR: '1' };
+  delete env.SIMPLE_PROXY_SOCKET;
+  const cli = (args: string[], role: 'server' | 'client' = 'server', timeoutMs = 60_000): Promise<CliResult> =>
+    new Promise((done) => {
+      execFile(process.execPath, [join(ROOT, 'bin', `simple-proxy-${role}.js`), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  return {
+    dir,
+    config,
+    env,
+    cli,
+    status: async () => {
+      const result = await cli(['status', '--json']);
+      if (result.code !== 0) throw new Error(`status failed: ${result.stderr}${result.stdout}`);
+      return JSON.parse(result.stdout);
+    },
+    cleanup: async () => {
+      const result = await cli(['stop', '--force']);
+      if (result.code !== 0 && result.code !== 7) throw new Error(`stop failed: ${result.stderr}`);
+    },
+  };
+}
+
+/** Starts `count` CLI processes at once and waits for all. */
+export function parallel(box: Sandbox, argsList: string[][]): Promise<CliResult[]> {
+  return Promise.all(argsList.map((args) => box.cli(args)));
+}
+
+/** Spawns a long-running command (curl downloads) and resolves with its output when it ends. */
+export function background(command: string, args: string[]): { done: Promise<CliResult> } {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  return { done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))) };
+}
