@@ -1,6 +1,5 @@
 import { locateConfig } from '../config/load.js';
 import { editConfigFile, type Edit } from '../config/editor.js';
-import type { ControlClient } from '../control/control-client.js';
 import { NoDaemonError } from '../control/control-client.js';
 import { ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
@@ -17,7 +16,7 @@ export interface EditOutcome {
  * Applies a config edit through the running daemon (which writes the file and reloads), or,
  * when no daemon runs, directly to the config file with the same library code.
  */
-export async function applyEdit(role: Role, client: ControlClient, configFlag: string | undefined, viaDaemon: () => Promise<{ version: string; restartRequired: string[] }>, edit: Edit): Promise<EditOutcome> {
+export async function applyEdit(role: Role, configFlag: string | undefined, viaDaemon: () => Promise<{ version: string; restartRequired: string[] }>, edit: Edit): Promise<EditOutcome> {
   if (configFlag === undefined) {
     try {
       const answer = await viaDaemon();

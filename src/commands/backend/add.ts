@@ -34,7 +34,7 @@ export default class BackendAddCommand extends BaseCommand {
       auth_file: flags['auth-file'],
     };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('POST', '/api/backends', backend), addBackend(backend));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/backends', backend), addBackend(backend));
     this.say(`backend "${flags.name}" added (config version ${outcome.version})`);
     return outcome;
   }

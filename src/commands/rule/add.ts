@@ -25,7 +25,7 @@ export default class RuleAddCommand extends BaseCommand {
     const { flags } = await this.parse(RuleAddCommand);
     const rule: RuleAdd = { name: flags.name, domains: flags.domain, backend: flags.backend, action: flags.action as RuleAdd['action'], position: flags.position };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('POST', '/api/rules', rule), addRule(rule));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/rules', rule), addRule(rule));
     this.say(`rule "${flags.name}" added${outcome.via === 'daemon' ? ' and live' : ` to ${outcome.path}`} (config version ${outcome.version})`);
     return outcome;
   }

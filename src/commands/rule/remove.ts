@@ -15,7 +15,7 @@ export default class RuleRemoveCommand extends BaseCommand {
   async run(): Promise<EditOutcome> {
     const { flags } = await this.parse(RuleRemoveCommand);
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('DELETE', `/api/rules/${encodeURIComponent(flags.name)}`), removeRule(flags.name));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/rules/${encodeURIComponent(flags.name)}`), removeRule(flags.name));
     this.say(`rule "${flags.name}" removed (config version ${outcome.version})`);
     return outcome;
   }

@@ -15,7 +15,7 @@ export default class RuleReorderCommand extends BaseCommand {
     const { argv, flags } = await this.parse(RuleReorderCommand);
     const order = argv as string[];
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('POST', '/api/rules/reorder', { order }), reorderRules(order));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/rules/reorder', { order }), reorderRules(order));
     this.say(`rules reordered (config version ${outcome.version})`);
     return outcome;
   }

@@ -22,7 +22,7 @@ export default class RuleUpdateCommand extends BaseCommand {
     const { flags } = await this.parse(RuleUpdateCommand);
     const change: RuleUpdate = { name: flags['new-name'], domains: flags.domain, backend: flags.backend, action: flags.action as RuleUpdate['action'], position: flags.position };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, client, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), updateRule(flags.name, change));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), updateRule(flags.name, change));
     this.say(`rule "${flags.name}" updated (config version ${outcome.version})`);
     return outcome;
   }

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { sandbox } from './cli-harness.js';
+
+const CONFIG = 'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n';
+
+test('the control socket refuses a connection from another uid', { timeout: 120_000 }, async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to create a throwaway user');
+  if (spawnSync('sh', ['-c', 'command -v useradd && command -v runuser && command -v curl']).status !== 0) return t.skip('useradd, runuser or curl missing');
+  const user = `sptest${process.pid}`;
+  assert.equal(spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user]).status, 0);
+  t.after(() => spawnSync('userdel', [user]));
+  const box = sandbox(CONFIG);
+  t.after(() => box.cleanup());
+  chmodSync(box.dir, 0o755);
+  assert.equal((await box.cli(['start'])).code, 0);
+  const socket = ((await box.status()) as unknown as { socket: string }).socket;
+  const asOwner = spawnSync('curl', ['-s', '--max-time', '5', '--unix-socket', socket, 'http://control/api/status'], { encoding: 'utf8' });
+  assert.match(asOwner.stdout, /"role":"server"/);
+  const asOther = spawnSync('runuser', ['-u', user, '--', 'curl', '-s', '--max-time', '5', '--unix-socket', socket, 'http://control/api/status'], { encoding: 'utf8' });
+  assert.notEqual(asOther.status, 0, 'another user cannot talk to the daemon');
+  assert.doesNotMatch(asOther.stdout, /"role"/);
+});
+
+test('shell completion scripts for bash, zsh and PowerShell name the role bin', { timeout: 120_000 }, async () => {
+  const box = sandbox(CONFIG);
+  for (const shell of ['bash', 'zsh', 'powershell']) {
+    const result = await box.cli(['autocomplete', 'script', shell], 'client');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /SIMPLE_PROXY_CLIENT|simple-proxy-client/i, shell);
+  }
+});
+
+test('config reload --dry-run lists what would change and applies nothing', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(`${CONFIG}rules:\n  - { name: a, match: { domains: ["a.test"] }, backend: direct }\n  - { name: all, match: { domains: ["*"] }, backend: direct }\n`);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const before = ((await box.status()).config as { version: string }).version;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(box.config, `server:\n  http_port: 1\n  socks5_port: 0\n  workers: 1\nbackends:\n  - { name: direct, type: direct }\n  - { name: up, type: http, proxy: { address: "127.0.0.1:9" } }\nrules:\n  - { name: all, match: { domains: ["*"] }, backend: direct }\n  - { name: b, match: { domains: ["b.test"] }, backend: up }\n`);
+  const dry = await box.cli(['config', 'reload', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^would reload: version \w+ -> \w+$/m);
+  assert.match(dry.stdout, /^ {2}rules added: b$/m);
+  assert.match(dry.stdout, /^ {2}rules removed: a$/m);
+  assert.match(dry.stdout, /^ {2}backends added: up$/m);
+  assert.match(dry.stdout, /^needs a restart to take effect: listeners \(ports, bind address\)$/m);
+  assert.equal(((await box.status()).config as { version: string }).version, before, 'nothing applied');
+});

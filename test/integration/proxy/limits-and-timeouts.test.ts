@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { startEngine, snapshot } from './engine-fixture.js';
+
+async function open(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  return socket;
+}
+
+test('network.limits.max_connections: the connection over the limit gets 503 and the counter stays right', async (t) => {
+  const base = snapshot();
+  const proxy = await startEngine({ ...base, network: { ...base.network, limits: { ...base.network.limits, maxConnections: 2 } } });
+  t.after(() => proxy.stop());
+  const held = [await open(proxy.http.port), await open(proxy.http.port)];
+  t.after(() => held.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 50));
+  const third = await open(proxy.http.port);
+  let answer = '';
+  third.on('data', (c) => (answer += c.toString('latin1')));
+  await once(third, 'close');
+  assert.match(answer, /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*too many connections/);
+  assert.equal((await proxy.engine.stats()).connectionsActive, 2);
+  held[0].destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const fourth = await open(proxy.http.port);
+  fourth.write('GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n');
+  const [reply] = (await once(fourth, 'data')) as [Buffer];
+  assert.match(reply.toString('latin1'), /^HTTP\/1\.1 502 /, 'a freed slot serves again');
+  fourth.destroy();
+});
+
+test('network.timeouts.idle closes a silent tunnel; connect timeout bounds a SOCKS5 handshake to a silent upstream', { timeout: 30_000 }, async (t) => {
+  const silent = createServer(() => undefined);
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  t.after(() => silent.close());
+  const silentPort = (silent.address() as { port: number }).port;
+  const echo = createServer((s) => s.pipe(s));
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.after(() => echo.close());
+  const echoPort = (echo.address() as { port: number }).port;
+  const base = snapshot([
+    { name: 'direct', type: 'direct' },
+    { name: 'stuck', type: 'socks5', host: '127.0.0.1', port: silentPort },
+  ], [
+    { name: 'stuck', domains: ['stuck.test'], backends: [{ name: 'stuck', weight: 1 }] },
+    { name: 'rest', domains: ['*'], backends: [{ name: 'direct', weight: 1 }] },
+  ]);
+  const proxy = await startEngine({ ...base, network: { ...base.network, timeouts: { ...base.network.timeouts, connectMs: 400, idleMs: 600 } } });
+  t.after(() => proxy.stop());
+
+  const tunnel = await open(proxy.http.port);
+  tunnel.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await once(tunnel, 'data');
+  const started = Date.now();
+  await once(tunnel, 'close');
+  const idle = Date.now() - started;
+  assert.ok(idle >= 500 && idle < 3000, `closed after ${idle} ms of silence`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(proxy.records.find((r) => r.protocol === 'connect')?.error, 'idle-timeout');
+
+  const socks = await open(proxy.socks.port);
+  socks.write(Buffer.from([5, 1, 0]));
+  await once(socks, 'data');
+  const name = Buffer.from('stuck.test');
+  const t0 = Date.now();
+  socks.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([0, 80])]));
+  const [reply] = (await once(socks, 'data')) as [Buffer];
+  assert.equal(reply[1], 0x04, 'host unreachable (timeout) reply');
+  assert.ok(Date.now() - t0 < 3000, 'bounded by the connect timeout');
+  socks.destroy();
+});
