@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Config, flush, handle, run as oclifRun } from '@oclif/core';
+import { flush, handle, run as oclifRun, type Interfaces } from '@oclif/core';
 import { setRole, type Role } from '../role.js';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -7,11 +8,12 @@ const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs the shared oclif command set as the given role's bin. */
 export async function run(role: Role, argv: string[]): Promise<void> {
   setRole(role);
-  const config = await Config.load({ root: packageRoot });
-  // One command set, two bins: help, usage and completion must show the bin that was run.
-  config.bin = `simple-proxy-${role}`;
+  const pjson = JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as Interfaces.PJSON;
+  // One command set, two bins: help, usage and completion must show the bin that was run, and each
+  // bin keeps its own completion cache so installing both leaves each shell setup intact.
+  const bin = `simple-proxy-${role}`;
   try {
-    await oclifRun(argv, config);
+    await oclifRun(argv, { root: packageRoot, pjson: { ...pjson, oclif: { ...pjson.oclif, bin, dirname: bin } } });
     await flush();
   } catch (error) {
     await handle(error as Error);

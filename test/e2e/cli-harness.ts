@@ -30,7 +30,7 @@ export function sandbox(configText: string): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
   const config = join(dir, 'server-config.yaml');
   writeFileSync(config, configText);
-  const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1' };
   delete env.SIMPLE_PROXY_SOCKET;
   const cli = (args: string[], role: 'server' | 'client' = 'server', timeoutMs = 60_000): Promise<CliResult> =>
     new Promise((done) => {

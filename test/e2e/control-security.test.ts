@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { sandbox } from './cli-harness.js';
 
 const CONFIG = 'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n';
@@ -24,13 +25,24 @@ test('the control socket refuses a connection from another uid', { timeout: 120_
   assert.doesNotMatch(asOther.stdout, /"role"/);
 });
 
-test('shell completion scripts for bash, zsh and PowerShell name the role bin', { timeout: 120_000 }, async () => {
+test('shell completion: scripts for bash, zsh and PowerShell name the role bin, and bash completes commands', { timeout: 120_000 }, async (t) => {
   const box = sandbox(CONFIG);
+  t.after(() => rmSync(box.dir, { recursive: true, force: true }));
   for (const shell of ['bash', 'zsh', 'powershell']) {
     const result = await box.cli(['autocomplete', 'script', shell], 'client');
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /SIMPLE_PROXY_CLIENT|simple-proxy-client/i, shell);
+    assert.match(result.stdout, /SIMPLE_PROXY_CLIENT_AC_|simple-proxy-client\/autocomplete/, shell);
+    assert.doesNotMatch(result.stdout, /SIMPLE_PROXY_SERVER/, shell);
   }
+  const refresh = await box.cli(['autocomplete', '--refresh-cache'], 'client');
+  assert.equal(refresh.code, 0, refresh.stderr);
+  const setup = join(box.dir, 'cache', 'simple-proxy-client', 'autocomplete', 'bash_setup');
+  const complete = (words: string) =>
+    spawnSync('bash', ['-c', `source "$1"; COMP_WORDS=($2 ""); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _simple-proxy-client_autocomplete; echo "\${COMPREPLY[*]}"`, 'bash', setup, words], { encoding: 'utf8' });
+  const topics = complete('simple-proxy-client');
+  assert.equal(topics.status, 0, topics.stderr);
+  for (const command of ['rule', 'backend', 'config', 'start', 'stop', 'status']) assert.match(topics.stdout, new RegExp(`\\b${command}\\b`));
+  assert.deepEqual(complete('simple-proxy-client rule').stdout.trim().split(' ').sort(), ['add', 'list', 'remove', 'reorder', 'test', 'update']);
 });
 
 test('config reload --dry-run lists what would change and applies nothing', { timeout: 120_000 }, async (t) => {
