@@ -5,7 +5,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { rawHttpError, refusalFor } from './refusals.js';
 import { relay } from './relay.js';
 
-const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
 /** Handles `CONNECT host:port`: routes, dials through the backend, answers 200 and relays both ways. */
 export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: Socket, head: Buffer): void {
@@ -34,16 +34,10 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
   record.backend = resolution.backend.name;
 
-  let clientGone = false;
-  const onEarlyClose = (): void => {
-    clientGone = true;
-  };
-  client.once('close', onEarlyClose);
   client.on('error', () => client.destroy());
   resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
     (upstream) => {
-      client.removeListener('close', onEarlyClose);
-      if (clientGone) {
+      if (client.destroyed) {
         upstream.destroy();
         record.error = 'client-closed';
         ctx.end(record);
@@ -61,9 +55,8 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
       });
     },
     (error: unknown) => {
-      client.removeListener('close', onEarlyClose);
       const refusal = refusalFor(error);
-      if (clientGone) {
+      if (client.destroyed) {
         record.error = refusal.reason;
         ctx.end(record);
         return;

@@ -276,7 +276,28 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   private begin(fields: RecordStart): ConnectionRecord {
-    const record: ConnectionRecord = { id: `${this.idPrefix}${(this.nextId++).toString(36)}`, startedAt: Date.now(), bytesIn: 0, bytesOut: 0, ...fields };
+    // Every field is present from the start so records keep one hidden class (no shape migrations per connection).
+    const record: ConnectionRecord = {
+      id: `${this.idPrefix}${(this.nextId++).toString(36)}`,
+      startedAt: Date.now(),
+      protocol: fields.protocol,
+      clientAddress: fields.clientAddress,
+      clientPort: fields.clientPort,
+      user: fields.user,
+      method: fields.method,
+      host: fields.host,
+      port: fields.port,
+      path: fields.path,
+      rule: undefined,
+      backend: undefined,
+      status: undefined,
+      bytesIn: 0,
+      bytesOut: 0,
+      durationMs: undefined,
+      error: undefined,
+      requestHeaders: undefined,
+      responseHeaders: undefined,
+    };
     this.emit('connection:start', record);
     return record;
   }
@@ -295,6 +316,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Refuses a freshly dialed socket that reached one of this proxy's own listeners (a loop). */
   private guard(socket: Socket, target: Target): void {
+    // The dialed port is known without a getpeername call: most connections stop here.
+    if (!this.ownPorts.has(target.port)) return;
     const port = socket.remotePort;
     if (port === undefined || !this.ownPorts.has(port)) return;
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');

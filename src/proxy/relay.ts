@@ -11,7 +11,7 @@ export interface RelayResult {
 }
 
 /**
- * Pipes two sockets into each other with backpressure (no per-chunk JavaScript of ours), passes
+ * Pipes two sockets into each other with backpressure (one write per chunk, no copies), passes
  * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
  * once both are closed.
  */
@@ -40,7 +40,13 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
       fail();
     });
   }
-  client.pipe(upstream);
+  // What pipe() does, with three listeners instead of its eight: tunnels are many and short.
+  client.on('data', (chunk: Buffer) => {
+    if (!upstream.write(chunk)) client.pause();
+  });
+  upstream.on('drain', () => client.resume());
+  client.once('end', () => upstream.end());
+  client.resume();
   if (isForwarding(upstream)) {
     upstream.once('end', () => client.end());
     attachForwarding(upstream, client);
