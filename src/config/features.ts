@@ -15,8 +15,6 @@ export const NOT_YET_EFFECTIVE: readonly string[] = [
   'health_checks',
   'backends[].health_check',
   'rules[].load_balancing',
-  'metrics',
-  'debug',
 ];
 
 /** Keys that will never have an effect in this product, with what to use instead. */

@@ -113,7 +113,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     throw fail(problems);
   }
   const config = parsed.data;
-  const model = role === 'server' ? normalizeServer(config as ServerConfig) : normalizeClient(config as ClientConfig);
+  // Relative files (the debug log) live beside the config file; the embedded default uses the working directory.
+  const baseDir = path === null ? process.cwd() : dirname(resolve(path));
+  const model = role === 'server' ? normalizeServer(config as ServerConfig, baseDir) : normalizeClient(config as ClientConfig, baseDir);
   const warnings: string[] = [];
 
   const backendPath = role === 'server' ? 'backends' : null;

@@ -22,6 +22,10 @@ export interface ConfigSnapshot {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Engine worker processes (0 = one per core). */
   workers: number;
+  /** `metrics:` (Prometheus exposition and health endpoints), or null when off. */
+  metrics: MetricsSpec | null;
+  /** `debug:` (the traffic debugger). */
+  debug: DebugSpec;
   /** Load-time warnings (unknown-yet features, shadowed rules, unavailable tunnel files). */
   warnings: string[];
   /** The validated document as the schema produced it (keys as in the file). */
@@ -93,4 +97,29 @@ export interface RuleSpec {
   /** Backends this rule sends to (one, or several for load balancing), by name. */
   backends: { name: string; weight: number }[];
   loadBalancing?: { algorithm: 'round_robin' | 'least_conn' | 'random' | 'ip_hash'; stickySessions: boolean };
+}
+
+/** `metrics:`: where the Prometheus text and the health endpoints are served. */
+export interface MetricsSpec {
+  endpoint: string;
+  /** Own listener port; without one, metrics are served on the control socket only. */
+  port?: number;
+  /** Address the metrics listener binds (the proxy's bind address). */
+  host: string;
+}
+
+/** `debug:`: what the traffic debugger records, where it writes, and what it leaves out. */
+export interface DebugSpec {
+  enabled: boolean;
+  logRequests: boolean;
+  logResponses: boolean;
+  logHeaders: boolean;
+  /** Bytes of plain-HTTP bodies to keep per direction (0 when log_body is off). */
+  bodyBytes: number;
+  output: 'file' | 'stdout' | 'both';
+  /** Absolute path of the debug log file. */
+  logFile: string;
+  maskHeaders: string[];
+  history: number;
+  filter: { domains: string[]; methods: string[]; statusCodes: number[] };
 }

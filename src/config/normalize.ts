@@ -1,6 +1,7 @@
 import type { Role } from '../role.js';
-import type { BackendSpec, ConfigSnapshot, Credentials, ListenerSpec, NetworkSpec, RuleSpec } from './model.js';
-import type { ClientConfig, ServerConfig } from './schema.js';
+import { resolve } from 'node:path';
+import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, NetworkSpec, RuleSpec } from './model.js';
+import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
 import { parseDuration, parseHostPort } from './values.js';
 
 const ms = (text: string): number => parseDuration(text)!;
@@ -30,10 +31,30 @@ function listeners(section: { http_port: number; socks5_port: number; bind_addre
 }
 
 /** The parts of a snapshot both dialects fill the same way. */
-type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload'>;
+type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug'>;
 
-function common(config: ServerConfig | ClientConfig): Common {
+/** The `debug:` section as the model (defaults when absent); relative files resolve against baseDir. */
+export function debugSpec(section: ServerConfig['debug'], baseDir: string): DebugSpec {
+  const d = section ?? debugSchema.parse({});
   return {
+    enabled: d.enabled,
+    logRequests: d.log_requests,
+    logResponses: d.log_responses,
+    logHeaders: d.log_headers,
+    bodyBytes: d.log_body ? d.max_body_log_size : 0,
+    output: d.output,
+    logFile: resolve(baseDir, d.log_file),
+    maskHeaders: d.mask_headers.map((h) => h.toLowerCase()),
+    history: d.history,
+    filter: { domains: d.filter.domains, methods: d.filter.methods.map((m) => m.toUpperCase()), statusCodes: d.filter.status_codes },
+  };
+}
+
+function common(config: ServerConfig | ClientConfig, bindAddress: string, baseDir: string): Common {
+  const metrics = config.metrics?.enabled ? { endpoint: config.metrics.endpoint, host: bindAddress, ...(config.metrics.port !== undefined ? { port: config.metrics.port } : {}) } : null;
+  return {
+    metrics,
+    debug: debugSpec(config.debug, baseDir),
     network: network(config.network),
     shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
     reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
@@ -41,7 +62,7 @@ function common(config: ServerConfig | ClientConfig): Common {
 }
 
 /** The server dialect as the engine's model (before tunnel-file checks). */
-export function normalizeServer(config: ServerConfig): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+export function normalizeServer(config: ServerConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
   const backends: BackendSpec[] = config.backends.map((b) => {
     const base = { name: b.name, ...(b.health_check ? { healthCheck: b.health_check as Record<string, unknown> } : {}) };
     switch (b.type) {
@@ -64,11 +85,11 @@ export function normalizeServer(config: ServerConfig): Omit<ConfigSnapshot, 'sou
     backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : r.backends!.map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config) };
+  return { role: 'server', listeners: listeners(config.server, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server.bind_address, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
-export function normalizeClient(config: ClientConfig): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+export function normalizeClient(config: ClientConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
   const backends: BackendSpec[] = [{ name: 'direct', type: 'direct' }];
   if (config.server) {
     const address = parseHostPort(config.server.address)!;
@@ -84,5 +105,5 @@ export function normalizeClient(config: ClientConfig): Omit<ConfigSnapshot, 'sou
     });
   }
   const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, domains: r.match.domains, backends: [{ name: r.action, weight: 1 }] }));
-  return { role: 'client' as Role, listeners: listeners(config.client), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config) };
+  return { role: 'client' as Role, listeners: listeners(config.client), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client.bind_address, baseDir) };
 }

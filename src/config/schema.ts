@@ -156,7 +156,8 @@ const auth = z.strictObject({
     .optional(),
 });
 
-const debug = z.strictObject({
+/** `debug:` (spec 3.2), shared by both roles. */
+export const debugSchema = z.strictObject({
   enabled: z.boolean().default(false),
   log_requests: z.boolean().default(true),
   log_responses: z.boolean().default(true),
@@ -165,6 +166,10 @@ const debug = z.strictObject({
   max_body_log_size: z.number().int().min(0).default(1024),
   output: z.enum(['file', 'stdout', 'both']).default('file'),
   log_file: z.string().default('./traffic.log'),
+  /** Header names whose values never leave the process unmasked (debug log, API, HAR). */
+  mask_headers: z.array(nonEmpty).default(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']),
+  /** Records kept in memory for the API, the dashboard and HAR export. */
+  history: z.number().int().min(1).max(100_000).default(1000),
   filter: z
     .strictObject({ domains: z.array(nonEmpty).default([]), methods: z.array(nonEmpty).default([]), status_codes: z.array(z.number().int().min(100).max(599)).default([]) })
     .prefault({}),
@@ -186,7 +191,7 @@ const common = {
   metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: port.optional() }).optional(),
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
-  debug: debug.optional(),
+  debug: debugSchema.optional(),
 };
 
 /** `workers`: engine processes (0 = one per core). */

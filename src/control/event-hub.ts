@@ -7,7 +7,8 @@ export type LiveEvent =
   | { type: 'connection:start'; time: number; record: ConnectionRecord }
   | { type: 'connection:end'; time: number; record: ConnectionRecord }
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
-  | { type: 'warning'; time: number; message: string };
+  | { type: 'warning'; time: number; message: string }
+  | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord };
 
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -17,35 +18,39 @@ const MAX_BUFFERED = 1024 * 1024;
  * subscriber that cannot keep up is dropped rather than buffered without bound.
  */
 export class EventHub {
-  private readonly subscribers = new Set<ServerResponse>();
+  private readonly subscribers = new Map<ServerResponse, ReadonlySet<string> | null>();
   private engine: Engine | null = null;
-  private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record });
-  private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record });
+  private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record: metadataOnly(record) });
+  private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record: metadataOnly(record) });
 
   /** Follows a (new) engine's events. */
   attach(engine: Engine): void {
     this.detachEngine();
     this.engine = engine;
-    if (this.subscribers.size > 0) this.attachEngine();
+    if (this.connectionSubscribers() > 0) this.attachEngine();
   }
 
-  /** Streams every later event to this response until the client goes away. */
-  subscribe(res: ServerResponse): void {
+  /** Streams every later event (or only those of the given types) to this response until the client goes away. */
+  subscribe(res: ServerResponse, types: ReadonlySet<LiveEvent['type']> | null = null): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.write(`${JSON.stringify({ type: 'hello', time: Date.now() })}\n`);
-    this.subscribers.add(res);
-    if (this.subscribers.size === 1) this.attachEngine();
+    const wantsConnections = types === null || types.has('connection:start') || types.has('connection:end');
+    const attached = this.connectionSubscribers() > 0;
+    this.subscribers.set(res, types);
+    if (wantsConnections && !attached) this.attachEngine();
     res.once('close', () => {
       this.subscribers.delete(res);
-      if (this.subscribers.size === 0) this.detachEngine();
+      if (this.connectionSubscribers() === 0) this.detachEngine();
     });
   }
 
   /** Sends an event to every subscriber. */
   publish(event: LiveEvent): void {
     if (this.subscribers.size === 0) return;
-    const line = `${JSON.stringify(event)}\n`;
-    for (const res of this.subscribers) {
+    let line: string | null = null;
+    for (const [res, types] of this.subscribers) {
+      if (types !== null && !types.has(event.type)) continue;
+      line ??= `${JSON.stringify(event)}\n`;
       if (res.writableLength > MAX_BUFFERED) res.destroy();
       else res.write(line);
     }
@@ -53,9 +58,15 @@ export class EventHub {
 
   /** Ends every stream. */
   close(): void {
-    for (const res of this.subscribers) res.end();
+    for (const res of this.subscribers.keys()) res.end();
     this.subscribers.clear();
     this.detachEngine();
+  }
+
+  private connectionSubscribers(): number {
+    let count = 0;
+    for (const types of this.subscribers.values()) if (types === null || types.has('connection:start') || types.has('connection:end')) count++;
+    return count;
   }
 
   private attachEngine(): void {
@@ -67,4 +78,10 @@ export class EventHub {
     this.engine?.off('connection:start', this.onStart);
     this.engine?.off('connection:end', this.onEnd);
   }
+}
+
+/** A record without captured headers and bodies: those reach subscribers only masked, as traffic events. */
+function metadataOnly(record: ConnectionRecord): ConnectionRecord {
+  if (!record.requestHeaders && !record.responseHeaders && !record.requestBody && !record.responseBody) return record;
+  return { ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined };
 }

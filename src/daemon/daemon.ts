@@ -11,7 +11,10 @@ import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, 
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../proxy/engine.js';
 import { parseAuthority } from '../proxy/http-target.js';
+import { TrafficDebugger } from '../debug/traffic-debugger.js';
+import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
+import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import type { DaemonPaths } from './paths.js';
 import { describeBackends, maskSecrets } from './views.js';
 
@@ -39,6 +42,10 @@ export class Daemon {
   private editing: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
+  private readonly metrics: DaemonMetrics;
+  private metricsServer: MetricsServer | null = null;
+  private metricsAddress: { host: string; port: number } | null = null;
+  private traffic!: TrafficDebugger;
 
   constructor(
     private readonly role: Role,
@@ -47,6 +54,7 @@ export class Daemon {
   ) {
     this.control = new ControlServer(paths.socket);
     this.logger = new Logger('info');
+    this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
   }
 
   /** Loads the config, binds the listeners and the control socket; rejects with the reason if any cannot come up. */
@@ -59,14 +67,19 @@ export class Daemon {
       this.hub.publish({ type: 'warning', time: Date.now(), message });
     });
     this.hub.attach(this.engine);
+    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, (message) => this.logger.warn(message));
+    this.traffic.on('traffic', ({ phase, record }) => this.hub.publish({ type: 'traffic', time: Date.now(), phase, record }));
     this.routes();
     await this.control.listen();
     try {
       this.listeners = await this.engine.start();
+      await this.startMetrics(this.snapshot);
     } catch (error) {
+      await this.engine.stop({ drainMs: 0 }).catch(() => undefined);
       await this.control.close();
       throw new ProxyError('LISTEN_FAILED', (error as Error).message, { exitCode: 5 });
     }
+    if (this.snapshot.debug.enabled) await this.traffic.enable();
     mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.paths.pidFile, `${process.pid}\n`);
     process.on('SIGTERM', () => void this.stop(false));
@@ -86,6 +99,7 @@ export class Daemon {
     } catch (error) {
       if (!dryRun) {
         this.reloadErrors++;
+        this.metrics.reloadFailed();
         const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
         this.logger.error('reload rejected; the running config keeps serving', { problems });
         this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: problems });
@@ -105,7 +119,9 @@ export class Daemon {
         process.exit(1);
       }, forceTimeoutMs);
       hardStop.unref();
+      await this.metricsServer?.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
+      await this.traffic.close();
       this.hub.close();
       await this.control.close();
       try {
@@ -124,9 +140,18 @@ export class Daemon {
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     if (dryRun) return result;
     await this.engine.reload(next);
+    const previous = this.snapshot;
     this.snapshot = next;
     this.logger.setLevel(next.logLevel);
     this.reloads++;
+    this.metrics.reloaded();
+    if (JSON.stringify(previous.debug) !== JSON.stringify(next.debug)) await this.traffic.configure(next.debug);
+    if (JSON.stringify(previous.metrics) !== JSON.stringify(next.metrics)) {
+      await this.metricsServer?.close();
+      this.metricsServer = null;
+      this.metricsAddress = null;
+      await this.startMetrics(next).catch((error: Error) => this.logger.error(`metrics listener not restarted: ${error.message}`));
+    }
     this.logger.info('config reloaded', { version: next.version, previous: result.previousVersion });
     if (diff.restartRequired.length > 0) this.logger.warn(`changed settings need a restart to take effect: ${diff.restartRequired.join(', ')}`);
     for (const warning of next.warnings) this.logger.warn(warning);
@@ -158,6 +183,8 @@ export class Daemon {
       startedAt: new Date(this.startedAt).toISOString(),
       config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
       listeners: this.listeners,
+      metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
+      debug: { enabled: this.traffic.enabled },
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
@@ -166,8 +193,66 @@ export class Daemon {
     };
   }
 
+  /** Binds the metrics listener when the config gives it a port. */
+  private async startMetrics(snapshot: ConfigSnapshot): Promise<void> {
+    const spec = snapshot.metrics;
+    if (spec?.port === undefined) return;
+    const server = new MetricsServer({ ...spec, port: spec.port }, { metrics: () => this.exposition(), readiness: () => this.readiness() });
+    this.metricsAddress = await server.start();
+    this.metricsServer = server;
+  }
+
+  /** Every metric of the daemon and its engine processes, as Prometheus text. */
+  private async exposition(): Promise<{ contentType: string; text: string }> {
+    return this.metrics.exposition(await this.engine.metricsJson());
+  }
+
+  /** Health as known today: a backend is healthy unless it cannot carry traffic at all. */
+  private backendHealth(): BackendHealthView[] {
+    return this.snapshot.backends.map((b) => ({ name: b.name, healthy: b.unavailable === undefined, latencySeconds: null }));
+  }
+
+  /** Ready: a config is loaded and a backend of the catch-all rule (or, without one, any backend) is healthy. */
+  private readiness(): Readiness {
+    if (this.stopping) return { ready: false, reason: 'stopping' };
+    const healthy = new Set(this.backendHealth().filter((b) => b.healthy).map((b) => b.name));
+    const catchAll = this.snapshot.rules.find((r) => r.domains.includes('*'));
+    const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
+    if (candidates.some((name) => healthy.has(name))) return { ready: true };
+    return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };
+  }
+
   private routes(): void {
     const c = this.control;
+    c.route('GET', '/metrics', async (_req, res) => {
+      const { contentType, text } = await this.exposition();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(text);
+    });
+    c.route('GET', '/api/debug/status', () => ({ enabled: this.traffic.enabled, settings: this.traffic.settings }));
+    c.route('POST', '/api/debug/enable', async () => {
+      await this.traffic.enable();
+      return { enabled: true };
+    });
+    c.route('POST', '/api/debug/disable', async () => {
+      await this.traffic.disable();
+      return { enabled: false };
+    });
+    c.route('GET', '/api/debug/traffic', ({ query }) => {
+      const limit = Math.min(Number(query.get('limit') ?? 100) || 100, 100_000);
+      return { enabled: this.traffic.enabled, records: this.traffic.list(limit, query.get('filter') ?? undefined) };
+    });
+    c.route('GET', '/api/debug/traffic/stream', (_req, res) => this.hub.subscribe(res, new Set(['traffic'])));
+    c.route('GET', '/api/debug/traffic/:id', ({ params }) => {
+      const record = this.traffic.get(params.id);
+      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
+      return record;
+    });
+    c.route('POST', '/api/debug/clear', () => {
+      this.traffic.clear();
+      return { cleared: true };
+    });
+    c.route('GET', '/api/debug/stats', () => this.traffic.summary());
     c.route('GET', '/api/status', () => this.status());
     c.route('GET', '/api/stats', async () => ({ ...(await this.engine.stats()), reloads: { total: this.reloads, errors: this.reloadErrors } }));
     c.route('GET', '/api/clients', () => ({ auth: 'none', clients: [] }));

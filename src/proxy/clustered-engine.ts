@@ -1,7 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
+import type { CaptureSettings } from './connection-record.js';
 import type { Target } from '../backends/backend.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport, type RouteExplanation } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -26,6 +28,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private nextId = 0;
   private bound: BoundListener[] = [];
   private stopping = false;
+  private capture: CaptureSettings | null = null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -122,6 +125,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.explainRoute(host);
   }
 
+  /** Sets what plain-HTTP exchanges keep for the debugger, in every worker. */
+  async setCapture(capture: CaptureSettings | null): Promise<void> {
+    this.capture = capture;
+    await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'capture', capture })));
+  }
+
+  /** Every worker's proxy metrics, one list per worker. */
+  async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
+    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
+    return all.flat();
+  }
+
   private async spawn(): Promise<BoundListener[]> {
     const worker = cluster.fork();
     this.workers.add(worker);
@@ -139,7 +154,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     });
     await ready;
     this.sendSubscription(worker);
-    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot })) as BoundListener[];
+    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, capture: this.capture })) as BoundListener[];
   }
 
   private onMessage(message: FromWorker): void {

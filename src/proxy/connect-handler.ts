@@ -32,7 +32,7 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const resolution = runtime.resolve(target.host);
   record.rule = resolution.rule;
   if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
-  record.backend = resolution.backend.name;
+  ctx.routed(record, resolution.backend.name);
 
   client.on('error', () => client.destroy());
   resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(

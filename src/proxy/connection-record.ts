@@ -34,6 +34,28 @@ export interface ConnectionRecord {
   /** Why it failed, when it failed: a short machine word (`timeout`, `refused`, `dns`, …). */
   error?: string;
   /** Request and response headers, when the debugger asked for them (masked by it). */
-  requestHeaders?: Record<string, string | string[] | undefined>;
-  responseHeaders?: Record<string, string | string[] | undefined>;
+  requestHeaders?: HeaderList;
+  responseHeaders?: HeaderList;
+  /** The first bytes of plain-HTTP bodies, when the debugger asked for them. */
+  requestBody?: CapturedBody;
+  responseBody?: CapturedBody;
+}
+
+/** Headers as sent, in order: `[name, value, name, value, …]`. */
+export type HeaderList = string[];
+
+/** The start of a message body: UTF-8 text when it decodes as such, base64 otherwise. */
+export interface CapturedBody {
+  text: string;
+  encoding: 'utf8' | 'base64';
+  /** Bytes seen in total (the text holds at most the capture limit). */
+  size: number;
+  truncated: boolean;
+}
+
+/** What the debugger wants handlers to keep beyond the metadata (plain HTTP only). */
+export interface CaptureSettings {
+  headers: boolean;
+  /** Body bytes to keep per direction; 0 for none. */
+  bodyBytes: number;
 }

@@ -46,7 +46,8 @@ process.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        engine = new ProxyEngine(message.snapshot);
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true });
+        await engine.setCapture(message.capture);
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
@@ -58,6 +59,15 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'stats':
       reply(async () => engine!.stats());
+      break;
+    case 'metrics':
+      reply(async () => engine!.metricsJson());
+      break;
+    case 'capture':
+      reply(async () => {
+        await engine!.setCapture(message.capture);
+        return null;
+      });
       break;
     case 'stop':
       reply(async () => {

@@ -9,7 +9,9 @@ import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
+import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
@@ -54,7 +56,7 @@ export interface RouteExplanation {
 
 /** Events the engine publishes. */
 export interface EngineEvents {
-  /** A request or tunnel was admitted and routed (debugger REQ line). */
+  /** A request or tunnel was routed to its backend (debugger REQ line); refusals before routing have no start. */
   'connection:start': [ConnectionRecord];
   /** A request or tunnel ended (access log, metrics, debugger RES line). */
   'connection:end': [ConnectionRecord];
@@ -80,12 +82,18 @@ export interface Engine extends EventEmitter<EngineEvents> {
   testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
   /** Which rule and backend a host would take now, and which later rules also match. */
   explainRoute(host: string): RouteExplanation;
+  /** Sets what plain-HTTP exchanges keep for the debugger (null: metadata only). */
+  setCapture(capture: CaptureSettings | null): Promise<void>;
+  /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
+  metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
 }
 
 /** Engine options that are not part of the config file. */
 export interface EngineOptions {
   /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
   verifier?: CredentialsVerifier;
+  /** Export this process's CPU, memory and event-loop metrics with the proxy metrics (worker processes). */
+  processMetrics?: boolean;
 }
 
 interface Listening {
@@ -101,6 +109,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private current: Runtime;
   private readonly listening: Listening[] = [];
   private readonly clients = new Set<Socket>();
+  private readonly open = new Set<ConnectionRecord>();
+  private metrics: ProxyMetrics | null = null;
+  private captureSettings: CaptureSettings | null = null;
   private readonly upstreams = new Set<Socket>();
   private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
   private readonly startedAt = Date.now();
@@ -121,9 +132,14 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
+      routed: (record, backend) => {
+        record.backend = backend;
+        this.emit('connection:start', record);
+      },
       end: (record) => this.finish(record),
       track: (socket) => this.trackUpstream(socket),
       draining: () => this.isDraining,
+      capture: () => this.captureSettings,
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }
@@ -192,7 +208,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       startedAt: this.startedAt,
       connectionsActive: this.clients.size,
       connectionsTotal: this.connectionsTotal,
-      backends: Object.fromEntries(this.backendStats),
+      backends: this.backendCounters(),
     };
   }
 
@@ -216,6 +232,32 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const [winner, ...rest] = hits;
     const rule = winner ? this.current.config.rules[winner.index] : undefined;
     return { host, rule: winner ?? null, backend: rule?.backends[0]?.name ?? null, alsoMatching: rest };
+  }
+
+  /** Sets what plain-HTTP exchanges keep for the debugger (null: metadata only). */
+  async setCapture(capture: CaptureSettings | null): Promise<void> {
+    this.captureSettings = capture;
+  }
+
+  /** This process's proxy metrics (empty until metrics are enabled in the config). */
+  async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
+    return this.metrics ? [await this.metrics.registry.getMetricsAsJSON()] : [];
+  }
+
+  /** Per-backend counters with the open connections filled in. */
+  private backendCounters(): EngineStats['backends'] {
+    const out: EngineStats['backends'] = {};
+    for (const [name, stats] of this.backendStats) out[name] = { ...stats, active: 0 };
+    for (const [name, active] of this.activeByBackend()) (out[name] ??= { active: 0, total: 0, errors: 0 }).active = active;
+    return out;
+  }
+
+  /** Open connections by backend (for the active-connections gauge). */
+  private activeByBackend(): Map<string, number> {
+    // Every configured backend appears, idle ones with 0, so dashboards see a series from the start.
+    const counts = new Map<string, number>(this.current.config.backends.map((b) => [b.name, 0]));
+    for (const record of this.open) if (record.backend !== undefined) counts.set(record.backend, (counts.get(record.backend) ?? 0) + 1);
+    return counts;
   }
 
   private createListener(spec: ListenerSpec): NetServer | HttpServer {
@@ -297,14 +339,21 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       error: undefined,
       requestHeaders: undefined,
       responseHeaders: undefined,
+      requestBody: undefined,
+      responseBody: undefined,
     };
-    this.emit('connection:start', record);
+    this.open.add(record);
     return record;
   }
 
   private finish(record: ConnectionRecord): void {
     if (record.durationMs !== undefined) return;
     record.durationMs = Date.now() - record.startedAt;
+    this.open.delete(record);
+    if (this.current.config.metrics) {
+      this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true);
+      this.metrics.observe(record);
+    }
     if (record.backend) {
       let stats = this.backendStats.get(record.backend);
       if (!stats) this.backendStats.set(record.backend, (stats = { active: 0, total: 0, errors: 0 }));

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { authority } from '../backends/http-connect.js';
+import { BodyCapture } from './body-capture.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { parseAbsoluteTarget } from './http-target.js';
@@ -50,8 +52,14 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
     path: target.path,
   });
   const bytesBefore = socket.bytesWritten;
+  const capture = ctx.capture();
+  const requestBody = capture && capture.bodyBytes > 0 ? new BodyCapture(capture.bodyBytes) : null;
+  const responseBody = capture && capture.bodyBytes > 0 ? new BodyCapture(capture.bodyBytes) : null;
+  if (capture?.headers) record.requestHeaders = req.rawHeaders.slice();
   res.once('close', () => {
     record.bytesOut = socket.bytesWritten - bytesBefore;
+    if (requestBody) record.requestBody = requestBody.result();
+    if (responseBody) record.responseBody = responseBody.result();
     ctx.end(record);
   });
   if (ctx.draining()) res.shouldKeepAlive = false;
@@ -69,16 +77,17 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
     sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
     return;
   }
-  record.backend = resolution.backend.name;
+  ctx.routed(record, resolution.backend.name);
   const route = resolution.backend.httpRoute(target.scheme, target, target.path);
   const headers = stripHopByHop(raw, DROP_ON_REQUEST);
   headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
   for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
 
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-  const handler = new ResponseRelay(ctx, req, res, record);
+  const handler = new ResponseRelay(ctx, req, res, record, capture?.headers === true, responseBody);
+  const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
   route.dispatcher.dispatch(
-    { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body: hasBody ? req : null },
+    { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
     handler as unknown as Dispatcher.DispatchHandler,
   );
 }
@@ -98,6 +107,8 @@ class ResponseRelay {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly record: ConnectionRecord,
+    private readonly keepHeaders: boolean,
+    private readonly body: BodyCapture | null,
   ) {
     res.once('close', () => {
       if (!this.done) this.abort?.(new Error('client closed'));
@@ -118,11 +129,13 @@ class ResponseRelay {
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     kept.push('via', `1.1 ${this.ctx.viaToken}`);
     this.record.status = status;
+    if (this.keepHeaders) this.record.responseHeaders = kept;
     this.res.writeHead(status, statusText, kept);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    this.body?.add(chunk);
     return this.res.write(chunk);
   }
 

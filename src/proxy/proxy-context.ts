@@ -1,19 +1,23 @@
 import type { Socket } from 'node:net';
-import type { ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
 import type { Runtime } from './runtime.js';
 
 /** What every front handler needs from the engine. */
 export interface ProxyContext {
   /** The runtime new connections use (captured once per connection). */
   runtime(): Runtime;
-  /** Starts a record for a request or tunnel (assigns id and start time, publishes it). */
+  /** Starts a record for a request or tunnel (assigns id and start time). */
   begin(fields: RecordStart): ConnectionRecord;
+  /** Notes the backend a record was routed to and publishes its start (a refusal before routing publishes only its end). */
+  routed(record: ConnectionRecord, backend: string): void;
   /** Finishes a record (duration, counters) and publishes it. */
   end(record: ConnectionRecord): void;
   /** Keeps an upstream socket known to the engine so a forced stop can destroy it. */
   track(socket: Socket): void;
   /** True once a stop has begun: responses then close their client connections. */
   draining(): boolean;
+  /** What the debugger wants kept of plain-HTTP exchanges, or null (the usual case: nothing). */
+  capture(): CaptureSettings | null;
   /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
   readonly viaToken: string;
 }

@@ -174,7 +174,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
     const resolution = runtime.resolve(host);
     record.rule = resolution.rule;
     if (!resolution.ok) return refuse(SocksReply.notAllowed, 'no-route');
-    record.backend = resolution.backend.name;
+    ctx.routed(record, resolution.backend.name);
     resolution.backend.dial({ host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
       (upstream) => {
         if (socket.destroyed) {

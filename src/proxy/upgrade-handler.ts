@@ -38,7 +38,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   const resolution = runtime.resolve(target.host);
   record.rule = resolution.rule;
   if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
-  record.backend = resolution.backend.name;
+  ctx.routed(record, resolution.backend.name);
 
   resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
     (socket) => {

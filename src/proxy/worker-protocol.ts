@@ -1,19 +1,27 @@
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot }
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; capture: CaptureSettings | null }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
+  | { type: 'metrics'; id: number }
+  | { type: 'capture'; id: number; capture: CaptureSettings | null }
   | { type: 'subscribe'; events: ('connection:start' | 'connection:end')[] };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'reply'; id: number; ok: true; value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } }
+  | {
+      type: 'reply';
+      id: number;
+      ok: true;
+      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | null;
+    }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'records'; start: ConnectionRecord[]; end: ConnectionRecord[] }
   | { type: 'warning'; message: string };

@@ -1,4 +1,6 @@
+import { tmpdir } from 'node:os';
 import type { BackendSpec, ConfigSnapshot, RuleSpec } from '../../../src/config/model.js';
+import { debugSpec } from '../../../src/config/normalize.js';
 import { ProxyEngine, type BoundListener, type EngineOptions } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 
@@ -25,6 +27,8 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     reload: { drainTimeoutMs: 2000 },
     logLevel: 'warn',
     workers: 1,
+    metrics: null,
+    debug: debugSpec(undefined, tmpdir()),
     warnings: [],
     raw: {},
     ...patch,

@@ -1,0 +1,39 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { table } from '../../cli/table.js';
+import type { TrafficStats } from '../../debug/traffic-debugger.js';
+
+/** `debug stats`: traffic statistics since debugging was turned on. */
+export default class DebugStatsCommand extends BaseCommand {
+  static override summary = 'Show traffic statistics (requests, errors, bytes, status classes, top hosts)';
+  static override examples = ['<%= config.bin %> debug stats', '<%= config.bin %> debug stats --json'];
+
+  async run(): Promise<TrafficStats> {
+    const { flags } = await this.parse(DebugStatsCommand);
+    const stats = await this.client(flags.socket).call<TrafficStats>('GET', '/api/debug/stats');
+    const counts = (record: Record<string, number>): string =>
+      Object.entries(record)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '-';
+    this.say(
+      table(
+        ['STAT', 'VALUE'],
+        [
+          ['debugging', stats.enabled ? 'on' : 'off'],
+          ['since', stats.since === null ? '-' : new Date(stats.since).toISOString()],
+          ['requests', stats.requests],
+          ['tunnels', stats.tunnels],
+          ['errors', stats.errors],
+          ['bytes in / out', `${stats.bytesIn} / ${stats.bytesOut}`],
+          ['average duration', `${stats.averageDurationMs} ms`],
+          ['status classes', counts(stats.byStatusClass)],
+          ['methods', counts(stats.byMethod)],
+          ['backends', counts(stats.byBackend)],
+          ['top hosts', stats.topHosts.map((h) => `${h.host} ${h.count}`).join(', ') || '-'],
+          ['kept records', `${stats.kept} (${Math.ceil(stats.keptBytes / 1024)} KiB)`],
+          ['dropped log lines', stats.droppedLines],
+        ],
+      ),
+    );
+    return stats;
+  }
+}

@@ -1,0 +1,94 @@
+import type { CapturedBody, ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `2024-01-15 10:30:45.123` in local time, as the debug log of spec 4.1 shows it. */
+export function logTimestamp(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** The host as the REQ line shows it: with the port for tunnels and non-default ports. */
+export function displayHost(record: ConnectionRecord): string {
+  const host = record.host.includes(':') ? `[${record.host}]` : record.host;
+  const defaultPort = record.protocol === 'http' || record.protocol === 'upgrade' ? record.port === 80 || record.port === 443 : false;
+  return defaultPort || record.port === 0 ? host : `${host}:${record.port}`;
+}
+
+/** The REQ line of spec 4.1 (without the headers and body lines). */
+export function requestLine(record: ConnectionRecord): string {
+  const parts = [`[${logTimestamp(record.startedAt)}] [REQ] id=${record.id} method=${record.method} host=${displayHost(record)} path=${record.path ?? '-'}`];
+  parts.push(`client=${record.clientAddress.includes(':') ? `[${record.clientAddress}]` : record.clientAddress}:${record.clientPort}`);
+  if (record.user !== undefined) parts.push(`user=${record.user}`);
+  parts.push(`route=${record.backend ?? '-'}`);
+  return parts.join(' ');
+}
+
+/** The RES line of spec 4.1. */
+export function responseLine(record: ConnectionRecord): string {
+  const end = record.startedAt + (record.durationMs ?? 0);
+  const line = `[${logTimestamp(end)}] [RES] id=${record.id} status=${record.status ?? '-'} size=${record.bytesOut} duration=${record.durationMs ?? 0}ms`;
+  return record.error !== undefined ? `${line} error=${record.error}` : line;
+}
+
+/** `  Headers: Name: value, Name: value` (values already masked). */
+export function headersLine(headers: HeaderList): string {
+  const pairs: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push(`${headers[i]}: ${headers[i + 1]}`);
+  return `  Headers: ${pairs.join(', ')}`;
+}
+
+/** `  Body: …` on one line (control characters escaped), with the total size when cut. */
+export function bodyLine(body: CapturedBody): string {
+  const text = body.encoding === 'utf8' ? JSON.stringify(body.text).slice(1, -1) : `base64:${body.text}`;
+  return `  Body: ${text}${body.truncated ? ` … (${body.size} bytes in total)` : ''}`;
+}
+
+/** What the debug log shows for a record, in order. */
+export interface LogOptions {
+  requests: boolean;
+  responses: boolean;
+}
+
+/** The debug-log lines for the start of a record. */
+export function startLines(record: ConnectionRecord, options: LogOptions): string[] {
+  if (!options.requests) return [];
+  const lines = [requestLine(record)];
+  if (record.requestHeaders) lines.push(headersLine(record.requestHeaders));
+  return lines;
+}
+
+/** The debug-log lines for the end of a record (the request body is only known by then). */
+export function endLines(record: ConnectionRecord, options: LogOptions): string[] {
+  const lines: string[] = [];
+  if (options.requests && record.requestBody) lines.push(bodyLine(record.requestBody));
+  if (!options.responses) return lines;
+  lines.push(responseLine(record));
+  if (record.responseHeaders) lines.push(headersLine(record.responseHeaders));
+  if (record.responseBody) lines.push(bodyLine(record.responseBody));
+  return lines;
+}
+
+/** The text a filter searches (lower case): what the debug lines show of a record. */
+export function recordText(record: ConnectionRecord): string {
+  return `${record.method} ${record.host}:${record.port}${record.path ?? ''} ${record.clientAddress} ${record.user ?? ''} ${record.backend ?? ''} ${record.status ?? ''} ${record.error ?? ''}`.toLowerCase();
+}
+
+const COLOURS = { green: 32, cyan: 36, yellow: 33, red: 31, dim: 2 } as const;
+
+/** The colour of a record's status class: 2xx green, 3xx cyan, 4xx yellow, 5xx and failures red. */
+export function statusColour(record: ConnectionRecord): keyof typeof COLOURS | null {
+  if (record.error !== undefined && record.error !== 'client-closed') return 'red';
+  if (record.status === undefined) return null;
+  if (record.protocol === 'socks5') return record.status === 0 ? 'green' : 'red';
+  return record.status >= 500 ? 'red' : record.status >= 400 ? 'yellow' : record.status >= 300 ? 'cyan' : 'green';
+}
+
+/** The debug-log lines of one live traffic event, coloured by status class when asked. */
+export function trafficEventLines(phase: 'request' | 'response', record: ConnectionRecord, colour: boolean): string[] {
+  const options = { requests: true, responses: true };
+  const lines = phase === 'request' ? startLines(record, options) : endLines(record, options);
+  const code = colour ? statusColour(record) : null;
+  if (!colour) return lines;
+  return lines.map((line) => (line.startsWith('  ') ? `\x1b[${COLOURS.dim}m${line}\x1b[0m` : code && phase === 'response' ? `\x1b[${COLOURS[code]}m${line}\x1b[0m` : line));
+}

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { MetricsSpec } from '../config/model.js';
+
+/** Whether the proxy can serve traffic, and why not. */
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
+/** What the metrics listener serves. */
+export interface MetricsSources {
+  metrics(): Promise<{ contentType: string; text: string }>;
+  readiness(): Readiness;
+}
+
+/**
+ * The metrics listener (spec 12): the Prometheus text at `endpoint` and the health endpoints of
+ * spec 12.4. It is its own listener so scrapers and load balancers never touch the proxy ports.
+ */
+export class MetricsServer {
+  private server: Server | null = null;
+
+  constructor(
+    private readonly spec: MetricsSpec & { port: number },
+    private readonly sources: MetricsSources,
+  ) {}
+
+  /** Binds the listener; rejects with the reason when it cannot. */
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const json = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(`${JSON.stringify(body)}\n`);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'only GET' });
+      if (path === this.spec.endpoint) {
+        this.sources.metrics().then(
+          ({ contentType, text }) => {
+            res.writeHead(200, { 'content-type': contentType });
+            res.end(text);
+          },
+          (error: Error) => json(500, { error: error.message }),
+        );
+        return;
+      }
+      if (path === '/health/live') return json(200, { status: 'ok' });
+      if (path === '/health/ready' || path === '/health') {
+        const readiness = this.sources.readiness();
+        return json(readiness.ready ? 200 : 503, { status: readiness.ready ? 'ok' : 'unavailable', ...(readiness.reason ? { reason: readiness.reason } : {}) });
+      }
+      json(404, { error: `not found; try ${this.spec.endpoint}, /health, /health/ready or /health/live` });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new Error(`cannot listen for metrics on ${this.spec.host}:${this.spec.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)),
+      );
+      server.listen({ host: this.spec.host, port: this.spec.port }, () => resolve());
+    });
+    this.server = server;
+    const address = server.address();
+    return { host: this.spec.host, port: typeof address === 'object' && address ? address.port : this.spec.port };
+  }
+
+  /** Closes the listener. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

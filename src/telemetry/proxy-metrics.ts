@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectionRecord } from '../proxy/connection-record.js';
+
+/** Methods that get their own label value; anything else a client sends counts as OTHER. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'PROPFIND', 'PURGE']);
+
+/** Error words the proxy itself produces; an unexpected one counts as `other`, so labels stay bounded. */
+const KNOWN_ERRORS = new Set([
+  // DialFailure reasons.
+  'timeout',
+  'refused',
+  'unreachable',
+  'host-unreachable',
+  'dns',
+  'upstream',
+  'upstream-auth',
+  'not-allowed',
+  'unavailable',
+  'failed',
+  // Refusals and relay outcomes of the front handlers.
+  'bad-request',
+  'no-route',
+  'loop',
+  'upgrade-declined',
+  'idle-timeout',
+  'upstream-error',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** Latency buckets (seconds): sub-millisecond loopback hops up to minute-long tunnels. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** Label for the backend of a record that was refused before routing. */
+const NO_BACKEND = 'none';
+
+/** A bounded label value for a request method. */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'OTHER';
+}
+
+/** A bounded label value for an error word. */
+export function errorLabel(error: string): string {
+  return KNOWN_ERRORS.has(error) ? error : 'other';
+}
+
+/**
+ * The per-process proxy metrics of spec 12.2 (connections, requests, durations, bytes), fed by
+ * the engine's finished records. Each engine process keeps its own; the daemon merges them at
+ * scrape time, so the hot path never crosses a process boundary for a counter.
+ */
+export class ProxyMetrics {
+  /** Registry holding this process's metrics. */
+  readonly registry = new Registry();
+  private readonly connectionsTotal: Counter<'backend' | 'status'>;
+  private readonly connectionErrors: Counter<'backend' | 'error'>;
+  private readonly requestsTotal: Counter<'method' | 'backend'>;
+  private readonly requestDuration: Histogram<'backend'>;
+  private readonly bytes: Counter<'direction'>;
+  private readonly rateLimitHits: Counter<'by'>;
+
+  /**
+   * @param active Open connections by backend, read at scrape time (the engine keeps them anyway).
+   * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
+   */
+  constructor(active: () => Map<string, number>, processMetrics: boolean) {
+    const registers = [this.registry];
+    this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
+    this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
+    this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers });
+    this.requestDuration = new Histogram({
+      name: 'proxy_request_duration_seconds',
+      help: 'Time from request to the end of the exchange (tunnels: their whole life), by backend',
+      labelNames: ['backend'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers });
+    this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
+    new Gauge({
+      name: 'proxy_connections_active',
+      help: 'Open connections by backend',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [backend, count] of active()) this.set({ backend }, count);
+      },
+    });
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one finished request or tunnel. */
+  observe(record: ConnectionRecord): void {
+    const backend = record.backend ?? NO_BACKEND;
+    const failed = record.error !== undefined && record.error !== 'client-closed';
+    this.connectionsTotal.inc({ backend, status: failed ? 'error' : 'success' });
+    if (failed) this.connectionErrors.inc({ backend, error: errorLabel(record.error!) });
+    this.requestsTotal.inc({ method: methodLabel(record.method), backend });
+    this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
+    if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
+    if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
+  }
+
+  /** Counts one refusal by a limit (`by`: global, ip, user, …). */
+  limitHit(by: string): void {
+    this.rateLimitHits.inc({ by });
+  }
+}
