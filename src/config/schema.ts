@@ -188,7 +188,7 @@ const common = {
         .prefault({}),
     })
     .optional(),
-  metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: port.optional() }).optional(),
+  metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: listenPort.optional() }).optional(),
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),

@@ -165,8 +165,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       if (message.ok) pending.resolve(message.value);
       else pending.reject(new Error(message.error));
     } else if (message.type === 'records') {
-      for (const record of message.start) this.emit('connection:start', record);
-      for (const record of message.end) this.emit('connection:end', record);
+      for (const { phase, record } of message.events) this.emit(phase === 'start' ? 'connection:start' : 'connection:end', record);
     } else if (message.type === 'warning') {
       this.emit('warning', message.message);
     }

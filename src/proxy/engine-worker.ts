@@ -1,6 +1,6 @@
 import type { ConnectionRecord } from './connection-record.js';
 import { ProxyEngine } from './engine.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { FromWorker, RecordEvent, ToWorker } from './worker-protocol.js';
 
 /*
  * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
@@ -10,8 +10,7 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 const FLUSH_MS = 50;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
-let starts: ConnectionRecord[] = [];
-let ends: ConnectionRecord[] = [];
+let batch: RecordEvent[] = [];
 let timer: NodeJS.Timeout | null = null;
 
 const send = (message: FromWorker): void => {
@@ -20,14 +19,14 @@ const send = (message: FromWorker): void => {
 
 const flush = (): void => {
   timer = null;
-  if (starts.length === 0 && ends.length === 0) return;
-  send({ type: 'records', start: starts, end: ends });
-  starts = [];
-  ends = [];
+  if (batch.length === 0) return;
+  send({ type: 'records', events: batch });
+  batch = [];
 };
 
-const queue = (list: 'start' | 'end', record: ConnectionRecord): void => {
-  (list === 'start' ? starts : ends).push(list === 'start' ? { ...record } : record);
+const queue = (phase: 'start' | 'end', record: ConnectionRecord): void => {
+  // A start is copied: the record goes on changing until its end.
+  batch.push({ phase, record: phase === 'start' ? { ...record } : record });
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 

@@ -9,6 +9,9 @@ import { parseAbsoluteTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { refusalFor } from './refusals.js';
 
+const READ_MARK = Symbol('bytes read when the last request ended');
+type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
+
 const DROP_ON_REQUEST = new Set(['host', 'expect']);
 const DROP_ON_RESPONSE = new Set(['via']);
 
@@ -58,6 +61,10 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   if (capture?.headers) record.requestHeaders = req.rawHeaders.slice();
   res.once('close', () => {
     record.bytesOut = socket.bytesWritten - bytesBefore;
+    // Bytes read since the previous request on this connection ended: this request's head and body.
+    const read = socket.bytesRead;
+    record.bytesIn = read - ((socket as CountedSocket)[READ_MARK] ?? 0);
+    (socket as CountedSocket)[READ_MARK] = read;
     if (requestBody) record.requestBody = requestBody.result();
     if (responseBody) record.responseBody = responseBody.result();
     ctx.end(record);

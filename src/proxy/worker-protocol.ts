@@ -23,5 +23,11 @@ export type FromWorker =
       value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | null;
     }
   | { type: 'reply'; id: number; ok: false; error: string }
-  | { type: 'records'; start: ConnectionRecord[]; end: ConnectionRecord[] }
+  | { type: 'records'; events: RecordEvent[] }
   | { type: 'warning'; message: string };
+
+/** A record's start or end, in the order the worker saw them. */
+export interface RecordEvent {
+  phase: 'start' | 'end';
+  record: ConnectionRecord;
+}
