@@ -9,6 +9,8 @@ import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
+import type { LimitHit } from '../policy/limit-hit.js';
+import { Policy, PolicyState } from '../policy/policy.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
@@ -60,6 +62,8 @@ export interface EngineEvents {
   'connection:end': [ConnectionRecord];
   /** Something a person should know (listener error, backend unavailable). */
   warning: [string];
+  /** The traffic policy refused a client or request (rate limit, connection limit, IP lists, open-relay guard). */
+  'limit:hit': [LimitHit];
 }
 
 /** What the daemon drives: one in-process engine, or the same spread over worker processes. */
@@ -111,6 +115,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly idPrefix = randomBytes(3).toString('hex');
   private nextId = 0;
   private readonly context: ProxyContext;
+  private readonly policyState: PolicyState;
+  private policy: Policy;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -118,12 +124,15 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   ) {
     super();
     this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target) }).runtime;
+    this.policyState = new PolicyState({ hit: (hit) => this.emit('limit:hit', hit), warn: (message) => this.emit('warning', message) });
+    this.policy = new Policy(snapshot, this.policyState);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
       end: (record) => this.finish(record),
       track: (socket) => this.trackUpstream(socket),
       draining: () => this.isDraining,
+      policy: () => this.policy,
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }
@@ -159,6 +168,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const previous = this.current;
     const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
     this.current = runtime;
+    this.policy = new Policy(next, this.policyState);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -183,6 +193,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     for (const socket of [...this.clients, ...this.upstreams]) socket.destroy();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
+    await this.policyState.close();
     return { drained: before - forced, forced };
   }
 
@@ -222,7 +233,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const network = this.current.config.network;
     if (spec.kind === 'socks5') {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
-        if (!this.admit(socket)) return socket.destroy();
+        if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5') || !this.admit(socket, 'socks5')) return socket.destroy();
         handleSocks5(this.context, socket, { verifier: this.options.verifier, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
       return server;
@@ -240,8 +251,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       ? createHttpsServer({ ...httpOptions, cert: readFileSync(spec.tls.certFile), key: readFileSync(spec.tls.keyFile) })
       : createHttpServer(httpOptions);
     server.timeout = network.timeouts.idleMs;
+    // The IP lists act on the raw connection, before TLS or HTTP parsing.
+    server.on('connection', (socket: Socket) => {
+      if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'http')) socket.destroy();
+    });
     server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-      if (!this.admit(socket)) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
+      if (socket.destroyed) return;
+      if (!this.admit(socket, 'http')) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
     });
     server.on('request', (req, res) => {
       try {
@@ -261,9 +277,14 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return server;
   }
 
-  /** Counts a new client connection; false when the connection limit is reached. */
-  private admit(socket: Socket): boolean {
-    if (this.clients.size >= this.current.config.network.limits.maxConnections) return false;
+  /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
+  private admit(socket: Socket, protocol: 'http' | 'socks5'): boolean {
+    const max = this.current.config.network.limits.maxConnections;
+    if (this.clients.size >= max) {
+      this.policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
+      return false;
+    }
+    if (!this.policy.admitClient(socket, protocol)) return false;
     this.clients.add(socket);
     this.connectionsTotal++;
     socket.once('close', () => this.clients.delete(socket));
@@ -284,6 +305,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private finish(record: ConnectionRecord): void {
     if (record.durationMs !== undefined) return;
     record.durationMs = Date.now() - record.startedAt;
+    this.policyState.release(record);
     if (record.backend) {
       let stats = this.backendStats.get(record.backend);
       if (!stats) this.backendStats.set(record.backend, (stats = { active: 0, total: 0, errors: 0 }));

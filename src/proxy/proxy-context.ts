@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
 
 /** What every front handler needs from the engine. */
@@ -14,6 +15,8 @@ export interface ProxyContext {
   track(socket: Socket): void;
   /** True once a stop has begun: responses then close their client connections. */
   draining(): boolean;
+  /** The traffic policy new requests use (captured once per request). */
+  policy(): Policy;
   /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
   readonly viaToken: string;
 }
@@ -28,4 +31,6 @@ export interface RecordStart {
   port: number;
   path?: string;
   user?: string;
+  userAgent?: string;
+  referer?: string;
 }

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { pacedPipe, type Pacer } from '../limits/bandwidth.js';
 import { attachForwarding, isForwarding } from './read-forwarding.js';
 
 /** How a relay ended: bytes each way and the first error, if any. */
@@ -13,9 +14,9 @@ export interface RelayResult {
 /**
  * Pipes two sockets into each other with backpressure (no per-chunk JavaScript of ours), passes
  * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
- * once both are closed.
+ * once both are closed. With a pacer (a bandwidth limit applies) each direction goes at its pace.
  */
-export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void): void {
+export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void, pacer?: Pacer | null): void {
   const baseIn = client.bytesRead;
   const baseOut = client.bytesWritten;
   let open = 2;
@@ -27,6 +28,7 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
   };
   const closed = (): void => {
     if (--open > 0) return;
+    pacer?.release();
     onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error });
   };
   client.on('error', fail);
@@ -40,12 +42,14 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
       fail();
     });
   }
-  client.pipe(upstream);
+  if (pacer) pacedPipe(client, upstream, pacer.up);
+  else client.pipe(upstream);
   if (isForwarding(upstream)) {
     upstream.once('end', () => client.end());
-    attachForwarding(upstream, client);
+    attachForwarding(upstream, client, pacer?.down);
   } else {
-    upstream.pipe(client);
+    if (pacer) pacedPipe(upstream, client, pacer.down);
+    else upstream.pipe(client);
     upstream.resume();
   }
 }
