@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
 
@@ -7,7 +8,8 @@ export type LiveEvent =
   | { type: 'connection:start'; time: number; record: ConnectionRecord }
   | { type: 'connection:end'; time: number; record: ConnectionRecord }
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
-  | { type: 'warning'; time: number; message: string };
+  | { type: 'warning'; time: number; message: string }
+  | { type: 'limit:hit'; time: number; hit: LimitHit };
 
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -21,6 +23,7 @@ export class EventHub {
   private engine: Engine | null = null;
   private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record });
   private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record });
+  private readonly onHit = (hit: LimitHit): void => this.publish({ type: 'limit:hit', time: hit.time, hit });
 
   /** Follows a (new) engine's events. */
   attach(engine: Engine): void {
@@ -61,10 +64,12 @@ export class EventHub {
   private attachEngine(): void {
     this.engine?.on('connection:start', this.onStart);
     this.engine?.on('connection:end', this.onEnd);
+    this.engine?.on('limit:hit', this.onHit);
   }
 
   private detachEngine(): void {
     this.engine?.off('connection:start', this.onStart);
     this.engine?.off('connection:end', this.onEnd);
+    this.engine?.off('limit:hit', this.onHit);
   }
 }

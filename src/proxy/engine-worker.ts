@@ -1,3 +1,4 @@
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -12,6 +13,7 @@ let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 let starts: ConnectionRecord[] = [];
 let ends: ConnectionRecord[] = [];
+let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 
 const send = (message: FromWorker): void => {
@@ -20,6 +22,10 @@ const send = (message: FromWorker): void => {
 
 const flush = (): void => {
   timer = null;
+  if (hits.length > 0) {
+    send({ type: 'limit-hits', hits });
+    hits = [];
+  }
   if (starts.length === 0 && ends.length === 0) return;
   send({ type: 'records', start: starts, end: ends });
   starts = [];
@@ -49,6 +55,11 @@ process.on('message', (message: ToWorker) => {
         engine = new ProxyEngine(message.snapshot);
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));
+        engine.on('limit:hit', (hit) => {
+          if (!wanted.has('limit:hit')) return;
+          hits.push(hit);
+          timer ??= setTimeout(flush, FLUSH_MS);
+        });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         return engine.start();
       });

@@ -1,4 +1,5 @@
 import type { ConfigSnapshot } from '../config/model.js';
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from './connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
 
@@ -8,7 +9,7 @@ export type ToWorker =
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end')[] };
+  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
@@ -16,4 +17,5 @@ export type FromWorker =
   | { type: 'reply'; id: number; ok: true; value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'records'; start: ConnectionRecord[]; end: ConnectionRecord[] }
+  | { type: 'limit-hits'; hits: LimitHit[] }
   | { type: 'warning'; message: string };
