@@ -281,7 +281,7 @@ function privateDenial(what: string): Denial {
 
 /** Whether a target names a loopback or link-local place without DNS (an address literal or `localhost`). */
 function privateName(host: string): boolean {
-  const lower = host.toLowerCase();
+  const lower = host.toLowerCase().replace(/\.$/, '');
   if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
   return isIP(host) !== 0 && isLoopbackOrLinkLocal(host);
 }
