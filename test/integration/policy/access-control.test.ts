@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import assert from 'node:assert/strict';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
@@ -53,9 +55,7 @@ test('connection limits: max_connections_per_ip refuses the next connection of t
   const hits: LimitHit[] = [];
   proxy.engine.on('limit:hit', (hit) => hits.push(hit));
 
-  const { connect } = await import('node:net');
-  const { once } = await import('node:events');
-  const hold = async (): Promise<import('node:net').Socket> => {
+  const hold = async (): Promise<Socket> => {
     const s = connect(proxy.http.port, '127.0.0.1');
     await once(s, 'connect');
     s.write(`CONNECT 127.0.0.1:${site.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -71,9 +71,7 @@ test('connection limits: max_connections_per_ip refuses the next connection of t
   assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x00, 0x05, 0x01]);
 
   // Per IP: 127.0.0.1 has its tunnel open; one more connection fits, the third is refused.
-  const { Socket } = await import('node:net');
-  const extra = new Socket();
-  extra.connect(proxy.http.port, '127.0.0.1');
+  const extra = connect(proxy.http.port, '127.0.0.1');
   await once(extra, 'connect');
   t.after(() => extra.destroy());
   await new Promise((r) => setTimeout(r, 50));
