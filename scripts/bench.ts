@@ -39,7 +39,7 @@ const [httpPort, socksPort] = [await freePort(), await freePort()];
 const config = join(dir, 'server-config.yaml');
 writeFileSync(
   config,
-  `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n`,
+  `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: 0\n    max_connections_per_backend: 0\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n`,
 );
 const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state') };
 const proxy: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -13,6 +13,8 @@ export interface DialOptions {
   connectTimeoutMs: number;
   /** The caller will only relay the socket's bytes (a backend may then read it in bulk, emitting no 'data' events). */
   relayOnly?: boolean;
+  /** Checks the connected socket (a direct backend's peer address) for this caller; throws a DialError to refuse it. */
+  check?: (socket: Socket, target: Target) => void;
 }
 
 /** How a plain-HTTP request is sent through a backend: which pool, to which origin, with which request target. */

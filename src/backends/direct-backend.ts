@@ -26,6 +26,7 @@ export class DirectBackend implements Backend {
     const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network, relayOnly: options.relayOnly });
     try {
       this.guard(socket, target);
+      options.check?.(socket, target);
     } catch (error) {
       socket.destroy();
       throw error;

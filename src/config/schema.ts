@@ -33,7 +33,8 @@ const network = z.strictObject({
 
 const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });
 
-const rateLimiting = z.strictObject({
+/** `rate_limiting:` (spec 3.1): token buckets and bandwidth throttling. */
+export const rateLimitingSchema = z.strictObject({
   enabled: z.boolean().default(false),
   global: bucket.optional(),
   per_ip: bucket.optional(),
@@ -48,18 +49,55 @@ const rateLimiting = z.strictObject({
     .optional(),
 });
 
-const accessControl = z.strictObject({ whitelist: z.array(cidr).default([]), blacklist: z.array(cidr).default([]) });
+/** A port (`443`) or an inclusive range (`"1025-65535"`). */
+const portOrRange = z.union([port, z.string().regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')]);
+
+/** Squid's Safe_ports: what plain requests, WebSocket upgrades and SOCKS5 may reach by default. */
+export const SAFE_PORTS_DEFAULT = [80, 21, 443, 70, 210, '1025-65535', 280, 488, 591, 777];
+
+/** `access_control:` (spec 3.1) plus the open-relay guard's keys. */
+export const accessControlSchema = z.strictObject({
+  whitelist: z.array(cidr).default([]),
+  blacklist: z.array(cidr).default([]),
+  /** Serve unauthenticated clients from any address on a non-loopback listener (an open proxy). */
+  allow_open_relay: z.boolean().default(false),
+  /** Clients the port lists and the private-target refusal do not apply to (they reach all of it directly anyway). */
+  trusted_clients: z.array(cidr).default(['127.0.0.0/8', '::1']),
+  /** Ports a CONNECT may reach (Squid's SSL_ports). */
+  connect_ports: z.array(portOrRange).default([443]),
+  /** Ports plain requests, upgrades and SOCKS5 may reach (Squid's Safe_ports). */
+  safe_ports: z.array(portOrRange).default(SAFE_PORTS_DEFAULT),
+  /** Let untrusted clients reach loopback and link-local (cloud metadata) targets. */
+  allow_private_targets: z.boolean().default(false),
+});
+
+/** Where limits that must hold across processes and machines are kept. */
+export const stateSchema = z
+  .strictObject({
+    store: z.enum(['memory', 'redis']).default('memory'),
+    redis: z
+      .strictObject({ url: z.string().regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL'), key_prefix: nonEmpty.default('simple-proxy') })
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.store === 'redis' && s.redis === undefined) ctx.addIssue({ code: 'custom', path: ['redis'], message: 'store "redis" needs a "redis:" section with the server url' });
+  });
 
 const accessLogField = z.enum(['timestamp', 'client_ip', 'username', 'method', 'host', 'path', 'status', 'bytes_sent', 'bytes_received', 'duration', 'backend', 'user_agent', 'rule', 'referer']);
 
-const accessLog = z.strictObject({
-  enabled: z.boolean().default(false),
-  format: z.enum(['json', 'apache_combined', 'apache_common']).default('json'),
-  output: z.enum(['file', 'stdout', 'both']).default('stdout'),
-  file: z.string().optional(),
-  fields: z.array(accessLogField).optional(),
-  mask_headers: z.array(nonEmpty).default([]),
-});
+/** `access_log:` (spec 3.1). */
+export const accessLogSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    format: z.enum(['json', 'apache_combined', 'apache_common']).default('json'),
+    output: z.enum(['file', 'stdout', 'both']).default('stdout'),
+    file: z.string().optional(),
+    fields: z.array(accessLogField).optional(),
+    mask_headers: z.array(nonEmpty).default([]),
+  })
+  .superRefine((a, ctx) => {
+    if (a.enabled && a.output !== 'stdout' && !a.file) ctx.addIssue({ code: 'custom', path: ['file'], message: `output "${a.output}" needs a "file:" path` });
+  });
 
 const healthCheck = z.strictObject({
   enabled: z.boolean().default(true),
@@ -178,9 +216,10 @@ export const debugSchema = z.strictObject({
 /** Sections both dialects share. */
 const common = {
   network: network.prefault({}),
-  rate_limiting: rateLimiting.optional(),
-  access_control: accessControl.optional(),
-  access_log: accessLog.optional(),
+  rate_limiting: rateLimitingSchema.optional(),
+  access_control: accessControlSchema.optional(),
+  access_log: accessLogSchema.optional(),
+  state: stateSchema.optional(),
   health_checks: z
     .strictObject({
       defaults: z

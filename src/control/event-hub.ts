@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
 
@@ -8,7 +9,8 @@ export type LiveEvent =
   | { type: 'connection:end'; time: number; record: ConnectionRecord }
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
   | { type: 'warning'; time: number; message: string }
-  | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord };
+  | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord }
+  | { type: 'limit:hit'; time: number; hit: LimitHit };
 
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -22,25 +24,26 @@ export class EventHub {
   private engine: Engine | null = null;
   private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record: metadataOnly(record) });
   private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record: metadataOnly(record) });
+  private readonly onHit = (hit: LimitHit): void => this.publish({ type: 'limit:hit', time: hit.time, hit });
 
   /** Follows a (new) engine's events. */
   attach(engine: Engine): void {
     this.detachEngine();
     this.engine = engine;
-    if (this.connectionSubscribers() > 0) this.attachEngine();
+    if (this.engineSubscribers() > 0) this.attachEngine();
   }
 
   /** Streams every later event (or only those of the given types) to this response until the client goes away. */
   subscribe(res: ServerResponse, types: ReadonlySet<LiveEvent['type']> | null = null): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.write(`${JSON.stringify({ type: 'hello', time: Date.now() })}\n`);
-    const wantsConnections = types === null || types.has('connection:start') || types.has('connection:end');
-    const attached = this.connectionSubscribers() > 0;
+    const wantsEvents = wantsEngine(types);
+    const attached = this.engineSubscribers() > 0;
     this.subscribers.set(res, types);
-    if (wantsConnections && !attached) this.attachEngine();
+    if (wantsEvents && !attached) this.attachEngine();
     res.once('close', () => {
       this.subscribers.delete(res);
-      if (this.connectionSubscribers() === 0) this.detachEngine();
+      if (this.engineSubscribers() === 0) this.detachEngine();
     });
   }
 
@@ -63,20 +66,22 @@ export class EventHub {
     this.detachEngine();
   }
 
-  private connectionSubscribers(): number {
+  private engineSubscribers(): number {
     let count = 0;
-    for (const types of this.subscribers.values()) if (types === null || types.has('connection:start') || types.has('connection:end')) count++;
+    for (const types of this.subscribers.values()) if (wantsEngine(types)) count++;
     return count;
   }
 
   private attachEngine(): void {
     this.engine?.on('connection:start', this.onStart);
     this.engine?.on('connection:end', this.onEnd);
+    this.engine?.on('limit:hit', this.onHit);
   }
 
   private detachEngine(): void {
     this.engine?.off('connection:start', this.onStart);
     this.engine?.off('connection:end', this.onEnd);
+    this.engine?.off('limit:hit', this.onHit);
   }
 }
 
@@ -84,4 +89,9 @@ export class EventHub {
 function metadataOnly(record: ConnectionRecord): ConnectionRecord {
   if (!record.requestHeaders && !record.responseHeaders && !record.requestBody && !record.responseBody) return record;
   return { ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined };
+}
+
+/** Whether a subscription includes events the engine emits (connections, limit hits). */
+function wantsEngine(types: ReadonlySet<string> | null): boolean {
+  return types === null || types.has('connection:start') || types.has('connection:end') || types.has('limit:hit');
 }

@@ -16,6 +16,7 @@ import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metri
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import type { DaemonPaths } from './paths.js';
+import { PolicyHooks } from './policy-hooks.js';
 import { describeBackends, maskSecrets } from './views.js';
 
 /** What a reload did (or, for a dry run, would do). */
@@ -46,6 +47,7 @@ export class Daemon {
   private metricsServer: MetricsServer | null = null;
   private metricsAddress: { host: string; port: number } | null = null;
   private traffic!: TrafficDebugger;
+  private readonly policy: PolicyHooks;
 
   constructor(
     private readonly role: Role,
@@ -55,12 +57,14 @@ export class Daemon {
     this.control = new ControlServer(paths.socket);
     this.logger = new Logger('info');
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
+    this.policy = new PolicyHooks(this.logger);
   }
 
   /** Loads the config, binds the listeners and the control socket; rejects with the reason if any cannot come up. */
   async start(): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
     this.snapshot = await loadConfig(this.configPath, this.role);
     this.logger.setLevel(this.snapshot.logLevel);
+    this.policy.check(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
     this.engine.on('warning', (message) => {
       this.logger.warn(message);
@@ -69,6 +73,7 @@ export class Daemon {
     this.hub.attach(this.engine);
     this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, (message) => this.logger.warn(message));
     this.traffic.on('traffic', ({ phase, record }) => this.hub.publish({ type: 'traffic', time: Date.now(), phase, record }));
+    await this.policy.start(this.snapshot, this.engine);
     this.routes();
     await this.control.listen();
     try {
@@ -85,6 +90,7 @@ export class Daemon {
     process.on('SIGTERM', () => void this.stop(false));
     process.on('SIGINT', () => void this.stop(false));
     process.on('SIGHUP', () => void this.reload(false).catch(() => undefined));
+    process.on('SIGUSR1', () => void this.policy.reopen().catch((error: Error) => this.logger.error(error.message)));
     const where = this.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ');
     this.logger.info(`${roleDefaults(this.role).bin} started`, { pid: process.pid, listeners: where, config: this.snapshot.source ?? 'embedded default', version: this.snapshot.version, socket: this.paths.socket });
     for (const warning of this.snapshot.warnings) this.logger.warn(warning);
@@ -123,6 +129,7 @@ export class Daemon {
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
       await this.traffic.close();
       this.hub.close();
+      await this.policy.close();
       await this.control.close();
       try {
         if (readFileSync(this.paths.pidFile, 'utf8').trim() === String(process.pid)) unlinkSync(this.paths.pidFile);
@@ -138,9 +145,21 @@ export class Daemon {
   private async apply(next: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
     const diff = diffConfigs(this.snapshot, next);
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
+    try {
+      this.policy.check(next);
+    } catch (error) {
+      if (!dryRun) {
+        this.reloadErrors++;
+        this.metrics.reloadFailed();
+        this.logger.error('reload rejected; the running config keeps serving', { problems: [(error as Error).message] });
+        this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: [(error as Error).message] });
+      }
+      throw error;
+    }
     if (dryRun) return result;
     await this.engine.reload(next);
     const previous = this.snapshot;
+    await this.policy.apply(next, this.engine);
     this.snapshot = next;
     this.logger.setLevel(next.logLevel);
     this.reloads++;

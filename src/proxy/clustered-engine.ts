@@ -166,6 +166,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       else pending.reject(new Error(message.error));
     } else if (message.type === 'records') {
       for (const { phase, record } of message.events) this.emit(phase === 'start' ? 'connection:start' : 'connection:end', record);
+    } else if (message.type === 'limit-hits') {
+      for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
       this.emit('warning', message.message);
     }
@@ -184,7 +186,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private sendSubscription(worker: Worker): void {
-    const events = (['connection:start', 'connection:end'] as const).filter((event) => this.listenerCount(event) > 0);
+    const events = (['connection:start', 'connection:end', 'limit:hit'] as const).filter((event) => this.listenerCount(event) > 0);
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
   }
 

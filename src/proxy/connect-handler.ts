@@ -1,9 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Backend, DialOptions, Target } from '../backends/backend.js';
+import { rawDenial, type Denial } from '../policy/denial.js';
+import type { ConnectionRecord } from './connection-record.js';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawHttpError, refusalFor } from './refusals.js';
 import { relay } from './relay.js';
+import type { Runtime } from './runtime.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -17,6 +21,8 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
     method: 'CONNECT',
     host: target?.host ?? '',
     port: target?.port ?? 0,
+    userAgent: req.headers['user-agent'],
+    referer: req.headers.referer,
   });
   const refuse = (status: number, text: string, reason: string, proxyStatus: string | undefined, error: string): void => {
     record.status = status;
@@ -29,13 +35,48 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const via = req.headers.via;
   if (via !== undefined && via.includes(ctx.viaToken)) return refuse(508, 'Loop Detected', 'request loops back to this proxy', 'proxy_loop_detected', 'loop');
   const runtime = ctx.runtime();
-  const resolution = runtime.resolve(target.host);
-  record.rule = resolution.rule;
-  if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
-  ctx.routed(record, resolution.backend.name);
+  const policy = ctx.policy();
+  const info = { protocol: 'connect' as const, client: record.clientAddress, host: target.host, port: target.port };
+  policy.checkRequest(info, (denial) => {
+    if (denial) return refuseDenied(ctx, record, client, denial);
+    const resolution = runtime.resolve(target.host);
+    record.rule = resolution.rule;
+    if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
+    ctx.routed(record, resolution.backend.name);
+    const full = policy.acquireBackend(record, resolution.backend.name, info);
+    if (full) return refuseDenied(ctx, record, client, full);
+    tunnel(ctx, record, client, head, resolution.backend, target, runtime, policy.dialCheck(info), refuse);
+  });
+}
 
+/** Answers a request the traffic policy refused and ends its record once the client is gone. */
+function refuseDenied(ctx: ProxyContext, record: ConnectionRecord, client: Socket, denial: Denial): void {
+  record.status = denial.status;
+  record.error = denial.error;
+  if (client.destroyed) return ctx.end(record);
+  client.once('close', () => ctx.end(record));
   client.on('error', () => client.destroy());
-  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
+  client.end(rawDenial(denial));
+}
+
+/** Dials the target through the backend, answers 200 and relays both ways. */
+function tunnel(
+  ctx: ProxyContext,
+  record: ConnectionRecord,
+  client: Socket,
+  head: Buffer,
+  backend: Backend,
+  target: Target,
+  runtime: Runtime,
+  check: DialOptions['check'],
+  refuse: (status: number, text: string, reason: string, proxyStatus: string | undefined, error: string) => void,
+): void {
+  client.on('error', () => client.destroy());
+  if (client.destroyed) {
+    record.error = 'client-closed';
+    return ctx.end(record);
+  }
+  backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }).then(
     (upstream) => {
       if (client.destroyed) {
         upstream.destroy();
@@ -47,12 +88,18 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
       record.status = 200;
       client.write(ESTABLISHED);
       if (head.length > 0) upstream.write(head);
-      relay(client, upstream, runtime.config.network.timeouts.idleMs, (result) => {
-        record.bytesIn = result.bytesIn + head.length;
-        record.bytesOut = result.bytesOut;
-        record.error = result.error;
-        ctx.end(record);
-      });
+      relay(
+        client,
+        upstream,
+        runtime.config.network.timeouts.idleMs,
+        (result) => {
+          record.bytesIn = result.bytesIn + head.length;
+          record.bytesOut = result.bytesOut;
+          record.error = result.error;
+          ctx.end(record);
+        },
+        ctx.policy().pacer(record.clientAddress),
+      );
     },
     (error: unknown) => {
       const refusal = refusalFor(error);

@@ -21,6 +21,9 @@ export interface ConnectionRecord {
   port: number;
   /** Path and query for plain HTTP requests. */
   path?: string;
+  /** The client's User-Agent and Referer headers (HTTP requests, CONNECT and upgrades), for the access log. */
+  userAgent?: string;
+  referer?: string;
   /** The rule that matched, and the backend that carried it. */
   rule?: string;
   backend?: string;

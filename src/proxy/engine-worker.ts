@@ -1,3 +1,4 @@
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, RecordEvent, ToWorker } from './worker-protocol.js';
@@ -11,6 +12,7 @@ const FLUSH_MS = 50;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 let batch: RecordEvent[] = [];
+let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 
 const send = (message: FromWorker): void => {
@@ -19,6 +21,10 @@ const send = (message: FromWorker): void => {
 
 const flush = (): void => {
   timer = null;
+  if (hits.length > 0) {
+    send({ type: 'limit-hits', hits });
+    hits = [];
+  }
   if (batch.length === 0) return;
   send({ type: 'records', events: batch });
   batch = [];
@@ -49,6 +55,11 @@ process.on('message', (message: ToWorker) => {
         await engine.setCapture(message.capture);
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));
+        engine.on('limit:hit', (hit) => {
+          if (!wanted.has('limit:hit')) return;
+          hits.push(hit);
+          timer ??= setTimeout(flush, FLUSH_MS);
+        });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         return engine.start();
       });

@@ -12,6 +12,8 @@ import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
+import type { LimitHit } from '../policy/limit-hit.js';
+import { Policy, PolicyState } from '../policy/policy.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
@@ -62,6 +64,8 @@ export interface EngineEvents {
   'connection:end': [ConnectionRecord];
   /** Something a person should know (listener error, backend unavailable). */
   warning: [string];
+  /** The traffic policy refused a client or request (rate limit, connection limit, IP lists, open-relay guard). */
+  'limit:hit': [LimitHit];
 }
 
 /** What the daemon drives: one in-process engine, or the same spread over worker processes. */
@@ -122,6 +126,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly idPrefix = randomBytes(3).toString('hex');
   private nextId = 0;
   private readonly context: ProxyContext;
+  private readonly policyState: PolicyState;
+  private policy: Policy;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -129,6 +135,15 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   ) {
     super();
     this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target) }).runtime;
+    this.policyState = new PolicyState({
+      hit: (hit) => {
+        // The spec's counter is for rate limits; the other refusals have their own live events.
+        if (hit.scope === 'global' || hit.scope === 'ip' || hit.scope === 'user') this.liveMetrics()?.limitHit(hit.scope);
+        this.emit('limit:hit', hit);
+      },
+      warn: (message) => this.emit('warning', message),
+    });
+    this.policy = new Policy(snapshot, this.policyState);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
@@ -140,6 +155,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       track: (socket) => this.trackUpstream(socket),
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
+      policy: () => this.policy,
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }
@@ -175,6 +191,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const previous = this.current;
     const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
     this.current = runtime;
+    this.policy = new Policy(next, this.policyState);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -199,6 +216,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     for (const socket of [...this.clients, ...this.upstreams]) socket.destroy();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
+    await this.policyState.close();
     return { drained: before - forced, forced };
   }
 
@@ -241,7 +259,15 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** This process's proxy metrics (empty until metrics are enabled in the config). */
   async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
-    return this.metrics ? [await this.metrics.registry.getMetricsAsJSON()] : [];
+    const metrics = this.liveMetrics();
+    return metrics ? [await metrics.registry.getMetricsAsJSON()] : [];
+  }
+
+  /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
+  private liveMetrics(): ProxyMetrics | null {
+    if (!this.current.config.metrics) return null;
+    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true);
+    return this.metrics;
   }
 
   /** Per-backend counters with the open connections filled in. */
@@ -264,7 +290,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const network = this.current.config.network;
     if (spec.kind === 'socks5') {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
-        if (!this.admit(socket)) return socket.destroy();
+        if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5') || !this.admit(socket, 'socks5')) return socket.destroy();
         handleSocks5(this.context, socket, { verifier: this.options.verifier, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
       return server;
@@ -282,8 +308,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       ? createHttpsServer({ ...httpOptions, cert: readFileSync(spec.tls.certFile), key: readFileSync(spec.tls.keyFile) })
       : createHttpServer(httpOptions);
     server.timeout = network.timeouts.idleMs;
+    // The IP lists act on the raw connection, before TLS or HTTP parsing.
+    server.on('connection', (socket: Socket) => {
+      if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'http')) socket.destroy();
+    });
     server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-      if (!this.admit(socket)) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
+      if (socket.destroyed) return;
+      if (!this.admit(socket, 'http')) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
     });
     server.on('request', (req, res) => {
       try {
@@ -303,9 +334,14 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return server;
   }
 
-  /** Counts a new client connection; false when the connection limit is reached. */
-  private admit(socket: Socket): boolean {
-    if (this.clients.size >= this.current.config.network.limits.maxConnections) return false;
+  /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
+  private admit(socket: Socket, protocol: 'http' | 'socks5'): boolean {
+    const max = this.current.config.network.limits.maxConnections;
+    if (this.clients.size >= max) {
+      this.policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
+      return false;
+    }
+    if (!this.policy.admitClient(socket, protocol)) return false;
     this.clients.add(socket);
     this.connectionsTotal++;
     socket.once('close', () => this.clients.delete(socket));
@@ -350,10 +386,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     if (record.durationMs !== undefined) return;
     record.durationMs = Date.now() - record.startedAt;
     this.open.delete(record);
-    if (this.current.config.metrics) {
-      this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true);
-      this.metrics.observe(record);
-    }
+    this.liveMetrics()?.observe(record);
+    this.policyState.release(record);
     if (record.backend) {
       let stats = this.backendStats.get(record.backend);
       if (!stats) this.backendStats.set(record.backend, (stats = { active: 0, total: 0, errors: 0 }));

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { authority } from '../backends/http-connect.js';
 import { BodyCapture } from './body-capture.js';
+import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
+import { setDenialHeaders } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { parseAbsoluteTarget } from './http-target.js';
@@ -53,6 +55,8 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
     host: target.host,
     port: target.port,
     path: target.path,
+    userAgent: req.headers['user-agent'],
+    referer: req.headers.referer,
   });
   const bytesBefore = socket.bytesWritten;
   const capture = ctx.capture();
@@ -78,25 +82,36 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       return;
     }
   }
-  const resolution = ctx.runtime().resolve(target.host);
-  record.rule = resolution.rule;
-  if (!resolution.ok) {
-    sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
-    return;
-  }
-  ctx.routed(record, resolution.backend.name);
-  const route = resolution.backend.httpRoute(target.scheme, target, target.path);
-  const headers = stripHopByHop(raw, DROP_ON_REQUEST);
-  headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
-  for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+  const runtime = ctx.runtime();
+  const policy = ctx.policy();
+  const info = { protocol: 'http' as const, client: record.clientAddress, host: target.host, port: target.port };
+  policy.checkRequest(info, (denial) => {
+    if (denial) {
+      setDenialHeaders(res, denial);
+      return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
+    }
+    const resolution = runtime.resolve(target.host);
+    record.rule = resolution.rule;
+    if (!resolution.ok) {
+      sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+      return;
+    }
+    ctx.routed(record, resolution.backend.name);
+    const full = policy.acquireBackend(record, resolution.backend.name, info);
+    if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
+    const route = resolution.backend.httpRoute(target.scheme, target, target.path);
+    const headers = stripHopByHop(raw, DROP_ON_REQUEST);
+    headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+    for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
 
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-  const handler = new ResponseRelay(ctx, req, res, record, capture?.headers === true, responseBody);
-  const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
-  route.dispatcher.dispatch(
-    { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
-    handler as unknown as Dispatcher.DispatchHandler,
-  );
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const handler = new ResponseRelay(ctx, req, res, record, policy.pacer(record.clientAddress), capture?.headers === true, responseBody);
+    const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
+    route.dispatcher.dispatch(
+      { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
+      handler as unknown as Dispatcher.DispatchHandler,
+    );
+  });
 }
 
 /**
@@ -114,13 +129,16 @@ class ResponseRelay {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly record: ConnectionRecord,
+    private readonly pacer: Pacer | null,
     private readonly keepHeaders: boolean,
     private readonly body: BodyCapture | null,
   ) {
     res.once('close', () => {
+      pacer?.release();
       if (!this.done) this.abort?.(new Error('client closed'));
     });
-    res.on('drain', () => this.resume?.());
+    // A paced response resumes from holdAfterWrite, after the drain and the pace's wait.
+    if (!pacer) res.on('drain', () => this.resume?.());
   }
 
   onConnect(abort: (error?: Error) => void): void {
@@ -143,7 +161,9 @@ class ResponseRelay {
 
   onData(chunk: Buffer): boolean {
     this.body?.add(chunk);
-    return this.res.write(chunk);
+    const ok = this.res.write(chunk);
+    if (!this.pacer) return ok;
+    return holdAfterWrite(ok, this.pacer.down(chunk.length), this.res, () => undefined, () => this.resume?.());
   }
 
   onComplete(): void {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
 
 /** What every front handler needs from the engine. */
@@ -18,6 +19,8 @@ export interface ProxyContext {
   draining(): boolean;
   /** What the debugger wants kept of plain-HTTP exchanges, or null (the usual case: nothing). */
   capture(): CaptureSettings | null;
+  /** The traffic policy new requests use (captured once per request). */
+  policy(): Policy;
   /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
   readonly viaToken: string;
 }
@@ -32,4 +35,6 @@ export interface RecordStart {
   port: number;
   path?: string;
   user?: string;
+  userAgent?: string;
+  referer?: string;
 }

@@ -1,4 +1,5 @@
 import type { OnReadOpts, Socket } from 'node:net';
+import { holdAfterWrite, type Pace } from '../limits/bandwidth.js';
 
 /*
  * Bulk reads straight into a large buffer that is handed to the peer socket's write, instead of
@@ -44,19 +45,29 @@ export function isForwarding(socket: Socket): boolean {
   return states.has(socket);
 }
 
-/** Starts forwarding everything read from `from` (a forwarding socket) into `to`, with backpressure. */
-export function attachForwarding(from: Socket, to: Socket): void {
+/**
+ * Starts forwarding everything read from `from` (a forwarding socket) into `to`, with
+ * backpressure, and at the pace `pace` allows when a bandwidth limit applies.
+ */
+export function attachForwarding(from: Socket, to: Socket, pace?: Pace): void {
   const state = states.get(from);
   if (!state) throw new Error('not a forwarding socket');
   const resume = (): void => {
     from.resume();
   };
-  state.sink = (length, buffer) => {
-    const ok = to.write(buffer.subarray(0, length));
-    if (buffer === shared && to.writableLength > 0) shared = Buffer.allocUnsafeSlow(READ_SIZE);
-    if (!ok) to.once('drain', resume);
-    return ok;
-  };
+  state.sink = pace
+    ? (length, buffer) => {
+        const ok = to.write(buffer.subarray(0, length));
+        if (buffer === shared && to.writableLength > 0) shared = Buffer.allocUnsafeSlow(READ_SIZE);
+        // Returning false pauses the read; `resume` restarts it.
+        return holdAfterWrite(ok, pace(length), to, () => undefined, resume);
+      }
+    : (length, buffer) => {
+        const ok = to.write(buffer.subarray(0, length));
+        if (buffer === shared && to.writableLength > 0) shared = Buffer.allocUnsafeSlow(READ_SIZE);
+        if (!ok) to.once('drain', resume);
+        return ok;
+      };
   let ok = true;
   for (const chunk of state.early.splice(0)) ok = to.write(chunk) && ok;
   if (ok) from.resume();

@@ -46,13 +46,16 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
 }
 
 /** A complete HTTP/1.1 error response with a one-line plain-text reason, for raw sockets. */
-export function rawHttpError(status: number, statusText: string, reason: string, proxyStatus?: string): string {
+export function rawHttpError(status: number, statusText: string, reason: string, proxyStatus?: string, headers?: Record<string, string | number>): string {
   const body = `${reason}\n`;
+  let extra = '';
+  for (const [name, value] of Object.entries(headers ?? {})) extra += `${name}: ${value}\r\n`;
   return (
     `HTTP/1.1 ${status} ${statusText}\r\n` +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     (proxyStatus ? `Proxy-Status: simple-proxy; error=${proxyStatus}\r\n` : '') +
+    extra +
     'Connection: close\r\n\r\n' +
     body
   );

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { pacedPipe, type Pacer } from '../limits/bandwidth.js';
 import { attachForwarding, isForwarding } from './read-forwarding.js';
 
 /** How a relay ended: bytes each way and the first error, if any. */
@@ -13,9 +14,9 @@ export interface RelayResult {
 /**
  * Pipes two sockets into each other with backpressure (one write per chunk, no copies), passes
  * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
- * once both are closed.
+ * once both are closed. With a pacer (a bandwidth limit applies) each direction goes at its pace.
  */
-export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void): void {
+export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void, pacer?: Pacer | null): void {
   const baseIn = client.bytesRead;
   const baseOut = client.bytesWritten;
   let open = 2;
@@ -27,6 +28,7 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
   };
   const closed = (): void => {
     if (--open > 0) return;
+    pacer?.release();
     onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error });
   };
   client.on('error', fail);
@@ -40,18 +42,22 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
       fail();
     });
   }
-  // What pipe() does, with three listeners instead of its eight: tunnels are many and short.
-  client.on('data', (chunk: Buffer) => {
-    if (!upstream.write(chunk)) client.pause();
-  });
-  upstream.on('drain', () => client.resume());
-  client.once('end', () => upstream.end());
-  client.resume();
+  if (pacer) pacedPipe(client, upstream, pacer.up);
+  else {
+    // What pipe() does, with three listeners instead of its eight: tunnels are many and short.
+    client.on('data', (chunk: Buffer) => {
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    client.once('end', () => upstream.end());
+    client.resume();
+  }
   if (isForwarding(upstream)) {
     upstream.once('end', () => client.end());
-    attachForwarding(upstream, client);
+    attachForwarding(upstream, client, pacer?.down);
   } else {
-    upstream.pipe(client);
+    if (pacer) pacedPipe(upstream, client, pacer.down);
+    else upstream.pipe(client);
     upstream.resume();
   }
 }

@@ -171,41 +171,57 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       socket.end(reply(code));
     };
     const runtime = ctx.runtime();
-    const resolution = runtime.resolve(host);
-    record.rule = resolution.rule;
-    if (!resolution.ok) return refuse(SocksReply.notAllowed, 'no-route');
-    ctx.routed(record, resolution.backend.name);
-    resolution.backend.dial({ host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
-      (upstream) => {
-        if (socket.destroyed) {
-          upstream.destroy();
-          record.error = 'client-closed';
-          ctx.end(record);
-          return;
-        }
-        ctx.track(upstream);
-        record.status = SocksReply.succeeded;
-        socket.removeListener('timeout', onTimeout);
-        socket.setTimeout(0);
-        socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
-        if (early.length > 0) upstream.write(early);
-        relay(socket, upstream, runtime.config.network.timeouts.idleMs, (result) => {
-          record.bytesIn = result.bytesIn + early.length;
-          record.bytesOut = result.bytesOut;
-          record.error = result.error;
-          ctx.end(record);
-        });
-      },
-      (error: unknown) => {
-        const refusal = refusalFor(error);
-        if (socket.destroyed) {
-          record.error = refusal.reason;
-          ctx.end(record);
-          return;
-        }
-        refuse(refusal.socks, refusal.reason);
-      },
-    );
+    const policy = ctx.policy();
+    const info = { protocol: 'socks5' as const, client: record.clientAddress, user, host, port };
+    policy.checkRequest(info, (denial) => {
+      if (denial) {
+        if (socket.destroyed) return ctx.end(Object.assign(record, { status: denial.socks, error: denial.error }));
+        return refuse(denial.socks, denial.error);
+      }
+      const resolution = runtime.resolve(host);
+      record.rule = resolution.rule;
+      if (!resolution.ok) return refuse(SocksReply.notAllowed, 'no-route');
+      ctx.routed(record, resolution.backend.name);
+      const full = policy.acquireBackend(record, resolution.backend.name, info);
+      if (full) return refuse(full.socks, full.error);
+      resolution.backend.dial({ host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }).then(
+        (upstream) => {
+          if (socket.destroyed) {
+            upstream.destroy();
+            record.error = 'client-closed';
+            ctx.end(record);
+            return;
+          }
+          ctx.track(upstream);
+          record.status = SocksReply.succeeded;
+          socket.removeListener('timeout', onTimeout);
+          socket.setTimeout(0);
+          socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+          if (early.length > 0) upstream.write(early);
+          relay(
+            socket,
+            upstream,
+            runtime.config.network.timeouts.idleMs,
+            (result) => {
+              record.bytesIn = result.bytesIn + early.length;
+              record.bytesOut = result.bytesOut;
+              record.error = result.error;
+              ctx.end(record);
+            },
+            policy.pacer(record.clientAddress),
+          );
+        },
+        (error: unknown) => {
+          const refusal = refusalFor(error);
+          if (socket.destroyed) {
+            record.error = refusal.reason;
+            ctx.end(record);
+            return;
+          }
+          refuse(refusal.socks, refusal.reason);
+        },
+      );
+    });
   };
 
   socket.on('data', onData);

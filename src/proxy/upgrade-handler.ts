@@ -1,11 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { Backend, DialOptions } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
-import { parseAbsoluteTarget } from './http-target.js';
+import { rawDenial } from '../policy/denial.js';
+import type { ConnectionRecord } from './connection-record.js';
+import { parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawHttpError, refusalFor } from './refusals.js';
 import { relay } from './relay.js';
+import type { Runtime } from './runtime.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
 
@@ -25,6 +29,8 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
     host: target?.host ?? '',
     port: target?.port ?? 0,
     path: target?.path ?? req.url,
+    userAgent: req.headers['user-agent'],
+    referer: req.headers.referer,
   });
   client.on('error', () => client.destroy());
   const refuse = (status: number, text: string, reason: string, error: string, proxyStatus?: string): void => {
@@ -35,12 +41,40 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   };
   if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
   const runtime = ctx.runtime();
-  const resolution = runtime.resolve(target.host);
-  record.rule = resolution.rule;
-  if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
-  ctx.routed(record, resolution.backend.name);
+  const policy = ctx.policy();
+  const info = { protocol: 'upgrade' as const, client: record.clientAddress, host: target.host, port: target.port };
+  policy.checkRequest(info, (denial) => {
+    if (denial) {
+      record.status = denial.status;
+      record.error = denial.error;
+      if (client.destroyed) return ctx.end(record);
+      client.once('close', () => ctx.end(record));
+      return client.end(rawDenial(denial));
+    }
+    const resolution = runtime.resolve(target.host);
+    record.rule = resolution.rule;
+    if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
+    ctx.routed(record, resolution.backend.name);
+    const full = policy.acquireBackend(record, resolution.backend.name, info);
+    if (full) return refuse(full.status, full.statusText, full.reason, full.error, full.proxyStatus);
+    upgrade(ctx, req, client, head, record, target, resolution.backend, runtime, policy.dialCheck(info), refuse);
+  });
+}
 
-  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
+/** Dials the origin, sends the upgrade request and relays once it switched protocols. */
+function upgrade(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  client: Socket,
+  head: Buffer,
+  record: ConnectionRecord,
+  target: HttpTarget,
+  backend: Backend,
+  runtime: Runtime,
+  check: DialOptions['check'],
+  refuse: (status: number, text: string, reason: string, error: string, proxyStatus?: string) => void,
+): void {
+  backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream);
@@ -63,12 +97,18 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
           record.error = 'upgrade-declined';
           return;
         }
-        relay(client, upstream, runtime.config.network.timeouts.idleMs, (result) => {
-          record.bytesIn = result.bytesIn;
-          record.bytesOut = result.bytesOut;
-          record.error = result.error;
-          ctx.end(record);
-        });
+        relay(
+          client,
+          upstream,
+          runtime.config.network.timeouts.idleMs,
+          (result) => {
+            record.bytesIn = result.bytesIn;
+            record.bytesOut = result.bytesOut;
+            record.error = result.error;
+            ctx.end(record);
+          },
+          ctx.policy().pacer(record.clientAddress),
+        );
       }, () => ctx.end(record));
     },
     (error: unknown) => {

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
+import type { LimitHit } from '../policy/limit-hit.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
 
@@ -11,7 +12,7 @@ export type ToWorker =
   | { type: 'stats'; id: number }
   | { type: 'metrics'; id: number }
   | { type: 'capture'; id: number; capture: CaptureSettings | null }
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end')[] };
+  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
@@ -24,6 +25,7 @@ export type FromWorker =
     }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'records'; events: RecordEvent[] }
+  | { type: 'limit-hits'; hits: LimitHit[] }
   | { type: 'warning'; message: string };
 
 /** A record's start or end, in the order the worker saw them. */

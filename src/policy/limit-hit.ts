@@ -1,0 +1,24 @@
+import type { FrontProtocol } from '../proxy/connection-record.js';
+
+/** What refused a client: a rate-limit bucket, a connection limit, the IP lists or the open-relay guard. */
+export type LimitScope = 'global' | 'ip' | 'user' | 'connections' | 'acl' | 'port' | 'private-target';
+
+/**
+ * One refusal by the traffic policy (engine event `limit:hit`, live event `limit:hit`). Metrics
+ * count these by `scope` (`proxy_rate_limit_exceeded_total{by=scope}` for global, ip and user).
+ */
+export interface LimitHit {
+  scope: LimitScope;
+  /** Client IP address. */
+  client: string;
+  /** Authenticated user, when there is one. */
+  user?: string;
+  /** One line for a person: which limit or rule, and its setting. */
+  reason: string;
+  /** How the client came in (`http` also for a connection refused before its first request). */
+  protocol: FrontProtocol;
+  /** The requested target (`host:port`), when one was parsed. */
+  target?: string;
+  /** When (ms since epoch). */
+  time: number;
+}

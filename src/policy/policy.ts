@@ -1,0 +1,292 @@
+import { lookup } from 'node:dns/promises';
+import { isIP, type Socket } from 'node:net';
+import type { ConfigSnapshot } from '../config/model.js';
+import type { Target } from '../backends/backend.js';
+import { DialError } from '../errors.js';
+import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
+import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
+import { MemoryStore } from '../limits/memory-store.js';
+import { RedisStore } from '../limits/redis-store.js';
+import type { ConnectionRecord, FrontProtocol } from '../proxy/connection-record.js';
+import { CidrSet, isLoopbackOrLinkLocal } from './cidr-set.js';
+import { backendDenial, guardDenial, rateDenial, type Denial } from './denial.js';
+import type { LimitHit, LimitScope } from './limit-hit.js';
+import { policySettings, type StateSettings } from './policy-settings.js';
+import { PortSet } from './port-set.js';
+
+/** What the policy is told about a request once its target is known. */
+export interface RequestInfo {
+  protocol: FrontProtocol;
+  client: string;
+  user?: string;
+  host: string;
+  port: number;
+}
+
+/** Where the policy reports refusals and store changes. */
+export interface PolicyEvents {
+  hit(hit: LimitHit): void;
+  warn(message: string): void;
+}
+
+/**
+ * Traffic-policy state that outlives a reload: the rate-limit store, bandwidth buckets and
+ * connection counters. One per engine.
+ */
+export class PolicyState {
+  /** Bandwidth buckets (per IP and total). */
+  readonly bandwidth = new BandwidthLimiter();
+  /** Open client connections per client IP (while max_connections_per_ip applies). */
+  readonly perIp = new Map<string, number>();
+  /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
+  readonly perBackend = new Map<string, number>();
+  private readonly holding = new WeakMap<ConnectionRecord, string>();
+  private store: LimiterStore | null = null;
+  private storeKey = '';
+
+  constructor(readonly events: PolicyEvents) {}
+
+  /** The store for these settings; a changed `state:` section replaces the store. */
+  storeFor(state: StateSettings): LimiterStore {
+    const key = JSON.stringify(state);
+    if (this.store && key === this.storeKey) return this.store;
+    void this.store?.close();
+    this.storeKey = key;
+    this.store =
+      state.store === 'redis' && state.redis
+        ? new RedisStore({ url: state.redis.url, keyPrefix: state.redis.key_prefix, onStatus: (_shared, message) => this.events.warn(message) })
+        : new MemoryStore();
+    return this.store;
+  }
+
+  /** Counts a record against its backend's limit until `release`. */
+  hold(record: ConnectionRecord, backend: string): void {
+    this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);
+    this.holding.set(record, backend);
+  }
+
+  /** Gives back a record's backend slot, if it holds one. */
+  release(record: ConnectionRecord): void {
+    const backend = this.holding.get(record);
+    if (backend === undefined) return;
+    this.holding.delete(record);
+    const left = (this.perBackend.get(backend) ?? 1) - 1;
+    if (left <= 0) this.perBackend.delete(backend);
+    else this.perBackend.set(backend, left);
+  }
+
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await this.store?.close();
+    this.store = null;
+  }
+}
+
+interface Bucket {
+  scope: 'global' | 'ip' | 'user';
+  key: string;
+  rate: number;
+  burst: number;
+}
+
+const LOOKUP_CACHE_MS = 10_000;
+const LOOKUP_CACHE_MAX = 10_000;
+
+/**
+ * The traffic policy of one config snapshot: IP access control, connection limits, the
+ * open-relay guard (port lists, private targets), request-rate limits and bandwidth. Built on
+ * every reload; the counters and buckets live in the engine's PolicyState.
+ */
+export class Policy {
+  private readonly blacklist: CidrSet;
+  private readonly whitelist: CidrSet;
+  private readonly trusted: CidrSet;
+  private readonly connectPorts: PortSet;
+  private readonly safePorts: PortSet;
+  private readonly allowPrivate: boolean;
+  private readonly buckets: Bucket[];
+  private readonly stateSettings: StateSettings;
+  private store: LimiterStore | null = null;
+  private readonly maxPerIp: number;
+  private readonly maxPerBackend: number;
+  private readonly lookups = new Map<string, { private: boolean; until: number }>();
+
+  constructor(
+    snapshot: ConfigSnapshot,
+    private readonly state: PolicyState,
+  ) {
+    const settings = policySettings(snapshot);
+    const acl = settings.accessControl;
+    this.blacklist = new CidrSet(acl.blacklist);
+    this.whitelist = new CidrSet(acl.whitelist);
+    this.trusted = new CidrSet(acl.trusted_clients);
+    this.connectPorts = new PortSet(acl.connect_ports);
+    this.safePorts = new PortSet(acl.safe_ports);
+    this.allowPrivate = acl.allow_private_targets;
+    const rl = settings.rateLimiting;
+    this.buckets = [];
+    if (rl.enabled) {
+      if (rl.per_ip) this.buckets.push({ scope: 'ip', key: 'ip:', rate: rl.per_ip.requests_per_second, burst: rl.per_ip.burst });
+      if (rl.per_user) this.buckets.push({ scope: 'user', key: 'user:', rate: rl.per_user.requests_per_second, burst: rl.per_user.burst });
+      if (rl.global) this.buckets.push({ scope: 'global', key: 'global', rate: rl.global.requests_per_second, burst: rl.global.burst });
+    }
+    this.stateSettings = settings.state;
+    const bw = rl.enabled && rl.bandwidth?.enabled ? rl.bandwidth : null;
+    state.bandwidth.configure({
+      perConnection: bw ? mbpsToBytes(bw.max_mbps_per_connection) : 0,
+      perIp: bw ? mbpsToBytes(bw.max_mbps_per_ip) : 0,
+      total: bw ? mbpsToBytes(bw.max_mbps_total) : 0,
+    });
+    this.maxPerIp = snapshot.network.limits.maxConnectionsPerIp;
+    this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
+  }
+
+  /** Whether the IP lists let a client in (checked at accept, before any parsing); reports a refusal. */
+  allowsClient(address: string, protocol: FrontProtocol): boolean {
+    if (this.blacklist.has(address)) {
+      this.hit('acl', address, `${address} is on access_control.blacklist`, protocol);
+      return false;
+    }
+    if (!this.whitelist.empty && !this.whitelist.has(address)) {
+      this.hit('acl', address, `${address} is not on access_control.whitelist`, protocol);
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */
+  admitClient(socket: Socket, protocol: FrontProtocol): boolean {
+    if (this.maxPerIp === 0) return true;
+    const address = socket.remoteAddress ?? '';
+    const perIp = this.state.perIp;
+    const open = perIp.get(address) ?? 0;
+    if (open >= this.maxPerIp) {
+      this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
+      return false;
+    }
+    perIp.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (perIp.get(address) ?? 1) - 1;
+      if (left <= 0) perIp.delete(address);
+      else perIp.set(address, left);
+    });
+    return true;
+  }
+
+  /** Reports a connection refused by network.limits.max_connections. */
+  refusedByConnectionLimit(address: string, protocol: FrontProtocol, max: number): void {
+    this.hit('connections', address, `network.limits.max_connections (${max}) reached`, protocol);
+  }
+
+  /**
+   * Checks a request whose target is known: the port lists and private targets (for clients
+   * outside trusted_clients), then the rate limits. Calls `done` with null to go on, or with
+   * the refusal (already reported). Synchronous unless a shared store or a DNS check answers.
+   */
+  checkRequest(info: RequestInfo, done: (denial: Denial | null) => void): void {
+    const untrusted = !this.trusted.has(info.client);
+    if (untrusted) {
+      const connect = info.protocol === 'connect';
+      if (!(connect ? this.connectPorts : this.safePorts).has(info.port)) {
+        return done(this.deny(info, guardDenial('port', `port ${info.port} is not in access_control.${connect ? 'connect_ports' : 'safe_ports'}`)));
+      }
+      if (!this.allowPrivate && privateName(info.host)) return done(this.deny(info, privateDenial(info.host)));
+    }
+    const last = (): void => {
+      if (untrusted && !this.allowPrivate && info.protocol === 'http' && isIP(info.host) === 0) this.checkResolved(info, done);
+      else done(null);
+    };
+    if (this.buckets.length === 0) return last();
+    const requests: BucketRequest[] = [];
+    const used: Bucket[] = [];
+    for (const bucket of this.buckets) {
+      if (bucket.scope === 'user' && !info.user) continue;
+      const key = bucket.scope === 'global' ? bucket.key : `${bucket.key}${bucket.scope === 'ip' ? unmap(info.client) : info.user}`;
+      requests.push({ key, rate: bucket.rate, burst: bucket.burst });
+      used.push(bucket);
+    }
+    if (requests.length === 0) return last();
+    const decide = (verdict: Verdict): void => {
+      if (verdict.ok) return last();
+      const bucket = used[verdict.refusedBy];
+      const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';
+      done(this.deny(info, rateDenial(bucket.scope, `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, verdict.retryAfterMs)));
+    };
+    // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
+    this.store ??= this.state.storeFor(this.stateSettings);
+    const verdict = this.store.consume(requests);
+    if (verdict instanceof Promise) verdict.then(decide, () => last());
+    else decide(verdict);
+  }
+
+  /**
+   * The per-dial check of the peer address a direct backend connected to: refuses loopback and
+   * link-local addresses for clients outside trusted_clients (a name may resolve to them).
+   */
+  dialCheck(info: RequestInfo): ((socket: Socket, target: Target) => void) | undefined {
+    if (this.allowPrivate || this.trusted.has(info.client)) return undefined;
+    return (socket, target) => {
+      const peer = socket.remoteAddress ?? '';
+      if (!isLoopbackOrLinkLocal(peer)) return;
+      const denial = privateDenial(`${target.host} (${peer})`);
+      this.deny(info, denial);
+      throw new DialError('not-allowed', denial.reason);
+    };
+  }
+
+  /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
+  acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Denial | null {
+    if (this.maxPerBackend === 0) return null;
+    if ((this.state.perBackend.get(backend) ?? 0) >= this.maxPerBackend) {
+      return this.deny(info, backendDenial(`network.limits.max_connections_per_backend (${this.maxPerBackend}) reached for backend "${backend}"`));
+    }
+    this.state.hold(record, backend);
+    return null;
+  }
+
+  /** The bandwidth pacer for a new tunnel or response of `client`, or null when no limit applies. */
+  pacer(client: string): Pacer | null {
+    return this.state.bandwidth.pacer(unmap(client));
+  }
+
+  private checkResolved(info: RequestInfo, done: (denial: Denial | null) => void): void {
+    const now = Date.now();
+    const cached = this.lookups.get(info.host);
+    if (cached && cached.until > now) return done(cached.private ? this.deny(info, privateDenial(info.host)) : null);
+    lookup(info.host, { all: true }).then(
+      (addresses) => {
+        const isPrivate = addresses.some((a) => isLoopbackOrLinkLocal(a.address));
+        if (this.lookups.size >= LOOKUP_CACHE_MAX) this.lookups.clear();
+        this.lookups.set(info.host, { private: isPrivate, until: Date.now() + LOOKUP_CACHE_MS });
+        done(isPrivate ? this.deny(info, privateDenial(info.host)) : null);
+      },
+      // A name that does not resolve here fails at the dial with its own answer.
+      () => done(null),
+    );
+  }
+
+  private deny(info: RequestInfo, denial: Denial): Denial {
+    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, `${info.host.includes(':') ? `[${info.host}]` : info.host}:${info.port}`);
+    return denial;
+  }
+
+  private hit(scope: LimitScope, client: string, reason: string, protocol: FrontProtocol, user?: string, target?: string): void {
+    this.state.events.hit({ scope, client: unmap(client), reason, protocol, time: Date.now(), ...(user ? { user } : {}), ...(target ? { target } : {}) });
+  }
+}
+
+function privateDenial(what: string): Denial {
+  return guardDenial('private-target', `${what} is a loopback or link-local address; access_control.allow_private_targets is off`);
+}
+
+/** Whether a target names a loopback or link-local place without DNS (an address literal or `localhost`). */
+function privateName(host: string): boolean {
+  const lower = host.toLowerCase().replace(/\.$/, '');
+  if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
+  return isIP(host) !== 0 && isLoopbackOrLinkLocal(host);
+}
+
+/** A client address without the IPv4-mapped prefix of dual-stack sockets. */
+function unmap(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

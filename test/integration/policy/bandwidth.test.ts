@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { snapshot, startEngine } from '../proxy/engine-fixture.js';
+import { curl, origin } from './policy-fixture.js';
+
+const MB = 1_000_000;
+const bandwidth = (limits: Record<string, number>) =>
+  snapshot(undefined, undefined, { raw: { rate_limiting: { enabled: true, bandwidth: { enabled: true, max_mbps_per_connection: 0, max_mbps_per_ip: 0, max_mbps_total: 0, ...limits } } } });
+
+/** Downloads `bytes` through the proxy (CONNECT tunnel or plain HTTP); resolves with curl's bytes/s. */
+async function download(proxyPort: number, sitePort: number, bytes: number, tunnel: boolean): Promise<number> {
+  const result = await curl(['-o', '/dev/null', '-w', '%{speed_download} %{size_download}', ...(tunnel ? ['--proxytunnel'] : []), '-x', `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${sitePort}/?bytes=${bytes}`], 30_000);
+  assert.equal(result.code, 0, result.stderr);
+  const [speed, size] = result.stdout.split(' ').map(Number);
+  assert.equal(size, bytes);
+  return speed;
+}
+
+test('max_mbps_per_connection: a curl download lands within 10% of the set rate (tunnel and plain HTTP)', { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(bandwidth({ max_mbps_per_connection: 16 }));
+  t.after(() => proxy.stop());
+  const rate = (16 * MB) / 8;
+  for (const tunnel of [true, false]) {
+    const speed = await download(proxy.http.port, site.port, 8 * MB, tunnel);
+    t.diagnostic(`${tunnel ? 'tunnel' : 'plain'}: ${(speed / MB).toFixed(3)} MB/s at a limit of ${(rate / MB).toFixed(3)} MB/s`);
+    assert.ok(Math.abs(speed - rate) / rate <= 0.1, `${tunnel ? 'tunnel' : 'plain'}: ${(speed / MB).toFixed(2)} MB/s vs ${(rate / MB).toFixed(2)} MB/s`);
+  }
+});
+
+test('max_mbps_per_ip: two downloads from one IP share it', { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(bandwidth({ max_mbps_per_ip: 16 }));
+  t.after(() => proxy.stop());
+  const rate = (16 * MB) / 8;
+  const started = performance.now();
+  const speeds = await Promise.all([download(proxy.http.port, site.port, 4 * MB, true), download(proxy.http.port, site.port, 4 * MB, true)]);
+  const seconds = (performance.now() - started) / 1000;
+  const combined = (8 * MB) / seconds;
+  t.diagnostic(`combined ${(combined / MB).toFixed(3)} MB/s; each ${speeds.map((s) => (s / MB).toFixed(3)).join(' / ')} MB/s; limit ${(rate / MB).toFixed(3)} MB/s`);
+  assert.ok(Math.abs(combined - rate) / rate <= 0.15, `combined ${(combined / MB).toFixed(2)} MB/s vs ${(rate / MB).toFixed(2)} MB/s`);
+  for (const speed of speeds) assert.ok(speed > rate * 0.35 && speed < rate * 0.65, `each gets about half: ${(speed / MB).toFixed(2)} MB/s`);
+});

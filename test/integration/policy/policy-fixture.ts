@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+
+/** A loopback origin that answers every GET with `size` bytes (default 100). */
+export async function origin(size = 100): Promise<{ port: number; server: Server }> {
+  const body = Buffer.alloc(size, 0x61);
+  const server = createServer((req, res) => {
+    const bytes = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('bytes') ?? size);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
+    res.end(bytes === size ? body : Buffer.alloc(bytes, 0x61));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/** Runs curl with a timeout; resolves with its exit code and output. */
+export function curl(args: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Sends raw bytes on a fresh connection and collects everything until the server closes (bounded). */
+export async function exchange(port: number, host: string, data: Buffer | string, options: { localAddress?: string; timeoutMs?: number } = {}): Promise<{ reply: Buffer; closed: boolean }> {
+  const socket: Socket = connect({ port, host, localAddress: options.localAddress });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write(data);
+  const closed = await Promise.race([once(socket, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), options.timeoutMs ?? 3000))]);
+  socket.destroy();
+  return { reply: Buffer.concat(chunks), closed };
+}
+
+/** A SOCKS5 no-auth greeting plus a CONNECT request for an IPv4 or domain target. */
+export function socksConnect(host: string, port: number): Buffer {
+  const v4 = /^\d+\.\d+\.\d+\.\d+$/.test(host);
+  const address = v4 ? Buffer.from([0x01, ...host.split('.').map(Number)]) : Buffer.concat([Buffer.from([0x03, host.length]), Buffer.from(host)]);
+  const portBytes = Buffer.alloc(2);
+  portBytes.writeUInt16BE(port);
+  return Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), Buffer.from([0x05, 0x01, 0x00]), address, portBytes]);
+}

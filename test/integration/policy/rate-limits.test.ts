@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
+import { snapshot, startEngine } from '../proxy/engine-fixture.js';
+import { curl, exchange, origin, socksConnect } from './policy-fixture.js';
+
+const limited = (raw: Record<string, unknown>) => snapshot(undefined, undefined, { raw });
+
+test('per-IP rate limit: a burst beyond it gets 429 + Retry-After (HTTP and CONNECT), SOCKS5 reply 0x02, each hit reported', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  // 0.2 requests/s: no token comes back during the test.
+  const proxy = await startEngine(limited({ rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.2, burst: 3 } } }));
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const url = `http://127.0.0.1:${site.port}/`;
+
+  const codes: string[] = [];
+  for (let i = 0; i < 3; i++) codes.push((await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${proxy.http.port}`, url])).stdout);
+  assert.deepEqual(codes, ['200', '200', '200'], 'the burst passes');
+
+  const refused = await curl(['-i', '-x', `http://127.0.0.1:${proxy.http.port}`, url]);
+  assert.match(refused.stdout, /^HTTP\/1\.1 429 Too Many Requests/);
+  assert.match(refused.stdout, /\r\nretry-after: \d+\r\n/i);
+  assert.match(refused.stdout, /rate_limiting\.per_ip exceeded/);
+
+  const tunnel = await exchange(proxy.http.port, '127.0.0.1', `CONNECT 127.0.0.1:${site.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  assert.match(tunnel.reply.toString('latin1'), /^HTTP\/1\.1 429 Too Many Requests\r\n[^]*Retry-After: \d+\r\n/);
+
+  const socks = await exchange(proxy.socks.port, '127.0.0.1', socksConnect('127.0.0.1', site.port));
+  assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x00, 0x05, 0x02], 'SOCKS5: method accepted, then "not allowed by ruleset"');
+
+  assert.deepEqual(hits.map((h) => [h.scope, h.client, h.protocol]), [
+    ['ip', '127.0.0.1', 'http'],
+    ['ip', '127.0.0.1', 'connect'],
+    ['ip', '127.0.0.1', 'socks5'],
+  ]);
+  assert.ok(hits.every((h) => h.target === `127.0.0.1:${site.port}` && /per_ip/.test(h.reason)));
+  const deadline = Date.now() + 3000;
+  while (proxy.records.filter((r) => r.error === 'rate-limited').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const errors = proxy.records.filter((r) => r.error === 'rate-limited').map((r) => r.status);
+  assert.deepEqual(errors.sort(), [2, 429, 429]);
+});
+
+test('global limit counts every client together; rate_limiting.enabled: false turns all of it off', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 0.2, burst: 2 } } }));
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const url = `http://127.0.0.1:${site.port}/`;
+  const get = async (from: string): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${proxy.http.port}`, url])).stdout;
+  assert.deepEqual([await get('127.0.0.1'), await get('127.0.0.2'), await get('127.0.0.3')], ['200', '200', '429']);
+  assert.deepEqual(hits.map((h) => [h.scope, h.client]), [['global', '127.0.0.3']]);
+
+  await proxy.engine.reload(limited({ rate_limiting: { enabled: false, global: { requests_per_second: 0.2, burst: 2 } } }));
+  assert.equal(await get('127.0.0.3'), '200', 'switched off by a reload');
+});
+
+test('clustered engine: refusals in a worker reach the primary as limit:hit events', { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const engine = new ClusteredEngine(limited({ rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.2, burst: 1 } } }), 1);
+  const hits: LimitHit[] = [];
+  engine.on('limit:hit', (hit) => hits.push(hit));
+  const bound = await engine.start();
+  t.after(() => engine.stop({ drainMs: 0 }));
+  const http = bound.find((l) => l.kind === 'http')!;
+  const url = `http://127.0.0.1:${site.port}/`;
+  const codes: string[] = [];
+  for (let i = 0; i < 2; i++) codes.push((await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${http.port}`, url])).stdout);
+  assert.deepEqual(codes, ['200', '429']);
+  const deadline = Date.now() + 5000;
+  while (hits.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(hits.map((h) => [h.scope, h.client, h.protocol]), [['ip', '127.0.0.1', 'http']]);
+});

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { snapshot, startEngine } from '../proxy/engine-fixture.js';
+import { curl, origin } from './policy-fixture.js';
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/** A throwaway redis-server on a loopback port, no persistence, in a temp dir. */
+async function startRedis(): Promise<{ port: number; process: ChildProcess; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-redis-'));
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!/Ready to accept connections/.test(output)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const site = await origin();
+  t.after(() => site.server.close());
+  const raw = {
+    rate_limiting: { enabled: true, global: { requests_per_second: 0.1, burst: 4 } },
+    state: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}/0`, key_prefix: `sp-test-${process.pid}` } },
+  };
+  const engines = [await startEngine(snapshot(undefined, undefined, { raw })), await startEngine(snapshot(undefined, undefined, { raw }))];
+  const warnings: string[] = [];
+  for (const e of engines) {
+    t.after(() => e.stop());
+    e.engine.on('warning', (w) => warnings.push(w));
+  }
+  const get = async (i: number): Promise<string> =>
+    (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${engines[i % 2].http.port}`, `http://127.0.0.1:${site.port}/`])).stdout;
+
+  // Each engine opens its store on first use and serves on local limits until Redis is ready.
+  assert.deepEqual([await get(0), await get(1)], ['200', '200']);
+  const deadline = Date.now() + 5000;
+  while (warnings.filter((w) => /shared through redis/.test(w)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(warnings.filter((w) => /shared through redis/.test(w)).length, 2, warnings.join('\n'));
+  const codes: string[] = [];
+  for (let i = 0; i < 8; i++) codes.push(await get(i));
+  const passed = codes.filter((c) => c === '200').length;
+  // One bucket of 4 for both engines (a tenth of a token a second may come back during the run).
+  assert.ok(passed === 4 || passed === 5, `passed ${passed} of 8: ${codes.join(',')}`);
+  assert.deepEqual(new Set(codes.filter((c) => c !== '200')), new Set(['429']));
+  assert.ok(codes.slice(-3).every((c) => c === '429'), 'both engines refuse once the shared bucket is empty');
+
+  await redis.stop();
+  const after = [await get(0), await get(1)];
+  assert.deepEqual(after, ['200', '200'], 'still serving, on local limits');
+  const until = Date.now() + 5000;
+  while (!warnings.some((w) => /local to this process/.test(w)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(warnings.some((w) => /redis .*rate limits are local to this process/.test(w)), warnings.join('\n'));
+});
