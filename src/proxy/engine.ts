@@ -366,6 +366,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       host: fields.host,
       port: fields.port,
       path: fields.path,
+      userAgent: fields.userAgent,
+      referer: fields.referer,
       rule: undefined,
       backend: undefined,
       status: undefined,
