@@ -1,0 +1,66 @@
+import type { ControlClient } from '../control/control-client.js';
+import type { DashboardModel } from './model/dashboard-model.js';
+
+const POLL_MS = 1000;
+const RETRY_MS = 1000;
+
+/**
+ * Feeds a DashboardModel from the daemon: the live event stream and a status poll. When the
+ * daemon goes away it says so in the model and keeps retrying until it is back.
+ */
+export class DashboardFeed {
+  private readonly abort = new AbortController();
+  private poller: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly client: ControlClient,
+    private readonly model: DashboardModel,
+  ) {}
+
+  /** Starts following; returns at once. */
+  start(): void {
+    void this.followLoop();
+    void this.poll();
+    this.poller = setInterval(() => void this.poll(), POLL_MS);
+  }
+
+  /** Stops following and polling. */
+  stop(): void {
+    this.abort.abort();
+    if (this.poller) clearInterval(this.poller);
+  }
+
+  private async followLoop(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.client.follow('/api/events', (event) => {
+          if (this.model.link.state !== 'connected') this.model.link = { state: 'connected' };
+          this.model.apply(event as Record<string, unknown>, Date.now());
+        }, this.abort.signal);
+        if (!this.abort.signal.aborted) this.lost('the daemon closed the event stream');
+      } catch (error) {
+        this.lost((error as Error).message);
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const [status, stats] = await Promise.all([
+        this.client.call<Record<string, unknown>>('GET', '/api/status', undefined, 3000),
+        this.client.call<Record<string, unknown>>('GET', '/api/stats', undefined, 3000).catch(() => null),
+      ]);
+      this.model.applyStatus(status, stats);
+      if (this.model.link.state !== 'connected') this.model.link = { state: 'connected' };
+    } catch (error) {
+      this.lost((error as Error).message);
+    }
+  }
+
+  private lost(error: string): void {
+    if (this.abort.signal.aborted) return;
+    this.model.revision++;
+    this.model.link = this.model.link.state === 'lost' ? { ...this.model.link, error } : { state: 'lost', since: Date.now(), error };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Requests and bytes per second over the last `seconds` seconds, in a fixed ring of per-second
+ * slots: memory stays constant whatever the traffic.
+ */
+export class RateSeries {
+  private readonly requests: Float64Array;
+  private readonly bytes: Float64Array;
+  private readonly stamps: Float64Array;
+
+  constructor(private readonly seconds = 120) {
+    this.requests = new Float64Array(seconds);
+    this.bytes = new Float64Array(seconds);
+    this.stamps = new Float64Array(seconds).fill(-1);
+  }
+
+  /** Counts finished requests and their bytes at time `nowMs`. */
+  add(nowMs: number, requests: number, bytes: number): void {
+    const second = Math.floor(nowMs / 1000);
+    const slot = second % this.seconds;
+    if (this.stamps[slot] !== second) {
+      this.stamps[slot] = second;
+      this.requests[slot] = 0;
+      this.bytes[slot] = 0;
+    }
+    this.requests[slot] += requests;
+    this.bytes[slot] += bytes;
+  }
+
+  /** Per-second values, oldest first, ending with the last complete second before `nowMs`. */
+  window(nowMs: number, length = this.seconds - 1): { requests: number[]; bytes: number[] } {
+    const last = Math.floor(nowMs / 1000) - 1;
+    const requests: number[] = [];
+    const bytes: number[] = [];
+    for (let second = last - Math.min(length, this.seconds - 1) + 1; second <= last; second++) {
+      const slot = ((second % this.seconds) + this.seconds) % this.seconds;
+      const fresh = this.stamps[slot] === second;
+      requests.push(fresh ? this.requests[slot] : 0);
+      bytes.push(fresh ? this.bytes[slot] : 0);
+    }
+    return { requests, bytes };
+  }
+}

@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
+import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/model/format.js';
+import { LimitStats } from '../../../src/tui/model/limit-stats.js';
+import { RateSeries } from '../../../src/tui/model/rate-series.js';
+import { TrafficHistory, matchesFilter, parseFilter, statusClass } from '../../../src/tui/model/traffic-history.js';
+import { INITIAL_UI, onKey, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
+
+let next = 0;
+function record(patch: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  return { id: `r${next++}`, startedAt: 1_700_000_000_000, protocol: 'http', clientAddress: '127.0.0.1', clientPort: 5000, method: 'GET', host: 'api.example.com', port: 80, path: '/v1', bytesIn: 100, bytesOut: 900, ...patch };
+}
+
+test('traffic history keeps the newest rows within its capacity and updates a record in place', () => {
+  const history = new TrafficHistory(3);
+  const first = record();
+  history.upsert(first, true);
+  for (let i = 0; i < 5; i++) history.upsert(record({ path: `/n${i}` }), false);
+  assert.equal(history.size, 3);
+  assert.deepEqual(history.visible().map((r) => r.path), ['/n4', '/n3', '/n2']);
+  assert.equal(history.get(first.id), undefined, 'evicted rows are forgotten by id too');
+  const open = record({ path: '/open' });
+  history.upsert(open, true);
+  history.upsert({ ...open, status: 200, durationMs: 12 }, false);
+  assert.equal(history.size, 3);
+  assert.deepEqual(history.visible()[0], { ...history.visible()[0], path: '/open', status: 200, open: false });
+});
+
+test('a paused history shows what it showed and catches up on resume', () => {
+  const history = new TrafficHistory(10);
+  history.upsert(record({ path: '/a' }), false);
+  history.pause();
+  history.upsert(record({ path: '/b' }), false);
+  assert.deepEqual(history.visible().map((r) => r.path), ['/a']);
+  assert.equal(history.size, 2, 'still collecting while paused');
+  history.resume();
+  assert.deepEqual(history.visible().map((r) => r.path), ['/b', '/a']);
+});
+
+test('filters: free text, host, method, status class and backend', () => {
+  const history = new TrafficHistory(10);
+  history.upsert(record({ host: 'api.example.com', status: 200, backend: 'direct' }), false);
+  history.upsert(record({ host: 'video.example.net', method: 'CONNECT', protocol: 'connect', port: 443, status: 200, backend: 'vpn' }), false);
+  history.upsert(record({ host: 'api.example.com', method: 'POST', status: 503, backend: 'vpn' }), false);
+  history.upsert(record({ host: 'down.test', status: 502, error: 'refused', backend: 'direct' }), false);
+  const hosts = (input: string): string[] => history.visible(parseFilter(input)).map((r) => `${r.method} ${r.host} ${r.status}`);
+  assert.deepEqual(parseFilter('host:API method:post status:5xx backend:VPN words here'), { host: 'api', method: 'POST', status: '5xx', backend: 'vpn', text: 'words here' });
+  assert.deepEqual(hosts('video'), ['CONNECT video.example.net 200']);
+  assert.deepEqual(hosts('method:POST'), ['POST api.example.com 503']);
+  assert.deepEqual(hosts('status:5xx'), ['POST api.example.com 503']);
+  assert.deepEqual(hosts('status:err'), ['GET down.test 502']);
+  assert.deepEqual(hosts('backend:vpn host:api'), ['POST api.example.com 503']);
+  assert.deepEqual(hosts(''), history.visible().map((r) => `${r.method} ${r.host} ${r.status}`));
+  assert.equal(statusClass(history.visible()[0]), 'err');
+  assert.equal(matchesFilter(history.visible()[0], parseFilter('refused')), true, 'free text searches the error');
+});
+
+test('rate series: per-second counts over a fixed window, old seconds expire', () => {
+  const series = new RateSeries(10);
+  const t0 = 1_000_000;
+  series.add(t0, 1, 100);
+  series.add(t0 + 500, 2, 200);
+  series.add(t0 + 1000, 4, 400);
+  const { requests, bytes } = series.window(t0 + 2000, 3);
+  assert.deepEqual(requests, [0, 3, 4]);
+  assert.deepEqual(bytes, [0, 300, 400]);
+  assert.deepEqual(series.window(t0 + 60_000, 3).requests, [0, 0, 0], 'a slot reused after the window wraps starts from zero');
+  assert.equal(series.window(t0 + 2000).requests.length, 9);
+});
+
+test('limit stats count by scope and keep a bounded list of top clients', () => {
+  const stats = new LimitStats();
+  for (let i = 0; i < 5; i++) stats.add({ scope: 'ip', client: '10.0.0.1' }, i);
+  for (let i = 0; i < 2; i++) stats.add({ scope: 'user', client: '10.0.0.2', user: 'alice' }, i);
+  stats.add({ scope: 'global', client: '10.0.0.3' }, 0);
+  for (let i = 0; i < 2000; i++) stats.add({ scope: 'ip', client: `192.0.2.${i}` }, i);
+  assert.equal(stats.count, 2008);
+  assert.deepEqual(stats.byScope()[0], { scope: 'ip', count: 2005 });
+  assert.deepEqual(stats.topClients(2), [
+    { client: '10.0.0.1', count: 5, scope: 'ip' },
+    { client: 'alice@10.0.0.2', count: 2, scope: 'user' },
+  ], 'the heaviest clients survive a flood of one-off ones');
+  assert.equal(stats.topClients(5000).length, 1000, 'client table is bounded');
+});
+
+test('formatting helpers', () => {
+  assert.equal(formatBytes(999), '999B');
+  assert.equal(formatBytes(1234), '1.2K');
+  assert.equal(formatBytes(56_000_000), '56M');
+  assert.equal(formatDuration(850), '850ms');
+  assert.equal(formatDuration(12_500), '13s');
+  assert.equal(formatDuration(125_000), '2m');
+  assert.equal(fit('abcdef', 4), 'abc…');
+  assert.equal(fit('ab', 4, 'right'), '  ab');
+  assert.equal(sparkline([0, 1, 2, 4], 6), '   ▂▄█');
+  assert.equal(sparkline([0, 0], 2), '  ');
+});
+
+const press = (state: UiState, keys: KeyPress[], trafficIds: string[] = ['a', 'b', 'c'], backendCount = 2) => {
+  let s = state;
+  const commands: string[] = [];
+  for (const key of keys) {
+    const result = onKey(s, key, { trafficIds, backendCount });
+    s = result.state;
+    if (result.command) commands.push(result.command.type === 'test-backend' ? `test:${result.command.index}` : result.command.type);
+  }
+  return { state: s, commands };
+};
+const k = (input: string, extra: Partial<KeyPress> = {}): KeyPress => ({ input, ...extra });
+
+test('keys: panes, selection, filter editing, detail, help and commands', () => {
+  let { state } = press(INITIAL_UI, [k('', { tab: true }), k('', { tab: true })]);
+  assert.equal(state.pane, 'backends');
+  ({ state } = press(state, [k('', { tab: true, shift: true }), k('', { leftArrow: true })]));
+  assert.equal(state.pane, 'traffic');
+  ({ state } = press(state, [k('', { downArrow: true }), k('j'), k('j'), k('j')]));
+  assert.equal(state.trafficIndex, 2, 'selection stops at the last row');
+  const filtered = press(state, [k('/'), k('a'), k('p'), k('x'), k('', { backspace: true }), k('i'), k('', { return: true })]);
+  assert.equal(filtered.state.filter, 'api');
+  assert.equal(filtered.state.trafficIndex, 0);
+  assert.deepEqual(filtered.commands, [], 'typing q or p in the filter box is text, not a command');
+  const cancelled = press(filtered.state, [k('/'), k('x'), k('', { escape: true })]);
+  assert.equal(cancelled.state.filter, 'api');
+  assert.equal(cancelled.state.editingFilter, false);
+  const detail = press(INITIAL_UI, [k('', { downArrow: true }), k('', { return: true })]);
+  assert.equal(detail.state.detail, 'b');
+  assert.equal(press(detail.state, [k('', { escape: true })]).state.detail, null);
+  assert.deepEqual(press(INITIAL_UI, [k('?')]).state.help, true);
+  assert.equal(press(press(INITIAL_UI, [k('?')]).state, [k('x')]).state.help, false);
+  const commands = press(INITIAL_UI, [k('p'), k('r'), k('t'), k('', { tab: true }), k('', { tab: true }), k('', { downArrow: true }), k('t'), k('', { return: true }), k('q')]).commands;
+  assert.deepEqual(commands, ['pause', 'reload', 'test:1', 'test:1', 'quit'], 't tests only in the backends pane');
+  assert.deepEqual(press(INITIAL_UI, [k('c', { ctrl: true })]).commands, ['quit']);
+  assert.equal(press(INITIAL_UI, [k('', { return: true })], []).state.detail, null, 'no detail without rows');
+});
+
+test('dashboard model: live events, status polls and health events', () => {
+  const model = new DashboardModel(100);
+  const r = record({ backend: 'direct' });
+  model.apply({ type: 'connection:start', record: r }, 1000);
+  model.apply({ type: 'connection:end', record: { ...r, status: 200, durationMs: 5 } }, 1500);
+  model.apply({ type: 'limit:hit', hit: { scope: 'ip', client: '127.0.0.2' } }, 1500);
+  model.apply({ type: 'reload', ok: false, errors: ['x.yaml:1:1: bad'] }, 1600);
+  assert.equal(model.traffic.size, 1);
+  assert.equal(model.traffic.visible()[0].open, false);
+  assert.deepEqual(model.series.window(2500, 2).requests, [0, 1]);
+  assert.equal(model.limits.count, 1);
+  assert.deepEqual(model.message, { text: 'reload rejected: x.yaml:1:1: bad', error: true, at: 1600 });
+  model.applyStatus(
+    { role: 'server', uptimeSeconds: 61, listeners: [{ kind: 'http', host: '127.0.0.1', port: 8080 }], config: { version: 'abc', source: '/etc/x.yaml' }, connections: { active: 2 }, backends: [{ name: 'direct', type: 'direct', status: 'available', connections: { total: 9, errors: 1 } }] },
+    { backends: { direct: { active: 2, total: 9, errors: 1 } } },
+  );
+  assert.equal(model.summary?.listeners, 'http 127.0.0.1:8080');
+  assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', health: 'unknown', reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1 });
+  model.apply({ type: 'backend:health', backend: 'direct', healthy: false, latencyMs: 40, consecutiveFailures: 3, reason: 'timeout' }, 3000);
+  assert.equal(model.backends[0].health, 'unhealthy');
+  assert.equal(model.backends[0].failures, 3);
+});
