@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { sandbox } from './cli-harness.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+
+/** A tmux session of its own (own server socket), so tests never touch a user's tmux. */
+class Tmux {
+  private readonly socket: string;
+  constructor(dir: string) {
+    this.socket = join(dir, 'tmux.sock');
+  }
+  private tmux(args: string[]): string {
+    const result = spawnSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  }
+  start(command: string, columns: number, rows: number): void {
+    this.tmux(['new-session', '-d', '-s', 'dash', '-x', String(columns), '-y', String(rows), command]);
+  }
+  capture(): string {
+    return this.tmux(['capture-pane', '-p', '-t', 'dash']);
+  }
+  async keys(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      if (key.startsWith('text:')) this.tmux(['send-keys', '-t', 'dash', '-l', key.slice(5)]);
+      else this.tmux(['send-keys', '-t', 'dash', key]);
+      // A person types slower than tmux: an Escape followed at once by a key reads as Alt+key.
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  resize(columns: number, rows: number): void {
+    this.tmux(['resize-window', '-t', 'dash', '-x', String(columns), '-y', String(rows)]);
+  }
+  kill(): void {
+    spawnSync('tmux', ['-S', this.socket, 'kill-server']);
+  }
+  async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.capture();
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemon restart, 80x24, clean exit', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 180_000 }, async (t) => {
+  const origin = createServer((req, res) => res.end(`ok ${req.url}`));
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  t.after(() => void origin.close());
+  const originPort = (origin.address() as { port: number }).port;
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+rate_limiting:
+  enabled: true
+  per_ip:
+    requests_per_second: 1
+    burst: 4
+`);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const status = await box.status();
+  const proxy = `http://127.0.0.1:${status.listeners.find((l) => l.kind === 'http')!.port}`;
+  const tmux = new Tmux(box.dir);
+  t.after(() => tmux.kill());
+  const env = Object.entries({ ...box.env, TERM: 'xterm-256color' })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}='${String(v).replace(/'/g, "'\\''")}'`)
+    .join(' ');
+  tmux.start(`env ${env} ${process.execPath} ${join(ROOT, 'bin/simple-proxy-server.js')} dashboard; echo DASHBOARD-EXITED; sleep 60`, 100, 30);
+  await tmux.waitFor('the connected status line', (s) => s.includes('● connected') && s.includes('Traffic'));
+
+  for (const path of ['/alpha', '/beta']) await run('curl', ['-s', '-o', '/dev/null', '-x', proxy, `http://127.0.0.1:${originPort}${path}`]);
+  for (let i = 0; i < 7; i++) await run('curl', ['-s', '-o', '/dev/null', '--interface', '127.0.0.2', '-x', proxy, `http://127.0.0.1:${originPort}/limited${i}`]);
+  const traffic = await tmux.waitFor('traffic rows and limit hits', (s) => s.includes(`127.0.0.1:${originPort}/alpha`) && s.includes(`/beta`) && /127\.0\.0\.2 \d+ ip/.test(s));
+  assert.match(traffic, /Limits [1-9]\d* hits/);
+  assert.match(traffic, /│ip \d+/, 'hits by scope');
+  assert.match(traffic, /429/, 'the refused requests are listed with their status');
+  const shots: Record<string, string> = { 'Traffic, throughput, backends and limits (100x30)': traffic };
+
+  await tmux.keys('/', 'text:beta', 'Enter');
+  const filtered = await tmux.waitFor('the filter', (s) => s.includes('filter: beta'));
+  assert.ok(filtered.includes('/beta'));
+  assert.ok(!filtered.includes('/alpha'), 'the filter narrows the rows');
+
+  await tmux.keys('Enter');
+  const detail = await tmux.waitFor('the detail view', (s) => s.includes('Detail '));
+  assert.match(detail, new RegExp(`GET 127\\.0\\.0\\.1:${originPort}/beta`));
+  assert.match(detail, /backend direct/);
+  shots['Detail of one request (Enter)'] = detail;
+  await tmux.keys('Escape');
+  await tmux.waitFor('the list again', (s) => s.includes('filter: beta') && !s.includes('Detail '));
+  await tmux.keys('Escape');
+  await tmux.waitFor('the filter cleared', (s) => s.includes('/alpha'));
+
+  await tmux.keys('?');
+  shots['Help overlay (?)'] = await tmux.waitFor('the help', (s) => s.includes('Keys (any key closes)'));
+  await tmux.keys('x');
+  await tmux.keys('Tab', 'Tab', 't');
+  await tmux.waitFor('the backend test result', (s) => /direct: (reachable in \d+ ms|failed after)/.test(s));
+
+  await tmux.keys('r');
+  await tmux.waitFor('the reload result', (s) => s.includes('config reloaded'));
+
+  assert.equal((await box.cli(['stop'])).code, 0);
+  shots['Daemon gone: the dashboard says so and retries'] = await tmux.waitFor('the lost daemon', (s) => s.includes('daemon unreachable'));
+  assert.equal((await box.cli(['start'])).code, 0);
+  await tmux.waitFor('the daemon back', (s) => s.includes('● connected'));
+
+  tmux.resize(80, 24);
+  const small = await tmux.waitFor('the 80x24 layout', (s) => s.split('\n').some((line) => line.startsWith('└') && line.length <= 80 && line.length > 70) && s.includes('Backends'));
+  const lines = small.replace(/\n$/, '').split('\n');
+  assert.ok(lines.length <= 24, 'fits 24 rows');
+  assert.ok(lines.every((line) => [...line].length <= 80), 'fits 80 columns');
+  assert.ok(small.includes('Traffic') && small.includes('Throughput') && small.includes('Limits'), 'every pane is there at 80x24');
+  shots['80x24'] = small;
+
+  await tmux.keys('q');
+  const after = await tmux.waitFor('the shell back', (s) => s.includes('DASHBOARD-EXITED'));
+  assert.ok(!after.includes('Traffic'), 'the alternate screen is gone: the terminal is as it was');
+
+  if (process.env.SIMPLE_PROXY_UPDATE_DOCS === '1') {
+    const doc = Object.entries(shots)
+      .map(([title, screen]) => `## ${title}\n\n\`\`\`\n${screen.replace(/\s+$/gm, '').replace(/\n+$/, '')}\n\`\`\`\n`)
+      .join('\n');
+    writeFileSync(join(ROOT, 'docs/dashboard.md'), `# The dashboard\n\n\`simple-proxy-server dashboard\` (or \`simple-proxy-client dashboard\`), captured with \`tmux capture-pane\` by \`test/e2e/dashboard.test.ts\` (run it with \`SIMPLE_PROXY_UPDATE_DOCS=1\` to refresh this page).\n\n${doc}`);
+  }
+});
