@@ -1,9 +1,11 @@
 // `npm run bench`: builds, starts simple-proxy fresh on free loopback ports (embedded-default
 // routing, everything direct), and runs the shared harness against it and against direct in one
-// run; `--peers squid,dante` adds reference peers to the same run. Other arguments go to run.sh
-// (for example `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark.
+// run; `--peers squid,dante` adds reference peers to the same run; `--variants debug,limits` adds
+// more simple-proxy instances with the traffic debugger on / with limits configured but not hit,
+// to compare with the plain one in the same run. Other arguments go to run.sh (for example
+// `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +15,8 @@ const BENCH = resolve(ROOT, '..', 'shared', 'bench');
 const args = process.argv.slice(2);
 const peersAt = args.indexOf('--peers');
 const peers = peersAt === -1 ? [] : args.splice(peersAt, 2)[1].split(',').filter(Boolean);
+const variantsAt = args.indexOf('--variants');
+const variants = variantsAt === -1 ? [] : args.splice(variantsAt, 2)[1].split(',').filter(Boolean);
 const workersAt = args.indexOf('--workers');
 const workers = workersAt === -1 ? 0 : Number(args.splice(workersAt, 2)[1]);
 
@@ -35,34 +39,55 @@ must(join(BENCH, 'setup.sh'), peers.length ? ['--peers'] : []);
 must('npm', ['run', 'build'], { cwd: ROOT });
 
 const dir = mkdtempSync(join(tmpdir(), 'sp-bench-'));
-const [httpPort, socksPort] = [await freePort(), await freePort()];
-const config = join(dir, 'server-config.yaml');
-writeFileSync(
-  config,
-  `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: 0\n    max_connections_per_backend: 0\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n`,
-);
-const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state') };
-const proxy: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-const stopProxy = (): void => {
-  if (proxy.exitCode === null) proxy.kill('SIGTERM');
+
+/** Extra config for each variant: the same proxy with one feature switched on. */
+const VARIANTS: Record<string, (dir: string) => string> = {
+  // The debugger as a person turns it on: request and response lines to a file.
+  debug: (at) => `debug:\n  enabled: true\n  output: file\n  log_file: ${join(at, 'traffic.log')}\n`,
+  // Every request-rate, connection and address limit configured, none of them reached.
+  limits: () =>
+    'rate_limiting:\n  enabled: true\n  global: { requests_per_second: 10000000, burst: 10000000 }\n  per_ip: { requests_per_second: 10000000, burst: 10000000 }\n' +
+    'access_control:\n  whitelist: ["127.0.0.0/8", "::1/128"]\n  blacklist: ["192.0.2.0/24"]\n',
 };
-process.on('exit', stopProxy);
+for (const name of variants) if (!(name in VARIANTS)) throw new Error(`unknown variant "${name}" (known: ${Object.keys(VARIANTS).join(', ')})`);
+
+const processes: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
+});
 process.on('SIGINT', () => process.exit(130));
 
-const deadline = Date.now() + 30_000;
-while (spawnSync('curl', ['-s', '-o', '/dev/null', '--max-time', '1', `http://127.0.0.1:${httpPort}/`]).status !== 0) {
-  if (Date.now() > deadline || proxy.exitCode !== null) throw new Error('simple-proxy did not come up');
-  await new Promise((r) => setTimeout(r, 200));
+/** Starts one simple-proxy on free ports with the bench config plus `extra`; resolves once it answers. */
+async function startProxy(name: string, extra: string): Promise<{ name: string; httpPort: number; socksPort: number; pid: number }> {
+  const at = join(dir, name);
+  const [httpPort, socksPort] = [await freePort(), await freePort()];
+  const config = join(at, 'server-config.yaml');
+  mkdirSync(at, { recursive: true });
+  writeFileSync(
+    config,
+    `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: ${extra.includes('rate_limiting') ? 100000 : 0}\n    max_connections_per_backend: ${extra.includes('rate_limiting') ? 100000 : 0}\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n${extra}`,
+  );
+  const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(at, 'run'), SIMPLE_PROXY_STATE_DIR: join(at, 'state') };
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  processes.push(child);
+  const deadline = Date.now() + 30_000;
+  while (spawnSync('curl', ['-s', '-o', '/dev/null', '--max-time', '1', `http://127.0.0.1:${httpPort}/`]).status !== 0) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${name} did not come up`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { name, httpPort, socksPort, pid: child.pid! };
 }
 
-const targets = ['--target', `name=simple-proxy http=127.0.0.1:${httpPort} socks5=127.0.0.1:${socksPort} pid=${proxy.pid}`];
+const proxies = [await startProxy('simple-proxy', '')];
+for (const variant of variants) proxies.push(await startProxy(`simple-proxy+${variant}`, VARIANTS[variant](join(dir, `simple-proxy+${variant}`))));
+const targets = proxies.flatMap((p) => ['--target', `name=${p.name} http=127.0.0.1:${p.httpPort} socks5=127.0.0.1:${p.socksPort} pid=${p.pid}`]);
 if (peers.length > 0) {
   const started = spawnSync(join(BENCH, 'peers', 'peers.sh'), ['start', ...peers], { encoding: 'utf8' });
   if (started.status !== 0) throw new Error(`peers.sh failed: ${started.stderr}`);
   process.on('exit', () => spawnSync(join(BENCH, 'peers', 'peers.sh'), ['stop', 'all'], { stdio: 'inherit' }));
   for (const spec of started.stdout.match(/name=\S+(?: \S+=\S+)*/g) ?? []) targets.push('--target', spec);
 }
-console.log(`benchmarking simple-proxy (pid ${proxy.pid}, workers ${workers === 0 ? 'one per core' : workers}) on http=${httpPort} socks5=${socksPort}`);
+for (const p of proxies) console.log(`benchmarking ${p.name} (pid ${p.pid}, workers ${workers === 0 ? 'one per core' : workers}) on http=${p.httpPort} socks5=${p.socksPort}`);
 must(join(BENCH, 'run.sh'), [...targets, ...args]);
-stopProxy();
+for (const child of processes) child.kill('SIGTERM');
 must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-routing.ts')], { cwd: ROOT });
