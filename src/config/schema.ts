@@ -25,8 +25,10 @@ const network = z.strictObject({
   limits: z
     .strictObject({
       max_connections: z.number().int().min(1).default(10_000),
-      max_connections_per_ip: z.number().int().min(0).default(100),
-      max_connections_per_backend: z.number().int().min(0).default(50),
+      // 0 = no limit. One browser opens dozens of connections and a whole office may sit behind one
+      // address, so the per-IP default is generous; a per-backend cap is a choice, never a default.
+      max_connections_per_ip: z.number().int().min(0).default(256),
+      max_connections_per_backend: z.number().int().min(0).default(0),
     })
     .prefault({}),
 });
