@@ -1,26 +1,13 @@
 import type { ConnectionRecord } from '../../proxy/connection-record.js';
 
-/** One line of the traffic pane. */
-export interface TrafficRow {
-  id: string;
-  startedAt: number;
-  protocol: ConnectionRecord['protocol'];
+/** One line of the traffic pane: the record's fields it shows, the client as one address, and whether it is still open. */
+export type TrafficRow = Pick<
+  ConnectionRecord,
+  'id' | 'startedAt' | 'protocol' | 'user' | 'method' | 'host' | 'port' | 'path' | 'rule' | 'backend' | 'status' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'error'
+> & {
   client: string;
-  user?: string;
-  method: string;
-  host: string;
-  port: number;
-  path?: string;
-  rule?: string;
-  backend?: string;
-  status?: number;
-  bytesIn: number;
-  bytesOut: number;
-  durationMs?: number;
-  error?: string;
-  /** Still open (a tunnel or a request in flight). */
   open: boolean;
-}
+};
 
 /** What the filter box narrows rows by; every part that is set must match. */
 export interface TrafficFilter {
