@@ -12,9 +12,6 @@ export const NOT_YET_EFFECTIVE: readonly string[] = [
   'rate_limiting',
   'access_control',
   'access_log',
-  'health_checks',
-  'backends[].health_check',
-  'rules[].load_balancing',
   'metrics',
   'debug',
 ];

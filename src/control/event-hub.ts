@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
 
@@ -7,7 +8,8 @@ export type LiveEvent =
   | { type: 'connection:start'; time: number; record: ConnectionRecord }
   | { type: 'connection:end'; time: number; record: ConnectionRecord }
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
-  | { type: 'warning'; time: number; message: string };
+  | { type: 'warning'; time: number; message: string }
+  | ({ type: 'backend:health'; time: number } & BackendHealthEvent);
 
 const MAX_BUFFERED = 1024 * 1024;
 

@@ -13,7 +13,7 @@ import type { BoundListener, Engine } from '../proxy/engine.js';
 import { parseAuthority } from '../proxy/http-target.js';
 import { Logger } from '../telemetry/logger.js';
 import type { DaemonPaths } from './paths.js';
-import { describeBackends, maskSecrets } from './views.js';
+import { describeBackends, healthAnswer, maskSecrets } from './views.js';
 
 /** What a reload did (or, for a dry run, would do). */
 export interface ReloadResult {
@@ -57,6 +57,12 @@ export class Daemon {
     this.engine.on('warning', (message) => {
       this.logger.warn(message);
       this.hub.publish({ type: 'warning', time: Date.now(), message });
+    });
+    this.engine.on('backend:health', (event) => {
+      const fields = { backend: event.backend, latency_ms: event.latencyMs, consecutive_failures: event.consecutiveFailures, ...(event.reason ? { reason: event.reason } : {}) };
+      if (event.healthy) this.logger.info(`backend "${event.backend}" is healthy`, fields);
+      else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
+      this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
     this.hub.attach(this.engine);
     this.routes();
@@ -161,7 +167,7 @@ export class Daemon {
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
-      backends: describeBackends(this.snapshot, stats),
+      backends: describeBackends(this.snapshot, stats, this.engine.health()),
       reloads: { total: this.reloads, errors: this.reloadErrors },
     };
   }
@@ -179,7 +185,7 @@ export class Daemon {
       setImmediate(() => void this.stop(force));
       return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
     });
-    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats()) }));
+    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats(), this.engine.health()) }));
     c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
     c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
     c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
@@ -187,12 +193,12 @@ export class Daemon {
       const parsed = target === undefined ? undefined : parseAuthority(target, 80);
       if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
       if (!this.snapshot.backends.some((b) => b.name === params.name)) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      return { name: params.name, target: parsed ?? { host: 'example.com', port: 80 }, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
+      return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
     });
     c.route('GET', '/api/backends/:name/health', ({ params }) => {
-      const backend = this.snapshot.backends.find((b) => b.name === params.name);
-      if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      return { name: backend.name, status: backend.unavailable ? 'unhealthy' : 'unknown', last_check: null, latency_ms: null, consecutive_failures: 0, uptime_percent: null, reason: backend.unavailable ?? 'no health checks yet' };
+      const health = this.engine.health()[params.name];
+      if (!health) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      return healthAnswer(health);
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
     c.route('GET', '/api/rules/test', ({ query }) => {

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor } from './refusals.js';
+import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
@@ -29,8 +30,9 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const via = req.headers.via;
   if (via !== undefined && via.includes(ctx.viaToken)) return refuse(508, 'Loop Detected', 'request loops back to this proxy', 'proxy_loop_detected', 'loop');
   const runtime = ctx.runtime();
-  const resolution = runtime.resolve(target.host);
+  const resolution = runtime.resolve(target.host, record.clientAddress);
   record.rule = resolution.rule;
+  if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
   if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
   record.backend = resolution.backend.name;
 
@@ -40,7 +42,7 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   };
   client.once('close', onEarlyClose);
   client.on('error', () => client.destroy());
-  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true }, record.clientAddress, record).then(
     (upstream) => {
       client.removeListener('close', onEarlyClose);
       if (clientGone) {

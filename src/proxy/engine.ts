@@ -9,6 +9,9 @@ import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
+import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
+import type { HealthSource } from '../health/health-source.js';
+import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
@@ -60,6 +63,8 @@ export interface EngineEvents {
   'connection:end': [ConnectionRecord];
   /** Something a person should know (listener error, backend unavailable). */
   warning: [string];
+  /** A backend became healthy or unhealthy (active or passive checks). */
+  'backend:health': [BackendHealthEvent];
 }
 
 /** What the daemon drives: one in-process engine, or the same spread over worker processes. */
@@ -76,16 +81,20 @@ export interface Engine extends EventEmitter<EngineEvents> {
   stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
   /** Live counters. */
   stats(): Promise<EngineStats>;
-  /** Opens one connection through a backend to a probe target and reports how long it took. */
-  testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<LiveCheck>;
   /** Which rule and backend a host would take now, and which later rules also match. */
   explainRoute(host: string): RouteExplanation;
+  /** Every backend's health now (spec 11.5), by name. */
+  health(): Record<string, BackendHealth>;
 }
 
 /** Engine options that are not part of the config file. */
 export interface EngineOptions {
   /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
   verifier?: CredentialsVerifier;
+  /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
+  health?: HealthSource;
 }
 
 interface Listening {
@@ -111,13 +120,19 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly idPrefix = randomBytes(3).toString('hex');
   private nextId = 0;
   private readonly context: ProxyContext;
+  private readonly checker: HealthChecker | null;
+  private readonly healthSource: HealthSource;
 
   constructor(
     snapshot: ConfigSnapshot,
     private readonly options: EngineOptions = {},
   ) {
     super();
-    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target) }).runtime;
+    this.checker = options.health ? null : new HealthChecker();
+    this.checker?.on('change', (event) => this.emit('backend:health', event));
+    this.healthSource = options.health ?? this.checker!;
+    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }).runtime;
+    this.checker?.sync(snapshot, this.current.backends);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
@@ -146,7 +161,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       throw error;
     }
     this.refreshOwnAddresses();
+    this.startHealthChecks();
     return this.boundListeners();
+  }
+
+  /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
+  startHealthChecks(): void {
+    this.checker?.start();
   }
 
   /** Listeners currently bound. */
@@ -157,8 +178,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const previous = this.current;
-    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
+    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }, previous);
     this.current = runtime;
+    this.checker?.sync(next, runtime.backends);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -168,6 +190,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    this.checker?.stop();
     const closing = this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
       if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
@@ -196,18 +219,21 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     };
   }
 
-  /** Opens one connection through a backend to a probe target and reports how long it took. */
-  async testBackend(name: string, target: Target = { host: 'example.com', port: 80 }): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+  /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
+  async testBackend(name: string, target?: Target): Promise<LiveCheck> {
     const backend = this.current.backends.get(name);
     if (!backend) throw new DialError('unavailable', `no backend named "${name}"`);
-    const started = performance.now();
-    try {
-      const socket = await backend.dial(target, { connectTimeoutMs: this.current.config.network.timeouts.connectMs });
-      socket.destroy();
-      return { ok: true, latencyMs: Math.round(performance.now() - started) };
-    } catch (error) {
-      return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
-    }
+    return (this.checker ?? new HealthChecker()).check(backend, this.current.config.network.timeouts.connectMs, target);
+  }
+
+  /** Every backend's health now (spec 11.5), by name. */
+  health(): Record<string, BackendHealth> {
+    return this.checker?.health() ?? {};
+  }
+
+  /** A live connection's outcome reported by an engine worker (passive check). */
+  reportTraffic(name: string, ok: boolean, error?: string): void {
+    this.healthSource.report(name, ok, error);
   }
 
   /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */

@@ -4,7 +4,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { authority } from '../backends/http-connect.js';
 import { parseAbsoluteTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor } from './refusals.js';
+import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
@@ -35,12 +36,13 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   };
   if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
   const runtime = ctx.runtime();
-  const resolution = runtime.resolve(target.host);
+  const resolution = runtime.resolve(target.host, record.clientAddress);
   record.rule = resolution.rule;
+  if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
   if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
   record.backend = resolution.backend.name;
 
-  resolution.backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs }, record.clientAddress, record).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream);
