@@ -79,19 +79,22 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   const method = req.method ?? 'GET';
   const group = resolution.group;
 
+  const common = headers.length;
   const send = (backend: Backend, retried: boolean): void => {
     const route = backend.httpRoute(target.scheme, target, target.path);
-    const all = route.headers.length === 0 ? headers : [...headers, ...route.headers];
+    // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
+    headers.length = common;
+    for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
     let balanced: Balanced | undefined;
     if (group) {
       group.opened(backend, res);
       balanced = {
         answered: () => group.report(backend, true),
-        // Only a request without a body can be sent again: its bytes were not consumed.
         retry: (error) => {
-          if (retried || hasBody) return false;
           const fault = backendFault(error, backend.type);
           if (fault) group.report(backend, false, error.message);
+          // Only a request without a body can be sent again: its bytes were not consumed.
+          if (retried || hasBody) return false;
           if (!fault && !(IDEMPOTENT.has(method) && (error as { code?: string }).code === 'UND_ERR_SOCKET')) return false;
           const other = group.pick(record.clientAddress, backend);
           if (!other) return false;
@@ -102,7 +105,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       };
     }
     const handler = new ResponseRelay(ctx, req, res, record, balanced);
-    route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers: all, body: hasBody ? req : null }, handler as unknown as Dispatcher.DispatchHandler);
+    route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body: hasBody ? req : null }, handler as unknown as Dispatcher.DispatchHandler);
   };
   send(resolution.backend, false);
 }
