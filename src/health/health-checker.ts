@@ -4,7 +4,7 @@ import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
 import { checkSettings, DEFAULT_PROBE_TARGET, type CheckSettings } from './check-settings.js';
 import type { HealthSource } from './health-source.js';
 import { BackendHealthState, type BackendHealth, type BackendHealthEvent } from './health-state.js';
-import { probe, type ProbeResult } from './probe.js';
+import { probe, type ProbeResult, type ProbeSpec } from './probe.js';
 
 /** Events of the checker. */
 export interface HealthCheckerEvents {
@@ -120,7 +120,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
    */
   async check(backend: Backend, timeoutMs: number, target?: Target): Promise<LiveCheck> {
     const configured = this.entries.get(backend.name)?.settings;
-    const settings: Pick<CheckSettings, 'type' | 'target' | 'timeoutMs' | 'http'> =
+    const settings: ProbeSpec =
       configured && !target ? configured : { type: 'tcp', target: target ?? configured?.target ?? DEFAULT_PROBE_TARGET, timeoutMs: configured?.timeoutMs ?? timeoutMs };
     const result = await probe(backend, settings);
     const where = settings.type === 'http' ? settings.http!.url : settings.type === 'ping' ? settings.target.host : `${settings.target.host}:${settings.target.port}`;

@@ -71,7 +71,7 @@ async function probePing(backend: Backend, host: string, timeoutMs: number, star
   if ((result as { code?: string }).code === 'ENOENT') return { ok: false, latencyMs, error: 'the system "ping" command is not installed (Debian: iputils-ping)' };
   const rtt = /time[=<]([\d.]+) ?ms/.exec(result.stdout);
   if (result.exitCode === 0 && rtt) return { ok: true, latencyMs: Math.round(Number(rtt[1])) };
-  const why = result.timedOut ? `no reply within ${timeoutMs} ms` : (result.stderr.trim().split('\n')[0] || 'no reply');
+  const why = result.timedOut ? `no reply within ${timeoutMs} ms` : (result.stderr.trim().split('\n')[0].replace(/^ping: /, '') || 'no reply');
   return { ok: false, latencyMs, error: `ping ${host}: ${why}` };
 }
 

@@ -3,7 +3,7 @@ import type { RuleSpec } from '../config/model.js';
 import type { HealthSource } from '../health/health-source.js';
 
 /** A load-balancing algorithm (spec 11.4). */
-export type Algorithm = NonNullable<RuleSpec['loadBalancing']>['algorithm'];
+type Algorithm = NonNullable<RuleSpec['loadBalancing']>['algorithm'];
 
 /** Something whose end is announced by a 'close' event (a socket, a response). */
 export interface Closable {
