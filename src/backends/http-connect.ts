@@ -16,6 +16,13 @@ export function basicAuth(credentials: Credentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
+/** The cause of a DialError for a CONNECT the upstream answered with an error status: the upstream itself works. */
+export class UpstreamAnswer extends Error {
+  constructor(readonly status: number) {
+    super(`upstream answered ${status}`);
+  }
+}
+
 /**
  * Asks an HTTP proxy on `socket` to open a tunnel (`CONNECT`) to the target. Resolves with the
  * same socket once the proxy answered 2xx; bytes that arrived after the answer are put back.
@@ -57,7 +64,7 @@ export function httpConnect(socket: Socket, target: Target, credentials: Credent
       if (status < 200 || status > 299) {
         const reason = status === 407 ? 'upstream-auth' : 'upstream';
         const text = status === 407 ? 'proxy authentication required (407)' : `refused CONNECT to ${hostPort} with ${status} ${match[2]}`.trim();
-        return done(new DialError(reason, `upstream ${upstream}: ${text}`));
+        return done(new DialError(reason, `upstream ${upstream}: ${text}`, new UpstreamAnswer(status)));
       }
       rest = received.subarray(end + 4);
       if (!forwarding) {

@@ -7,9 +7,6 @@ export const NOT_YET_EFFECTIVE: readonly string[] = [
   'client.web_ui_port',
   'network.timeouts.write',
   'network.keepalive.max_idle_conns',
-  'health_checks',
-  'backends[].health_check',
-  'rules[].load_balancing',
 ];
 
 /** Keys that will never have an effect in this product, with what to use instead. */

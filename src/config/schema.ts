@@ -109,7 +109,9 @@ const healthCheck = z.strictObject({
   healthy_threshold: z.number().int().min(1).optional(),
   unhealthy_threshold: z.number().int().min(1).optional(),
   target: hostPort.optional(),
-  http: z.strictObject({ url: z.url({ error: 'expected an http:// or https:// URL' }), expected_status: z.number().int().min(100).max(599).default(200) }).optional(),
+  http: z.strictObject({ url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }), expected_status: z.number().int().min(100).max(599).default(200) }).optional(),
+}).superRefine((c, ctx) => {
+  if (c.type === 'http' && c.http === undefined) ctx.addIssue({ code: 'custom', path: ['http'], message: 'an http check needs "http:" with the url to fetch' });
 });
 
 const proxyHop = z.strictObject({ address: hostPort, username: z.string().default(''), password: z.string().default('') });

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { LimitHit } from '../policy/limit-hit.js';
+import type { BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
 
@@ -10,7 +11,8 @@ export type LiveEvent =
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
   | { type: 'warning'; time: number; message: string }
   | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord }
-  | { type: 'limit:hit'; time: number; hit: LimitHit };
+  | { type: 'limit:hit'; time: number; hit: LimitHit }
+  | ({ type: 'backend:health'; time: number } & BackendHealthEvent);
 
 const MAX_BUFFERED = 1024 * 1024;
 

@@ -17,7 +17,7 @@ import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
-import { describeBackends, maskSecrets } from './views.js';
+import { describeBackends, healthAnswer, maskSecrets } from './views.js';
 
 /** What a reload did (or, for a dry run, would do). */
 export interface ReloadResult {
@@ -69,6 +69,12 @@ export class Daemon {
     this.engine.on('warning', (message) => {
       this.logger.warn(message);
       this.hub.publish({ type: 'warning', time: Date.now(), message });
+    });
+    this.engine.on('backend:health', (event) => {
+      const fields = { backend: event.backend, latency_ms: event.latencyMs, consecutive_failures: event.consecutiveFailures, ...(event.reason ? { reason: event.reason } : {}) };
+      if (event.healthy) this.logger.info(`backend "${event.backend}" is healthy`, fields);
+      else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
+      this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
     this.hub.attach(this.engine);
     this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, (message) => this.logger.warn(message));
@@ -207,7 +213,7 @@ export class Daemon {
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
-      backends: describeBackends(this.snapshot, stats),
+      backends: describeBackends(this.snapshot, stats, this.engine.health()),
       reloads: { total: this.reloads, errors: this.reloadErrors },
     };
   }
@@ -226,9 +232,13 @@ export class Daemon {
     return this.metrics.exposition(await this.engine.metricsJson());
   }
 
-  /** Health as known today: a backend is healthy unless it cannot carry traffic at all. */
+  /** Health for the metrics and readiness: an unchecked backend counts as healthy unless it cannot carry traffic at all. */
   private backendHealth(): BackendHealthView[] {
-    return this.snapshot.backends.map((b) => ({ name: b.name, healthy: b.unavailable === undefined, latencySeconds: null }));
+    const health = this.engine.health();
+    return this.snapshot.backends.map((b) => {
+      const h = health[b.name];
+      return { name: b.name, healthy: b.unavailable === undefined && h?.status !== 'unhealthy', latencySeconds: h?.latencyMs != null ? h.latencyMs / 1000 : null };
+    });
   }
 
   /** Ready: a config is loaded and a backend of the catch-all rule (or, without one, any backend) is healthy. */
@@ -283,7 +293,7 @@ export class Daemon {
       setImmediate(() => void this.stop(force));
       return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
     });
-    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats()) }));
+    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats(), this.engine.health()) }));
     c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
     c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
     c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
@@ -291,12 +301,12 @@ export class Daemon {
       const parsed = target === undefined ? undefined : parseAuthority(target, 80);
       if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
       if (!this.snapshot.backends.some((b) => b.name === params.name)) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      return { name: params.name, target: parsed ?? { host: 'example.com', port: 80 }, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
+      return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
     });
     c.route('GET', '/api/backends/:name/health', ({ params }) => {
-      const backend = this.snapshot.backends.find((b) => b.name === params.name);
-      if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      return { name: backend.name, status: backend.unavailable ? 'unhealthy' : 'unknown', last_check: null, latency_ms: null, consecutive_failures: 0, uptime_percent: null, reason: backend.unavailable ?? 'no health checks yet' };
+      const health = this.engine.health()[params.name];
+      if (!health) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      return healthAnswer(health);
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
     c.route('GET', '/api/rules/test', ({ query }) => {

@@ -1,4 +1,5 @@
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
+import type { BackendHealth } from '../health/health-state.js';
 import type { EngineStats } from '../proxy/engine.js';
 
 /** A backend as the API and `backend list` show it (no secrets). */
@@ -9,10 +10,35 @@ export interface BackendView {
   status: 'available' | 'unavailable';
   reason?: string;
   connections: { total: number; errors: number };
+  health: Pick<BackendHealth, 'status' | 'checked' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck'>;
 }
 
-/** Every backend of a snapshot with its counters. */
-export function describeBackends(snapshot: ConfigSnapshot, stats: EngineStats): BackendView[] {
+/** A backend's health as `GET /api/backends/:name/health` answers (spec 11.5). */
+export interface HealthAnswer {
+  name: string;
+  status: BackendHealth['status'];
+  last_check: string | null;
+  latency_ms: number | null;
+  consecutive_failures: number;
+  uptime_percent: number | null;
+  reason?: string;
+}
+
+/** The spec 11.5 answer for one backend's health. */
+export function healthAnswer(health: BackendHealth): HealthAnswer {
+  return {
+    name: health.name,
+    status: health.status,
+    last_check: health.lastCheck === null ? null : new Date(health.lastCheck).toISOString(),
+    latency_ms: health.latencyMs,
+    consecutive_failures: health.consecutiveFailures,
+    uptime_percent: health.uptimePercent,
+    ...(health.reason !== undefined && health.status !== 'healthy' ? { reason: health.reason } : {}),
+  };
+}
+
+/** Every backend of a snapshot with its counters and health (unknown when none is known). */
+export function describeBackends(snapshot: ConfigSnapshot, stats: EngineStats, health: Record<string, BackendHealth> = {}): BackendView[] {
   return snapshot.backends.map((b) => ({
     name: b.name,
     type: b.type,
@@ -20,6 +46,14 @@ export function describeBackends(snapshot: ConfigSnapshot, stats: EngineStats): 
     status: b.unavailable ? 'unavailable' : 'available',
     ...(b.unavailable ? { reason: b.unavailable } : {}),
     connections: { total: stats.backends[b.name]?.total ?? 0, errors: stats.backends[b.name]?.errors ?? 0 },
+    health: {
+      status: health[b.name]?.status ?? (b.unavailable ? 'unhealthy' : 'unknown'),
+      checked: health[b.name]?.checked ?? false,
+      latencyMs: health[b.name]?.latencyMs ?? null,
+      consecutiveFailures: health[b.name]?.consecutiveFailures ?? 0,
+      uptimePercent: health[b.name]?.uptimePercent ?? null,
+      lastCheck: health[b.name]?.lastCheck ?? null,
+    },
   }));
 }
 

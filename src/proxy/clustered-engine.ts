@@ -5,6 +5,8 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { CaptureSettings } from './connection-record.js';
 import type { Target } from '../backends/backend.js';
+import type { LiveCheck } from '../health/health-checker.js';
+import type { BackendHealth } from '../health/health-state.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport, type RouteExplanation } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -36,6 +38,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   ) {
     super();
     this.local = new ProxyEngine(snapshot);
+    // Checks run once, here; every worker gets the resulting list of backends to skip.
+    this.local.on('backend:health', (event) => {
+      this.broadcastHealth();
+      this.emit('backend:health', event);
+    });
     const plain = this as EventEmitter;
     plain.on('newListener', () => queueMicrotask(() => this.broadcastSubscription()));
     plain.on('removeListener', () => queueMicrotask(() => this.broadcastSubscription()));
@@ -54,6 +61,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
       if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
       this.bound = results[0];
+      this.local.startHealthChecks();
       return this.bound;
     } catch (error) {
       this.stopping = true;
@@ -70,6 +78,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const report = await this.local.reload(next);
+    this.broadcastHealth();
     await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
     return report;
   }
@@ -115,9 +124,14 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     };
   }
 
-  /** Opens one connection through a backend (from the primary) and reports how long it took. */
-  testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+  /** Runs one check through a backend now (from the primary) and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<LiveCheck> {
     return this.local.testBackend(name, target);
+  }
+
+  /** Every backend's health, as the primary's checks see it. */
+  health(): Record<string, BackendHealth> {
+    return this.local.health();
   }
 
   /** Which rule and backend a host would take now. */
@@ -154,6 +168,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     });
     await ready;
     this.sendSubscription(worker);
+    worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
     return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, capture: this.capture })) as BoundListener[];
   }
 
@@ -170,6 +185,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
       this.emit('warning', message.message);
+    } else if (message.type === 'traffic') {
+      this.local.reportTraffic(message.backend, message.ok, message.error);
     }
   }
 
@@ -188,6 +205,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private sendSubscription(worker: Worker): void {
     const events = (['connection:start', 'connection:end', 'limit:hit'] as const).filter((event) => this.listenerCount(event) > 0);
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
+  }
+
+  /** The backends routing must skip now (checked and unhealthy), with why. */
+  private down(): Record<string, string> {
+    const down: Record<string, string> = {};
+    for (const h of Object.values(this.local.health())) if (h.checked && h.status === 'unhealthy') down[h.name] = h.reason ?? 'unhealthy';
+    return down;
+  }
+
+  private broadcastHealth(): void {
+    const message = { type: 'health', down: this.down() } satisfies ToWorker;
+    for (const worker of this.workers) if (worker.isConnected()) worker.send(message);
   }
 
   private broadcastSubscription(): void {

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Backend, DialOptions, Target } from '../backends/backend.js';
+import type { DialOptions, Target } from '../backends/backend.js';
 import { rawDenial, type Denial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor } from './refusals.js';
+import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
-import type { Runtime } from './runtime.js';
+import type { Resolution, Runtime } from './runtime.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -39,13 +40,14 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const info = { protocol: 'connect' as const, client: record.clientAddress, host: target.host, port: target.port };
   policy.checkRequest(info, (denial) => {
     if (denial) return refuseDenied(ctx, record, client, denial);
-    const resolution = runtime.resolve(target.host);
+    const resolution = runtime.resolve(target.host, record.clientAddress);
     record.rule = resolution.rule;
+    if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
     if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
     ctx.routed(record, resolution.backend.name);
     const full = policy.acquireBackend(record, resolution.backend.name, info);
     if (full) return refuseDenied(ctx, record, client, full);
-    tunnel(ctx, record, client, head, resolution.backend, target, runtime, policy.dialCheck(info), refuse);
+    tunnel(ctx, record, client, head, resolution, target, runtime, policy.dialCheck(info), refuse);
   });
 }
 
@@ -65,7 +67,7 @@ function tunnel(
   record: ConnectionRecord,
   client: Socket,
   head: Buffer,
-  backend: Backend,
+  resolution: Extract<Resolution, { ok: true }>,
   target: Target,
   runtime: Runtime,
   check: DialOptions['check'],
@@ -76,7 +78,7 @@ function tunnel(
     record.error = 'client-closed';
     return ctx.end(record);
   }
-  backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }, record.clientAddress, record).then(
     (upstream) => {
       if (client.destroyed) {
         upstream.destroy();

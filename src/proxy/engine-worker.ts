@@ -1,4 +1,5 @@
 import type { LimitHit } from '../policy/limit-hit.js';
+import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, RecordEvent, ToWorker } from './worker-protocol.js';
@@ -18,6 +19,8 @@ let timer: NodeJS.Timeout | null = null;
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
+// The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
+const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
 const flush = (): void => {
   timer = null;
@@ -42,6 +45,10 @@ process.on('message', (message: ToWorker) => {
     for (const event of message.events) wanted.add(event);
     return;
   }
+  if (message.type === 'health') {
+    health.apply(message.down);
+    return;
+  }
   const reply = (work: () => Promise<unknown>): void => {
     work().then(
       (value) => send({ type: 'reply', id: message.id, ok: true, value: value as never }),
@@ -51,7 +58,7 @@ process.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true });
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health });
         await engine.setCapture(message.capture);
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));

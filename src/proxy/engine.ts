@@ -14,6 +14,9 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
+import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
+import type { HealthSource } from '../health/health-source.js';
+import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
@@ -66,6 +69,8 @@ export interface EngineEvents {
   warning: [string];
   /** The traffic policy refused a client or request (rate limit, connection limit, IP lists, open-relay guard). */
   'limit:hit': [LimitHit];
+  /** A backend became healthy or unhealthy (active or passive checks). */
+  'backend:health': [BackendHealthEvent];
 }
 
 /** What the daemon drives: one in-process engine, or the same spread over worker processes. */
@@ -82,14 +87,16 @@ export interface Engine extends EventEmitter<EngineEvents> {
   stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
   /** Live counters. */
   stats(): Promise<EngineStats>;
-  /** Opens one connection through a backend to a probe target and reports how long it took. */
-  testBackend(name: string, target?: Target): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<LiveCheck>;
   /** Which rule and backend a host would take now, and which later rules also match. */
   explainRoute(host: string): RouteExplanation;
   /** Sets what plain-HTTP exchanges keep for the debugger (null: metadata only). */
   setCapture(capture: CaptureSettings | null): Promise<void>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+  /** Every backend's health now (spec 11.5), by name. */
+  health(): Record<string, BackendHealth>;
 }
 
 /** Engine options that are not part of the config file. */
@@ -98,6 +105,8 @@ export interface EngineOptions {
   verifier?: CredentialsVerifier;
   /** Export this process's CPU, memory and event-loop metrics with the proxy metrics (worker processes). */
   processMetrics?: boolean;
+  /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
+  health?: HealthSource;
 }
 
 interface Listening {
@@ -128,13 +137,19 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly context: ProxyContext;
   private readonly policyState: PolicyState;
   private policy: Policy;
+  private readonly checker: HealthChecker | null;
+  private readonly healthSource: HealthSource;
 
   constructor(
     snapshot: ConfigSnapshot,
     private readonly options: EngineOptions = {},
   ) {
     super();
-    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target) }).runtime;
+    this.checker = options.health ? null : new HealthChecker();
+    this.checker?.on('change', (event) => this.emit('backend:health', event));
+    this.healthSource = options.health ?? this.checker!;
+    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }).runtime;
+    this.checker?.sync(snapshot, this.current.backends);
     this.policyState = new PolicyState({
       hit: (hit) => {
         // The spec's counter is for rate limits; the other refusals have their own live events.
@@ -178,7 +193,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       throw error;
     }
     this.refreshOwnAddresses();
+    this.startHealthChecks();
     return this.boundListeners();
+  }
+
+  /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
+  startHealthChecks(): void {
+    this.checker?.start();
   }
 
   /** Listeners currently bound. */
@@ -189,9 +210,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const previous = this.current;
-    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
+    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }, previous);
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
+    this.checker?.sync(next, runtime.backends);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -201,6 +223,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    this.checker?.stop();
     const closing = this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
       if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
@@ -230,18 +253,21 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     };
   }
 
-  /** Opens one connection through a backend to a probe target and reports how long it took. */
-  async testBackend(name: string, target: Target = { host: 'example.com', port: 80 }): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+  /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
+  async testBackend(name: string, target?: Target): Promise<LiveCheck> {
     const backend = this.current.backends.get(name);
     if (!backend) throw new DialError('unavailable', `no backend named "${name}"`);
-    const started = performance.now();
-    try {
-      const socket = await backend.dial(target, { connectTimeoutMs: this.current.config.network.timeouts.connectMs });
-      socket.destroy();
-      return { ok: true, latencyMs: Math.round(performance.now() - started) };
-    } catch (error) {
-      return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
-    }
+    return (this.checker ?? new HealthChecker()).check(backend, this.current.config.network.timeouts.connectMs, target);
+  }
+
+  /** Every backend's health now (spec 11.5), by name. */
+  health(): Record<string, BackendHealth> {
+    return this.checker?.health() ?? {};
+  }
+
+  /** A live connection's outcome reported by an engine worker (passive check). */
+  reportTraffic(name: string, ok: boolean, error?: string): void {
+    this.healthSource.report(name, ok, error);
   }
 
   /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */

@@ -1,15 +1,17 @@
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Backend } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
 import { BodyCapture } from './body-capture.js';
 import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
 import { setDenialHeaders } from '../policy/denial.js';
+import { backendFault } from '../health/backend-fault.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { parseAbsoluteTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { refusalFor } from './refusals.js';
+import { refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -90,28 +92,64 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       setDenialHeaders(res, denial);
       return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
     }
-    const resolution = runtime.resolve(target.host);
+    const resolution = runtime.resolve(target.host, record.clientAddress);
     record.rule = resolution.rule;
     if (!resolution.ok) {
-      sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+      if (resolution.unhealthy) sendError(res, record, UNHEALTHY_REFUSAL.status, resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
+      else sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
       return;
     }
     ctx.routed(record, resolution.backend.name);
     const full = policy.acquireBackend(record, resolution.backend.name, info);
     if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
-    const route = resolution.backend.httpRoute(target.scheme, target, target.path);
     const headers = stripHopByHop(raw, DROP_ON_REQUEST);
     headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
-    for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
-
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const handler = new ResponseRelay(ctx, req, res, record, policy.pacer(record.clientAddress), capture?.headers === true, responseBody);
+    const method = req.method ?? 'GET';
+    const group = resolution.group;
+    const pacer = policy.pacer(record.clientAddress);
     const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
-    route.dispatcher.dispatch(
-      { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
-      handler as unknown as Dispatcher.DispatchHandler,
-    );
+
+    const common = headers.length;
+    const send = (backend: Backend, retried: boolean): void => {
+      const route = backend.httpRoute(target.scheme, target, target.path);
+      // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
+      headers.length = common;
+      for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+      let balanced: Balanced | undefined;
+      if (group) {
+        group.opened(backend, res);
+        balanced = {
+          answered: () => group.report(backend, true),
+          retry: (error) => {
+            const fault = backendFault(error, backend.type);
+            if (fault) group.report(backend, false, error.message);
+            // Only a request without a body can be sent again: its bytes were not consumed.
+            if (retried || hasBody) return false;
+            if (!fault && !(IDEMPOTENT.has(method) && (error as { code?: string }).code === 'UND_ERR_SOCKET')) return false;
+            const other = group.pick(record.clientAddress, backend);
+            if (!other) return false;
+            record.backend = other.name;
+            send(other, true);
+            return true;
+          },
+        };
+      }
+      const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
+      route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
+    };
+    send(resolution.backend, false);
   });
+}
+
+/** Methods a reset on a reused upstream connection may be retried for (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
+interface Balanced {
+  answered(): void;
+  /** Takes over a failure before any answer (true) by sending the request through another member. */
+  retry(error: Error): boolean;
 }
 
 /**
@@ -132,6 +170,7 @@ class ResponseRelay {
     private readonly pacer: Pacer | null,
     private readonly keepHeaders: boolean,
     private readonly body: BodyCapture | null,
+    private readonly balanced?: Balanced,
   ) {
     res.once('close', () => {
       pacer?.release();
@@ -148,6 +187,7 @@ class ResponseRelay {
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true;
+    this.balanced?.answered();
     this.resume = resume;
     const headers: string[] = new Array(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
@@ -182,6 +222,7 @@ class ResponseRelay {
       this.record.error = 'client-closed';
       return;
     }
+    if (this.balanced?.retry(error)) return;
     const refusal = refusalFor(error);
     sendError(this.res, this.record, refusal.status, refusal.message, refusal.proxyStatus, refusal.reason);
   }

@@ -60,3 +60,6 @@ export function rawHttpError(status: number, statusText: string, reason: string,
     body
   );
 }
+
+/** How "every backend of the rule is unhealthy" is told: 502 / SOCKS5 host unreachable (0x04). */
+export const UNHEALTHY_REFUSAL = { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.hostUnreachable, reason: 'backend-unhealthy' } as const;

@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { ProxyContext } from './proxy-context.js';
-import { SocksReply, refusalFor } from './refusals.js';
+import { SocksReply, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
 
 /** Checks a username/password (RFC 1929); resolves to the authenticated user name, or null to refuse. */
@@ -178,13 +179,13 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         if (socket.destroyed) return ctx.end(Object.assign(record, { status: denial.socks, error: denial.error }));
         return refuse(denial.socks, denial.error);
       }
-      const resolution = runtime.resolve(host);
+      const resolution = runtime.resolve(host, record.clientAddress);
       record.rule = resolution.rule;
-      if (!resolution.ok) return refuse(SocksReply.notAllowed, 'no-route');
+      if (!resolution.ok) return resolution.unhealthy ? refuse(UNHEALTHY_REFUSAL.socks, UNHEALTHY_REFUSAL.reason) : refuse(SocksReply.notAllowed, 'no-route');
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuse(full.socks, full.error);
-      resolution.backend.dial({ host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }).then(
+      dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }, record.clientAddress, record).then(
         (upstream) => {
           if (socket.destroyed) {
             upstream.destroy();

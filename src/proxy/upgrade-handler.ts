@@ -1,15 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Backend, DialOptions } from '../backends/backend.js';
+import type { DialOptions } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
 import { rawDenial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor } from './refusals.js';
+import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
-import type { Runtime } from './runtime.js';
+import type { Resolution, Runtime } from './runtime.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
 
@@ -51,13 +52,14 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
       client.once('close', () => ctx.end(record));
       return client.end(rawDenial(denial));
     }
-    const resolution = runtime.resolve(target.host);
+    const resolution = runtime.resolve(target.host, record.clientAddress);
     record.rule = resolution.rule;
+    if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
     if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
     ctx.routed(record, resolution.backend.name);
     const full = policy.acquireBackend(record, resolution.backend.name, info);
     if (full) return refuse(full.status, full.statusText, full.reason, full.error, full.proxyStatus);
-    upgrade(ctx, req, client, head, record, target, resolution.backend, runtime, policy.dialCheck(info), refuse);
+    upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
   });
 }
 
@@ -69,12 +71,12 @@ function upgrade(
   head: Buffer,
   record: ConnectionRecord,
   target: HttpTarget,
-  backend: Backend,
+  resolution: Extract<Resolution, { ok: true }>,
   runtime: Runtime,
   check: DialOptions['check'],
   refuse: (status: number, text: string, reason: string, error: string, proxyStatus?: string) => void,
 ): void {
-  backend.dial(target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }, record.clientAddress, record).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream);

@@ -12,7 +12,9 @@ export type ToWorker =
   | { type: 'stats'; id: number }
   | { type: 'metrics'; id: number }
   | { type: 'capture'; id: number; capture: CaptureSettings | null }
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] };
+  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] }
+  /** The backends the primary's health checks have marked unhealthy now (name → reason). */
+  | { type: 'health'; down: Record<string, string> };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
@@ -26,7 +28,9 @@ export type FromWorker =
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'records'; events: RecordEvent[] }
   | { type: 'limit-hits'; hits: LimitHit[] }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** What a worker's live traffic saw of a health-checked backend (passive check). */
+  | { type: 'traffic'; backend: string; ok: boolean; error?: string };
 
 /** A record's start or end, in the order the worker saw them. */
 export interface RecordEvent {

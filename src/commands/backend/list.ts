@@ -7,7 +7,7 @@ import { describeBackends, type BackendView } from '../../daemon/views.js';
 
 /** `backend list`: the backends with their state. */
 export default class BackendListCommand extends BaseCommand {
-  static override summary = 'List the backends, their state and traffic counters';
+  static override summary = 'List the backends, their state, health and traffic counters';
   static override examples = ['<%= config.bin %> backend list', '<%= config.bin %> backend list --json'];
   static override flags = { config: Flags.string({ char: 'c', description: 'read this config file instead of asking the daemon' }) };
 
@@ -21,7 +21,20 @@ export default class BackendListCommand extends BaseCommand {
       if (!(error instanceof NoDaemonError)) throw error;
       backends = describeBackends(await configWithoutDaemon(this.role, flags.config), { startedAt: 0, connectionsActive: 0, connectionsTotal: 0, backends: {} });
     }
-    this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'CONNECTIONS', 'ERRORS', 'REASON'], backends.map((b) => [b.name, b.type, b.address, b.status, b.connections.total, b.connections.errors, b.reason ?? ''])));
+    const rows = backends.map((b) => [
+      b.name,
+      b.type,
+      b.address,
+      b.status,
+      b.health.status,
+      b.health.latencyMs === null ? null : `${b.health.latencyMs} ms`,
+      b.health.uptimePercent === null ? null : `${b.health.uptimePercent}%`,
+      b.health.consecutiveFailures,
+      b.connections.total,
+      b.connections.errors,
+      b.reason ?? '',
+    ]);
+    this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'LATENCY', 'UPTIME', 'FAILS', 'CONNECTIONS', 'ERRORS', 'REASON'], rows));
     return { backends };
   }
 }

@@ -1,0 +1,79 @@
+import type { Target } from '../backends/backend.js';
+import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
+import { parseDuration, parseHostPort } from '../config/values.js';
+
+/** Where a check goes when the backend names no `target:` (the same default as `backend test`). */
+export const DEFAULT_PROBE_TARGET: Target = { host: 'example.com', port: 80 };
+
+/** One backend's active check, with the global defaults (spec 11.2) filled in. */
+export interface CheckSettings {
+  type: 'tcp' | 'http' | 'ping';
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  /** tcp: what to connect to through the backend; ping: the host to ping. */
+  target: Target;
+  /** http: the URL fetched through the backend and the status it must answer with. */
+  http?: { url: string; expectedStatus: number };
+}
+
+/** The `health_check:` section of a backend as the schema produced it. */
+interface BackendCheckSection {
+  enabled?: boolean;
+  interval?: string;
+  timeout?: string;
+  type?: 'tcp' | 'http' | 'ping';
+  healthy_threshold?: number;
+  unhealthy_threshold?: number;
+  target?: string;
+  http?: { url: string; expected_status?: number };
+}
+
+interface Defaults {
+  interval: string;
+  timeout: string;
+  healthy_threshold: number;
+  unhealthy_threshold: number;
+}
+
+const BUILT_IN: Defaults = { interval: '30s', timeout: '5s', healthy_threshold: 2, unhealthy_threshold: 3 };
+
+/**
+ * The active checks a snapshot asks for, by backend name. A backend is checked when its own
+ * `health_check:` is enabled, or, when a global `health_checks:` section exists, unless its own
+ * section says `enabled: false`. Pure: every worker process derives the same answer.
+ */
+export function checkSettings(config: ConfigSnapshot): Map<string, CheckSettings> {
+  const global = (config.raw.health_checks as { defaults?: Partial<Defaults> } | undefined) ?? undefined;
+  const defaults: Defaults = { ...BUILT_IN, ...global?.defaults };
+  const checks = new Map<string, CheckSettings>();
+  for (const backend of config.backends) {
+    const own = backend.healthCheck as BackendCheckSection | undefined;
+    if (own ? own.enabled === false : global === undefined) continue;
+    checks.set(backend.name, settingsFor(backend, own ?? {}, defaults));
+  }
+  return checks;
+}
+
+function settingsFor(backend: BackendSpec, own: BackendCheckSection, defaults: Defaults): CheckSettings {
+  const type = own.type ?? 'tcp';
+  const http = type === 'http' && own.http ? { url: own.http.url, expectedStatus: own.http.expected_status ?? 200 } : undefined;
+  const written = own.target ? parseHostPort(own.target) : null;
+  let target = written ?? DEFAULT_PROBE_TARGET;
+  if (!written && http) {
+    const url = new URL(http.url);
+    target = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+  }
+  // ICMP cannot travel through a proxy: the nearest network-level check of that hop is its host.
+  if (type === 'ping' && !written && 'host' in backend) target = { host: backend.host, port: 0 };
+  return {
+    type,
+    intervalMs: parseDuration(own.interval ?? defaults.interval)!,
+    timeoutMs: parseDuration(own.timeout ?? defaults.timeout)!,
+    healthyThreshold: own.healthy_threshold ?? defaults.healthy_threshold,
+    unhealthyThreshold: own.unhealthy_threshold ?? defaults.unhealthy_threshold,
+    target,
+    ...(http ? { http } : {}),
+  };
+}

@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import type { Backend, Target } from '../backends/backend.js';
+import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
+import { checkSettings, DEFAULT_PROBE_TARGET, type CheckSettings } from './check-settings.js';
+import type { HealthSource } from './health-source.js';
+import { BackendHealthState, type BackendHealth, type BackendHealthEvent } from './health-state.js';
+import { probe, type ProbeResult, type ProbeSpec } from './probe.js';
+
+/** Events of the checker. */
+export interface HealthCheckerEvents {
+  /** A backend's status changed. */
+  change: [BackendHealthEvent];
+}
+
+/** What a live check (`backend test`) did. */
+export interface LiveCheck extends ProbeResult {
+  type: CheckSettings['type'];
+  /** What was reached through the backend: host:port, the URL, or the pinged host. */
+  target: string;
+}
+
+interface Entry {
+  spec: string;
+  settings: CheckSettings;
+  backend: Backend;
+  state: BackendHealthState;
+  timer: NodeJS.Timeout | null;
+  /** Bumped whenever the check is replaced or stopped: a probe of an older generation is ignored. */
+  generation: number;
+}
+
+/**
+ * Runs the active checks of every checked backend (each on its own timer, concurrently, off the
+ * traffic path), takes the passive reports of live traffic, and keeps each backend's state.
+ * A reload keeps the state of every backend whose definition did not change.
+ */
+export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements HealthSource {
+  private readonly entries = new Map<string, Entry>();
+  private specs: BackendSpec[] = [];
+  private running = false;
+
+  /** Follows a (new) snapshot and the live backends built for it. */
+  sync(config: ConfigSnapshot, backends: ReadonlyMap<string, Backend>): void {
+    this.specs = config.backends;
+    const wanted = checkSettings(config);
+    for (const [name, entry] of this.entries) {
+      if (!wanted.has(name)) {
+        this.halt(entry);
+        this.entries.delete(name);
+      }
+    }
+    for (const [name, settings] of wanted) {
+      const spec = JSON.stringify(config.backends.find((b) => b.name === name));
+      const backend = backends.get(name)!;
+      const entry = this.entries.get(name);
+      if (entry && entry.spec === spec && entry.backend === backend && JSON.stringify(entry.settings) === JSON.stringify(settings)) continue;
+      if (entry) this.halt(entry);
+      const state = entry && entry.spec === spec ? entry.state : new BackendHealthState();
+      const next: Entry = { spec, settings, backend, state, timer: null, generation: (entry?.generation ?? 0) + 1 };
+      this.entries.set(name, next);
+      if (this.running) void this.run(name, next);
+    }
+  }
+
+  /** Starts checking (the first check of every backend runs at once). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const [name, entry] of this.entries) void this.run(name, entry);
+  }
+
+  /** Stops every check; results still in flight are dropped. */
+  stop(): void {
+    this.running = false;
+    for (const entry of this.entries.values()) this.halt(entry);
+  }
+
+  /** False while the backend is marked unhealthy. */
+  usable(name: string): boolean {
+    return this.entries.get(name)?.state.status !== 'unhealthy';
+  }
+
+  /** Why the backend is marked unhealthy. */
+  reason(name: string): string | undefined {
+    return this.entries.get(name)?.state.reason;
+  }
+
+  /** A live connection's outcome: consecutive failures mark a checked backend unhealthy before the next check would. */
+  report(name: string, ok: boolean, error?: string): void {
+    const entry = this.entries.get(name);
+    if (!entry || (ok && entry.state.consecutiveFailures === 0)) return;
+    if (entry.state.recordTraffic(ok, error, entry.settings)) this.emit('change', entry.state.event(name));
+  }
+
+  /** Every backend of the snapshot with its health (unchecked ones are unknown, or unhealthy when they cannot work at all). */
+  health(): Record<string, BackendHealth> {
+    const all: Record<string, BackendHealth> = {};
+    for (const spec of this.specs) {
+      const entry = this.entries.get(spec.name);
+      all[spec.name] = entry
+        ? entry.state.view(spec.name)
+        : {
+            name: spec.name,
+            status: spec.unavailable ? 'unhealthy' : 'unknown',
+            checked: false,
+            lastCheck: null,
+            latencyMs: null,
+            consecutiveFailures: 0,
+            uptimePercent: null,
+            checks: 0,
+            reason: spec.unavailable ?? 'no health check configured',
+          };
+    }
+    return all;
+  }
+
+  /**
+   * Runs one check now through the backend, without changing its state: its configured check,
+   * or a tcp check (to `target` when given, else to the configured or default probe target).
+   */
+  async check(backend: Backend, timeoutMs: number, target?: Target): Promise<LiveCheck> {
+    const configured = this.entries.get(backend.name)?.settings;
+    const settings: ProbeSpec =
+      configured && !target ? configured : { type: 'tcp', target: target ?? configured?.target ?? DEFAULT_PROBE_TARGET, timeoutMs: configured?.timeoutMs ?? timeoutMs };
+    const result = await probe(backend, settings);
+    const where = settings.type === 'http' ? settings.http!.url : settings.type === 'ping' ? settings.target.host : `${settings.target.host}:${settings.target.port}`;
+    return { ...result, type: settings.type, target: where };
+  }
+
+  private async run(name: string, entry: Entry): Promise<void> {
+    const generation = entry.generation;
+    const started = Date.now();
+    const result = await probe(entry.backend, entry.settings);
+    if (!this.running || entry.generation !== generation) return;
+    if (entry.state.recordCheck(result.ok, result.latencyMs, result.error, entry.settings)) this.emit('change', entry.state.event(name));
+    entry.timer = setTimeout(() => void this.run(name, entry), Math.max(0, entry.settings.intervalMs - (Date.now() - started)));
+    entry.timer.unref();
+  }
+
+  private halt(entry: Entry): void {
+    entry.generation++;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+  }
+}

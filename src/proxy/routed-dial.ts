@@ -1,0 +1,31 @@
+import type { Socket } from 'node:net';
+import type { DialOptions, Target } from '../backends/backend.js';
+import { backendFault } from '../health/backend-fault.js';
+import type { ConnectionRecord } from './connection-record.js';
+import type { Resolution } from './runtime.js';
+
+/**
+ * Dials the target through the resolved backend. For a balanced or health-checked rule, the
+ * outcome feeds the backend's passive check, and a failure the backend caused is retried once
+ * through another healthy member (the record then names the member that carried it).
+ */
+export async function dialRouted(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
+  const group = resolution.group;
+  if (!group) return resolution.backend.dial(target, options);
+  let backend = resolution.backend;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const socket = await backend.dial(target, options);
+      group.report(backend, true);
+      group.opened(backend, socket);
+      return socket;
+    } catch (error) {
+      if (!backendFault(error, backend.type)) throw error;
+      group.report(backend, false, (error as Error).message);
+      const other = attempt === 0 ? group.pick(client, backend) : null;
+      if (!other) throw error;
+      backend = other;
+      record.backend = other.name;
+    }
+  }
+}
