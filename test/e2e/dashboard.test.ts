@@ -60,10 +60,29 @@ test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemo
   await once(origin, 'listening');
   t.after(() => void origin.close());
   const originPort = (origin.address() as { port: number }).port;
+  // An upstream proxy (another daemon) for a health-checked backend that the test takes down.
+  const upstream = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n');
+  t.after(() => upstream.cleanup());
+  assert.equal((await upstream.cli(['start'])).code, 0);
+  const upstreamPort = (await upstream.status()).listeners.find((l) => l.kind === 'http')!.port;
   const box = sandbox(`server:
   http_port: 0
   socks5_port: 0
   workers: 1
+backends:
+  - name: direct
+    type: direct
+  - name: upstream
+    type: http
+    proxy: { address: "127.0.0.1:${upstreamPort}" }
+    health_check: { type: tcp, target: "127.0.0.1:${originPort}", interval: 500ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1 }
+rules:
+  - name: via-upstream
+    match: { domains: ["via.test"] }
+    backend: upstream
+  - name: Default
+    match: { domains: ["*"] }
+    backend: direct
 rate_limiting:
   enabled: true
   per_ip:
@@ -111,6 +130,10 @@ rate_limiting:
   await tmux.keys('x');
   await tmux.keys('Tab', 'Tab', 't');
   await tmux.waitFor('the backend test result', (s) => /direct: (reachable in \d+ ms|failed after)/.test(s));
+
+  await tmux.waitFor('the upstream healthy', (s) => /● upstream healthy \d+ms/.test(s));
+  assert.equal((await upstream.cli(['stop'])).code, 0);
+  shots['A backend goes down'] = await tmux.waitFor('the upstream unhealthy', (s) => s.includes('● upstream unhealthy'));
 
   await tmux.keys('r');
   await tmux.waitFor('the reload result', (s) => s.includes('config reloaded'));
