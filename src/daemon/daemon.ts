@@ -1,4 +1,6 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { authSettings } from '../auth/auth-settings.js';
+import { mergeClientViews } from '../auth/client-registry.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
@@ -274,7 +276,10 @@ export class Daemon {
     c.route('GET', '/api/debug/stats', () => this.traffic.summary());
     c.route('GET', '/api/status', () => this.status());
     c.route('GET', '/api/stats', async () => ({ ...(await this.engine.stats()), reloads: { total: this.reloads, errors: this.reloadErrors } }));
-    c.route('GET', '/api/clients', () => ({ auth: 'none', clients: [] }));
+    c.route('GET', '/api/clients', async () => ({
+      auth: authSettings(this.snapshot).mode,
+      clients: mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() })),
+    }));
     c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
     c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
     c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));

@@ -14,12 +14,14 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
+import { AuthService, AuthState } from '../auth/auth-service.js';
+import type { AuthClientView } from '../auth/client-registry.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
-import { handleSocks5, type CredentialsVerifier } from './socks5-handler.js';
+import { handleSocks5 } from './socks5-handler.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
 /** A listener the engine has bound. */
@@ -90,12 +92,12 @@ export interface Engine extends EventEmitter<EngineEvents> {
   setCapture(capture: CaptureSettings | null): Promise<void>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+  /** Authenticated clients of every engine process, one list per process. */
+  authClients(): Promise<AuthClientView[][]>;
 }
 
 /** Engine options that are not part of the config file. */
 export interface EngineOptions {
-  /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
-  verifier?: CredentialsVerifier;
   /** Export this process's CPU, memory and event-loop metrics with the proxy metrics (worker processes). */
   processMetrics?: boolean;
 }
@@ -128,6 +130,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly context: ProxyContext;
   private readonly policyState: PolicyState;
   private policy: Policy;
+  private readonly authState: AuthState;
+  private gate: AuthService | null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -144,6 +148,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       warn: (message) => this.emit('warning', message),
     });
     this.policy = new Policy(snapshot, this.policyState);
+    this.authState = new AuthState({ hit: (hit) => this.emit('limit:hit', hit), warn: (message) => this.emit('warning', message) });
+    this.gate = AuthService.build(snapshot, this.authState);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
@@ -156,6 +162,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
       policy: () => this.policy,
+      auth: () => this.gate,
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }
@@ -192,6 +199,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target) }, previous);
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
+    this.gate = AuthService.build(next, this.authState, this.gate);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -217,6 +225,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
     await this.policyState.close();
+    await this.gate?.close();
     return { drained: before - forced, forced };
   }
 
@@ -263,6 +272,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return metrics ? [await metrics.registry.getMetricsAsJSON()] : [];
   }
 
+  /** The users authenticated by this process. */
+  async authClients(): Promise<AuthClientView[][]> {
+    return [this.authState.clients.list()];
+  }
+
+  /** The authentication of new connections (null when auth is off), for its counters. */
+  get auth(): AuthService | null {
+    return this.gate;
+  }
+
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
@@ -291,7 +310,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     if (spec.kind === 'socks5') {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
         if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5') || !this.admit(socket, 'socks5')) return socket.destroy();
-        handleSocks5(this.context, socket, { verifier: this.options.verifier, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+        handleSocks5(this.context, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
       return server;
     }

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { authority } from '../backends/http-connect.js';
+import { authenticateHttp, targetText } from '../auth/http-auth.js';
+import type { AuthRefusal } from '../auth/auth-service.js';
 import { BodyCapture } from './body-capture.js';
 import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
 import { setDenialHeaders } from '../policy/denial.js';
@@ -84,33 +86,42 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   }
   const runtime = ctx.runtime();
   const policy = ctx.policy();
-  const info = { protocol: 'http' as const, client: record.clientAddress, host: target.host, port: target.port };
-  policy.checkRequest(info, (denial) => {
-    if (denial) {
-      setDenialHeaders(res, denial);
-      return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
-    }
-    const resolution = runtime.resolve(target.host);
-    record.rule = resolution.rule;
-    if (!resolution.ok) {
-      sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
-      return;
-    }
-    ctx.routed(record, resolution.backend.name);
-    const full = policy.acquireBackend(record, resolution.backend.name, info);
-    if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
-    const route = resolution.backend.httpRoute(target.scheme, target, target.path);
-    const headers = stripHopByHop(raw, DROP_ON_REQUEST);
-    headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
-    for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+  const auth = ctx.auth();
+  const refuseAuth = (refusal: AuthRefusal): void => {
+    for (const [name, value] of Object.entries(refusal.headers)) res.setHeader(name, value);
+    sendError(res, record, refusal.status, refusal.reason, undefined, refusal.error);
+  };
+  authenticateHttp(auth, req, record, refuseAuth, (identity) => {
+    const info = { protocol: 'http' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
+    policy.checkRequest(info, (denial) => {
+      if (denial) {
+        setDenialHeaders(res, denial);
+        return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
+      }
+      const resolution = runtime.resolve(target.host);
+      record.rule = resolution.rule;
+      if (!resolution.ok) {
+        sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+        return;
+      }
+      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'http', target: targetText(target.host, target.port) });
+      if (forbidden) return sendError(res, record, forbidden.status, forbidden.reason, forbidden.proxyStatus, forbidden.error);
+      ctx.routed(record, resolution.backend.name);
+      const full = policy.acquireBackend(record, resolution.backend.name, info);
+      if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
+      const route = resolution.backend.httpRoute(target.scheme, target, target.path);
+      const headers = stripHopByHop(raw, DROP_ON_REQUEST);
+      headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+      for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
 
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const handler = new ResponseRelay(ctx, req, res, record, policy.pacer(record.clientAddress), capture?.headers === true, responseBody);
-    const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
-    route.dispatcher.dispatch(
-      { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
-      handler as unknown as Dispatcher.DispatchHandler,
-    );
+      const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+      const handler = new ResponseRelay(ctx, req, res, record, policy.pacer(record.clientAddress), capture?.headers === true, responseBody);
+      const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
+      route.dispatcher.dispatch(
+        { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers, body },
+        handler as unknown as Dispatcher.DispatchHandler,
+      );
+    });
   });
 }
 
