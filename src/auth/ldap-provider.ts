@@ -53,7 +53,9 @@ export class LdapProvider implements AuthProvider {
   async verify(credentials: Credentials): Promise<Identity | null> {
     if (credentials.kind !== 'password' || credentials.username === '' || credentials.password === '') return null;
     const s = this.settings;
-    const client = new Client({ url: s.server, timeout: this.timeoutMs, connectTimeout: this.timeoutMs, tlsOptions: this.tls, strictDN: false });
+    // ldapts speaks TLS from the first byte whenever it is given TLS options: only for ldaps://.
+    const ldaps = s.server.startsWith('ldaps://');
+    const client = new Client({ url: s.server, timeout: this.timeoutMs, connectTimeout: this.timeoutMs, ...(ldaps ? { tlsOptions: this.tls } : {}), strictDN: false });
     try {
       if (s.start_tls) await client.startTLS(this.tls);
       if (s.bind_dn) await client.bind(s.bind_dn, s.bind_password ?? '');
