@@ -10,6 +10,7 @@ import { roleDefaults, type Role } from '../role.js';
 import { parseDomainPattern, patternCovers } from '../routing/domain-pattern.js';
 import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
 import { parseWireguardConfig } from '../backends/wireguard-config.js';
+import { authProblems, authWarnings } from '../auth/auth-settings.js';
 import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
 import { normalizeClient, normalizeServer } from './normalize.js';
@@ -149,10 +150,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     }
   });
   if (role === 'server') {
-    const mode = (config as ServerConfig).server.auth.mode;
-    if (mode !== 'none') {
-      report(positions.valueAt(['server', 'auth', 'mode']), ['server', 'auth', 'mode'], `"${mode}" is not available in this version yet (only "none"); refusing to start rather than serve without the authentication the file asks for`);
-    }
+    for (const [keyPath, message] of authProblems((config as ServerConfig).server.auth)) report(positions.valueAt(keyPath), keyPath, message);
+    warnings.push(...authWarnings((config as ServerConfig).server.auth, known));
   }
   if (problems.length > 0) throw fail(problems);
 

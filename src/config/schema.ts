@@ -158,25 +158,37 @@ const nativeUser = z.strictObject({
   groups: z.array(nonEmpty).default([]),
 });
 
-const auth = z.strictObject({
+const aclEntry = z.strictObject({ group: nonEmpty, backends: z.array(nonEmpty) });
+
+/** `server.auth:` (spec 14.2): how clients authenticate, and which backends each group may use. */
+export const authSchema = z.strictObject({
   mode: z.enum(['none', 'native', 'system', 'ldap', 'oauth']).default('none'),
+  /** Realm named in `Proxy-Authenticate`. */
+  realm: nonEmpty.default('simple-proxy'),
+  /** Group-to-backend ACL for every mode (`native.acl` of spec 14.2 is read too). */
+  acl: z.array(aclEntry).default([]),
+  /** How long a verdict is remembered, so the password check does not run per request. */
+  cache: z.strictObject({ ttl: duration.default('60s'), negative_ttl: duration.default('5s'), max_entries: z.number().int().min(1).default(10_000) }).prefault({}),
+  /** Failed attempts one client IP may make in `window` before its attempts are refused unchecked. */
+  failed_attempts: z.strictObject({ max: z.number().int().min(1).default(10), window: duration.default('60s') }).prefault({}),
   native: z
     .strictObject({
       users: z.array(nativeUser).default([]),
-      acl: z.array(z.strictObject({ group: nonEmpty, backends: z.array(nonEmpty) })).default([]),
+      acl: z.array(aclEntry).default([]),
     })
     .optional(),
-  system: z.strictObject({ allowed_groups: z.array(nonEmpty).default([]) }).optional(),
+  system: z.strictObject({ allowed_groups: z.array(nonEmpty).default([]), service: nonEmpty.default('login') }).optional(),
   ldap: z
     .strictObject({
       server: z.string().regex(/^ldaps?:\/\/.+/, 'expected an ldap:// or ldaps:// URL'),
       bind_dn: z.string().optional(),
       bind_password: z.string().optional(),
       base_dn: nonEmpty,
-      user_filter: z.string().default('(uid=%s)'),
+      user_filter: z.string().includes('%s', { error: 'must contain %s (the user name)' }).default('(uid=%s)'),
       group_filter: z.string().optional(),
       allowed_groups: z.array(nonEmpty).default([]),
       start_tls: z.boolean().default(false),
+      timeout: duration.default('5s'),
       tls: z.strictObject({ skip_verify: z.boolean().default(false), ca_cert: z.string().optional() }).optional(),
     })
     .optional(),
@@ -187,12 +199,14 @@ const auth = z.strictObject({
       client_secret: z.string().optional(),
       auth_url: z.string().optional(),
       token_url: z.string().optional(),
-      userinfo_url: z.string().optional(),
-      jwks_url: z.string().optional(),
+      userinfo_url: z.url({ error: 'expected an http:// or https:// URL' }).optional(),
+      jwks_url: z.url({ error: 'expected an http:// or https:// URL' }).optional(),
       scopes: z.array(z.string()).default([]),
       username_claim: z.string().default('preferred_username'),
       groups_claim: z.string().default('groups'),
       allowed_groups: z.array(nonEmpty).default([]),
+      clock_skew: duration.default('30s'),
+      timeout: duration.default('5s'),
       jwt: z.strictObject({ issuer: z.string().optional(), audience: z.string().optional() }).optional(),
     })
     .optional(),
@@ -251,7 +265,7 @@ export const serverConfigSchema = z.strictObject({
       log_level: logLevel.default('info'),
       workers: workers.default(0),
       tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
-      auth: auth.prefault({}),
+      auth: authSchema.prefault({}),
     })
     .prefault({}),
   backends: z.array(backend).default([{ name: 'direct', type: 'direct' }]),

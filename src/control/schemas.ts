@@ -48,6 +48,20 @@ export type BackendAdd = z.infer<typeof backendAddSchema>;
 /** POST /api/backends/:name/test */
 export const backendTestSchema = z.strictObject({ target: z.string().optional() });
 
+const userName = z.string().min(1).max(256).regex(/^[^:\s]+$/, 'a user name has no colon or white space');
+const bcryptHash = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'expected a bcrypt hash');
+
+/** POST /api/users: a native user, with the bcrypt hash the CLI computed (the password never travels). */
+export const userAddSchema = z.strictObject({ username: userName, password_hash: bcryptHash, groups: z.array(z.string().min(1)).default([]) });
+/** A user to add. */
+export type UserAdd = z.infer<typeof userAddSchema>;
+
+/** PUT /api/users/:name/password */
+export const userPasswordSchema = z.strictObject({ password_hash: bcryptHash });
+
+/** PUT /api/users/:name/groups */
+export const userGroupsSchema = z.strictObject({ add: z.array(z.string().min(1)).default([]), remove: z.array(z.string().min(1)).default([]) });
+
 /** POST /api/stop */
 export const stopSchema = z.strictObject({ force: z.boolean().default(false) });
 

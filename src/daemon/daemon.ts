@@ -1,4 +1,7 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { authSettings } from '../auth/auth-settings.js';
+import { resolveSecretRefs } from '../auth/secret-refs.js';
+import { mergeClientViews } from '../auth/client-registry.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
@@ -7,7 +10,8 @@ import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit } from '../config/editor.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleUpdateSchema, stopSchema } from '../control/schemas.js';
+import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
+import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../proxy/engine.js';
 import { parseAuthority } from '../proxy/http-target.js';
@@ -62,7 +66,7 @@ export class Daemon {
 
   /** Loads the config, binds the listeners and the control socket; rejects with the reason if any cannot come up. */
   async start(): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
-    this.snapshot = await loadConfig(this.configPath, this.role);
+    this.snapshot = await resolveSecretRefs(await loadConfig(this.configPath, this.role));
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
@@ -107,7 +111,7 @@ export class Daemon {
   async reload(dryRun: boolean): Promise<ReloadResult> {
     let next: ConfigSnapshot;
     try {
-      next = await loadConfig(this.snapshot.source, this.role);
+      next = await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role));
     } catch (error) {
       if (!dryRun) {
         this.reloadErrors++;
@@ -284,7 +288,10 @@ export class Daemon {
     c.route('GET', '/api/debug/stats', () => this.traffic.summary());
     c.route('GET', '/api/status', () => this.status());
     c.route('GET', '/api/stats', async () => ({ ...(await this.engine.stats()), reloads: { total: this.reloads, errors: this.reloadErrors } }));
-    c.route('GET', '/api/clients', () => ({ auth: 'none', clients: [] }));
+    c.route('GET', '/api/clients', async () => ({
+      auth: authSettings(this.snapshot).mode,
+      clients: mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() })),
+    }));
     c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
     c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
     c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
@@ -318,5 +325,13 @@ export class Daemon {
     c.route('POST', '/api/rules/reorder', ({ body }) => this.edit(reorderRules(ruleReorderSchema.parse(body).order)));
     c.route('PUT', '/api/rules/:name', ({ params, body }) => this.edit(updateRule(params.name, ruleUpdateSchema.parse(body))));
     c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
+    c.route('GET', '/api/users', () => ({ mode: authSettings(this.snapshot).mode, users: (authSettings(this.snapshot).native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) }));
+    c.route('POST', '/api/users', ({ body }) => this.edit(addUser(userAddSchema.parse(body))));
+    c.route('DELETE', '/api/users/:name', ({ params }) => this.edit(removeUser(params.name)));
+    c.route('PUT', '/api/users/:name/password', ({ params, body }) => this.edit(setUserPassword(params.name, userPasswordSchema.parse(body).password_hash)));
+    c.route('PUT', '/api/users/:name/groups', ({ params, body }) => {
+      const { add, remove } = userGroupsSchema.parse(body ?? {});
+      return this.edit(changeUserGroups(params.name, add, remove));
+    });
   }
 }

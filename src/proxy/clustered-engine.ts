@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { AuthClientView } from '../auth/client-registry.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { CaptureSettings } from './connection-record.js';
 import type { Target } from '../backends/backend.js';
@@ -148,6 +149,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Every worker's proxy metrics, one list per worker. */
   async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
     const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
+    return all.flat();
+  }
+
+  /** Every worker's authenticated clients, one list per worker. */
+  async authClients(): Promise<AuthClientView[][]> {
+    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
   }
 

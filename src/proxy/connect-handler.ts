@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DialOptions, Target } from '../backends/backend.js';
+import type { AuthRefusal } from '../auth/auth-service.js';
+import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { rawDenial, type Denial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { parseAuthority } from './http-target.js';
@@ -37,17 +39,29 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   if (via !== undefined && via.includes(ctx.viaToken)) return refuse(508, 'Loop Detected', 'request loops back to this proxy', 'proxy_loop_detected', 'loop');
   const runtime = ctx.runtime();
   const policy = ctx.policy();
-  const info = { protocol: 'connect' as const, client: record.clientAddress, host: target.host, port: target.port };
-  policy.checkRequest(info, (denial) => {
-    if (denial) return refuseDenied(ctx, record, client, denial);
-    const resolution = runtime.resolve(target.host, record.clientAddress);
-    record.rule = resolution.rule;
-    if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
-    if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
-    ctx.routed(record, resolution.backend.name);
-    const full = policy.acquireBackend(record, resolution.backend.name, info);
-    if (full) return refuseDenied(ctx, record, client, full);
-    tunnel(ctx, record, client, head, resolution, target, runtime, policy.dialCheck(info), refuse);
+  const auth = ctx.auth();
+  const refuseAuth = (r: AuthRefusal): void => {
+    record.status = r.status;
+    record.error = r.error;
+    client.end(rawHttpError(r.status, r.statusText, r.reason, undefined, r.headers));
+    client.once('close', () => ctx.end(record));
+    client.on('error', () => client.destroy());
+  };
+  authenticateHttp(auth, req, record, refuseAuth, (identity) => {
+    const info = { protocol: 'connect' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
+    policy.checkRequest(info, (denial) => {
+      if (denial) return refuseDenied(ctx, record, client, denial);
+      const resolution = runtime.resolve(target.host, record.clientAddress);
+      record.rule = resolution.rule;
+      if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
+      if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'destination_ip_prohibited', 'no-route');
+      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'connect', target: targetText(target.host, target.port) });
+      if (forbidden) return refuseDenied(ctx, record, client, forbidden);
+      ctx.routed(record, resolution.backend.name);
+      const full = policy.acquireBackend(record, resolution.backend.name, info);
+      if (full) return refuseDenied(ctx, record, client, full);
+      tunnel(ctx, record, client, head, resolution, target, runtime, policy.dialCheck(info), refuse);
+    });
   });
 }
 

@@ -9,7 +9,6 @@ import { ProxyEngine, type Engine, type EngineOptions } from './engine.js';
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = workers === 0 ? availableParallelism() : workers;
-  // A verifier is an in-process function: it cannot be handed to worker processes.
-  if (count <= 1 || options.verifier) return new ProxyEngine(snapshot, options);
+  if (count <= 1) return new ProxyEngine(snapshot, options);
   return new ClusteredEngine(snapshot, count);
 }

@@ -80,6 +80,9 @@ process.on('message', (message: ToWorker) => {
     case 'metrics':
       reply(async () => engine!.metricsJson());
       break;
+    case 'clients':
+      reply(async () => engine!.authClients());
+      break;
     case 'capture':
       reply(async () => {
         await engine!.setCapture(message.capture);

@@ -17,12 +17,14 @@ import { Policy, PolicyState } from '../policy/policy.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
+import { AuthService, AuthState } from '../auth/auth-service.js';
+import type { AuthClientView } from '../auth/client-registry.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
-import { handleSocks5, type CredentialsVerifier } from './socks5-handler.js';
+import { handleSocks5 } from './socks5-handler.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
 /** A listener the engine has bound. */
@@ -97,12 +99,12 @@ export interface Engine extends EventEmitter<EngineEvents> {
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Every backend's health now (spec 11.5), by name. */
   health(): Record<string, BackendHealth>;
+  /** Authenticated clients of every engine process, one list per process. */
+  authClients(): Promise<AuthClientView[][]>;
 }
 
 /** Engine options that are not part of the config file. */
 export interface EngineOptions {
-  /** Username/password check for SOCKS5 (and, later, HTTP) clients. */
-  verifier?: CredentialsVerifier;
   /** Export this process's CPU, memory and event-loop metrics with the proxy metrics (worker processes). */
   processMetrics?: boolean;
   /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
@@ -139,6 +141,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private policy: Policy;
   private readonly checker: HealthChecker | null;
   private readonly healthSource: HealthSource;
+  private readonly authState: AuthState;
+  private gate: AuthService | null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -159,6 +163,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       warn: (message) => this.emit('warning', message),
     });
     this.policy = new Policy(snapshot, this.policyState);
+    this.authState = new AuthState({ hit: (hit) => this.emit('limit:hit', hit), warn: (message) => this.emit('warning', message) });
+    this.gate = AuthService.build(snapshot, this.authState);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
@@ -171,6 +177,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
       policy: () => this.policy,
+      auth: () => this.gate,
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }
@@ -214,6 +221,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
     this.checker?.sync(next, runtime.backends);
+    this.gate = AuthService.build(next, this.authState, this.gate);
     // Retired backends only lose their idle pools; tunnels already open through them go on.
     for (const backend of retired) void backend.close();
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
@@ -240,6 +248,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
     await this.policyState.close();
+    await this.gate?.close();
     return { drained: before - forced, forced };
   }
 
@@ -289,6 +298,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return metrics ? [await metrics.registry.getMetricsAsJSON()] : [];
   }
 
+  /** The users authenticated by this process. */
+  async authClients(): Promise<AuthClientView[][]> {
+    return [this.authState.clients.list()];
+  }
+
+  /** The authentication of new connections (null when auth is off), for its counters. */
+  get auth(): AuthService | null {
+    return this.gate;
+  }
+
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
@@ -317,7 +336,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     if (spec.kind === 'socks5') {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
         if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5') || !this.admit(socket, 'socks5')) return socket.destroy();
-        handleSocks5(this.context, socket, { verifier: this.options.verifier, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+        handleSocks5(this.context, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
       return server;
     }

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Backend } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
+import { authenticateHttp, targetText } from '../auth/http-auth.js';
+import type { AuthRefusal } from '../auth/auth-service.js';
 import { BodyCapture } from './body-capture.js';
 import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
 import { setDenialHeaders } from '../policy/denial.js';
@@ -86,59 +88,68 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   }
   const runtime = ctx.runtime();
   const policy = ctx.policy();
-  const info = { protocol: 'http' as const, client: record.clientAddress, host: target.host, port: target.port };
-  policy.checkRequest(info, (denial) => {
-    if (denial) {
-      setDenialHeaders(res, denial);
-      return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
-    }
-    const resolution = runtime.resolve(target.host, record.clientAddress);
-    record.rule = resolution.rule;
-    if (!resolution.ok) {
-      if (resolution.unhealthy) sendError(res, record, UNHEALTHY_REFUSAL.status, resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
-      else sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
-      return;
-    }
-    ctx.routed(record, resolution.backend.name);
-    const full = policy.acquireBackend(record, resolution.backend.name, info);
-    if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
-    const headers = stripHopByHop(raw, DROP_ON_REQUEST);
-    headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const method = req.method ?? 'GET';
-    const group = resolution.group;
-    const pacer = policy.pacer(record.clientAddress);
-    const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
-
-    const common = headers.length;
-    const send = (backend: Backend, retried: boolean): void => {
-      const route = backend.httpRoute(target.scheme, target, target.path);
-      // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
-      headers.length = common;
-      for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
-      let balanced: Balanced | undefined;
-      if (group) {
-        group.opened(backend, res);
-        balanced = {
-          answered: () => group.report(backend, true),
-          retry: (error) => {
-            const fault = backendFault(error, backend.type);
-            if (fault) group.report(backend, false, error.message);
-            // Only a request without a body can be sent again: its bytes were not consumed.
-            if (retried || hasBody) return false;
-            if (!fault && !(IDEMPOTENT.has(method) && (error as { code?: string }).code === 'UND_ERR_SOCKET')) return false;
-            const other = group.pick(record.clientAddress, backend);
-            if (!other) return false;
-            record.backend = other.name;
-            send(other, true);
-            return true;
-          },
-        };
+  const auth = ctx.auth();
+  const refuseAuth = (refusal: AuthRefusal): void => {
+    for (const [name, value] of Object.entries(refusal.headers)) res.setHeader(name, value);
+    sendError(res, record, refusal.status, refusal.reason, undefined, refusal.error);
+  };
+  authenticateHttp(auth, req, record, refuseAuth, (identity) => {
+    const info = { protocol: 'http' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
+    policy.checkRequest(info, (denial) => {
+      if (denial) {
+        setDenialHeaders(res, denial);
+        return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
       }
-      const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
-      route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
-    };
-    send(resolution.backend, false);
+      const resolution = runtime.resolve(target.host, record.clientAddress);
+      record.rule = resolution.rule;
+      if (!resolution.ok) {
+        if (resolution.unhealthy) sendError(res, record, UNHEALTHY_REFUSAL.status, resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
+        else sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+        return;
+      }
+      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'http', target: targetText(target.host, target.port) });
+      if (forbidden) return sendError(res, record, forbidden.status, forbidden.reason, forbidden.proxyStatus, forbidden.error);
+      ctx.routed(record, resolution.backend.name);
+      const full = policy.acquireBackend(record, resolution.backend.name, info);
+      if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
+      const headers = stripHopByHop(raw, DROP_ON_REQUEST);
+      headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+      const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+      const method = req.method ?? 'GET';
+      const group = resolution.group;
+      const pacer = policy.pacer(record.clientAddress);
+      const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
+
+      const common = headers.length;
+      const send = (backend: Backend, retried: boolean): void => {
+        const route = backend.httpRoute(target.scheme, target, target.path);
+        // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
+        headers.length = common;
+        for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+        let balanced: Balanced | undefined;
+        if (group) {
+          group.opened(backend, res);
+          balanced = {
+            answered: () => group.report(backend, true),
+            retry: (error) => {
+              const fault = backendFault(error, backend.type);
+              if (fault) group.report(backend, false, error.message);
+              // Only a request without a body can be sent again: its bytes were not consumed.
+              if (retried || hasBody) return false;
+              if (!fault && !(IDEMPOTENT.has(method) && (error as { code?: string }).code === 'UND_ERR_SOCKET')) return false;
+              const other = group.pick(record.clientAddress, backend);
+              if (!other) return false;
+              record.backend = other.name;
+              send(other, true);
+              return true;
+            },
+          };
+        }
+        const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
+        route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
+      };
+      send(resolution.backend, false);
+    });
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
 
@@ -21,6 +22,8 @@ export interface ProxyContext {
   capture(): CaptureSettings | null;
   /** The traffic policy new requests use (captured once per request). */
   policy(): Policy;
+  /** Authentication and group ACLs new requests use, or null when `server.auth.mode` is "none". */
+  auth(): AuthService | null;
   /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
   readonly viaToken: string;
 }

@@ -1,16 +1,13 @@
 import { isIPv4, isIPv6, type Socket } from 'node:net';
+import type { Identity } from '../auth/identity.js';
+import { targetText } from '../auth/http-auth.js';
 import type { ProxyContext } from './proxy-context.js';
 import { SocksReply, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { relay } from './relay.js';
 
-/** Checks a username/password (RFC 1929); resolves to the authenticated user name, or null to refuse. */
-export type CredentialsVerifier = (username: string, password: string, client: { address: string; port: number }) => Promise<string | null>;
-
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
-  /** When set, clients must authenticate with username/password; without it, no auth is needed. */
-  verifier?: CredentialsVerifier;
   /** Time allowed for the whole handshake. */
   handshakeTimeoutMs: number;
 }
@@ -34,7 +31,9 @@ const NO_ACCEPTABLE = 0xff;
 export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
   let stage = Stage.Greeting;
   let buffer: Buffer = Buffer.alloc(0);
-  let user: string | undefined;
+  let identity: Identity | undefined;
+  // Taken once: a reload during the handshake does not change what this client must do.
+  const auth = ctx.auth();
   socket.setTimeout(options.handshakeTimeoutMs);
   const onTimeout = (): void => {
     socket.destroy();
@@ -71,7 +70,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         const count = buffer[1];
         if (buffer.length < 2 + count) return 0;
         const methods = buffer.subarray(2, 2 + count);
-        const wantsAuth = options.verifier !== undefined;
+        const wantsAuth = auth !== null;
         if (!wantsAuth && methods.includes(NO_AUTH)) {
           socket.write(Buffer.from([0x05, NO_AUTH]));
           stage = Stage.Request;
@@ -100,11 +99,11 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         const rest = buffer.subarray(total);
         stage = Stage.Connecting;
         socket.pause();
-        const verify = options.verifier ? options.verifier(username, password, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }) : Promise.resolve(username);
+        const verify = auth ? auth.checkPassword(username, password, socket.remoteAddress ?? '') : Promise.resolve({ user: username, groups: [] });
         verify.then(
-          (name) => {
-            if (name === null) return fail(Buffer.from([0x01, 0x01]));
-            user = name;
+          (verdict) => {
+            if (verdict === null) return fail(Buffer.from([0x01, 0x01]));
+            identity = verdict;
             socket.write(Buffer.from([0x01, 0x00]));
             stage = Stage.Request;
             buffer = Buffer.alloc(0);
@@ -164,6 +163,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
   };
 
   const connectTarget = (host: string, port: number, early: Buffer): void => {
+    const user = auth ? identity?.user : undefined;
     const record = ctx.begin({ protocol: 'socks5', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: 'SOCKS5', host, port, user });
     const refuse = (code: number, error: string): void => {
       record.status = code;
@@ -182,6 +182,8 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       const resolution = runtime.resolve(host, record.clientAddress);
       record.rule = resolution.rule;
       if (!resolution.ok) return resolution.unhealthy ? refuse(UNHEALTHY_REFUSAL.socks, UNHEALTHY_REFUSAL.reason) : refuse(SocksReply.notAllowed, 'no-route');
+      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'socks5', target: targetText(host, port) });
+      if (forbidden) return refuse(forbidden.socks, forbidden.error);
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuse(full.socks, full.error);

@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { DialOptions } from '../backends/backend.js';
+import type { AuthRefusal } from '../auth/auth-service.js';
+import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
 import { rawDenial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
@@ -43,23 +45,34 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
   const runtime = ctx.runtime();
   const policy = ctx.policy();
-  const info = { protocol: 'upgrade' as const, client: record.clientAddress, host: target.host, port: target.port };
-  policy.checkRequest(info, (denial) => {
-    if (denial) {
-      record.status = denial.status;
-      record.error = denial.error;
-      if (client.destroyed) return ctx.end(record);
-      client.once('close', () => ctx.end(record));
-      return client.end(rawDenial(denial));
-    }
-    const resolution = runtime.resolve(target.host, record.clientAddress);
-    record.rule = resolution.rule;
-    if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
-    if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
-    ctx.routed(record, resolution.backend.name);
-    const full = policy.acquireBackend(record, resolution.backend.name, info);
-    if (full) return refuse(full.status, full.statusText, full.reason, full.error, full.proxyStatus);
-    upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
+  const auth = ctx.auth();
+  const refuseAuth = (r: AuthRefusal): void => {
+    record.status = r.status;
+    record.error = r.error;
+    client.end(rawHttpError(r.status, r.statusText, r.reason, undefined, r.headers));
+    client.once('close', () => ctx.end(record));
+  };
+  authenticateHttp(auth, req, record, refuseAuth, (identity) => {
+    const info = { protocol: 'upgrade' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
+    policy.checkRequest(info, (denial) => {
+      if (denial) {
+        record.status = denial.status;
+        record.error = denial.error;
+        if (client.destroyed) return ctx.end(record);
+        client.once('close', () => ctx.end(record));
+        return client.end(rawDenial(denial));
+      }
+      const resolution = runtime.resolve(target.host, record.clientAddress);
+      record.rule = resolution.rule;
+      if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
+      if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
+      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'upgrade', target: targetText(target.host, target.port) });
+      if (forbidden) return refuse(forbidden.status, forbidden.statusText, forbidden.reason, forbidden.error, forbidden.proxyStatus);
+      ctx.routed(record, resolution.backend.name);
+      const full = policy.acquireBackend(record, resolution.backend.name, info);
+      if (full) return refuse(full.status, full.statusText, full.reason, full.error, full.proxyStatus);
+      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
+    });
   });
 }
 

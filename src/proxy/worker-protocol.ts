@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
+import type { AuthClientView } from '../auth/client-registry.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
@@ -11,6 +12,7 @@ export type ToWorker =
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
   | { type: 'metrics'; id: number }
+  | { type: 'clients'; id: number }
   | { type: 'capture'; id: number; capture: CaptureSettings | null }
   | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
@@ -23,7 +25,7 @@ export type FromWorker =
       type: 'reply';
       id: number;
       ok: true;
-      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | null;
+      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | AuthClientView[][] | null;
     }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'records'; events: RecordEvent[] }

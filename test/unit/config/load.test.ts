@@ -73,7 +73,9 @@ test('broken configs: each problem names file, line, column, path and what was e
     ['bad pattern', 'rules:\n  - name: a\n    match: { domains: ["*.exa*mple.com"] }\n    backend: direct\n', ['server-config.yaml:3:24: rules[0].match.domains[0]: "*.exa*mple.com" is not a valid domain pattern (expected "*.example.com")']],
     ['rule without a backend', 'rules:\n  - name: a\n    match: { domains: ["*"] }\n', ['server-config.yaml:2:5: rules[0]: a rule needs exactly one of "backend" or "backends"']],
     ['backend without its section', 'backends:\n  - name: g\n    type: wireguard\n', ['server-config.yaml:2:5: backends[0]: a backend of type "wireguard" needs a "wireguard:" section']],
-    ['auth mode that has not landed', 'server:\n  auth:\n    mode: ldap\n', ['server-config.yaml:3:11: server.auth.mode: "ldap" is not available in this version yet (only "none"); refusing to start rather than serve without the authentication the file asks for']],
+    ['ldap mode without its section', 'server:\n  auth:\n    mode: ldap\n', ['server-config.yaml:3:11: server.auth.mode: mode "ldap" needs a "server.auth.ldap:" section (server, base_dn, user_filter)']],
+    ['oauth JWTs without an audience', 'server:\n  auth:\n    mode: oauth\n    oauth:\n      jwt: { issuer: "https://idp.example" }\n', ['server-config.yaml:5:12: server.auth.oauth.jwt: JWT validation needs jwt.audience: a token issued for another application must not pass']],
+    ['ldap user filter without %s', 'server:\n  auth:\n    mode: ldap\n    ldap: { server: "ldap://x", base_dn: "dc=x", user_filter: "(uid=bob)" }\n', ['server-config.yaml:4:63: server.auth.ldap.user_filter: must contain %s (the user name)']],
     ['not a mapping', '- just\n- a list\n', ['server-config.yaml:1:1: expected a mapping of sections (like "server:" and "rules:") at the top level']],
   ];
   for (const [name, text, expected] of cases) assert.deepEqual(problems(text), expected, name);

@@ -1,0 +1,213 @@
+import type { ConfigSnapshot } from '../config/model.js';
+import { parseDuration } from '../config/values.js';
+import type { Denial } from '../policy/denial.js';
+import type { LimitHit } from '../policy/limit-hit.js';
+import type { FrontProtocol } from '../proxy/connection-record.js';
+import { SocksReply } from '../proxy/refusals.js';
+import { aclEntries, authSettings, type AuthSettings } from './auth-settings.js';
+import { ClientRegistry } from './client-registry.js';
+import { parseProxyAuthorization } from './credentials.js';
+import { FailureLimiter } from './failure-limiter.js';
+import type { AuthProvider, Credentials, Identity } from './identity.js';
+import { VerdictCache, type VerdictStats } from './verdict-cache.js';
+
+/** How a refused authentication is answered over HTTP (SOCKS5 answers every one with RFC 1929 failure). */
+export interface AuthRefusal {
+  status: 407 | 429 | 503;
+  statusText: string;
+  /** One line for the client. */
+  reason: string;
+  /** The record's `error` word: `auth-required`, `auth-failed`, `auth-throttled`, `auth-unavailable`. */
+  error: string;
+  headers: Record<string, string>;
+}
+
+/** The verdict on one request's credentials. */
+export type AuthOutcome = { ok: true; identity: Identity } | { ok: false; refusal: AuthRefusal };
+
+/** Where authentication reports what a person should know. */
+export interface AuthEvents {
+  hit(hit: LimitHit): void;
+  warn(message: string): void;
+}
+
+/** Authentication state that outlives reloads: failed-attempt counts and the clients seen. One per engine. */
+export class AuthState {
+  readonly failures = new FailureLimiter(10, 60_000);
+  readonly clients = new ClientRegistry();
+  private lastWarning = 0;
+
+  constructor(readonly events: AuthEvents) {}
+
+  /** Warns at most every few seconds (a down directory would otherwise log per request). */
+  warnSometimes(message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.events.warn(message);
+  }
+}
+
+async function createProvider(settings: AuthSettings): Promise<AuthProvider> {
+  switch (settings.mode) {
+    case 'native':
+      return new (await import('./native-provider.js')).NativeProvider(settings);
+    case 'system':
+      return new (await import('./pam-provider.js')).PamProvider(settings);
+    case 'ldap':
+      return new (await import('./ldap-provider.js')).LdapProvider(settings);
+    case 'oauth':
+      return new (await import('./oauth-provider.js')).OauthProvider(settings);
+    default:
+      throw new Error(`no provider for auth mode "${settings.mode}"`);
+  }
+}
+
+const quote = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
+
+/**
+ * Authentication and group ACLs of one config snapshot: the mode's provider (loaded on first
+ * use), the verdict cache in front of it, the failed-attempt limit and the ACL. A reload that
+ * leaves `server.auth` alone keeps the service and its cache; one that changes users gets a new
+ * cache; a changed mode needs a restart (spec 13.2), so the running mode stays.
+ */
+export class AuthService {
+  readonly mode: AuthSettings['mode'];
+  private readonly key: string;
+  private readonly cache: VerdictCache;
+  private provider: Promise<AuthProvider> | null = null;
+  private readonly challenge: string;
+  private readonly acceptsBearer: boolean;
+  private readonly acl: Map<string, Set<string>> | null;
+
+  private constructor(
+    private readonly settings: AuthSettings,
+    private readonly state: AuthState,
+  ) {
+    this.mode = settings.mode;
+    this.key = JSON.stringify(settings);
+    this.cache = new VerdictCache(parseDuration(settings.cache.ttl)!, parseDuration(settings.cache.negative_ttl)!, settings.cache.max_entries);
+    this.acceptsBearer = settings.mode === 'oauth';
+    const realm = quote(settings.realm);
+    this.challenge = this.acceptsBearer ? `Bearer realm=${realm}, Basic realm=${realm}, charset="UTF-8"` : `Basic realm=${realm}, charset="UTF-8"`;
+    const entries = aclEntries(settings);
+    if (entries.length === 0) this.acl = null;
+    else {
+      this.acl = new Map();
+      for (const entry of entries) {
+        const set = this.acl.get(entry.group) ?? new Set<string>();
+        for (const backend of entry.backends) set.add(backend);
+        this.acl.set(entry.group, set);
+      }
+    }
+  }
+
+  /**
+   * The service for a snapshot: null when auth is off; `previous` itself when `server.auth` did
+   * not change, or when only its mode did (that needs a restart).
+   */
+  static build(snapshot: ConfigSnapshot, state: AuthState, previous: AuthService | null = null): AuthService | null {
+    const settings = authSettings(snapshot);
+    if (previous && settings.mode !== previous.mode) return previous;
+    if (previous && JSON.stringify(settings) === previous.key) return previous;
+    void previous?.close();
+    state.failures.configure(settings.failed_attempts.max, parseDuration(settings.failed_attempts.window)!);
+    return settings.mode === 'none' ? null : new AuthService(settings, state);
+  }
+
+  /** Checks a `Proxy-Authorization` value; calls `done` synchronously when the verdict is cached. */
+  checkHttp(header: string | undefined, client: string, done: (outcome: AuthOutcome) => void): void {
+    const wait = this.state.failures.blockedFor(client);
+    if (wait > 0) return done(this.throttled(wait));
+    if (header === undefined) return done(this.refuse('auth-required', 'proxy authentication required'));
+    const key = this.cache.keyOf(`h\0${header}`);
+    const known = this.cache.get(key);
+    if (known !== undefined) return done(this.decide(known, client));
+    const credentials = parseProxyAuthorization(header);
+    if (credentials === null || credentials === 'malformed' || (credentials.kind === 'bearer' && !this.acceptsBearer)) {
+      this.failed(client, 'http');
+      return done(this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`));
+    }
+    this.run(key, credentials).then(
+      (identity) => done(this.decide(identity, client)),
+      (error: Error) => {
+        this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${error.message}`);
+        done({ ok: false, refusal: { status: 503, statusText: 'Service Unavailable', reason: 'authentication service unavailable', error: 'auth-unavailable', headers: {} } });
+      },
+    );
+  }
+
+  /** Checks an RFC 1929 username/password (SOCKS5); null refuses. */
+  async checkPassword(username: string, password: string, client: string): Promise<Identity | null> {
+    if (this.state.failures.blockedFor(client) > 0) return null;
+    const key = this.cache.keyOf(`s\0${username}\0${password}`);
+    let identity = this.cache.get(key);
+    if (identity === undefined) {
+      try {
+        identity = await this.run(key, { kind: 'password', username, password });
+      } catch (error) {
+        // The provider could not decide: not the client's failure.
+        this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${(error as Error).message}`);
+        return null;
+      }
+    }
+    if (identity) this.state.clients.seen(identity, client);
+    else this.failed(client, 'socks5');
+    return identity;
+  }
+
+  /** The refusal when a user's groups may not use a backend (403 / SOCKS5 0x02), or null. */
+  backendDenial(identity: Identity | undefined, backend: string, info: { client: string; protocol: FrontProtocol; target: string }): Denial | null {
+    if (this.acl === null || identity === undefined) return null;
+    for (const group of identity.groups) {
+      const allowed = this.acl.get(group);
+      if (allowed && (allowed.has('*') || allowed.has(backend))) return null;
+    }
+    const reason = `user "${identity.user}" may not use backend "${backend}" (no server.auth acl entry for ${identity.groups.length ? `groups ${identity.groups.join(', ')}` : 'a user without groups'})`;
+    this.state.events.hit({ scope: 'acl', client: info.client, user: identity.user, reason, protocol: info.protocol, target: info.target, time: Date.now() });
+    return { scope: 'acl', reason, error: 'acl-denied', status: 403, statusText: 'Forbidden', proxyStatus: 'http_request_denied', socks: SocksReply.notAllowed };
+  }
+
+  /** Verdict-cache counters: how many checks reached the provider, how many were answered from the cache. */
+  stats(): VerdictStats {
+    return { ...this.cache.stats };
+  }
+
+  /** Releases the provider. */
+  async close(): Promise<void> {
+    const provider = await this.provider?.catch(() => null);
+    await provider?.close?.();
+  }
+
+  private run(key: string, credentials: Credentials): Promise<Identity | null> {
+    return this.cache.check(key, async () => {
+      this.provider ??= createProvider(this.settings);
+      this.provider.catch(() => (this.provider = null));
+      return (await this.provider).verify(credentials);
+    });
+  }
+
+  private decide(identity: Identity | null, client: string): AuthOutcome {
+    if (identity === null) {
+      this.failed(client, 'http');
+      return this.refuse('auth-failed', 'proxy authentication failed');
+    }
+    this.state.clients.seen(identity, client);
+    return { ok: true, identity };
+  }
+
+  private failed(client: string, protocol: FrontProtocol): void {
+    if (!this.state.failures.fail(client)) return;
+    const { max, window } = this.settings.failed_attempts;
+    this.state.events.hit({ scope: 'auth', client, reason: `${max} failed authentication attempts within ${window}; further attempts are refused until it ends (server.auth.failed_attempts)`, protocol, time: Date.now() });
+  }
+
+  private refuse(error: string, reason: string): AuthOutcome {
+    return { ok: false, refusal: { status: 407, statusText: 'Proxy Authentication Required', reason, error, headers: { 'Proxy-Authenticate': this.challenge } } };
+  }
+
+  private throttled(waitMs: number): AuthOutcome {
+    const retry = Math.max(1, Math.ceil(waitMs / 1000));
+    return { ok: false, refusal: { status: 429, statusText: 'Too Many Requests', reason: 'too many failed authentication attempts from this address', error: 'auth-throttled', headers: { 'Retry-After': String(retry) } } };
+  }
+}
