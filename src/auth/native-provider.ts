@@ -9,8 +9,10 @@ const DECOY_HASH = '$2b$10$1b3mAaBtS0CesPKqIuTgVe/4HgwLQnmAki25kNzFIdym0ZK6E7rEy
 export const BCRYPT_COST = 10;
 
 /** A bcrypt hash (`$2b$`) of a password, for `server.auth.native.users[].password_hash`. */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, { cost: BCRYPT_COST });
+export async function hashPassword(password: string): Promise<string> {
+  // The binding writes crypt_blowfish's `$2y$`, which computes exactly what OpenBSD's `$2b$`
+  // does; `$2b$` is the prefix the config schema and other tools (htpasswd, Python) expect.
+  return (await hash(password, BCRYPT_COST)).replace(/^\$2y\$/, '$2b$');
 }
 
 /**
