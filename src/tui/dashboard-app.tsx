@@ -3,7 +3,7 @@ import { Box, Text, useInput, useStdout } from 'ink';
 import type { DashboardModel, BackendRow } from './model/dashboard-model.js';
 import { fit, formatBytes, formatClock, formatDuration, sparkline } from './model/format.js';
 import { parseFilter, statusClass, type TrafficRow } from './model/traffic-history.js';
-import { INITIAL_UI, onKey, type Pane, type UiState } from './model/ui-state.js';
+import { INITIAL_UI, onKey, splitKeys, type KeyPress, type Pane, type UiState } from './model/ui-state.js';
 
 /** What the dashboard can ask of the daemon; each answer is one line for the footer. */
 export interface DashboardActions {
@@ -78,9 +78,9 @@ export function DashboardApp({ model, actions, frameMs = 100 }: { model: Dashboa
     );
   };
 
-  useInput((input, key) => {
+  const apply = (press: KeyPress): void => {
     const visibleIds = model.traffic.visible(parseFilter(current.current.filter)).map((r) => r.id);
-    const { state, command } = onKey(current.current, { ...key, input }, { trafficIds: visibleIds, backendCount: model.backends.length });
+    const { state, command } = onKey(current.current, press, { trafficIds: visibleIds, backendCount: model.backends.length });
     current.current = state;
     setUi(state);
     if (!command) return;
@@ -97,7 +97,8 @@ export function DashboardApp({ model, actions, frameMs = 100 }: { model: Dashboa
       model.message = { text: `testing ${backend.name}…`, error: false, at: Date.now() };
       tell(actions.testBackend(backend.name));
     }
-  });
+  };
+  useInput((input, key) => splitKeys({ ...key, input }).forEach(apply));
 
   const { columns, rows: height } = size;
   const bottomHeight = height >= 30 ? 10 : 8;

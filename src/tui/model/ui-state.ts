@@ -52,6 +52,22 @@ export const INITIAL_UI: UiState = { pane: 'traffic', trafficIndex: 0, backendIn
 
 const clamp = (value: number, count: number): number => Math.max(0, Math.min(value, count - 1));
 
+/**
+ * Splits a chunk of several keys that arrived at once (fast typing over SSH, a paste, tmux
+ * send-keys) into single presses: ink reports such a chunk as one input string with no key flags.
+ */
+export function splitKeys(key: KeyPress): KeyPress[] {
+  const { input } = key;
+  const flagged = Object.entries(key).some(([name, value]) => name !== 'input' && value === true);
+  if (flagged || input.length <= 1 || input.includes('\x1b')) return [key];
+  return Array.from(input, (ch): KeyPress => {
+    if (ch === '\t') return { input: '', tab: true };
+    if (ch === '\r' || ch === '\n') return { input: '', return: true };
+    if (ch === '\x7f' || ch === '\b') return { input: '', backspace: true };
+    return { input: ch };
+  });
+}
+
 /** Applies one key press: the next state and, when the key asks for it, a command. */
 export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
   if (key.ctrl && key.input === 'c') return { state, command: { type: 'quit' } };

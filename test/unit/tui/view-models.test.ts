@@ -6,7 +6,7 @@ import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/mo
 import { LimitStats } from '../../../src/tui/model/limit-stats.js';
 import { RateSeries } from '../../../src/tui/model/rate-series.js';
 import { TrafficHistory, matchesFilter, parseFilter, statusClass } from '../../../src/tui/model/traffic-history.js';
-import { INITIAL_UI, onKey, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
+import { INITIAL_UI, onKey, splitKeys, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
 
 let next = 0;
 function record(patch: Partial<ConnectionRecord> = {}): ConnectionRecord {
@@ -133,6 +133,19 @@ test('keys: panes, selection, filter editing, detail, help and commands', () => 
   assert.deepEqual(commands, ['pause', 'reload', 'test:1', 'test:1', 'quit'], 't tests only in the backends pane');
   assert.deepEqual(press(INITIAL_UI, [k('c', { ctrl: true })]).commands, ['quit']);
   assert.equal(press(INITIAL_UI, [k('', { return: true })], []).state.detail, null, 'no detail without rows');
+});
+
+test('keys that arrive in one chunk are taken one by one', () => {
+  assert.deepEqual(splitKeys({ input: '\t\tt' }), [{ input: '', tab: true }, { input: '', tab: true }, { input: 't' }]);
+  assert.deepEqual(splitKeys({ input: 'ab\r' }), [{ input: 'a' }, { input: 'b' }, { input: '', return: true }]);
+  assert.deepEqual(splitKeys({ input: 'x\x7f' }), [{ input: 'x' }, { input: '', backspace: true }]);
+  assert.deepEqual(splitKeys({ input: 'q' }), [{ input: 'q' }]);
+  assert.deepEqual(splitKeys({ input: '', tab: true }), [{ input: '', tab: true }]);
+  assert.deepEqual(splitKeys({ input: '[A', upArrow: true }), [{ input: '[A', upArrow: true }]);
+  const ctx = { trafficIds: [], backendCount: 2 };
+  const state = splitKeys({ input: '\t\tt' }).reduce<{ state: UiState; command?: unknown }>((acc, key) => onKey(acc.state, key, ctx), { state: INITIAL_UI });
+  assert.equal(state.state.pane, 'backends');
+  assert.deepEqual(state.command, { type: 'test-backend', index: 0 });
 });
 
 test('dashboard model: live events, status polls and health events', () => {
