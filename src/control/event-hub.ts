@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
+import type { TunnelStatus } from '../tunnels/tunnel-status.js';
 
 /** One event of the live stream (`GET /api/events`, NDJSON: one JSON object per line). */
 export type LiveEvent =
@@ -10,7 +11,8 @@ export type LiveEvent =
   | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
   | { type: 'warning'; time: number; message: string }
   | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord }
-  | { type: 'limit:hit'; time: number; hit: LimitHit };
+  | { type: 'limit:hit'; time: number; hit: LimitHit }
+  | { type: 'tunnel'; time: number; tunnel: TunnelStatus };
 
 const MAX_BUFFERED = 1024 * 1024;
 

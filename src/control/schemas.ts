@@ -46,7 +46,7 @@ export const backendAddSchema = z.strictObject({
 export type BackendAdd = z.infer<typeof backendAddSchema>;
 
 /** POST /api/backends/:name/test */
-export const backendTestSchema = z.strictObject({ target: z.string().optional() });
+export const backendTestSchema = z.strictObject({ target: z.string().optional(), ip_url: z.url({ protocol: /^http$/ }).optional() });
 
 /** POST /api/stop */
 export const stopSchema = z.strictObject({ force: z.boolean().default(false) });
