@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
+import { findProgram } from './host-support.js';
 
 const SPAWN = { all: true, buffer: false, reject: false, stdin: 'ignore', cleanup: true } as const;
 
@@ -15,7 +16,11 @@ export class TunnelProcess {
   private done = false;
 
   constructor(program: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void }) {
-    this.child = execa(program, args, { ...SPAWN, cwd: options.cwd, env: options.env });
+    // With setpriv, the tunnel process dies with the daemon even on kill -9 (the next start removes the rest).
+    const setpriv = findProgram('setpriv');
+    this.child = setpriv
+      ? execa(setpriv, ['--pdeathsig', 'KILL', '--', program, ...args], { ...SPAWN, cwd: options.cwd, env: options.env })
+      : execa(program, args, { ...SPAWN, cwd: options.cwd, env: options.env });
     if (this.child.all) {
       createInterface({ input: this.child.all, crlfDelay: Infinity }).on('line', (line) => {
         this.tail.push(line);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { execa } from 'execa';
@@ -64,7 +65,10 @@ export class WireguardRun extends EventEmitter<TunnelRunEvents> implements Tunne
     this.process = proc;
     void proc.exited.then((how) => this.emit('exit', `${how}${proc.lastLines() ? `: ${proc.lastLines()}` : ''}`));
     await this.waitForSocket(proc);
-    const set = await execa('wg', ['setconf', iface, '/dev/stdin'], { input: stripWgQuick(text), reject: false, timeout: 10_000 });
+    // wg reads a file by name (a socketpair stdin is not one): a private temp file, gone at once.
+    const stripped = join(this.place.dir, `${iface}.conf`);
+    writeFileSync(stripped, stripWgQuick(text), { mode: 0o600 });
+    const set = await execa('wg', ['setconf', iface, stripped], { reject: false, timeout: 10_000 }).finally(() => rmSync(stripped, { force: true }));
     if (set.exitCode !== 0 || set.failed) throw new ProxyError('TUNNEL_SETUP', `wg setconf refused ${this.configFile}: ${String(set.stderr || set.shortMessage).trim()}`);
     const mtu = this.config.iface.mtu ?? (await underlayMtu(this.config));
     await ip(['link', 'set', iface, 'netns', netns]);
