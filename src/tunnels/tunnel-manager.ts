@@ -10,7 +10,7 @@ import type { TunnelStatus } from './tunnel-status.js';
 import { TunnelSupervisor, type TunnelSpec } from './tunnel-supervisor.js';
 
 /** How long start and reload wait for new tunnels before going on without them. */
-const SETTLE_MS = 20_000;
+const SETTLE_MS = 12_000;
 
 /** Events of the tunnel manager. */
 export interface TunnelManagerEvents {

@@ -13,7 +13,7 @@ import { uapiPeers, uapiSocket } from './wg-uapi.js';
 
 const SOCKET_WAIT_MS = 10_000;
 /** How long a peer with PersistentKeepalive may take to answer the first handshake. */
-const FIRST_HANDSHAKE_MS = 15_000;
+const FIRST_HANDSHAKE_MS = 10_000;
 /** WireGuard rekeys every 120 s while packets flow; keepalives make packets flow. */
 const HANDSHAKE_STALE_S = 180;
 const DEFAULT_MTU = 1420;
