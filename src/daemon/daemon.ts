@@ -93,7 +93,7 @@ export class Daemon {
     this.routes();
     await this.control.listen();
     try {
-      const tunnelsUp = this.tunnels.apply(this.snapshot, progress);
+      const tunnelsUp = this.tunnels.apply(this.snapshot, progress).catch((error: Error) => this.logger.error(`tunnels not brought up: ${error.message}`));
       this.listeners = await this.engine.start();
       await this.startMetrics(this.snapshot);
       await tunnelsUp;

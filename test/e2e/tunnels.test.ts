@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sandbox, type Sandbox } from './cli-harness.js';
 import { tunnelNames } from '../../src/tunnels/tunnel-names.js';
@@ -261,9 +262,10 @@ test('after kill -9 of the daemon, the next start removes what it left', { skip,
 });
 
 test('bad input and silent peers fail their backend with a clear reason while the others serve, and never hang start', { skip, timeout: 120_000 }, async (t) => {
-  const silent = resolve(import.meta.dirname, '..', '..', 'node_modules', '.tunnel-test-silent.conf');
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const silent = join(files, 'silent.conf');
   writeFileSync(silent, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^Endpoint = .*$/m, 'Endpoint = 10.213.0.99:51820'), { mode: 0o600 });
-  const scripted = resolve(import.meta.dirname, '..', '..', 'node_modules', '.tunnel-test-scripted.ovpn');
+  const scripted = join(files, 'scripted.ovpn');
   writeFileSync(scripted, `${readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8')}\nup /bin/true\n`, { mode: 0o600 });
   const box = sandbox(
     config(
@@ -277,7 +279,10 @@ test('bad input and silent peers fail their backend with a clear reason while th
       1,
     ),
   );
-  t.after(() => box.cleanup().catch(() => undefined));
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    rmSync(files, { recursive: true, force: true });
+  });
   const t0 = Date.now();
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
