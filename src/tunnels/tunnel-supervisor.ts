@@ -139,7 +139,7 @@ export class TunnelSupervisor extends EventEmitter<SupervisorEvents> {
           if (answer.ok) this.publish({ state: 'up', reason: undefined, lastHandshake: answer.lastHandshake });
           else if (answer.pending) this.publish({ reason: answer.reason, lastHandshake: answer.lastHandshake });
           else this.publish({ state: 'down', reason: answer.reason, lastHandshake: answer.lastHandshake });
-          this.prober = setTimeout(probe, this.current.state === 'up' ? PROBE_EVERY_MS : 500);
+          this.prober = setTimeout(probe, this.current.state === 'up' ? PROBE_EVERY_MS : answer.pending ? 500 : 2_000);
         },
         () => {
           this.prober = setTimeout(probe, PROBE_EVERY_MS);
