@@ -3,6 +3,7 @@ import type { Backend } from './backend.js';
 import { DirectBackend, type SocketGuard } from './direct-backend.js';
 import { HttpUpstreamBackend } from './http-upstream-backend.js';
 import { Socks5Backend } from './socks5-backend.js';
+import { TunnelBackend } from './tunnel-backend.js';
 import { UnavailableBackend } from './unavailable-backend.js';
 
 /** What every backend shares: the network settings and the loop guard. */
@@ -31,6 +32,7 @@ export function createBackend(spec: BackendSpec, context: BackendContext): Backe
       );
     case 'wireguard':
     case 'openvpn':
-      return new UnavailableBackend(spec.name, spec.type, `${spec.type} tunnels are not supported by this version yet`);
+      if (!spec.tunnel) return new UnavailableBackend(spec.name, spec.type, `${spec.type} tunnels run only under the daemon (start it with the start command)`);
+      return new TunnelBackend(spec.name, spec.type, spec.tunnel, context.network);
   }
 }

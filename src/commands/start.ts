@@ -34,7 +34,7 @@ export default class Start extends BaseCommand {
 
     await loadConfig(location.path, this.role);
     const args = [...(location.path ? ['--config', location.path] : []), ...(flags.socket ? ['--socket', flags.socket] : [])];
-    const ready = await launchDaemon(process.argv[1], args, paths);
+    const ready = await launchDaemon(process.argv[1], args, paths, (line) => process.stderr.write(`  ${line}\n`));
     this.report(ready, paths.logFile);
     return ready;
   }
@@ -42,7 +42,7 @@ export default class Start extends BaseCommand {
   private async foreground(configPath: string | null, paths: ReturnType<BaseCommand['paths']>): Promise<ReadyMessage> {
     const daemon = new Daemon(this.role, configPath, paths);
     try {
-      const { listeners, snapshot } = await daemon.start();
+      const { listeners, snapshot } = await daemon.start((line) => (process.send ? process.send({ type: 'progress', message: line } satisfies ReadyMessage) : this.say(line)));
       const ready: ReadyMessage = { type: 'ready', pid: process.pid, listeners, source: snapshot.source, version: snapshot.version, warnings: snapshot.warnings, socket: paths.socket };
       if (process.send) {
         process.send(ready);

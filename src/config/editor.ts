@@ -130,7 +130,11 @@ export function addBackend(backend: BackendAdd): Edit {
       entry.wireguard = { config_file: backend.config_file };
     } else if (backend.type === 'openvpn') {
       if (!backend.config_file) throw new ProxyError('BAD_REQUEST', 'an openvpn backend needs --config FILE');
-      entry.openvpn = { config_file: backend.config_file, ...(backend.auth_file ? { auth_file: backend.auth_file } : {}) };
+      entry.openvpn = {
+        config_file: backend.config_file,
+        ...(backend.auth_file ? { auth_file: backend.auth_file } : {}),
+        ...(backend.username ? { username: backend.username, password: backend.password ?? '' } : {}),
+      };
     }
     seq.items.push(doc.createNode(entry));
   };

@@ -160,7 +160,10 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   model.backends.forEach((b, i) => {
     if (b.type !== 'wireguard' && b.type !== 'openvpn') return;
     const file = resolve(base, b.configFile);
+    b.configFile = file;
+    if (b.type === 'openvpn' && b.authFile) b.authFile = resolve(base, b.authFile);
     const problem = tunnelFileProblem(b.type, file);
+    b.fileHash = contentHash([file, b.type === 'openvpn' ? b.authFile : undefined]);
     if (!problem) return;
     const keyPath: KeyPath = ['backends', i, b.type, 'config_file'];
     if (options.strict) report(positions.valueAt(keyPath), keyPath, problem);
@@ -186,6 +189,20 @@ function fail(unsorted: string[]): ConfigError {
   const problems = [...unsorted].sort((a, b) => position(a)[0] - position(b)[0] || position(a)[1] - position(b)[1]);
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
   return new ConfigError(`${problems[0]}${more}`, problems);
+}
+
+/** A short hash of the files' contents (unreadable ones count as empty), to notice edits on reload. */
+function contentHash(files: (string | undefined)[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    if (!file) continue;
+    try {
+      hash.update(readFileSync(file));
+    } catch {
+      hash.update('-');
+    }
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 function tunnelFileProblem(type: 'wireguard' | 'openvpn', file: string): string | null {

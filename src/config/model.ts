@@ -78,13 +78,23 @@ export type BackendSpec =
       /** For `https`: CA file to verify the server with, and the name to verify (default: host). */
       tls?: { caFile?: string; servername?: string };
     })
-  | (BackendBase & { type: 'wireguard'; configFile: string })
-  | (BackendBase & {
-      type: 'openvpn';
-      configFile: string;
-      authFile?: string;
-      auth?: Credentials;
-    });
+  | (BackendBase & TunnelFields & { type: 'wireguard' })
+  | (BackendBase &
+      TunnelFields & {
+        type: 'openvpn';
+        authFile?: string;
+        auth?: Credentials;
+      });
+
+/** Fields of the tunnel backends (WireGuard, OpenVPN). */
+interface TunnelFields {
+  /** The tunnel file (absolute once loaded). */
+  configFile: string;
+  /** Hash of the tunnel file and auth file contents: a reload restarts the tunnel when they change. */
+  fileHash?: string;
+  /** Set by the daemon that runs the tunnel: its namespace and the status file engine processes read. */
+  tunnel?: { netns: string; statusFile: string };
+}
 
 /** A backend type name. */
 export type BackendType = BackendSpec['type'];

@@ -3,6 +3,7 @@ import type { LimitHit } from '../policy/limit-hit.js';
 import type { BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { Engine } from '../proxy/engine.js';
+import type { TunnelStatus } from '../tunnels/tunnel-status.js';
 
 /** One event of the live stream (`GET /api/events`, NDJSON: one JSON object per line). */
 export type LiveEvent =
@@ -12,7 +13,8 @@ export type LiveEvent =
   | { type: 'warning'; time: number; message: string }
   | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord }
   | { type: 'limit:hit'; time: number; hit: LimitHit }
-  | ({ type: 'backend:health'; time: number } & BackendHealthEvent);
+  | ({ type: 'backend:health'; time: number } & BackendHealthEvent)
+  | { type: 'tunnel'; time: number; tunnel: TunnelStatus };
 
 const MAX_BUFFERED = 1024 * 1024;
 

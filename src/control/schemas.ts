@@ -46,7 +46,7 @@ export const backendAddSchema = z.strictObject({
 export type BackendAdd = z.infer<typeof backendAddSchema>;
 
 /** POST /api/backends/:name/test */
-export const backendTestSchema = z.strictObject({ target: z.string().optional() });
+export const backendTestSchema = z.strictObject({ target: z.string().optional(), ip_url: z.url({ protocol: /^http$/ }).optional() });
 
 const userName = z.string().min(1).max(256).regex(/^[^:\s]+$/, 'a user name has no colon or white space');
 const bcryptHash = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'expected a bcrypt hash');

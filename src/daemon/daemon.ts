@@ -19,6 +19,8 @@ import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
+import { TunnelManager } from '../tunnels/tunnel-manager.js';
+import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { describeBackends, healthAnswer, maskSecrets } from './views.js';
@@ -52,6 +54,7 @@ export class Daemon {
   private metricsAddress: { host: string; port: number } | null = null;
   private traffic!: TrafficDebugger;
   private readonly policy: PolicyHooks;
+  private readonly tunnels: TunnelManager;
 
   constructor(
     private readonly role: Role,
@@ -62,11 +65,24 @@ export class Daemon {
     this.logger = new Logger('info');
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
     this.policy = new PolicyHooks(this.logger);
+    this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
   }
 
-  /** Loads the config, binds the listeners and the control socket; rejects with the reason if any cannot come up. */
-  async start(): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
-    this.snapshot = await resolveSecretRefs(await loadConfig(this.configPath, this.role));
+  /**
+   * Loads the config, binds the listeners and the control socket and brings the tunnels up
+   * (concurrently, bounded; `progress` hears each); rejects with the reason if a listener cannot come up.
+   */
+  async start(progress?: (line: string) => void): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
+    const loaded = await resolveSecretRefs(await loadConfig(this.configPath, this.role));
+    const leftovers = await this.tunnels.cleanup();
+    if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
+    this.snapshot = this.tunnels.prepare(loaded);
+    this.tunnels.on('tunnel:status', (status) => {
+      const text = `tunnel "${status.name}" (${status.type}) ${status.state}${status.reason ? `: ${status.reason}` : ''}`;
+      if (status.state === 'down') this.logger.warn(text);
+      else this.logger.info(text);
+      this.hub.publish({ type: 'tunnel', time: Date.now(), tunnel: status });
+    });
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
@@ -87,10 +103,13 @@ export class Daemon {
     this.routes();
     await this.control.listen();
     try {
+      const tunnelsUp = this.tunnels.apply(this.snapshot, progress).catch((error: Error) => this.logger.error(`tunnels not brought up: ${error.message}`));
       this.listeners = await this.engine.start();
       await this.startMetrics(this.snapshot);
+      await tunnelsUp;
     } catch (error) {
       await this.engine.stop({ drainMs: 0 }).catch(() => undefined);
+      await this.tunnels.stop();
       await this.control.close();
       throw new ProxyError('LISTEN_FAILED', (error as Error).message, { exitCode: 5 });
     }
@@ -137,6 +156,7 @@ export class Daemon {
       hardStop.unref();
       await this.metricsServer?.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
+      await this.tunnels.stop();
       await this.traffic.close();
       this.hub.close();
       await this.policy.close();
@@ -152,7 +172,8 @@ export class Daemon {
     return this.stopping;
   }
 
-  private async apply(next: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
+  private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
+    const next = this.tunnels.prepare(loaded);
     const diff = diffConfigs(this.snapshot, next);
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
@@ -168,6 +189,8 @@ export class Daemon {
     }
     if (dryRun) return result;
     await this.engine.reload(next);
+    // Only added, removed and changed tunnels are touched; the reload does not wait for new ones.
+    await this.tunnels.apply(next, undefined, 0);
     const previous = this.snapshot;
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
@@ -217,7 +240,8 @@ export class Daemon {
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
-      backends: describeBackends(this.snapshot, stats, this.engine.health()),
+      backends: this.backendViews(stats),
+      tunnels: this.tunnels.list(),
       reloads: { total: this.reloads, errors: this.reloadErrors },
     };
   }
@@ -236,12 +260,28 @@ export class Daemon {
     return this.metrics.exposition(await this.engine.metricsJson());
   }
 
-  /** Health for the metrics and readiness: an unchecked backend counts as healthy unless it cannot carry traffic at all. */
+  /** Health for the metrics and readiness: an unchecked backend counts as healthy unless it cannot carry traffic at all (a tunnel that is not up cannot). */
   private backendHealth(): BackendHealthView[] {
     const health = this.engine.health();
     return this.snapshot.backends.map((b) => {
       const h = health[b.name];
-      return { name: b.name, healthy: b.unavailable === undefined && h?.status !== 'unhealthy', latencySeconds: h?.latencyMs != null ? h.latencyMs / 1000 : null };
+      const healthy = b.unavailable === undefined && this.tunnelProblem(b.name) === null && h?.status !== 'unhealthy';
+      return { name: b.name, healthy, latencySeconds: h?.latencyMs != null ? h.latencyMs / 1000 : null };
+    });
+  }
+
+  /** Why a tunnel backend cannot carry traffic now (null: it can, or it is no tunnel). */
+  private tunnelProblem(name: string): string | null {
+    const status = this.tunnels.status(name);
+    if (!status || status.state === 'up') return null;
+    return `tunnel ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`;
+  }
+
+  /** The backend list with tunnels that are not up shown as unavailable, with the reason. */
+  private backendViews(stats: Awaited<ReturnType<Engine['stats']>>): ReturnType<typeof describeBackends> {
+    return describeBackends(this.snapshot, stats, this.engine.health()).map((view) => {
+      const problem = this.tunnelProblem(view.name);
+      return problem ? { ...view, status: 'unavailable', reason: problem } : view;
     });
   }
 
@@ -300,20 +340,31 @@ export class Daemon {
       setImmediate(() => void this.stop(force));
       return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
     });
-    c.route('GET', '/api/backends', async () => ({ backends: describeBackends(this.snapshot, await this.engine.stats(), this.engine.health()) }));
+    c.route('GET', '/api/backends', async () => ({ backends: this.backendViews(await this.engine.stats()) }));
     c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
     c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
     c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
-      const { target } = backendTestSchema.parse(body ?? {});
+      const { target, ip_url: ipUrl } = backendTestSchema.parse(body ?? {});
       const parsed = target === undefined ? undefined : parseAuthority(target, 80);
       if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
-      if (!this.snapshot.backends.some((b) => b.name === params.name)) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      const spec = this.snapshot.backends.find((b) => b.name === params.name);
+      if (!spec) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
+      const tunnel = this.tunnels.status(params.name);
+      if (tunnel && tunnel.state === 'up' && 'tunnel' in spec && spec.tunnel) {
+        const to = parsed ?? { host: 'example.com', port: 80 };
+        const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, this.snapshot.network.timeouts.connectMs, ipUrl);
+        return { name: params.name, type: 'tcp', target: `${to.host}:${to.port}`, tunnel, ...report };
+      }
       return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
     });
     c.route('GET', '/api/backends/:name/health', ({ params }) => {
       const health = this.engine.health()[params.name];
       if (!health) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      return healthAnswer(health);
+      const tunnel = this.tunnels.status(params.name);
+      const problem = this.tunnelProblem(params.name);
+      // A tunnel that is not up cannot carry traffic, whatever its last probe said.
+      if (tunnel && problem) return { ...healthAnswer({ ...health, status: 'unhealthy', reason: problem }), tunnel };
+      return tunnel ? { ...healthAnswer(health), tunnel } : healthAnswer(health);
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
     c.route('GET', '/api/rules/test', ({ query }) => {

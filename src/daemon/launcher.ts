@@ -7,7 +7,8 @@ import type { DaemonPaths } from './paths.js';
 /** What a daemon reports to the process that started it. */
 export type ReadyMessage =
   | { type: 'ready'; pid: number; listeners: BoundListener[]; source: string | null; version: string; warnings: string[]; socket: string }
-  | { type: 'failed'; code: string; message: string; problems?: string[]; exitCode: number };
+  | { type: 'failed'; code: string; message: string; problems?: string[]; exitCode: number }
+  | { type: 'progress'; message: string };
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -16,7 +17,7 @@ const READY_TIMEOUT_MS = 60_000;
  * output appended to the log file, and an IPC channel on which it says when its listeners are up
  * (or why they could not come up). Resolves once it is ready; the daemon then lives on alone.
  */
-export function launchDaemon(binPath: string, args: string[], paths: DaemonPaths): Promise<Extract<ReadyMessage, { type: 'ready' }>> {
+export function launchDaemon(binPath: string, args: string[], paths: DaemonPaths, progress?: (line: string) => void): Promise<Extract<ReadyMessage, { type: 'ready' }>> {
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const log = openSync(paths.logFile, 'a', 0o600);
   const child = spawn(process.execPath, [...process.execArgv, binPath, 'start', '--foreground', ...args], {
@@ -30,7 +31,11 @@ export function launchDaemon(binPath: string, args: string[], paths: DaemonPaths
       child.kill('SIGTERM');
       reject(new ProxyError('START_TIMEOUT', `the daemon did not come up within ${READY_TIMEOUT_MS / 1000} s; see ${paths.logFile}`));
     }, READY_TIMEOUT_MS);
-    child.once('message', (message: ReadyMessage) => {
+    child.on('message', (message: ReadyMessage) => {
+      if (message.type === 'progress') {
+        progress?.(message.message);
+        return;
+      }
       clearTimeout(timer);
       child.disconnect();
       child.unref();

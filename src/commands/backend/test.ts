@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { ProxyError } from '../../errors.js';
+import type { TunnelTestReport } from '../../tunnels/tunnel-test.js';
 
 interface TestAnswer {
   name: string;
@@ -10,6 +11,8 @@ interface TestAnswer {
   ok: boolean;
   latencyMs: number;
   error?: string;
+  /** Only for tunnels: the leak self-test. */
+  leaks?: string[];
 }
 
 /** `backend test`: run a health check through a backend now. */
@@ -19,13 +22,26 @@ export default class BackendTestCommand extends BaseCommand {
   static override flags = {
     name: Flags.string({ description: 'backend name', required: true }),
     target: Flags.string({ description: 'host:port to connect to through it instead of its configured check (default example.com:80)' }),
+    'ip-url': Flags.string({ description: 'tunnels: an http:// URL that answers the caller\'s address, fetched through the tunnel and from the host to check the egress address does not leak' }),
   };
 
   async run(): Promise<TestAnswer> {
     const { flags } = await this.parse(BackendTestCommand);
-    const answer = await this.client(flags.socket).call<TestAnswer>('POST', `/api/backends/${encodeURIComponent(flags.name)}/test`, flags.target ? { target: flags.target } : {});
+    const body = { ...(flags.target ? { target: flags.target } : {}), ...(flags['ip-url'] ? { ip_url: flags['ip-url'] } : {}) };
+    const answer = await this.client(flags.socket).call<TestAnswer>('POST', `/api/backends/${encodeURIComponent(flags.name)}/test`, body);
     if (!answer.ok) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}" failed its ${answer.type} check of ${answer.target} (${answer.latencyMs} ms): ${answer.error}`, { exitCode: 6 });
     this.say(`backend "${answer.name}" passed its ${answer.type} check of ${answer.target} in ${answer.latencyMs} ms`);
+    if (answer.leaks) this.reportTunnel(answer as TunnelTestReport & TestAnswer);
     return answer;
+  }
+
+  /** The tunnel's leak self-test: egress address, DNS path, and loud failure on any leak. */
+  private reportTunnel(answer: TunnelTestReport & TestAnswer): void {
+    this.say(`  source address in the tunnel  ${answer.localAddress ?? '-'} (tunnel addresses: ${answer.tunnelAddresses.join(', ') || '-'})`);
+    this.say(`  name resolved by              ${answer.resolvedBy ?? '-'}`);
+    for (const d of answer.dns) this.say(`  DNS server ${d.server.padEnd(18)} reached via ${d.via ?? 'nothing (unreachable)'}`);
+    if (answer.egress) this.say(`  far side sees                 ${answer.egress.throughTunnel ?? '-'} through the tunnel, ${answer.egress.fromHost ?? 'nothing (unreachable)'} from the host`);
+    if (answer.leaks.length > 0) throw new ProxyError('TUNNEL_LEAK', `backend "${answer.name}" leaks to the host path:\n  ${answer.leaks.join('\n  ')}`, { exitCode: 6 });
+    this.say('  no leak: traffic and DNS stay in the tunnel');
   }
 }

@@ -1,0 +1,71 @@
+import type { Socket } from 'node:net';
+import type { Agent } from 'undici';
+import type { NetworkSpec } from '../config/model.js';
+import { DialError } from '../errors.js';
+import { NsDialer, NsDialFailure, type NsConnection } from '../tunnels/ns-dialer.js';
+import { StatusReader } from '../tunnels/tunnel-status.js';
+import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import { toDialError } from './dial-errors.js';
+import { createTunnelAgent } from './tunnel-agent.js';
+
+/**
+ * A WireGuard or OpenVPN backend as an engine process sees it: the daemon runs the tunnel in
+ * its own namespace; this opens each connection inside that namespace (names resolved there with
+ * the tunnel's DNS) and gets the connected socket back, so bytes flow with no relay process.
+ */
+export class TunnelBackend implements Backend {
+  private readonly agent: Agent;
+  private readonly dialer: NsDialer;
+  private readonly status: StatusReader;
+
+  constructor(
+    readonly name: string,
+    readonly type: 'wireguard' | 'openvpn',
+    tunnel: { netns: string; statusFile: string },
+    network: NetworkSpec,
+  ) {
+    this.dialer = new NsDialer(tunnel.netns, tunnel.statusFile);
+    this.status = new StatusReader(tunnel.statusFile);
+    this.agent = createTunnelAgent((target, options) => this.dial(target, options), network, () => ({ connectTimeoutMs: network.timeouts.connectMs }));
+  }
+
+  /** Opens a TCP connection through the tunnel; fails at once, with the reason, while the tunnel is not up. */
+  async dial(target: Target, options: DialOptions): Promise<Socket> {
+    const { socket } = await this.connect(target, options.connectTimeoutMs);
+    try {
+      options.check?.(socket, target);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return socket;
+  }
+
+  /** Like dial, and also says how the target was reached (resolver, tunnel-side source address): for `backend test`. */
+  async connect(target: Target, timeoutMs: number): Promise<NsConnection> {
+    const label = `${target.host}:${target.port} through ${this.type} tunnel "${this.name}"`;
+    const status = this.status.read();
+    if (!status) throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is not running (is the daemon running it?)`);
+    if (status.state !== 'up') throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`);
+    try {
+      const connection = await this.dialer.dial(target.host, target.port, timeoutMs);
+      connection.socket.setNoDelay(true);
+      return connection;
+    } catch (error) {
+      if (error instanceof NsDialFailure && error.code === 'EHELPER') throw new DialError('unavailable', `${label}: ${error.message}`, error);
+      throw toDialError(error, label);
+    }
+  }
+
+  /** Plain HTTP through the tunnel, pooled per origin. */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return { dispatcher: this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+  }
+
+  /** Closes pooled connections and this process's dialer helper; the tunnel itself belongs to the daemon. */
+  async close(): Promise<void> {
+    this.dialer.close();
+    await this.agent.close();
+  }
+}

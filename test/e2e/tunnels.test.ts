@@ -1,0 +1,306 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { sandbox, type Sandbox } from './cli-harness.js';
+import { tunnelNames } from '../../src/tunnels/tunnel-names.js';
+import { findProgram } from '../../src/tunnels/host-support.js';
+
+/*
+ * End to end through real tunnels: the test bed (test/testbed) stands up a WireGuard
+ * server and two OpenVPN servers in namespaces of their own, each with an origin reachable only
+ * through its tunnel. Every remote is brought up once for this file (the only one that uses them)
+ * and down at the end. Needs root and the Debian packages of scripts/setup-system.sh.
+ */
+const run = promisify(execFile);
+const TESTBED = process.env.TESTBED_DIR ?? resolve(import.meta.dirname, '../testbed');
+const missing = ['wireguard-go', 'wg', 'openvpn', 'ip', 'curl'].filter((p) => !findProgram(p));
+const skip =
+  process.getuid?.() !== 0
+    ? 'tunnels need root (CAP_NET_ADMIN, CAP_SYS_ADMIN); CI runs as root'
+    : missing.length > 0
+      ? `missing programs: ${missing.join(', ')} (run scripts/setup-system.sh)`
+      : !existsSync(`${TESTBED}/wg-remote.sh`)
+        ? `no tunnel test bed at ${TESTBED} (set TESTBED_DIR)`
+        : false;
+
+interface WgInfo {
+  WG_CLIENT_CONFIG: string;
+  WG_EXPECTED_SOURCE_IP: string;
+  WG_ORIGIN_IP: string;
+  WG_DNS_NAME: string;
+}
+interface OvpnInfo {
+  OVPN_CLIENT_CONFIG: string;
+  OVPN_EXPECTED_SOURCE_IP: string;
+  OVPN_USERPASS_CONFIG: string;
+  OVPN_USERPASS_AUTH_FILE: string;
+  OVPN_USERPASS_BAD_AUTH_FILE: string;
+  OVPN_USERPASS_EXPECTED_SOURCE_IP: string;
+  OVPN_ORIGIN_IP: string;
+  OVPN_DNS_NAME: string;
+}
+
+let wg: WgInfo;
+let ovpn: OvpnInfo;
+let local: Server;
+let localPort = 0;
+const remote = (script: string, arg: string): string => execFileSync(`${TESTBED}/${script}`, [arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+const hostNetwork = (): string =>
+  ['ip -4 route show table all', 'ip -6 route show table all', 'ip -4 rule', 'ip -6 rule'].map((c) => execFileSync('sh', ['-c', c], { encoding: 'utf8' })).join('\n') + readFileSync('/etc/resolv.conf', 'utf8');
+
+before(async () => {
+  if (skip) return;
+  remote('wg-remote.sh', 'up');
+  remote('ovpn-remote.sh', 'up');
+  wg = JSON.parse(readFileSync('/tmp/testbed/wg/info.json', 'utf8'));
+  ovpn = JSON.parse(readFileSync('/tmp/testbed/ovpn/info.json', 'utf8'));
+  local = createServer((req, res) => res.end(`direct ${req.socket.remoteAddress}`));
+  local.listen(0, '127.0.0.1');
+  await once(local, 'listening');
+  localPort = (local.address() as { port: number }).port;
+});
+
+after(() => {
+  if (skip) return;
+  local.close();
+  remote('ovpn-remote.sh', 'down');
+  remote('wg-remote.sh', 'down');
+});
+
+function config(backends: string, workers = 2): string {
+  const rule = (name: string, domain: string): string => (backends.includes(`name: ${name}\n`) ? `  - name: ${name}\n    match:\n      domains: ["${domain}"]\n    backend: ${name}\n` : '');
+  return `server:
+  http_port: 0
+  socks5_port: 0
+  workers: ${workers}
+backends:
+  - name: direct
+    type: direct
+${backends}
+rules:
+${rule('wg', wg.WG_DNS_NAME)}${rule('wg', wg.WG_ORIGIN_IP).replace('name: wg', 'name: wg-ip')}${rule('ovpn-cert', ovpn.OVPN_DNS_NAME)}${rule('ovpn-pass', ovpn.OVPN_ORIGIN_IP)}  - name: Default
+    match:
+      domains: ["*"]
+    backend: direct
+shutdown:
+  drain_timeout: "2s"
+  force_timeout: "10s"
+`;
+}
+
+const wgBackend = (file = wg.WG_CLIENT_CONFIG): string => `  - name: wg
+    type: wireguard
+    wireguard:
+      config_file: "${file}"
+`;
+const certBackend = (): string => `  - name: ovpn-cert
+    type: openvpn
+    openvpn:
+      config_file: "${ovpn.OVPN_CLIENT_CONFIG}"
+`;
+const passBackend = (auth: string): string => `  - name: ovpn-pass
+    type: openvpn
+    openvpn:
+      config_file: "${ovpn.OVPN_USERPASS_CONFIG}"
+${auth}`;
+
+async function curl(box: Sandbox, url: string, mode: 'http' | 'connect' | 'socks5' = 'http'): Promise<string> {
+  const status = await box.status();
+  const http = status.listeners.find((l) => l.kind === 'http')!.port;
+  const socks = status.listeners.find((l) => l.kind === 'socks5')!.port;
+  const proxy = mode === 'socks5' ? ['--socks5-hostname', `127.0.0.1:${socks}`] : ['-x', `http://127.0.0.1:${http}`, ...(mode === 'connect' ? ['-p'] : [])];
+  const { stdout } = await run('curl', ['-s', '--max-time', '10', ...proxy, url]).catch((e: { stdout: string }) => e);
+  return stdout.trim();
+}
+
+type Tunnel = { name: string; state: string; pid?: number; reason?: string; netns: string };
+const tunnels = async (box: Sandbox): Promise<Tunnel[]> => ((await box.status()) as unknown as { tunnels: Tunnel[] }).tunnels;
+const tunnel = async (box: Sandbox, name: string): Promise<Tunnel | undefined> => (await tunnels(box)).find((t) => t.name === name);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** What the daemon of a sandbox could leave behind: namespaces, tunnel processes, helpers, sockets, links. */
+function leftovers(box: Sandbox): string[] {
+  const names = tunnelNames(resolve(box.dir, 'state', 'server'));
+  const found: string[] = [];
+  found.push(...readdirSafe('/run/netns').filter((n) => n.startsWith(names.netnsPrefix)).map((n) => `namespace ${n}`));
+  found.push(...readdirSafe('/var/run/wireguard').filter((n) => n.startsWith(names.ifacePrefix)).map((n) => `socket ${n}`));
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  if (links.includes(names.ifacePrefix)) found.push('a host link');
+  for (const pid of readdirSafe('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(names.ifacePrefix) || (cmd.includes('ns-dialer-helper') && cmd.includes(box.dir))) found.push(`process ${pid}: ${cmd.replaceAll('\0', ' ').slice(0, 80)}`);
+  }
+  if (existsSync(resolve(box.dir, 'run', 'tunnels'))) found.push('the tunnels dir');
+  return found;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+test('WireGuard and OpenVPN backends carry exactly the connections routed to them, and leave the host untouched', { skip, timeout: 240_000 }, async (t) => {
+  const network = hostNetwork();
+  const box = sandbox(config(wgBackend() + certBackend() + passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_AUTH_FILE}"\n`)));
+  box.env.OVPN_TEST_USER = readFileSync(ovpn.OVPN_USERPASS_AUTH_FILE, 'utf8').split('\n')[0];
+  box.env.OVPN_TEST_PASS = readFileSync(ovpn.OVPN_USERPASS_AUTH_FILE, 'utf8').split('\n')[1];
+  t.after(() => box.cleanup().catch(() => undefined));
+
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr);
+  for (const name of ['wg', 'ovpn-cert', 'ovpn-pass']) assert.match(started.stderr, new RegExp(`tunnel "${name}" \\(\\w+\\): up in`), 'start shows each tunnel coming up');
+
+  await t.test('routed names resolve with the tunnel DNS and the origin sees the tunnel address, over HTTP, CONNECT and SOCKS5', async () => {
+    assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+    assert.equal(await curl(box, `http://${wg.WG_ORIGIN_IP}/ip`, 'connect'), wg.WG_EXPECTED_SOURCE_IP);
+    assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`, 'socks5'), ovpn.OVPN_EXPECTED_SOURCE_IP);
+    // Both OpenVPN tunnels route the same origin subnet: each lives in its own namespace.
+    assert.equal(await curl(box, `http://${ovpn.OVPN_ORIGIN_IP}/ip`), ovpn.OVPN_USERPASS_EXPECTED_SOURCE_IP);
+    assert.equal(await curl(box, `http://127.0.0.1:${localPort}/`), 'direct 127.0.0.1', 'another domain still goes direct');
+    assert.equal(hostNetwork(), network, 'host routes, rules and /etc/resolv.conf are unchanged');
+  });
+
+  await t.test('backend test reports the egress address and where DNS was resolved, with no leak', async () => {
+    const answer = await box.cli(['backend', 'test', '--name', 'wg', '--target', `${wg.WG_DNS_NAME}:80`, '--ip-url', `http://${wg.WG_ORIGIN_IP}/ip`, '--json']);
+    assert.equal(answer.code, 0, answer.stderr + answer.stdout);
+    const report = JSON.parse(answer.stdout);
+    assert.equal(report.ok, true);
+    assert.equal(report.localAddress, wg.WG_EXPECTED_SOURCE_IP);
+    assert.match(report.resolvedBy, /^tunnel DNS /);
+    assert.equal(report.egress.throughTunnel, wg.WG_EXPECTED_SOURCE_IP);
+    assert.equal(report.egress.fromHost, null, 'the origin is not reachable from the host');
+    assert.deepEqual(report.leaks, []);
+  });
+
+  await t.test('a killed tunnel process makes its backend unhealthy, then it comes back', async () => {
+    for (const name of ['wg', 'ovpn-cert']) {
+      const before = await tunnel(box, name);
+      assert.equal(before?.state, 'up');
+      process.kill(before!.pid!, 'SIGKILL');
+      const down = await waitFor(`${name} down`, async () => {
+        const list = await box.cli(['backend', 'list', '--json']);
+        const view = (JSON.parse(list.stdout) as { name: string; status: string; reason?: string }[] | { backends: { name: string; status: string; reason?: string }[] });
+        const backends = Array.isArray(view) ? view : view.backends;
+        const b = backends.find((x) => x.name === name)!;
+        return b.status === 'unavailable' && b.reason;
+      });
+      assert.match(down, /killed|exited/);
+      const back = await waitFor(`${name} back up`, async () => {
+        const now = await tunnel(box, name);
+        return now?.state === 'up' && now.pid !== before!.pid && now;
+      });
+      assert.ok(back.pid);
+    }
+    assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+    assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
+  });
+
+  await t.test('a reload restarts only the changed tunnel (inline credentials from ${ENV}) and removes a dropped one', async () => {
+    const wgBefore = await tunnel(box, 'wg');
+    const passBefore = await tunnel(box, 'ovpn-pass');
+    const certNetns = (await tunnel(box, 'ovpn-cert'))!.netns;
+    writeFileSync(box.config, config(wgBackend() + passBackend('      username: "${OVPN_TEST_USER}"\n      password: "${OVPN_TEST_PASS}"\n')));
+    const reloaded = await box.cli(['config', 'reload']);
+    assert.equal(reloaded.code, 0, reloaded.stderr + reloaded.stdout);
+    const pass = await waitFor('ovpn-pass up again', async () => {
+      const now = await tunnel(box, 'ovpn-pass');
+      return now?.state === 'up' && now.pid !== passBefore!.pid && now;
+    });
+    assert.ok(pass);
+    assert.equal((await tunnel(box, 'wg'))?.pid, wgBefore!.pid, 'the unchanged tunnel is not touched');
+    assert.equal(await tunnel(box, 'ovpn-cert'), undefined);
+    assert.ok(!readdirSafe('/run/netns').includes(certNetns), 'the namespace of the dropped tunnel is gone');
+    assert.equal(await curl(box, `http://${ovpn.OVPN_ORIGIN_IP}/ip`), ovpn.OVPN_USERPASS_EXPECTED_SOURCE_IP);
+    assert.equal(await curl(box, `http://${wg.WG_ORIGIN_IP}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+  });
+
+  await t.test('stop leaves nothing behind', async () => {
+    const stopped = await box.cli(['stop']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await waitFor('nothing left after stop', async () => leftovers(box).length === 0, 10_000).catch(() => assert.deepEqual(leftovers(box), []));
+    assert.equal(hostNetwork(), network);
+  });
+});
+
+test('after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
+  const box = sandbox(config(wgBackend(), 1));
+  t.after(() => box.cleanup().catch(() => undefined));
+  assert.equal((await box.cli(['start'])).code, 0);
+  assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+  process.kill((await box.status()).pid, 'SIGKILL');
+  await waitFor('the daemon gone', async () => !(await box.status().catch(() => false)), 10_000);
+  const restarted = await box.cli(['start']);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  assert.match(readFileSync(resolve(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), /removed what a previous run left behind: .*namespace sp-/);
+  assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+  assert.equal((await tunnels(box)).length, 1);
+  assert.equal((await box.cli(['stop'])).code, 0);
+  await waitFor('nothing left', async () => leftovers(box).length === 0, 10_000).catch(() => assert.deepEqual(leftovers(box), []));
+});
+
+test('bad input and silent peers fail their backend with a clear reason while the others serve, and never hang start', { skip, timeout: 120_000 }, async (t) => {
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const silent = join(files, 'silent.conf');
+  writeFileSync(silent, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^Endpoint = .*$/m, 'Endpoint = 10.213.0.99:51820'), { mode: 0o600 });
+  const scripted = join(files, 'scripted.ovpn');
+  writeFileSync(scripted, `${readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8')}\nup /bin/true\n`, { mode: 0o600 });
+  const box = sandbox(
+    config(
+      wgBackend(silent) +
+        `  - name: ovpn-cert
+    type: openvpn
+    openvpn:
+      config_file: "${scripted}"
+` +
+        passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_BAD_AUTH_FILE}"\n`),
+      1,
+    ),
+  );
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    rmSync(files, { recursive: true, force: true });
+  });
+  const t0 = Date.now();
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr);
+  assert.ok(Date.now() - t0 < 30_000, 'start does not wait for a silent peer');
+  assert.equal(await curl(box, `http://127.0.0.1:${localPort}/`), 'direct 127.0.0.1', 'the other backends serve');
+
+  const list = JSON.parse((await box.cli(['backend', 'list', '--json'])).stdout);
+  const backends = (Array.isArray(list) ? list : list.backends) as { name: string; status: string; reason?: string }[];
+  assert.match(backends.find((b) => b.name === 'ovpn-cert')!.reason!, /line \d+: "up" is not allowed/);
+  const auth = await waitFor('AUTH_FAILED', async () => {
+    const now = await tunnel(box, 'ovpn-pass');
+    return now?.state === 'down' && /AUTH_FAILED/.test(now.reason ?? '') && now;
+  });
+  assert.ok(auth);
+  const quiet = await waitFor('the silent peer marked down', async () => {
+    const now = await tunnel(box, 'wg');
+    return now?.state === 'down' && now;
+  }, 30_000);
+  assert.match(quiet.reason!, /no handshake/);
+  assert.match(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), /tunnel is down: no handshake|502|unavailable|^$/);
+});

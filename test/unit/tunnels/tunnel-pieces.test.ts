@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tunnelNames } from '../../../src/tunnels/tunnel-names.js';
+import { stripWgQuick } from '../../../src/tunnels/wireguard-tunnel.js';
+import { openvpnProfileProblem } from '../../../src/tunnels/openvpn-tunnel.js';
+import { StatusReader, writeStatusFile, type TunnelStatus } from '../../../src/tunnels/tunnel-status.js';
+import { findProgram } from '../../../src/tunnels/host-support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sp-tunnels-'));
+
+test('names: stable per state dir and backend, distinct across daemons, interface names fit in 15 characters', () => {
+  const a = tunnelNames('/var/lib/simple-proxy/server');
+  const b = tunnelNames('/tmp/other/server');
+  assert.equal(a.netns('germany'), tunnelNames('/var/lib/simple-proxy/server').netns('germany'));
+  assert.notEqual(a.netns('germany'), a.netns('japan'));
+  assert.notEqual(a.netns('germany'), b.netns('germany'));
+  assert.ok(a.netns('germany').startsWith(a.netnsPrefix));
+  assert.ok(a.iface('a backend with a very long name').startsWith(a.ifacePrefix));
+  assert.ok(a.iface('a backend with a very long name').length <= 15);
+});
+
+test('stripWgQuick drops exactly the fields wg setconf rejects', () => {
+  const text = '[Interface]\nPrivateKey = k\nAddress = 10.0.0.2/32\nDNS = 1.1.1.1\nmtu=1380\nPostUp = evil\n\n[Peer]\nPublicKey = p\nAllowedIPs = 0.0.0.0/0\nEndpoint = h:1\n';
+  assert.equal(stripWgQuick(text), '[Interface]\nPrivateKey = k\n\n[Peer]\nPublicKey = p\nAllowedIPs = 0.0.0.0/0\nEndpoint = h:1\n');
+});
+
+test('openvpn profiles: scripts are refused with their line, credentials must match what the profile asks', () => {
+  const profile = (extra: string): string => {
+    const file = join(dir, `p${Math.random()}.ovpn`);
+    writeFileSync(file, `client\ndev tun\nremote vpn.example.com 1194\n${extra}`);
+    return file;
+  };
+  const scripted = profile('up /bin/evil\n');
+  assert.equal(openvpnProfileProblem(scripted, {}), `${scripted}: line 4: "up" is not allowed: it runs a script as root; the daemon sets the tunnel up itself`);
+  const asks = profile('auth-user-pass\n');
+  assert.match(openvpnProfileProblem(asks, {})!, /line 4: the profile asks for a username and password/);
+  assert.equal(openvpnProfileProblem(asks, { auth: { username: 'u', password: 'p' } }), null);
+  const authFile = join(dir, 'auth.txt');
+  writeFileSync(authFile, 'only-a-user');
+  assert.match(openvpnProfileProblem(asks, { authFile })!, /line 2: expected the username on line 1 and the password on line 2/);
+  assert.match(openvpnProfileProblem(asks, { authFile: join(dir, 'none.txt') })!, /cannot be read \(ENOENT\)/);
+  assert.equal(openvpnProfileProblem(profile('dev-type tun\n'), {}), null);
+  assert.match(openvpnProfileProblem(profile('remote\n'), {})!, /line 4: "remote" needs a host/);
+});
+
+test('status files: written atomically, re-read only when they change', () => {
+  const file = join(dir, 'status.json');
+  const reader = new StatusReader(file);
+  assert.equal(reader.read(), null);
+  const status: TunnelStatus = { name: 'wg', type: 'wireguard', state: 'starting', since: 1, netns: 'ns', iface: 'if', dns: [], addresses: [], restarts: 0 };
+  writeStatusFile(file, status);
+  assert.equal(reader.read()?.state, 'starting');
+  writeStatusFile(file, { ...status, state: 'up', dns: ['10.0.0.1'] });
+  assert.deepEqual([reader.read()?.state, reader.read()?.dns], ['up', ['10.0.0.1']]);
+});
+
+test('findProgram looks in PATH and the sbin dirs', () => {
+  assert.ok(findProgram('sh', { PATH: '' }));
+  assert.equal(findProgram('no-such-program-here', { PATH: '' }), null);
+});
