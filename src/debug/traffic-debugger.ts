@@ -209,7 +209,11 @@ export class TrafficDebugger extends EventEmitter<{ traffic: [TrafficEvent] }> {
       existing.bytes = bytes;
     } else {
       const entry = { record, bytes };
-      this.ring.push(entry);
+      // Engine processes report independently, so a record can arrive after a later one: keep start order.
+      let at = this.ring.length;
+      while (at > 0 && this.ring[at - 1].record.startedAt > record.startedAt) at--;
+      if (at === this.ring.length) this.ring.push(entry);
+      else this.ring.splice(at, 0, entry);
       this.byId.set(record.id, entry);
       this.keptBytes += bytes;
     }

@@ -136,7 +136,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
               if (fault) group.report(backend, false, error.message);
               // Only a request without a body can be sent again: its bytes were not consumed.
               if (retried || hasBody) return false;
-              if (!fault && !(IDEMPOTENT.has(method) && (error as { code?: string }).code === 'UND_ERR_SOCKET')) return false;
+              if (!fault && !(IDEMPOTENT.has(method) && RESET_CODES.has((error as { code?: string }).code ?? ''))) return false;
               const other = group.pick(record.clientAddress, backend);
               if (!other) return false;
               record.backend = other.name;
@@ -155,6 +155,9 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
 
 /** Methods a reset on a reused upstream connection may be retried for (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** How a reused upstream connection closed under a request shows up: undici's own code or the socket's errno. */
+const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
 interface Balanced {
