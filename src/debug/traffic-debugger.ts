@@ -192,8 +192,9 @@ export class TrafficDebugger extends EventEmitter<{ traffic: [TrafficEvent] }> {
     return { requests: this.spec.logRequests, responses: this.spec.logResponses };
   }
 
-  /** A copy with the configured headers masked (the engine's own record is never changed). */
+  /** The record with the configured headers masked, in a copy (the engine's own record is never changed). */
   private mask(record: ConnectionRecord): ConnectionRecord {
+    if (!record.requestHeaders && !record.responseHeaders) return record;
     const copy = { ...record };
     if (copy.requestHeaders) copy.requestHeaders = maskHeaderList(copy.requestHeaders, this.masked);
     if (copy.responseHeaders) copy.responseHeaders = maskHeaderList(copy.responseHeaders, this.masked);

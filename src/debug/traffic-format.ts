@@ -2,10 +2,18 @@ import type { CapturedBody, ConnectionRecord, HeaderList } from '../proxy/connec
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+/** The last second formatted: busy logs stamp thousands of lines within the same second. */
+let lastSecond = { at: NaN, text: '' };
+
 /** `2024-01-15 10:30:45.123` in local time, as the debug log of spec 4.1 shows it. */
-export function logTimestamp(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+export function logTimestamp(time: number): string {
+  const ms = Math.floor(time);
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond.at) {
+    const d = new Date(second * 1000);
+    lastSecond = { at: second, text: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` };
+  }
+  return `${lastSecond.text}.${pad(ms - second * 1000, 3)}`;
 }
 
 /** The host as the REQ line shows it: with the port for tunnels and non-default ports. */

@@ -187,7 +187,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       if (message.ok) pending.resolve(message.value);
       else pending.reject(new Error(message.error));
     } else if (message.type === 'records') {
-      for (const { phase, record } of message.events) this.emit(phase === 'start' ? 'connection:start' : 'connection:end', record);
+      for (const { phase, record } of message.events) {
+        if (phase !== 'end') this.emit('connection:start', record);
+        if (phase !== 'start') this.emit('connection:end', record);
+      }
     } else if (message.type === 'limit-hits') {
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {

@@ -13,6 +13,8 @@ const FLUSH_MS = 50;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 let batch: RecordEvent[] = [];
+/** Where each record started in this batch has its start event, by id. */
+const startsInBatch = new Map<string, number>();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 
@@ -31,11 +33,23 @@ const flush = (): void => {
   if (batch.length === 0) return;
   send({ type: 'records', events: batch });
   batch = [];
+  startsInBatch.clear();
 };
 
 const queue = (phase: 'start' | 'end', record: ConnectionRecord): void => {
-  // A start is copied: the record goes on changing until its end.
-  batch.push({ phase, record: phase === 'start' ? { ...record } : record });
+  // Records are serialised when the batch is sent, not copied here: a start shows the record as it
+  // is then, and a request that ends before the batch goes out travels once, as `both`.
+  if (phase === 'end') {
+    const at = startsInBatch.get(record.id);
+    if (at !== undefined) {
+      batch[at] = { phase: 'both', record };
+      startsInBatch.delete(record.id);
+      return;
+    }
+  } else {
+    startsInBatch.set(record.id, batch.length);
+  }
+  batch.push({ phase, record });
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 

@@ -34,8 +34,8 @@ export type FromWorker =
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string };
 
-/** A record's start or end, in the order the worker saw them. */
+/** A record's start or end, in the order the worker saw them; `both` for one that began and ended within a batch. */
 export interface RecordEvent {
-  phase: 'start' | 'end';
+  phase: 'start' | 'end' | 'both';
   record: ConnectionRecord;
 }
