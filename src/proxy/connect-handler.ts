@@ -9,8 +9,8 @@ import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
-import { relay } from './relay.js';
 import type { Resolution, Runtime } from './runtime.js';
+import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -94,36 +94,16 @@ function tunnel(
   }
   dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }, record.clientAddress, record).then(
     (upstream) => {
-      if (client.destroyed) {
-        upstream.destroy();
-        record.error = 'client-closed';
-        ctx.end(record);
-        return;
-      }
+      if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       ctx.track(upstream);
       record.status = 200;
       client.write(ESTABLISHED);
       if (head.length > 0) upstream.write(head);
-      relay(
-        client,
-        upstream,
-        runtime.config.network.timeouts.idleMs,
-        (result) => {
-          record.bytesIn = result.bytesIn + head.length;
-          record.bytesOut = result.bytesOut;
-          record.error = result.error;
-          ctx.end(record);
-        },
-        ctx.policy().pacer(record.clientAddress),
-      );
+      relayTunnel(ctx, record, client, upstream, runtime.config.network.timeouts.idleMs, head.length);
     },
     (error: unknown) => {
       const refusal = refusalFor(error);
-      if (client.destroyed) {
-        record.error = refusal.reason;
-        ctx.end(record);
-        return;
-      }
+      if (endIfClientGone(ctx, record, client, refusal.reason)) return;
       refuse(refusal.status, refusal.status === 504 ? 'Gateway Timeout' : refusal.status === 403 ? 'Forbidden' : 'Bad Gateway', refusal.message, refusal.proxyStatus, refusal.reason);
     },
   );

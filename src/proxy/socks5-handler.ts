@@ -4,7 +4,7 @@ import { targetText } from '../auth/http-auth.js';
 import type { ProxyContext } from './proxy-context.js';
 import { SocksReply, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
-import { relay } from './relay.js';
+import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
@@ -189,38 +189,18 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       if (full) return refuse(full.socks, full.error);
       dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }, record.clientAddress, record).then(
         (upstream) => {
-          if (socket.destroyed) {
-            upstream.destroy();
-            record.error = 'client-closed';
-            ctx.end(record);
-            return;
-          }
+          if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
           ctx.track(upstream);
           record.status = SocksReply.succeeded;
           socket.removeListener('timeout', onTimeout);
           socket.setTimeout(0);
           socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
           if (early.length > 0) upstream.write(early);
-          relay(
-            socket,
-            upstream,
-            runtime.config.network.timeouts.idleMs,
-            (result) => {
-              record.bytesIn = result.bytesIn + early.length;
-              record.bytesOut = result.bytesOut;
-              record.error = result.error;
-              ctx.end(record);
-            },
-            policy.pacer(record.clientAddress),
-          );
+          relayTunnel(ctx, record, socket, upstream, runtime.config.network.timeouts.idleMs, early.length);
         },
         (error: unknown) => {
           const refusal = refusalFor(error);
-          if (socket.destroyed) {
-            record.error = refusal.reason;
-            ctx.end(record);
-            return;
-          }
+          if (endIfClientGone(ctx, record, socket, refusal.reason)) return;
           refuse(refusal.socks, refusal.reason);
         },
       );

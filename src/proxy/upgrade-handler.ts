@@ -11,7 +11,7 @@ import { parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
-import { relay } from './relay.js';
+import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import type { Resolution, Runtime } from './runtime.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
@@ -93,12 +93,7 @@ function upgrade(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream);
-      if (client.destroyed) {
-        upstream.destroy();
-        record.error = 'client-closed';
-        ctx.end(record);
-        return;
-      }
+      if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
       const raw = req.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) {
@@ -112,27 +107,12 @@ function upgrade(
           record.error = 'upgrade-declined';
           return;
         }
-        relay(
-          client,
-          upstream,
-          runtime.config.network.timeouts.idleMs,
-          (result) => {
-            record.bytesIn = result.bytesIn;
-            record.bytesOut = result.bytesOut;
-            record.error = result.error;
-            ctx.end(record);
-          },
-          ctx.policy().pacer(record.clientAddress),
-        );
+        relayTunnel(ctx, record, client, upstream, runtime.config.network.timeouts.idleMs);
       }, () => ctx.end(record));
     },
     (error: unknown) => {
       const refusal = refusalFor(error);
-      if (client.destroyed) {
-        record.error = refusal.reason;
-        ctx.end(record);
-        return;
-      }
+      if (endIfClientGone(ctx, record, client, refusal.reason)) return;
       refuse(refusal.status, refusal.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', refusal.message, refusal.reason, refusal.proxyStatus);
     },
   );
