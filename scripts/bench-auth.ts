@@ -4,10 +4,10 @@
 // harness's metric a). Prints each round, the medians and the ratio auth/none.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashPassword } from '../src/auth/native-provider.js';
+import { freePort } from '../test/helpers/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -22,13 +22,6 @@ for (const program of ['wrk', 'nginx']) {
   if (spawnSync('sh', ['-c', `command -v ${program}`]).status !== 0) throw new Error(`${program} is not installed (scripts/setup-system.sh installs it)`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function waitForPort(port: number, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -6,9 +6,9 @@
 // `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../test/helpers/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BENCH = resolve(ROOT, '..', 'shared', 'bench');
@@ -25,13 +25,6 @@ function must(command: string, argv: string[], options: Parameters<typeof spawnS
   if (result.status !== 0) throw new Error(`${command} ${argv.join(' ')} failed (${result.status})`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 if (!existsSync(join(BENCH, 'run.sh'))) throw new Error(`no benchmark harness at ${BENCH}`);
 // Idempotent: installs only what is missing (root), so a fresh machine can run the benchmark.

@@ -3,21 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { curl, origin } from './policy-fixture.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 /** A throwaway redis-server on a loopback port, no persistence, in a temp dir. */
 async function startRedis(): Promise<{ port: number; process: ChildProcess; stop(): Promise<void> }> {
