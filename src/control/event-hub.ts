@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import type { TrafficEvent } from '../debug/debug-request.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
@@ -18,36 +20,43 @@ export type LiveEvent =
 
 const MAX_BUFFERED = 1024 * 1024;
 
+/** Where the traffic debugger's events come from. */
+export type TrafficSource = Pick<EventEmitter<{ traffic: [TrafficEvent] }>, 'on' | 'off'>;
+
 /**
  * Fans live events out to streaming subscribers. It listens to the engine's per-connection
- * events only while someone is subscribed, so an unwatched proxy pays nothing for them; a
- * subscriber that cannot keep up is dropped rather than buffered without bound.
+ * events and to the debugger's records only while someone is subscribed to them, so an
+ * unwatched proxy pays nothing for them; a subscriber that cannot keep up is dropped rather
+ * than buffered without bound.
  */
 export class EventHub {
   private readonly subscribers = new Map<ServerResponse, ReadonlySet<string> | null>();
   private engine: Engine | null = null;
+  private traffic: TrafficSource | null = null;
+  private followingEngine = false;
+  private followingTraffic = false;
   private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record: metadataOnly(record) });
   private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record: metadataOnly(record) });
   private readonly onHit = (hit: LimitHit): void => this.publish({ type: 'limit:hit', time: hit.time, hit });
+  private readonly onTraffic = ({ phase, record }: TrafficEvent): void => this.publish({ type: 'traffic', time: Date.now(), phase, record });
 
-  /** Follows a (new) engine's events. */
-  attach(engine: Engine): void {
-    this.detachEngine();
+  /** Follows an engine's events and the traffic debugger's, whenever a subscriber wants them. */
+  attach(engine: Engine, traffic: TrafficSource): void {
+    this.follow(false);
     this.engine = engine;
-    if (this.engineSubscribers() > 0) this.attachEngine();
+    this.traffic = traffic;
+    this.follow();
   }
 
   /** Streams every later event (or only those of the given types) to this response until the client goes away. */
   subscribe(res: ServerResponse, types: ReadonlySet<LiveEvent['type']> | null = null): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.write(`${JSON.stringify({ type: 'hello', time: Date.now() })}\n`);
-    const wantsEvents = wantsEngine(types);
-    const attached = this.engineSubscribers() > 0;
     this.subscribers.set(res, types);
-    if (wantsEvents && !attached) this.attachEngine();
+    this.follow();
     res.once('close', () => {
       this.subscribers.delete(res);
-      if (this.engineSubscribers() === 0) this.detachEngine();
+      this.follow();
     });
   }
 
@@ -67,25 +76,31 @@ export class EventHub {
   close(): void {
     for (const res of this.subscribers.keys()) res.end();
     this.subscribers.clear();
-    this.detachEngine();
+    this.follow();
   }
 
-  private engineSubscribers(): number {
-    let count = 0;
-    for (const types of this.subscribers.values()) if (wantsEngine(types)) count++;
-    return count;
-  }
-
-  private attachEngine(): void {
-    this.engine?.on('connection:start', this.onStart);
-    this.engine?.on('connection:end', this.onEnd);
-    this.engine?.on('limit:hit', this.onHit);
-  }
-
-  private detachEngine(): void {
-    this.engine?.off('connection:start', this.onStart);
-    this.engine?.off('connection:end', this.onEnd);
-    this.engine?.off('limit:hit', this.onHit);
+  /** Listens to exactly the sources some subscriber wants now (to none when `active` is false). */
+  private follow(active = true): void {
+    const types = active ? [...this.subscribers.values()] : [];
+    const engine = types.some(wantsEngine);
+    const traffic = types.some((t) => t === null || t.has('traffic'));
+    if (engine !== this.followingEngine) {
+      if (engine) {
+        this.engine?.on('connection:start', this.onStart);
+        this.engine?.on('connection:end', this.onEnd);
+        this.engine?.on('limit:hit', this.onHit);
+      } else {
+        this.engine?.off('connection:start', this.onStart);
+        this.engine?.off('connection:end', this.onEnd);
+        this.engine?.off('limit:hit', this.onHit);
+      }
+      this.followingEngine = engine;
+    }
+    if (traffic !== this.followingTraffic) {
+      if (traffic) this.traffic?.on('traffic', this.onTraffic);
+      else this.traffic?.off('traffic', this.onTraffic);
+      this.followingTraffic = traffic;
+    }
   }
 }
 

@@ -96,9 +96,8 @@ export class Daemon {
       else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
       this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
-    this.hub.attach(this.engine);
-    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, (message) => this.logger.warn(message));
-    this.traffic.on('traffic', ({ phase, record }) => this.hub.publish({ type: 'traffic', time: Date.now(), phase, record }));
+    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug);
+    this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
     this.routes();
     await this.control.listen();
@@ -157,7 +156,6 @@ export class Daemon {
       await this.metricsServer?.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
       await this.tunnels.stop();
-      await this.traffic.close();
       this.hub.close();
       await this.policy.close();
       await this.control.close();
@@ -311,18 +309,18 @@ export class Daemon {
       await this.traffic.disable();
       return { enabled: false };
     });
-    c.route('GET', '/api/debug/traffic', ({ query }) => {
+    c.route('GET', '/api/debug/traffic', async ({ query }) => {
       const limit = Math.min(Number(query.get('limit') ?? 100) || 100, 100_000);
-      return { enabled: this.traffic.enabled, records: this.traffic.list(limit, query.get('filter') ?? undefined) };
+      return { enabled: this.traffic.enabled, records: await this.traffic.list(limit, query.get('filter') ?? undefined) };
     });
     c.route('GET', '/api/debug/traffic/stream', (_req, res) => this.hub.subscribe(res, new Set(['traffic'])));
-    c.route('GET', '/api/debug/traffic/:id', ({ params }) => {
-      const record = this.traffic.get(params.id);
+    c.route('GET', '/api/debug/traffic/:id', async ({ params }) => {
+      const record = await this.traffic.get(params.id);
       if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
       return record;
     });
-    c.route('POST', '/api/debug/clear', () => {
-      this.traffic.clear();
+    c.route('POST', '/api/debug/clear', async () => {
+      await this.traffic.clear();
       return { cleared: true };
     });
     c.route('GET', '/api/debug/stats', () => this.traffic.summary());

@@ -3,15 +3,24 @@ import { dirname } from 'node:path';
 
 /** Unwritten bytes beyond which lines are dropped (and counted) rather than slowing the proxy. */
 const MAX_BACKLOG = 8 * 1024 * 1024;
+/**
+ * How long lines wait to be written together: each write is a trip to the thread pool and a
+ * system call, too dear to pay per request at proxy rates.
+ */
+const FLUSH_MS = 50;
+/** Lines that are written at once, without waiting for the timer. */
+const MAX_PENDING = 4096;
 
 /**
- * Appends debug-log lines to a file and/or stdout without ever blocking: lines are batched per
- * tick, written asynchronously, and dropped (counted) when the disk or terminal cannot keep up.
+ * Appends debug-log lines to a file and/or stdout without ever blocking: lines are batched
+ * (every FLUSH_MS), each batch is one write of whole lines (so several processes can append to
+ * one file without cutting each other's lines), written asynchronously, and dropped (counted)
+ * when the disk or terminal cannot keep up.
  */
 export class TrafficLogWriter {
   private file: WriteStream | null = null;
   private pending: string[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   /** Lines dropped because the output could not keep up. */
   dropped = 0;
 
@@ -25,9 +34,8 @@ export class TrafficLogWriter {
   write(lines: string[]): void {
     if (lines.length === 0) return;
     for (const line of lines) this.pending.push(line);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    if (this.pending.length >= MAX_PENDING) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   /** Writes what is queued and closes the file. */
@@ -39,7 +47,8 @@ export class TrafficLogWriter {
   }
 
   private flush(): void {
-    this.scheduled = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.pending.length === 0) return;
     const text = `${this.pending.join('\n')}\n`;
     const count = this.pending.length;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import type { CaptureSettings } from './connection-record.js';
+import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
@@ -21,8 +21,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
  * The engine spread over several worker processes (node:cluster) that accept on the same
  * listening sockets, for more than one core. Same surface as ProxyEngine: the primary keeps the
  * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
- * the workers, sums their counters and re-emits their records (batched, and only while
- * something listens for them). A worker that dies is replaced with the current snapshot.
+ * the workers, sums their counters and re-emits their records and debugger events (batched,
+ * and only while something listens for them). A worker that dies is replaced with the current snapshot.
  */
 export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly local: ProxyEngine;
@@ -31,7 +31,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private nextId = 0;
   private bound: BoundListener[] = [];
   private stopping = false;
-  private capture: CaptureSettings | null = null;
+  private debugState: DebugState | null = null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -140,10 +140,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.explainRoute(host);
   }
 
-  /** Sets what plain-HTTP exchanges keep for the debugger, in every worker. */
-  async setCapture(capture: CaptureSettings | null): Promise<void> {
-    this.capture = capture;
-    await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'capture', capture })));
+  /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
+  async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
+    if (request.op === 'set') this.debugState = request.state;
+    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
+    return all.flat();
   }
 
   /** Every worker's proxy metrics, one list per worker. */
@@ -176,7 +177,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, capture: this.capture })) as BoundListener[];
+    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState })) as BoundListener[];
   }
 
   private onMessage(message: FromWorker): void {
@@ -190,6 +191,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       for (const { phase, record } of message.events) {
         if (phase !== 'end') this.emit('connection:start', record);
         if (phase !== 'start') this.emit('connection:end', record);
+      }
+      for (const { phase, record } of message.traffic) {
+        if (phase !== 'end') this.emit('traffic', { phase: 'request', record });
+        if (phase !== 'start') this.emit('traffic', { phase: 'response', record });
       }
     } else if (message.type === 'limit-hits') {
       for (const hit of message.hits) this.emit('limit:hit', hit);
@@ -213,7 +218,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private sendSubscription(worker: Worker): void {
-    const events = (['connection:start', 'connection:end', 'limit:hit'] as const).filter((event) => this.listenerCount(event) > 0);
+    const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic'] as const).filter((event) => this.listenerCount(event) > 0);
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
   }
 

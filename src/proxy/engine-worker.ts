@@ -2,7 +2,8 @@ import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { ProxyEngine } from './engine.js';
-import type { FromWorker, RecordEvent, ToWorker } from './worker-protocol.js';
+import { RecordBatch } from './record-batch.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /*
  * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
@@ -12,9 +13,8 @@ import type { FromWorker, RecordEvent, ToWorker } from './worker-protocol.js';
 const FLUSH_MS = 50;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
-let batch: RecordEvent[] = [];
-/** Where each record started in this batch has its start event, by id. */
-const startsInBatch = new Map<string, number>();
+const records = new RecordBatch();
+const traffic = new RecordBatch();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 
@@ -30,26 +30,12 @@ const flush = (): void => {
     send({ type: 'limit-hits', hits });
     hits = [];
   }
-  if (batch.length === 0) return;
-  send({ type: 'records', events: batch });
-  batch = [];
-  startsInBatch.clear();
+  if (records.empty && traffic.empty) return;
+  send({ type: 'records', events: records.take(), traffic: traffic.take() });
 };
 
-const queue = (phase: 'start' | 'end', record: ConnectionRecord): void => {
-  // Records are serialised when the batch is sent, not copied here: a start shows the record as it
-  // is then, and a request that ends before the batch goes out travels once, as `both`.
-  if (phase === 'end') {
-    const at = startsInBatch.get(record.id);
-    if (at !== undefined) {
-      batch[at] = { phase: 'both', record };
-      startsInBatch.delete(record.id);
-      return;
-    }
-  } else {
-    startsInBatch.set(record.id, batch.length);
-  }
-  batch.push({ phase, record });
+const queue = (batch: RecordBatch, phase: 'start' | 'end', record: ConnectionRecord): void => {
+  batch.add(phase, record);
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 
@@ -73,9 +59,11 @@ process.on('message', (message: ToWorker) => {
     case 'start':
       reply(async () => {
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health });
-        await engine.setCapture(message.capture);
-        engine.on('connection:start', (record) => wanted.has('connection:start') && queue('start', record));
-        engine.on('connection:end', (record) => wanted.has('connection:end') && queue('end', record));
+        if (message.debug) await engine.debug({ op: 'set', state: message.debug });
+        engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));
+        engine.on('connection:end', (record) => wanted.has('connection:end') && queue(records, 'end', record));
+        // The debugger's records stay here (its log, ring and counters are this process's) unless someone watches live.
+        engine.on('traffic', ({ phase, record }) => wanted.has('traffic') && queue(traffic, phase === 'request' ? 'start' : 'end', record));
         engine.on('limit:hit', (hit) => {
           if (!wanted.has('limit:hit')) return;
           hits.push(hit);
@@ -97,11 +85,8 @@ process.on('message', (message: ToWorker) => {
     case 'clients':
       reply(async () => engine!.authClients());
       break;
-    case 'capture':
-      reply(async () => {
-        await engine!.setCapture(message.capture);
-        return null;
-      });
+    case 'debug':
+      reply(async () => engine!.debug(message.request));
       break;
     case 'stop':
       reply(async () => {

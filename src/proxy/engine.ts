@@ -18,6 +18,8 @@ import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import { AuthService, AuthState } from '../auth/auth-service.js';
+import type { DebugAnswer, DebugRequest, TrafficEvent } from '../debug/debug-request.js';
+import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { AuthClientView } from '../auth/client-registry.js';
 import { handleConnect } from './connect-handler.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
@@ -71,6 +73,8 @@ export interface EngineEvents {
   warning: [string];
   /** The traffic policy refused a client or request (rate limit, connection limit, IP lists, open-relay guard). */
   'limit:hit': [LimitHit];
+  /** The traffic debugger recorded a request or its end (masked). */
+  traffic: [TrafficEvent];
   /** A backend became healthy or unhealthy (active or passive checks). */
   'backend:health': [BackendHealthEvent];
 }
@@ -93,8 +97,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   testBackend(name: string, target?: Target): Promise<LiveCheck>;
   /** Which rule and backend a host would take now, and which later rules also match. */
   explainRoute(host: string): RouteExplanation;
-  /** Sets what plain-HTTP exchanges keep for the debugger (null: metadata only). */
-  setCapture(capture: CaptureSettings | null): Promise<void>;
+  /** Asks the traffic debugger of every engine process; one answer per process. */
+  debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Every backend's health now (spec 11.5), by name. */
@@ -143,6 +147,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly healthSource: HealthSource;
   private readonly authState: AuthState;
   private gate: AuthService | null;
+  private readonly recorder: TrafficRecorder;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -165,6 +170,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit: (hit) => this.emit('limit:hit', hit), warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
+    this.recorder = new TrafficRecorder(this, {
+      capture: (settings) => (this.captureSettings = settings),
+      publish: (event) => this.emit('traffic', event),
+      warn: (message) => this.emit('warning', message),
+    });
     this.context = {
       runtime: () => this.current,
       begin: (fields) => this.begin(fields),
@@ -249,6 +259,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
     await this.policyState.close();
     await this.gate?.close();
+    await this.recorder.close();
     return { drained: before - forced, forced };
   }
 
@@ -287,9 +298,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return { host, rule: winner ?? null, backend: rule?.backends[0]?.name ?? null, alsoMatching: rest };
   }
 
-  /** Sets what plain-HTTP exchanges keep for the debugger (null: metadata only). */
-  async setCapture(capture: CaptureSettings | null): Promise<void> {
-    this.captureSettings = capture;
+  /** Asks this process's traffic debugger. */
+  async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
+    return [await this.recorder.answer(request)];
   }
 
   /** This process's proxy metrics (empty until metrics are enabled in the config). */

@@ -1,20 +1,22 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { AuthClientView } from '../auth/client-registry.js';
+import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from './connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; capture: CaptureSettings | null }
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
   | { type: 'metrics'; id: number }
   | { type: 'clients'; id: number }
-  | { type: 'capture'; id: number; capture: CaptureSettings | null }
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit')[] }
+  | { type: 'debug'; id: number; request: DebugRequest }
+  /** The events the primary listens for now; the others stay in the worker. */
+  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> };
 
@@ -25,10 +27,11 @@ export type FromWorker =
       type: 'reply';
       id: number;
       ok: true;
-      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | AuthClientView[][] | null;
+      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | AuthClientView[][] | DebugAnswer<DebugRequest>[] | null;
     }
   | { type: 'reply'; id: number; ok: false; error: string }
-  | { type: 'records'; events: RecordEvent[] }
+  /** Engine record events, and the debugger's masked ones (start: its request, end: its response). */
+  | { type: 'records'; events: RecordEvent[]; traffic: RecordEvent[] }
   | { type: 'limit-hits'; hits: LimitHit[] }
   | { type: 'warning'; message: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/table.js';
-import type { TrafficStats } from '../../debug/traffic-debugger.js';
+import type { TrafficStats } from '../../debug/traffic-stats.js';
 
 /** `debug stats`: traffic statistics since debugging was turned on. */
 export default class DebugStatsCommand extends BaseCommand {
