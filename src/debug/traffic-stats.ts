@@ -23,25 +23,14 @@ export interface TrafficStats {
 }
 
 /**
- * One engine process's raw counters (maps without a prototype, so any host name is a plain key): sums and whole maps rather than averages and a top ten,
- * so that the answers of several processes add up exactly.
+ * One engine process's raw counters (maps without a prototype, so any host name is a plain key):
+ * sums and whole maps rather than averages and a top ten, so that the answers of several
+ * processes add up exactly.
  */
-export interface TrafficCounts {
-  since: number | null;
-  requests: number;
-  tunnels: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
+export interface TrafficCounts extends Omit<TrafficStats, 'enabled' | 'averageDurationMs' | 'topHosts'> {
   finished: number;
   durationMs: number;
-  byStatusClass: Record<string, number>;
-  byMethod: Record<string, number>;
-  byBackend: Record<string, number>;
   hosts: Record<string, number>;
-  kept: number;
-  keptBytes: number;
-  droppedLines: number;
 }
 
 /** Counters with nothing counted yet. */
