@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../test/helpers/free-port.js';
+import { freePort } from '../test/helpers/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BENCH = resolve(ROOT, '..', 'shared', 'bench');

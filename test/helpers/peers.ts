@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, waitForPort } from './ports.js';
 
 /** A reference proxy from Debian running on a loopback port. */
 export interface Peer {
@@ -21,22 +20,6 @@ export function peerUnavailable(name: keyof typeof BINARIES): string | null {
   if (!found) return `${BINARIES[name]} is not installed (run scripts/setup-system.sh as root)`;
   if (name === 'dante' && process.getuid?.() !== 0) return 'danted needs root to switch users';
   return null;
-}
-
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`peer exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`peer did not listen on ${port} within ${timeoutMs} ms`);
 }
 
 /**
@@ -104,7 +87,7 @@ export async function startPeer(name: 'tinyproxy' | 'squid' | 'microsocks' | 'da
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child);
+    await waitForPort(port, child, name);
   } catch (error) {
     await stop();
     throw error;

@@ -1,10 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTlsFiles, type TlsFiles } from './tls-files.js';
-import { freePort } from './free-port.js';
+import { freePort, waitForPort } from './ports.js';
 
 /** A throwaway OpenLDAP server on loopback: plain (with StartTLS) and ldaps ports, a CA to trust. */
 export interface Slapd {
@@ -25,22 +24,6 @@ export function slapdUnavailable(): string | null {
   if (!existsSync(SLAPD) || !existsSync(SLAPADD)) return 'slapd is not installed (Debian packages slapd and ldap-utils; run scripts/setup-system.sh as root)';
   if (spawnSync('openssl', ['version']).status !== 0) return 'openssl is not installed';
   return null;
-}
-
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`slapd exited with code ${child.exitCode}: ${output()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`slapd did not listen on ${port} within ${timeoutMs} ms: ${output()}`);
 }
 
 /**
@@ -133,8 +116,8 @@ olcAccess: {1}to * by users read by * none
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child, () => output);
-    await waitForPort(ldapsPort, child, () => output);
+    await waitForPort(port, child, 'slapd', () => output);
+    await waitForPort(ldapsPort, child, 'slapd', () => output);
   } catch (error) {
     await stop();
     throw error;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { curl, origin } from './policy-fixture.js';
-import { freePort } from '../../helpers/free-port.js';
+import { freePort } from '../../helpers/ports.js';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 
