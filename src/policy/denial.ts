@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { rawHttpError, SocksReply } from '../proxy/refusals.js';
+import { SocksReply } from '../proxy/refusals.js';
 import type { LimitScope } from './limit-hit.js';
 
 /** A request the traffic policy refuses, with each protocol's answer. */
@@ -40,11 +40,6 @@ export function guardDenial(scope: 'port' | 'private-target', reason: string): D
 /** A per-backend connection limit: 503, SOCKS5 general failure. */
 export function backendDenial(reason: string): Denial {
   return { scope: 'connections', reason, error: 'backend-limit', status: 503, statusText: 'Service Unavailable', proxyStatus: 'connection_limit_reached', socks: SocksReply.generalFailure };
-}
-
-/** The complete HTTP answer for a raw socket (CONNECT, upgrade). */
-export function rawDenial(denial: Denial): string {
-  return rawHttpError(denial.status, denial.statusText, denial.reason, denial.proxyStatus, denial.retryAfterS === undefined ? undefined : { 'Retry-After': denial.retryAfterS });
 }
 
 /** Sets the headers a denial adds to an HTTP response (before it is sent). */

@@ -2,14 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { DialOptions } from '../backends/backend.js';
-import type { AuthRefusal } from '../auth/auth-service.js';
 import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
-import { rawDenial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { rawRefuser, refuseAuth, refuseDenial, refuseDialFailure, type RawRefuse } from './raw-refusal.js';
+import { UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import type { Resolution, Runtime } from './runtime.js';
@@ -36,41 +35,24 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
     referer: req.headers.referer,
   });
   client.on('error', () => client.destroy());
-  const refuse = (status: number, text: string, reason: string, error: string, proxyStatus?: string): void => {
-    record.status = status;
-    record.error = error;
-    client.end(rawHttpError(status, text, reason, proxyStatus));
-    client.once('close', () => ctx.end(record));
-  };
+  const refuse = rawRefuser(ctx, record, client);
   if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
   const runtime = ctx.runtime();
   const policy = ctx.policy();
   const auth = ctx.auth();
-  const refuseAuth = (r: AuthRefusal): void => {
-    record.status = r.status;
-    record.error = r.error;
-    client.end(rawHttpError(r.status, r.statusText, r.reason, undefined, r.headers));
-    client.once('close', () => ctx.end(record));
-  };
-  authenticateHttp(auth, req, record, refuseAuth, (identity) => {
+  authenticateHttp(auth, req, record, (r) => refuseAuth(refuse, r), (identity) => {
     const info = { protocol: 'upgrade' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
     policy.checkRequest(info, (denial) => {
-      if (denial) {
-        record.status = denial.status;
-        record.error = denial.error;
-        if (client.destroyed) return ctx.end(record);
-        client.once('close', () => ctx.end(record));
-        return client.end(rawDenial(denial));
-      }
+      if (denial) return refuseDenial(refuse, denial);
       const resolution = runtime.resolve(target.host, record.clientAddress);
       record.rule = resolution.rule;
       if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
       if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
       const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'upgrade', target: targetText(target.host, target.port) });
-      if (forbidden) return refuse(forbidden.status, forbidden.statusText, forbidden.reason, forbidden.error, forbidden.proxyStatus);
+      if (forbidden) return refuseDenial(refuse, forbidden);
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
-      if (full) return refuse(full.status, full.statusText, full.reason, full.error, full.proxyStatus);
+      if (full) return refuseDenial(refuse, full);
       upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
     });
   });
@@ -87,7 +69,7 @@ function upgrade(
   resolution: Extract<Resolution, { ok: true }>,
   runtime: Runtime,
   check: DialOptions['check'],
-  refuse: (status: number, text: string, reason: string, error: string, proxyStatus?: string) => void,
+  refuse: RawRefuse,
 ): void {
   dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }, record.clientAddress, record).then(
     (socket) => {
@@ -110,11 +92,7 @@ function upgrade(
         relayTunnel(ctx, record, client, upstream, runtime.config.network.timeouts.idleMs);
       }, () => ctx.end(record));
     },
-    (error: unknown) => {
-      const refusal = refusalFor(error);
-      if (endIfClientGone(ctx, record, client, refusal.reason)) return;
-      refuse(refusal.status, refusal.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', refusal.message, refusal.reason, refusal.proxyStatus);
-    },
+    (error: unknown) => refuseDialFailure(ctx, record, client, refuse, error),
   );
 }
 
