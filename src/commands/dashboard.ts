@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { ProxyError } from '../errors.js';
-import { runDashboard } from '../tui/run-dashboard.js';
+import { claimInteractiveTerminal } from '../tui/interactive-terminal.js';
 
 /** `dashboard`: the full-screen view of the running daemon. */
 export default class DashboardCommand extends BaseCommand {
@@ -14,6 +14,9 @@ export default class DashboardCommand extends BaseCommand {
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw new ProxyError('NOT_A_TERMINAL', `the dashboard needs a terminal; in scripts use "${this.bin} status --json" or "${this.bin} debug tail --json"`);
     }
+    claimInteractiveTerminal();
+    // Imported here, not at the top: ink decides how to draw when it is loaded.
+    const { runDashboard } = await import('../tui/run-dashboard.js');
     await runDashboard(this.client(flags.socket));
   }
 }

@@ -95,7 +95,8 @@ rate_limiting:
   const proxy = `http://127.0.0.1:${status.listeners.find((l) => l.kind === 'http')!.port}`;
   const tmux = new Tmux(box.dir);
   t.after(() => tmux.kill());
-  const env = Object.entries({ ...box.env, TERM: 'xterm-256color' })
+  // CI=true as CI runners export it: the dashboard must still draw live on a real terminal.
+  const env = Object.entries({ ...box.env, TERM: 'xterm-256color', CI: 'true' })
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}='${String(v).replace(/'/g, "'\\''")}'`)
     .join(' ');
