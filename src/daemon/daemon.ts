@@ -325,7 +325,11 @@ export class Daemon {
     });
     c.route('GET', '/api/debug/stats', () => this.traffic.summary());
     c.route('GET', '/api/status', () => this.status());
-    c.route('GET', '/api/stats', async () => ({ ...(await this.engine.stats()), reloads: { total: this.reloads, errors: this.reloadErrors } }));
+    c.route('GET', '/api/stats', async () => ({
+      ...(await this.engine.stats()),
+      reloads: { total: this.reloads, errors: this.reloadErrors },
+      limits: this.snapshot.network.limits,
+    }));
     c.route('GET', '/api/clients', async () => ({
       auth: authSettings(this.snapshot).mode,
       clients: mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() })),

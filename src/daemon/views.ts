@@ -38,7 +38,7 @@ export function healthAnswer(health: BackendHealth): HealthAnswer {
 }
 
 /** Every backend of a snapshot with its counters and health (unknown when none is known). */
-export function describeBackends(snapshot: ConfigSnapshot, stats: EngineStats, health: Record<string, BackendHealth> = {}): BackendView[] {
+export function describeBackends(snapshot: ConfigSnapshot, stats: Pick<EngineStats, 'backends'>, health: Record<string, BackendHealth> = {}): BackendView[] {
   return snapshot.backends.map((b) => ({
     name: b.name,
     type: b.type,

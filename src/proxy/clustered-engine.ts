@@ -8,6 +8,7 @@ import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-reque
 import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
+import { mergeBusiest } from '../policy/busiest-clients.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport, type RouteExplanation } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -122,6 +123,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       connectionsActive: all.reduce((n, s) => n + s.connectionsActive, 0),
       connectionsTotal: all.reduce((n, s) => n + s.connectionsTotal, 0),
       backends,
+      busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
     };
   }
 

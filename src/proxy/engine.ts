@@ -14,6 +14,7 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
+import { busiest } from '../policy/busiest-clients.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
@@ -43,6 +44,8 @@ export interface EngineStats {
   connectionsActive: number;
   connectionsTotal: number;
   backends: Record<string, { active: number; total: number; errors: number }>;
+  /** Client IPs with the most open connections (counted while max_connections_per_ip applies), most first. */
+  busiestClients: { client: string; active: number }[];
 }
 
 /** What a reload did. */
@@ -270,6 +273,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       connectionsActive: this.clients.size,
       connectionsTotal: this.connectionsTotal,
       backends: this.backendCounters(),
+      busiestClients: busiest(this.policyState.perIp),
     };
   }
 

@@ -132,7 +132,8 @@ function StatusLine({ model, width, now }: { model: DashboardModel; width: numbe
   const s = model.summary;
   const link = model.link;
   const linkText = link.state === 'connected' ? '● connected' : link.state === 'connecting' ? '○ connecting' : `✕ daemon unreachable since ${formatClock(link.since)}, retrying: ${link.error}`;
-  const parts = s ? [`simple-proxy-${s.role}`, `up ${formatDuration(s.uptimeSeconds * 1000)}`, s.listeners, `config ${s.configVersion}`, `${s.connectionsActive} open`, s.debug ? 'debug on' : null] : ['simple-proxy'];
+  // The listener list is the longest part: it goes last, so a narrow terminal cuts it first.
+  const parts = s ? [`simple-proxy-${s.role}`, `up ${formatDuration(s.uptimeSeconds * 1000)}`, `config ${s.configVersion}`, `${s.connectionsActive} open`, s.debug ? 'debug on' : null, s.listeners] : ['simple-proxy'];
   const left = parts.filter((p) => p !== null).join(' │ ');
   const right = ` ${linkText} ${formatClock(now)}`;
   return (
@@ -158,8 +159,8 @@ function Pane({ title, focused, width, height, children }: { title: string; focu
 
 /** Which traffic columns fit in a width, and how wide the host column may be. */
 function trafficColumns(width: number): { client: boolean; user: boolean; host: number } {
-  const client = width >= 100;
-  const user = width >= 120;
+  const client = width >= 96;
+  const user = width >= 110;
   const fixed = 9 + 8 + 11 + 5 + 7 + 7 + (client ? 22 : 0) + (user ? 11 : 0);
   return { client, user, host: Math.max(10, width - fixed) };
 }
@@ -198,33 +199,51 @@ function TrafficPane({ rows, ui, height, width, focused, paused, total }: { rows
 
 function ThroughputPane({ model, now, width, height, focused }: { model: DashboardModel; now: number; width: number; height: number; focused: boolean }): ReactElement {
   const inner = Math.max(4, width - 2);
-  const { requests, bytes } = model.series.window(now, inner);
+  const { requests, bytes, step } = model.series.columns(now, inner);
+  const rate = (value: number): string => (value >= 10 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(1));
   const lastReq = requests.at(-1) ?? 0;
   const lastBytes = bytes.at(-1) ?? 0;
   return (
     <Pane title="Throughput" focused={focused} width={width} height={height}>
-      <Text>{fit(`req/s ${lastReq}  max ${Math.max(0, ...requests)}`, inner)}</Text>
+      <Text>{fit(`req/s ${rate(lastReq)}  max ${rate(Math.max(0, ...requests))}`, inner)}</Text>
       <Text color="green">{sparkline(requests, inner)}</Text>
       <Text>{fit(`bytes/s ${formatBytes(lastBytes)}  max ${formatBytes(Math.max(0, ...bytes))}`, inner)}</Text>
       <Text color="cyan">{sparkline(bytes, inner)}</Text>
-      <Text dimColor>{fit(`last ${inner}s`, inner)}</Text>
+      <Text dimColor>{fit(`last ${formatDuration(inner * step * 1000)}, ${step}s a column`, inner)}</Text>
     </Pane>
   );
 }
 
 function BackendsPane({ backends, selected, width, height, focused }: { backends: BackendRow[]; selected: number; width: number; height: number; focused: boolean }): ReactElement {
   const inner = Math.max(4, width - 2);
-  const visible = Math.max(0, height - 3);
+  const lines = backends.map((b) => {
+    const latency = b.latencyMs === null ? '-' : `${b.latencyMs}ms`;
+    const uptime = b.uptimePercent === null ? '' : ` up ${Math.round(b.uptimePercent)}%`;
+    const active = `a${b.active}${b.limit > 0 ? `/${b.limit}` : ''}`;
+    return { name: b.name, health: b.health, type: b.type, figures: `${latency} f${b.failures}${uptime} ${active}` };
+  });
+  // Too narrow for one line a backend (80 columns): type and figures go on a second line.
+  const oneLine = (l: (typeof lines)[number]): string => `● ${l.name} ${l.type} ${l.health} ${l.figures}`;
+  const twoLines = lines.some((l) => oneLine(l).length > inner);
+  const perBackend = twoLines ? 2 : 1;
+  const visible = Math.max(1, Math.floor((height - 3) / perBackend));
   const start = Math.max(0, Math.min(selected - visible + 1, backends.length - visible));
   return (
     <Pane title={`Backends ${backends.length}`} focused={focused} width={width} height={height}>
       {backends.slice(start, start + visible).map((b, i) => {
-        const latency = b.latencyMs === null ? '-' : `${b.latencyMs}ms`;
-        const uptime = b.uptimePercent === null ? '' : ` ${Math.round(b.uptimePercent)}%`;
-        const text = `● ${b.name} ${b.health} ${latency} f${b.failures}${uptime} a${b.active}`;
-        return (
-          <Text key={b.name} color={HEALTH_COLOUR[b.health]} inverse={focused && start + i === selected}>
-            {fit(text, inner)}
+        const line = lines[start + i];
+        const colour = HEALTH_COLOUR[b.health];
+        const inverse = focused && start + i === selected;
+        return twoLines ? (
+          <Box key={b.name} flexDirection="column">
+            <Text color={colour} inverse={inverse}>
+              {fit(`● ${line.name} ${line.health}`, inner)}
+            </Text>
+            <Text color={colour}>{fit(`  ${line.type} ${line.figures}`, inner)}</Text>
+          </Box>
+        ) : (
+          <Text key={b.name} color={colour} inverse={inverse}>
+            {fit(oneLine(line), inner)}
           </Text>
         );
       })}
@@ -235,13 +254,23 @@ function BackendsPane({ backends, selected, width, height, focused }: { backends
 function LimitsPane({ model, width, height, focused }: { model: DashboardModel; width: number; height: number; focused: boolean }): ReactElement {
   const inner = Math.max(4, width - 2);
   const scopes = model.limits.byScope();
-  const top = model.limits.topClients(Math.max(0, height - 5));
+  const load = model.load;
+  const rows = Math.max(0, height - 5);
+  const top = model.limits.topClients(load && load.busiest.length > 0 ? Math.ceil(rows / 2) : rows);
+  const busiest = load ? load.busiest.slice(0, rows - top.length) : [];
+  const of = (max: number): string => (max > 0 ? `/${max}` : '');
   return (
     <Pane title={`Limits ${model.limits.count} hits`} focused={focused} width={width} height={height}>
       <Text>{fit(scopes.length === 0 ? 'no limit hits' : scopes.map((s) => `${s.scope} ${s.count}`).join('  '), inner)}</Text>
       {top.map((c) => (
         <Text key={c.client} color="yellow">
           {fit(`${c.client} ${c.count} ${c.scope}`, inner)}
+        </Text>
+      ))}
+      {load && <Text dimColor>{fit(`open ${load.active}${of(load.maxConnections)}${load.maxConnectionsPerIp > 0 ? `, ${load.maxConnectionsPerIp} per IP` : ''}`, inner)}</Text>}
+      {busiest.map((c) => (
+        <Text key={c.client} color={load && load.maxConnectionsPerIp > 0 && c.active >= load.maxConnectionsPerIp ? 'red' : undefined}>
+          {fit(`${c.client} ${c.active}${of(load?.maxConnectionsPerIp ?? 0)} open`, inner)}
         </Text>
       ))}
     </Pane>

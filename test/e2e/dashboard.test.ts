@@ -109,6 +109,7 @@ rate_limiting:
   assert.match(traffic, /Limits [1-9]\d* hits/);
   assert.match(traffic, /│ip \d+/, 'hits by scope');
   assert.match(traffic, /429/, 'the refused requests are listed with their status');
+  assert.match(traffic, /open \d+\/10000, 256 per IP/, 'open connections against network.limits');
   const shots: Record<string, string> = { 'Traffic, throughput, backends and limits (100x30)': traffic };
 
   await tmux.keys('/', 'text:beta', 'Enter');
@@ -132,7 +133,7 @@ rate_limiting:
   await tmux.keys('Tab', 'Tab', 't');
   await tmux.waitFor('the backend test result', (s) => /direct: (reachable in \d+ ms|failed after)/.test(s));
 
-  await tmux.waitFor('the upstream healthy', (s) => /● upstream healthy \d+ms/.test(s));
+  await tmux.waitFor('the upstream healthy', (s) => s.includes('● upstream healthy') && /http \d+ms f\d+ up \d+%/.test(s));
   assert.equal((await upstream.cli(['stop'])).code, 0);
   shots['A backend goes down'] = await tmux.waitFor('the upstream unhealthy', (s) => s.includes('● upstream unhealthy'));
 

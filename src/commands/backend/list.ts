@@ -19,7 +19,7 @@ export default class BackendListCommand extends BaseCommand {
       backends = (await this.client(flags.socket).call<{ backends: BackendView[] }>('GET', '/api/backends')).backends;
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
-      backends = describeBackends(await configWithoutDaemon(this.role, flags.config), { startedAt: 0, connectionsActive: 0, connectionsTotal: 0, backends: {} });
+      backends = describeBackends(await configWithoutDaemon(this.role, flags.config), { backends: {} });
     }
     const rows = backends.map((b) => [
       b.name,

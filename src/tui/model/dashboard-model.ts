@@ -15,6 +15,17 @@ export interface BackendRow {
   active: number;
   total: number;
   errors: number;
+  /** network.limits.max_connections_per_backend (0: none). */
+  limit: number;
+}
+
+/** Open connections against network.limits, from the daemon's stats. */
+export interface ConnectionLoad {
+  active: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** The clients with the most open connections, most first. */
+  busiest: { client: string; active: number }[];
 }
 
 /** What the status line shows. */
@@ -40,10 +51,11 @@ const num = (value: unknown): number | null => (typeof value === 'number' && Num
  */
 export class DashboardModel {
   readonly traffic: TrafficHistory;
-  readonly series = new RateSeries(180);
+  readonly series = new RateSeries(600);
   readonly limits = new LimitStats();
   backends: BackendRow[] = [];
   summary: DaemonSummary | null = null;
+  load: ConnectionLoad | null = null;
   link: LinkState = { state: 'connecting' };
   /** The last result worth telling (reload, backend test), with when it happened. */
   message: { text: string; error: boolean; at: number } | null = null;
@@ -100,8 +112,18 @@ export class DashboardModel {
       debug: Boolean((status.debug as Json | undefined)?.enabled),
     };
     const active = ((stats?.backends as Record<string, Json> | undefined) ?? {}) as Record<string, Json>;
+    const limits = (stats?.limits as Json | undefined) ?? {};
+    const perBackend = num(limits.maxConnectionsPerBackend) ?? 0;
     const previous = new Map(this.backends.map((b) => [b.name, b]));
-    this.backends = ((status.backends as Json[] | undefined) ?? []).map((b) => backendRow(b, active[String(b.name)], previous.get(String(b.name))));
+    this.backends = ((status.backends as Json[] | undefined) ?? []).map((b) => ({ ...backendRow(b, active[String(b.name)], previous.get(String(b.name))), limit: perBackend }));
+    this.load = stats
+      ? {
+          active: num(stats.connectionsActive) ?? this.summary.connectionsActive,
+          maxConnections: num(limits.maxConnections) ?? 0,
+          maxConnectionsPerIp: num(limits.maxConnectionsPerIp) ?? 0,
+          busiest: ((stats.busiestClients as { client: string; active: number }[] | undefined) ?? []).filter((c) => typeof c.client === 'string' && num(c.active) !== null),
+        }
+      : null;
   }
 
   private applyHealth(event: Json): void {
@@ -115,7 +137,7 @@ export class DashboardModel {
 }
 
 /** A backend row from the API's view of it (health fields when health checks report them). */
-function backendRow(view: Json, stats: Json | undefined, previous: BackendRow | undefined): BackendRow {
+function backendRow(view: Json, stats: Json | undefined, previous: BackendRow | undefined): Omit<BackendRow, 'limit'> {
   const health = (view.health as Json | undefined) ?? {};
   const connections = (view.connections as Json | undefined) ?? {};
   const status = String(health.status ?? view.status ?? 'unknown');

@@ -39,4 +39,22 @@ export class RateSeries {
     }
     return { requests, bytes };
   }
+
+  /**
+   * `columns` values, oldest first, each the per-second average over `step` seconds, with `step`
+   * chosen so the chart spans at least `spanSeconds` (as far as the ring reaches).
+   */
+  columns(nowMs: number, columns: number, spanSeconds = 120): { requests: number[]; bytes: number[]; step: number } {
+    const step = Math.max(1, Math.min(Math.ceil(spanSeconds / columns), Math.floor((this.seconds - 1) / columns)));
+    const { requests, bytes } = this.window(nowMs, columns * step);
+    const average = (values: number[]): number[] => {
+      const out: number[] = [];
+      for (let end = values.length; end > 0; end -= step) {
+        const group = values.slice(Math.max(0, end - step), end);
+        out.unshift(group.reduce((a, b) => a + b, 0) / step);
+      }
+      return out;
+    };
+    return { requests: average(requests), bytes: average(bytes), step };
+  }
 }

@@ -64,3 +64,25 @@ test('keys reach the view: filter box, help, and quit', { timeout: 10_000 }, asy
   assert.equal(quit, 1);
   app.unmount();
 });
+
+test('backends show their type and load; limits show open connections against network.limits', { timeout: 10_000 }, async () => {
+  const model = new DashboardModel();
+  model.applyStatus(
+    { role: 'server', uptimeSeconds: 5, listeners: [], config: { version: 'v1' }, connections: { active: 3 }, backends: [{ name: 'eu', type: 'socks5', status: 'available', health: { status: 'healthy', latencyMs: 4, consecutiveFailures: 0, uptimePercent: 100 } }] },
+    {
+      connectionsActive: 3,
+      backends: { eu: { active: 3, total: 7, errors: 0 } },
+      busiestClients: [{ client: '192.0.2.7', active: 2 }, { client: '192.0.2.8', active: 1 }],
+      limits: { maxConnections: 1000, maxConnectionsPerIp: 2, maxConnectionsPerBackend: 10 },
+    },
+  );
+  const app = render(<DashboardApp model={model} actions={actions} frameMs={20} />);
+  await tick(80);
+  const frame = app.lastFrame() ?? '';
+  assert.match(frame, /● eu healthy/);
+  assert.match(frame, /socks5 4ms f0 up 100% a3\/10/, 'type and figures on the second line when the pane is narrow');
+  assert.match(frame, /open 3\/1000, 2 per IP/);
+  assert.match(frame, /192\.0\.2\.7 2\/2 open/);
+  assert.match(frame, /config v1 │ 3 open/, 'version and load come before the listener list');
+  app.unmount();
+});

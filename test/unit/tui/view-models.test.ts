@@ -70,6 +70,20 @@ test('rate series: per-second counts over a fixed window, old seconds expire', (
   assert.equal(series.window(t0 + 2000).requests.length, 9);
 });
 
+test('rate series: columns span at least two minutes, each the per-second average of its seconds', () => {
+  const series = new RateSeries(600);
+  const t0 = 1_000_000_000;
+  for (let s = 0; s < 10; s++) series.add(t0 + s * 1000, s < 5 ? 2 : 4, 1000);
+  const { requests, bytes, step } = series.columns(t0 + 10_000, 24);
+  assert.equal(step, 5, '24 columns x 5 s = 2 minutes');
+  assert.equal(requests.length, 24);
+  assert.deepEqual(requests.slice(-2), [2, 4]);
+  assert.deepEqual(bytes.slice(-2), [1000, 1000]);
+  assert.ok(requests.slice(0, -2).every((v) => v === 0));
+  assert.equal(series.columns(t0 + 10_000, 200).step, 1, 'wide enough for one second a column');
+  assert.equal(new RateSeries(60).columns(t0, 24).step, 2, 'never past the ring');
+});
+
 test('limit stats count by scope and keep a bounded list of top clients', () => {
   const stats = new LimitStats();
   for (let i = 0; i < 5; i++) stats.add({ scope: 'ip', client: '10.0.0.1' }, i);
@@ -162,10 +176,16 @@ test('dashboard model: live events, status polls and health events', () => {
   assert.deepEqual(model.message, { text: 'reload rejected: x.yaml:1:1: bad', error: true, at: 1600 });
   model.applyStatus(
     { role: 'server', uptimeSeconds: 61, listeners: [{ kind: 'http', host: '127.0.0.1', port: 8080 }], config: { version: 'abc', source: '/etc/x.yaml' }, connections: { active: 2 }, backends: [{ name: 'direct', type: 'direct', status: 'available', connections: { total: 9, errors: 1 } }] },
-    { backends: { direct: { active: 2, total: 9, errors: 1 } } },
+    {
+      connectionsActive: 2,
+      backends: { direct: { active: 2, total: 9, errors: 1 } },
+      busiestClients: [{ client: '127.0.0.2', active: 2 }],
+      limits: { maxConnections: 100, maxConnectionsPerIp: 4, maxConnectionsPerBackend: 50 },
+    },
   );
   assert.equal(model.summary?.listeners, 'http 127.0.0.1:8080');
-  assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', health: 'unknown', reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1 });
+  assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', health: 'unknown', reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1, limit: 50 });
+  assert.deepEqual(model.load, { active: 2, maxConnections: 100, maxConnectionsPerIp: 4, busiest: [{ client: '127.0.0.2', active: 2 }] });
   model.apply({ type: 'backend:health', backend: 'direct', healthy: false, latencyMs: 40, consecutiveFailures: 3, reason: 'timeout' }, 3000);
   assert.equal(model.backends[0].health, 'unhealthy');
   assert.equal(model.backends[0].failures, 3);
