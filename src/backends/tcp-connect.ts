@@ -1,7 +1,8 @@
-import { connect, type Socket, type LookupFunction } from 'node:net';
+import { connect, isIPv6, type Socket, type LookupFunction } from 'node:net';
 import { lookup } from 'node:dns';
 import type { NetworkSpec } from '../config/model.js';
 import { forwardingReadOption } from '../proxy/read-forwarding.js';
+import { DialError } from '../errors.js';
 import { dialTimeout, toDialError } from './dial-errors.js';
 
 /** Options for one outgoing TCP connection. */
@@ -32,6 +33,8 @@ const lookupIpv6First: LookupFunction = (hostname, options, callback) => {
 export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
   const { ipv6, keepalive } = options.network;
   const label = options.label ?? `${options.host}:${options.port}`;
+  // A literal address skips the lookup, so `family: 4` alone would still let it through.
+  if (!ipv6.enabled && isIPv6(options.host)) return Promise.reject(new DialError('unreachable', `${label}: IPv6 is off (network.ipv6.enabled: false)`));
   const forwarding = options.relayOnly ? forwardingReadOption() : undefined;
   return new Promise((resolve, reject) => {
     const socket = connect({
