@@ -102,3 +102,24 @@ test('server role serves its HTTP proxy listener over TLS; the client verifies i
   plainSocket.destroy();
   assert.doesNotMatch(answer, /^HTTP\/1\.1 200/);
 });
+
+test('through an HTTP upstream: plain requests reuse one upstream connection, every CONNECT gets a fresh one', { timeout: 30_000 }, async (t) => {
+  const upstream = await startEngine(snapshot());
+  t.after(() => upstream.stop());
+  const proxy = await startEngine(snapshot([{ name: 'up', type: 'http', host: '127.0.0.1', port: upstream.http.port }]));
+  t.after(() => proxy.stop());
+  const origin = await echoOrigin();
+  t.after(() => origin.close());
+  const raw = await rawServer(Buffer.from('hi\n'), Buffer.alloc(0));
+  t.after(() => raw.server.close());
+
+  for (let i = 0; i < 5; i++) assert.equal((await get(proxy.http.port, `http://127.0.0.1:${origin.port}/r${i}`)).status, 200);
+  assert.equal((await upstream.engine.stats()).connectionsTotal, 1, 'five sequential requests, one upstream connection');
+
+  for (let i = 0; i < 3; i++) {
+    const { socket } = await connectTunnel(proxy.http.port, raw.port);
+    socket.end();
+    for await (const chunk of socket) void chunk;
+  }
+  assert.equal((await upstream.engine.stats()).connectionsTotal, 4, 'each tunnel opened its own upstream connection');
+});
