@@ -6,6 +6,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { echoOrigin } from '../integration/proxy/raw-peers.js';
 import { startUpstreams, until } from '../integration/health/pool-fixture.js';
 import { sandbox } from './cli-harness.js';
+import { parseMetrics } from '../helpers/prometheus-text.js';
 
 const run = promisify(execFile);
 
@@ -86,6 +87,12 @@ rules:
   await until(async () => (await health('pinged')).status === 'healthy', 10_000, 'ping check');
   assert.equal(typeof (await health('pinged')).latency_ms, 'number');
   await assert.rejects(health('nowhere'), /no backend named "nowhere"/);
+  const metrics = parseMetrics((await run('curl', ['-s', '--unix-socket', (status as unknown as { socket: string }).socket, 'http://control/metrics'])).stdout);
+  assert.equal(metrics.get('proxy_backend_healthy{backend="good"}'), 1);
+  assert.equal(metrics.get('proxy_backend_healthy{backend="dead"}'), 0);
+  const latency = metrics.get('proxy_backend_latency_seconds{backend="good"}');
+  assert.ok(latency !== undefined && latency >= 0 && latency < 1, `latency gauge ${latency}`);
+  assert.ok(!metrics.has('proxy_backend_latency_seconds{backend="dead"}'), 'no latency for a backend that never passed');
 
   // The pool skips the dead member: every request succeeds through the good one.
   for (let i = 0; i < 6; i++) {

@@ -280,4 +280,31 @@ test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t)
   assert.deepEqual((await traffic()).map((r) => `${r.method} ${r.path}`), ['POST /missing'], 'only POSTs answered 404 pass the filter');
   const status2 = JSON.parse((await box.cli(['status', '--json'])).stdout);
   assert.equal(status2.debug.enabled, true, '"debug on" holds across a reload that keeps enabled as it was');
+
+  // A domain filter, and response lines only.
+  writeFileSync(box.config, config(box.dir, '  log_requests: false\n  filter:\n    domains: ["localhost"]\n'));
+  assert.equal((await box.cli(['config', 'reload'])).code, 0);
+  assert.equal((await box.cli(['debug', 'clear'])).code, 0);
+  const logFile = join(box.dir, 'traffic.log');
+  const logBefore = readFileSync(logFile, 'utf8').length;
+  await curl(['-x', proxy, `http://127.0.0.1:${originPort}/by-address`]);
+  await curl(['-x', proxy, `http://localhost:${originPort}/by-name`]);
+  await waitFor('the named request', async () => ((await traffic()).length > 0 ? true : undefined));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual((await traffic()).map((r) => r.path), ['/by-name'], 'only hosts under filter.domains are recorded');
+  const newLines = await waitFor('the response line', () => {
+    const text = readFileSync(logFile, 'utf8').slice(logBefore);
+    return text.includes('[RES]') ? text : undefined;
+  });
+  assert.doesNotMatch(newLines, /\[REQ\]/, 'log_requests: false writes no request lines');
+  assert.equal(newLines.match(/\[RES\]/g)?.length, 1, 'one response line, for the filtered-in request');
+
+  // A rejected reload keeps serving and is counted.
+  writeFileSync(box.config, 'server:\n  http_port: "not a port"\n');
+  assert.notEqual((await box.cli(['config', 'reload'])).code, 0);
+  assert.equal((await curl(['-x', proxy, `http://127.0.0.1:${originPort}/after-bad-reload`])).code, '200');
+  const metricsPort = (status.metrics as { port: number }).port;
+  const m = parseMetrics((await curl([`http://127.0.0.1:${metricsPort}/metrics`])).body);
+  assert.equal(m.get('proxy_config_reload_total'), 2);
+  assert.equal(m.get('proxy_config_reload_errors_total'), 1);
 });
