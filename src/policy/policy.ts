@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
-import type { ConfigSnapshot } from '../config/model.js';
+import type { BackendType, ConfigSnapshot } from '../config/model.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
@@ -181,7 +181,8 @@ export class Policy {
   /**
    * Checks a request whose target is known: the port lists and private targets (for clients
    * outside trusted_clients), then the rate limits. Calls `done` with null to go on, or with
-   * the refusal (already reported). Synchronous unless a shared store or a DNS check answers.
+   * the refusal (already reported). Synchronous unless a shared store answers. Names are not
+   * resolved here: only a backend that resolves them on this host may (see `checkHostLookup`).
    */
   checkRequest(info: RequestInfo, done: (denial: Denial | null) => void): void {
     const untrusted = !this.trusted.has(info.client);
@@ -192,11 +193,7 @@ export class Policy {
       }
       if (!this.allowPrivate && privateName(info.host)) return done(this.deny(info, privateDenial(info.host)));
     }
-    const last = (): void => {
-      if (untrusted && !this.allowPrivate && info.protocol === 'http' && isIP(info.host) === 0) this.checkResolved(info, done);
-      else done(null);
-    };
-    if (this.buckets.length === 0) return last();
+    if (this.buckets.length === 0) return done(null);
     const requests: BucketRequest[] = [];
     const used: Bucket[] = [];
     for (const bucket of this.buckets) {
@@ -205,9 +202,9 @@ export class Policy {
       requests.push({ key, rate: bucket.rate, burst: bucket.burst });
       used.push(bucket);
     }
-    if (requests.length === 0) return last();
+    if (requests.length === 0) return done(null);
     const decide = (verdict: Verdict): void => {
-      if (verdict.ok) return last();
+      if (verdict.ok) return done(null);
       const bucket = used[verdict.refusedBy];
       const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';
       done(this.deny(info, rateDenial(bucket.scope, `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, verdict.retryAfterMs)));
@@ -215,7 +212,7 @@ export class Policy {
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
     this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
-    if (verdict instanceof Promise) verdict.then(decide, () => last());
+    if (verdict instanceof Promise) verdict.then(decide, () => done(null));
     else decide(verdict);
   }
 
@@ -249,7 +246,15 @@ export class Policy {
     return this.state.bandwidth.pacer(unmap(client));
   }
 
-  private checkResolved(info: RequestInfo, done: (denial: Denial | null) => void): void {
+  /**
+   * Before a plain HTTP request goes out through `backend`: a direct backend resolves the name
+   * on this host, from a shared connection pool that no per-request check sees, so a name that
+   * resolves to loopback or link-local is refused here for clients outside trusted_clients.
+   * Upstream proxies and tunnels resolve the name on their far side: it is never looked up here
+   * (that would leak the name to this host's DNS).
+   */
+  checkHostLookup(info: RequestInfo, backend: BackendType, done: (denial: Denial | null) => void): void {
+    if (backend !== 'direct' || this.allowPrivate || isIP(info.host) !== 0 || this.trusted.has(info.client)) return done(null);
     const now = Date.now();
     const cached = this.lookups.get(info.host);
     if (cached && cached.until > now) return done(cached.private ? this.deny(info, privateDenial(info.host)) : null);

@@ -122,6 +122,9 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
 
       const common = headers.length;
       const send = (backend: Backend, retried: boolean): void => {
+        policy.checkHostLookup(info, backend.type, (denial) => (denial ? sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error) : dispatch(backend, retried)));
+      };
+      const dispatch = (backend: Backend, retried: boolean): void => {
         const route = backend.httpRoute(target.scheme, target, target.path);
         // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
         headers.length = common;
