@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
 import type { BackendType, ConfigSnapshot } from '../config/model.js';
 import type { Target } from '../backends/backend.js';
+import { targetText } from '../auth/http-auth.js';
 import { DialError } from '../errors.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
@@ -231,6 +232,11 @@ export class Policy {
     };
   }
 
+  /** Reports a request refused because it loops back to this proxy (its own listener, or its Via token came back). */
+  refusedLoop(record: ConnectionRecord, reason: string): void {
+    this.hit('loop', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
+  }
+
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
   acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Denial | null {
     if (this.maxPerBackend === 0) return null;
@@ -271,7 +277,7 @@ export class Policy {
   }
 
   private deny(info: RequestInfo, denial: Denial): Denial {
-    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, `${info.host.includes(':') ? `[${info.host}]` : info.host}:${info.port}`);
+    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, targetText(info.host, info.port));
     return denial;
   }
 

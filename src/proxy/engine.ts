@@ -479,7 +479,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     // Anything in 127/8 is this host too.
     if (this.ownAddresses.has(address) || address.startsWith('127.')) {
-      throw new DialError('not-allowed', `${target.host}:${target.port} is this proxy's own listener (request loop refused)`);
+      throw new DialError('loop', `${target.host}:${target.port} is this proxy's own listener (request loop refused)`);
     }
   }
 

@@ -41,7 +41,7 @@ test('SOCKS5 over max_connections and max_connections_per_ip: a real client read
   const hits: LimitHit[] = [];
   proxy.engine.on('limit:hit', (hit) => hits.push(hit));
   const socksTo = (localAddress?: string): Promise<string> =>
-    SocksClient.createConnection({ proxy: { host: '127.0.0.1', port: proxy.socks.port, type: 5 }, command: 'connect', destination: { host: 'example.com', port: 80 }, timeout: 5000, ...(localAddress ? { socket_options: { localAddress } } : {}) }).then(
+    SocksClient.createConnection({ proxy: { host: '127.0.0.1', port: proxy.socks.port, type: 5 }, command: 'connect', destination: { host: 'example.com', port: 80 }, timeout: 5000, ...(localAddress ? { socket_options: { host: '127.0.0.1', port: proxy.socks.port, localAddress } } : {}) }).then(
       ({ socket }) => {
         socket.destroy();
         return 'connected';
