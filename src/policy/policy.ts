@@ -60,6 +60,11 @@ export class PolicyState {
     return this.store;
   }
 
+  /** Whether rate limits are shared through Redis right now (false: local fallback), or null without a shared store. */
+  get shared(): boolean | null {
+    return this.store instanceof RedisStore ? this.store.isShared : null;
+  }
+
   /** Counts a record against its backend's limit until `release`. */
   hold(record: ConnectionRecord, backend: string): void {
     this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);

@@ -328,7 +328,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true);
+    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared);
     return this.metrics;
   }
 
