@@ -45,5 +45,6 @@ export type DialFailure =
   | 'upstream'
   | 'upstream-auth'
   | 'not-allowed'
+  | 'loop'
   | 'unavailable'
   | 'failed';

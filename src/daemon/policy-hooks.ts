@@ -2,8 +2,10 @@ import { dirname, resolve } from 'node:path';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ProxyError } from '../errors.js';
 import { openRelayProblem } from '../policy/open-relay.js';
+import { perProcessLimitsWarning } from '../policy/per-process-limits.js';
 import { policySettings } from '../policy/policy-settings.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
+import { engineProcesses } from '../proxy/create-engine.js';
 import type { Engine } from '../proxy/engine.js';
 import { AccessLog } from '../telemetry/access-log.js';
 import { LimitHitLog } from '../telemetry/limit-hit-log.js';
@@ -33,10 +35,8 @@ export class PolicyHooks {
   /** Opens the access log and follows the engine's records and refusals. */
   async start(snapshot: ConfigSnapshot, engine: Engine): Promise<void> {
     const { settings, path } = accessLogOf(snapshot);
-    const { rateLimiting, state } = policySettings(snapshot);
-    if (rateLimiting.enabled && state.store === 'memory' && snapshot.workers !== 1) {
-      this.logger.warn('rate limits and per-IP limits are kept per engine worker process; set server.workers: 1, or state.store: redis for limits shared by every process and machine');
-    }
+    const perProcess = perProcessLimitsWarning(snapshot, engineProcesses(snapshot.workers));
+    if (perProcess) this.logger.warn(perProcess);
     this.accessLog = await AccessLog.open(settings, path, (message) => this.logger.warn(message));
     engine.on('limit:hit', (hit) => this.hits.log(hit));
     // Records cross from worker processes only while someone listens: only listen when logging.

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
-import type { ConfigSnapshot } from '../config/model.js';
+import type { BackendType, ConfigSnapshot } from '../config/model.js';
 import type { Target } from '../backends/backend.js';
+import { targetText } from '../auth/http-auth.js';
 import { DialError } from '../errors.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
@@ -57,6 +58,11 @@ export class PolicyState {
         ? new RedisStore({ url: state.redis.url, keyPrefix: state.redis.key_prefix, onStatus: (_shared, message) => this.events.warn(message) })
         : new MemoryStore();
     return this.store;
+  }
+
+  /** Whether rate limits are shared through Redis right now (false: local fallback), or null without a shared store. */
+  get shared(): boolean | null {
+    return this.store instanceof RedisStore ? this.store.isShared : null;
   }
 
   /** Counts a record against its backend's limit until `release`. */
@@ -181,7 +187,8 @@ export class Policy {
   /**
    * Checks a request whose target is known: the port lists and private targets (for clients
    * outside trusted_clients), then the rate limits. Calls `done` with null to go on, or with
-   * the refusal (already reported). Synchronous unless a shared store or a DNS check answers.
+   * the refusal (already reported). Synchronous unless a shared store answers. Names are not
+   * resolved here: only a backend that resolves them on this host may (see `checkHostLookup`).
    */
   checkRequest(info: RequestInfo, done: (denial: Denial | null) => void): void {
     const untrusted = !this.trusted.has(info.client);
@@ -192,11 +199,7 @@ export class Policy {
       }
       if (!this.allowPrivate && privateName(info.host)) return done(this.deny(info, privateDenial(info.host)));
     }
-    const last = (): void => {
-      if (untrusted && !this.allowPrivate && info.protocol === 'http' && isIP(info.host) === 0) this.checkResolved(info, done);
-      else done(null);
-    };
-    if (this.buckets.length === 0) return last();
+    if (this.buckets.length === 0) return done(null);
     const requests: BucketRequest[] = [];
     const used: Bucket[] = [];
     for (const bucket of this.buckets) {
@@ -205,9 +208,9 @@ export class Policy {
       requests.push({ key, rate: bucket.rate, burst: bucket.burst });
       used.push(bucket);
     }
-    if (requests.length === 0) return last();
+    if (requests.length === 0) return done(null);
     const decide = (verdict: Verdict): void => {
-      if (verdict.ok) return last();
+      if (verdict.ok) return done(null);
       const bucket = used[verdict.refusedBy];
       const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';
       done(this.deny(info, rateDenial(bucket.scope, `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, verdict.retryAfterMs)));
@@ -215,7 +218,7 @@ export class Policy {
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
     this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
-    if (verdict instanceof Promise) verdict.then(decide, () => last());
+    if (verdict instanceof Promise) verdict.then(decide, () => done(null));
     else decide(verdict);
   }
 
@@ -234,6 +237,11 @@ export class Policy {
     };
   }
 
+  /** Reports a request refused because it loops back to this proxy (its own listener, or its Via token came back). */
+  refusedLoop(record: ConnectionRecord, reason: string): void {
+    this.hit('loop', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
+  }
+
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
   acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Denial | null {
     if (this.maxPerBackend === 0) return null;
@@ -249,7 +257,15 @@ export class Policy {
     return this.state.bandwidth.pacer(unmap(client));
   }
 
-  private checkResolved(info: RequestInfo, done: (denial: Denial | null) => void): void {
+  /**
+   * Before a plain HTTP request goes out through `backend`: a direct backend resolves the name
+   * on this host, from a shared connection pool that no per-request check sees, so a name that
+   * resolves to loopback or link-local is refused here for clients outside trusted_clients.
+   * Upstream proxies and tunnels resolve the name on their far side: it is never looked up here
+   * (that would leak the name to this host's DNS).
+   */
+  checkHostLookup(info: RequestInfo, backend: BackendType, done: (denial: Denial | null) => void): void {
+    if (backend !== 'direct' || this.allowPrivate || isIP(info.host) !== 0 || this.trusted.has(info.client)) return done(null);
     const now = Date.now();
     const cached = this.lookups.get(info.host);
     if (cached && cached.until > now) return done(cached.private ? this.deny(info, privateDenial(info.host)) : null);
@@ -266,7 +282,7 @@ export class Policy {
   }
 
   private deny(info: RequestInfo, denial: Denial): Denial {
-    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, `${info.host.includes(':') ? `[${info.host}]` : info.host}:${info.port}`);
+    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, targetText(info.host, info.port));
     return denial;
   }
 

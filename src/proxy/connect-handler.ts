@@ -6,7 +6,7 @@ import type { ConnectionRecord } from './connection-record.js';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawRefuser, refuseAuth, refuseDenial, refuseDialFailure, type RawRefuse } from './raw-refusal.js';
-import { UNHEALTHY_REFUSAL } from './refusals.js';
+import { UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import type { Resolution, Runtime } from './runtime.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
@@ -29,7 +29,10 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const refuse = rawRefuser(ctx, record, client);
   if (!target) return refuse(400, 'Bad Request', 'CONNECT needs a host:port target', 'bad-request');
   const via = req.headers.via;
-  if (via !== undefined && via.includes(ctx.viaToken)) return refuse(508, 'Loop Detected', 'request loops back to this proxy', 'loop', 'proxy_loop_detected');
+  if (via !== undefined && via.includes(ctx.viaToken)) {
+    ctx.policy().refusedLoop(record, VIA_LOOP);
+    return refuse(508, 'Loop Detected', VIA_LOOP, 'loop', 'proxy_loop_detected');
+  }
   const runtime = ctx.runtime();
   const policy = ctx.policy();
   const auth = ctx.auth();

@@ -3,12 +3,17 @@ import type { ConfigSnapshot } from '../config/model.js';
 import { ClusteredEngine } from './clustered-engine.js';
 import { ProxyEngine, type Engine, type EngineOptions } from './engine.js';
 
+/** How many engine processes serve for a `workers` setting (0: one per core). */
+export function engineProcesses(workers: number): number {
+  return workers === 0 ? availableParallelism() : workers;
+}
+
 /**
  * The engine for a snapshot: in-process for one worker, a ClusteredEngine for more.
  * `workers` 0 means one per core.
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
-  const count = workers === 0 ? availableParallelism() : workers;
+  const count = engineProcesses(workers);
   if (count <= 1) return new ProxyEngine(snapshot, options);
   return new ClusteredEngine(snapshot, count);
 }

@@ -28,6 +28,7 @@ import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
 import { handleSocks5 } from './socks5-handler.js';
+import { refuseSocks5 } from './socks5-refusal.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
 /** A listener the engine has bound. */
@@ -125,6 +126,10 @@ interface Listening {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long a SOCKS5 client refused by a connection limit may take to read its answer. */
+const REFUSAL_TIMEOUT_MS = 5_000;
+/** SOCKS5 clients being refused at once; beyond that a refused connection is simply closed. */
+const MAX_REFUSING = 256;
 
 /** The proxy engine: listeners, routing snapshot, backends and live connections. */
 export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
@@ -135,6 +140,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private metrics: ProxyMetrics | null = null;
   private captureSettings: CaptureSettings | null = null;
   private readonly upstreams = new Set<Socket>();
+  private readonly refusing = new Set<Socket>();
   private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
   private readonly startedAt = Date.now();
   private connectionsTotal = 0;
@@ -257,7 +263,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     const forced = this.clients.size;
-    for (const socket of [...this.clients, ...this.upstreams]) socket.destroy();
+    for (const socket of [...this.clients, ...this.upstreams, ...this.refusing]) socket.destroy();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
     await this.policyState.close();
@@ -326,7 +332,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true);
+    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared);
     return this.metrics;
   }
 
@@ -350,7 +356,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const network = this.current.config.network;
     if (spec.kind === 'socks5') {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
-        if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5') || !this.admit(socket, 'socks5')) return socket.destroy();
+        if (!this.policy.allowsClient(socket.remoteAddress ?? '', 'socks5')) return socket.destroy();
+        if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(this.context, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
       return server;
@@ -406,6 +413,14 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.connectionsTotal++;
     socket.once('close', () => this.clients.delete(socket));
     return true;
+  }
+
+  /** Tells a SOCKS5 client over a connection limit so (reply 0x02), within bounds of time and number. */
+  private refuseSocks5(socket: Socket): void {
+    if (this.refusing.size >= MAX_REFUSING) return void socket.destroy();
+    this.refusing.add(socket);
+    socket.once('close', () => this.refusing.delete(socket));
+    refuseSocks5(socket, REFUSAL_TIMEOUT_MS);
   }
 
   private trackUpstream(socket: Socket): void {
@@ -468,7 +483,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     // Anything in 127/8 is this host too.
     if (this.ownAddresses.has(address) || address.startsWith('127.')) {
-      throw new DialError('not-allowed', `${target.host}:${target.port} is this proxy's own listener (request loop refused)`);
+      throw new DialError('loop', `${target.host}:${target.port} is this proxy's own listener (request loop refused)`);
     }
   }
 

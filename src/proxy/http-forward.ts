@@ -13,7 +13,7 @@ import type { ConnectionRecord } from './connection-record.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { parseAbsoluteTarget } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
-import { refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { dialRefusal, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -82,7 +82,8 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 3 && raw[i].toLowerCase() === 'via' && raw[i + 1].includes(ctx.viaToken)) {
-      sendError(res, record, 508, 'request loops back to this proxy', 'proxy_loop_detected', 'loop');
+      ctx.policy().refusedLoop(record, VIA_LOOP);
+      sendError(res, record, 508, VIA_LOOP, 'proxy_loop_detected', 'loop');
       return;
     }
   }
@@ -122,6 +123,9 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
 
       const common = headers.length;
       const send = (backend: Backend, retried: boolean): void => {
+        policy.checkHostLookup(info, backend.type, (denial) => (denial ? sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error) : dispatch(backend, retried)));
+      };
+      const dispatch = (backend: Backend, retried: boolean): void => {
         const route = backend.httpRoute(target.scheme, target, target.path);
         // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
         headers.length = common;
@@ -237,7 +241,7 @@ class ResponseRelay {
       return;
     }
     if (this.balanced?.retry(error)) return;
-    const refusal = refusalFor(error);
+    const refusal = dialRefusal(this.ctx, this.record, error);
     sendError(this.res, this.record, refusal.status, refusal.message, refusal.proxyStatus, refusal.reason);
   }
 }

@@ -4,7 +4,7 @@ import type { AuthRefusal } from '../auth/auth-service.js';
 import type { Denial } from '../policy/denial.js';
 import type { ConnectionRecord } from './connection-record.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawHttpError, refusalFor } from './refusals.js';
+import { dialRefusal, rawHttpError } from './refusals.js';
 import { endIfClientGone } from './tunnel-relay.js';
 
 /** Refuses a request made on a raw client socket (CONNECT, upgrade) with an HTTP error. */
@@ -37,7 +37,7 @@ export function refuseAuth(refuse: RawRefuse, refusal: AuthRefusal): void {
 
 /** Answers a failed dial through the backend (502, 504, 403), or only ends the record if the client already left. */
 export function refuseDialFailure(ctx: ProxyContext, record: ConnectionRecord, client: Socket, refuse: RawRefuse, error: unknown): void {
-  const refusal = refusalFor(error);
+  const refusal = dialRefusal(ctx, record, error);
   if (endIfClientGone(ctx, record, client, refusal.reason)) return;
   refuse(refusal.status, STATUS_CODES[refusal.status] ?? 'Bad Gateway', refusal.message, refusal.reason, refusal.proxyStatus);
 }

@@ -1,4 +1,6 @@
 import { DialError, type DialFailure } from '../errors.js';
+import type { ConnectionRecord } from './connection-record.js';
+import type { ProxyContext } from './proxy-context.js';
 
 /** SOCKS5 reply codes (RFC 1928 section 6). */
 export const SocksReply = {
@@ -30,6 +32,7 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   upstream: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'upstream-auth': { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'not-allowed': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
+  loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
 };
@@ -43,6 +46,13 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message: `upstream read timed out (${message})` };
   return { ...REFUSALS.failed, reason: 'failed', message };
+}
+
+/** The refusal for a failed dial of `record`'s request; a loop back to this proxy is also reported as a refusal of the policy. */
+export function dialRefusal(ctx: ProxyContext, record: ConnectionRecord, error: unknown): ReturnType<typeof refusalFor> {
+  const refusal = refusalFor(error);
+  if (refusal.reason === 'loop') ctx.policy().refusedLoop(record, refusal.message);
+  return refusal;
 }
 
 /** A complete HTTP/1.1 error response with a one-line plain-text reason, for raw sockets. */
@@ -60,6 +70,9 @@ export function rawHttpError(status: number, statusText: string, reason: string,
     body
   );
 }
+
+/** Why a request that already carries this proxy's Via token is refused. */
+export const VIA_LOOP = 'request loops back to this proxy (it already passed through it)';
 
 /** How "every backend of the rule is unhealthy" is told: 502 / SOCKS5 host unreachable (0x04). */
 export const UNHEALTHY_REFUSAL = { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.hostUnreachable, reason: 'backend-unhealthy' } as const;

@@ -2,7 +2,7 @@ import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Identity } from '../auth/identity.js';
 import { targetText } from '../auth/http-auth.js';
 import type { ProxyContext } from './proxy-context.js';
-import { SocksReply, refusalFor, UNHEALTHY_REFUSAL } from './refusals.js';
+import { SocksReply, dialRefusal, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 
@@ -199,7 +199,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
           relayTunnel(ctx, record, socket, upstream, runtime.config.network.timeouts.idleMs, early.length);
         },
         (error: unknown) => {
-          const refusal = refusalFor(error);
+          const refusal = dialRefusal(ctx, record, error);
           if (endIfClientGone(ctx, record, socket, refusal.reason)) return;
           refuse(refusal.socks, refusal.reason);
         },

@@ -149,4 +149,6 @@ function awaitSwitch(upstream: Socket, client: Socket, onDecided: (switched: boo
     upstream.resume();
   };
   upstream.on('data', onData);
+  // A backend may hand the socket over paused (an upstream's CONNECT answer was read from it).
+  upstream.resume();
 }

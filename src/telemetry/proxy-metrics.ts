@@ -63,8 +63,9 @@ export class ProxyMetrics {
   /**
    * @param active Open connections by backend, read at scrape time (the engine keeps them anyway).
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
+   * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
    */
-  constructor(active: () => Map<string, number>, processMetrics: boolean) {
+  constructor(active: () => Map<string, number>, processMetrics: boolean, sharedState: () => boolean | null) {
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
@@ -86,6 +87,19 @@ export class ProxyMetrics {
       collect() {
         this.reset();
         for (const [backend, count] of active()) this.set({ backend }, count);
+      },
+    });
+    new Gauge({
+      name: 'proxy_shared_state_up',
+      help: 'Whether rate limits are shared through the state store (1) or each process falls back to local limits (0); only with state.store: redis',
+      labelNames: ['store'],
+      registers,
+      // Merged over engine processes, 1 only while every one of them shares.
+      aggregator: 'min',
+      collect() {
+        this.reset();
+        const shared = sharedState();
+        if (shared !== null) this.set({ store: 'redis' }, shared ? 1 : 0);
       },
     });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });

@@ -4,7 +4,7 @@ import { mergeClientViews } from '../../../src/auth/client-registry.js';
 import { hashPassword } from '../../../src/auth/native-provider.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
-import { curl, exchange } from '../policy/policy-fixture.js';
+import { curl, exchange, METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { startEngine } from '../proxy/engine-fixture.js';
 import { authSnapshot, basic, burst, echoOrigin } from './auth-fixture.js';
 
@@ -120,7 +120,7 @@ test('native: group ACLs allow a user only the backends of their groups (403, SO
 test('native: per-user rate limit is keyed on the user, not the address', { timeout: 60_000 }, async (t) => {
   const site = await echoOrigin();
   t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native(), { rate_limiting: { enabled: true, per_user: { requests_per_second: 0.2, burst: 2 } } }));
+  const proxy = await startEngine({ ...authSnapshot(native(), { rate_limiting: { enabled: true, per_user: { requests_per_second: 0.2, burst: 2 } } }), metrics: METRICS_ON });
   t.after(() => proxy.stop());
   const hits: LimitHit[] = [];
   proxy.engine.on('limit:hit', (hit) => hits.push(hit));
@@ -129,6 +129,7 @@ test('native: per-user rate limit is keyed on the user, not the address', { time
   assert.deepEqual([await code('alice:alice-pw'), await code('alice:alice-pw'), await code('alice:alice-pw')], ['200', '200', '429']);
   assert.equal(await code('bob:bob pw:with colon'), '200', 'another user from the same address has a bucket of its own');
   assert.deepEqual(hits.map((h) => [h.scope, h.user]), [['user', 'alice']]);
+  assert.equal((await scrape(proxy.engine)).get('proxy_rate_limit_exceeded_total{by="user"}'), 1);
 });
 
 test('native: the verdict cache keeps a burst of 1,000 authenticated requests to a handful of bcrypt checks', { timeout: 120_000 }, async (t) => {

@@ -2,6 +2,18 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { AggregatorRegistry } from 'prom-client';
+import type { MetricsSpec } from '../../../src/config/model.js';
+import type { Engine } from '../../../src/proxy/engine.js';
+import { parseMetrics } from '../../helpers/prometheus-text.js';
+
+/** A snapshot's `metrics` that turns the proxy metrics on (read with `scrape`, no listener needed). */
+export const METRICS_ON: MetricsSpec = { endpoint: '/metrics', host: '127.0.0.1' };
+
+/** The engine's proxy metrics as the daemon exposes them (merged Prometheus text), parsed. */
+export async function scrape(engine: Engine): Promise<Map<string, number>> {
+  return parseMetrics(await AggregatorRegistry.aggregate(await engine.metricsJson()).metrics());
+}
 
 /** A loopback origin that answers every GET with `size` bytes (default 100). */
 export async function origin(size = 100): Promise<{ port: number; server: Server }> {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { curl, exchange, origin, socksConnect } from './policy-fixture.js';
+import { curl, exchange, METRICS_ON, origin, scrape, socksConnect } from './policy-fixture.js';
 
-const limited = (raw: Record<string, unknown>) => snapshot(undefined, undefined, { raw });
+const limited = (raw: Record<string, unknown>) => snapshot(undefined, undefined, { raw, metrics: METRICS_ON });
 
 test('per-IP rate limit: a burst beyond it gets 429 + Retry-After (HTTP and CONNECT), SOCKS5 reply 0x02, each hit reported', { timeout: 30_000 }, async (t) => {
   const site = await origin();
@@ -42,6 +42,9 @@ test('per-IP rate limit: a burst beyond it gets 429 + Retry-After (HTTP and CONN
   while (proxy.records.filter((r) => r.error === 'rate-limited').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const errors = proxy.records.filter((r) => r.error === 'rate-limited').map((r) => r.status);
   assert.deepEqual(errors.sort(), [2, 429, 429]);
+  const metrics = await scrape(proxy.engine);
+  assert.equal(metrics.get('proxy_rate_limit_exceeded_total{by="ip"}'), 3, 'one count per refused request, whatever the protocol');
+  assert.equal(metrics.get('proxy_rate_limit_exceeded_total{by="global"}'), undefined);
 });
 
 test('global limit counts every client together; rate_limiting.enabled: false turns all of it off', { timeout: 30_000 }, async (t) => {
@@ -55,6 +58,8 @@ test('global limit counts every client together; rate_limiting.enabled: false tu
   const get = async (from: string): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${proxy.http.port}`, url])).stdout;
   assert.deepEqual([await get('127.0.0.1'), await get('127.0.0.2'), await get('127.0.0.3')], ['200', '200', '429']);
   assert.deepEqual(hits.map((h) => [h.scope, h.client]), [['global', '127.0.0.3']]);
+  assert.equal(await get('127.0.0.4'), '429');
+  assert.equal((await scrape(proxy.engine)).get('proxy_rate_limit_exceeded_total{by="global"}'), 2);
 
   await proxy.engine.reload(limited({ rate_limiting: { enabled: false, global: { requests_per_second: 0.2, burst: 2 } } }));
   assert.equal(await get('127.0.0.3'), '200', 'switched off by a reload');

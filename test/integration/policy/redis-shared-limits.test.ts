@@ -36,7 +36,7 @@ async function startRedis(): Promise<{ port: number; process: ChildProcess; stop
   };
 }
 
-test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
+test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits and say so in the log and the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
   const site = await origin();
@@ -45,7 +45,10 @@ test('two engines sharing one redis-server hold one global limit; without Redis 
     rate_limiting: { enabled: true, global: { requests_per_second: 0.1, burst: 4 } },
     state: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}/0`, key_prefix: `sp-test-${process.pid}` } },
   };
-  const engines = [await startEngine(snapshot(undefined, undefined, { raw })), await startEngine(snapshot(undefined, undefined, { raw }))];
+  const metrics = { endpoint: '/metrics', host: '127.0.0.1' };
+  const engines = [await startEngine(snapshot(undefined, undefined, { raw, metrics })), await startEngine(snapshot(undefined, undefined, { raw, metrics }))];
+  const sharedUp = async (i: number): Promise<number[]> =>
+    (await engines[i].engine.metricsJson())[0].find((m) => m.name === 'proxy_shared_state_up')!.values.map((v) => v.value);
   const warnings: string[] = [];
   for (const e of engines) {
     t.after(() => e.stop());
@@ -59,6 +62,7 @@ test('two engines sharing one redis-server hold one global limit; without Redis 
   const deadline = Date.now() + 5000;
   while (warnings.filter((w) => /shared through redis/.test(w)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(warnings.filter((w) => /shared through redis/.test(w)).length, 2, warnings.join('\n'));
+  assert.deepEqual([await sharedUp(0), await sharedUp(1)], [[1], [1]], 'proxy_shared_state_up{store="redis"} 1');
   const codes: string[] = [];
   for (let i = 0; i < 8; i++) codes.push(await get(i));
   const passed = codes.filter((c) => c === '200').length;
@@ -73,4 +77,7 @@ test('two engines sharing one redis-server hold one global limit; without Redis 
   const until = Date.now() + 5000;
   while (!warnings.some((w) => /local to this process/.test(w)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   assert.ok(warnings.some((w) => /redis .*rate limits are local to this process/.test(w)), warnings.join('\n'));
+  const down = Date.now() + 5000;
+  while ((await sharedUp(0))[0] !== 0 && Date.now() < down) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual([await sharedUp(0), await sharedUp(1)], [[0], [0]], 'the fallback shows in the metrics');
 });

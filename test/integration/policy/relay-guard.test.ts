@@ -1,5 +1,8 @@
 import { test } from 'node:test';
-import { lookup } from 'node:dns/promises';
+import dnsPromises, { lookup } from 'node:dns/promises';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 import { hostname } from 'node:os';
 import assert from 'node:assert/strict';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
@@ -78,4 +81,74 @@ test('trusted (loopback) clients and allow_private_targets: the guard stays out 
     const tunnel = await curl(['-o', '/dev/null', '-w', '%{http_code}', '--proxytunnel', '-x', `http://127.0.0.1:${proxy.http.port}`, `http://127.0.0.1:${site.port}/`]);
     assert.equal(tunnel.stdout, '200');
   }
+});
+
+/** Counts this process's lookups through dns/promises (the host resolver) by name, still resolving them for real. */
+function countLookups(): { names: string[]; restore(): void } {
+  const names: string[] = [];
+  const real = dnsPromises.lookup;
+  dnsPromises.lookup = ((host: string, ...rest: unknown[]) => {
+    names.push(host);
+    return (real as (...args: unknown[]) => unknown)(host, ...rest);
+  }) as typeof dnsPromises.lookup;
+  syncBuiltinESMExports();
+  return {
+    names,
+    restore: () => {
+      dnsPromises.lookup = real;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+test('for untrusted clients, a name routed to an upstream proxy is never resolved on this host (no DNS leak); a direct one still is', { timeout: 30_000 }, async (t) => {
+  // An upstream that resolves nothing itself: it answers every request and tunnel on its own.
+  const upstream = createServer((req, res) => res.end(`upstream saw ${req.url}`));
+  upstream.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    socket.once('data', () => socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  t.after(() => upstream.close());
+  // This host's own name resolves to loopback on most machines: routed to the upstream, that must not matter.
+  const own = hostname();
+  const ownIsLoopback = (await lookup(own, { all: true }).catch(() => [])).some((a) => a.address === '127.0.0.1');
+  const config = snapshot(
+    [
+      { name: 'direct', type: 'direct' },
+      { name: 'up', type: 'http', host: '127.0.0.1', port: (upstream.address() as { port: number }).port },
+    ],
+    [
+      { name: 'far', domains: ['*.upstream.test', own], backends: [{ name: 'up', weight: 1 }] },
+      { name: 'default', domains: ['*'], backends: [{ name: 'direct', weight: 1 }] },
+    ],
+    { raw: { access_control: { trusted_clients: [] } } },
+  );
+  const proxy = await startEngine(config);
+  t.after(() => proxy.stop());
+  const lookups = countLookups();
+  t.after(() => lookups.restore());
+  const via = ['-x', `http://127.0.0.1:${proxy.http.port}`];
+
+  const plain = await curl(['-i', ...via, 'http://only.upstream.test/page']);
+  assert.match(plain.stdout, /^HTTP\/1\.1 200 [^]*upstream saw http:\/\/only\.upstream\.test(:80)?\/page/);
+  const tunnel = await exchange(proxy.http.port, '127.0.0.1', 'CONNECT tunnel.upstream.test:443 HTTP/1.1\r\nHost: tunnel.upstream.test:443\r\n\r\n');
+  assert.match(tunnel.reply.toString('latin1'), /^HTTP\/1\.1 200 /);
+  const socks = await exchange(proxy.socks.port, '127.0.0.1', socksConnect('socks.upstream.test', 443));
+  assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x00, 0x05, 0x00]);
+  const upgrade = await exchange(proxy.http.port, '127.0.0.1', 'GET http://ws.upstream.test/chat HTTP/1.1\r\nHost: ws.upstream.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  assert.match(upgrade.reply.toString('latin1'), /^HTTP\/1\.1 101 /);
+  if (ownIsLoopback) {
+    const byOwnName = await curl(['-i', ...via, `http://${own}/`]);
+    assert.match(byOwnName.stdout, /^HTTP\/1\.1 200 [^]*upstream saw/, `${own} resolves to loopback here, but the upstream resolves it`);
+  } else {
+    t.diagnostic(`${own} does not resolve to 127.0.0.1 here: the by-name upstream request was not run`);
+  }
+  assert.deepEqual(lookups.names.filter((n) => n.endsWith('.upstream.test') || n === own), [], 'no host lookup of a name routed to the upstream');
+
+  // A direct backend resolves on this host: its name is checked before the request goes out.
+  await curl(['-o', '/dev/null', ...via, 'http://direct-name.invalid/']);
+  assert.deepEqual(lookups.names, ['direct-name.invalid']);
 });

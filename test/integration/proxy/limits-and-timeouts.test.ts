@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { SocksClient } from 'socks';
+import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { startEngine, snapshot } from './engine-fixture.js';
 
 async function open(port: number): Promise<Socket> {
@@ -30,6 +32,40 @@ test('network.limits.max_connections: the connection over the limit gets 503 and
   const [reply] = (await once(fourth, 'data')) as [Buffer];
   assert.match(reply.toString('latin1'), /^HTTP\/1\.1 502 /, 'a freed slot serves again');
   fourth.destroy();
+});
+
+test('SOCKS5 over max_connections and max_connections_per_ip: a real client reads reply 0x02; a silent one is dropped in bounded time', { timeout: 30_000 }, async (t) => {
+  const base = snapshot();
+  const proxy = await startEngine({ ...base, network: { ...base.network, limits: { ...base.network.limits, maxConnections: 2, maxConnectionsPerIp: 1 } } });
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const socksTo = (localAddress?: string): Promise<string> =>
+    SocksClient.createConnection({ proxy: { host: '127.0.0.1', port: proxy.socks.port, type: 5 }, command: 'connect', destination: { host: 'example.com', port: 80 }, timeout: 5000, ...(localAddress ? { socket_options: { host: '127.0.0.1', port: proxy.socks.port, localAddress } } : {}) }).then(
+      ({ socket }) => {
+        socket.destroy();
+        return 'connected';
+      },
+      (error: Error) => error.message,
+    );
+  const held = [await open(proxy.socks.port)];
+  t.after(() => held.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match(await socksTo(), /NotAllowed/, 'per IP: 127.0.0.1 holds its one connection');
+  const other = connect({ port: proxy.socks.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+  await once(other, 'connect');
+  held.push(other);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match(await socksTo('127.0.0.3'), /NotAllowed/, 'max_connections: two are open');
+  assert.deepEqual(hits.map((h) => [h.scope, h.client, h.protocol]), [['connections', '127.0.0.1', 'socks5'], ['connections', '127.0.0.3', 'socks5']]);
+  assert.match(hits[1].reason, /max_connections \(2\)/);
+
+  const silent = await open(proxy.socks.port);
+  const started = Date.now();
+  await Promise.race([once(silent, 'close'), new Promise((r) => setTimeout(r, 10_000))]);
+  assert.ok(silent.destroyed || silent.readableEnded, 'the refused client that says nothing is dropped');
+  assert.ok(Date.now() - started < 8000, `dropped after ${Date.now() - started} ms`);
+  silent.destroy();
 });
 
 test('network.timeouts.idle closes a silent tunnel; connect timeout bounds a SOCKS5 handshake to a silent upstream', { timeout: 30_000 }, async (t) => {

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { PolicyHooks } from '../../../src/daemon/policy-hooks.js';
+import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { Logger } from '../../../src/telemetry/logger.js';
 import { startEngine, snapshot } from './engine-fixture.js';
 
 /** Sends bytes (in the given pieces) and collects everything until the server closes or the timeout. */
@@ -89,14 +93,42 @@ test('HTTP: malformed requests get 400 (or 431) and the listener keeps serving',
   }
 });
 
-test('HTTP: a request looping back to this proxy is refused', async (t) => {
+test('HTTP: a request looping back to this proxy is refused, each refusal reported with its reason (live event and log)', async (t) => {
   const proxy = await startEngine(snapshot());
   t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const log = new PassThrough();
+  let logged = '';
+  log.on('data', (c: Buffer) => (logged += c.toString()));
+  const hooks = new PolicyHooks(new Logger('info', log));
+  await hooks.start(proxy.engine.snapshot, proxy.engine);
+  t.after(() => hooks.close());
   const own = `127.0.0.1:${proxy.http.port}`;
   const plain = await exchange(proxy.http.port, [Buffer.from(`GET http://${own}/ HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`)]);
-  assert.match(plain.data.toString('latin1'), /^HTTP\/1\.1 403 /);
+  assert.match(plain.data.toString('latin1'), /^HTTP\/1\.1 403 [^]*own listener/);
   const tunnel = await exchange(proxy.http.port, [Buffer.from(`CONNECT ${own} HTTP/1.1\r\nHost: ${own}\r\n\r\n`)]);
   assert.match(tunnel.data.toString('latin1'), /^HTTP\/1\.1 403 [^]*own listener/);
   const socks = await exchange(proxy.http.port, [Buffer.from(`CONNECT localhost:${proxy.socks.port} HTTP/1.1\r\nHost: x\r\n\r\n`)]);
   assert.match(socks.data.toString('latin1'), /^HTTP\/1\.1 403 /);
+  const viaSocks = await exchange(proxy.socks.port, [Buffer.from([5, 1, 0]), Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, proxy.http.port >> 8, proxy.http.port & 0xff])]);
+  assert.equal(viaSocks.data[3], 0x02, 'SOCKS5: not allowed by ruleset');
+  // Through an upstream that is this proxy itself, the request comes back carrying our Via.
+  const base = proxy.engine.snapshot;
+  await proxy.engine.reload({ ...base, backends: [{ name: 'self', type: 'http', host: '127.0.0.1', port: proxy.http.port }], rules: [{ name: 'all', domains: ['*'], backends: [{ name: 'self', weight: 1 }] }] });
+  const via = await exchange(proxy.http.port, [Buffer.from('GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n')]);
+  assert.match(via.data.toString('latin1'), /^HTTP\/1\.1 508 [^]*loops back to this proxy/);
+
+  assert.deepEqual(hits.map((h) => [h.scope, h.protocol, h.target]), [
+    ['loop', 'http', own],
+    ['loop', 'connect', own],
+    ['loop', 'connect', `localhost:${proxy.socks.port}`],
+    ['loop', 'socks5', own],
+    ['loop', 'http', 'example.com:80'],
+  ]);
+  assert.ok(hits.slice(0, 4).every((h) => /own listener \(request loop refused\)/.test(h.reason) && h.client === '127.0.0.1'));
+  assert.match(hits[4].reason, /already passed through it/);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(logged.match(/refused: [^\n]*own listener \(request loop refused\)/g)?.length, 4, logged);
+  assert.match(logged, /refused: request loops back to this proxy/);
 });

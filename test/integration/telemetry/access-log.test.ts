@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { accessLogSchema } from '../../../src/config/schema.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import { AccessLog } from '../../../src/telemetry/access-log.js';
+import { debugSpec } from '../../../src/config/normalize.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { curl, exchange, origin, socksConnect } from '../policy/policy-fixture.js';
 
@@ -98,4 +99,38 @@ test('access log reopen: after the file is moved away, new lines go to a fresh f
   await log.close();
   assert.equal(readFileSync(`${path}.1`, 'utf8').trimEnd().split('\n').length, 2, 'the rotated file got what was written before the reopen');
   assert.match(readFileSync(path, 'utf8'), /^127\.0\.0\.1 - - \[[^\]]+\] "CONNECT 127\.0\.0\.1:\d+ SOCKS\/5" 200 /);
+});
+
+test('credentials never reach a log unmasked: Proxy-Authorization and Authorization with empty mask_headers (access log and debug log)', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'sp-alog-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proxy = await startEngine(snapshot());
+  let stopped = false;
+  t.after(() => (stopped ? undefined : proxy.stop()));
+  const debugLog = join(dir, 'traffic.log');
+  await proxy.engine.debug({ op: 'set', state: { spec: { ...debugSpec(undefined, dir), enabled: true, logHeaders: true, maskHeaders: [], logFile: debugLog }, on: true } });
+  const accessPath = join(dir, 'access.json');
+  const log = await AccessLog.open(accessLogSchema.parse({ enabled: true, output: 'file', file: accessPath, format: 'json' }), accessPath, () => undefined);
+  proxy.engine.on('connection:end', (record) => log.write(record));
+
+  const got = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${proxy.http.port}`, '--proxy-user', 'alice:proxy-s3cret', '-H', 'Authorization: Bearer origin-t0ken', `http://127.0.0.1:${site.port}/`]);
+  assert.equal(got.stdout, '200');
+  const deadline = Date.now() + 3000;
+  while (proxy.records.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await log.close();
+  await proxy.stop();
+  stopped = true;
+
+  const access = readFileSync(accessPath, 'utf8');
+  const headers = (JSON.parse(access.trimEnd()) as { request_headers: Record<string, string> }).request_headers;
+  assert.equal(headers['Proxy-Authorization'], 'Basic ***');
+  assert.equal(headers.Authorization, 'Bearer ***');
+  const debug = readFileSync(debugLog, 'utf8');
+  assert.match(debug, /Proxy-Authorization: Basic \*\*\*/);
+  const encoded = Buffer.from('alice:proxy-s3cret').toString('base64');
+  for (const [name, text] of [['access log', access], ['debug log', debug]]) {
+    for (const secret of [encoded, 'origin-t0ken']) assert.ok(!text.includes(secret), `${name} holds ${secret}`);
+  }
 });
