@@ -9,6 +9,9 @@ import { bindAddress, cidr, duration, hostPort, listenPort, port } from './value
 const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
 const nonEmpty = z.string().min(1, 'must not be empty');
 
+/** Safety caps that apply when the file sets none. */
+export const CONNECTION_LIMIT_DEFAULTS = { maxConnections: 10_000, maxConnectionsPerIp: 256 } as const;
+
 const network = z.strictObject({
   ipv6: z.strictObject({ enabled: z.boolean().default(true), prefer_ipv6: z.boolean().default(false) }).prefault({}),
   timeouts: z
@@ -24,10 +27,10 @@ const network = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      max_connections: z.number().int().min(1).default(10_000),
+      max_connections: z.number().int().min(1).default(CONNECTION_LIMIT_DEFAULTS.maxConnections),
       // 0 = no limit. One browser opens dozens of connections and a whole office may sit behind one
       // address, so the per-IP default is generous; a per-backend cap is a choice, never a default.
-      max_connections_per_ip: z.number().int().min(0).default(256),
+      max_connections_per_ip: z.number().int().min(0).default(CONNECTION_LIMIT_DEFAULTS.maxConnectionsPerIp),
       max_connections_per_backend: z.number().int().min(0).default(0),
     })
     .prefault({}),

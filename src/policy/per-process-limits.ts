@@ -1,5 +1,6 @@
 import { authSettings } from '../auth/auth-settings.js';
 import type { ConfigSnapshot } from '../config/model.js';
+import { CONNECTION_LIMIT_DEFAULTS } from '../config/schema.js';
 import { policySettings } from './policy-settings.js';
 
 /** A limit each engine process enforces on its own: its key, and its value as text for a given multiple. */
@@ -9,7 +10,7 @@ interface LocalLimit {
 }
 
 /**
- * The limits of a snapshot that every engine process counts on its own: connection limits,
+ * The limits of a snapshot that every engine process counts on its own: connection limits set in the file,
  * bandwidth per IP and in total, failed authentication attempts, and (with `state.store:
  * memory`) request rates. With N processes a client, or the whole proxy, may get up to N times
  * as much.
@@ -29,12 +30,13 @@ function perProcessLimits(snapshot: ConfigSnapshot): LocalLimit[] {
     if (mbps > 0) out.push({ key: `rate_limiting.bandwidth.${key}`, text: (n) => `${times(mbps, n)} Mbit/s` });
   }
   const limits = snapshot.network.limits;
-  const connections: [string, number][] = [
-    ['max_connections', limits.maxConnections],
-    ['max_connections_per_ip', limits.maxConnectionsPerIp],
-    ['max_connections_per_backend', limits.maxConnectionsPerBackend],
+  // The default caps are a safety net, not a promise: a startup warning about them would be noise.
+  const connections: [string, number, number][] = [
+    ['max_connections', limits.maxConnections, CONNECTION_LIMIT_DEFAULTS.maxConnections],
+    ['max_connections_per_ip', limits.maxConnectionsPerIp, CONNECTION_LIMIT_DEFAULTS.maxConnectionsPerIp],
+    ['max_connections_per_backend', limits.maxConnectionsPerBackend, 0],
   ];
-  for (const [key, value] of connections) if (value > 0) out.push({ key: `network.limits.${key}`, text: (n) => String(times(value, n)) });
+  for (const [key, value, fallback] of connections) if (value > 0 && value !== fallback) out.push({ key: `network.limits.${key}`, text: (n) => String(times(value, n)) });
   const auth = authSettings(snapshot);
   if (auth.mode !== 'none') {
     const { max, window } = auth.failed_attempts;

@@ -31,11 +31,12 @@ test('per-process limits: each configured limit is named with its value and what
   );
 });
 
-test('per-process limits: defaults count, switched-off ones do not; Redis takes the request rates out; auth adds its failed-attempt limit', () => {
-  const defaults = perProcessLimitsWarning(server('', 0), 4);
-  assert.match(defaults ?? '', /4 run \(server\.workers: 0, one per core\)/);
-  assert.match(defaults ?? '', /: network\.limits\.max_connections 10000 \(up to 40000\), network\.limits\.max_connections_per_ip 256 \(up to 1024\); set server\.workers: 1 for exact limits$/);
-  assert.doesNotMatch(defaults ?? '', /per_backend|rate_limiting|auth/, 'per-backend 0 and rate limiting off are no limits');
+test('per-process limits: default caps and switched-off limits give no warning; Redis takes the request rates out; auth adds its failed-attempt limit', () => {
+  assert.equal(perProcessLimitsWarning(server('', 0), 4), null, 'the default safety caps alone warn of nothing');
+  const capped = perProcessLimitsWarning(server('network:\n  limits: { max_connections_per_ip: 20 }\n', 0), 4);
+  assert.match(capped ?? '', /4 run \(server\.workers: 0, one per core\)/);
+  assert.match(capped ?? '', /: network\.limits\.max_connections_per_ip 20 \(up to 80\); set server\.workers: 1 for exact limits$/);
+  assert.doesNotMatch(capped ?? '', /per_backend|rate_limiting|auth|max_connections 10000/, 'per-backend 0, rate limiting off and the default total cap are left out');
 
   const shared = perProcessLimitsWarning(server('rate_limiting:\n  enabled: true\n  per_ip: { requests_per_second: 5, burst: 10 }\nstate:\n  store: redis\n  redis: { url: "redis://127.0.0.1:6379/0" }\n'), 2);
   assert.doesNotMatch(shared ?? '', /rate_limiting\.per_ip|state\.store/, 'shared through Redis');
