@@ -17,7 +17,7 @@ export type ProbeSpec = Pick<CheckSettings, 'type' | 'target' | 'timeoutMs' | 'h
 /**
  * Runs one check through a backend (never around it): `tcp` opens a connection to the target
  * through the backend's own dial, `http` fetches the URL through the backend's own request path,
- * `ping` sends one ICMP echo with the system `ping`. Never rejects.
+ * `ping` sends one ICMP echo with the system `ping` (inside a tunnel's namespace for a tunnel). Never rejects.
  */
 export async function probe(backend: Backend, spec: ProbeSpec): Promise<ProbeResult> {
   const started = performance.now();
@@ -62,11 +62,12 @@ async function probeHttp(backend: Backend, url: string, expectedStatus: number, 
 }
 
 async function probePing(backend: Backend, host: string, timeoutMs: number, started: number): Promise<ProbeResult> {
-  if (backend.type === 'wireguard' || backend.type === 'openvpn') {
-    return { ok: false, latencyMs: 0, error: `ping checks cannot run inside a ${backend.type} tunnel in this version; use a tcp or http check` };
-  }
-  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const result = await execa('ping', ['-n', '-c', '1', '-W', String(seconds), host], { reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  // A tunnel's packets leave from its namespace: the ping runs there, to the address its DNS gives.
+  const place = backend.commandPlace ? await backend.commandPlace(host, timeoutMs) : { prefix: [], address: host };
+  const left = Math.max(1, timeoutMs - Math.round(performance.now() - started));
+  const seconds = Math.max(1, Math.ceil(left / 1000));
+  const [file, ...args] = [...place.prefix, 'ping', '-n', '-c', '1', '-W', String(seconds), place.address];
+  const result = await execa(file, args, { reject: false, timeout: left, stdin: 'ignore' });
   const latencyMs = Math.round(performance.now() - started);
   if ((result as { code?: string }).code === 'ENOENT') return { ok: false, latencyMs, error: 'the system "ping" command is not installed (Debian: iputils-ping)' };
   const rtt = /time[=<]([\d.]+) ?ms/.exec(result.stdout);
