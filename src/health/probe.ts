@@ -44,17 +44,20 @@ async function probeHttp(backend: Backend, url: string, expectedStatus: number, 
   const target: Target = { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) || (scheme === 'https:' ? 443 : 80) };
   const route = backend.httpRoute(scheme, target, `${parsed.pathname}${parsed.search}`);
   const signal = AbortSignal.timeout(timeoutMs);
+  const late = `no answer from ${url} within ${timeoutMs} ms`;
   let response;
   try {
-    response = await route.dispatcher.request({
+    const requesting = route.dispatcher.request({
       origin: route.origin,
       path: route.path,
       method: 'GET',
       headers: [...route.headers, 'host', parsed.host, 'user-agent', 'simple-proxy-health-check'],
       signal,
     });
+    // The signal takes effect only once a connection is open; the dial itself may take the backend's own connect timeout.
+    response = await deadline(requesting, timeoutMs, late, (answer) => void answer.body.dump());
   } catch (error) {
-    if (signal.aborted) throw new Error(`no answer from ${url} within ${timeoutMs} ms`);
+    if (signal.aborted) throw new Error(late);
     throw error;
   }
   await response.body.dump();
