@@ -69,7 +69,8 @@ export async function testTunnel(status: TunnelStatus, statusFile: string, targe
       report.error = (error as Error).message;
     }
     // The same connection path as traffic (TLS for https over the socket dialed in the namespace).
-    const agent = createTunnelAgent((to) => dialer.dial(to.host, to.port, timeoutMs).then((c) => c.socket), network, () => ({ connectTimeoutMs: timeoutMs }));
+    const echoDialMs = Math.min(timeoutMs, FETCH_TIMEOUT_MS);
+    const agent = createTunnelAgent((to) => dialer.dial(to.host, to.port, echoDialMs).then((c) => c.socket), network, () => ({ connectTimeoutMs: echoDialMs }));
     const [throughTunnel, fromHost] = await Promise.all([askAddress(ipUrl, agent).finally(() => agent.close()), askAddress(ipUrl)]);
     report.egress = { throughTunnel: throughTunnel.address ?? null, fromHost: fromHost.address ?? null, url: ipUrl };
     if (throughTunnel.error) report.egress.error = `${ipUrl} did not answer through the tunnel (${throughTunnel.error}), so the egress address is unknown`;
