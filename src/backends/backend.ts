@@ -28,6 +28,12 @@ export interface HttpRoute {
   headers: string[];
 }
 
+/** Where a program runs to go through a backend: the prefix of its command line and the address to use. */
+export interface CommandPlace {
+  prefix: string[];
+  address: string;
+}
+
 /**
  * A backend carries connections to targets: tunnels through `dial`, plain HTTP requests through
  * a pooled dispatcher from `httpRoute`. One interface for direct, upstream proxies and tunnels.
@@ -39,6 +45,12 @@ export interface Backend {
   dial(target: Target, options: DialOptions): Promise<Socket>;
   /** How to send a plain HTTP request for `target` (scheme `http:` or `https:`) with origin-form `path`. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute;
+  /**
+   * Where a program that reaches `host` by itself (ping) must run for its packets to go through
+   * this backend: a command prefix and the address to give it, resolved as this backend resolves
+   * names. Absent: on the host, with the name as it is.
+   */
+  commandPlace?(host: string, timeoutMs: number): Promise<CommandPlace>;
   /** Closes pooled connections; open tunnels are not touched. */
   close(): Promise<void>;
 }

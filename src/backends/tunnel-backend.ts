@@ -3,8 +3,9 @@ import type { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import { NsDialer, NsDialFailure, type NsConnection } from '../tunnels/ns-dialer.js';
-import { StatusReader } from '../tunnels/tunnel-status.js';
-import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import { findProgram } from '../tunnels/host-support.js';
+import { StatusReader, type TunnelStatus } from '../tunnels/tunnel-status.js';
+import type { Backend, CommandPlace, DialOptions, HttpRoute, Target } from './backend.js';
 import { toDialError } from './dial-errors.js';
 import { createTunnelAgent } from './tunnel-agent.js';
 
@@ -44,17 +45,33 @@ export class TunnelBackend implements Backend {
   /** Like dial, and also says how the target was reached (resolver, tunnel-side source address): for `backend test`. */
   async connect(target: Target, timeoutMs: number): Promise<NsConnection> {
     const label = `${target.host}:${target.port} through ${this.type} tunnel "${this.name}"`;
-    const status = this.status.read();
-    if (!status) throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is not running (is the daemon running it?)`);
-    if (status.state !== 'up') throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`);
+    this.requireUp();
     try {
       const connection = await this.dialer.dial(target.host, target.port, timeoutMs);
       connection.socket.setNoDelay(true);
       return connection;
     } catch (error) {
-      if (error instanceof NsDialFailure && error.code === 'EHELPER') throw new DialError('unavailable', `${label}: ${error.message}`, error);
-      throw toDialError(error, label);
+      throw dialFailure(error, label);
     }
+  }
+
+  /** Inside the tunnel's namespace (`ip netns exec NS`), with the name resolved there by the tunnel's DNS. */
+  async commandPlace(host: string, timeoutMs: number): Promise<CommandPlace> {
+    const { netns } = this.requireUp();
+    try {
+      const { address } = await this.dialer.resolve(host, timeoutMs);
+      return { prefix: [findProgram('ip') ?? 'ip', 'netns', 'exec', netns], address };
+    } catch (error) {
+      throw dialFailure(error, `${host} through ${this.type} tunnel "${this.name}"`);
+    }
+  }
+
+  /** The tunnel's status while it is up; otherwise fails at once, with the reason. */
+  private requireUp(): TunnelStatus {
+    const status = this.status.read();
+    if (!status) throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is not running (is the daemon running it?)`);
+    if (status.state !== 'up') throw new DialError('unavailable', `backend "${this.name}" (${this.type}): the tunnel is ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`);
+    return status;
   }
 
   /** Plain HTTP through the tunnel, pooled per origin. */
@@ -68,4 +85,10 @@ export class TunnelBackend implements Backend {
     this.dialer.close();
     await this.agent.close();
   }
+}
+
+/** A dialer failure as a DialError: a dead helper makes the backend unavailable; the rest keeps its errno's reason. */
+function dialFailure(error: unknown, label: string): DialError {
+  if (error instanceof NsDialFailure && error.code === 'EHELPER') return new DialError('unavailable', `${label}: ${error.message}`, error);
+  return toDialError(error, label);
 }

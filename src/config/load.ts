@@ -155,7 +155,7 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   }
   if (problems.length > 0) throw fail(problems);
 
-  warnings.push(...shadowWarnings(model.rules));
+  warnings.push(...shadowWarnings(model.rules), ...proxyPingWarnings(model.backends));
   const base = path === null ? process.cwd() : dirname(path);
   model.backends.forEach((b, i) => {
     if (b.type !== 'wireguard' && b.type !== 'openvpn') return;
@@ -220,6 +220,15 @@ function tunnelFileProblem(type: 'wireguard' | 'openvpn', file: string): string 
   } catch (error) {
     return `${file}: ${(error as Error).message}`;
   }
+}
+
+/** A warning for each upstream proxy checked by ping: ICMP cannot be proxied, so the check reaches only the proxy host. */
+function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
+  return backends.flatMap((b) =>
+    (b.type === 'http' || b.type === 'socks5') && b.healthCheck?.type === 'ping'
+      ? [`backend "${b.name}": its ping check pings the proxy host ${b.host} from this host, not through the proxy; a tcp or http check tests the path through it`]
+      : [],
+  );
 }
 
 /** A warning for each rule that can never match because earlier rules cover all of its patterns. */

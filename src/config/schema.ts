@@ -135,6 +135,10 @@ const backend = z
     for (const other of ['wireguard', 'openvpn', 'proxy'] as const) {
       if (other !== section && b[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `"${other}:" does not apply to a backend of type "${b.type}"` });
     }
+    // ICMP cannot travel through a proxy: a target would be pinged from this host, around the backend.
+    if (section === 'proxy' && b.health_check?.type === 'ping' && b.health_check.target !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['health_check', 'target'], message: `a ping cannot go through an upstream proxy: a ping check pings the proxy host itself; drop "target:", or use a tcp or http check to reach a target through the proxy` });
+    }
   });
 
 const match = z.strictObject({ domains: z.array(nonEmpty).min(1, 'a rule needs at least one domain pattern') });

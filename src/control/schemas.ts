@@ -45,8 +45,11 @@ export const backendAddSchema = z.strictObject({
 /** A backend to add. */
 export type BackendAdd = z.infer<typeof backendAddSchema>;
 
+/** The address-echo service a tunnel's `backend test` asks when `ip_url` names none (the URL spec 11.2 checks through a tunnel). */
+export const DEFAULT_IP_ECHO_URL = 'https://api.ipify.org';
+
 /** POST /api/backends/:name/test */
-export const backendTestSchema = z.strictObject({ target: z.string().optional(), ip_url: z.url({ protocol: /^http$/ }).optional() });
+export const backendTestSchema = z.strictObject({ target: z.string().optional(), ip_url: z.url({ protocol: /^https?$/ }).optional() });
 
 const userName = z.string().min(1).max(256).regex(/^[^:\s]+$/, 'a user name has no colon or white space');
 const bcryptHash = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'expected a bcrypt hash');

@@ -354,7 +354,7 @@ export class Daemon {
       const tunnel = this.tunnels.status(params.name);
       if (tunnel && tunnel.state === 'up' && 'tunnel' in spec && spec.tunnel) {
         const to = parsed ?? { host: 'example.com', port: 80 };
-        const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, this.snapshot.network.timeouts.connectMs, ipUrl);
+        const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, this.snapshot.network, ipUrl);
         return { name: params.name, type: 'tcp', target: `${to.host}:${to.port}`, tunnel, ...report };
       }
       return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };

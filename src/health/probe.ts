@@ -17,7 +17,7 @@ export type ProbeSpec = Pick<CheckSettings, 'type' | 'target' | 'timeoutMs' | 'h
 /**
  * Runs one check through a backend (never around it): `tcp` opens a connection to the target
  * through the backend's own dial, `http` fetches the URL through the backend's own request path,
- * `ping` sends one ICMP echo with the system `ping`. Never rejects.
+ * `ping` sends one ICMP echo with the system `ping` (inside a tunnel's namespace for a tunnel). Never rejects.
  */
 export async function probe(backend: Backend, spec: ProbeSpec): Promise<ProbeResult> {
   const started = performance.now();
@@ -44,17 +44,20 @@ async function probeHttp(backend: Backend, url: string, expectedStatus: number, 
   const target: Target = { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) || (scheme === 'https:' ? 443 : 80) };
   const route = backend.httpRoute(scheme, target, `${parsed.pathname}${parsed.search}`);
   const signal = AbortSignal.timeout(timeoutMs);
+  const late = `no answer from ${url} within ${timeoutMs} ms`;
   let response;
   try {
-    response = await route.dispatcher.request({
+    const requesting = route.dispatcher.request({
       origin: route.origin,
       path: route.path,
       method: 'GET',
       headers: [...route.headers, 'host', parsed.host, 'user-agent', 'simple-proxy-health-check'],
       signal,
     });
+    // The signal takes effect only once a connection is open; the dial itself may take the backend's own connect timeout.
+    response = await deadline(requesting, timeoutMs, late, (answer) => void answer.body.dump());
   } catch (error) {
-    if (signal.aborted) throw new Error(`no answer from ${url} within ${timeoutMs} ms`);
+    if (signal.aborted) throw new Error(late);
     throw error;
   }
   await response.body.dump();
@@ -62,11 +65,12 @@ async function probeHttp(backend: Backend, url: string, expectedStatus: number, 
 }
 
 async function probePing(backend: Backend, host: string, timeoutMs: number, started: number): Promise<ProbeResult> {
-  if (backend.type === 'wireguard' || backend.type === 'openvpn') {
-    return { ok: false, latencyMs: 0, error: `ping checks cannot run inside a ${backend.type} tunnel in this version; use a tcp or http check` };
-  }
-  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const result = await execa('ping', ['-n', '-c', '1', '-W', String(seconds), host], { reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  // A tunnel's packets leave from its namespace: the ping runs there, to the address its DNS gives.
+  const place = backend.commandPlace ? await backend.commandPlace(host, timeoutMs) : { prefix: [], address: host };
+  const left = Math.max(1, timeoutMs - Math.round(performance.now() - started));
+  const seconds = Math.max(1, Math.ceil(left / 1000));
+  const [file, ...args] = [...place.prefix, 'ping', '-n', '-c', '1', '-W', String(seconds), place.address];
+  const result = await execa(file, args, { reject: false, timeout: left, stdin: 'ignore' });
   const latencyMs = Math.round(performance.now() - started);
   if ((result as { code?: string }).code === 'ENOENT') return { ok: false, latencyMs, error: 'the system "ping" command is not installed (Debian: iputils-ping)' };
   const rtt = /time[=<]([\d.]+) ?ms/.exec(result.stdout);

@@ -10,11 +10,11 @@ import { StatusReader } from './tunnel-status.js';
  * never reads or relays a byte of the connection.
  */
 
-/** A connect request from the parent. */
+/** A request from the parent: connect to host:port, or, without a port, only resolve the host. */
 interface Request {
   id: number;
   host: string;
-  port: number;
+  port?: number;
   timeoutMs: number;
 }
 
@@ -57,6 +57,7 @@ function fail(id: number, error: unknown): void {
 process.on('message', (request: Request) => {
   resolve(request.host).then(
     ({ address, resolvedBy }) => {
+      if (request.port === undefined) return send({ id: request.id, ok: true, address, resolvedBy });
       const socket = connect({ host: address, port: request.port, noDelay: true });
       // Paused before it connects, the socket never starts reading: no byte of a server that
       // speaks first is consumed here before the handle moves to the parent.

@@ -27,8 +27,14 @@ export class NsDialFailure extends Error {
   }
 }
 
+/** What the helper answers to one request: a connected socket, or only the resolved address. */
+interface Answer {
+  message: { address: string; resolvedBy: string; localAddress: string };
+  handle?: Socket;
+}
+
 interface Pending {
-  resolve: (connection: NsConnection) => void;
+  resolve: (answer: Answer) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -53,19 +59,15 @@ export class NsDialer {
 
   /** Resolves (with the tunnel's DNS) and connects inside the namespace; rejects with an NsDialFailure. */
   async dial(host: string, port: number, timeoutMs: number): Promise<NsConnection> {
-    if (this.closed) throw new NsDialFailure('ECLOSED', 'the tunnel dialer is closed');
-    const helper = await this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.unrefIfIdle();
-        reject(new NsDialFailure('ETIMEDOUT', `connect timed out after ${timeoutMs} ms`));
-      }, timeoutMs + 1_000);
-      this.pending.set(id, { resolve, reject, timer });
-      helper.channel?.ref();
-      helper.send({ id, host, port, timeoutMs });
-    });
+    const { message, handle } = await this.ask({ host, port, timeoutMs }, `connect timed out after ${timeoutMs} ms`);
+    if (!handle) throw new NsDialFailure('EFAILED', 'the dialer helper answered without a socket');
+    return { socket: handle, address: message.address, resolvedBy: message.resolvedBy, localAddress: message.localAddress };
+  }
+
+  /** Resolves a name inside the namespace as `dial` would (with the tunnel's DNS), connecting nowhere. */
+  async resolve(host: string, timeoutMs: number): Promise<{ address: string; resolvedBy: string }> {
+    const { message } = await this.ask({ host, timeoutMs }, `resolving ${host} timed out after ${timeoutMs} ms`);
+    return { address: message.address, resolvedBy: message.resolvedBy };
   }
 
   /** Ends the helper; sockets already handed over stay open. */
@@ -74,6 +76,22 @@ export class NsDialer {
     this.helper?.kill();
     this.helper = null;
     this.ready = null;
+  }
+
+  private async ask(request: { host: string; port?: number; timeoutMs: number }, timeoutMessage: string): Promise<Answer> {
+    if (this.closed) throw new NsDialFailure('ECLOSED', 'the tunnel dialer is closed');
+    const helper = await this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.unrefIfIdle();
+        reject(new NsDialFailure('ETIMEDOUT', timeoutMessage));
+      }, request.timeoutMs + 1_000);
+      this.pending.set(id, { resolve, reject, timer });
+      helper.channel?.ref();
+      helper.send({ id, ...request });
+    });
   }
 
   private start(): Promise<ChildProcess> {
@@ -107,7 +125,7 @@ export class NsDialer {
         this.pending.delete(message.id!);
         clearTimeout(pending.timer);
         this.unrefIfIdle();
-        if (message.ok && handle) pending.resolve({ socket: handle, address: message.address, resolvedBy: message.resolvedBy, localAddress: message.localAddress });
+        if (message.ok) pending.resolve({ message, handle });
         else pending.reject(new NsDialFailure(message.code ?? 'EFAILED', message.message ?? 'failed'));
       });
       child.once('exit', (code) => {

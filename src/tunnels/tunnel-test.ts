@@ -1,6 +1,10 @@
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { Target } from '../backends/backend.js';
+import { createTunnelAgent } from '../backends/tunnel-agent.js';
+import type { NetworkSpec } from '../config/model.js';
+import { DEFAULT_IP_ECHO_URL } from '../control/schemas.js';
 import { ip } from './netns.js';
 import { NsDialer } from './ns-dialer.js';
 import type { TunnelStatus } from './tunnel-status.js';
@@ -17,8 +21,11 @@ export interface TunnelTestReport {
   tunnelAddresses: string[];
   /** DNS servers of the tunnel and the interface the namespace reaches each through. */
   dns: { server: string; via: string | null }[];
-  /** What the far side saw as the source address (`ipUrl` fetched through the tunnel), and what it sees from the host. */
-  egress?: { throughTunnel: string | null; fromHost: string | null; url: string };
+  /**
+   * What the far side saw as the source address (`url` fetched through the tunnel), and what it
+   * sees from the host; `error` says why the egress address is unknown (no answer through the tunnel).
+   */
+  egress: { throughTunnel: string | null; fromHost: string | null; url: string; error?: string };
   /** Every way traffic or DNS would leave by the host's path instead of the tunnel; empty when none. */
   leaks: string[];
 }
@@ -28,11 +35,13 @@ const FETCH_TIMEOUT_MS = 5_000;
 /**
  * Opens a connection through a running tunnel (as any engine process does) and checks that
  * nothing leaks to the host's path: the source address is the tunnel's and no host address,
- * every DNS server is reached through the tunnel interface, and, given an address-echo URL
- * (`GET` answers the caller's address), the far side sees a different address than from the host.
+ * every DNS server is reached through the tunnel interface, and the far side of an address-echo
+ * URL (`GET` answers the caller's address; http or https) sees a different address through the
+ * tunnel than from the host.
  */
-export async function testTunnel(status: TunnelStatus, statusFile: string, target: Target, timeoutMs: number, ipUrl?: string): Promise<TunnelTestReport> {
-  const report: TunnelTestReport = { ok: false, latencyMs: 0, tunnelAddresses: status.addresses, dns: [], leaks: [] };
+export async function testTunnel(status: TunnelStatus, statusFile: string, target: Target, network: NetworkSpec, ipUrl = DEFAULT_IP_ECHO_URL): Promise<TunnelTestReport> {
+  const timeoutMs = network.timeouts.connectMs;
+  const report: TunnelTestReport = { ok: false, latencyMs: 0, tunnelAddresses: status.addresses, dns: [], leaks: [], egress: { throughTunnel: null, fromHost: null, url: ipUrl } };
   const dialer = new NsDialer(status.netns, statusFile);
   try {
     for (const server of status.dns) {
@@ -59,36 +68,28 @@ export async function testTunnel(status: TunnelStatus, statusFile: string, targe
       report.latencyMs = Math.round(performance.now() - started);
       report.error = (error as Error).message;
     }
-    if (ipUrl) {
-      const agent = new Agent({
-        connect: (options, callback) => {
-          const port = Number(options.port) || 80;
-          dialer.dial(options.hostname, port, timeoutMs).then(
-            (c) => callback(null, c.socket),
-            (error: Error) => callback(error, null),
-          );
-        },
-      });
-      const throughTunnel = await fetchText(ipUrl, agent);
-      await agent.close();
-      const fromHost = await fetchText(ipUrl);
-      report.egress = { throughTunnel, fromHost, url: ipUrl };
-      if (throughTunnel === null) report.leaks.push(`${ipUrl} did not answer through the tunnel, so the egress address is unknown`);
-      else if (throughTunnel === fromHost) report.leaks.push(`the far side sees ${throughTunnel} both through the tunnel and from the host: traffic leaves by the host's path`);
-    }
+    // The same connection path as traffic (TLS for https over the socket dialed in the namespace).
+    const echoDialMs = Math.min(timeoutMs, FETCH_TIMEOUT_MS);
+    const agent = createTunnelAgent((to) => dialer.dial(to.host, to.port, echoDialMs).then((c) => c.socket), network, () => ({ connectTimeoutMs: echoDialMs }));
+    const [throughTunnel, fromHost] = await Promise.all([askAddress(ipUrl, agent).finally(() => agent.close()), askAddress(ipUrl)]);
+    report.egress = { throughTunnel: throughTunnel.address ?? null, fromHost: fromHost.address ?? null, url: ipUrl };
+    if (throughTunnel.error) report.egress.error = `${ipUrl} did not answer through the tunnel (${throughTunnel.error}), so the egress address is unknown`;
+    else if (throughTunnel.address === fromHost.address) report.leaks.push(`the far side sees ${throughTunnel.address} both through the tunnel and from the host: traffic leaves by the host's path`);
   } finally {
     dialer.close();
   }
   return report;
 }
 
-async function fetchText(url: string, dispatcher?: Agent): Promise<string | null> {
+/** The address an echo URL answers (through `dispatcher`, or from the host), or why there is none. */
+async function askAddress(url: string, dispatcher?: Dispatcher): Promise<{ address?: string; error?: string }> {
   try {
     const answer = await request(url, { dispatcher, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
     const text = (await answer.body.text()).trim();
-    return answer.statusCode === 200 ? text.slice(0, 200) : null;
-  } catch {
-    return null;
+    if (answer.statusCode !== 200) return { error: `status ${answer.statusCode}` };
+    return isIP(text) ? { address: text } : { error: `the answer is not an address: ${JSON.stringify(text.slice(0, 40))}` };
+  } catch (error) {
+    return { error: (error as Error).message };
   }
 }
 

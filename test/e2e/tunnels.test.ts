@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { sandbox, type Sandbox } from './cli-harness.js';
 import { tunnelNames } from '../../src/tunnels/tunnel-names.js';
 import { findProgram } from '../../src/tunnels/host-support.js';
+import { makeTlsFiles, type TlsFiles } from '../helpers/tls-files.js';
 
 /*
  * End to end through real tunnels: the test bed (test/testbed) stands up a WireGuard
@@ -34,6 +35,8 @@ interface WgInfo {
   WG_EXPECTED_SOURCE_IP: string;
   WG_ORIGIN_IP: string;
   WG_DNS_NAME: string;
+  WG_SERVER_NS: string;
+  WG_ORIGIN_NS: string;
 }
 interface OvpnInfo {
   OVPN_CLIENT_CONFIG: string;
@@ -44,6 +47,7 @@ interface OvpnInfo {
   OVPN_USERPASS_EXPECTED_SOURCE_IP: string;
   OVPN_ORIGIN_IP: string;
   OVPN_DNS_NAME: string;
+  OVPN_SERVER_NS: string;
 }
 
 let wg: WgInfo;
@@ -110,6 +114,35 @@ const passBackend = (auth: string): string => `  - name: ovpn-pass
       config_file: "${ovpn.OVPN_USERPASS_CONFIG}"
 ${auth}`;
 
+/** A health check that shows a change within seconds. */
+const check = (body: string): string => `    health_check:\n      interval: "500ms"\n      timeout: "2s"\n      healthy_threshold: 1\n      unhealthy_threshold: 2\n${body}`;
+/** wg checked by an http GET through the tunnel, ovpn-cert by a ping of a name only the tunnel's DNS knows. */
+const wgChecked = (): string => wgBackend() + check(`      type: http\n      http: { url: "http://${wg.WG_DNS_NAME}/health" }\n`);
+const certChecked = (): string => certBackend() + check(`      type: ping\n      target: "${ovpn.OVPN_DNS_NAME}:1"\n`);
+
+/** Makes a far side refuse (ICMP "prohibited") what a tunnel client sends to its origin, or stop refusing it; true when ip did it. */
+const farSide = (action: 'add' | 'del', [netns, from, to]: [string, string, string]): boolean =>
+  spawnSync('ip', ['-n', netns, 'rule', action, 'from', from, 'to', to, 'prohibit', 'pref', '90'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+
+/** An https server in a namespace that answers GET with the caller's address, as api.ipify.org does. */
+async function httpsEcho(netns: string, address: string, port: number, tls: TlsFiles): Promise<() => void> {
+  const script = `const fs = require('fs'); const [cert, key, host, port] = process.argv.slice(1);
+require('https').createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, (q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(Number(port), host, () => console.log('ready'));`;
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', script, tls.cert, tls.key, address, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c) => (output += c));
+  child.stderr.on('data', (c) => (output += c));
+  await waitFor(`the https echo in ${netns}`, async () => output.includes('ready') || child.exitCode !== null, 10_000);
+  if (!output.includes('ready')) throw new Error(`the https echo did not start: ${output}`);
+  return () => child.kill();
+}
+
+type BackendView = { name: string; status: string; reason?: string; health: { status: string } };
+async function backendList(box: Sandbox): Promise<BackendView[]> {
+  const view = JSON.parse((await box.cli(['backend', 'list', '--json'])).stdout) as BackendView[] | { backends: BackendView[] };
+  return Array.isArray(view) ? view : view.backends;
+}
+
 async function curl(box: Sandbox, url: string, mode: 'http' | 'connect' | 'socks5' = 'http'): Promise<string> {
   const status = await box.status();
   const http = status.listeners.find((l) => l.kind === 'http')!.port;
@@ -164,7 +197,9 @@ function readdirSafe(dir: string): string[] {
 
 test('WireGuard and OpenVPN backends carry exactly the connections routed to them, and leave the host untouched', { skip, timeout: 240_000 }, async (t) => {
   const network = hostNetwork();
-  const box = sandbox(config(wgBackend() + certBackend() + passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_AUTH_FILE}"\n`)));
+  const box = sandbox(config(wgChecked() + certChecked() + passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_AUTH_FILE}"\n`)));
+  const tls = makeTlsFiles(box.dir, [wg.WG_DNS_NAME]);
+  box.env.NODE_EXTRA_CA_CERTS = tls.ca;
   box.env.OVPN_TEST_USER = readFileSync(ovpn.OVPN_USERPASS_AUTH_FILE, 'utf8').split('\n')[0];
   box.env.OVPN_TEST_PASS = readFileSync(ovpn.OVPN_USERPASS_AUTH_FILE, 'utf8').split('\n')[1];
   t.after(() => box.cleanup().catch(() => undefined));
@@ -183,16 +218,48 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     assert.equal(hostNetwork(), network, 'host routes, rules and /etc/resolv.conf are unchanged');
   });
 
-  await t.test('backend test reports the egress address and where DNS was resolved, with no leak', async () => {
-    const answer = await box.cli(['backend', 'test', '--name', 'wg', '--target', `${wg.WG_DNS_NAME}:80`, '--ip-url', `http://${wg.WG_ORIGIN_IP}/ip`, '--json']);
-    assert.equal(answer.code, 0, answer.stderr + answer.stdout);
-    const report = JSON.parse(answer.stdout);
-    assert.equal(report.ok, true);
-    assert.equal(report.localAddress, wg.WG_EXPECTED_SOURCE_IP);
-    assert.match(report.resolvedBy, /^tunnel DNS /);
-    assert.equal(report.egress.throughTunnel, wg.WG_EXPECTED_SOURCE_IP);
-    assert.equal(report.egress.fromHost, null, 'the origin is not reachable from the host');
-    assert.deepEqual(report.leaks, []);
+  await t.test('backend test reports the egress address (http or https echo) and where DNS was resolved, with no leak', async () => {
+    const stopEcho = await httpsEcho(wg.WG_ORIGIN_NS, wg.WG_ORIGIN_IP, 8443, tls);
+    try {
+      for (const ipUrl of [`http://${wg.WG_ORIGIN_IP}/ip`, `https://${wg.WG_DNS_NAME}:8443/ip`]) {
+        const answer = await box.cli(['backend', 'test', '--name', 'wg', '--target', `${wg.WG_DNS_NAME}:80`, '--ip-url', ipUrl, '--json']);
+        assert.equal(answer.code, 0, answer.stderr + answer.stdout);
+        const report = JSON.parse(answer.stdout);
+        assert.equal(report.ok, true);
+        assert.equal(report.localAddress, wg.WG_EXPECTED_SOURCE_IP);
+        assert.match(report.resolvedBy, /^tunnel DNS /);
+        assert.deepEqual(report.egress, { throughTunnel: wg.WG_EXPECTED_SOURCE_IP, fromHost: null, url: ipUrl }, 'the origin is not reachable from the host');
+        assert.deepEqual(report.leaks, []);
+      }
+    } finally {
+      stopEcho();
+    }
+    const byDefault = await box.cli(['backend', 'test', '--name', 'wg', '--target', `${wg.WG_DNS_NAME}:80`]);
+    assert.equal(byDefault.code, 0, byDefault.stderr + byDefault.stdout);
+    assert.match(byDefault.stdout, /egress address not checked +https:\/\/api\.ipify\.org did not answer through the tunnel \(.+\), so the egress address is unknown; pass --ip-url/);
+    const silent = await box.cli(['backend', 'test', '--name', 'wg', '--target', `${wg.WG_DNS_NAME}:80`, '--ip-url', `http://${wg.WG_ORIGIN_IP}:81/ip`]);
+    assert.equal(silent.code, 6, 'an echo URL the caller named must answer');
+    assert.match(silent.stderr, /http:\/\/10\.213\.2\.2:81\/ip did not answer through the tunnel/);
+  });
+
+  await t.test('health checks run through the tunnels (http, and ping of a tunnel DNS name) and follow the far side', async () => {
+    const all = async (status: string): Promise<boolean> => {
+      const list = await backendList(box);
+      return ['wg', 'ovpn-cert'].every((name) => list.find((b) => b.name === name)?.health.status === status);
+    };
+    await waitFor('both checked tunnels healthy', () => all('healthy'));
+    const blocks: [string, string, string][] = [
+      [wg.WG_SERVER_NS, wg.WG_EXPECTED_SOURCE_IP, wg.WG_ORIGIN_IP],
+      [ovpn.OVPN_SERVER_NS, ovpn.OVPN_EXPECTED_SOURCE_IP, ovpn.OVPN_ORIGIN_IP],
+    ];
+    try {
+      for (const block of blocks) assert.ok(farSide('add', block));
+      await waitFor('both unhealthy while their far side refuses the origin', () => all('unhealthy'));
+      assert.deepEqual([(await tunnel(box, 'wg'))?.state, (await tunnel(box, 'ovpn-cert'))?.state], ['up', 'up'], 'only the checks through the tunnels saw it');
+    } finally {
+      for (const block of blocks) farSide('del', block);
+    }
+    await waitFor('both healthy again', () => all('healthy'));
   });
 
   await t.test('a killed tunnel process makes its backend unhealthy, then it comes back', async () => {
@@ -201,10 +268,7 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
       assert.equal(before?.state, 'up');
       process.kill(before!.pid!, 'SIGKILL');
       const down = await waitFor(`${name} down`, async () => {
-        const list = await box.cli(['backend', 'list', '--json']);
-        const view = (JSON.parse(list.stdout) as { name: string; status: string; reason?: string }[] | { backends: { name: string; status: string; reason?: string }[] });
-        const backends = Array.isArray(view) ? view : view.backends;
-        const b = backends.find((x) => x.name === name)!;
+        const b = (await backendList(box)).find((x) => x.name === name)!;
         return b.status === 'unavailable' && b.reason;
       });
       assert.match(down, /killed|exited/);
@@ -222,7 +286,7 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     const wgBefore = await tunnel(box, 'wg');
     const passBefore = await tunnel(box, 'ovpn-pass');
     const certNetns = (await tunnel(box, 'ovpn-cert'))!.netns;
-    writeFileSync(box.config, config(wgBackend() + passBackend('      username: "${OVPN_TEST_USER}"\n      password: "${OVPN_TEST_PASS}"\n')));
+    writeFileSync(box.config, config(wgChecked() + passBackend('      username: "${OVPN_TEST_USER}"\n      password: "${OVPN_TEST_PASS}"\n')));
     const reloaded = await box.cli(['config', 'reload']);
     assert.equal(reloaded.code, 0, reloaded.stderr + reloaded.stdout);
     const pass = await waitFor('ovpn-pass up again', async () => {
@@ -289,8 +353,7 @@ test('bad input and silent peers fail their backend with a clear reason while th
   assert.ok(Date.now() - t0 < 30_000, 'start does not wait for a silent peer');
   assert.equal(await curl(box, `http://127.0.0.1:${localPort}/`), 'direct 127.0.0.1', 'the other backends serve');
 
-  const list = JSON.parse((await box.cli(['backend', 'list', '--json'])).stdout);
-  const backends = (Array.isArray(list) ? list : list.backends) as { name: string; status: string; reason?: string }[];
+  const backends = await backendList(box);
   assert.match(backends.find((b) => b.name === 'ovpn-cert')!.reason!, /line \d+: "up" is not allowed/);
   const auth = await waitFor('AUTH_FAILED', async () => {
     const now = await tunnel(box, 'ovpn-pass');

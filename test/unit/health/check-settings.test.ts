@@ -62,3 +62,18 @@ test('an http check without a URL is a config error naming the line', () => {
     return true;
   });
 });
+
+test('a ping check of an upstream proxy pings the proxy host, says so, and refuses a target it could not reach through the proxy', () => {
+  const snapshot = parseConfigText(backends, 'server-config.yaml', 'server');
+  assert.deepEqual(
+    snapshot.warnings.filter((w) => /ping/.test(w)),
+    ['backend "pinged": its ping check pings the proxy host socks.example.net from this host, not through the proxy; a tcp or http check tests the path through it'],
+  );
+  const text = 'backends:\n  - name: up\n    type: http\n    proxy: { address: "10.0.0.9:3128" }\n    health_check:\n      type: ping\n      target: "example.org:80"\nrules:\n  - { name: r, match: { domains: ["*"] }, backend: up }\n';
+  assert.throws(() => parseConfigText(text, 'server-config.yaml', 'server'), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.problems.length, 1);
+    assert.match(error.problems[0], /^server-config\.yaml:7:\d+: backends\[0\]\.health_check\.target: a ping cannot go through an upstream proxy: a ping check pings the proxy host itself/);
+    return true;
+  });
+});

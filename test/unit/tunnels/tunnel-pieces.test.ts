@@ -1,15 +1,16 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tunnelNames } from '../../../src/tunnels/tunnel-names.js';
 import { stripWgQuick } from '../../../src/tunnels/wireguard-tunnel.js';
 import { openvpnProfileProblem } from '../../../src/tunnels/openvpn-tunnel.js';
 import { StatusReader, writeStatusFile, type TunnelStatus } from '../../../src/tunnels/tunnel-status.js';
-import { findProgram } from '../../../src/tunnels/host-support.js';
+import { findProgram, programDirs, tunnelSupportProblem } from '../../../src/tunnels/host-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sp-tunnels-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('names: stable per state dir and backend, distinct across daemons, interface names fit in 15 characters', () => {
   const a = tunnelNames('/var/lib/simple-proxy/server');
@@ -58,6 +59,37 @@ test('status files: written atomically, re-read only when they change', () => {
 });
 
 test('findProgram looks in PATH and the sbin dirs', () => {
-  assert.ok(findProgram('sh', { PATH: '' }));
-  assert.equal(findProgram('no-such-program-here', { PATH: '' }), null);
+  assert.ok(findProgram('sh', programDirs({ PATH: '' })));
+  assert.equal(findProgram('no-such-program-here', programDirs({ PATH: '' })), null);
+});
+
+const ALL_CAPS = (1n << 12n) | (1n << 21n);
+const onLinuxWithTun = process.platform === 'linux' && existsSync('/dev/net/tun') ? false : 'needs Linux with /dev/net/tun';
+
+/** A dir holding executable stand-ins for `names` (only their presence is looked at). */
+function programsDir(names: string[]): string {
+  const bin = mkdtempSync(join(dir, 'bin-'));
+  for (const name of names) writeFileSync(join(bin, name), '#!/bin/sh\n', { mode: 0o755 });
+  return bin;
+}
+
+test('without root the tunnel backends are refused, naming the missing capabilities', { skip: process.platform === 'linux' ? false : 'Linux only' }, () => {
+  const dirs = [programsDir(['ip', 'wireguard-go', 'wg', 'openvpn'])];
+  assert.equal(
+    tunnelSupportProblem('wireguard', { dirs, capabilities: 0n }),
+    'wireguard backends need root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces and tunnel interfaces; start the daemon as root',
+  );
+  assert.match(tunnelSupportProblem('openvpn', { dirs, capabilities: 1n << 12n })!, /^openvpn backends need root \(CAP_SYS_ADMIN\) /);
+});
+
+test('a missing program is named with the Debian package that provides it', { skip: onLinuxWithTun }, () => {
+  assert.equal(tunnelSupportProblem('wireguard', { dirs: [], capabilities: ALL_CAPS }), 'wireguard backends need "ip", which is not installed (Debian package iproute2)');
+  const some = [programsDir(['ip', 'wg'])];
+  assert.equal(tunnelSupportProblem('wireguard', { dirs: some, capabilities: ALL_CAPS }), 'wireguard backends need "wireguard-go", which is not installed (Debian package wireguard-go)');
+  assert.equal(tunnelSupportProblem('openvpn', { dirs: some, capabilities: ALL_CAPS }), 'openvpn backends need "openvpn", which is not installed (Debian package openvpn)');
+  assert.equal(tunnelSupportProblem('wireguard', { dirs: [programsDir(['ip', 'wireguard-go'])], capabilities: ALL_CAPS }), 'wireguard backends need "wg", which is not installed (Debian package wireguard-tools)');
+  const notExecutable = programsDir(['ip', 'wireguard-go']);
+  writeFileSync(join(notExecutable, 'wg'), '', { mode: 0o644 });
+  assert.match(tunnelSupportProblem('wireguard', { dirs: [notExecutable], capabilities: ALL_CAPS })!, /need "wg"/, 'a file without the execute bit is no program');
+  assert.equal(tunnelSupportProblem('wireguard', { dirs: [programsDir(['ip', 'wireguard-go', 'wg'])], capabilities: ALL_CAPS }), null);
 });
