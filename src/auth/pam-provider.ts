@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { AuthSettings } from './auth-settings.js';
 import type { AuthProvider, Credentials, Identity } from './identity.js';
 
@@ -25,6 +24,8 @@ export class PamProvider implements AuthProvider {
 
   async verify(credentials: Credentials): Promise<Identity | null> {
     if (credentials.kind !== 'password' || !OS_USER.test(credentials.username) || credentials.password === '' || /[\r\n\0]/.test(credentials.password)) return null;
+    // Loaded on first use: only the system auth mode runs programs, and execa costs every engine process memory.
+    const { execa } = await import('execa');
     const pam = await execa('pamtester', [this.service, credentials.username, 'authenticate', 'acct_mgmt'], {
       input: `${credentials.password}\n`,
       reject: false,

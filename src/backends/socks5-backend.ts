@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SocksClient } from 'socks';
+import type { SocksClient as SocksClientType } from 'socks';
 import type { Agent } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError, type DialFailure } from '../errors.js';
@@ -53,6 +53,7 @@ export class Socks5Backend implements Backend {
       throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
     }
     try {
+      const { SocksClient } = await loadSocks();
       const { socket: tunnel } = await SocksClient.createConnection({
         proxy: { host: this.options.host, port: this.options.port, type: 5, userId: this.options.auth?.username, password: this.options.auth?.password },
         command: 'connect',
@@ -90,4 +91,12 @@ export class Socks5Backend implements Backend {
     if (/timed out/i.test(message)) return new DialError('timeout', `${label}: no SOCKS5 answer in time`, error);
     return new DialError('upstream', `${label}: ${message}`, error);
   }
+}
+
+let socks: Promise<{ SocksClient: typeof SocksClientType }> | null = null;
+
+/** The SOCKS client library, loaded by the first SOCKS5 upstream dial: most proxies never use one. */
+function loadSocks(): Promise<{ SocksClient: typeof SocksClientType }> {
+  socks ??= import('socks');
+  return socks;
 }

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { execa } from 'execa';
 import type { Backend, Target } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
 import type { CheckSettings } from './check-settings.js';
@@ -70,6 +69,8 @@ async function probePing(backend: Backend, host: string, timeoutMs: number, star
   const left = Math.max(1, timeoutMs - Math.round(performance.now() - started));
   const seconds = Math.max(1, Math.ceil(left / 1000));
   const [file, ...args] = [...place.prefix, 'ping', '-n', '-c', '1', '-W', String(seconds), place.address];
+  // Loaded on first use: most proxies never ping, and execa costs every engine process memory.
+  const { execa } = await import('execa');
   const result = await execa(file, args, { reject: false, timeout: left, stdin: 'ignore' });
   const latencyMs = Math.round(performance.now() - started);
   if ((result as { code?: string }).code === 'ENOENT') return { ok: false, latencyMs, error: 'the system "ping" command is not installed (Debian: iputils-ping)' };

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { BucketRequest, LimiterStore, Verdict } from './limiter-store.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -51,14 +51,22 @@ const COMMAND_TIMEOUT_MS = 250;
  */
 export class RedisStore implements LimiterStore {
   readonly kind = 'redis';
-  private readonly redis: Redis;
+  private redis: Redis | null = null;
   private readonly local = new MemoryStore();
   private shared = false;
   private reported: boolean | null = null;
   private closed = false;
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.redis = new Redis(options.url, {
+    // ioredis is loaded only by a proxy that uses it (it weighs about 20 MB per process); until
+    // it connects, requests are checked locally as during any outage.
+    void import('ioredis').then(({ Redis }) => this.connect(Redis));
+  }
+
+  private connect(RedisClient: typeof Redis): void {
+    if (this.closed) return;
+    const options = this.options;
+    this.redis = new RedisClient(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
@@ -79,7 +87,7 @@ export class RedisStore implements LimiterStore {
 
   /** Checks and takes a token from every bucket in Redis, or locally while Redis is away. */
   consume(buckets: readonly BucketRequest[]): Verdict | Promise<Verdict> {
-    if (!this.shared || this.redis.status !== 'ready') return this.local.consume(buckets);
+    if (!this.shared || this.redis?.status !== 'ready') return this.local.consume(buckets);
     const keys = buckets.map((b) => `${this.options.keyPrefix}:rl:${b.key}`);
     const args = buckets.flatMap((b) => [String(b.rate), String(b.burst)]);
     const run = (this.redis as unknown as { takeTokens(n: number, ...rest: string[]): Promise<[number, number, number]> }).takeTokens(keys.length, ...keys, ...args);
@@ -96,7 +104,7 @@ export class RedisStore implements LimiterStore {
   async close(): Promise<void> {
     this.closed = true;
     await this.local.close();
-    this.redis.disconnect();
+    this.redis?.disconnect();
   }
 
   private setShared(shared: boolean, message: string): void {
@@ -111,7 +119,7 @@ export class RedisStore implements LimiterStore {
   /** A failed command does not always drop the connection: ask until Redis answers again. */
   private probe(): void {
     const timer = setTimeout(() => {
-      if (this.closed || this.shared || this.redis.status !== 'ready') return;
+      if (this.closed || this.shared || this.redis?.status !== 'ready') return;
       this.redis.ping().then(
         () => this.setShared(true, `rate limits are shared through redis at ${redact(this.options.url)} again`),
         () => this.probe(),
