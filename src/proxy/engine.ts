@@ -26,6 +26,7 @@ import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
+import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { handleSocks5 } from './socks5-handler.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
@@ -51,16 +52,6 @@ export interface ReloadReport {
   previousVersion: string;
   /** Settings that changed but only take effect after a restart (ports, bind address, TLS, auth mode). */
   restartRequired: string[];
-}
-
-/** The answer to "where would this host go?". */
-export interface RouteExplanation {
-  host: string;
-  /** The rule that wins (first match in file order), with its position (0-based). */
-  rule: { name: string; index: number; pattern: string } | null;
-  backend: string | null;
-  /** Later rules that also match this host but lose to the winner. */
-  alsoMatching: { name: string; index: number; pattern: string }[];
 }
 
 /** Events the engine publishes. */
@@ -95,8 +86,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   stats(): Promise<EngineStats>;
   /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
   testBackend(name: string, target?: Target): Promise<LiveCheck>;
-  /** Which rule and backend a host would take now, and which later rules also match. */
-  explainRoute(host: string): RouteExplanation;
+  /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
+  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
@@ -290,12 +281,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.healthSource.report(name, ok, error);
   }
 
-  /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string): RouteExplanation {
-    const hits = this.current.router.explain(host);
-    const [winner, ...rest] = hits;
-    const rule = winner ? this.current.config.rules[winner.index] : undefined;
-    return { host, rule: winner ?? null, backend: rule?.backends[0]?.name ?? null, alsoMatching: rest };
+  /** Which rule and backend a host would take now (live health and balancing state), and which rules matched but were shadowed by an earlier one. */
+  explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
+    const runtime = this.current;
+    return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
 
   /** Asks this process's traffic debugger. */
