@@ -1,22 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProxyEngine } from '../../../src/proxy/engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { RouteExplanation } from '../../../src/routing/route-explanation.js';
 import { echoOrigin } from '../proxy/raw-peers.js';
 import { startEngine } from '../proxy/engine-fixture.js';
 import { authSnapshot, basic } from '../auth/auth-fixture.js';
-import { get, poolConfig, startUpstreams, until } from './pool-fixture.js';
-
-type Config = ReturnType<typeof poolConfig>;
-
-async function startFront(t: { after(fn: () => Promise<void> | void): void }, config: Config): Promise<{ engine: ProxyEngine; port: number; records: ConnectionRecord[] }> {
-  const engine = new ProxyEngine(config);
-  const records: ConnectionRecord[] = [];
-  engine.on('connection:end', (r) => records.push(r));
-  const bound = await engine.start();
-  t.after(() => engine.stop({ drainMs: 0 }).then(() => undefined));
-  return { engine, port: bound.find((l) => l.kind === 'http')!.port, records };
-}
+import { get, poolConfig, startFront, startUpstreams, until } from './pool-fixture.js';
 
 test('explainRoute names the ip_hash member each client address really gets, and the sticky session a client holds', { timeout: 60_000 }, async (t) => {
   const origin = await echoOrigin();
@@ -95,7 +83,7 @@ test("explainRoute checks the user's groups against the ACL the way a request is
   const running = await startEngine(authSnapshot(auth));
   t.after(() => running.stop());
   const url = `http://127.0.0.1:${origin.port}/acl`;
-  const askAs = (user: string, groups: string[]): ReturnType<ProxyEngine['explainRoute']> => running.engine.explainRoute('127.0.0.1', { user, groups: { known: true, groups } });
+  const askAs = (user: string, groups: string[]): RouteExplanation => running.engine.explainRoute('127.0.0.1', { user, groups: { known: true, groups } });
 
   const bob = askAs('bob', ['basic']);
   assert.deepEqual([bob.backend, bob.access?.allowed, bob.access?.refused], ['direct', false, ['direct']]);
