@@ -3,24 +3,15 @@ import type { RouteExplanation } from '../routing/route-explanation.js';
 
 /** Where the choice goes, as the end of the first line of `rule test`. */
 function target(choice: BackendChoice, client: string | null): string {
-  const among = choice.candidates.join(', ');
-  const spare = choice.fallback ? '; fallback: no weighted backend is usable' : '';
-  switch (choice.basis) {
-    case 'only':
-      return `backend ${among}${spare ? ` (${spare.slice(2)})` : ''}`;
-    case 'sticky':
-      return `backend ${among} (sticky session of ${client})`;
-    case 'client-address':
-      return choice.candidates.length === 1
-        ? `backend ${among} (${choice.algorithm} of client ${client}${spare})`
-        : `one of: ${among} (${choice.algorithm}: depends on the client address, give --client${spare})`;
-    case 'per-connection':
-      return choice.candidates.length === 1
-        ? `backend ${among} (${choice.algorithm}: fewest open connections now${spare})`
-        : `one of: ${among} (${choice.algorithm}: chosen per connection${spare})`;
-    case 'none':
-      return 'no usable backend: the connection is refused (502 / SOCKS5 0x04)';
-  }
+  if (choice.basis === 'none') return 'no usable backend: the connection is refused (502 / SOCKS5 0x04)';
+  const one = choice.candidates.length === 1;
+  const head = one ? `backend ${choice.candidates[0]}` : `one of: ${choice.candidates.join(', ')}`;
+  const notes: string[] = [];
+  if (choice.basis === 'sticky') notes.push(`sticky session of ${client}`);
+  if (choice.basis === 'client-address') notes.push(one ? `${choice.algorithm} of client ${client}` : `${choice.algorithm}: depends on the client address, give --client`);
+  if (choice.basis === 'per-connection') notes.push(one ? `${choice.algorithm}: fewest open connections now` : `${choice.algorithm}: chosen per connection`);
+  if (choice.fallback) notes.push('fallback: no weighted backend is usable');
+  return notes.length > 0 ? `${head} (${notes.join('; ')})` : head;
 }
 
 /** The lines `rule test` prints for an explanation. */

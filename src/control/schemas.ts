@@ -38,8 +38,6 @@ export const ruleTestSchema = z.strictObject({
   client: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' }).optional(),
   user: z.string().min(1).optional(),
 });
-/** A route question. */
-export type RuleTest = z.infer<typeof ruleTestSchema>;
 
 /** POST /api/backends */
 export const backendAddSchema = z.strictObject({
