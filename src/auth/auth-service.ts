@@ -4,7 +4,8 @@ import type { Denial } from '../policy/denial.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { FrontProtocol } from '../proxy/connection-record.js';
 import { SocksReply } from '../proxy/refusals.js';
-import { aclEntries, authSettings, type AuthSettings } from './auth-settings.js';
+import { Acl } from './acl.js';
+import { authSettings, type AuthSettings } from './auth-settings.js';
 import { ClientRegistry } from './client-registry.js';
 import { parseProxyAuthorization } from './credentials.js';
 import { FailureLimiter } from './failure-limiter.js';
@@ -78,7 +79,7 @@ export class AuthService {
   private provider: Promise<AuthProvider> | null = null;
   private readonly challenge: string;
   private readonly acceptsBearer: boolean;
-  private readonly acl: Map<string, Set<string>> | null;
+  private readonly acl: Acl | null;
 
   private constructor(
     private readonly settings: AuthSettings,
@@ -90,16 +91,7 @@ export class AuthService {
     this.acceptsBearer = settings.mode === 'oauth';
     const realm = quote(settings.realm);
     this.challenge = this.acceptsBearer ? `Bearer realm=${realm}, Basic realm=${realm}, charset="UTF-8"` : `Basic realm=${realm}, charset="UTF-8"`;
-    const entries = aclEntries(settings);
-    if (entries.length === 0) this.acl = null;
-    else {
-      this.acl = new Map();
-      for (const entry of entries) {
-        const set = this.acl.get(entry.group) ?? new Set<string>();
-        for (const backend of entry.backends) set.add(backend);
-        this.acl.set(entry.group, set);
-      }
-    }
+    this.acl = Acl.of(settings);
   }
 
   /**
@@ -158,11 +150,7 @@ export class AuthService {
 
   /** The refusal when a user's groups may not use a backend (403 / SOCKS5 0x02), or null. */
   backendDenial(identity: Identity | undefined, backend: string, info: { client: string; protocol: FrontProtocol; target: string }): Denial | null {
-    if (this.acl === null || identity === undefined) return null;
-    for (const group of identity.groups) {
-      const allowed = this.acl.get(group);
-      if (allowed && (allowed.has('*') || allowed.has(backend))) return null;
-    }
+    if (this.acl === null || identity === undefined || this.acl.allows(identity.groups, backend)) return null;
     const reason = `user "${identity.user}" may not use backend "${backend}" (no server.auth acl entry for ${identity.groups.length ? `groups ${identity.groups.join(', ')}` : 'a user without groups'})`;
     this.state.events.hit({ scope: 'acl', client: info.client, user: identity.user, reason, protocol: info.protocol, target: info.target, time: Date.now() });
     return { scope: 'acl', reason, error: 'acl-denied', status: 403, statusText: 'Forbidden', proxyStatus: 'http_request_denied', socks: SocksReply.notAllowed };

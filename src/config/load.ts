@@ -174,6 +174,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   });
   if (problems.length > 0) throw fail(problems);
 
+  if (model.metrics && model.metrics.port === undefined) {
+    warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
+  }
   const notYet = presentNotYetEffective(raw);
   if (notYet.length > 0) warnings.push(`no effect yet: ${notYet.join(', ')}`);
   for (const [key, text] of Object.entries(NOT_SUPPORTED)) if ((raw as Record<string, unknown>)[key] !== undefined) warnings.push(text);

@@ -32,6 +32,13 @@ export const ruleReorderSchema = z.strictObject({ order: z.array(z.string().min(
 /** A new rule order. */
 export type RuleReorder = z.infer<typeof ruleReorderSchema>;
 
+/** GET /api/rules/test: the host to route, and optionally who asks (client address, user). */
+export const ruleTestSchema = z.strictObject({
+  domain: z.string().min(1),
+  client: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' }).optional(),
+  user: z.string().min(1).optional(),
+});
+
 /** POST /api/backends */
 export const backendAddSchema = z.strictObject({
   name: z.string().min(1),

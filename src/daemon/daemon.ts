@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { authSettings } from '../auth/auth-settings.js';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
 import { mergeClientViews } from '../auth/client-registry.js';
+import { knownGroups } from '../auth/acl.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
@@ -10,7 +11,7 @@ import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit } from '../config/editor.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
+import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
 import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../proxy/engine.js';
@@ -369,10 +370,10 @@ export class Daemon {
       return tunnel ? { ...healthAnswer(health), tunnel } : healthAnswer(health);
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
-    c.route('GET', '/api/rules/test', ({ query }) => {
-      const domain = query.get('domain');
-      if (!domain) throw new ProxyError('BAD_REQUEST', 'domain is required');
-      return this.engine.explainRoute(domain);
+    c.route('GET', '/api/rules/test', async ({ query }) => {
+      const { domain, client, user } = ruleTestSchema.parse(Object.fromEntries(query));
+      const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
+      return this.engine.explainRoute(domain, { client, user, groups });
     });
     c.route('POST', '/api/rules', ({ body }) => this.edit(addRule(ruleAddSchema.parse(body))));
     c.route('POST', '/api/rules/reorder', ({ body }) => this.edit(reorderRules(ruleReorderSchema.parse(body).order)));

@@ -9,7 +9,8 @@ import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
-import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport, type RouteExplanation } from './engine.js';
+import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
+import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -137,9 +138,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.health();
   }
 
-  /** Which rule and backend a host would take now. */
-  explainRoute(host: string): RouteExplanation {
-    return this.local.explainRoute(host);
+  /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
+  explainRoute(host: string, question?: RouteQuestion): RouteExplanation {
+    return this.local.explainRoute(host, question);
   }
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */

@@ -71,7 +71,7 @@ function tunnel(
   dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }, record.clientAddress, record).then(
     (upstream) => {
       if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
-      ctx.track(upstream);
+      ctx.track(upstream, record);
       record.status = 200;
       client.write(ESTABLISHED);
       if (head.length > 0) upstream.write(head);

@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
+import { retiredBackends } from './reload-drain.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -27,6 +28,7 @@ import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
+import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { handleUpgrade } from './upgrade-handler.js';
@@ -55,16 +57,6 @@ export interface ReloadReport {
   previousVersion: string;
   /** Settings that changed but only take effect after a restart (ports, bind address, TLS, auth mode). */
   restartRequired: string[];
-}
-
-/** The answer to "where would this host go?". */
-export interface RouteExplanation {
-  host: string;
-  /** The rule that wins (first match in file order), with its position (0-based). */
-  rule: { name: string; index: number; pattern: string } | null;
-  backend: string | null;
-  /** Later rules that also match this host but lose to the winner. */
-  alsoMatching: { name: string; index: number; pattern: string }[];
 }
 
 /** Events the engine publishes. */
@@ -99,8 +91,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   stats(): Promise<EngineStats>;
   /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
   testBackend(name: string, target?: Target): Promise<LiveCheck>;
-  /** Which rule and backend a host would take now, and which later rules also match. */
-  explainRoute(host: string): RouteExplanation;
+  /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
+  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
@@ -139,8 +131,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly open = new Set<ConnectionRecord>();
   private metrics: ProxyMetrics | null = null;
   private captureSettings: CaptureSettings | null = null;
-  private readonly upstreams = new Set<Socket>();
   private readonly refusing = new Set<Socket>();
+  /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
+  private readonly upstreams = new Map<Socket, ConnectionRecord>();
+  /** Pending closes of connections through backends a reload retired. */
+  private readonly retiring = new Set<NodeJS.Timeout>();
   private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
   private readonly startedAt = Date.now();
   private connectionsTotal = 0;
@@ -192,7 +187,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
         this.emit('connection:start', record);
       },
       end: (record) => this.finish(record),
-      track: (socket) => this.trackUpstream(socket),
+      track: (socket, record) => this.trackUpstream(socket, record),
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
       policy: () => this.policy,
@@ -241,8 +236,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policy = new Policy(next, this.policyState);
     this.checker?.sync(next, runtime.backends);
     this.gate = AuthService.build(next, this.authState, this.gate);
-    // Retired backends only lose their idle pools; tunnels already open through them go on.
+    // Retired backends only lose their idle pools; tunnels already open through them go on for now.
     for (const backend of retired) void backend.close();
+    this.closeRetiredLater(retiredBackends(previous.config, next), next.reload.drainTimeoutMs);
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
   }
 
@@ -250,6 +246,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    for (const timer of this.retiring) clearTimeout(timer);
     this.checker?.stop();
     const closing = this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
@@ -263,7 +260,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     const forced = this.clients.size;
-    for (const socket of [...this.clients, ...this.upstreams, ...this.refusing]) socket.destroy();
+    for (const socket of [...this.clients, ...this.upstreams.keys(), ...this.refusing]) socket.destroy();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
     await this.policyState.close();
@@ -300,12 +297,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.healthSource.report(name, ok, error);
   }
 
-  /** Which rule and backend a host would take now, and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string): RouteExplanation {
-    const hits = this.current.router.explain(host);
-    const [winner, ...rest] = hits;
-    const rule = winner ? this.current.config.rules[winner.index] : undefined;
-    return { host, rule: winner ?? null, backend: rule?.backends[0]?.name ?? null, alsoMatching: rest };
+  /** Which rule and backend a host would take now (live health and balancing state), and which rules matched but were shadowed by an earlier one. */
+  explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
+    const runtime = this.current;
+    return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
 
   /** Asks this process's traffic debugger. */
@@ -423,9 +418,30 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     refuseSocks5(socket, REFUSAL_TIMEOUT_MS);
   }
 
-  private trackUpstream(socket: Socket): void {
-    this.upstreams.add(socket);
+  private trackUpstream(socket: Socket, record: ConnectionRecord): void {
+    this.upstreams.set(socket, record);
     socket.once('close', () => this.upstreams.delete(socket));
+  }
+
+  /**
+   * Spec 13.3: connections open through backends a reload removed or redefined finish on the old
+   * config for up to reload.drain_timeout; tunnels still open then are closed. Connections through
+   * kept backends go on as long as they like.
+   */
+  private closeRetiredLater(names: Set<string>, drainMs: number): void {
+    const leaving = new Set([...this.open].filter((record) => record.backend !== undefined && names.has(record.backend)));
+    if (leaving.size === 0) return;
+    const timer = setTimeout(() => {
+      this.retiring.delete(timer);
+      const closing = [...this.upstreams].filter(([, record]) => leaving.has(record));
+      // An error (not a plain destroy) makes the relay close the client side too, and names the reason in the record.
+      for (const [socket] of closing) socket.destroy(Object.assign(new Error('its backend was removed or changed by a reload'), { code: 'backend-removed' }));
+      if (closing.length === 0) return;
+      const backends = [...new Set(closing.map(([, record]) => record.backend))].join(', ');
+      this.emit('warning', `closed ${closing.length} tunnel${closing.length > 1 ? 's' : ''} through ${backends}, removed or changed by a reload, after reload.drain_timeout (${drainMs} ms)`);
+    }, drainMs);
+    timer.unref();
+    this.retiring.add(timer);
   }
 
   private begin(fields: RecordStart): ConnectionRecord {

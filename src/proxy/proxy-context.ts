@@ -14,8 +14,8 @@ export interface ProxyContext {
   routed(record: ConnectionRecord, backend: string): void;
   /** Finishes a record (duration, counters) and publishes it. */
   end(record: ConnectionRecord): void;
-  /** Keeps an upstream socket known to the engine so a forced stop can destroy it. */
-  track(socket: Socket): void;
+  /** Keeps a tunnel's upstream socket known to the engine so a forced stop, or a reload that retires its backend, can close it. */
+  track(socket: Socket, record: ConnectionRecord): void;
   /** True once a stop has begun: responses then close their client connections. */
   draining(): boolean;
   /** What the debugger wants kept of plain-HTTP exchanges, or null (the usual case: nothing). */

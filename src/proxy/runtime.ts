@@ -3,7 +3,8 @@ import type { Backend } from '../backends/backend.js';
 import { createBackend, type BackendContext } from '../backends/create-backend.js';
 import { checkSettings } from '../health/check-settings.js';
 import type { HealthSource } from '../health/health-source.js';
-import { BackendGroup } from '../routing/load-balancer.js';
+import { BackendGroup, type BackendChoice } from '../routing/load-balancer.js';
+import { configuredChoice } from '../routing/route-explanation.js';
 import { Router } from '../routing/router.js';
 
 /** Where a host goes under one snapshot. */
@@ -74,6 +75,14 @@ export class Runtime {
     const backend = route.pick(client);
     if (!backend) return { ok: false, rule: route.rule, reason: route.unhealthyReason(), unhealthy: true };
     return { ok: true, rule: route.rule, backend, group: route };
+  }
+
+  /** How rule `index` would choose its backend for a client now, without choosing. */
+  preview(index: number, client?: string): BackendChoice {
+    const route = this.routes[index];
+    if (route instanceof BackendGroup) return route.preview(client);
+    // A fixed answer: health is not consulted, only whether the backend can carry traffic at all.
+    return configuredChoice(this.config, index, client);
   }
 
   private group(rule: RuleSpec, health: HealthSource): BackendGroup {

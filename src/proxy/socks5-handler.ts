@@ -190,7 +190,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }, record.clientAddress, record).then(
         (upstream) => {
           if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
-          ctx.track(upstream);
+          ctx.track(upstream, record);
           record.status = SocksReply.succeeded;
           socket.removeListener('timeout', onTimeout);
           socket.setTimeout(0);

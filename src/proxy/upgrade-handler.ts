@@ -74,7 +74,7 @@ function upgrade(
   dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }, record.clientAddress, record).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
-      ctx.track(upstream);
+      ctx.track(upstream, record);
       if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
       const raw = req.rawHeaders;

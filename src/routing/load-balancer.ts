@@ -26,6 +26,64 @@ interface Member {
 
 const STICKY_LIMIT = 10_000;
 
+/** A member as a preview sees it. */
+export interface MemberView {
+  name: string;
+  weight: number;
+  /** Why it cannot be used now (unhealthy, broken tunnel file), if so. */
+  down?: string;
+  /** Open connections (least_conn). */
+  active?: number;
+}
+
+/** How a rule's backend would be chosen for a new connection now (`rule test`). */
+export interface BackendChoice {
+  /** The balancing algorithm; null for a rule with one backend. */
+  algorithm: Algorithm | null;
+  /**
+   * `only`: one usable member; `client-address`: hashed from the client address (ip_hash, the
+   * first pick of a sticky rule); `sticky`: the client's open sticky session; `per-connection`:
+   * round robin, least connections or random pick per connection; `none`: every member is down.
+   */
+  basis: 'only' | 'client-address' | 'sticky' | 'per-connection' | 'none';
+  /** The member the choice falls on, or the members it falls among when it depends on per-connection state (or on a client address not given). */
+  candidates: string[];
+  /** Whether the candidates are weight-0 fallbacks (no weighted member is usable). */
+  fallback: boolean;
+  /** Members skipped now, with why. */
+  skipped: { name: string; reason: string }[];
+}
+
+/**
+ * What picking among these members would do for a client, without picking (no round-robin
+ * credit or sticky entry is spent). `sticky` is the member the client's sticky session holds.
+ */
+export function previewChoice(members: readonly MemberView[], balancing: RuleSpec['loadBalancing'], client?: string, sticky?: string): BackendChoice {
+  const algorithm = balancing?.algorithm ?? 'round_robin';
+  const base = { algorithm: members.length > 1 ? algorithm : null, skipped: members.filter((m) => m.down !== undefined).map((m) => ({ name: m.name, reason: m.down! })) };
+  if (sticky !== undefined) return { ...base, basis: 'sticky', candidates: [sticky], fallback: false };
+  for (const fallback of [false, true]) {
+    const tier = members.filter((m) => m.down === undefined && (m.weight === 0) === fallback);
+    if (tier.length === 0) continue;
+    const weight = (m: MemberView): number => (fallback ? 1 : m.weight);
+    if (tier.length === 1) return { ...base, basis: 'only', candidates: [tier[0].name], fallback };
+    if (hashesClient(algorithm, balancing?.stickySessions === true)) {
+      if (client === undefined) return { ...base, basis: 'client-address', candidates: tier.map((m) => m.name), fallback };
+      const scores = tier.map((m) => score(client, seedOf(m.name), weight(m)));
+      return { ...base, basis: 'client-address', candidates: [tier[scores.indexOf(Math.max(...scores))].name], fallback };
+    }
+    const load = (m: MemberView): number => (algorithm === 'least_conn' ? (m.active ?? 0) / weight(m) : 0);
+    const least = Math.min(...tier.map(load));
+    return { ...base, basis: 'per-connection', candidates: tier.filter((m) => load(m) === least).map((m) => m.name), fallback };
+  }
+  return { ...base, basis: 'none', candidates: [], fallback: false };
+}
+
+/** Whether the first pick hashes the client address: ip_hash, and sticky rules other than least_conn. */
+function hashesClient(algorithm: Algorithm, sticky: boolean): boolean {
+  return algorithm === 'ip_hash' || (sticky && algorithm !== 'least_conn');
+}
+
 /**
  * The members of one rule and how to pick among them: weighted round robin, least connections,
  * weighted random or client-address hashing, skipping unhealthy members and keeping clients on
@@ -42,10 +100,10 @@ export class BackendGroup {
   constructor(
     readonly rule: string,
     members: { backend: Backend; weight: number; unavailable?: string }[],
-    balancing: RuleSpec['loadBalancing'],
+    private readonly balancing: RuleSpec['loadBalancing'],
     private readonly health: HealthSource,
   ) {
-    this.members = members.map((m) => ({ backend: m.backend, weight: m.weight, unavailable: m.unavailable, credit: 0, active: 0, seed: fnv(m.backend.name, 0x811c9dc5) }));
+    this.members = members.map((m) => ({ backend: m.backend, weight: m.weight, unavailable: m.unavailable, credit: 0, active: 0, seed: seedOf(m.backend.name) }));
     this.algorithm = balancing?.algorithm ?? 'round_robin';
     this.sticky = balancing?.stickySessions ? new Map() : null;
   }
@@ -70,6 +128,13 @@ export class BackendGroup {
     return chosen.backend;
   }
 
+  /** What pick() would do for a client now, without picking. */
+  preview(client?: string): BackendChoice {
+    const views = this.members.map((m) => ({ name: m.backend.name, weight: m.weight, active: m.active, down: this.alive(m) ? undefined : this.downReason(m) }));
+    const kept = client === undefined ? undefined : this.sticky?.get(client);
+    return previewChoice(views, this.balancing, client, kept && kept.weight > 0 && this.alive(kept) ? kept.backend.name : undefined);
+  }
+
   /** Counts an open connection on a member until it closes (for least_conn). */
   opened(backend: Backend, connection: Closable): void {
     if (this.algorithm !== 'least_conn') return;
@@ -86,8 +151,12 @@ export class BackendGroup {
 
   /** Why no member can be picked. */
   unhealthyReason(): string {
-    const why = this.members.map((m) => `${m.backend.name}: ${m.unavailable ?? this.health.reason(m.backend.name) ?? 'unhealthy'}`);
+    const why = this.members.map((m) => `${m.backend.name}: ${this.downReason(m)}`);
     return `every backend of rule "${this.rule}" is unhealthy (${why.join('; ')})`;
+  }
+
+  private downReason(member: Member): string {
+    return member.unavailable ?? this.health.reason(member.backend.name) ?? 'unhealthy';
   }
 
   private alive(member: Member): boolean {
@@ -101,7 +170,7 @@ export class BackendGroup {
   private choose(fallback: boolean, client: string, exclude: Backend | undefined): Member | null {
     const weight = (m: Member): number => (fallback ? 1 : m.weight);
     // Sticky first picks hash the client too, so every worker process makes the same first choice.
-    if (this.algorithm === 'ip_hash' || (this.sticky && this.algorithm !== 'least_conn')) return this.rendezvous(fallback, client, exclude, weight);
+    if (hashesClient(this.algorithm, this.sticky !== null)) return this.rendezvous(fallback, client, exclude, weight);
     if (this.algorithm === 'least_conn') return this.leastConnections(fallback, exclude, weight);
     if (this.algorithm === 'random') return this.weightedRandom(fallback, exclude, weight);
     return this.roundRobin(fallback, exclude, weight);
@@ -157,15 +226,25 @@ export class BackendGroup {
     let bestScore = -1;
     for (const m of this.members) {
       if (!this.eligible(m, fallback, exclude)) continue;
-      const unit = (mix(fnv(client, m.seed)) + 0.5) / 4_294_967_296;
-      const score = weight(m) / -Math.log(unit);
-      if (score > bestScore) {
+      const value = score(client, m.seed, weight(m));
+      if (value > bestScore) {
         best = m;
-        bestScore = score;
+        bestScore = value;
       }
     }
     return best;
   }
+}
+
+/** A member's weighted rendezvous score for a client address. */
+function score(client: string, seed: number, weight: number): number {
+  const unit = (mix(fnv(client, seed)) + 0.5) / 4_294_967_296;
+  return weight / -Math.log(unit);
+}
+
+/** A member's rendezvous seed: the hash of its name. */
+function seedOf(name: string): number {
+  return fnv(name, 0x811c9dc5);
 }
 
 /** FNV-1a over a string's UTF-16 code units, from a seed. */

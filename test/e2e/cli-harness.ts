@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,3 +71,21 @@ export function background(command: string, args: string[]): { done: Promise<Cli
   child.stderr.on('data', (c) => (stderr += c));
   return { done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))) };
 }
+
+/** One request through the proxy with curl: the body, a space and the status code (curl's stdout even on failure). */
+export function curlVia(proxyPort: number, url: string): Promise<string> {
+  return new Promise((done) => {
+    execFile('curl', ['-s', '--max-time', '20', '-w', ' %{http_code}', '-x', `http://127.0.0.1:${proxyPort}`, url], (_error, stdout) => done(stdout));
+  });
+}
+
+/** A loopback origin answering `ok <path>`; the caller closes it. */
+export async function okOrigin(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => res.end(`ok ${req.url}`));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** The HTTP proxy port in a `status --json` answer. */
+export const httpPort = (status: { listeners: { kind: string; port: number }[] }): number => status.listeners.find((l) => l.kind === 'http')!.port;

@@ -1,39 +1,54 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { knownGroups } from '../../auth/acl.js';
+import { authSettings } from '../../auth/auth-settings.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configWithoutDaemon } from '../../cli/current-config.js';
+import { routeLines } from '../../cli/route-text.js';
 import { NoDaemonError } from '../../control/control-client.js';
-import type { RouteExplanation } from '../../proxy/engine.js';
+import { ruleTestSchema } from '../../control/schemas.js';
+import { ProxyError } from '../../errors.js';
+import { configuredChoice, explainRoute, type RouteExplanation } from '../../routing/route-explanation.js';
 import { Router } from '../../routing/router.js';
 
-/** `rule test`: which rule and backend a host takes, and why. */
+/** `rule test`: which rule and backend a host takes, for which client and user, and why. */
 export default class RuleTestCommand extends BaseCommand {
-  static override summary = 'Show which rule and backend a domain takes, and the later rules it shadows';
-  static override examples = ['<%= config.bin %> rule test --domain www.crunchyroll.com', '<%= config.bin %> rule test --domain api.example.com --config ./server-config.yaml'];
+  static override summary = 'Show which rule and backend a domain takes (for a client address and user), and the later rules it shadows';
+  static override description =
+    'With a running daemon the answer uses its live state: unhealthy backends are skipped, ip_hash hashes --client, and the group ACL is checked for --user. Without one it is read from the config file, every backend counted healthy.';
+  static override examples = [
+    '<%= config.bin %> rule test www.crunchyroll.com',
+    '<%= config.bin %> rule test www.crunchyroll.com --client 203.0.113.7 --user alice',
+    '<%= config.bin %> rule test --domain api.example.com --config ./server-config.yaml',
+  ];
+  static override args = { domain: Args.string({ description: 'host name to route' }) };
   static override flags = {
-    domain: Flags.string({ description: 'host name to route', required: true }),
-    client: Flags.string({ description: 'client address (for rules that depend on it)' }),
-    user: Flags.string({ description: 'authenticated user (for group ACLs)' }),
+    domain: Flags.string({ description: 'host name to route (instead of the argument)' }),
+    client: Flags.string({ description: 'client address (ip_hash and sticky sessions pick by it)' }),
+    user: Flags.string({ description: 'authenticated user (checked against the group ACL)' }),
     config: Flags.string({ char: 'c', description: 'explain with this config file instead of the running daemon' }),
   };
 
   async run(): Promise<RouteExplanation> {
-    const { flags } = await this.parse(RuleTestCommand);
+    const { args, flags } = await this.parse(RuleTestCommand);
+    const domain = args.domain ?? flags.domain;
+    // Exit code 2, like the flag errors oclif reports itself.
+    if (!domain) throw new ProxyError('BAD_REQUEST', `give the domain to route: ${this.bin} rule test DOMAIN`, { exitCode: 2 });
+    const parsed = ruleTestSchema.safeParse({ domain, client: flags.client, user: flags.user });
+    if (!parsed.success) throw new ProxyError('BAD_REQUEST', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '), { exitCode: 2 });
+    const question = parsed.data;
     let answer: RouteExplanation;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      answer = await this.client(flags.socket).call<RouteExplanation>('GET', `/api/rules/test?domain=${encodeURIComponent(flags.domain)}`);
+      const query = new URLSearchParams(Object.entries(question).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      answer = await this.client(flags.socket).call<RouteExplanation>('GET', `/api/rules/test?${query}`);
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);
-      const [winner, ...rest] = new Router(snapshot.rules).explain(flags.domain);
-      answer = { host: flags.domain, rule: winner ?? null, backend: winner ? snapshot.rules[winner.index].backends[0]?.name ?? null : null, alsoMatching: rest };
+      const groups = question.user === undefined ? undefined : knownGroups(authSettings(snapshot), question.user, []);
+      answer = explainRoute(snapshot, new Router(snapshot.rules), question.domain, (index, client) => configuredChoice(snapshot, index, client), { ...question, groups });
+      this.say(`(no daemon: answered from ${snapshot.source ?? 'the embedded default'}; backend health is not known, every backend counts as healthy)`);
     }
-    if (!answer.rule) {
-      this.say(`${flags.domain}: no rule matches; the connection is refused (403 / SOCKS5 0x02)`);
-    } else {
-      this.say(`${flags.domain} -> rule #${answer.rule.index} "${answer.rule.name}" (pattern ${answer.rule.pattern}) -> backend ${answer.backend}`);
-      for (const hit of answer.alsoMatching) this.say(`  also matches rule #${hit.index} "${hit.name}" (pattern ${hit.pattern}), but the earlier rule wins`);
-    }
+    for (const line of routeLines(answer)) this.say(line);
     return answer;
   }
 }

@@ -17,11 +17,14 @@ export default class ServiceInstallCommand extends BaseCommand {
 
   async run(): Promise<{ path: string }> {
     const { flags } = await this.parse(ServiceInstallCommand);
-    const definition = serviceDefinition(this.role, flags.config, flags.user, this.paths().logFile);
+    const paths = this.paths();
+    const definition = serviceDefinition(this.role, flags.config, flags.user, paths);
     mkdirSync(dirname(definition.path), { recursive: true });
     writeFileSync(definition.path, definition.content, { mode: 0o644 });
     const name = serviceName(this.role);
     if (process.platform === 'darwin') {
+      // launchd opens the log file but does not create its directory.
+      mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
       this.say(`wrote ${definition.path}\nstart it with: launchctl load -w ${definition.path}`);
     } else {
       const scope = flags.user ? ['--user'] : [];

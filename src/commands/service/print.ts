@@ -13,7 +13,7 @@ export default class ServicePrintCommand extends BaseCommand {
 
   async run(): Promise<{ path: string; content: string }> {
     const { flags } = await this.parse(ServicePrintCommand);
-    const definition = serviceDefinition(this.role, flags.config, flags.user, this.paths().logFile);
+    const definition = serviceDefinition(this.role, flags.config, flags.user, this.paths());
     this.say(`# ${definition.path}`);
     this.say(definition.content.trimEnd());
     return definition;

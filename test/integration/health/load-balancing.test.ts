@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { ProxyEngine } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import { connectTunnel, echoOrigin, rawServer } from '../proxy/raw-peers.js';
-import { get, many, poolConfig, startUpstreams, until } from './pool-fixture.js';
-
-async function startFront(t: { after(fn: () => Promise<void> | void): void }, config: ReturnType<typeof poolConfig>): Promise<{ engine: ProxyEngine; port: number; records: ConnectionRecord[] }> {
-  const engine = new ProxyEngine(config);
-  const records: ConnectionRecord[] = [];
-  engine.on('connection:end', (r) => records.push(r));
-  const bound = await engine.start();
-  t.after(() => engine.stop({ drainMs: 0 }).then(() => undefined));
-  return { engine, port: bound.find((l) => l.kind === 'http')!.port, records };
-}
+import { get, many, poolConfig, startFront, startUpstreams, until } from './pool-fixture.js';
 
 const share = (records: ConnectionRecord[], name: string): number => records.filter((r) => r.backend === name).length / records.length;
 

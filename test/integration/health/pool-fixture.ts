@@ -1,6 +1,8 @@
 import { Agent, request } from 'node:http';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
+import { ProxyEngine } from '../../../src/proxy/engine.js';
+import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import { startEngine, snapshot, type RunningEngine } from '../proxy/engine-fixture.js';
 
 /** Upstream proxies: real engines of the server role, each forwarding direct. */
@@ -44,6 +46,16 @@ ${backends}rules:
     load_balancing: { algorithm: ${options.algorithm ?? 'round_robin'}, sticky_sessions: ${options.sticky ?? false} }
 `;
   return parseConfigText(text, 'front-config.yaml', 'server');
+}
+
+/** Starts a front proxy on a pool config, stopped after the test; with its HTTP port and every finished record. */
+export async function startFront(t: { after(fn: () => Promise<void> | void): void }, config: ConfigSnapshot): Promise<{ engine: ProxyEngine; port: number; records: ConnectionRecord[] }> {
+  const engine = new ProxyEngine(config);
+  const records: ConnectionRecord[] = [];
+  engine.on('connection:end', (r) => records.push(r));
+  const bound = await engine.start();
+  t.after(() => engine.stop({ drainMs: 0 }).then(() => undefined));
+  return { engine, port: bound.find((l) => l.kind === 'http')!.port, records };
 }
 
 /** One plain-HTTP GET through a proxy; resolves with the status (0 when the request failed) and body. */

@@ -26,11 +26,11 @@ export async function rawServer(greeting: Buffer, payload: Buffer): Promise<{ se
   return { server, port: (server.address() as { port: number }).port, received };
 }
 
-/** Opens a CONNECT tunnel and returns the socket positioned after the 200 answer (with any bytes that followed it). */
-export async function connectTunnel(proxyPort: number, port: number): Promise<{ socket: Socket; rest: Buffer }> {
+/** Opens a CONNECT tunnel (to `host`, 127.0.0.1 unless given) and returns the socket positioned after the 200 answer (with any bytes that followed it). */
+export async function connectTunnel(proxyPort: number, port: number, host = '127.0.0.1'): Promise<{ socket: Socket; rest: Buffer }> {
   const socket = connect({ host: '127.0.0.1', port: proxyPort });
   await once(socket, 'connect');
-  socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`);
   // Not `for await`: leaving that loop would destroy the socket.
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);

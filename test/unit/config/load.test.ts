@@ -147,3 +147,11 @@ test('discovery order: flag, $SIMPLE_PROXY_CONFIG, ./, user config dir, then the
   assert.deepEqual(await locateConfig('client', 'flag.yaml', { SIMPLE_PROXY_CONFIG: 'env.yaml' }), { path: join(dir, 'flag.yaml'), origin: 'flag' });
   await assert.rejects(loadConfig(join(dir, 'missing.yaml'), 'server'), /missing\.yaml: cannot read the config file: no such file/);
 });
+
+test('metrics enabled without a port: a warning says there is nothing to scrape and no /health, and how to get them', () => {
+  const warning = 'metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them';
+  assert.ok(parseConfigText('metrics:\n  enabled: true\n', null, 'server').warnings.includes(warning));
+  assert.ok(parseConfigText('metrics:\n  enabled: true\n', null, 'client').warnings.includes(warning));
+  assert.ok(!parseConfigText('metrics:\n  enabled: true\n  port: 9090\n', null, 'server').warnings.includes(warning));
+  assert.ok(!parseConfigText('metrics:\n  enabled: false\n', null, 'server').warnings.includes(warning));
+});

@@ -107,3 +107,22 @@ test('sticky sessions keep a client on its member while it is healthy, also afte
   health.down.delete(original);
   assert.equal(group.pick(moved)!.name, second, 'the client stays where it went while that member is healthy');
 });
+
+test('preview says what pick would do without spending its state: fallbacks, nothing usable, least connections now', () => {
+  const health = new Health();
+  const group = new BackendGroup('r', [member('a', 1), member('b', 1), member('spare', 0)], balancing('round_robin'), health);
+  const order = (): string => Array.from({ length: 4 }, () => group.pick('x')!.name).join('');
+  const before = order();
+  for (let i = 0; i < 3; i++) assert.deepEqual(group.preview('x').candidates, ['a', 'b']);
+  assert.equal(order(), before, 'previews took no turn');
+  health.down.set('a', 'no answer');
+  health.down.set('b', 'refused');
+  assert.deepEqual(group.preview(), { algorithm: 'round_robin', basis: 'only', candidates: ['spare'], fallback: true, skipped: [{ name: 'a', reason: 'no answer' }, { name: 'b', reason: 'refused' }] });
+  health.down.set('spare', 'gone');
+  assert.deepEqual([group.preview().basis, group.preview().candidates], ['none', []]);
+
+  const least = new BackendGroup('l', [member('a', 2), member('b', 1)], balancing('least_conn'), new Health());
+  const a = least.pick('x')!;
+  least.opened(a, new EventEmitter());
+  assert.deepEqual(least.preview().candidates, ['b'], 'b has fewer open connections per unit of weight');
+});

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ControlClient } from '../../src/control/control-client.js';
+import { curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+
+const CONFIG = `# config-cli e2e: keep this comment
+server:
+  http_port: 0      # any free port
+  socks5_port: 0
+  workers: 1
+backends:
+  - name: direct    # the way out
+    type: direct
+  - name: dead
+    type: http
+    proxy:
+      address: "127.0.0.1:1"
+      username: proxyuser
+      password: "\${UP_PASS}"
+rules:
+  - name: Parked
+    match:
+      domains: ["parked.invalid"]
+    backend: dead
+  - name: Default
+    match:
+      domains: ["*"]
+    backend: direct
+`;
+
+/** The comments a person wrote are still in the file. */
+function assertCommentsKept(box: Sandbox): void {
+  const text = readFileSync(box.config, 'utf8');
+  assert.ok(text.startsWith('# config-cli e2e: keep this comment\n'), 'the leading comment');
+  assert.match(text, /http_port: 0 {6}# any free port/);
+  assert.match(text, /- name: direct {4}# the way out/);
+}
+
+/** The config file was replaced by a rename (a new inode) and no temp file was left beside it. */
+function assertReplacedAtomically(box: Sandbox, inodeBefore: number): void {
+  assert.notEqual(statSync(box.config).ino, inodeBefore, 'written to a temp file and renamed over the config');
+  assert.deepEqual(readdirSync(box.dir).filter((name) => name.endsWith('.tmp') || name.endsWith('.lock')), [], 'no temp or lock file left');
+}
+
+function configSandbox(): Sandbox {
+  const box = sandbox(CONFIG);
+  box.env.UP_PASS = 'env-s3cret-pass';
+  return box;
+}
+
+test('with a daemon: backend add/remove and rule update rewrite the file atomically with comments kept and reload; config show masks secrets; GET /api/stats counts', { timeout: 180_000 }, async (t) => {
+  const o = await okOrigin();
+  t.after(() => o.server.close());
+  const box = configSandbox();
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const status = await box.status();
+  const port = httpPort(status);
+  const control = new ControlClient((status as unknown as { socket: string }).socket, 'server');
+  const reloads = async (): Promise<number> => ((await box.status()).reloads as { total: number }).total;
+  const backendNames = async (): Promise<string[]> => (JSON.parse((await box.cli(['backend', 'list', '--json'])).stdout) as { backends: { name: string }[] }).backends.map((b) => b.name);
+
+  let inode = statSync(box.config).ino;
+  const added = await box.cli(['backend', 'add', '--name', 'extra', '--type', 'socks5', '--address', '127.0.0.1:1081', '--json']);
+  assert.equal(added.code, 0, added.stderr);
+  assert.equal((JSON.parse(added.stdout) as { via: string }).via, 'daemon');
+  assertReplacedAtomically(box, inode);
+  assertCommentsKept(box);
+  assert.match(readFileSync(box.config, 'utf8'), /- name: extra\n {4}type: socks5\n {4}proxy:\n {6}address: 127\.0\.0\.1:1081\n/);
+  assert.deepEqual(await backendNames(), ['direct', 'dead', 'extra'], 'the daemon reloaded');
+  assert.equal(await reloads(), 1);
+
+  inode = statSync(box.config).ino;
+  const removed = await box.cli(['backend', 'remove', '--name', 'extra']);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /^backend "extra" removed \(config version [0-9a-f]{12}\)$/m);
+  assertReplacedAtomically(box, inode);
+  assertCommentsKept(box);
+  assert.ok(!readFileSync(box.config, 'utf8').includes('extra'));
+  assert.deepEqual(await backendNames(), ['direct', 'dead']);
+  assert.equal(await reloads(), 2);
+
+  const before = readFileSync(box.config, 'utf8');
+  inode = statSync(box.config).ino;
+  const inUse = await box.cli(['backend', 'remove', '--name', 'dead']);
+  assert.notEqual(inUse.code, 0);
+  assert.match(inUse.stderr, /^Error: backend "dead" is used by rule "Parked"; remove or change those rules first$/m);
+  assert.equal(readFileSync(box.config, 'utf8'), before, 'a refused edit leaves the file alone');
+  assert.equal(statSync(box.config).ino, inode);
+  assert.equal(await reloads(), 2);
+
+  const url = `http://localhost:${o.port}/u`;
+  assert.equal(await curlVia(port, url), 'ok /u 200');
+  const moved = await box.cli(['rule', 'update', '--name', 'Parked', '--domain', 'localhost']);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /^rule "Parked" updated \(config version [0-9a-f]{12}\)$/m);
+  assert.match(await curlVia(port, url), /upstream 127\.0\.0\.1:1: connection refused\n 502$/, 'live traffic takes the updated rule');
+  const changed = await box.cli(['rule', 'update', '--name', 'Parked', '--backend', 'direct', '--new-name', 'Local', '--position', '1']);
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(await curlVia(port, url), 'ok /u 200');
+  assert.match((await box.cli(['rule', 'list'])).stdout, /^#\s+NAME\s+BACKEND\s+DOMAINS\n0\s+Default\s+direct\s+\*\n1\s+Local\s+direct\s+localhost$/m);
+  assertCommentsKept(box);
+
+  const shown = await box.cli(['config', 'show']);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.ok(!shown.stdout.includes('env-s3cret-pass'), 'the password never appears');
+  assert.match(shown.stdout, /^# .*server-config\.yaml \(version [0-9a-f]{12}\)$/m);
+  assert.match(shown.stdout, /username: proxyuser\n\s+password: "\*\*\*"/);
+  const shownJson = JSON.parse((await box.cli(['config', 'show', '--json'])).stdout) as { config: { backends: { proxy?: { password?: string } }[] } };
+  assert.equal(shownJson.config.backends[1].proxy?.password, '***');
+  const offline = await box.cli(['config', 'show', '--config', box.config]);
+  assert.ok(!offline.stdout.includes('env-s3cret-pass') && offline.stdout.includes('password: "***"'), 'the file read without the daemon is masked too');
+
+  const stats = await control.call<{ startedAt: number; connectionsActive: number; connectionsTotal: number; backends: Record<string, { active: number; total: number; errors: number }>; reloads: { total: number; errors: number } }>('GET', '/api/stats');
+  assert.ok(Math.abs(stats.startedAt - Date.now()) < 120_000, `startedAt ${stats.startedAt}`);
+  assert.ok(stats.connectionsTotal >= 3, `connectionsTotal ${stats.connectionsTotal}`);
+  assert.deepEqual(stats.backends.dead, { active: 0, total: 1, errors: 1 });
+  assert.deepEqual(stats.backends.direct, { active: 0, total: 2, errors: 0 });
+  assert.deepEqual(stats.reloads, { total: 4, errors: 0 });
+});
+
+test('without a daemon: edits go to the file (validated, atomic, comments kept); with no config file at all the edit says how to get one', { timeout: 120_000 }, async () => {
+  const box = configSandbox();
+  let inode = statSync(box.config).ino;
+  const added = await box.cli(['rule', 'add', '--name', 'Work', '--domain', '*.corp.test', '--backend', 'direct', '--position', '0', '--json']);
+  assert.equal(added.code, 0, added.stderr);
+  const outcome = JSON.parse(added.stdout) as { via: string; path: string };
+  assert.deepEqual([outcome.via, outcome.path], ['file', box.config]);
+  assertReplacedAtomically(box, inode);
+  assertCommentsKept(box);
+  assert.match(readFileSync(box.config, 'utf8'), /^rules:\n {2}- name: Work\n/m);
+
+  inode = statSync(box.config).ino;
+  const backend = await box.cli(['backend', 'add', '--name', 'corp', '--type', 'http', '--address', '127.0.0.1:3128']);
+  assert.equal(backend.code, 0, backend.stderr);
+  assert.match(backend.stdout, /^backend "corp" added \(config version [0-9a-f]{12}\)$/m);
+  assertReplacedAtomically(box, inode);
+  assert.equal((await box.cli(['config', 'validate'])).code, 0);
+
+  const before = readFileSync(box.config, 'utf8');
+  const bad = await box.cli(['rule', 'update', '--name', 'Work', '--backend', 'nowhere']);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /rules\[0\]\.backend: unknown backend "nowhere"/);
+  assert.equal(readFileSync(box.config, 'utf8'), before, 'the invalid edit left the file alone');
+
+  // No daemon and nothing to discover: not --config, $SIMPLE_PROXY_CONFIG, ./server-config.yaml or the user config dir.
+  unlinkSync(box.config);
+  delete box.env.SIMPLE_PROXY_CONFIG;
+  box.env.XDG_CONFIG_HOME = join(box.dir, 'empty-config-home');
+  mkdirSync(box.env.XDG_CONFIG_HOME);
+  const nowhere = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.test', '--backend', 'direct']);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /^Error: no daemon is running and no config file was found; create one with "simple-proxy-server config init" or pass --config FILE$/m);
+});
+
+test('metrics enabled without a port: config validate and start say there is nothing to scrape', { timeout: 120_000 }, async (t) => {
+  const box = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nmetrics:\n  enabled: true\n');
+  t.after(() => box.cleanup());
+  const warning = 'warning: metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them';
+  const validated = await box.cli(['config', 'validate']);
+  assert.equal(validated.code, 0, validated.stderr);
+  assert.ok(validated.stdout.split('\n').includes(warning), validated.stdout);
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr);
+  assert.ok(started.stdout.split('\n').includes(warning), started.stdout);
+});

@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { until } from '../integration/health/pool-fixture.js';
+import { connectTunnel } from '../integration/proxy/raw-peers.js';
+import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+
+function config(drain: string, extra = ''): string {
+  return `server:
+  http_port: 0
+  socks5_port: 0
+  bind_address: 127.0.0.1
+  workers: 1
+backends:
+  - name: direct
+    type: direct
+rules:
+  - name: Default
+    match:
+      domains: ["*"]
+    backend: direct
+shutdown:
+  drain_timeout: "${drain}"
+  force_timeout: "10s"
+${extra}`;
+}
+
+async function listening(server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
+}
+
+/** An echo server for tunnels. */
+async function echoServer(t: { after(fn: () => void): void }): Promise<number> {
+  const echo = createServer((s) => s.pipe(s));
+  t.after(() => echo.close());
+  return listening(echo);
+}
+
+/** Opens a CONNECT tunnel through the proxy, flowing. */
+async function tunnel(proxyPort: number, port: number): Promise<Socket> {
+  const { socket } = await connectTunnel(proxyPort, port);
+  return socket.resume();
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Milliseconds from `since` until the socket closes (-1 if it is still open after `timeoutMs`). */
+function closedAfter(socket: Socket, since: () => number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(-1), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - since());
+    });
+  });
+}
+
+async function started(box: Sandbox): Promise<{ pid: number; port: number; socket: string }> {
+  const result = await box.cli(['start']);
+  assert.equal(result.code, 0, result.stderr);
+  const status = await box.status();
+  return { pid: status.pid, port: httpPort(status), socket: (status as unknown as { socket: string }).socket };
+}
+
+test('SIGTERM: listeners close, a download in flight completes, a tunnel still open at shutdown.drain_timeout is force-closed, then the daemon exits', { timeout: 120_000 }, async (t) => {
+  const slow = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '30' });
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write('x'.repeat(10));
+      if (++sent === 3) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 200);
+  });
+  t.after(() => slow.close());
+  const slowPort = await listening(slow);
+  const echoPort = await echoServer(t);
+  const box = sandbox(config('1500ms'));
+  t.after(() => box.cleanup());
+  const daemon = await started(box);
+
+  const open = await tunnel(daemon.port, echoPort);
+  t.after(() => open.destroy());
+  const download = background('curl', ['-s', '--max-time', '20', '-x', `http://127.0.0.1:${daemon.port}`, `http://127.0.0.1:${slowPort}/slow`]);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  let signalledAt = 0;
+  const tunnelClosed = closedAfter(open, () => signalledAt, 10_000);
+  signalledAt = Date.now();
+  process.kill(daemon.pid, 'SIGTERM');
+
+  // New connections are refused at once.
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const probe = connect(daemon.port, '127.0.0.1');
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve(false);
+        });
+        probe.once('error', () => resolve(true));
+      }),
+    1000,
+    'the listener to close',
+  );
+  const finished = await download.done;
+  assert.equal(finished.stdout, 'x'.repeat(30), 'the download in flight completed during the drain');
+  const closedMs = await tunnelClosed;
+  assert.ok(closedMs >= 1400 && closedMs < 4000, `the idle tunnel was force-closed ${closedMs} ms after SIGTERM (drain timeout 1500 ms)`);
+  await until(() => !alive(daemon.pid), 5000, 'the daemon to exit');
+  assert.ok(!existsSync(daemon.socket), 'control socket removed');
+  const log = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+  assert.match(log, /info stopping: draining connections drain_timeout_ms=1500\n/);
+  assert.match(log, /info stopped drained=\d+ forced=1\n/);
+});
+
+test('SIGHUP reloads the edited file; an invalid file is rejected and the old config keeps serving', { timeout: 120_000 }, async (t) => {
+  const o = await okOrigin();
+  t.after(() => o.server.close());
+  const box = sandbox(config('1s'));
+  t.after(() => box.cleanup());
+  const daemon = await started(box);
+  const url = `http://localhost:${o.port}/h`;
+  assert.equal(await curlVia(daemon.port, url), 'ok /h 200');
+
+  const original = readFileSync(box.config, 'utf8');
+  writeFileSync(box.config, original.replace('rules:\n', 'rules:\n  - name: Blocked\n    match:\n      domains: [localhost]\n    backend: dead\n').replace('backends:\n', 'backends:\n  - name: dead\n    type: http\n    proxy:\n      address: "127.0.0.1:1"\n'));
+  process.kill(daemon.pid, 'SIGHUP');
+  await until(async () => ((await box.status()).reloads as { total: number }).total === 1, 5000, 'the reload');
+  assert.match(await curlVia(daemon.port, url), /connection refused\n 502$/, 'the new rule routes live traffic');
+
+  writeFileSync(box.config, `${readFileSync(box.config, 'utf8')}bogus: true\n`);
+  process.kill(daemon.pid, 'SIGHUP');
+  await until(async () => ((await box.status()).reloads as { errors: number }).errors === 1, 5000, 'the rejected reload');
+  assert.ok(alive(daemon.pid));
+  assert.match(await curlVia(daemon.port, url), / 502$/, 'the last good config keeps serving');
+});
+
+test('stop --force closes an open tunnel at once, without waiting for the drain timeout', { timeout: 120_000 }, async (t) => {
+  const echoPort = await echoServer(t);
+  const box = sandbox(config('30s'));
+  t.after(() => box.cleanup());
+  const daemon = await started(box);
+  const open = await tunnel(daemon.port, echoPort);
+  t.after(() => open.destroy());
+  open.write('still here');
+  const [echoed] = (await once(open, 'data')) as [Buffer];
+  assert.equal(echoed.toString(), 'still here');
+
+  const stopStarted = Date.now();
+  const closed = closedAfter(open, () => stopStarted, 10_000);
+  const stopped = await box.cli(['stop', '--force']);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /^stopping simple-proxy-server \(pid \d+\) now\nstopped$/m);
+  const closedMs = await closed;
+  assert.ok(closedMs >= 0 && closedMs < 3000, `the tunnel closed ${closedMs} ms after stop --force (drain timeout 30 s)`);
+  await until(() => !alive(daemon.pid), 5000, 'the daemon to exit');
+});
+
+test('start exits non-zero with the reason when a port is taken, and leaves nothing running', { timeout: 120_000 }, async (t) => {
+  const blocker = createServer();
+  t.after(() => blocker.close());
+  const taken = await listening(blocker);
+  const box = sandbox(config('1s').replace('http_port: 0', `http_port: ${taken}`));
+  t.after(() => box.cleanup());
+  for (const args of [['start'], ['start', '--foreground']]) {
+    const result = await box.cli(args);
+    assert.equal(result.code, 5, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`^Error: cannot listen for http on 127\\.0\\.0\\.1:${taken}: address already in use$`, 'm'), args.join(' '));
+    const status = await box.cli(['status']);
+    assert.equal(status.code, 7, 'no daemon left running');
+  }
+});
