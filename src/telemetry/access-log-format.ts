@@ -76,9 +76,12 @@ function jsonEntry(record: ConnectionRecord, fields: readonly AccessLogField[], 
   return entry;
 }
 
+/** The credentials for the proxy itself: never written, whatever `mask_headers` lists. */
+const ALWAYS_MASKED = 'proxy-authorization';
+
 /** Headers as a name → value object with the values of the masked names (case-insensitive) replaced; repeated names are joined. */
 export function masked(headers: HeaderList, names: readonly string[]): Record<string, string> {
-  const list = maskHeaderList(headers, new Set(names.map((n) => n.toLowerCase())));
+  const list = maskHeaderList(headers, new Set([ALWAYS_MASKED, ...names.map((n) => n.toLowerCase())]));
   const out: Record<string, string> = {};
   for (let i = 0; i < list.length; i += 2) out[list[i]] = out[list[i]] === undefined ? list[i + 1] : `${out[list[i]]}, ${list[i + 1]}`;
   return out;
