@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { BackendSpec } from '../../../src/config/model.js';
 import { startEngine, snapshot } from './engine-fixture.js';
@@ -90,6 +90,21 @@ test('server role serves its HTTP proxy listener over TLS; the client verifies i
   let text = rest.toString();
   for await (const chunk of socket) text += (chunk as Buffer).toString();
   assert.equal(text, 'tls-tunnel\n');
+
+  // A half-close crosses both TLS hops: an origin that answers only after the client finished sending still gets its answer through.
+  const answersAtEnd = createServer({ allowHalfOpen: true }, (peer) => {
+    let received = 0;
+    peer.on('data', (chunk: Buffer) => (received += chunk.length));
+    peer.on('end', () => peer.end(`got ${received}\n`));
+  });
+  answersAtEnd.listen(0, '127.0.0.1');
+  await once(answersAtEnd, 'listening');
+  t.after(() => answersAtEnd.close());
+  const halfClosed = await connectTunnel(trusted.http.port, (answersAtEnd.address() as { port: number }).port);
+  halfClosed.socket.end(Buffer.from('upload'));
+  let afterEnd = halfClosed.rest.toString();
+  for await (const chunk of halfClosed.socket) afterEnd += (chunk as Buffer).toString();
+  assert.equal(afterEnd, 'got 6\n');
 
   // TLS inside the TLS hop: the origin's close_notify arrives after the client side is gone. The
   // server's tunnel (and its record) must still end, not wait for bytes nobody will read.
