@@ -33,12 +33,16 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
   };
   client.on('error', fail);
   upstream.on('error', fail);
-  client.once('close', closed);
-  upstream.once('close', closed);
   // A side that is gone can take nothing more: the other one closes once what it was given is
   // flushed, rather than stalling on bytes still arriving (a TLS close_notify) with nowhere to go.
-  client.once('close', () => closeAfterFlush(upstream));
-  upstream.once('close', () => closeAfterFlush(client));
+  client.once('close', () => {
+    closeAfterFlush(upstream);
+    closed();
+  });
+  upstream.once('close', () => {
+    closeAfterFlush(client);
+    closed();
+  });
   if (idleMs > 0) {
     client.setTimeout(idleMs);
     client.once('timeout', () => {
