@@ -23,6 +23,11 @@ export class UpstreamAnswer extends Error {
   }
 }
 
+/** The DialError for an upstream that refused our credentials (or wanted some): 407 Proxy Authentication Required. */
+export function upstreamAuthError(upstream: string): DialError {
+  return new DialError('upstream-auth', `upstream ${upstream}: proxy authentication required (407)`, new UpstreamAnswer(407));
+}
+
 /**
  * Asks an HTTP proxy on `socket` to open a tunnel (`CONNECT`) to the target. Resolves with the
  * same socket once the proxy answered 2xx; bytes that arrived after the answer are put back.
@@ -61,10 +66,9 @@ export function httpConnect(socket: Socket, target: Target, credentials: Credent
       const match = /^HTTP\/1\.[01] (\d{3})\s*(.*)$/.exec(statusLine);
       if (!match) return done(new DialError('upstream', `upstream ${upstream}: not an HTTP answer to CONNECT`));
       const status = Number(match[1]);
+      if (status === 407) return done(upstreamAuthError(upstream));
       if (status < 200 || status > 299) {
-        const reason = status === 407 ? 'upstream-auth' : 'upstream';
-        const text = status === 407 ? 'proxy authentication required (407)' : `refused CONNECT to ${hostPort} with ${status} ${match[2]}`.trim();
-        return done(new DialError(reason, `upstream ${upstream}: ${text}`, new UpstreamAnswer(status)));
+        return done(new DialError('upstream', `upstream ${upstream}: refused CONNECT to ${hostPort} with ${status} ${match[2]}`.trim(), new UpstreamAnswer(status)));
       }
       rest = received.subarray(end + 4);
       if (!forwarding) {

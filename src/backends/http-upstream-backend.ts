@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Pool, type Agent } from 'undici';
+import { Pool, type Agent, type Dispatcher } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority, basicAuth, httpConnect } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
 import { createTunnelAgent } from './tunnel-agent.js';
+import { checkUpstreamAuth } from './upstream-auth-check.js';
 
 /** Where the upstream HTTP proxy is and how to reach it. */
 export interface HttpUpstreamOptions {
@@ -29,6 +30,7 @@ export class HttpUpstreamBackend implements Backend {
   readonly type: 'http' | 'server';
   private readonly upstream: string;
   private readonly pool: Pool;
+  private readonly forwarding: Dispatcher;
   private readonly tunnelAgent: Agent;
   private readonly authHeader: string[];
 
@@ -54,6 +56,7 @@ export class HttpUpstreamBackend implements Backend {
         );
       },
     });
+    this.forwarding = checkUpstreamAuth(this.pool, this.upstream);
     this.tunnelAgent = createTunnelAgent((target, opts) => this.dial(target, opts), network, dialOptions);
   }
 
@@ -68,7 +71,7 @@ export class HttpUpstreamBackend implements Backend {
     if (scheme === 'https:') {
       return { dispatcher: this.tunnelAgent, origin: `https://${authority(target)}`, path, headers: [] };
     }
-    return { dispatcher: this.pool, origin: `http://${this.upstream}`, path: `http://${authority(target)}${path}`, headers: this.authHeader };
+    return { dispatcher: this.forwarding, origin: `http://${this.upstream}`, path: `http://${authority(target)}${path}`, headers: this.authHeader };
   }
 
   /** Closes pooled upstream connections. */
@@ -100,7 +103,9 @@ export class HttpUpstreamBackend implements Backend {
       return Promise.reject(new DialError('unavailable', `backend "${this.name}": cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code}`));
     }
     return new Promise((resolve, reject) => {
-      const secure = tlsConnect({ socket, ca, servername: servername ?? this.options.host, ALPNProtocols: ['http/1.1'] });
+      // SNI carries names only (RFC 6066); the certificate is checked against `host` when there is none.
+      const name = servername ?? (isIP(this.options.host) ? undefined : this.options.host);
+      const secure = tlsConnect({ socket, ca, host: this.options.host, servername: name, ALPNProtocols: ['http/1.1'] });
       const timer = setTimeout(() => {
         secure.destroy();
         reject(new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`));

@@ -23,9 +23,10 @@ function credentials(username: string | undefined, password: string | undefined)
   return username ? { username, password: password ?? '' } : undefined;
 }
 
-function listeners(section: { http_port: number; socks5_port: number; bind_address: string }, tls?: { cert_file: string; key_file: string }): ListenerSpec[] {
+/** Files named in the config resolve against its directory, like the tunnel and log files, not the daemon's working directory. */
+function listeners(section: { http_port: number; socks5_port: number; bind_address: string }, baseDir: string, tls?: { cert_file: string; key_file: string }): ListenerSpec[] {
   return [
-    { kind: 'http', host: section.bind_address, port: section.http_port, ...(tls ? { tls: { certFile: tls.cert_file, keyFile: tls.key_file } } : {}) },
+    { kind: 'http', host: section.bind_address, port: section.http_port, ...(tls ? { tls: { certFile: resolve(baseDir, tls.cert_file), keyFile: resolve(baseDir, tls.key_file) } } : {}) },
     { kind: 'socks5', host: section.bind_address, port: section.socks5_port },
   ];
 }
@@ -85,7 +86,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
     backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : r.backends!.map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server.bind_address, baseDir) };
+  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server.bind_address, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
@@ -101,9 +102,9 @@ export function normalizeClient(config: ClientConfig, baseDir: string): Omit<Con
       host: address.host,
       port: address.port,
       auth,
-      ...(config.server.tls ? { tls: { caFile: config.server.tls.ca_file, servername: config.server.tls.servername } } : {}),
+      ...(config.server.tls ? { tls: { caFile: config.server.tls.ca_file && resolve(baseDir, config.server.tls.ca_file), servername: config.server.tls.servername } } : {}),
     });
   }
   const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, domains: r.match.domains, backends: [{ name: r.action, weight: 1 }] }));
-  return { role: 'client' as Role, listeners: listeners(config.client), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client.bind_address, baseDir) };
+  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client.bind_address, baseDir) };
 }

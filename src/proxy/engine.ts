@@ -376,6 +376,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     });
     server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       if (socket.destroyed) return;
+      // As on the plain listener: a tunnel client's half-close must not close the way back.
+      socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
     });
     server.on('request', (req, res) => {

@@ -33,8 +33,16 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
   };
   client.on('error', fail);
   upstream.on('error', fail);
-  client.once('close', closed);
-  upstream.once('close', closed);
+  // A side that is gone can take nothing more: the other one closes once what it was given is
+  // flushed, rather than stalling on bytes still arriving (a TLS close_notify) with nowhere to go.
+  client.once('close', () => {
+    closeAfterFlush(upstream);
+    closed();
+  });
+  upstream.once('close', () => {
+    closeAfterFlush(client);
+    closed();
+  });
   if (idleMs > 0) {
     client.setTimeout(idleMs);
     client.once('timeout', () => {
@@ -60,4 +68,12 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
     else upstream.pipe(client);
     upstream.resume();
   }
+}
+
+/** Ends a socket and destroys it as soon as its pending writes reached the kernel. */
+function closeAfterFlush(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
 }

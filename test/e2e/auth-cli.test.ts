@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
-import { sandbox, type CliResult, type Sandbox } from './cli-harness.js';
+import { filesUnder, sandbox, type CliResult, type Sandbox } from './cli-harness.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -22,15 +22,6 @@ function withInput(box: Sandbox, args: string[], input: string): Promise<CliResu
 
 function curl(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', ...args], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
-}
-
-/** Every file under a directory, recursively. */
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    const stat = statSync(path);
-    return stat.isDirectory() ? files(path) : stat.isFile() ? [path] : [];
-  });
 }
 
 test('user commands manage native users live through the daemon; no credential reaches a file or log', { timeout: 180_000 }, async (t) => {
@@ -99,7 +90,7 @@ access_log:
   while (!readFileSync(log, { encoding: 'utf8', flag: 'a+' }).includes('"username":"john"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.match(readFileSync(log, 'utf8'), /"username":"john"/);
   const secrets = ['first-Secret-1', 'second-Secret-2', 'wrong', Buffer.from('john:first-Secret-1').toString('base64'), Buffer.from('john:second-Secret-2').toString('base64')];
-  for (const file of files(box.dir)) {
+  for (const file of filesUnder(box.dir)) {
     const text = readFileSync(file, 'latin1');
     for (const secret of secrets) assert.ok(!text.includes(secret), `${file} holds a credential`);
   }

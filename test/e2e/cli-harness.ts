@@ -1,9 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Role } from '../../src/role.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -19,22 +20,22 @@ export interface Sandbox {
   dir: string;
   config: string;
   env: NodeJS.ProcessEnv;
-  /** Runs the real bin (`simple-proxy-server` or `-client`) as a user would, with a timeout. */
-  cli(args: string[], role?: 'server' | 'client', timeoutMs?: number): Promise<CliResult>;
+  /** Runs the real bin (`simple-proxy-server` or `-client`; the sandbox's role unless told) as a user would, with a timeout. */
+  cli(args: string[], role?: Role, timeoutMs?: number): Promise<CliResult>;
   /** `status --json` of the running daemon. */
   status(): Promise<{ pid: number; listeners: { kind: string; port: number }[] } & Record<string, unknown>>;
   /** Stops the daemon if it still runs (for t.after). */
   cleanup(): Promise<void>;
 }
 
-/** Makes a sandbox with a config file (text) and env overrides that keep everything under a temp dir. */
-export function sandbox(configText: string): Sandbox {
+/** Makes a sandbox for a role's daemon with a config file (text) and env overrides that keep everything under a temp dir. */
+export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
-  const config = join(dir, 'server-config.yaml');
+  const config = join(dir, `${boxRole}-config.yaml`);
   writeFileSync(config, configText);
   const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1' };
   delete env.SIMPLE_PROXY_SOCKET;
-  const cli = (args: string[], role: 'server' | 'client' = 'server', timeoutMs = 60_000): Promise<CliResult> =>
+  const cli = (args: string[], role: Role = boxRole, timeoutMs = 60_000): Promise<CliResult> =>
     new Promise((done) => {
       execFile(process.execPath, [join(ROOT, 'bin', `simple-proxy-${role}.js`), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
         done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -89,3 +90,12 @@ export async function okOrigin(): Promise<{ server: Server; port: number }> {
 
 /** The HTTP proxy port in a `status --json` answer. */
 export const httpPort = (status: { listeners: { kind: string; port: number }[] }): number => status.listeners.find((l) => l.kind === 'http')!.port;
+
+/** Every file under a directory, recursively (to scan what a daemon wrote). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    return stat.isDirectory() ? filesUnder(path) : stat.isFile() ? [path] : [];
+  });
+}

@@ -1,12 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { promisify } from 'node:util';
 import type { BackendSpec } from '../../../src/config/model.js';
 import { startEngine, snapshot } from './engine-fixture.js';
 import { connectTunnel, echoOrigin, makeCertificates, rawServer } from './raw-peers.js';
+
+const run = promisify(execFile);
 
 function get(proxyPort: number, url: string): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
@@ -84,6 +90,34 @@ test('server role serves its HTTP proxy listener over TLS; the client verifies i
   let text = rest.toString();
   for await (const chunk of socket) text += (chunk as Buffer).toString();
   assert.equal(text, 'tls-tunnel\n');
+
+  // A half-close crosses both TLS hops: an origin that answers only after the client finished sending still gets its answer through.
+  const answersAtEnd = createServer({ allowHalfOpen: true }, (peer) => {
+    let received = 0;
+    peer.on('data', (chunk: Buffer) => (received += chunk.length));
+    peer.on('end', () => peer.end(`got ${received}\n`));
+  });
+  answersAtEnd.listen(0, '127.0.0.1');
+  await once(answersAtEnd, 'listening');
+  t.after(() => answersAtEnd.close());
+  const halfClosed = await connectTunnel(trusted.http.port, (answersAtEnd.address() as { port: number }).port);
+  halfClosed.socket.end(Buffer.from('upload'));
+  let afterEnd = halfClosed.rest.toString();
+  for await (const chunk of halfClosed.socket) afterEnd += (chunk as Buffer).toString();
+  assert.equal(afterEnd, 'got 6\n');
+
+  // TLS inside the TLS hop: the origin's close_notify arrives after the client side is gone. The
+  // server's tunnel (and its record) must still end, not wait for bytes nobody will read.
+  const tlsOrigin = createHttpsServer({ cert: readFileSync(certs.cert), key: readFileSync(certs.key) }, (_req, res) => res.end('secure\n'));
+  tlsOrigin.listen(0, '127.0.0.1');
+  await once(tlsOrigin, 'listening');
+  t.after(() => tlsOrigin.close());
+  const tlsPort = (tlsOrigin.address() as { port: number }).port;
+  const fetched = await run('curl', ['-sS', '--max-time', '10', '--cacert', certs.ca, '-x', `http://127.0.0.1:${trusted.http.port}`, `https://127.0.0.1:${tlsPort}/`]);
+  assert.equal(fetched.stdout, 'secure\n');
+  const deadline = Date.now() + 5000;
+  while (!server.records.some((r) => r.port === tlsPort) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(server.records.some((r) => r.port === tlsPort && r.method === 'CONNECT'), 'the server ended the tunnel to the TLS origin');
 
   // Without the CA the certificate is not trusted: the client refuses rather than going insecure.
   const untrusted = await startEngine(snapshot([{ name: 'server', type: 'server', protocol: 'https', host: '127.0.0.1', port: server.http.port }], undefined, { role: 'client' }));

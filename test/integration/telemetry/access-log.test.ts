@@ -53,14 +53,15 @@ test('access log json: the configured fields, the refusal reason, masked headers
   assert.equal(entries[3].error, 'rate-limited');
 
   const picked = await writeAll(
-    [{ ...records[0], requestHeaders: ['Authorization', 'Basic c2VjcmV0', 'cookie', 'a=b', 'accept', '*/*'] }],
+    [{ ...records[0], requestHeaders: ['Authorization', 'Basic c2VjcmV0', 'cookie', 'a=b', 'accept', '*/*', 'Proxy-Authorization', 'Basic cHJveHk='] }],
     { format: 'json', fields: ['client_ip', 'bytes_received', 'referer'], mask_headers: ['authorization', 'Cookie'] },
     join(dir, 'picked.json'),
   );
   const entry = JSON.parse(picked[0]);
   assert.deepEqual(Object.keys(entry), ['client_ip', 'bytes_received', 'referer', 'request_headers']);
   assert.equal(entry.referer, 'http://referrer.example/');
-  assert.deepEqual(entry.request_headers, { Authorization: 'Basic ***', cookie: '***', accept: '*/*' });
+  // The proxy's own credentials are masked even though mask_headers does not list them.
+  assert.deepEqual(entry.request_headers, { Authorization: 'Basic ***', cookie: '***', accept: '*/*', 'Proxy-Authorization': 'Basic ***' });
 });
 
 test('access log apache_combined and apache_common: goaccess parses every line', { skip: hasGoaccess ? false : 'goaccess is not installed (scripts/setup-system.sh installs it)', timeout: 30_000 }, async (t) => {

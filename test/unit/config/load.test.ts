@@ -88,6 +88,21 @@ test('client dialect errors', () => {
   assert.deepEqual(problems('server:\n  address: "h:1"\n  protocol: quic\n', 'client'), ['server-config.yaml:3:13: server.protocol: "quic" is not allowed (expected one of: "http", "https", "socks5")']);
 });
 
+test('TLS files resolve against the directory of the config file, not the working directory', () => {
+  const server = parseConfigText('server:\n  tls: { cert_file: tls/server.crt, key_file: /abs/server.key }\n', '/etc/simple-proxy/server-config.yaml', 'server');
+  assert.deepEqual(server.listeners[0].tls, { certFile: '/etc/simple-proxy/tls/server.crt', keyFile: '/abs/server.key' });
+  const client = parseConfigText('server:\n  address: "h:1"\n  protocol: https\n  tls: { ca_file: ca.crt }\n', '/home/u/.config/simple-proxy/client-config.yaml', 'client');
+  assert.deepEqual(client.backends.find((b) => b.name === 'server'), {
+    name: 'server',
+    type: 'server',
+    protocol: 'https',
+    host: 'h',
+    port: 1,
+    auth: undefined,
+    tls: { caFile: '/home/u/.config/simple-proxy/ca.crt', servername: undefined },
+  });
+});
+
 test('${VAR} and ${VAR:-default} substitution', () => {
   const text = 'server:\n  http_port: 8080\nbackends:\n  - name: p\n    type: http\n    proxy:\n      address: "${UP_HOST}:3128"\n      username: ${UP_USER:-anonymous}\n      password: ${UP_PASS}\nrules:\n  - { name: all, match: { domains: ["*"] }, backend: p }\n';
   const snapshot = parseConfigText(text, null, 'server', { env: { UP_HOST: 'proxy.internal', UP_PASS: 's3cret' } });
