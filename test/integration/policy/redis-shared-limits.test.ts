@@ -1,40 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { curl, origin } from './policy-fixture.js';
-import { freePort } from '../../helpers/ports.js';
-
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-/** A throwaway redis-server on a loopback port, no persistence, in a temp dir. */
-async function startRedis(): Promise<{ port: number; process: ChildProcess; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-redis-'));
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 10_000;
-  while (!/Ready to accept connections/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    process: child,
-    stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { hasRedis, startRedis } from '../../helpers/redis.js';
 
 test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits and say so in the log and the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
   const redis = await startRedis();
