@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { ControlClient } from '../../src/control/control-client.js';
+import type { LimitHit } from '../../src/policy/limit-hit.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { sandbox, type Sandbox } from './cli-harness.js';
@@ -21,8 +24,20 @@ function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve) => execFile(command, args, { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
 }
 
-function curl(proxyPort: number, url: string): Promise<string> {
-  return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${proxyPort}`, url], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
+function curl(proxyPort: number, url: string, from = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${proxyPort}`, url], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
+}
+
+/** Opens a connection from `from`, sends `data` (if any) and resolves with what came back before the close (bounded). */
+async function rawExchange(port: number, from: string, data?: string): Promise<{ socket: Socket; reply: Promise<string> }> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  if (data !== undefined) socket.write(data);
+  let reply = '';
+  socket.on('data', (c: Buffer) => (reply += c.toString('latin1')));
+  const closed = Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 5000))]).then(() => reply);
+  return { socket, reply: closed };
 }
 
 test('start refuses an open proxy and names the key that allows it', { timeout: 60_000 }, async (t) => {
@@ -65,6 +80,75 @@ access_log:
   await waitFor(() => readFileSync(log, 'utf8').includes('/after'), 'the line after the reopen');
   assert.ok(!readFileSync(`${log}.1`, 'utf8').includes('/after'));
   assert.match(readFileSync(log, 'utf8'), /^127\.0\.0\.1 - - \[[^\]]+\] "GET http:\/\/127\.0\.0\.1:\d+\/after HTTP\/1\.1" 200 \d+ "-" "curl\/[^"]+"\n$/);
+});
+
+test('the daemon logs each refusal with its own reason and publishes it on the live event stream with the client and scope', { timeout: 90_000 }, async (t) => {
+  const site = createServer((_req, res) => res.end('ok'));
+  site.listen(0, '127.0.0.1');
+  await once(site, 'listening');
+  t.after(() => site.close());
+  const url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  // 127.0.0.1 is trusted (rate limit), 127.0.0.2 blacklisted, 127.0.0.3 meets the open-relay guard, 127.0.0.4 the connection limit.
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+network:
+  limits: { max_connections_per_ip: 2 }
+access_control:
+  blacklist: ["127.0.0.2"]
+  trusted_clients: ["127.0.0.1"]
+rate_limiting:
+  enabled: true
+  per_ip: { requests_per_second: 0.1, burst: 2 }
+`);
+  t.after(() => box.cleanup());
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr + started.stdout);
+  const status = await box.status();
+  const port = status.listeners.find((l) => l.kind === 'http')!.port;
+  const client = new ControlClient(status.socket as string, 'server');
+  const hits: LimitHit[] = [];
+  let subscribed = false;
+  const following = new AbortController();
+  const followed = client.follow('/api/events', (event) => {
+    const e = event as { type: string; hit?: LimitHit };
+    if (e.type === 'hello') subscribed = true;
+    if (e.type === 'limit:hit') hits.push(e.hit!);
+  }, following.signal).catch(() => undefined);
+  t.after(async () => {
+    following.abort();
+    await followed;
+  });
+  await waitFor(() => subscribed, 'the live stream');
+  // The engine worker learns of the subscriber over IPC.
+  await new Promise((r) => setTimeout(r, 200));
+
+  assert.deepEqual([await curl(port, url), await curl(port, url), await curl(port, url)], ['200', '200', '429']);
+  assert.equal(await curl(port, url, '127.0.0.2'), '000');
+  const badPort = await rawExchange(port, '127.0.0.3', 'CONNECT mail.example.com:25 HTTP/1.1\r\nHost: mail.example.com:25\r\n\r\n');
+  assert.match(await badPort.reply, /^HTTP\/1\.1 403 /);
+  assert.equal(await curl(port, url, '127.0.0.3'), '403');
+  const held = [await rawExchange(port, '127.0.0.4'), await rawExchange(port, '127.0.0.4')];
+  t.after(() => held.forEach((h) => h.socket.destroy()));
+  await new Promise((r) => setTimeout(r, 100));
+  const third = await rawExchange(port, '127.0.0.4', 'GET / HTTP/1.1\r\n\r\n');
+  assert.match(await third.reply, /^HTTP\/1\.1 503 /);
+
+  const expected: [LimitHit['scope'], string, RegExp][] = [
+    ['ip', '127.0.0.1', /^rate_limiting\.per_ip exceeded \(0\.1 requests\/s, burst 2\)$/],
+    ['acl', '127.0.0.2', /^127\.0\.0\.2 is on access_control\.blacklist$/],
+    ['port', '127.0.0.3', /^port 25 is not in access_control\.connect_ports$/],
+    ['private-target', '127.0.0.3', /^127\.0\.0\.1 is a loopback or link-local address/],
+    ['connections', '127.0.0.4', /^network\.limits\.max_connections_per_ip \(2\) reached$/],
+  ];
+  await waitFor(() => hits.length >= expected.length, 'every refusal on the live stream');
+  assert.deepEqual(hits.map((h) => [h.scope, h.client]), expected.map(([scope, from]) => [scope, from]));
+  expected.forEach(([, , reason], i) => assert.match(hits[i].reason, reason));
+  const log = join(box.dir, 'state', 'server', 'daemon.log');
+  await waitFor(() => existsSync(log) && (readFileSync(log, 'utf8').match(/ info refused: /g) ?? []).length >= expected.length, 'every refusal in the daemon log');
+  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => / info refused: /.test(l));
+  expected.forEach(([scope, from], i) => assert.ok(lines[i].includes(`refused: ${hits[i].reason}`) && lines[i].includes(`scope=${scope} client=${from}`), lines[i]));
 });
 
 test('two daemons sharing one real redis-server hold one global limit; with Redis gone they serve on local limits, log it and show it in the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
