@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -46,6 +46,28 @@ test('start refuses an open proxy and names the key that allows it', { timeout: 
   const result = await box.cli(['start']);
   assert.notEqual(result.code, 0);
   assert.match(result.stdout + result.stderr, /refusing to start an open proxy: server\.bind_address 0\.0\.0\.0 .*access_control\.allow_open_relay: true/);
+});
+
+test('a reload that would make an open proxy is rejected and the running config keeps serving', { timeout: 60_000 }, async (t) => {
+  const site = createServer((_req, res) => res.end('ok'));
+  site.listen(0, '127.0.0.1');
+  await once(site, 'listening');
+  t.after(() => site.close());
+  const url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  const exposed = (whitelist: string): string => `server:\n  bind_address: "0.0.0.0"\n  http_port: 0\n  socks5_port: 0\n  workers: 1\naccess_control:\n  whitelist: ${whitelist}\n`;
+  const box = sandbox(exposed('["127.0.0.1"]'));
+  t.after(() => box.cleanup());
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr + started.stdout);
+  const port = (await box.status()).listeners.find((l) => l.kind === 'http')!.port;
+  assert.equal(await curl(port, url), '200');
+
+  writeFileSync(box.config, exposed('[]'));
+  const reload = await box.cli(['config', 'reload']);
+  assert.notEqual(reload.code, 0);
+  assert.match(reload.stdout + reload.stderr, /refusing to start an open proxy: [^]*access_control\.allow_open_relay: true/);
+  assert.equal(await curl(port, url), '200', 'still serving');
+  assert.equal(await curl(port, url, '127.0.0.2'), '000', 'on the whitelist it had');
 });
 
 test('the daemon writes the access log and reopens it on SIGUSR1 (logrotate)', { timeout: 90_000 }, async (t) => {
