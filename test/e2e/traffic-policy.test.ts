@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { LimitHit } from '../../src/policy/limit-hit.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
@@ -102,6 +102,46 @@ access_log:
   await waitFor(() => readFileSync(log, 'utf8').includes('/after'), 'the line after the reopen');
   assert.ok(!readFileSync(`${log}.1`, 'utf8').includes('/after'));
   assert.match(readFileSync(log, 'utf8'), /^127\.0\.0\.1 - - \[[^\]]+\] "GET http:\/\/127\.0\.0\.1:\d+\/after HTTP\/1\.1" 200 \d+ "-" "curl\/[^"]+"\n$/);
+});
+
+test('access_log output both: a foreground daemon writes each line to stdout and to the file', { timeout: 60_000 }, async (t) => {
+  const site = createServer((_req, res) => res.end('ok'));
+  site.listen(0, '127.0.0.1');
+  await once(site, 'listening');
+  t.after(() => site.close());
+  const sitePort = (site.address() as { port: number }).port;
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+access_log:
+  enabled: true
+  format: json
+  output: both
+  file: access.json
+  fields: [client_ip, method, path, status]
+`);
+  const daemon = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { cwd: box.dir, env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  t.after(async () => {
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await Promise.race([once(daemon, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+  });
+  let port = 0;
+  const deadline = Date.now() + 20_000;
+  while (port === 0) {
+    if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`the foreground daemon did not start: ${stdout}`);
+    port = await box.status().then((s) => s.listeners.find((l) => l.kind === 'http')!.port, () => 0);
+    if (port === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await curl(port, `http://127.0.0.1:${sitePort}/both`), '200');
+  const line = `{"client_ip":"127.0.0.1","method":"GET","path":"/both","status":200}`;
+  await waitFor(() => stdout.includes(line), 'the line on stdout');
+  const file = join(box.dir, 'access.json');
+  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8') === `${line}\n`, 'the line in the file');
 });
 
 test('the daemon logs each refusal with its own reason and publishes it on the live event stream with the client and scope', { timeout: 90_000 }, async (t) => {
