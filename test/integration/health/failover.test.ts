@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { Agent } from 'node:http';
+import { createServer } from 'node:net';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import type { BackendHealthEvent } from '../../../src/health/health-state.js';
@@ -145,4 +147,65 @@ test('every member unhealthy: the connection fails fast with the reason (502, SO
   await front.reload({ ...config, version: 'v2', rules: [...config.rules, { name: 'extra', domains: ['example.org'], backends: [{ name: 'up0', weight: 1 }] }] });
   assert.deepEqual(front.health().up0, before);
   assert.equal((await get(listeners.find((l) => l.kind === 'http')!.port, `http://127.0.0.1:${origin.port}/y`)).status, 502);
+});
+
+test('a failed dial on a fresh connection is retried once, on another member, and no more', { timeout: 30_000 }, async (t) => {
+  // Three upstreams that accept and hang up at once: every dial through them fails.
+  const attempts = [0, 0, 0];
+  const broken = await Promise.all(
+    attempts.map(async (_, i) => {
+      const server = createServer((socket) => {
+        attempts[i]++;
+        socket.destroy();
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      t.after(() => server.close());
+      return { http: { port: (server.address() as { port: number }).port } };
+    }),
+  );
+  const front = new ProxyEngine(poolConfig(broken, { weights: [1, 1, 1] }));
+  const records: ConnectionRecord[] = [];
+  front.on('connection:end', (r) => records.push(r));
+  const port = (await front.start()).find((l) => l.kind === 'http')!.port;
+  t.after(() => front.stop({ drainMs: 0 }).then(() => undefined));
+
+  const tunnel = await connectTunnel(port, 9).then(
+    () => 'connected',
+    (error: Error) => error.message,
+  );
+  assert.match(tunnel, /502/);
+  await until(() => records.length === 1, 5000, 'the record');
+  assert.deepEqual([...attempts].sort(), [0, 1, 1], `CONNECT: one dial and one retry elsewhere, got ${attempts.join(', ')}`);
+  assert.equal(records[0].status, 502);
+
+  attempts.fill(0);
+  const answer = await get(port, 'http://127.0.0.1:9/plain');
+  assert.equal(answer.status, 502, answer.body);
+  await until(() => records.length === 2, 5000, 'the record');
+  assert.deepEqual([...attempts].sort(), [0, 1, 1], `GET: one dial and one retry elsewhere, got ${attempts.join(', ')}`);
+});
+
+test('every weighted member unhealthy: a weight-0 fallback member of the rule serves instead of a 502', { timeout: 30_000 }, async (t) => {
+  const origin = await echoOrigin();
+  t.after(() => origin.close());
+  const [gone, spare] = await startUpstreams(2);
+  t.after(() => spare.stop());
+  await gone.stop();
+  const front = new ProxyEngine(
+    poolConfig([gone, spare], {
+      weights: [1, 0],
+      healthChecks: { defaults: '{ interval: "10s", timeout: "1s" }', backend: `{ type: tcp, target: "127.0.0.1:${origin.port}" }` },
+    }),
+  );
+  const records: ConnectionRecord[] = [];
+  front.on('connection:end', (r) => records.push(r));
+  const port = (await front.start()).find((l) => l.kind === 'http')!.port;
+  t.after(() => front.stop({ drainMs: 0 }).then(() => undefined));
+  await until(() => front.health().up0.status === 'unhealthy' && front.health().up1.status === 'healthy', 5000, 'up0 down, the fallback up');
+
+  for (let i = 0; i < 3; i++) assert.equal((await get(port, `http://127.0.0.1:${origin.port}/f${i}`)).status, 200);
+  await until(() => records.length === 3, 5000, 'the records');
+  assert.deepEqual(records.map((r) => r.backend), ['up1', 'up1', 'up1']);
+  assert.equal(spare.records.filter((r) => r.path?.startsWith('/f')).length, 3, 'the fallback upstream carried them');
 });
