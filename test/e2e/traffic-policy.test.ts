@@ -1,16 +1,17 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { LimitHit } from '../../src/policy/limit-hit.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
-import { sandbox, type Sandbox } from './cli-harness.js';
+import { okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { get, many } from '../integration/health/pool-fixture.js';
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -26,6 +27,26 @@ function run(command: string, args: string[]): Promise<string> {
 
 function curl(proxyPort: number, url: string, from = '127.0.0.1'): Promise<string> {
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${proxyPort}`, url], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
+}
+
+/** A sandbox's daemon run with `start --foreground`, stopped after the test: its HTTP port and its stdout, collected once `read` is called. */
+async function foreground(t: TestContext, box: Sandbox): Promise<{ port: number; read(): void; stdout(): string }> {
+  const daemon = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { cwd: box.dir, env: box.env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let stdout = '';
+  t.after(async () => {
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await Promise.race([once(daemon, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+  });
+  let port = 0;
+  const deadline = Date.now() + 20_000;
+  while (port === 0) {
+    if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`the foreground daemon did not start (exit ${daemon.exitCode})`);
+    port = await box.status().then((s) => s.listeners.find((l) => l.kind === 'http')!.port, () => 0);
+    if (port === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, read: () => void daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString())), stdout: () => stdout };
 }
 
 /** Opens a connection from `from`, sends `data` (if any) and resolves with what came back before the close (bounded). */
@@ -49,11 +70,9 @@ test('start refuses an open proxy and names the key that allows it', { timeout: 
 });
 
 test('a reload that would make an open proxy is rejected and the running config keeps serving', { timeout: 60_000 }, async (t) => {
-  const site = createServer((_req, res) => res.end('ok'));
-  site.listen(0, '127.0.0.1');
-  await once(site, 'listening');
-  t.after(() => site.close());
-  const url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  const site = await okOrigin();
+  t.after(() => site.server.close());
+  const url = `http://127.0.0.1:${site.port}/`;
   const exposed = (whitelist: string): string => `server:\n  bind_address: "0.0.0.0"\n  http_port: 0\n  socks5_port: 0\n  workers: 1\naccess_control:\n  whitelist: ${whitelist}\n`;
   const box = sandbox(exposed('["127.0.0.1"]'));
   t.after(() => box.cleanup());
@@ -105,11 +124,8 @@ access_log:
 });
 
 test('access_log output both: a foreground daemon writes each line to stdout and to the file', { timeout: 60_000 }, async (t) => {
-  const site = createServer((_req, res) => res.end('ok'));
-  site.listen(0, '127.0.0.1');
-  await once(site, 'listening');
-  t.after(() => site.close());
-  const sitePort = (site.address() as { port: number }).port;
+  const site = await okOrigin();
+  t.after(() => site.server.close());
   const box = sandbox(`server:
   http_port: 0
   socks5_port: 0
@@ -121,35 +137,45 @@ access_log:
   file: access.json
   fields: [client_ip, method, path, status]
 `);
-  const daemon = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { cwd: box.dir, env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  t.after(async () => {
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await Promise.race([once(daemon, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
-    }
-  });
-  let port = 0;
-  const deadline = Date.now() + 20_000;
-  while (port === 0) {
-    if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`the foreground daemon did not start: ${stdout}`);
-    port = await box.status().then((s) => s.listeners.find((l) => l.kind === 'http')!.port, () => 0);
-    if (port === 0) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(await curl(port, `http://127.0.0.1:${sitePort}/both`), '200');
+  const daemon = await foreground(t, box);
+  daemon.read();
+  assert.equal(await curl(daemon.port, `http://127.0.0.1:${site.port}/both`), '200');
   const line = `{"client_ip":"127.0.0.1","method":"GET","path":"/both","status":200}`;
-  await waitFor(() => stdout.includes(line), 'the line on stdout');
+  await waitFor(() => daemon.stdout().includes(line), 'the line on stdout');
   const file = join(box.dir, 'access.json');
   await waitFor(() => existsSync(file) && readFileSync(file, 'utf8') === `${line}\n`, 'the line in the file');
 });
 
+test('access log writes never block the proxy: with stdout unread (a full pipe), 2,000 requests are served, and every line arrives once it is read', { timeout: 120_000 }, async (t) => {
+  const site = await okOrigin();
+  t.after(() => site.server.close());
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+  log_level: warn
+access_log:
+  enabled: true
+  format: apache_combined
+  output: stdout
+`);
+  const daemon = await foreground(t, box);
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  t.after(() => agent.destroy());
+  const statuses: number[] = [];
+  // About 100 bytes a line: the 64 KiB pipe is full after some 650.
+  await many(2000, 8, async (i) => {
+    statuses.push((await get(daemon.port, `http://127.0.0.1:${site.port}/line${i}`, { agent })).status);
+  });
+  assert.deepEqual([...new Set(statuses)], [200]);
+  daemon.read();
+  await waitFor(() => (daemon.stdout().match(/ "GET http:\/\/127\.0\.0\.1:\d+\/line\d+ HTTP\/1\.1" 200 /g) ?? []).length === 2000, 'all 2,000 lines on stdout', 30_000);
+});
+
 test('the daemon logs each refusal with its own reason and publishes it on the live event stream with the client and scope', { timeout: 90_000 }, async (t) => {
-  const site = createServer((_req, res) => res.end('ok'));
-  site.listen(0, '127.0.0.1');
-  await once(site, 'listening');
-  t.after(() => site.close());
-  const url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  const site = await okOrigin();
+  t.after(() => site.server.close());
+  const url = `http://127.0.0.1:${site.port}/`;
   // 127.0.0.1 is trusted (rate limit), 127.0.0.2 blacklisted, 127.0.0.3 meets the open-relay guard, 127.0.0.4 the connection limit.
   const box = sandbox(`server:
   http_port: 0
@@ -216,11 +242,9 @@ rate_limiting:
 test('two daemons sharing one real redis-server hold one global limit; with Redis gone they serve on local limits, log it and show it in the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
-  const site = createServer((_req, res) => res.end('ok'));
-  site.listen(0, '127.0.0.1');
-  await once(site, 'listening');
-  t.after(() => site.close());
-  const url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  const site = await okOrigin();
+  t.after(() => site.server.close());
+  const url = `http://127.0.0.1:${site.port}/`;
   const config = `server:
   http_port: 0
   socks5_port: 0
