@@ -147,6 +147,16 @@ test('every member unhealthy: the connection fails fast with the reason (502, SO
   await front.reload({ ...config, version: 'v2', rules: [...config.rules, { name: 'extra', domains: ['example.org'], backends: [{ name: 'up0', weight: 1 }] }] });
   assert.deepEqual(front.health().up0, before);
   assert.equal((await get(listeners.find((l) => l.kind === 'http')!.port, `http://127.0.0.1:${origin.port}/y`)).status, 502);
+  // A backend whose definition changed starts afresh; the unchanged one still keeps its state.
+  const [moved] = await startUpstreams(1);
+  t.after(() => moved.stop());
+  const checksBefore = front.health().up1.checks;
+  assert.ok(checksBefore >= 1);
+  await front.reload({ ...config, version: 'v3', backends: config.backends.map((b) => (b.name === 'up1' ? { ...b, port: moved.http.port } : b)) });
+  assert.deepEqual(front.health().up0, before);
+  await until(() => front.health().up1.status === 'healthy', 5000, 'the changed up1 checked anew');
+  assert.equal(front.health().up1.checks, 1, 'a fresh history: its failures before the change are gone');
+  assert.equal(front.health().up1.uptimePercent, 100);
 });
 
 test('a failed dial on a fresh connection is retried once, on another member, and no more', { timeout: 30_000 }, async (t) => {
