@@ -10,8 +10,11 @@ import { ControlClient } from '../../src/control/control-client.js';
 import type { LimitHit } from '../../src/policy/limit-hit.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
-import { okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { get, many } from '../integration/health/pool-fixture.js';
+
+/** The `server:` section of a daemon on free ports with one engine worker (more keys of it may follow). */
+const ONE_WORKER = 'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n';
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,6 +32,14 @@ function curl(proxyPort: number, url: string, from = '127.0.0.1'): Promise<strin
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${proxyPort}`, url], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
 }
 
+/** Starts a sandbox's daemon in the background, stopped after the test; resolves with its `status --json`. */
+async function startDaemon(t: TestContext, box: Sandbox): Promise<Awaited<ReturnType<Sandbox['status']>>> {
+  t.after(() => box.cleanup());
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr + started.stdout);
+  return box.status();
+}
+
 /** A sandbox's daemon run with `start --foreground`, stopped after the test: its HTTP port and its stdout, collected once `read` is called. */
 async function foreground(t: TestContext, box: Sandbox): Promise<{ port: number; read(): void; stdout(): string }> {
   const daemon = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { cwd: box.dir, env: box.env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -43,7 +54,7 @@ async function foreground(t: TestContext, box: Sandbox): Promise<{ port: number;
   const deadline = Date.now() + 20_000;
   while (port === 0) {
     if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`the foreground daemon did not start (exit ${daemon.exitCode})`);
-    port = await box.status().then((s) => s.listeners.find((l) => l.kind === 'http')!.port, () => 0);
+    port = await box.status().then(httpPort, () => 0);
     if (port === 0) await new Promise((r) => setTimeout(r, 100));
   }
   return { port, read: () => void daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString())), stdout: () => stdout };
@@ -75,10 +86,7 @@ test('a reload that would make an open proxy is rejected and the running config 
   const url = `http://127.0.0.1:${site.port}/`;
   const exposed = (whitelist: string): string => `server:\n  bind_address: "0.0.0.0"\n  http_port: 0\n  socks5_port: 0\n  workers: 1\naccess_control:\n  whitelist: ${whitelist}\n`;
   const box = sandbox(exposed('["127.0.0.1"]'));
-  t.after(() => box.cleanup());
-  const started = await box.cli(['start']);
-  assert.equal(started.code, 0, started.stderr + started.stdout);
-  const port = (await box.status()).listeners.find((l) => l.kind === 'http')!.port;
+  const port = httpPort(await startDaemon(t, box));
   assert.equal(await curl(port, url), '200');
 
   writeFileSync(box.config, exposed('[]'));
@@ -126,11 +134,7 @@ access_log:
 test('access_log output both: a foreground daemon writes each line to stdout and to the file', { timeout: 60_000 }, async (t) => {
   const site = await okOrigin();
   t.after(() => site.server.close());
-  const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-access_log:
+  const box = sandbox(`${ONE_WORKER}access_log:
   enabled: true
   format: json
   output: both
@@ -149,11 +153,7 @@ access_log:
 test('access log writes never block the proxy: with stdout unread (a full pipe), 2,000 requests are served, and every line arrives once it is read', { timeout: 120_000 }, async (t) => {
   const site = await okOrigin();
   t.after(() => site.server.close());
-  const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-  log_level: warn
+  const box = sandbox(`${ONE_WORKER}  log_level: warn
 access_log:
   enabled: true
   format: apache_combined
@@ -172,15 +172,13 @@ access_log:
   await waitFor(() => (daemon.stdout().match(/ "GET http:\/\/127\.0\.0\.1:\d+\/line\d+ HTTP\/1\.1" 200 /g) ?? []).length === 2000, 'all 2,000 lines on stdout', 30_000);
 });
 
-test('the daemon logs each refusal with its own reason and publishes it on the live event stream with the client and scope', { timeout: 90_000 }, async (t) => {
+test('the daemon logs each refusal with its own reason, publishes it on the live event stream with the client and scope, and counts it', { timeout: 90_000 }, async (t) => {
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
   // 127.0.0.1 is trusted (rate limit), 127.0.0.2 blacklisted, 127.0.0.3 meets the open-relay guard, 127.0.0.4 the connection limit.
-  const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
+  const box = sandbox(`${ONE_WORKER}metrics:
+  enabled: true
 network:
   limits: { max_connections_per_ip: 2 }
 access_control:
@@ -190,11 +188,8 @@ rate_limiting:
   enabled: true
   per_ip: { requests_per_second: 0.1, burst: 2 }
 `);
-  t.after(() => box.cleanup());
-  const started = await box.cli(['start']);
-  assert.equal(started.code, 0, started.stderr + started.stdout);
-  const status = await box.status();
-  const port = status.listeners.find((l) => l.kind === 'http')!.port;
+  const status = await startDaemon(t, box);
+  const port = httpPort(status);
   const client = new ControlClient(status.socket as string, 'server');
   const hits: LimitHit[] = [];
   let subscribed = false;
@@ -237,6 +232,12 @@ rate_limiting:
   await waitFor(() => existsSync(log) && (readFileSync(log, 'utf8').match(/ info refused: /g) ?? []).length >= expected.length, 'every refusal in the daemon log');
   const lines = readFileSync(log, 'utf8').split('\n').filter((l) => / info refused: /.test(l));
   expected.forEach(([scope, from], i) => assert.ok(lines[i].includes(`refused: ${hits[i].reason}`) && lines[i].includes(`scope=${scope} client=${from}`), lines[i]));
+  const metrics = parseMetrics(await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/metrics']));
+  assert.deepEqual(
+    ['proxy_rate_limit_exceeded_total{by="ip"}', ...['acl', 'port', 'private-target', 'connections'].map((by) => `proxy_policy_refusals_total{by="${by}"}`)].map((name) => metrics.get(name)),
+    [1, 1, 1, 1, 1],
+    'each refusal counted once, by scope',
+  );
 });
 
 test('two daemons sharing one real redis-server hold one global limit; with Redis gone they serve on local limits, log it and show it in the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
@@ -245,11 +246,7 @@ test('two daemons sharing one real redis-server hold one global limit; with Redi
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
-  const config = `server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-metrics:
+  const config = `${ONE_WORKER}metrics:
   enabled: true
 rate_limiting:
   enabled: true
@@ -261,11 +258,8 @@ state:
   const boxes: Sandbox[] = [sandbox(config), sandbox(config)];
   const daemons: { port: number; socket: string; log: string }[] = [];
   for (const box of boxes) {
-    t.after(() => box.cleanup());
-    const started = await box.cli(['start']);
-    assert.equal(started.code, 0, started.stderr + started.stdout);
-    const status = await box.status();
-    daemons.push({ port: status.listeners.find((l) => l.kind === 'http')!.port, socket: status.socket as string, log: join(box.dir, 'state', 'server', 'daemon.log') });
+    const status = await startDaemon(t, box);
+    daemons.push({ port: httpPort(status), socket: status.socket as string, log: join(box.dir, 'state', 'server', 'daemon.log') });
   }
   const logOf = (i: number): string => (existsSync(daemons[i].log) ? readFileSync(daemons[i].log, 'utf8') : '');
   const sharedUp = async (i: number): Promise<number | undefined> =>
