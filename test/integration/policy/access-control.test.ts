@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { makeTlsFiles } from '../../helpers/tls-files.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { curl, exchange, METRICS_ON, origin, scrape, socksConnect } from './policy-fixture.js';
 
@@ -86,4 +90,26 @@ test('connection limits: max_connections_per_ip refuses the next connection of t
   const metrics = await scrape(proxy.engine);
   assert.equal(metrics.get('proxy_policy_refusals_total{by="connections"}'), 4, 'per backend (CONNECT, SOCKS5, plain HTTP) and per IP, each counted');
   assert.equal(metrics.get('proxy_rate_limit_exceeded_total{by="ip"}'), undefined, 'not a rate limit');
+});
+
+test('access_control on the TLS proxy listener: a blacklisted client is closed before the TLS handshake, an allowed one gets through', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'sp-acl-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = makeTlsFiles(dir);
+  const base = snapshot(undefined, undefined, { raw: { access_control: { blacklist: ['127.0.0.2'] } } });
+  const proxy = await startEngine({ ...base, listeners: [{ kind: 'http', host: '127.0.0.1', port: 0, tls: { certFile: tls.cert, keyFile: tls.key } }, base.listeners[1]] });
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const via = ['--proxy-cacert', tls.ca, '-x', `https://127.0.0.1:${proxy.http.port}`, `http://127.0.0.1:${site.port}/`];
+
+  // Refused at accept, before TLS: a client that sends nothing is closed at once with no byte, while an allowed one is left waiting for its ClientHello.
+  const silent = (from: string) => exchange(proxy.http.port, '127.0.0.1', Buffer.alloc(0), { localAddress: from, timeoutMs: 500 });
+  assert.deepEqual(await silent('127.0.0.2'), { reply: Buffer.alloc(0), closed: true });
+  assert.deepEqual(await silent('127.0.0.1'), { reply: Buffer.alloc(0), closed: false });
+  assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.2', ...via])).stdout, '000');
+  assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.1', ...via])).stdout, '200');
+  assert.deepEqual(hits.map((h) => [h.scope, h.client]), [['acl', '127.0.0.2'], ['acl', '127.0.0.2']]);
 });
