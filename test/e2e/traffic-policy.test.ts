@@ -84,7 +84,7 @@ test('a reload that would make an open proxy is rejected and the running config 
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
-  const exposed = (whitelist: string): string => `server:\n  bind_address: "0.0.0.0"\n  http_port: 0\n  socks5_port: 0\n  workers: 1\naccess_control:\n  whitelist: ${whitelist}\n`;
+  const exposed = (whitelist: string): string => `${ONE_WORKER}  bind_address: "0.0.0.0"\naccess_control:\n  whitelist: ${whitelist}\n`;
   const box = sandbox(exposed('["127.0.0.1"]'));
   const port = httpPort(await startDaemon(t, box));
   assert.equal(await curl(port, url), '200');
