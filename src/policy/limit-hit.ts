@@ -5,7 +5,8 @@ export type LimitScope = 'global' | 'ip' | 'user' | 'connections' | 'acl' | 'por
 
 /**
  * One refusal by the traffic policy (engine event `limit:hit`, live event `limit:hit`). Metrics
- * count these by `scope` (`proxy_rate_limit_exceeded_total{by=scope}` for global, ip and user).
+ * count these by `scope`: `proxy_rate_limit_exceeded_total{by=scope}` for global, ip and user,
+ * `proxy_policy_refusals_total{by=scope}` for the others.
  */
 export interface LimitHit {
   scope: LimitScope;

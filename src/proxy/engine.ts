@@ -163,16 +163,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.healthSource = options.health ?? this.checker!;
     this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }).runtime;
     this.checker?.sync(snapshot, this.current.backends);
-    this.policyState = new PolicyState({
-      hit: (hit) => {
-        // The spec's counter is for rate limits; the other refusals have their own live events.
-        if (hit.scope === 'global' || hit.scope === 'ip' || hit.scope === 'user') this.liveMetrics()?.limitHit(hit.scope);
-        this.emit('limit:hit', hit);
-      },
-      warn: (message) => this.emit('warning', message),
-    });
+    const hit = (limitHit: LimitHit): void => {
+      this.liveMetrics()?.limitHit(limitHit.scope);
+      this.emit('limit:hit', limitHit);
+    };
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) });
     this.policy = new Policy(snapshot, this.policyState);
-    this.authState = new AuthState({ hit: (hit) => this.emit('limit:hit', hit), warn: (message) => this.emit('warning', message) });
+    this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),

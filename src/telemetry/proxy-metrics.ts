@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LimitScope } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
@@ -59,6 +60,7 @@ export class ProxyMetrics {
   private readonly requestDuration: Histogram<'backend'>;
   private readonly bytes: Counter<'direction'>;
   private readonly rateLimitHits: Counter<'by'>;
+  private readonly refusals: Counter<'by'>;
 
   /**
    * @param active Open connections by backend, read at scrape time (the engine keeps them anyway).
@@ -79,6 +81,12 @@ export class ProxyMetrics {
     });
     this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers });
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
+    this.refusals = new Counter({
+      name: 'proxy_policy_refusals_total',
+      help: 'Clients and requests refused other than by a rate limit, by scope (connections, acl, port, private-target, auth, loop)',
+      labelNames: ['by'],
+      registers,
+    });
     new Gauge({
       name: 'proxy_connections_active',
       help: 'Open connections by backend',
@@ -117,8 +125,9 @@ export class ProxyMetrics {
     if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
   }
 
-  /** Counts one refusal by a limit (`by`: global, ip, user, …). */
-  limitHit(by: string): void {
-    this.rateLimitHits.inc({ by });
+  /** Counts one refusal: rate limits (global, ip, user) in the spec's counter, every other scope in its own. */
+  limitHit(scope: LimitScope): void {
+    if (scope === 'global' || scope === 'ip' || scope === 'user') this.rateLimitHits.inc({ by: scope });
+    else this.refusals.inc({ by: scope });
   }
 }

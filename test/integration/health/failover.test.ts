@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { Agent } from 'node:http';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import type { BackendHealthEvent } from '../../../src/health/health-state.js';
@@ -145,4 +147,123 @@ test('every member unhealthy: the connection fails fast with the reason (502, SO
   await front.reload({ ...config, version: 'v2', rules: [...config.rules, { name: 'extra', domains: ['example.org'], backends: [{ name: 'up0', weight: 1 }] }] });
   assert.deepEqual(front.health().up0, before);
   assert.equal((await get(listeners.find((l) => l.kind === 'http')!.port, `http://127.0.0.1:${origin.port}/y`)).status, 502);
+  // A backend whose definition changed starts afresh; the unchanged one still keeps its state.
+  const [moved] = await startUpstreams(1);
+  t.after(() => moved.stop());
+  const checksBefore = front.health().up1.checks;
+  assert.ok(checksBefore >= 1);
+  await front.reload({ ...config, version: 'v3', backends: config.backends.map((b) => (b.name === 'up1' ? { ...b, port: moved.http.port } : b)) });
+  assert.deepEqual(front.health().up0, before);
+  await until(() => front.health().up1.status === 'healthy', 5000, 'the changed up1 checked anew');
+  assert.equal(front.health().up1.checks, 1, 'a fresh history: its failures before the change are gone');
+  assert.equal(front.health().up1.uptimePercent, 100);
+});
+
+test('a failed dial on a fresh connection is retried once, on another member, and no more', { timeout: 30_000 }, async (t) => {
+  // Three upstreams that accept and hang up at once: every dial through them fails.
+  const attempts = [0, 0, 0];
+  const broken = await Promise.all(
+    attempts.map(async (_, i) => {
+      const server = createServer((socket) => {
+        attempts[i]++;
+        socket.destroy();
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      t.after(() => server.close());
+      return { http: { port: (server.address() as { port: number }).port } };
+    }),
+  );
+  const front = new ProxyEngine(poolConfig(broken, { weights: [1, 1, 1] }));
+  const records: ConnectionRecord[] = [];
+  front.on('connection:end', (r) => records.push(r));
+  const port = (await front.start()).find((l) => l.kind === 'http')!.port;
+  t.after(() => front.stop({ drainMs: 0 }).then(() => undefined));
+
+  const tunnel = await connectTunnel(port, 9).then(
+    () => 'connected',
+    (error: Error) => error.message,
+  );
+  assert.match(tunnel, /502/);
+  await until(() => records.length === 1, 5000, 'the record');
+  assert.deepEqual([...attempts].sort(), [0, 1, 1], `CONNECT: one dial and one retry elsewhere, got ${attempts.join(', ')}`);
+  assert.equal(records[0].status, 502);
+
+  attempts.fill(0);
+  const answer = await get(port, 'http://127.0.0.1:9/plain');
+  assert.equal(answer.status, 502, answer.body);
+  await until(() => records.length === 2, 5000, 'the record');
+  assert.deepEqual([...attempts].sort(), [0, 1, 1], `GET: one dial and one retry elsewhere, got ${attempts.join(', ')}`);
+});
+
+test('every weighted member unhealthy: a weight-0 fallback member of the rule serves instead of a 502', { timeout: 30_000 }, async (t) => {
+  const origin = await echoOrigin();
+  t.after(() => origin.close());
+  const [gone, spare] = await startUpstreams(2);
+  t.after(() => spare.stop());
+  await gone.stop();
+  const front = new ProxyEngine(
+    poolConfig([gone, spare], {
+      weights: [1, 0],
+      healthChecks: { defaults: '{ interval: "10s", timeout: "1s" }', backend: `{ type: tcp, target: "127.0.0.1:${origin.port}" }` },
+    }),
+  );
+  const records: ConnectionRecord[] = [];
+  front.on('connection:end', (r) => records.push(r));
+  const port = (await front.start()).find((l) => l.kind === 'http')!.port;
+  t.after(() => front.stop({ drainMs: 0 }).then(() => undefined));
+  await until(() => front.health().up0.status === 'unhealthy' && front.health().up1.status === 'healthy', 5000, 'up0 down, the fallback up');
+
+  for (let i = 0; i < 3; i++) assert.equal((await get(port, `http://127.0.0.1:${origin.port}/f${i}`)).status, 200);
+  await until(() => records.length === 3, 5000, 'the records');
+  assert.deepEqual(records.map((r) => r.backend), ['up1', 'up1', 'up1']);
+  assert.equal(spare.records.filter((r) => r.path?.startsWith('/f')).length, 3, 'the fallback upstream carried them');
+});
+
+test('passive checks: tunnels timing out through a stalled upstream mark it unhealthy before the next active check; each is retried elsewhere', { timeout: 60_000 }, async (t) => {
+  const upstreams = await startUpstreams(2);
+  t.after(() => Promise.all(upstreams.map((u) => u.stop())).then(() => undefined));
+  // A relay in front of up0 that can stall: it then accepts connections and never answers.
+  let stalled = false;
+  const sockets: Socket[] = [];
+  const relay = createServer((socket) => {
+    sockets.push(socket.on('error', () => undefined));
+    if (stalled) return;
+    const onward = netConnect(upstreams[0].http.port, '127.0.0.1');
+    sockets.push(onward.on('error', () => socket.destroy()));
+    socket.pipe(onward).pipe(socket);
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  t.after(() => {
+    sockets.forEach((s) => s.destroy());
+    relay.close();
+  });
+  const raw = await rawServer(Buffer.from('hi\n'), Buffer.alloc(0));
+  t.after(() => raw.server.close());
+  const members = [{ http: { port: (relay.address() as { port: number }).port } }, upstreams[1]];
+  const config = poolConfig(members, {
+    weights: [1, 1],
+    // One active check at the start, the next a minute later: only live traffic can notice the stall.
+    healthChecks: { defaults: '{ interval: "60s", timeout: "1s", unhealthy_threshold: 2 }', backend: `{ type: tcp, target: "127.0.0.1:${raw.port}" }` },
+  });
+  const front = new ProxyEngine({ ...config, network: { ...config.network, timeouts: { ...config.network.timeouts, connectMs: 500 } } });
+  const records: ConnectionRecord[] = [];
+  front.on('connection:end', (r) => records.push(r));
+  const port = (await front.start()).find((l) => l.kind === 'http')!.port;
+  t.after(() => front.stop({ drainMs: 0 }).then(() => undefined));
+  await until(() => front.health().up0.status === 'healthy' && front.health().up1.status === 'healthy', 5000, 'both members healthy');
+
+  stalled = true;
+  for (let i = 0; i < 6; i++) {
+    const tunnel = await connectTunnel(port, raw.port);
+    tunnel.socket.destroy();
+  }
+  const up0 = front.health().up0;
+  assert.equal(up0.status, 'unhealthy');
+  assert.equal(up0.checks, 1, 'no active check ran since the first');
+  assert.match(up0.reason ?? '', /connections in a row failed: .*(within 500 ms|timed out|timeout)/i);
+  assert.equal(up0.consecutiveFailures, 2, 'two timeouts (the threshold), then skipped');
+  await until(() => records.length === 6, 5000, 'every record');
+  assert.deepEqual(records.map((r) => [r.backend, r.status]), Array.from({ length: 6 }, () => ['up1', 200]), 'each timed-out dial was retried on up1');
 });

@@ -1,15 +1,19 @@
 import { test } from 'node:test';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { makeTlsFiles } from '../../helpers/tls-files.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { curl, exchange, origin, socksConnect } from './policy-fixture.js';
+import { curl, exchange, METRICS_ON, origin, scrape, socksConnect } from './policy-fixture.js';
 
 /** A snapshot listening on 127.0.0.1 (HTTP, SOCKS5) and on [::1] (HTTP), with these policy sections. */
 function withPolicy(raw: Record<string, unknown>, patch: Partial<ConfigSnapshot> = {}): ConfigSnapshot {
-  const base = snapshot(undefined, undefined, { raw, ...patch });
+  const base = snapshot(undefined, undefined, { raw, metrics: METRICS_ON, ...patch });
   return { ...base, listeners: [...base.listeners, { kind: 'http', host: '::1', port: 0 }] };
 }
 
@@ -39,6 +43,7 @@ test('access_control: whitelist and blacklist (IPv4, IPv6, CIDR), blacklist wins
   assert.deepEqual(hits.map((h) => [h.scope, h.client, h.protocol]), [['acl', '127.0.0.2', 'http'], ['acl', '::1', 'http'], ['acl', '127.0.0.2', 'socks5']]);
   assert.match(hits[0].reason, /access_control\.blacklist/);
   assert.match(hits[1].reason, /not on access_control\.whitelist/);
+  assert.equal((await scrape(proxy.engine)).get('proxy_policy_refusals_total{by="acl"}'), 3, 'each refusal counted');
 
   await proxy.engine.reload(withPolicy({ access_control: { whitelist: ['::1', '127.0.0.2/32'], blacklist: [] } }));
   assert.equal((await get('127.0.0.2')).stdout, '200', 'allowed after the reload');
@@ -49,7 +54,7 @@ test('access_control: whitelist and blacklist (IPv4, IPv6, CIDR), blacklist wins
 test('connection limits: max_connections_per_ip refuses the next connection of that IP only; max_connections_per_backend answers 503 / SOCKS5 0x01', { timeout: 30_000 }, async (t) => {
   const site = await origin();
   t.after(() => site.server.close());
-  const base = snapshot();
+  const base = snapshot(undefined, undefined, { metrics: METRICS_ON });
   const proxy = await startEngine({ ...base, network: { ...base.network, limits: { maxConnections: 100, maxConnectionsPerIp: 2, maxConnectionsPerBackend: 1 } } });
   t.after(() => proxy.stop());
   const hits: LimitHit[] = [];
@@ -81,4 +86,30 @@ test('connection limits: max_connections_per_ip refuses the next connection of t
   assert.match(otherIp.reply.toString('latin1'), /^HTTP\/1\.1 503 [^]*max_connections_per_backend/, 'another IP passes the per-IP limit (and meets the backend limit)');
   assert.deepEqual(hits.map((h) => [h.scope, h.client]).slice(0, 3), [['connections', '127.0.0.1'], ['connections', '127.0.0.2'], ['connections', '127.0.0.1']]);
   assert.match(hits[2].reason, /max_connections_per_ip \(2\)/);
+  assert.equal(hits.length, 4);
+  const metrics = await scrape(proxy.engine);
+  assert.equal(metrics.get('proxy_policy_refusals_total{by="connections"}'), 4, 'per backend (CONNECT, SOCKS5, plain HTTP) and per IP, each counted');
+  assert.equal(metrics.get('proxy_rate_limit_exceeded_total{by="ip"}'), undefined, 'not a rate limit');
+});
+
+test('access_control on the TLS proxy listener: a blacklisted client is closed before the TLS handshake, an allowed one gets through', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'sp-acl-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = makeTlsFiles(dir);
+  const base = snapshot(undefined, undefined, { raw: { access_control: { blacklist: ['127.0.0.2'] } } });
+  const proxy = await startEngine({ ...base, listeners: [{ kind: 'http', host: '127.0.0.1', port: 0, tls: { certFile: tls.cert, keyFile: tls.key } }, base.listeners[1]] });
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  const via = ['--proxy-cacert', tls.ca, '-x', `https://127.0.0.1:${proxy.http.port}`, `http://127.0.0.1:${site.port}/`];
+
+  // Refused at accept, before TLS: a client that sends nothing is closed at once with no byte, while an allowed one is left waiting for its ClientHello.
+  const silent = (from: string) => exchange(proxy.http.port, '127.0.0.1', Buffer.alloc(0), { localAddress: from, timeoutMs: 500 });
+  assert.deepEqual(await silent('127.0.0.2'), { reply: Buffer.alloc(0), closed: true });
+  assert.deepEqual(await silent('127.0.0.1'), { reply: Buffer.alloc(0), closed: false });
+  assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.2', ...via])).stdout, '000');
+  assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.1', ...via])).stdout, '200');
+  assert.deepEqual(hits.map((h) => [h.scope, h.client]), [['acl', '127.0.0.2'], ['acl', '127.0.0.2']]);
 });

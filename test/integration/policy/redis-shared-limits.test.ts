@@ -1,67 +1,40 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { curl, origin } from './policy-fixture.js';
-import { freePort } from '../../helpers/ports.js';
+import { snapshot, startEngine, type RunningEngine } from '../proxy/engine-fixture.js';
+import { curl, METRICS_ON, origin } from './policy-fixture.js';
+import { hasRedis, startRedis, type RedisServer } from '../../helpers/redis.js';
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+const skip = hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)';
 
-/** A throwaway redis-server on a loopback port, no persistence, in a temp dir. */
-async function startRedis(): Promise<{ port: number; process: ChildProcess; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-redis-'));
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 10_000;
-  while (!/Ready to accept connections/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    process: child,
-    stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits and say so in the log and the metrics', { skip: hasRedis ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
+/**
+ * A redis-server and two engines keeping these rate limits in it, each of which has served one
+ * request from 127.0.0.1 (on local limits: the store opens on first use) and said it now shares.
+ */
+async function twoEngines(t: TestContext, rateLimiting: Record<string, unknown>): Promise<{ redis: RedisServer; engines: RunningEngine[]; warnings: string[]; get(i: number, from?: string): Promise<string> }> {
   const redis = await startRedis();
   t.after(() => redis.stop());
   const site = await origin();
   t.after(() => site.server.close());
-  const raw = {
-    rate_limiting: { enabled: true, global: { requests_per_second: 0.1, burst: 4 } },
-    state: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}/0`, key_prefix: `sp-test-${process.pid}` } },
-  };
-  const metrics = { endpoint: '/metrics', host: '127.0.0.1' };
-  const engines = [await startEngine(snapshot(undefined, undefined, { raw, metrics })), await startEngine(snapshot(undefined, undefined, { raw, metrics }))];
-  const sharedUp = async (i: number): Promise<number[]> =>
-    (await engines[i].engine.metricsJson())[0].find((m) => m.name === 'proxy_shared_state_up')!.values.map((v) => v.value);
+  const raw = { rate_limiting: { enabled: true, ...rateLimiting }, state: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}/0`, key_prefix: `sp-test-${process.pid}` } } };
+  const engines = [await startEngine(snapshot(undefined, undefined, { raw, metrics: METRICS_ON })), await startEngine(snapshot(undefined, undefined, { raw, metrics: METRICS_ON }))];
   const warnings: string[] = [];
   for (const e of engines) {
     t.after(() => e.stop());
     e.engine.on('warning', (w) => warnings.push(w));
   }
-  const get = async (i: number): Promise<string> =>
-    (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${engines[i % 2].http.port}`, `http://127.0.0.1:${site.port}/`])).stdout;
-
-  // Each engine opens its store on first use and serves on local limits until Redis is ready.
+  const get = async (i: number, from = '127.0.0.1'): Promise<string> =>
+    (await curl(['-o', '/dev/null', '-w', '%{http_code}', '--interface', from, '-x', `http://127.0.0.1:${engines[i % 2].http.port}`, `http://127.0.0.1:${site.port}/`])).stdout;
   assert.deepEqual([await get(0), await get(1)], ['200', '200']);
   const deadline = Date.now() + 5000;
   while (warnings.filter((w) => /shared through redis/.test(w)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(warnings.filter((w) => /shared through redis/.test(w)).length, 2, warnings.join('\n'));
+  return { redis, engines, warnings, get };
+}
+
+test('two engines sharing one redis-server hold one global limit; without Redis they keep serving on local limits and say so in the log and the metrics', { skip, timeout: 60_000 }, async (t) => {
+  const { redis, engines, warnings, get } = await twoEngines(t, { global: { requests_per_second: 0.1, burst: 4 } });
+  const sharedUp = async (i: number): Promise<number[]> =>
+    (await engines[i].engine.metricsJson())[0].find((m) => m.name === 'proxy_shared_state_up')!.values.map((v) => v.value);
   assert.deepEqual([await sharedUp(0), await sharedUp(1)], [[1], [1]], 'proxy_shared_state_up{store="redis"} 1');
   const codes: string[] = [];
   for (let i = 0; i < 8; i++) codes.push(await get(i));
@@ -80,4 +53,13 @@ test('two engines sharing one redis-server hold one global limit; without Redis 
   const down = Date.now() + 5000;
   while ((await sharedUp(0))[0] !== 0 && Date.now() < down) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual([await sharedUp(0), await sharedUp(1)], [[0], [0]], 'the fallback shows in the metrics');
+});
+
+test('two engines sharing one redis-server hold one per-IP limit: each client address has one bucket across both', { skip, timeout: 60_000 }, async (t) => {
+  const { get } = await twoEngines(t, { per_ip: { requests_per_second: 0.1, burst: 3 } });
+  const codes: string[] = [];
+  for (let i = 0; i < 6; i++) codes.push(await get(i, '127.0.0.2'));
+  // Three in the shared bucket of 127.0.0.2 (separate buckets would pass all six).
+  assert.deepEqual(codes, ['200', '200', '200', '429', '429', '429']);
+  assert.deepEqual([await get(0, '127.0.0.3'), await get(1, '127.0.0.3')], ['200', '200'], 'another address has a bucket of its own');
 });

@@ -4,6 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { SocksClient } from 'socks';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { startEngine, snapshot } from './engine-fixture.js';
 
 async function open(port: number): Promise<Socket> {
@@ -12,8 +13,8 @@ async function open(port: number): Promise<Socket> {
   return socket;
 }
 
-test('network.limits.max_connections: the connection over the limit gets 503 and the counter stays right', async (t) => {
-  const base = snapshot();
+test('network.limits.max_connections: the connection over the limit gets 503, is counted, and the counter stays right', async (t) => {
+  const base = snapshot(undefined, undefined, { metrics: METRICS_ON });
   const proxy = await startEngine({ ...base, network: { ...base.network, limits: { ...base.network.limits, maxConnections: 2 } } });
   t.after(() => proxy.stop());
   const held = [await open(proxy.http.port), await open(proxy.http.port)];
@@ -25,6 +26,7 @@ test('network.limits.max_connections: the connection over the limit gets 503 and
   await once(third, 'close');
   assert.match(answer, /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*too many connections/);
   assert.equal((await proxy.engine.stats()).connectionsActive, 2);
+  assert.equal((await scrape(proxy.engine)).get('proxy_policy_refusals_total{by="connections"}'), 1);
   held[0].destroy();
   await new Promise((r) => setTimeout(r, 50));
   const fourth = await open(proxy.http.port);
