@@ -6,19 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
-import { filesUnder, sandbox, type CliResult, type Sandbox } from './cli-harness.js';
-
-const ROOT = join(import.meta.dirname, '../..');
-
-/** Runs the server bin with `input` on its stdin (for --password-stdin). */
-function withInput(box: Sandbox, args: string[], input: string): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = execFile(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), ...args], { env: box.env, cwd: box.dir, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin!.end(input);
-  });
-}
+import { filesUnder, sandbox } from './cli-harness.js';
 
 function curl(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', ...args], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
@@ -55,7 +43,7 @@ access_log:
   assert.notEqual(noTty.code, 0);
   assert.match(noTty.stderr, /no terminal to ask for the password on; pipe it in with --password-stdin/);
 
-  const added = await withInput(box, ['user', 'add', '--username', 'john', '--groups', 'work', '--password-stdin'], 'first-Secret-1\n');
+  const added = await box.cliWithInput(['user', 'add', '--username', 'john', '--groups', 'work', '--password-stdin'], 'first-Secret-1\n');
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /user "john" added and live/);
   assert.equal(await curl([...via, '-U', 'john:first-Secret-1', url]), '200', 'hot: no restart');
@@ -67,7 +55,7 @@ access_log:
   const list = JSON.parse((await box.cli(['user', 'list', '--json'])).stdout) as { mode: string; users: { username: string; groups: string[] }[] };
   assert.deepEqual(list, { mode: 'native', users: [{ username: 'john', groups: ['streaming'] }] });
 
-  const passwd = await withInput(box, ['user', 'passwd', '--username', 'john', '--password-stdin'], 'second-Secret-2\n');
+  const passwd = await box.cliWithInput(['user', 'passwd', '--username', 'john', '--password-stdin'], 'second-Secret-2\n');
   assert.equal(passwd.code, 0, passwd.stderr);
   assert.equal(await curl([...via, '-U', 'john:first-Secret-1', url]), '407');
   assert.equal(await curl([...via, '-U', 'john:second-Secret-2', url]), '200');
@@ -101,17 +89,28 @@ access_log:
   assert.equal(await curl([...via, url]), '407', 'the running mode stays until a restart');
 });
 
-test('secret set names the alternatives where no OS keyring exists', { timeout: 60_000 }, async (t) => {
-  const box = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n');
+test('without an OS keyring, secret set and a daemon with a keyring: reference say so and name the alternatives', { timeout: 60_000 }, async (t) => {
+  const box = sandbox('');
   t.after(() => box.cleanup());
-  const result = await withInput(box, ['secret', 'set', 'us-proxy', '--stdin'], 'upstream-pass\n');
-  if (result.code === 0) {
-    // A desktop session with a keyring: clean up what was stored.
-    assert.equal((await box.cli(['secret', 'delete', 'us-proxy'])).code, 0);
-    return t.skip('an OS keyring exists here; the headless error path cannot be shown');
-  }
-  assert.equal(result.code, 8);
-  assert.match(result.stderr, /the OS keyring is not available: .*environment variable and write "\$\{NAME\}".*chmod 0600.*"file:\/path\/to\/secret"/);
+  // A session bus that is not there: what a headless server or CI job has.
+  box.env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${join(box.dir, 'no-bus')}`;
+  const alternatives = /the OS keyring is not available: .*environment variable and write "\$\{NAME\}".*chmod 0600.*"file:\/path\/to\/secret"/;
+  const result = await box.cliWithInput(['secret', 'set', 'us-proxy', '--stdin'], 'upstream-Pass-3\n');
+  assert.equal(result.code, 8, result.stderr);
+  assert.match(result.stderr, alternatives);
+  const deleted = await box.cli(['secret', 'delete', 'us-proxy']);
+  assert.equal(deleted.code, 8, deleted.stderr);
+  assert.match(deleted.stderr, alternatives);
+
+  writeFileSync(
+    box.config,
+    'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nbackends:\n  - name: up\n    type: http\n    proxy: { address: "127.0.0.1:9", username: u, password: "keyring:us-proxy" }\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: up\n',
+  );
+  const refused = await box.cli(['start']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stdout + refused.stderr, /backends\[0\]\.proxy\.password: "keyring:us-proxy": /);
+  assert.match(refused.stdout + refused.stderr, alternatives);
+  for (const file of filesUnder(box.dir)) assert.ok(!readFileSync(file, 'latin1').includes('upstream-Pass-3'), `${file} holds the secret`);
 });
 
 test('the daemon resolves file: secret references (0600 only) for upstream passwords', { timeout: 60_000 }, async (t) => {
