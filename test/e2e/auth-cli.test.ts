@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
-import { filesUnder, sandbox } from './cli-harness.js';
+import { verify } from '@node-rs/bcrypt';
+import { filesUnder, sandbox, type Sandbox } from './cli-harness.js';
 
 function curl(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', ...args], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
@@ -125,4 +126,54 @@ test('the daemon resolves file: secret references (0600 only) for upstream passw
   const refused = await box.cli(['start']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stdout + refused.stderr, /up\.pass is readable by others \(mode 644\); chmod 600 it/);
+});
+
+/** Runs the server bin on a terminal (util-linux `script` gives it a pty) and types each answer once the prompt before it shows; returns what the terminal showed. */
+function onTerminal(box: Sandbox, args: string[], answers: { after: RegExp; type: string }[]): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, join(import.meta.dirname, '../../bin/simple-proxy-server.js'), ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: box.env, cwd: box.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let next = 0;
+  let typedUpTo = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString('utf8');
+    const answer = answers[next];
+    // Typed only after its prompt: a key sent earlier would meet a terminal that still echoes.
+    if (answer && answer.after.test(screen.slice(typedUpTo))) {
+      typedUpTo = screen.length;
+      next++;
+      child.stdin.write(answer.type);
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen });
+    }),
+  );
+}
+
+test('user add and passwd ask for the password on a terminal with echo off, twice', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'no util-linux script here (it gives the CLI a terminal)', timeout: 60_000 }, async (t) => {
+  const box = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  auth:\n    mode: native\n');
+  t.after(() => box.cleanup());
+  const typed = 'Typed-Secret-6';
+  const added = await onTerminal(box, ['user', 'add', '--username', 'eve', '--groups', 'work', '--config', box.config], [
+    { after: /Password: $/, type: `${typed}\r` },
+    { after: /Repeat the password: $/, type: `${typed}\r` },
+  ]);
+  assert.equal(added.code, 0, added.screen);
+  assert.match(added.screen, /Password: [^]*Repeat the password: [^]*user "eve" added/);
+  assert.ok(!added.screen.includes(typed), `the terminal showed the password: ${added.screen}`);
+  const hash = /password_hash: "?(\$2b\$10\$[./A-Za-z0-9]{53})/.exec(readFileSync(box.config, 'utf8'))?.[1];
+  assert.ok(hash && (await verify(typed, hash)), 'the hash of what was typed is stored');
+
+  const differ = await onTerminal(box, ['user', 'passwd', '--username', 'eve', '--config', box.config], [
+    { after: /New password: $/, type: 'One-Secret\r' },
+    { after: /Repeat the new password: $/, type: 'Other-Secret\r' },
+  ]);
+  assert.notEqual(differ.code, 0);
+  assert.match(differ.screen, /the two new passwords differ/);
+  assert.ok(!differ.screen.includes('One-Secret') && !differ.screen.includes('Other-Secret'), differ.screen);
+  assert.ok(readFileSync(box.config, 'utf8').includes(hash!), 'a mismatch changes nothing');
 });
