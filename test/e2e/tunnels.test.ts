@@ -152,7 +152,7 @@ async function curl(box: Sandbox, url: string, mode: 'http' | 'connect' | 'socks
   return stdout.trim();
 }
 
-type Tunnel = { name: string; state: string; pid?: number; reason?: string; netns: string };
+type Tunnel = { name: string; state: string; pid?: number; reason?: string; netns: string; iface: string; dns: string[] };
 const tunnels = async (box: Sandbox): Promise<Tunnel[]> => ((await box.status()) as unknown as { tunnels: Tunnel[] }).tunnels;
 const tunnel = async (box: Sandbox, name: string): Promise<Tunnel | undefined> => (await tunnels(box)).find((t) => t.name === name);
 
@@ -206,7 +206,12 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
 
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
-  for (const name of ['wg', 'ovpn-cert', 'ovpn-pass']) assert.match(started.stderr, new RegExp(`tunnel "${name}" \\(\\w+\\): up in`), 'start shows each tunnel coming up');
+  const announced = started.stderr.indexOf('bringing up 3 tunnels: "wg" (wireguard), "ovpn-cert" (openvpn), "ovpn-pass" (openvpn)');
+  assert.ok(announced >= 0, `start says at once which tunnels it brings up: ${started.stderr}`);
+  for (const name of ['wg', 'ovpn-cert', 'ovpn-pass']) {
+    const up = started.stderr.search(new RegExp(`tunnel "${name}" \\(\\w+\\): up in`));
+    assert.ok(up > announced, `start shows tunnel "${name}" coming up: ${started.stderr}`);
+  }
 
   await t.test('routed names resolve with the tunnel DNS and the origin sees the tunnel address, over HTTP, CONNECT and SOCKS5', async () => {
     assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
@@ -242,6 +247,28 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     assert.match(silent.stderr, /http:\/\/10\.213\.2\.2:81\/ip did not answer through the tunnel/);
   });
 
+  await t.test('backend test fails loudly when the tunnel DNS would leave by another path', async () => {
+    const { netns, iface, dns } = (await tunnel(box, 'wg'))!;
+    assert.ok(dns.length > 0, 'the .conf names a DNS server');
+    // A second way out of the namespace, and the DNS server routed through it: what the self-test is there to catch.
+    const ip = (args: string[]): void => void execFileSync('ip', ['-n', netns, ...args], { stdio: 'ignore', timeout: 10_000 });
+    ip(['link', 'add', 'spleak0', 'type', 'veth', 'peer', 'name', 'spleak1']);
+    const args = ['backend', 'test', '--name', 'wg', '--target', `${wg.WG_ORIGIN_IP}:80`, '--ip-url', `http://${wg.WG_ORIGIN_IP}/ip`];
+    try {
+      ip(['link', 'set', 'spleak0', 'up']);
+      ip(['link', 'set', 'spleak1', 'up']);
+      ip(['route', 'add', `${dns[0]}/32`, 'dev', 'spleak0']);
+      const leaking = await box.cli(args);
+      assert.equal(leaking.code, 6, leaking.stdout + leaking.stderr);
+      assert.match(leaking.stderr, new RegExp(`backend "wg" leaks to the host path:\\n  DNS server ${dns[0].replaceAll('.', '\\.')} is reached through spleak0, not the tunnel interface ${iface}`));
+    } finally {
+      spawnSync('ip', ['-n', netns, 'link', 'del', 'spleak0'], { stdio: 'ignore', timeout: 10_000 });
+    }
+    const clean = await box.cli(args);
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /no leak: traffic and DNS stay in the tunnel/);
+  });
+
   await t.test('health checks run through the tunnels (http, and ping of a tunnel DNS name) and follow the far side', async () => {
     const all = async (status: string): Promise<boolean> => {
       const list = await backendList(box);
@@ -262,8 +289,9 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     await waitFor('both healthy again', () => all('healthy'));
   });
 
-  await t.test('a killed tunnel process makes its backend unhealthy, then it comes back', async () => {
-    for (const name of ['wg', 'ovpn-cert']) {
+  await t.test('a killed tunnel process makes its backend unhealthy, then it comes back, after a longer wait each time it dies again soon', async () => {
+    /** Kills the tunnel's process; returns why its backend was unavailable, and the tunnel once it is back up. */
+    const killOnce = async (name: string): Promise<{ down: string; back: Tunnel }> => {
       const before = await tunnel(box, name);
       assert.equal(before?.state, 'up');
       process.kill(before!.pid!, 'SIGKILL');
@@ -271,13 +299,19 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
         const b = (await backendList(box)).find((x) => x.name === name)!;
         return b.status === 'unavailable' && b.reason;
       });
-      assert.match(down, /killed|exited/);
       const back = await waitFor(`${name} back up`, async () => {
         const now = await tunnel(box, name);
         return now?.state === 'up' && now.pid !== before!.pid && now;
       });
-      assert.ok(back.pid);
+      return { down, back };
+    };
+    for (const name of ['wg', 'ovpn-cert']) {
+      const first = await killOnce(name);
+      assert.match(first.down, /(killed|exited).*; restarting in 1 s/);
+      assert.ok(first.back.pid);
     }
+    const again = await killOnce('wg');
+    assert.match(again.down, /; restarting in 2 s/, 'dying again soon after coming back doubles the wait');
     assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
     assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
   });
@@ -299,6 +333,17 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     assert.ok(!readdirSafe('/run/netns').includes(certNetns), 'the namespace of the dropped tunnel is gone');
     assert.equal(await curl(box, `http://${ovpn.OVPN_ORIGIN_IP}/ip`), ovpn.OVPN_USERPASS_EXPECTED_SOURCE_IP);
     assert.equal(await curl(box, `http://${wg.WG_ORIGIN_IP}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+  });
+
+  await t.test('a reload adds a tunnel without touching the running ones', async () => {
+    const wgBefore = await tunnel(box, 'wg');
+    const passBefore = await tunnel(box, 'ovpn-pass');
+    writeFileSync(box.config, config(wgChecked() + certBackend() + passBackend('      username: "${OVPN_TEST_USER}"\n      password: "${OVPN_TEST_PASS}"\n')));
+    const reloaded = await box.cli(['config', 'reload']);
+    assert.equal(reloaded.code, 0, reloaded.stderr + reloaded.stdout);
+    await waitFor('ovpn-cert up', async () => (await tunnel(box, 'ovpn-cert'))?.state === 'up');
+    assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
+    assert.deepEqual([(await tunnel(box, 'wg'))?.pid, (await tunnel(box, 'ovpn-pass'))?.pid], [wgBefore!.pid, passBefore!.pid], 'the running tunnels are not touched');
   });
 
   await t.test('stop leaves nothing behind', async () => {
