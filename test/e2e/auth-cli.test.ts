@@ -31,11 +31,22 @@ access_log:
   enabled: true
   output: file
   file: access.log
+debug:
+  enabled: true
+  log_headers: true
+  log_file: traffic.log
 `);
   t.after(() => box.cleanup());
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr + started.stdout);
   const status = await box.status();
+  const live: { type: string; record?: { user?: string }; hit?: { scope: string; user?: string; mode?: string; reason: string } }[] = [];
+  const following = new AbortController();
+  const followed = new ControlClient(status.socket as string, 'server').follow('/api/events', (event) => live.push(event as (typeof live)[number]), following.signal).catch(() => undefined);
+  t.after(async () => {
+    following.abort();
+    await followed;
+  });
   const port = status.listeners.find((l) => l.kind === 'http')!.port;
   const via = ['-x', `http://127.0.0.1:${port}`];
   const url = `http://127.0.0.1:${sitePort}/`;
@@ -48,7 +59,7 @@ access_log:
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /user "john" added and live/);
   assert.equal(await curl([...via, '-U', 'john:first-Secret-1', url]), '200', 'hot: no restart');
-  assert.equal(await curl([...via, '-U', 'john:wrong', url]), '407');
+  assert.equal(await curl([...via, '-U', 'john:Wrong-Guess-9', url]), '407');
   assert.equal(await curl([...via, url]), '407');
 
   const groups = await box.cli(['user', 'groups', '--username', 'john', '--add', 'streaming', '--remove', 'work']);
@@ -78,7 +89,13 @@ access_log:
   const deadline = Date.now() + 10_000;
   while (!readFileSync(log, { encoding: 'utf8', flag: 'a+' }).includes('"username":"john"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.match(readFileSync(log, 'utf8'), /"username":"john"/);
-  const secrets = ['first-Secret-1', 'second-Secret-2', 'wrong', Buffer.from('john:first-Secret-1').toString('base64'), Buffer.from('john:second-Secret-2').toString('base64')];
+  // The name reaches the debug log and the live stream too; a failed login is in the daemon's log (from an engine worker) and the stream.
+  assert.match(readFileSync(join(box.dir, 'traffic.log'), 'utf8'), /user=john/);
+  assert.ok(live.some((e) => e.type === 'connection:end' && e.record?.user === 'john'), 'the live stream names the user');
+  const failed = live.find((e) => e.type === 'limit:hit' && e.hit?.scope === 'auth');
+  assert.deepEqual(failed?.hit && { user: failed.hit.user, mode: failed.hit.mode, reason: failed.hit.reason }, { user: 'john', mode: 'native', reason: 'failed login: unknown user or wrong password' });
+  assert.match(readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), /info refused: failed login: unknown user or wrong password scope=auth client=127\.0\.0\.1 protocol=http user=john mode=native\n/);
+  const secrets = ['first-Secret-1', 'second-Secret-2', 'Wrong-Guess-9', Buffer.from('john:first-Secret-1').toString('base64'), Buffer.from('john:Wrong-Guess-9').toString('base64'), Buffer.from('john:second-Secret-2').toString('base64')];
   for (const file of filesUnder(box.dir)) {
     const text = readFileSync(file, 'latin1');
     for (const secret of secrets) assert.ok(!text.includes(secret), `${file} holds a credential`);
