@@ -354,11 +354,29 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
   });
 });
 
-test('after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
-  const box = sandbox(config(wgBackend(), 1));
-  t.after(() => box.cleanup().catch(() => undefined));
+test('the .conf fields reach the tunnel interface; after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const withMtu = join(files, 'mtu.conf');
+  writeFileSync(withMtu, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^\[Interface\]$/m, '[Interface]\nMTU = 1380'), { mode: 0o600 });
+  const box = sandbox(config(wgBackend(withMtu), 1));
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    rmSync(files, { recursive: true, force: true });
+  });
   assert.equal((await box.cli(['start'])).code, 0);
   assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+
+  // Address, MTU, one route per AllowedIPs entry and PersistentKeepalive, as the .conf says, in the namespace only.
+  const { netns, iface } = (await tunnel(box, 'wg'))!;
+  const conf = readFileSync(withMtu, 'utf8');
+  const inNs = (args: string[]): string => execFileSync('ip', ['-n', netns, ...args], { encoding: 'utf8', timeout: 10_000 });
+  assert.match(inNs(['-o', 'link', 'show', 'dev', iface]), / mtu 1380 /);
+  assert.match(inNs(['-o', '-4', 'addr', 'show', 'dev', iface]), new RegExp(` inet ${wg.WG_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}/32 `));
+  const allowed = /^AllowedIPs = (.+)$/m.exec(conf)![1].split(/\s*,\s*/);
+  const routes = inNs(['route', 'show', 'dev', iface]);
+  for (const net of allowed) assert.match(routes, new RegExp(`^${net.replace('/32', '').replaceAll('.', '\\.')}(/\\d+)? `, 'm'), `a route for AllowedIPs ${net}`);
+  assert.match(execFileSync('wg', ['show', iface, 'persistent-keepalive'], { encoding: 'utf8', timeout: 10_000 }), /\t25$/m);
+  assert.ok(!execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${iface}:`), 'the interface is not in the host namespace');
   process.kill((await box.status()).pid, 'SIGKILL');
   await waitFor('the daemon gone', async () => !(await box.status().catch(() => false)), 10_000);
   const restarted = await box.cli(['start']);
