@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeClientViews } from '../../../src/auth/client-registry.js';
 import { hashPassword } from '../../../src/auth/native-provider.js';
@@ -23,6 +23,17 @@ const native = (extra: Record<string, unknown> = {}) => ({
   },
   ...extra,
 });
+
+/** An echo origin and an engine on `snapshot`, both stopped after the test, with the refusals the engine reports. */
+async function engineWithHits(t: TestContext, snapshot = authSnapshot(native())) {
+  const site = await echoOrigin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(snapshot);
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  return { site, proxy, hits, via: `http://127.0.0.1:${proxy.http.port}` };
+}
 
 /** A SOCKS5 greeting offering username/password, the RFC 1929 request and a CONNECT. */
 function socksWithPassword(user: string, password: string, host: string, port: number): Buffer {
@@ -92,13 +103,7 @@ test('native: curl through HTTP, CONNECT and SOCKS5 with the right password pass
 });
 
 test('native: group ACLs allow a user only the backends of their groups (403, SOCKS5 0x02)', { timeout: 60_000 }, async (t) => {
-  const site = await echoOrigin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native()));
-  t.after(() => proxy.stop());
-  const hits: LimitHit[] = [];
-  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
-  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const { site, proxy, hits, via } = await engineWithHits(t);
   const code = async (user: string, url: string, extra: string[] = []): Promise<string> => (await curl([...extra, '-o', '/dev/null', '-w', '%{http_code}', '-x', via, '-U', user, url])).stdout;
 
   // localhost routes to backend "other": streaming (alice) may use only "direct", work (bob) everything.
@@ -148,13 +153,7 @@ test('native: the verdict cache keeps a burst of 1,000 authenticated requests to
 });
 
 test('native: failed attempts are limited per client IP; other addresses go on', { timeout: 60_000 }, async (t) => {
-  const site = await echoOrigin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native({ failed_attempts: { max: 3, window: '60s' } })));
-  t.after(() => proxy.stop());
-  const hits: LimitHit[] = [];
-  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
-  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const { site, proxy, hits, via } = await engineWithHits(t, authSnapshot(native({ failed_attempts: { max: 3, window: '60s' } })));
   const code = async (from: string, user: string): Promise<string> =>
     (await curl(['--interface', from, '-o', '/dev/null', '-w', '%{http_code}', '-x', via, '-U', user, `http://127.0.0.1:${site.port}/`])).stdout;
   for (let i = 0; i < 3; i++) assert.equal(await code('127.0.0.2', `alice:guess${i}`), '407');
@@ -173,13 +172,7 @@ test('native: failed attempts are limited per client IP; other addresses go on',
 });
 
 test('native: every failed login is reported with the name it claimed, the client, the mode and why; never its secret', { timeout: 60_000 }, async (t) => {
-  const site = await echoOrigin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native()));
-  t.after(() => proxy.stop());
-  const hits: LimitHit[] = [];
-  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
-  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const { site, proxy, hits, via } = await engineWithHits(t);
   const url = `http://127.0.0.1:${site.port}/`;
   const status = async (header: string[]): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', via, ...header, url])).stdout;
   assert.equal(await status(['-U', 'alice:Wrong-Secret-1']), '407');
