@@ -430,3 +430,37 @@ test('bad input and silent peers fail their backend with a clear reason while th
   assert.match(quiet.reason!, /no handshake/);
   assert.match(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), /tunnel is down: no handshake|502|unavailable|^$/);
 });
+
+const noCapsSkip =
+  process.platform !== 'linux' ? 'Linux only' : process.getuid?.() !== 0 ? 'needs root, to drop the capabilities' : !findProgram('setpriv') ? 'no setpriv here (util-linux)' : false;
+
+test('without CAP_NET_ADMIN and CAP_SYS_ADMIN, tunnel backends fail with the reason while the others serve', { skip: noCapsSkip, timeout: 60_000 }, async (t) => {
+  const key = (): string => Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const conf = join(files, 'wg0.conf');
+  writeFileSync(conf, `[Interface]\nPrivateKey = ${key()}\nAddress = 10.99.0.2/32\n\n[Peer]\nPublicKey = ${key()}\nEndpoint = 127.0.0.1:51820\nAllowedIPs = 10.99.0.0/24\n`, { mode: 0o600 });
+  const origin = createServer((req, res) => res.end(`direct ${req.socket.remoteAddress}`));
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  const port = (origin.address() as { port: number }).port;
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nbackends:\n  - name: direct\n    type: direct\n  - name: vpn\n    type: wireguard\n    wireguard:\n      config_file: "${conf}"\nrules:\n  - name: vpn\n    match:\n      domains: ["vpn.example"]\n    backend: vpn\n  - name: Default\n    match:\n      domains: ["*"]\n    backend: direct\n`);
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    origin.close();
+    rmSync(files, { recursive: true, force: true });
+  });
+  // Root with both capabilities out of its bounding set: what a daemon started by an ordinary user has.
+  const started = await new Promise<{ code: number | null; out: string }>((done) => {
+    execFile('setpriv', ['--bounding-set', '-net_admin,-sys_admin', '--', process.execPath, resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start'], { env: box.env, cwd: box.dir, timeout: 60_000 }, (error, stdout, stderr) =>
+      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+  assert.equal(started.code, 0, started.out);
+  const reason = 'wireguard backends need root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces and tunnel interfaces; start the daemon as root';
+  assert.ok(started.out.includes(`backend "vpn" is unavailable: ${reason}`), started.out);
+  const vpn = (await backendList(box)).find((b) => b.name === 'vpn')!;
+  assert.deepEqual([vpn.status, vpn.reason], ['unavailable', reason]);
+  assert.deepEqual(await tunnels(box), [], 'no tunnel was tried');
+  assert.equal(await curl(box, `http://127.0.0.1:${port}/`), 'direct 127.0.0.1', 'the other backends serve');
+  assert.match(await curl(box, 'http://vpn.example/'), /wireguard backends need root/);
+});
