@@ -47,6 +47,20 @@ test('keyring: a real Secret Service (gnome-keyring) stores, resolves and delete
     assert.ok('auth' in server && server.auth);
     assert.equal(server.auth.password, 'kr-Secret-1 with spaces', 'the client\'s server password comes from the keyring');
 
+    // The server role: an upstream proxy's password and an OpenVPN profile's inline password.
+    await keyring.setPassword(KEYRING_SERVICE, 'sp-test-vpn', 'kr-Vpn-Secret-2');
+    const dir = join(config, '..');
+    writeFileSync(join(dir, 'vpn.ovpn'), 'client\ndev tun\nproto udp\nremote 192.0.2.1 1194\nauth-user-pass\n', { mode: 0o600 });
+    const serverConfig = join(dir, 'server-config.yaml');
+    writeFileSync(
+      serverConfig,
+      `server:\n  http_port: 0\nbackends:\n  - name: up\n    type: http\n    proxy: { address: "192.0.2.2:3128", username: u, password: "keyring:sp-test-server" }\n  - name: vpn\n    type: openvpn\n    openvpn:\n      config_file: vpn.ovpn\n      username: v\n      password: "keyring:sp-test-vpn"\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: up\n`,
+    );
+    const resolved = await resolveSecretRefs(await loadConfig(serverConfig, 'server'));
+    const passwords = Object.fromEntries(resolved.backends.map((b) => [b.name, 'auth' in b ? b.auth?.password : undefined]));
+    assert.deepEqual(passwords, { up: 'kr-Secret-1 with spaces', vpn: 'kr-Vpn-Secret-2' });
+    assert.equal(await keyring.deletePassword(KEYRING_SERVICE, 'sp-test-vpn'), true);
+
     assert.equal(await keyring.deletePassword(KEYRING_SERVICE, 'sp-test-server'), true);
     assert.equal(await keyring.deletePassword(KEYRING_SERVICE, 'sp-test-server'), false, 'a second delete finds nothing');
     assert.equal(await keyring.getPassword(KEYRING_SERVICE, 'sp-test-server'), null);
