@@ -66,6 +66,23 @@ async function createProvider(settings: AuthSettings): Promise<AuthProvider> {
 
 const quote = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
 
+/** Why a mode's provider said no, for the log (providers do not say which of their checks failed). */
+const REFUSED_BY: Record<Exclude<AuthSettings['mode'], 'none'>, string> = {
+  native: 'unknown user or wrong password',
+  system: 'refused by PAM: unknown user, wrong password, expired or locked account, or not in server.auth.system.allowed_groups',
+  ldap: 'refused by the directory: unknown or ambiguous user, wrong password, or not in server.auth.ldap.allowed_groups',
+  oauth: 'token refused: bad signature, issuer, audience or expiry, unknown to the userinfo endpoint, or not in server.auth.oauth.allowed_groups',
+};
+
+/** A name a client claimed, fit for a log line: bounded, with no control characters. */
+const shownName = (name: string): string => name.slice(0, 64).replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+
+/** The user name in a `Proxy-Authorization` value, if it carries one (Basic); never its password. */
+function claimedUser(header: string): string | undefined {
+  const credentials = parseProxyAuthorization(header);
+  return credentials !== null && credentials !== 'malformed' && credentials.kind === 'password' ? credentials.username : undefined;
+}
+
 /**
  * Authentication and group ACLs of one config snapshot: the mode's provider (loaded on first
  * use), the verdict cache in front of it, the failed-attempt limit and the ACL. A reload that
@@ -80,6 +97,7 @@ export class AuthService {
   private readonly challenge: string;
   private readonly acceptsBearer: boolean;
   private readonly acl: Acl | null;
+  private readonly refusedWhy: string;
 
   private constructor(
     private readonly settings: AuthSettings,
@@ -92,6 +110,7 @@ export class AuthService {
     const realm = quote(settings.realm);
     this.challenge = this.acceptsBearer ? `Bearer realm=${realm}, Basic realm=${realm}, charset="UTF-8"` : `Basic realm=${realm}, charset="UTF-8"`;
     this.acl = Acl.of(settings);
+    this.refusedWhy = settings.mode === 'none' ? '' : REFUSED_BY[settings.mode];
   }
 
   /**
@@ -114,14 +133,15 @@ export class AuthService {
     if (header === undefined) return done(this.refuse('auth-required', 'proxy authentication required'));
     const key = this.cache.keyOf(`h\0${header}`);
     const known = this.cache.get(key);
-    if (known !== undefined) return done(this.decide(known, client));
+    if (known !== undefined) return done(this.decide(known, client, header));
     const credentials = parseProxyAuthorization(header);
     if (credentials === null || credentials === 'malformed' || (credentials.kind === 'bearer' && !this.acceptsBearer)) {
-      this.failed(client, 'http');
+      const why = credentials === 'malformed' || credentials === null ? 'malformed Proxy-Authorization header' : `a Bearer token, but auth mode "${this.mode}" takes only Basic`;
+      this.failed(client, 'http', undefined, why);
       return done(this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`));
     }
     this.run(key, credentials).then(
-      (identity) => done(this.decide(identity, client)),
+      (identity) => done(this.decide(identity, client, header)),
       (error: Error) => {
         this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${error.message}`);
         done({ ok: false, refusal: { status: 503, statusText: 'Service Unavailable', reason: 'authentication service unavailable', error: 'auth-unavailable', headers: {} } });
@@ -144,7 +164,7 @@ export class AuthService {
       }
     }
     if (identity) this.state.clients.seen(identity, client);
-    else this.failed(client, 'socks5');
+    else this.failed(client, 'socks5', username, this.refusedWhy);
     return identity;
   }
 
@@ -175,19 +195,22 @@ export class AuthService {
     });
   }
 
-  private decide(identity: Identity | null, client: string): AuthOutcome {
+  private decide(identity: Identity | null, client: string, header: string): AuthOutcome {
     if (identity === null) {
-      this.failed(client, 'http');
+      this.failed(client, 'http', claimedUser(header), this.refusedWhy);
       return this.refuse('auth-failed', 'proxy authentication failed');
     }
     this.state.clients.seen(identity, client);
     return { ok: true, identity };
   }
 
-  private failed(client: string, protocol: FrontProtocol): void {
+  /** Reports a failed login (the name it claimed, never its secret) and counts it against the address. */
+  private failed(client: string, protocol: FrontProtocol, user: string | undefined, why: string): void {
+    const who = user === undefined ? {} : { user: shownName(user) };
+    this.state.events.hit({ scope: 'auth', client, ...who, mode: this.mode, reason: `failed login: ${why}`, protocol, time: Date.now() });
     if (!this.state.failures.fail(client)) return;
     const { max, window } = this.settings.failed_attempts;
-    this.state.events.hit({ scope: 'auth', client, reason: `${max} failed authentication attempts within ${window}; further attempts are refused until it ends (server.auth.failed_attempts)`, protocol, time: Date.now() });
+    this.state.events.hit({ scope: 'auth', client, mode: this.mode, reason: `${max} failed authentication attempts within ${window}; further attempts are refused until it ends (server.auth.failed_attempts)`, protocol, time: Date.now() });
   }
 
   private refuse(error: string, reason: string): AuthOutcome {

@@ -12,8 +12,10 @@ export interface LimitHit {
   scope: LimitScope;
   /** Client IP address. */
   client: string;
-  /** Authenticated user, when there is one. */
+  /** Authenticated user, when there is one; for a failed login, the name it claimed. */
   user?: string;
+  /** For scope `auth`: the authentication mode (`server.auth.mode`) that refused. */
+  mode?: string;
   /** One line for a person: which limit or rule, and its setting. */
   reason: string;
   /** How the client came in (`http` also for a connection refused before its first request). */

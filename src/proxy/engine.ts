@@ -24,6 +24,7 @@ import type { DebugAnswer, DebugRequest, TrafficEvent } from '../debug/debug-req
 import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { AuthClientView } from '../auth/client-registry.js';
 import { handleConnect } from './connect-handler.js';
+import { CredentialWarnings } from './credential-warnings.js';
 import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
@@ -152,6 +153,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly authState: AuthState;
   private gate: AuthService | null;
   private readonly recorder: TrafficRecorder;
+  private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -189,6 +191,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       capture: () => this.captureSettings,
       policy: () => this.policy,
       auth: () => this.gate,
+      credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: `simple-proxy-${this.idPrefix}`,
     };
   }

@@ -24,6 +24,8 @@ export interface ProxyContext {
   policy(): Policy;
   /** Authentication and group ACLs new requests use, or null when `server.auth.mode` is "none". */
   auth(): AuthService | null;
+  /** Tells the log that a backend's upstream refused its credentials (rate-limited per backend). */
+  credentialsRefused(backend: string, message: string): void;
   /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
   readonly viaToken: string;
 }

@@ -48,10 +48,11 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   return { ...REFUSALS.failed, reason: 'failed', message };
 }
 
-/** The refusal for a failed dial of `record`'s request; a loop back to this proxy is also reported as a refusal of the policy. */
+/** The refusal for a failed dial of `record`'s request; a loop back to this proxy is also reported as a refusal of the policy, refused upstream credentials as a warning. */
 export function dialRefusal(ctx: ProxyContext, record: ConnectionRecord, error: unknown): ReturnType<typeof refusalFor> {
   const refusal = refusalFor(error);
   if (refusal.reason === 'loop') ctx.policy().refusedLoop(record, refusal.message);
+  if (refusal.reason === 'upstream-auth' && record.backend !== undefined) ctx.credentialsRefused(record.backend, refusal.message);
   return refusal;
 }
 

@@ -27,7 +27,7 @@ export class LimitHitLog {
       this.summary ??= setTimeout(() => this.flush(), 1000);
       return;
     }
-    this.logger.info(`refused: ${hit.reason}`, { scope: hit.scope, client: hit.client, protocol: hit.protocol, ...(hit.target ? { target: hit.target } : {}), ...(hit.user ? { user: hit.user } : {}) });
+    this.logger.info(`refused: ${hit.reason}`, { scope: hit.scope, client: hit.client, protocol: hit.protocol, ...(hit.target ? { target: hit.target } : {}), ...(hit.user ? { user: hit.user } : {}), ...(hit.mode ? { mode: hit.mode } : {}) });
   }
 
   /** Writes the pending summary line now. */

@@ -71,7 +71,7 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
   /**
    * Makes the running tunnels match a prepared snapshot: stops removed ones, restarts changed
    * ones, starts new ones (concurrently), and waits (bounded) until each new one is up or has
-   * failed once. `progress` hears one line per tunnel as it settles.
+   * failed once. `progress` hears which tunnels are coming up, then one line per tunnel as it settles.
    */
   async apply(snapshot: ConfigSnapshot, progress?: (line: string) => void, waitMs = SETTLE_MS): Promise<TunnelStatus[]> {
     const wanted = new Map(snapshot.backends.filter((b): b is TunnelSpec => isTunnel(b) && b.tunnel !== undefined).map((b) => [b.name, b]));
@@ -100,6 +100,8 @@ export class TunnelManager extends EventEmitter<TunnelManagerEvents> {
       fresh.add(supervisor);
     }
     const t0 = Date.now();
+    // Said at once: bringing a tunnel up takes seconds, and start would otherwise sit silent until the first one settles.
+    if (waitMs > 0 && started.length > 0) progress?.(`bringing up ${started.length} tunnel${started.length > 1 ? 's' : ''}: ${started.map((s) => `"${s.definition.name}" (${s.definition.type})`).join(', ')}`);
     return Promise.all(
       started.map(async (supervisor) => {
         if (fresh.has(supervisor)) {

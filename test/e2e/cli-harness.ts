@@ -22,6 +22,8 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv;
   /** Runs the real bin (`simple-proxy-server` or `-client`; the sandbox's role unless told) as a user would, with a timeout. */
   cli(args: string[], role?: Role, timeoutMs?: number): Promise<CliResult>;
+  /** Like `cli`, with `input` on the bin's stdin (`--password-stdin`, `secret set --stdin`). */
+  cliWithInput(args: string[], input: string, role?: Role): Promise<CliResult>;
   /** `status --json` of the running daemon. */
   status(): Promise<{ pid: number; listeners: { kind: string; port: number }[] } & Record<string, unknown>>;
   /** Stops the daemon if it still runs (for t.after). */
@@ -35,17 +37,20 @@ export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
   writeFileSync(config, configText);
   const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1' };
   delete env.SIMPLE_PROXY_SOCKET;
-  const cli = (args: string[], role: Role = boxRole, timeoutMs = 60_000): Promise<CliResult> =>
+  const run = (args: string[], role: Role, timeoutMs: number, input?: string): Promise<CliResult> =>
     new Promise((done) => {
-      execFile(process.execPath, [join(ROOT, 'bin', `simple-proxy-${role}.js`), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
+      const child = execFile(process.execPath, [join(ROOT, 'bin', `simple-proxy-${role}.js`), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
         done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       });
+      if (input !== undefined) child.stdin!.end(input);
     });
+  const cli = (args: string[], role: Role = boxRole, timeoutMs = 60_000): Promise<CliResult> => run(args, role, timeoutMs);
   return {
     dir,
     config,
     env,
     cli,
+    cliWithInput: (args, input, role = boxRole) => run(args, role, 60_000, input),
     status: async () => {
       const result = await cli(['status', '--json']);
       if (result.code !== 0) throw new Error(`status failed: ${result.stderr}${result.stdout}`);

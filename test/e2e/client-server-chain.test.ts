@@ -199,6 +199,15 @@ for (const protocol of ['http', 'https', 'socks5'] as const) {
     const refusals = await waitForText(join(clientBox.dir, 'traffic.log'), /error=upstream-auth/, 3);
     assert.equal(refusals.match(/error=upstream-auth/g)?.length, 3, refusals);
 
+    // Both daemons say so in their own logs: the client that its server refused it (once, not per request), the server who failed to log in.
+    const clientLog = await waitForText(join(clientBox.dir, 'state', 'client', 'daemon.log'), /refused this proxy's credentials/);
+    assert.match(clientLog, /warn the upstream of backend "server" refused this proxy's credentials \(user "alice"\): upstream 127\.0\.0\.1:\d+: [^\n]*; check the username and password of server\.auth in the client config\n/);
+    assert.match(clientLog, reason);
+    assert.equal(clientLog.match(/refused this proxy's credentials/g)?.length, 1, 'once a minute per backend, not once per request');
+    const failedLogin = new RegExp(`info refused: failed login: unknown user or wrong password scope=auth client=127\\.0\\.0\\.1 protocol=${protocol === 'socks5' ? 'socks5' : 'http'} user=${USER} mode=native\n`, 'g');
+    const serverLog = await waitForText(join(serverBox.dir, 'state', 'server', 'daemon.log'), failedLogin, 3);
+    assert.equal(serverLog.match(failedLogin)?.length, 3, serverLog);
+
     // No daemon wrote either password (nor the Basic token made of it) to any file of its own.
     const secrets = [PASSWORD, WRONG, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), Buffer.from(`${USER}:${WRONG}`).toString('base64')];
     for (const file of [...filesUnder(serverBox.dir), ...filesUnder(clientBox.dir)].filter((f) => f !== clientBox.config)) {

@@ -152,7 +152,7 @@ async function curl(box: Sandbox, url: string, mode: 'http' | 'connect' | 'socks
   return stdout.trim();
 }
 
-type Tunnel = { name: string; state: string; pid?: number; reason?: string; netns: string };
+type Tunnel = { name: string; state: string; pid?: number; reason?: string; netns: string; iface: string; dns: string[] };
 const tunnels = async (box: Sandbox): Promise<Tunnel[]> => ((await box.status()) as unknown as { tunnels: Tunnel[] }).tunnels;
 const tunnel = async (box: Sandbox, name: string): Promise<Tunnel | undefined> => (await tunnels(box)).find((t) => t.name === name);
 
@@ -206,7 +206,12 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
 
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
-  for (const name of ['wg', 'ovpn-cert', 'ovpn-pass']) assert.match(started.stderr, new RegExp(`tunnel "${name}" \\(\\w+\\): up in`), 'start shows each tunnel coming up');
+  const announced = started.stderr.indexOf('bringing up 3 tunnels: "wg" (wireguard), "ovpn-cert" (openvpn), "ovpn-pass" (openvpn)');
+  assert.ok(announced >= 0, `start says at once which tunnels it brings up: ${started.stderr}`);
+  for (const name of ['wg', 'ovpn-cert', 'ovpn-pass']) {
+    const up = started.stderr.search(new RegExp(`tunnel "${name}" \\(\\w+\\): up in`));
+    assert.ok(up > announced, `start shows tunnel "${name}" coming up: ${started.stderr}`);
+  }
 
   await t.test('routed names resolve with the tunnel DNS and the origin sees the tunnel address, over HTTP, CONNECT and SOCKS5', async () => {
     assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
@@ -242,6 +247,28 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     assert.match(silent.stderr, /http:\/\/10\.213\.2\.2:81\/ip did not answer through the tunnel/);
   });
 
+  await t.test('backend test fails loudly when the tunnel DNS would leave by another path', async () => {
+    const { netns, iface, dns } = (await tunnel(box, 'wg'))!;
+    assert.ok(dns.length > 0, 'the .conf names a DNS server');
+    // A second way out of the namespace, and the DNS server routed through it: what the self-test is there to catch.
+    const ip = (args: string[]): void => void execFileSync('ip', ['-n', netns, ...args], { stdio: 'ignore', timeout: 10_000 });
+    ip(['link', 'add', 'spleak0', 'type', 'veth', 'peer', 'name', 'spleak1']);
+    const args = ['backend', 'test', '--name', 'wg', '--target', `${wg.WG_ORIGIN_IP}:80`, '--ip-url', `http://${wg.WG_ORIGIN_IP}/ip`];
+    try {
+      ip(['link', 'set', 'spleak0', 'up']);
+      ip(['link', 'set', 'spleak1', 'up']);
+      ip(['route', 'add', `${dns[0]}/32`, 'dev', 'spleak0']);
+      const leaking = await box.cli(args);
+      assert.equal(leaking.code, 6, leaking.stdout + leaking.stderr);
+      assert.match(leaking.stderr, new RegExp(`backend "wg" leaks to the host path:\\n  DNS server ${dns[0].replaceAll('.', '\\.')} is reached through spleak0, not the tunnel interface ${iface}`));
+    } finally {
+      spawnSync('ip', ['-n', netns, 'link', 'del', 'spleak0'], { stdio: 'ignore', timeout: 10_000 });
+    }
+    const clean = await box.cli(args);
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /no leak: traffic and DNS stay in the tunnel/);
+  });
+
   await t.test('health checks run through the tunnels (http, and ping of a tunnel DNS name) and follow the far side', async () => {
     const all = async (status: string): Promise<boolean> => {
       const list = await backendList(box);
@@ -262,8 +289,9 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     await waitFor('both healthy again', () => all('healthy'));
   });
 
-  await t.test('a killed tunnel process makes its backend unhealthy, then it comes back', async () => {
-    for (const name of ['wg', 'ovpn-cert']) {
+  await t.test('a killed tunnel process makes its backend unhealthy, then it comes back, after a longer wait each time it dies again soon', async () => {
+    /** Kills the tunnel's process; returns why its backend was unavailable, and the tunnel once it is back up. */
+    const killOnce = async (name: string): Promise<{ down: string; back: Tunnel }> => {
       const before = await tunnel(box, name);
       assert.equal(before?.state, 'up');
       process.kill(before!.pid!, 'SIGKILL');
@@ -271,13 +299,19 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
         const b = (await backendList(box)).find((x) => x.name === name)!;
         return b.status === 'unavailable' && b.reason;
       });
-      assert.match(down, /killed|exited/);
       const back = await waitFor(`${name} back up`, async () => {
         const now = await tunnel(box, name);
         return now?.state === 'up' && now.pid !== before!.pid && now;
       });
-      assert.ok(back.pid);
+      return { down, back };
+    };
+    for (const name of ['wg', 'ovpn-cert']) {
+      const first = await killOnce(name);
+      assert.match(first.down, /(killed|exited).*; restarting in 1 s/);
+      assert.ok(first.back.pid);
     }
+    const again = await killOnce('wg');
+    assert.match(again.down, /; restarting in 2 s/, 'dying again soon after coming back doubles the wait');
     assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
     assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
   });
@@ -301,6 +335,17 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     assert.equal(await curl(box, `http://${wg.WG_ORIGIN_IP}/ip`), wg.WG_EXPECTED_SOURCE_IP);
   });
 
+  await t.test('a reload adds a tunnel without touching the running ones', async () => {
+    const wgBefore = await tunnel(box, 'wg');
+    const passBefore = await tunnel(box, 'ovpn-pass');
+    writeFileSync(box.config, config(wgChecked() + certBackend() + passBackend('      username: "${OVPN_TEST_USER}"\n      password: "${OVPN_TEST_PASS}"\n')));
+    const reloaded = await box.cli(['config', 'reload']);
+    assert.equal(reloaded.code, 0, reloaded.stderr + reloaded.stdout);
+    await waitFor('ovpn-cert up', async () => (await tunnel(box, 'ovpn-cert'))?.state === 'up');
+    assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
+    assert.deepEqual([(await tunnel(box, 'wg'))?.pid, (await tunnel(box, 'ovpn-pass'))?.pid], [wgBefore!.pid, passBefore!.pid], 'the running tunnels are not touched');
+  });
+
   await t.test('stop leaves nothing behind', async () => {
     const stopped = await box.cli(['stop']);
     assert.equal(stopped.code, 0, stopped.stderr);
@@ -309,11 +354,29 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
   });
 });
 
-test('after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
-  const box = sandbox(config(wgBackend(), 1));
-  t.after(() => box.cleanup().catch(() => undefined));
+test('the .conf fields reach the tunnel interface; after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const withMtu = join(files, 'mtu.conf');
+  writeFileSync(withMtu, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^\[Interface\]$/m, '[Interface]\nMTU = 1380'), { mode: 0o600 });
+  const box = sandbox(config(wgBackend(withMtu), 1));
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    rmSync(files, { recursive: true, force: true });
+  });
   assert.equal((await box.cli(['start'])).code, 0);
   assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
+
+  // Address, MTU, one route per AllowedIPs entry and PersistentKeepalive, as the .conf says, in the namespace only.
+  const { netns, iface } = (await tunnel(box, 'wg'))!;
+  const conf = readFileSync(withMtu, 'utf8');
+  const inNs = (args: string[]): string => execFileSync('ip', ['-n', netns, ...args], { encoding: 'utf8', timeout: 10_000 });
+  assert.match(inNs(['-o', 'link', 'show', 'dev', iface]), / mtu 1380 /);
+  assert.match(inNs(['-o', '-4', 'addr', 'show', 'dev', iface]), new RegExp(` inet ${wg.WG_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}/32 `));
+  const allowed = /^AllowedIPs = (.+)$/m.exec(conf)![1].split(/\s*,\s*/);
+  const routes = inNs(['route', 'show', 'dev', iface]);
+  for (const net of allowed) assert.match(routes, new RegExp(`^${net.replace('/32', '').replaceAll('.', '\\.')}(/\\d+)? `, 'm'), `a route for AllowedIPs ${net}`);
+  assert.match(execFileSync('wg', ['show', iface, 'persistent-keepalive'], { encoding: 'utf8', timeout: 10_000 }), /\t25$/m);
+  assert.ok(!execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${iface}:`), 'the interface is not in the host namespace');
   process.kill((await box.status()).pid, 'SIGKILL');
   await waitFor('the daemon gone', async () => !(await box.status().catch(() => false)), 10_000);
   const restarted = await box.cli(['start']);
@@ -366,4 +429,38 @@ test('bad input and silent peers fail their backend with a clear reason while th
   }, 30_000);
   assert.match(quiet.reason!, /no handshake/);
   assert.match(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), /tunnel is down: no handshake|502|unavailable|^$/);
+});
+
+const noCapsSkip =
+  process.platform !== 'linux' ? 'Linux only' : process.getuid?.() !== 0 ? 'needs root, to drop the capabilities' : !findProgram('setpriv') ? 'no setpriv here (util-linux)' : false;
+
+test('without CAP_NET_ADMIN and CAP_SYS_ADMIN, tunnel backends fail with the reason while the others serve', { skip: noCapsSkip, timeout: 60_000 }, async (t) => {
+  const key = (): string => Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+  const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
+  const conf = join(files, 'wg0.conf');
+  writeFileSync(conf, `[Interface]\nPrivateKey = ${key()}\nAddress = 10.99.0.2/32\n\n[Peer]\nPublicKey = ${key()}\nEndpoint = 127.0.0.1:51820\nAllowedIPs = 10.99.0.0/24\n`, { mode: 0o600 });
+  const origin = createServer((req, res) => res.end(`direct ${req.socket.remoteAddress}`));
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  const port = (origin.address() as { port: number }).port;
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nbackends:\n  - name: direct\n    type: direct\n  - name: vpn\n    type: wireguard\n    wireguard:\n      config_file: "${conf}"\nrules:\n  - name: vpn\n    match:\n      domains: ["vpn.example"]\n    backend: vpn\n  - name: Default\n    match:\n      domains: ["*"]\n    backend: direct\n`);
+  t.after(async () => {
+    await box.cleanup().catch(() => undefined);
+    origin.close();
+    rmSync(files, { recursive: true, force: true });
+  });
+  // Root with both capabilities out of its bounding set: what a daemon started by an ordinary user has.
+  const started = await new Promise<{ code: number | null; out: string }>((done) => {
+    execFile('setpriv', ['--bounding-set', '-net_admin,-sys_admin', '--', process.execPath, resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start'], { env: box.env, cwd: box.dir, timeout: 60_000 }, (error, stdout, stderr) =>
+      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+  assert.equal(started.code, 0, started.out);
+  const reason = 'wireguard backends need root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces and tunnel interfaces; start the daemon as root';
+  assert.ok(started.out.includes(`backend "vpn" is unavailable: ${reason}`), started.out);
+  const vpn = (await backendList(box)).find((b) => b.name === 'vpn')!;
+  assert.deepEqual([vpn.status, vpn.reason], ['unavailable', reason]);
+  assert.deepEqual(await tunnels(box), [], 'no tunnel was tried');
+  assert.equal(await curl(box, `http://127.0.0.1:${port}/`), 'direct 127.0.0.1', 'the other backends serve');
+  assert.match(await curl(box, 'http://vpn.example/'), /wireguard backends need root/);
 });

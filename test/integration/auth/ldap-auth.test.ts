@@ -48,6 +48,8 @@ test('ldap: a real slapd checks passwords and groups (allowed_groups, ACL by gro
   assert.equal(await code('carol:carol-pw', 'localhost'), '403', 'group "streaming" may use only backend "direct"');
   const socks = await curl(['-o', '/dev/null', '-w', '%{http_code}', '--socks5', `carol:carol-pw@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);
   assert.equal(socks.stdout, '200');
+  const socksWrong = await curl(['--socks5', `carol:wrong@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);
+  assert.match(socksWrong.stderr, /User was rejected by the SOCKS5 server/, 'RFC 1929 failure');
   assert.ok(proxy.records.some((r) => r.user === 'carol' && r.status === 200));
 
 });

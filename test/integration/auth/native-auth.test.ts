@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeClientViews } from '../../../src/auth/client-registry.js';
 import { hashPassword } from '../../../src/auth/native-provider.js';
@@ -23,6 +23,17 @@ const native = (extra: Record<string, unknown> = {}) => ({
   },
   ...extra,
 });
+
+/** An echo origin and an engine on `snapshot`, both stopped after the test, with the refusals the engine reports. */
+async function engineWithHits(t: TestContext, snapshot = authSnapshot(native())) {
+  const site = await echoOrigin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(snapshot);
+  t.after(() => proxy.stop());
+  const hits: LimitHit[] = [];
+  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
+  return { site, proxy, hits, via: `http://127.0.0.1:${proxy.http.port}` };
+}
 
 /** A SOCKS5 greeting offering username/password, the RFC 1929 request and a CONNECT. */
 function socksWithPassword(user: string, password: string, host: string, port: number): Buffer {
@@ -92,13 +103,7 @@ test('native: curl through HTTP, CONNECT and SOCKS5 with the right password pass
 });
 
 test('native: group ACLs allow a user only the backends of their groups (403, SOCKS5 0x02)', { timeout: 60_000 }, async (t) => {
-  const site = await echoOrigin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native()));
-  t.after(() => proxy.stop());
-  const hits: LimitHit[] = [];
-  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
-  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const { site, proxy, hits, via } = await engineWithHits(t);
   const code = async (user: string, url: string, extra: string[] = []): Promise<string> => (await curl([...extra, '-o', '/dev/null', '-w', '%{http_code}', '-x', via, '-U', user, url])).stdout;
 
   // localhost routes to backend "other": streaming (alice) may use only "direct", work (bob) everything.
@@ -148,13 +153,7 @@ test('native: the verdict cache keeps a burst of 1,000 authenticated requests to
 });
 
 test('native: failed attempts are limited per client IP; other addresses go on', { timeout: 60_000 }, async (t) => {
-  const site = await echoOrigin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(authSnapshot(native({ failed_attempts: { max: 3, window: '60s' } })));
-  t.after(() => proxy.stop());
-  const hits: LimitHit[] = [];
-  proxy.engine.on('limit:hit', (hit) => hits.push(hit));
-  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const { site, proxy, hits, via } = await engineWithHits(t, authSnapshot(native({ failed_attempts: { max: 3, window: '60s' } })));
   const code = async (from: string, user: string): Promise<string> =>
     (await curl(['--interface', from, '-o', '/dev/null', '-w', '%{http_code}', '-x', via, '-U', user, `http://127.0.0.1:${site.port}/`])).stdout;
   for (let i = 0; i < 3; i++) assert.equal(await code('127.0.0.2', `alice:guess${i}`), '407');
@@ -163,7 +162,38 @@ test('native: failed attempts are limited per client IP; other addresses go on',
   assert.equal(await code('127.0.0.1', 'alice:alice-pw'), '200');
   const socks = await exchange(proxy.socks.port, '127.0.0.1', socksWithPassword('alice', 'alice-pw', '127.0.0.1', site.port), { localAddress: '127.0.0.2' });
   assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x02, 0x01, 0x01]);
-  assert.deepEqual(hits.map((h) => [h.scope, h.client]), [['auth', '127.0.0.2']]);
+  const failedLogin = ['auth', '127.0.0.2', 'alice', 'native', 'failed login: unknown user or wrong password'];
+  const limitReached = ['auth', '127.0.0.2', undefined, 'native', '3 failed authentication attempts within 60s; further attempts are refused until it ends (server.auth.failed_attempts)'];
+  assert.deepEqual(
+    hits.map((h) => [h.scope, h.client, h.user, h.mode, h.reason]),
+    [failedLogin, failedLogin, failedLogin, limitReached],
+    'each failed login, then the limit; attempts refused unchecked while blocked are not logins',
+  );
+});
+
+test('native: every failed login is reported with the name it claimed, the client, the mode and why; never its secret', { timeout: 60_000 }, async (t) => {
+  const { site, proxy, hits, via } = await engineWithHits(t);
+  const url = `http://127.0.0.1:${site.port}/`;
+  const status = async (header: string[]): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', via, ...header, url])).stdout;
+  assert.equal(await status(['-U', 'alice:Wrong-Secret-1']), '407');
+  assert.equal(await status(['-U', 'alice:Wrong-Secret-1']), '407', 'a cached refusal is reported too');
+  assert.equal(await status(['--proxy-header', 'Proxy-Authorization: Bearer Token-Secret-2']), '407');
+  assert.equal(await status(['--proxy-header', 'Proxy-Authorization: Basic !!!Secret-3']), '407');
+  assert.equal(await status([]), '407');
+  const socks = await exchange(proxy.socks.port, '127.0.0.1', socksWithPassword('bob\x1b[2J', 'Wrong-Secret-4', '127.0.0.1', site.port));
+  assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x02, 0x01, 0x01], 'RFC 1929: method 0x02, then status 0x01 (failure)');
+
+  const seen = hits.map((h) => ({ scope: h.scope, client: h.client, user: h.user, mode: h.mode, reason: h.reason, protocol: h.protocol }));
+  const wrong = { scope: 'auth', client: '127.0.0.1', user: 'alice', mode: 'native', reason: 'failed login: unknown user or wrong password', protocol: 'http' };
+  assert.deepEqual(seen, [
+    wrong,
+    wrong,
+    { scope: 'auth', client: '127.0.0.1', user: undefined, mode: 'native', reason: 'failed login: a Bearer token, but auth mode "native" takes only Basic', protocol: 'http' },
+    { scope: 'auth', client: '127.0.0.1', user: undefined, mode: 'native', reason: 'failed login: malformed Proxy-Authorization header', protocol: 'http' },
+    { scope: 'auth', client: '127.0.0.1', user: 'bob?[2J', mode: 'native', reason: 'failed login: unknown user or wrong password', protocol: 'socks5' },
+  ], 'no credentials at all is a challenge, not a failed login; control characters of a claimed name are not passed on');
+  const text = JSON.stringify(hits);
+  for (const secret of ['Secret-1', 'Secret-2', 'Secret-3', 'Secret-4', Buffer.from('alice:Wrong-Secret-1').toString('base64')]) assert.ok(!text.includes(secret), `a hit holds ${secret}`);
 });
 
 test('native: a reload with a changed password takes effect at once; a changed mode is reported as needing a restart', { timeout: 60_000 }, async (t) => {

@@ -85,4 +85,6 @@ test('oauth: opaque tokens are checked at the userinfo endpoint, also as the SOC
   const deadline = Date.now() + 5000;
   while (proxy.records.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(proxy.records.filter((r) => r.status === 200 || r.status === 0).map((r) => [r.protocol, r.user]), [['http', 'frank'], ['socks5', 'frank']]);
+  const socksWrong = await curl(['--socks5', `frank:opaque-bad@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);
+  assert.match(socksWrong.stderr, /User was rejected by the SOCKS5 server/, 'RFC 1929 failure');
 });

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { curl } from '../policy/policy-fixture.js';
 import { startEngine } from '../proxy/engine-fixture.js';
-import { authSnapshot, echoOrigin } from './auth-fixture.js';
+import { authSnapshot, basic, burst, echoOrigin } from './auth-fixture.js';
 
 const USER = `spauth${process.pid % 100_000}`;
 const EXPIRED = `spexp${process.pid % 100_000}`;
@@ -24,7 +24,7 @@ function run(command: string, args: string[], input?: string): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
 }
 
-test('system: PAM checks a throwaway OS user, allowed_groups and an expired account', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+test('system: PAM checks a throwaway OS user, allowed_groups and an expired account; the cache spares it a burst', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
   run('groupadd', [GROUP]);
   run('useradd', ['-M', '-s', '/usr/sbin/nologin', '-G', GROUP, USER]);
   run('useradd', ['-M', '-s', '/usr/sbin/nologin', '-G', GROUP, EXPIRED]);
@@ -43,6 +43,11 @@ test('system: PAM checks a throwaway OS user, allowed_groups and an expired acco
   t.after(() => proxy.stop());
   const via = `http://127.0.0.1:${proxy.http.port}`;
   const code = async (user: string, host = '127.0.0.1'): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', via, '-U', user, `http://${host}:${site.port}/`], 30_000)).stdout;
+  // First contact with a burst: concurrent requests wait for one PAM check (a pamtester run each).
+  const statuses = await burst(proxy.http.port, `http://127.0.0.1:${site.port}/b`, basic(USER, 'os-Pass-1'), 1000);
+  assert.deepEqual([...statuses], [[200, 1000]]);
+  const { checks } = proxy.engine.auth!.stats();
+  assert.ok(checks <= 3, `PAM was asked ${checks} times for 1,000 requests`);
   assert.equal(await code(`${USER}:os-Pass-1`), '200');
   assert.equal(await code(`${USER}:wrong`), '407');
   assert.equal(await code(`${EXPIRED}:os-Pass-2`), '407', 'expired account refused by acct_mgmt');
@@ -50,5 +55,7 @@ test('system: PAM checks a throwaway OS user, allowed_groups and an expired acco
   assert.equal(await code('root:anything'), '407', 'root is not in allowed_groups');
   const socks = await curl(['-o', '/dev/null', '-w', '%{http_code}', '--socks5', `${USER}:os-Pass-1@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);
   assert.equal(socks.stdout, '200');
+  const socksWrong = await curl(['--socks5', `${USER}:wrong@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);
+  assert.match(socksWrong.stderr, /User was rejected by the SOCKS5 server/, 'RFC 1929 failure');
   assert.ok(proxy.records.some((r) => r.user === USER && r.status === 200));
 });
