@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sandbox } from './cli-harness.js';
@@ -36,6 +36,11 @@ class Tmux {
       // A person types slower than tmux: an Escape followed at once by a key reads as Alt+key.
       await new Promise((r) => setTimeout(r, 150));
     }
+  }
+  /** Whether the alternate screen is on and the cursor shown, as tmux tracks them. */
+  screenState(): { alternate: boolean; cursor: boolean } {
+    const [alternate, cursor] = this.tmux(['display-message', '-p', '-t', 'dash', '#{alternate_on} #{cursor_flag}']).trim().split(' ');
+    return { alternate: alternate === '1', cursor: cursor === '1' };
   }
   resize(columns: number, rows: number): void {
     this.tmux(['resize-window', '-t', 'dash', '-x', String(columns), '-y', String(rows)]);
@@ -96,11 +101,7 @@ rate_limiting:
   const tmux = new Tmux(box.dir);
   t.after(() => tmux.kill());
   // CI=true as CI runners export it: the dashboard must still draw live on a real terminal.
-  const env = Object.entries({ ...box.env, TERM: 'xterm-256color', CI: 'true' })
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}='${String(v).replace(/'/g, "'\\''")}'`)
-    .join(' ');
-  tmux.start(`env ${env} ${process.execPath} ${join(ROOT, 'bin/simple-proxy-server.js')} dashboard; echo DASHBOARD-EXITED; sleep 60`, 100, 30);
+  tmux.start(`${dashboardCommand(box.env)}; echo DASHBOARD-EXITED; sleep 60`, 100, 30);
   await tmux.waitFor('the connected status line', (s) => s.includes('● connected') && s.includes('Traffic'));
 
   for (const path of ['/alpha', '/beta']) await run('curl', ['-s', '-o', '/dev/null', '-x', proxy, `http://127.0.0.1:${originPort}${path}`]);
@@ -156,11 +157,58 @@ rate_limiting:
   await tmux.keys('q');
   const after = await tmux.waitFor('the shell back', (s) => s.includes('DASHBOARD-EXITED'));
   assert.ok(!after.includes('Traffic'), 'the alternate screen is gone: the terminal is as it was');
+  assert.deepEqual(tmux.screenState(), { alternate: false, cursor: true });
 
   if (process.env.SIMPLE_PROXY_UPDATE_DOCS === '1') {
     const doc = Object.entries(shots)
       .map(([title, screen]) => `## ${title}\n\n\`\`\`\n${screen.replace(/\s+$/gm, '').replace(/\n+$/, '')}\n\`\`\`\n`)
       .join('\n');
     writeFileSync(join(ROOT, 'docs/dashboard.md'), `# The dashboard\n\n\`simple-proxy-server dashboard\` (or \`simple-proxy-client dashboard\`), captured with \`tmux capture-pane\` by \`test/e2e/dashboard.test.ts\` (run it with \`SIMPLE_PROXY_UPDATE_DOCS=1\` to refresh this page).\n\n${doc}`);
+  }
+});
+
+/** Shell words for running the dashboard of a sandbox in tmux (CI=true as CI runners export it). */
+function dashboardCommand(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): string {
+  const words = Object.entries({ ...env, TERM: 'xterm-256color', CI: 'true' })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}='${String(v).replace(/'/g, "'\\''")}'`);
+  return `env ${words.join(' ')} ${process.execPath} ${nodeArgs.join(' ')} ${join(ROOT, 'bin/simple-proxy-server.js')} dashboard`;
+}
+
+/** What the shell's terminal is like once the dashboard is gone: line mode and echo back, or not. */
+const TTY_MODES = `stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' '; echo`;
+
+test('dashboard under tmux: a crash and a signal leave the terminal as it was, with the error on the shell screen', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
+  // No daemon: the dashboard runs anyway and says so.
+  const box = sandbox('server:\n  http_port: 0\n');
+  t.after(() => box.cleanup());
+  // A real uncaught exception in the dashboard process, thrown from a module loaded before it.
+  const crash = join(box.dir, 'crash.mjs');
+  writeFileSync(crash, "setTimeout(() => { throw new Error('dashboard-crash-for-test'); }, 2000);\n");
+  const tmux = new Tmux(box.dir);
+  t.after(() => tmux.kill());
+  tmux.start(`echo SHELL-BEFORE; ${dashboardCommand(box.env, ['--import', crash])}; echo DASHBOARD-EXITED $?; ${TTY_MODES}; sleep 60`, 100, 30);
+  await tmux.waitFor('the dashboard', (s) => s.includes('daemon unreachable') && s.includes('Traffic'));
+  assert.equal(tmux.screenState().alternate, true, 'the dashboard draws on the alternate screen');
+  const crashed = await tmux.waitFor('the shell after the crash', (s) => /DASHBOARD-EXITED 1\n.*icanon/.test(s));
+  assert.match(crashed, /^SHELL-BEFORE$/m, 'the shell screen is as it was before');
+  assert.match(crashed, /Error: dashboard-crash-for-test/, 'the error is shown on the shell screen, not lost with the alternate one');
+  assert.ok(!crashed.includes('Traffic') && !crashed.includes('│'), 'no frame of the dashboard is left behind');
+  assert.match(crashed, /^icanon echo$/m, 'line mode and echo are back');
+  assert.deepEqual(tmux.screenState(), { alternate: false, cursor: true });
+  tmux.kill();
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const pidFile = join(box.dir, `dashboard-${signal}.pid`);
+    const shell = new Tmux(box.dir);
+    t.after(() => shell.kill());
+    shell.start(`sh -c 'echo $$ > ${pidFile}; exec ${dashboardCommand(box.env).replace(/'/g, "'\\''")}'; echo DASHBOARD-EXITED; ${TTY_MODES}; sleep 60`, 100, 30);
+    await shell.waitFor('the dashboard', (s) => s.includes('daemon unreachable'));
+    process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
+    const after = await shell.waitFor(`the shell after ${signal}`, (s) => /DASHBOARD-EXITED\n.*icanon/.test(s));
+    assert.ok(!after.includes('Traffic'), `${signal}: the alternate screen is gone`);
+    assert.match(after, /^icanon echo$/m, `${signal}: line mode and echo are back`);
+    assert.deepEqual(shell.screenState(), { alternate: false, cursor: true }, `${signal}: cursor shown, alternate screen left`);
+    shell.kill();
   }
 });
