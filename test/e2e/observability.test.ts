@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const SECRET = 'Bearer-SECRET-TOKEN-4f1c';
 const API_KEY = 'KEY-9d2e-never-logged';
 
-function config(dir: string, debugExtra = ''): string {
+function config(dir: string, debugExtra = '', output = 'file'): string {
   return `server:
   http_port: 0
   socks5_port: 0
@@ -26,7 +26,7 @@ debug:
   log_headers: true
   log_body: true
   max_body_log_size: 16
-  output: file
+  output: ${output}
   log_file: ${join(dir, 'traffic.log')}
   history: 5
 ${debugExtra}`;
@@ -74,11 +74,11 @@ function allFilesText(dir: string): string {
   return text;
 }
 
-async function started(t: { after: (fn: () => Promise<void>) => void }, extra = ''): Promise<{ box: Sandbox; status: Record<string, unknown>; originPort: number }> {
+async function started(t: { after: (fn: () => Promise<void>) => void }, output = 'file'): Promise<{ box: Sandbox; status: Record<string, unknown>; originPort: number }> {
   const { server, port } = await origin();
   t.after(async () => void server.close());
   const box = sandbox('');
-  writeFileSync(box.config, config(box.dir, extra));
+  writeFileSync(box.config, config(box.dir, '', output));
   t.after(() => box.cleanup());
   const start = await box.cli(['start']);
   assert.equal(start.code, 0, start.stderr);
@@ -171,8 +171,58 @@ rules:
   assert.equal((await curl([`http://127.0.0.1:${metrics.port}/health/live`])).code, '200');
 });
 
-test('traffic debugger: exact debug lines, masking everywhere, bounded history, filters, tail, HAR', { timeout: 120_000 }, async (t) => {
-  const { box, status, originPort } = await started(t);
+test('readiness follows the health of the catch-all rule\'s backends, not of the others', { timeout: 60_000 }, async (t) => {
+  const checked = createServer();
+  checked.listen(0, '127.0.0.1');
+  await once(checked, 'listening');
+  const checkedPort = (checked.address() as { port: number }).port;
+  t.after(() => void checked.close());
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+metrics:
+  enabled: true
+  port: 0
+backends:
+  - name: checked
+    type: direct
+    health_check: { type: tcp, target: "127.0.0.1:${checkedPort}", interval: 300ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1 }
+  - name: other
+    type: direct
+rules:
+  - name: Other
+    match:
+      domains: ["other.test"]
+    backend: other
+  - name: Default
+    match:
+      domains: ["*"]
+    backend: checked
+`);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const base = `http://127.0.0.1:${((await box.status()).metrics as { port: number }).port}`;
+  const state = async (path: string): Promise<string> => {
+    const answer = await curl([`${base}${path}`]);
+    return `${answer.code} ${JSON.parse(answer.body).reason ?? ''}`.trim();
+  };
+  await waitFor('ready', async () => ((await state('/health/ready')) === '200' ? true : undefined));
+
+  checked.close();
+  await once(checked, 'close');
+  await waitFor('not ready once the checked backend fails', async () => ((await state('/health/ready')) === '503 no healthy backend for rule "Default"' ? true : undefined));
+  assert.equal(await state('/health'), '503 no healthy backend for rule "Default"');
+  assert.equal(await state('/health/live'), '200', 'the process is alive all the same');
+
+  checked.listen(checkedPort, '127.0.0.1');
+  await once(checked, 'listening');
+  await waitFor('ready again', async () => ((await state('/health/ready')) === '200' ? true : undefined));
+  assert.equal(await state('/health'), '200');
+});
+
+test('traffic debugger: exact debug lines to file and stdout, masking everywhere, bounded history, filters, tail, HAR', { timeout: 120_000 }, async (t) => {
+  const { box, status, originPort } = await started(t, 'both');
   const http = portOf(status, 'http');
   const proxy = `http://127.0.0.1:${http}`;
   const events = spawn('curl', ['-s', '-N', '--unix-socket', status.socket as string, 'http://control/api/events'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -183,6 +233,10 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   let tailText = '';
   tail.stdout.on('data', (c) => (tailText += c));
   t.after(() => void tail.kill());
+  const jsonTail = spawn(process.execPath, [join(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'debug', 'tail', '--filter', 'connect', '--json'], { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let jsonTailText = '';
+  jsonTail.stdout.on('data', (c) => (jsonTailText += c));
+  t.after(() => void jsonTail.kill());
   await new Promise((resolve) => setTimeout(resolve, 800));
 
   const post = await curl(['-x', proxy, '-H', `Authorization: Bearer ${SECRET}`, '-H', `X-Api-Key: ${API_KEY}`, '-d', 'form=value&more=0123456789', `http://127.0.0.1:${originPort}/post?q=1`]);
@@ -223,6 +277,17 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   await waitFor('the tail line', () => (tailText.includes('[RES]') ? true : undefined));
   assert.match(tailText, /\[REQ\] id=\w+ method=POST/);
   assert.doesNotMatch(tailText, /CONNECT/, 'the tail filter keeps only /post');
+  await waitFor('the JSON tail of the CONNECT', () => (jsonTailText.includes('"phase":"response"') ? true : undefined));
+  const jsonEvents = jsonTailText.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; phase: string; record: { method: string; status: number } });
+  assert.deepEqual(jsonEvents.map((e) => `${e.type} ${e.phase} ${e.record.method}`), ['traffic request CONNECT', 'traffic response CONNECT'], 'one JSON object a line, filtered');
+  assert.equal(jsonEvents[1].record.status, 200);
+
+  // output: both writes the same lines to the daemon's stdout, which the daemon log holds.
+  const daemonLog = await waitFor('the lines on stdout', () => {
+    const text = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+    return lines.every((line) => text.includes(line)) ? text : undefined;
+  });
+  assert.match(daemonLog, /Authorization: Bearer \*\*\*/, 'masked on stdout as in the file');
 
   const har = join(box.dir, 'traffic.har');
   const exported = await box.cli(['debug', 'export', '--output', har]);
@@ -249,7 +314,7 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   assert.equal(stats.kept, 5);
 
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const everywhere = allFilesText(box.dir) + eventText + tailText + exported.stdout;
+  const everywhere = allFilesText(box.dir) + eventText + tailText + jsonTailText + exported.stdout;
   for (const secret of [SECRET, API_KEY, 'COOKIE-SECRET']) assert.ok(!everywhere.includes(secret), `${secret} never leaves the process unmasked`);
   assert.match(eventText, /"type":"traffic"/, 'records are published on the live stream');
 });
@@ -281,23 +346,26 @@ test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t)
   const status2 = JSON.parse((await box.cli(['status', '--json'])).stdout);
   assert.equal(status2.debug.enabled, true, '"debug on" holds across a reload that keeps enabled as it was');
 
-  // A domain filter, and response lines only.
-  writeFileSync(box.config, config(box.dir, '  log_requests: false\n  filter:\n    domains: ["localhost"]\n'));
+  // A domain filter, response lines only, and to stdout only (the daemon log holds the daemon's stdout).
+  writeFileSync(box.config, config(box.dir, '  log_requests: false\n  filter:\n    domains: ["localhost"]\n', 'stdout'));
   assert.equal((await box.cli(['config', 'reload'])).code, 0);
   assert.equal((await box.cli(['debug', 'clear'])).code, 0);
   const logFile = join(box.dir, 'traffic.log');
-  const logBefore = readFileSync(logFile, 'utf8').length;
+  const daemonLog = join(box.dir, 'state', 'server', 'daemon.log');
+  const logBefore = readFileSync(logFile, 'utf8');
+  const stdoutBefore = readFileSync(daemonLog, 'utf8').length;
   await curl(['-x', proxy, `http://127.0.0.1:${originPort}/by-address`]);
   await curl(['-x', proxy, `http://localhost:${originPort}/by-name`]);
   await waitFor('the named request', async () => ((await traffic()).length > 0 ? true : undefined));
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual((await traffic()).map((r) => r.path), ['/by-name'], 'only hosts under filter.domains are recorded');
   const newLines = await waitFor('the response line', () => {
-    const text = readFileSync(logFile, 'utf8').slice(logBefore);
+    const text = readFileSync(daemonLog, 'utf8').slice(stdoutBefore);
     return text.includes('[RES]') ? text : undefined;
   });
   assert.doesNotMatch(newLines, /\[REQ\]/, 'log_requests: false writes no request lines');
   assert.equal(newLines.match(/\[RES\]/g)?.length, 1, 'one response line, for the filtered-in request');
+  assert.equal(readFileSync(logFile, 'utf8'), logBefore, 'output: stdout leaves the log file alone');
 
   // A rejected reload keeps serving and is counted.
   writeFileSync(box.config, 'server:\n  http_port: "not a port"\n');
