@@ -304,7 +304,7 @@ test('traffic debugger: exact debug lines to file and stdout, masking everywhere
   for (let i = 0; i < 8; i++) await curl(['-x', proxy, `http://127.0.0.1:${originPort}/n${i}`]);
   const kept = await waitFor('eight more records', async () => {
     const { stdout } = await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/api/debug/traffic?limit=100']);
-    const records = JSON.parse(stdout).records as { path: string }[];
+    const records = JSON.parse(stdout).records as { id: string; path: string }[];
     return records[0]?.path === '/n7' ? records : undefined;
   });
   assert.equal(kept.length, 5, 'history: 5 bounds what is kept');
@@ -316,7 +316,16 @@ test('traffic debugger: exact debug lines to file and stdout, masking everywhere
   await new Promise((resolve) => setTimeout(resolve, 300));
   const everywhere = allFilesText(box.dir) + eventText + tailText + jsonTailText + exported.stdout;
   for (const secret of [SECRET, API_KEY, 'COOKIE-SECRET']) assert.ok(!everywhere.includes(secret), `${secret} never leaves the process unmasked`);
-  assert.match(eventText, /"type":"traffic"/, 'records are published on the live stream');
+  const streamed = await waitFor('every record on the live stream', () => {
+    const ids = new Set<string>();
+    for (const line of eventText.split('\n')) {
+      const event = line.startsWith('{') && line.endsWith('}') ? (JSON.parse(line) as { type: string; phase?: string; record?: { id: string } }) : null;
+      if (event?.type === 'traffic' && event.phase === 'response') ids.add(event.record!.id);
+    }
+    return ids.size >= 10 ? ids : undefined;
+  });
+  assert.equal(streamed.size, 10, 'each of the ten requests and tunnels once');
+  for (const record of kept) assert.ok(streamed.has(record.id), `record ${record.id} was streamed`);
 });
 
 test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t) => {
