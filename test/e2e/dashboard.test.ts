@@ -131,7 +131,19 @@ rate_limiting:
   await tmux.keys('?');
   shots['Help overlay (?)'] = await tmux.waitFor('the help', (s) => s.includes('Keys (any key closes)'));
   await tmux.keys('x');
-  await tmux.keys('Tab', 'Tab', 't');
+
+  await tmux.keys('p');
+  await tmux.waitFor('the paused list', (s) => s.includes('[PAUSED]'));
+  await run('curl', ['-s', '-o', '/dev/null', '-x', proxy, `http://127.0.0.1:${originPort}/while-paused`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok(!tmux.capture().includes('/while-paused'), 'a paused list holds still');
+  await tmux.keys('p');
+  await tmux.waitFor('the list caught up on resume', (s) => s.includes('/while-paused') && !s.includes('[PAUSED]'));
+
+  // Arrows move between panes as Tab does: right, right, left, Tab is the backends pane.
+  await tmux.keys('Right', 'Right', 'Left', 'Tab');
+  await tmux.waitFor('the backends hints', (s) => s.includes('f: failures in a row'));
+  await tmux.keys('t');
   await tmux.waitFor('the backend test result', (s) => /direct: (reachable in \d+ ms|failed after)/.test(s));
 
   await tmux.waitFor('the upstream healthy', (s) => s.includes('● upstream healthy') && /http \d+ms f\d+ up \d+%/.test(s));

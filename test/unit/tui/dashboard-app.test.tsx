@@ -81,6 +81,7 @@ test('backends show their type and load; limits show open connections against ne
   const frame = app.lastFrame() ?? '';
   assert.match(frame, /● eu healthy/);
   assert.match(frame, /socks5 4ms f0 up 100% a3\/10/, 'type and figures on the second line when the pane is narrow');
+  assert.match(frame, /f: fails {2}a: open/, 'a legend for the short figures');
   assert.match(frame, /open 3\/1000, 2 per IP/);
   assert.match(frame, /192\.0\.2\.7 2\/2 open/);
   assert.match(frame, /config v1 │ 3 open/, 'version and load come before the listener list');
