@@ -184,6 +184,7 @@ test('readiness follows the health of the catch-all rule\'s backends, not of the
 metrics:
   enabled: true
   port: 0
+  endpoint: /custom/metrics
 backends:
   - name: checked
     type: direct
@@ -208,12 +209,17 @@ rules:
     return `${answer.code} ${JSON.parse(answer.body).reason ?? ''}`.trim();
   };
   await waitFor('ready', async () => ((await state('/health/ready')) === '200' ? true : undefined));
+  const scraped = await curl([`${base}/custom/metrics`]);
+  assert.equal(scraped.code, '200', 'metrics.endpoint is where the metrics are');
+  assert.equal(parseMetrics(scraped.body).get('proxy_backend_healthy{backend="checked"}'), 1);
+  assert.equal((await curl([`${base}/metrics`])).code, '404');
 
   checked.close();
   await once(checked, 'close');
   await waitFor('not ready once the checked backend fails', async () => ((await state('/health/ready')) === '503 no healthy backend for rule "Default"' ? true : undefined));
   assert.equal(await state('/health'), '503 no healthy backend for rule "Default"');
   assert.equal(await state('/health/live'), '200', 'the process is alive all the same');
+  assert.equal(parseMetrics((await curl([`${base}/custom/metrics`])).body).get('proxy_backend_healthy{backend="checked"}'), 0);
 
   checked.listen(checkedPort, '127.0.0.1');
   await once(checked, 'listening');
