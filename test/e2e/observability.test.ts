@@ -283,6 +283,10 @@ test('traffic debugger: exact debug lines to file and stdout, masking everywhere
   await waitFor('the tail line', () => (tailText.includes('[RES]') ? true : undefined));
   assert.match(tailText, /\[REQ\] id=\w+ method=POST/);
   assert.doesNotMatch(tailText, /CONNECT/, 'the tail filter keeps only /post');
+  const tailEnd = once(tail, 'exit');
+  tail.kill('SIGINT');
+  const [tailCode] = await Promise.race([tailEnd, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('debug tail did not stop on Ctrl-C')), 5000))]);
+  assert.equal(tailCode, 0, 'Ctrl-C ends the tail cleanly');
   await waitFor('the JSON tail of the CONNECT', () => (jsonTailText.includes('"phase":"response"') ? true : undefined));
   const jsonEvents = jsonTailText.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; phase: string; record: { method: string; status: number } });
   assert.deepEqual(jsonEvents.map((e) => `${e.type} ${e.phase} ${e.record.method}`), ['traffic request CONNECT', 'traffic response CONNECT'], 'one JSON object a line, filtered');
