@@ -29,6 +29,10 @@ class Tmux {
   capture(): string {
     return this.tmux(['capture-pane', '-p', '-t', 'dash']);
   }
+  /** The screen with its colours (SGR escapes). */
+  captureColours(): string {
+    return this.tmux(['capture-pane', '-p', '-e', '-t', 'dash']);
+  }
   async keys(...keys: string[]): Promise<void> {
     for (const key of keys) {
       if (key.startsWith('text:')) this.tmux(['send-keys', '-t', 'dash', '-l', key.slice(5)]);
@@ -93,6 +97,11 @@ rate_limiting:
   per_ip:
     requests_per_second: 1
     burst: 4
+debug:
+  enabled: true
+  log_headers: true
+  output: file
+  log_file: traffic.log
 `);
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
@@ -112,6 +121,16 @@ rate_limiting:
   assert.match(traffic, /429/, 'the refused requests are listed with their status');
   assert.match(traffic, /open \d+\/10000, 256 per IP/, 'open connections against network.limits');
   const shots: Record<string, string> = { 'Traffic, throughput, backends and limits (100x30)': traffic };
+  // The SGR parameters in force on the rows whose text matches (capture-pane -e keeps colours).
+  const rowColours = (row: RegExp): string[][] =>
+    tmux
+      .captureColours()
+      .split('\n')
+      .filter((line) => row.test(line.replace(/\x1b\[[\d;]*m/g, '')))
+      .map((line) => [...line.matchAll(/\x1b\[([\d;]*)m/g)].flatMap((m) => m[1].split(';')));
+  const refused = rowColours(/ 429 /);
+  assert.ok(refused.length > 0 && refused.every((sgr) => sgr.includes('33') && !sgr.includes('31')), `429 rows are yellow (4xx): ${JSON.stringify(refused)}`);
+  assert.ok(rowColours(/\/alpha /).every((sgr) => sgr.includes('32')), 'a 200 row is green');
 
   await tmux.keys('/', 'text:beta', 'Enter');
   const filtered = await tmux.waitFor('the filter', (s) => s.includes('filter: beta'));
@@ -121,7 +140,11 @@ rate_limiting:
   await tmux.keys('Enter');
   const detail = await tmux.waitFor('the detail view', (s) => s.includes('Detail '));
   assert.match(detail, new RegExp(`GET 127\\.0\\.0\\.1:${originPort}/beta`));
-  assert.match(detail, /backend direct/);
+  assert.match(detail, /rule Default {3}backend direct/);
+  assert.match(detail, /status 200 {3}duration \d+/);
+  assert.match(detail, /bytes from client \d+ {3}to client \d+/);
+  assert.match(detail, /request headers:[^\n]*\n(│ {2}[^\n]*\n)*│ {2}User-Agent: curl\//, 'the headers as the debugger logged them');
+  assert.match(detail, /response headers:/);
   shots['Detail of one request (Enter)'] = detail;
   await tmux.keys('Escape');
   await tmux.waitFor('the list again', (s) => s.includes('filter: beta') && !s.includes('Detail '));
@@ -194,14 +217,17 @@ test('dashboard under tmux: a crash and a signal leave the terminal as it was, w
   // No daemon: the dashboard runs anyway and says so.
   const box = sandbox('server:\n  http_port: 0\n');
   t.after(() => box.cleanup());
-  // A real uncaught exception in the dashboard process, thrown from a module loaded before it.
+  // A real uncaught exception in the dashboard process, thrown from a module loaded before it
+  // once the test creates the trigger file.
   const crash = join(box.dir, 'crash.mjs');
-  writeFileSync(crash, "setTimeout(() => { throw new Error('dashboard-crash-for-test'); }, 2000);\n");
+  const trigger = join(box.dir, 'crash-now');
+  writeFileSync(crash, `import { existsSync } from 'node:fs';\nsetInterval(() => { if (existsSync(${JSON.stringify(trigger)})) throw new Error('dashboard-crash-for-test'); }, 100).unref();\n`);
   const tmux = new Tmux(box.dir);
   t.after(() => tmux.kill());
   tmux.start(`echo SHELL-BEFORE; ${dashboardCommand(box.env, ['--import', crash])}; echo DASHBOARD-EXITED $?; ${TTY_MODES}; sleep 60`, 100, 30);
   await tmux.waitFor('the dashboard', (s) => s.includes('daemon unreachable') && s.includes('Traffic'));
   assert.equal(tmux.screenState().alternate, true, 'the dashboard draws on the alternate screen');
+  writeFileSync(trigger, '');
   const crashed = await tmux.waitFor('the shell after the crash', (s) => /DASHBOARD-EXITED 1\n.*icanon/.test(s));
   assert.match(crashed, /^SHELL-BEFORE$/m, 'the shell screen is as it was before');
   assert.match(crashed, /Error: dashboard-crash-for-test/, 'the error is shown on the shell screen, not lost with the alternate one');

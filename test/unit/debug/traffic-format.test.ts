@@ -29,6 +29,8 @@ test('debug tail colours the response line by status class; request and header l
     [{ status: 302 }, '36'],
     [{ status: 404 }, '33'],
     [{ status: 429 }, '33'],
+    [{ status: 429, error: 'rate-limited' }, '33'],
+    [{ protocol: 'connect', method: 'CONNECT', status: 200, error: 'ECONNRESET' }, '31'],
     [{ status: 500 }, '31'],
     [{ status: 502, error: 'refused' }, '31'],
     [{ status: undefined, error: 'timeout' }, '31'],
