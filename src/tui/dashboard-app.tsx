@@ -185,7 +185,9 @@ function TrafficPane({ rows, ui, height, width, focused, paused, total }: { rows
           const status = row.status === undefined ? (row.open ? '…' : '-') : String(row.status);
           const defaultPort = row.protocol === 'http' && (row.port === 80 || row.port === 443);
           const host = `${row.host}${defaultPort ? '' : `:${row.port}`}${row.protocol === 'http' ? (row.path ?? '') : ''}`;
-          const line = `${fit(formatClock(row.startedAt), 9)}${cols.client ? fit(row.client, 22) : ''}${cols.user ? fit(row.user ?? '-', 11) : ''}${fit(row.method, 8)}${fit(host, cols.host)}${fit(row.backend ?? '-', 11)}${fit(status, 5)}${fit(formatBytes(row.bytesIn + row.bytesOut), 7)}${fit(row.durationMs === undefined ? '…' : formatDuration(row.durationMs), 7)}`;
+          // Without room for a user column, the user goes with the client address.
+          const client = !cols.user && row.user !== undefined ? `${row.user}@${row.client}` : row.client;
+          const line = `${fit(formatClock(row.startedAt), 9)}${cols.client ? fit(client, 22) : ''}${cols.user ? fit(row.user ?? '-', 11) : ''}${fit(row.method, 8)}${fit(host, cols.host)}${fit(row.backend ?? '-', 11)}${fit(status, 5)}${fit(formatBytes(row.bytesIn + row.bytesOut), 7)}${fit(row.durationMs === undefined ? '…' : formatDuration(row.durationMs), 7)}`;
           return (
             <Text key={row.id} color={CLASS_COLOUR[cls]} inverse={focused && start + i === selected}>
               {fit(line, inner)}
