@@ -143,15 +143,18 @@ test('metrics, health endpoints and the dashboard: real traffic counted across w
   assert.equal(parseMetrics(overSocket.stdout).get('proxy_requests_total{backend="direct",method="POST"}'), 1, 'metrics on the control socket too');
 });
 
-test('readiness fails when the catch-all rule has no usable backend', { timeout: 60_000 }, async (t) => {
-  const box = sandbox(`server:
+/** The start of a config: one engine worker and the metrics listener on a free port. */
+const ONE_WORKER_WITH_METRICS = `server:
   http_port: 0
   socks5_port: 0
   workers: 1
 metrics:
   enabled: true
   port: 0
-backends:
+`;
+
+test('readiness fails when the catch-all rule has no usable backend', { timeout: 60_000 }, async (t) => {
+  const box = sandbox(`${ONE_WORKER_WITH_METRICS}backends:
   - name: vpn
     type: wireguard
     wireguard:
@@ -177,14 +180,7 @@ test('readiness follows the health of the catch-all rule\'s backends, not of the
   await once(checked, 'listening');
   const checkedPort = (checked.address() as { port: number }).port;
   t.after(() => void checked.close());
-  const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-metrics:
-  enabled: true
-  port: 0
-  endpoint: /custom/metrics
+  const box = sandbox(`${ONE_WORKER_WITH_METRICS}  endpoint: /custom/metrics
 backends:
   - name: checked
     type: direct
