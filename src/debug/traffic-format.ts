@@ -87,13 +87,18 @@ const COLOURS = { green: 32, cyan: 36, yellow: 33, red: 31, dim: 2 } as const;
 /** A record's outcome as the views colour it: an HTTP status class, or `err` for a failure. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'err';
 
+/** Whether a record failed (a client that went away is no failure of the proxy's). */
+export function isFailure(record: Pick<ConnectionRecord, 'error'>): boolean {
+  return record.error !== undefined && record.error !== 'client-closed';
+}
+
 /**
  * The status class of a record (null while unanswered). A refusal keeps the class of the status
  * it sent (a 429 is a 4xx whatever its error word); a failure after a 1xx–3xx answer (a tunnel
  * that broke) and one with no HTTP status at all are `err`.
  */
 export function statusClass(record: Pick<ConnectionRecord, 'protocol' | 'status' | 'error'>): StatusClass | null {
-  const failed = record.error !== undefined && record.error !== 'client-closed';
+  const failed = isFailure(record);
   if (record.status === undefined) return failed ? 'err' : null;
   if (record.protocol === 'socks5') return record.status === 0 && !failed ? '2xx' : 'err';
   if (record.status >= 500) return '5xx';

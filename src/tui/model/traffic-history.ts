@@ -1,5 +1,5 @@
 import type { ConnectionRecord } from '../../proxy/connection-record.js';
-import { statusClass as recordStatusClass, type StatusClass } from '../../debug/traffic-format.js';
+import { isFailure, statusClass as recordStatusClass, type StatusClass } from '../../debug/traffic-format.js';
 
 /** One line of the traffic pane: the record's fields it shows, the client as one address, and whether it is still open. */
 export type TrafficRow = Pick<
@@ -38,14 +38,9 @@ export function parseFilter(input: string): TrafficFilter {
   return filter;
 }
 
-/** The status class of a row: `2xx`…`5xx`, `err` for failures, `open` while unanswered. */
+/** The status class of a row: `2xx`…`5xx`, `err` for failures, `open` while unanswered (`status:err` finds every failure, whatever its class). */
 export function statusClass(row: TrafficRow): StatusClass | 'open' {
   return recordStatusClass(row) ?? 'open';
-}
-
-/** Whether a row failed (`status:err` finds these whatever status they sent). */
-function failed(row: TrafficRow): boolean {
-  return row.error !== undefined && row.error !== 'client-closed';
 }
 
 /** Whether a row passes the filter. */
@@ -56,7 +51,7 @@ export function matchesFilter(row: TrafficRow, filter: TrafficFilter): boolean {
   if (filter.status !== undefined) {
     const cls = statusClass(row);
     const wanted = filter.status.replace(/x+$/, '');
-    const asked = cls === filter.status || (filter.status === 'err' && failed(row)) || (/^\d/.test(wanted) && cls.startsWith(wanted)) || String(row.status ?? '') === filter.status;
+    const asked = cls === filter.status || (filter.status === 'err' && isFailure(row)) || (/^\d/.test(wanted) && cls.startsWith(wanted)) || String(row.status ?? '') === filter.status;
     if (!asked) return false;
   }
   if (filter.text !== undefined) {
