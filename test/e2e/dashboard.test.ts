@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFile } from 'node:child_process';
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { sandbox } from './cli-harness.js';
+import { httpPort, sandbox } from './cli-harness.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -45,6 +45,10 @@ class Tmux {
   screenState(): { alternate: boolean; cursor: boolean } {
     const [alternate, cursor] = this.tmux(['display-message', '-p', '-t', 'dash', '#{alternate_on} #{cursor_flag}']).trim().split(' ');
     return { alternate: alternate === '1', cursor: cursor === '1' };
+  }
+  /** Appends everything the dashboard writes to the terminal to a file, or stops (no file). */
+  pipe(file?: string): void {
+    this.tmux(['pipe-pane', '-t', 'dash', ...(file ? ['-o', `cat >> '${file}'`] : [])]);
   }
   resize(columns: number, rows: number): void {
     this.tmux(['resize-window', '-t', 'dash', '-x', String(columns), '-y', String(rows)]);
@@ -189,6 +193,22 @@ debug:
   assert.ok(lines.every((line) => [...line].length <= 80), 'fits 80 columns');
   shots['80x24'] = small;
 
+  // A burst of traffic as fast as the proxy takes it: frames stay at the dashboard's rate (ink
+  // opens each frame with a synchronized-update mark) and the list keeps its bound.
+  const framesFile = join(box.dir, 'frames.out');
+  tmux.pipe(framesFile);
+  const burst = await burstThrough(httpPort(await box.status()), originPort, 3000);
+  await new Promise((r) => setTimeout(r, 300));
+  tmux.pipe();
+  const frames = readFileSync(framesFile).toString('latin1').split('\x1b[?2026h').length - 1;
+  const seconds = burst.ms / 1000;
+  t.diagnostic(`burst: ${burst.requests} requests (${Math.round(burst.requests / seconds)}/s), ${frames} frames (${(frames / seconds).toFixed(1)}/s)`);
+  // Each request is several live events (its end, the debugger's request and response, a limit hit).
+  assert.ok(burst.requests / seconds >= 250, `a real burst: ${burst.requests} requests in ${burst.ms} ms`);
+  assert.ok(frames >= 3 && frames / seconds <= 15, `${frames} frames in ${burst.ms} ms`);
+  const counts = /Traffic (\d+)\/(\d+)/.exec(await tmux.waitFor('the burst in the list', (s) => /Traffic 500\/500/.test(s)))!;
+  assert.equal(Number(counts[2]), 500, 'the list keeps its bound');
+
   await tmux.keys('q');
   const after = await tmux.waitFor('the shell back', (s) => s.includes('DASHBOARD-EXITED'));
   assert.ok(!after.includes('Traffic'), 'the alternate screen is gone: the terminal is as it was');
@@ -201,6 +221,33 @@ debug:
     writeFileSync(join(ROOT, 'docs/dashboard.md'), `# The dashboard\n\n\`simple-proxy-server dashboard\` (or \`simple-proxy-client dashboard\`), captured with \`tmux capture-pane\` by \`test/e2e/dashboard.test.ts\` (run it with \`SIMPLE_PROXY_UPDATE_DOCS=1\` to refresh this page).\n\n${doc}`);
   }
 });
+
+/** Requests through the proxy for a while, on eight keep-alive connections: how many, and how long it took. */
+async function burstThrough(proxyPort: number, originPort: number, forMs: number): Promise<{ requests: number; ms: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const started = Date.now();
+  let requests = 0;
+  const one = (): Promise<void> =>
+    new Promise((done, fail) => {
+      const req = request({ host: '127.0.0.1', port: proxyPort, path: `http://127.0.0.1:${originPort}/burst`, agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => done());
+      });
+      req.on('timeout', () => req.destroy(new Error('burst request timed out')));
+      req.on('error', fail);
+      req.end();
+    });
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() - started < forMs) {
+        await one();
+        requests++;
+      }
+    }),
+  );
+  agent.destroy();
+  return { requests, ms: Date.now() - started };
+}
 
 /** Shell words for running the dashboard of a sandbox in tmux (CI=true as CI runners export it). */
 function dashboardCommand(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): string {
