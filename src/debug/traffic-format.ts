@@ -27,8 +27,9 @@ export function displayHost(record: ConnectionRecord): string {
 export function requestLine(record: ConnectionRecord): string {
   const parts = [`[${logTimestamp(record.startedAt)}] [REQ] id=${record.id} method=${record.method} host=${displayHost(record)} path=${record.path ?? '-'}`];
   parts.push(`client=${record.clientAddress.includes(':') ? `[${record.clientAddress}]` : record.clientAddress}:${record.clientPort}`);
-  if (record.user !== undefined) parts.push(`user=${record.user}`);
   parts.push(`route=${record.backend ?? '-'}`);
+  // Not in the spec's line: after its fields, so a parser of that line still reads them in place.
+  if (record.user !== undefined) parts.push(`user=${record.user}`);
   return parts.join(' ');
 }
 

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
-import { trafficEventLines } from '../../../src/debug/traffic-format.js';
+import { requestLine, responseLine, trafficEventLines } from '../../../src/debug/traffic-format.js';
 
 const record = (extra: Partial<ConnectionRecord>): ConnectionRecord => ({
   id: 'abc123',
-  startedAt: Date.UTC(2024, 0, 15, 10, 30, 45, 123),
+  // Local time, as the log shows it.
+  startedAt: new Date(2024, 0, 15, 10, 30, 45, 123).getTime(),
   protocol: 'http',
   clientAddress: '127.0.0.1',
   clientPort: 54321,
@@ -21,6 +22,14 @@ const record = (extra: Partial<ConnectionRecord>): ConnectionRecord => ({
 });
 
 const ESC = '\x1b[';
+
+test('the REQ and RES lines are the lines of spec 4.1, to the character', () => {
+  const done = record({ status: 200 });
+  assert.equal(requestLine(done), '[2024-01-15 10:30:45.123] [REQ] id=abc123 method=GET host=api.example.com path=/v1/users client=127.0.0.1:54321 route=server');
+  assert.equal(responseLine(done), '[2024-01-15 10:30:45.456] [RES] id=abc123 status=200 size=1234 duration=333ms');
+  assert.equal(requestLine(record({ user: 'alice' })), '[2024-01-15 10:30:45.123] [REQ] id=abc123 method=GET host=api.example.com path=/v1/users client=127.0.0.1:54321 route=server user=alice', 'what the spec does not have comes after its fields');
+  assert.equal(responseLine(record({ status: 502, error: 'refused' })), '[2024-01-15 10:30:45.456] [RES] id=abc123 status=502 size=1234 duration=333ms error=refused');
+});
 
 test('debug tail colours the response line by status class; request and header lines keep their colour', () => {
   const cases: [Partial<ConnectionRecord>, string][] = [
