@@ -30,9 +30,14 @@ export class TrafficFilter {
     return this.methods === null || this.methods.has(record.method);
   }
 
-  /** Whether the finished record passes every part of the filter. */
+  /**
+   * Whether the finished record passes every part of the filter. A round hundred stands for its
+   * class, as the spec's `[400, 500]` "for errors only" means: 500 admits 502 too.
+   */
   admits(record: ConnectionRecord): boolean {
     if (!this.admitsRequest(record)) return false;
-    return this.statusCodes === null || (record.status !== undefined && this.statusCodes.has(record.status));
+    if (this.statusCodes === null) return true;
+    const status = record.status;
+    return status !== undefined && (this.statusCodes.has(status) || this.statusCodes.has(status - (status % 100)));
   }
 }

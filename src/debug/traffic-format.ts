@@ -27,8 +27,9 @@ export function displayHost(record: ConnectionRecord): string {
 export function requestLine(record: ConnectionRecord): string {
   const parts = [`[${logTimestamp(record.startedAt)}] [REQ] id=${record.id} method=${record.method} host=${displayHost(record)} path=${record.path ?? '-'}`];
   parts.push(`client=${record.clientAddress.includes(':') ? `[${record.clientAddress}]` : record.clientAddress}:${record.clientPort}`);
-  if (record.user !== undefined) parts.push(`user=${record.user}`);
   parts.push(`route=${record.backend ?? '-'}`);
+  // Not in the spec's line: after its fields, so a parser of that line still reads them in place.
+  if (record.user !== undefined) parts.push(`user=${record.user}`);
   return parts.join(' ');
 }
 
@@ -84,12 +85,35 @@ export function recordText(record: ConnectionRecord): string {
 
 const COLOURS = { green: 32, cyan: 36, yellow: 33, red: 31, dim: 2 } as const;
 
+/** A record's outcome as the views colour it: an HTTP status class, or `err` for a failure. */
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'err';
+
+/** Whether a record failed (a client that went away is no failure of the proxy's). */
+export function isFailure(record: Pick<ConnectionRecord, 'error'>): boolean {
+  return record.error !== undefined && record.error !== 'client-closed';
+}
+
+/**
+ * The status class of a record (null while unanswered). A refusal keeps the class of the status
+ * it sent (a 429 is a 4xx whatever its error word); a failure after a 1xx–3xx answer (a tunnel
+ * that broke) and one with no HTTP status at all are `err`.
+ */
+export function statusClass(record: Pick<ConnectionRecord, 'protocol' | 'status' | 'error'>): StatusClass | null {
+  const failed = isFailure(record);
+  if (record.status === undefined) return failed ? 'err' : null;
+  if (record.protocol === 'socks5') return record.status === 0 && !failed ? '2xx' : 'err';
+  if (record.status >= 500) return '5xx';
+  if (record.status >= 400) return '4xx';
+  if (failed) return 'err';
+  return record.status >= 300 ? '3xx' : '2xx';
+}
+
+const CLASS_COLOURS: Record<StatusClass, keyof typeof COLOURS> = { '2xx': 'green', '3xx': 'cyan', '4xx': 'yellow', '5xx': 'red', err: 'red' };
+
 /** The colour of a record's status class: 2xx green, 3xx cyan, 4xx yellow, 5xx and failures red. */
 export function statusColour(record: ConnectionRecord): keyof typeof COLOURS | null {
-  if (record.error !== undefined && record.error !== 'client-closed') return 'red';
-  if (record.status === undefined) return null;
-  if (record.protocol === 'socks5') return record.status === 0 ? 'green' : 'red';
-  return record.status >= 500 ? 'red' : record.status >= 400 ? 'yellow' : record.status >= 300 ? 'cyan' : 'green';
+  const cls = statusClass(record);
+  return cls === null ? null : CLASS_COLOURS[cls];
 }
 
 /** The debug-log lines of one live traffic event, coloured by status class when asked. */

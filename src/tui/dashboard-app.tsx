@@ -172,7 +172,7 @@ function TrafficPane({ rows, ui, height, width, focused, paused, total }: { rows
   const selected = Math.min(ui.trafficIndex, Math.max(0, rows.length - 1));
   const start = Math.max(0, Math.min(selected - Math.floor(visibleCount / 2), rows.length - visibleCount));
   const shown = rows.slice(start, start + visibleCount);
-  const header = `${fit('TIME', 9)}${cols.client ? fit('CLIENT', 22) : ''}${cols.user ? fit('USER', 11) : ''}${fit('METHOD', 8)}${fit('HOST', cols.host)}${fit('BACKEND', 11)}${fit('STAT', 5)}${fit('BYTES', 7)}${fit('TIME', 7)}`;
+  const header = `${fit('TIME', 9)}${cols.client ? fit('CLIENT', 22) : ''}${cols.user ? fit('USER', 11) : ''}${fit('METHOD', 8)}${fit('HOST', cols.host)}${fit('BACKEND', 11)}${fit('STAT', 5)}${fit('BYTES', 7)}${fit('DUR', 7)}`;
   const title = `Traffic ${rows.length}/${total}${ui.filter ? ` filter: ${ui.filter}` : ''}${paused ? ' [PAUSED]' : ''}`;
   return (
     <Pane title={title} focused={focused} width={width} height={height}>
@@ -185,7 +185,9 @@ function TrafficPane({ rows, ui, height, width, focused, paused, total }: { rows
           const status = row.status === undefined ? (row.open ? '…' : '-') : String(row.status);
           const defaultPort = row.protocol === 'http' && (row.port === 80 || row.port === 443);
           const host = `${row.host}${defaultPort ? '' : `:${row.port}`}${row.protocol === 'http' ? (row.path ?? '') : ''}`;
-          const line = `${fit(formatClock(row.startedAt), 9)}${cols.client ? fit(row.client, 22) : ''}${cols.user ? fit(row.user ?? '-', 11) : ''}${fit(row.method, 8)}${fit(host, cols.host)}${fit(row.backend ?? '-', 11)}${fit(status, 5)}${fit(formatBytes(row.bytesIn + row.bytesOut), 7)}${fit(row.durationMs === undefined ? '…' : formatDuration(row.durationMs), 7)}`;
+          // Without room for a user column, the user goes with the client address.
+          const client = !cols.user && row.user !== undefined ? `${row.user}@${row.client}` : row.client;
+          const line = `${fit(formatClock(row.startedAt), 9)}${cols.client ? fit(client, 22) : ''}${cols.user ? fit(row.user ?? '-', 11) : ''}${fit(row.method, 8)}${fit(host, cols.host)}${fit(row.backend ?? '-', 11)}${fit(status, 5)}${fit(formatBytes(row.bytesIn + row.bytesOut), 7)}${fit(row.durationMs === undefined ? '…' : formatDuration(row.durationMs), 7)}`;
           return (
             <Text key={row.id} color={CLASS_COLOUR[cls]} inverse={focused && start + i === selected}>
               {fit(line, inner)}
@@ -247,6 +249,7 @@ function BackendsPane({ backends, selected, width, height, focused }: { backends
           </Text>
         );
       })}
+      {backends.length > 0 && backends.length * perBackend < height - 3 && <Text dimColor>{fit(inner >= 36 ? 'f: failures in a row  a: open/limit' : 'f: fails  a: open', inner)}</Text>}
     </Pane>
   );
 }
@@ -337,7 +340,7 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
   const hints: Record<Pane, string> = {
     traffic: 'Enter detail  / filter  p pause',
     throughput: 'requests and bytes per second',
-    backends: 'Enter or t: test backend',
+    backends: 'Enter or t: test backend  f: failures in a row  up: uptime  a: open/limit',
     limits: 'refusals by scope, top clients',
   };
   return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  │ ${hints[ui.pane]}`, width)}</Text>;

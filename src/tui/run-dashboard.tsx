@@ -1,4 +1,4 @@
-import { render } from 'ink';
+import { render, type Instance } from 'ink';
 import type { ControlClient } from '../control/control-client.js';
 import { ProxyError } from '../errors.js';
 import { DashboardApp, type DashboardActions } from './dashboard-app.js';
@@ -8,6 +8,8 @@ import { DashboardModel } from './model/dashboard-model.js';
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const SHOW_CURSOR = '\x1b[?25h';
+/** Signals that end the dashboard like `q` (Ctrl-C reaches it as a key while ink reads raw input). */
+const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
 /** The daemon requests behind the dashboard's keys, each answered with one line. */
 function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
@@ -39,23 +41,34 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
 export async function runDashboard(client: ControlClient): Promise<void> {
   const model = new DashboardModel();
   const feed = new DashboardFeed(client, model);
-  const restore = (): void => void process.stdout.write(LEAVE_ALT_SCREEN + SHOW_CURSOR);
+  let instance: Instance | null = null;
+  let restored = false;
+  // ink draws its last frame when it unmounts: that must land on the alternate screen, before it
+  // is left, or the shell is left holding a dump of the dashboard.
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    instance?.unmount();
+    process.stdout.write(LEAVE_ALT_SCREEN + SHOW_CURSOR);
+  };
+  const onSignal = (): void => instance?.unmount();
   process.stdout.write(ENTER_ALT_SCREEN);
   process.once('exit', restore);
+  // Runs before Node prints an uncaught error, so the error shows on the shell's screen.
+  process.once('uncaughtExceptionMonitor', restore);
+  // Kept (on, not once) until the end: while a listener of ours is there, ink's exit hook leaves
+  // the process alive for the restore below instead of re-raising the signal.
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   feed.start();
-  let quit = (): void => undefined;
-  const instance = render(<DashboardApp model={model} actions={actionsFor(client, () => quit())} />, { exitOnCtrlC: false, patchConsole: false });
-  quit = () => instance.unmount();
-  const onSignal = (): void => instance.unmount();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
   try {
-    await instance.waitUntilExit();
+    const app = render(<DashboardApp model={model} actions={actionsFor(client, () => app.unmount())} />, { exitOnCtrlC: false, patchConsole: false });
+    instance = app;
+    await app.waitUntilExit();
   } finally {
     feed.stop();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
     restore();
     process.off('exit', restore);
+    process.off('uncaughtExceptionMonitor', restore);
   }
 }

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const SECRET = 'Bearer-SECRET-TOKEN-4f1c';
 const API_KEY = 'KEY-9d2e-never-logged';
 
-function config(dir: string, debugExtra = ''): string {
+function config(dir: string, debugExtra = '', output = 'file'): string {
   return `server:
   http_port: 0
   socks5_port: 0
@@ -26,7 +26,7 @@ debug:
   log_headers: true
   log_body: true
   max_body_log_size: 16
-  output: file
+  output: ${output}
   log_file: ${join(dir, 'traffic.log')}
   history: 5
 ${debugExtra}`;
@@ -74,11 +74,11 @@ function allFilesText(dir: string): string {
   return text;
 }
 
-async function started(t: { after: (fn: () => Promise<void>) => void }, extra = ''): Promise<{ box: Sandbox; status: Record<string, unknown>; originPort: number }> {
+async function started(t: { after: (fn: () => Promise<void>) => void }, output = 'file'): Promise<{ box: Sandbox; status: Record<string, unknown>; originPort: number }> {
   const { server, port } = await origin();
   t.after(async () => void server.close());
   const box = sandbox('');
-  writeFileSync(box.config, config(box.dir, extra));
+  writeFileSync(box.config, config(box.dir, '', output));
   t.after(() => box.cleanup());
   const start = await box.cli(['start']);
   assert.equal(start.code, 0, start.stderr);
@@ -143,15 +143,18 @@ test('metrics, health endpoints and the dashboard: real traffic counted across w
   assert.equal(parseMetrics(overSocket.stdout).get('proxy_requests_total{backend="direct",method="POST"}'), 1, 'metrics on the control socket too');
 });
 
-test('readiness fails when the catch-all rule has no usable backend', { timeout: 60_000 }, async (t) => {
-  const box = sandbox(`server:
+/** The start of a config: one engine worker and the metrics listener on a free port. */
+const ONE_WORKER_WITH_METRICS = `server:
   http_port: 0
   socks5_port: 0
   workers: 1
 metrics:
   enabled: true
   port: 0
-backends:
+`;
+
+test('readiness fails when the catch-all rule has no usable backend', { timeout: 60_000 }, async (t) => {
+  const box = sandbox(`${ONE_WORKER_WITH_METRICS}backends:
   - name: vpn
     type: wireguard
     wireguard:
@@ -171,8 +174,57 @@ rules:
   assert.equal((await curl([`http://127.0.0.1:${metrics.port}/health/live`])).code, '200');
 });
 
-test('traffic debugger: exact debug lines, masking everywhere, bounded history, filters, tail, HAR', { timeout: 120_000 }, async (t) => {
-  const { box, status, originPort } = await started(t);
+test('readiness follows the health of the catch-all rule\'s backends, not of the others', { timeout: 60_000 }, async (t) => {
+  const checked = createServer();
+  checked.listen(0, '127.0.0.1');
+  await once(checked, 'listening');
+  const checkedPort = (checked.address() as { port: number }).port;
+  t.after(() => void checked.close());
+  const box = sandbox(`${ONE_WORKER_WITH_METRICS}  endpoint: /custom/metrics
+backends:
+  - name: checked
+    type: direct
+    health_check: { type: tcp, target: "127.0.0.1:${checkedPort}", interval: 300ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1 }
+  - name: other
+    type: direct
+rules:
+  - name: Other
+    match:
+      domains: ["other.test"]
+    backend: other
+  - name: Default
+    match:
+      domains: ["*"]
+    backend: checked
+`);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const base = `http://127.0.0.1:${((await box.status()).metrics as { port: number }).port}`;
+  const state = async (path: string): Promise<string> => {
+    const answer = await curl([`${base}${path}`]);
+    return `${answer.code} ${JSON.parse(answer.body).reason ?? ''}`.trim();
+  };
+  await waitFor('ready', async () => ((await state('/health/ready')) === '200' ? true : undefined));
+  const scraped = await curl([`${base}/custom/metrics`]);
+  assert.equal(scraped.code, '200', 'metrics.endpoint is where the metrics are');
+  assert.equal(parseMetrics(scraped.body).get('proxy_backend_healthy{backend="checked"}'), 1);
+  assert.equal((await curl([`${base}/metrics`])).code, '404');
+
+  checked.close();
+  await once(checked, 'close');
+  await waitFor('not ready once the checked backend fails', async () => ((await state('/health/ready')) === '503 no healthy backend for rule "Default"' ? true : undefined));
+  assert.equal(await state('/health'), '503 no healthy backend for rule "Default"');
+  assert.equal(await state('/health/live'), '200', 'the process is alive all the same');
+  assert.equal(parseMetrics((await curl([`${base}/custom/metrics`])).body).get('proxy_backend_healthy{backend="checked"}'), 0);
+
+  checked.listen(checkedPort, '127.0.0.1');
+  await once(checked, 'listening');
+  await waitFor('ready again', async () => ((await state('/health/ready')) === '200' ? true : undefined));
+  assert.equal(await state('/health'), '200');
+});
+
+test('traffic debugger: exact debug lines to file and stdout, masking everywhere, bounded history, filters, tail, HAR', { timeout: 120_000 }, async (t) => {
+  const { box, status, originPort } = await started(t, 'both');
   const http = portOf(status, 'http');
   const proxy = `http://127.0.0.1:${http}`;
   const events = spawn('curl', ['-s', '-N', '--unix-socket', status.socket as string, 'http://control/api/events'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -181,9 +233,12 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   t.after(() => void events.kill());
   const tail = spawn(process.execPath, [join(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'debug', 'tail', '--filter', '/post'], { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tailText = '';
+  let tailNotes = '';
   tail.stdout.on('data', (c) => (tailText += c));
+  tail.stderr.on('data', (c) => (tailNotes += c));
   t.after(() => void tail.kill());
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  await waitFor('the tail following', () => (tailNotes.includes('following live traffic') ? true : undefined));
+  await waitFor('the event stream open', () => (eventText.includes('"type":"hello"') ? true : undefined));
 
   const post = await curl(['-x', proxy, '-H', `Authorization: Bearer ${SECRET}`, '-H', `X-Api-Key: ${API_KEY}`, '-d', 'form=value&more=0123456789', `http://127.0.0.1:${originPort}/post?q=1`]);
   assert.equal(post.code, '200');
@@ -223,6 +278,17 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   await waitFor('the tail line', () => (tailText.includes('[RES]') ? true : undefined));
   assert.match(tailText, /\[REQ\] id=\w+ method=POST/);
   assert.doesNotMatch(tailText, /CONNECT/, 'the tail filter keeps only /post');
+  const tailEnd = once(tail, 'exit');
+  tail.kill('SIGINT');
+  const [tailCode] = await Promise.race([tailEnd, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('debug tail did not stop on Ctrl-C')), 5000))]);
+  assert.equal(tailCode, 0, 'Ctrl-C ends the tail cleanly');
+
+  // output: both writes the same lines to the daemon's stdout, which the daemon log holds.
+  const daemonLog = await waitFor('the lines on stdout', () => {
+    const text = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+    return lines.every((line) => text.includes(line)) ? text : undefined;
+  });
+  assert.match(daemonLog, /Authorization: Bearer \*\*\*/, 'masked on stdout as in the file');
 
   const har = join(box.dir, 'traffic.har');
   const exported = await box.cli(['debug', 'export', '--output', har]);
@@ -239,7 +305,7 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   for (let i = 0; i < 8; i++) await curl(['-x', proxy, `http://127.0.0.1:${originPort}/n${i}`]);
   const kept = await waitFor('eight more records', async () => {
     const { stdout } = await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/api/debug/traffic?limit=100']);
-    const records = JSON.parse(stdout).records as { path: string }[];
+    const records = JSON.parse(stdout).records as { id: string; path: string }[];
     return records[0]?.path === '/n7' ? records : undefined;
   });
   assert.equal(kept.length, 5, 'history: 5 bounds what is kept');
@@ -251,7 +317,45 @@ test('traffic debugger: exact debug lines, masking everywhere, bounded history, 
   await new Promise((resolve) => setTimeout(resolve, 300));
   const everywhere = allFilesText(box.dir) + eventText + tailText + exported.stdout;
   for (const secret of [SECRET, API_KEY, 'COOKIE-SECRET']) assert.ok(!everywhere.includes(secret), `${secret} never leaves the process unmasked`);
-  assert.match(eventText, /"type":"traffic"/, 'records are published on the live stream');
+  const streamed = await waitFor('every record on the live stream', () => {
+    const ids = new Set<string>();
+    for (const line of eventText.split('\n')) {
+      const event = line.startsWith('{') && line.endsWith('}') ? (JSON.parse(line) as { type: string; phase?: string; record?: { id: string } }) : null;
+      if (event?.type === 'traffic' && event.phase === 'response') ids.add(event.record!.id);
+    }
+    return ids.size >= 10 ? ids : undefined;
+  });
+  assert.equal(streamed.size, 10, 'each of the ten requests and tunnels once');
+  for (const record of kept) assert.ok(streamed.has(record.id), `record ${record.id} was streamed`);
+});
+
+test('debug tail --json: one traffic event a line, filtered, until Ctrl-C', { timeout: 60_000 }, async (t) => {
+  const { box, status, originPort } = await started(t);
+  const proxy = `http://127.0.0.1:${portOf(status, 'http')}`;
+  const tail = spawn(process.execPath, [join(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'debug', 'tail', '--filter', 'wanted', '--json'], { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  let notes = '';
+  tail.stdout.on('data', (c) => (text += c));
+  tail.stderr.on('data', (c) => (notes += c));
+  t.after(() => void tail.kill());
+  // JSON mode prints no notes: request until the tail shows one (it is following from then on).
+  await waitFor('the tail following', async () => {
+    await curl(['-x', proxy, `http://127.0.0.1:${originPort}/wanted-warmup`]);
+    return text.includes('"phase":"response"') ? true : undefined;
+  });
+  await curl(['-x', proxy, `http://127.0.0.1:${originPort}/other`]);
+  await curl(['-x', proxy, `http://127.0.0.1:${originPort}/wanted-again`]);
+  await waitFor('the second wanted request', () => (/"phase":"response"[^\n]*"path":"\/wanted-again"[^\n]*\n/.test(text) ? true : undefined));
+  const events = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; phase: string; record: { path: string; status?: number } });
+  assert.ok(events.every((e) => e.type === 'traffic' && e.record.path.startsWith('/wanted-')), 'the filter leaves /other out');
+  assert.deepEqual(events.filter((e) => e.record.path === '/wanted-again').map((e) => e.phase), ['request', 'response']);
+  assert.equal(events.at(-1)!.record.status, 200);
+  assert.equal(notes, '', 'nothing but JSON from --json');
+
+  const ended = once(tail, 'exit');
+  tail.kill('SIGINT');
+  const [code] = await Promise.race([ended, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('debug tail --json did not stop on Ctrl-C')), 5000))]);
+  assert.equal(code, 0);
 });
 
 test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t) => {
@@ -281,23 +385,26 @@ test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t)
   const status2 = JSON.parse((await box.cli(['status', '--json'])).stdout);
   assert.equal(status2.debug.enabled, true, '"debug on" holds across a reload that keeps enabled as it was');
 
-  // A domain filter, and response lines only.
-  writeFileSync(box.config, config(box.dir, '  log_requests: false\n  filter:\n    domains: ["localhost"]\n'));
+  // A domain filter, response lines only, and to stdout only (the daemon log holds the daemon's stdout).
+  writeFileSync(box.config, config(box.dir, '  log_requests: false\n  filter:\n    domains: ["localhost"]\n', 'stdout'));
   assert.equal((await box.cli(['config', 'reload'])).code, 0);
   assert.equal((await box.cli(['debug', 'clear'])).code, 0);
   const logFile = join(box.dir, 'traffic.log');
-  const logBefore = readFileSync(logFile, 'utf8').length;
+  const daemonLog = join(box.dir, 'state', 'server', 'daemon.log');
+  const logBefore = readFileSync(logFile, 'utf8');
+  const stdoutBefore = readFileSync(daemonLog, 'utf8').length;
   await curl(['-x', proxy, `http://127.0.0.1:${originPort}/by-address`]);
   await curl(['-x', proxy, `http://localhost:${originPort}/by-name`]);
   await waitFor('the named request', async () => ((await traffic()).length > 0 ? true : undefined));
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual((await traffic()).map((r) => r.path), ['/by-name'], 'only hosts under filter.domains are recorded');
   const newLines = await waitFor('the response line', () => {
-    const text = readFileSync(logFile, 'utf8').slice(logBefore);
+    const text = readFileSync(daemonLog, 'utf8').slice(stdoutBefore);
     return text.includes('[RES]') ? text : undefined;
   });
   assert.doesNotMatch(newLines, /\[REQ\]/, 'log_requests: false writes no request lines');
   assert.equal(newLines.match(/\[RES\]/g)?.length, 1, 'one response line, for the filtered-in request');
+  assert.equal(readFileSync(logFile, 'utf8'), logBefore, 'output: stdout leaves the log file alone');
 
   // A rejected reload keeps serving and is counted.
   writeFileSync(box.config, 'server:\n  http_port: "not a port"\n');

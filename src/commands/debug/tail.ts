@@ -28,6 +28,8 @@ export default class DebugTailCommand extends BaseCommand {
       '/api/debug/traffic/stream',
       (raw) => {
         const event = raw as { type: string; phase?: 'request' | 'response'; record?: ConnectionRecord };
+        // The daemon greets a new stream: from here on every record shows.
+        if (event.type === 'hello') this.logToStderr('following live traffic (Ctrl-C to stop)');
         if (event.type !== 'traffic' || !event.record || !event.phase) return;
         if (needle !== undefined && !recordText(event.record).includes(needle)) return;
         if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(event)}\n`);

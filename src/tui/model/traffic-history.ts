@@ -1,4 +1,5 @@
 import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import { isFailure, statusClass as recordStatusClass, type StatusClass } from '../../debug/traffic-format.js';
 
 /** One line of the traffic pane: the record's fields it shows, the client as one address, and whether it is still open. */
 export type TrafficRow = Pick<
@@ -37,12 +38,9 @@ export function parseFilter(input: string): TrafficFilter {
   return filter;
 }
 
-/** The status class of a row: `2xx`…`5xx`, `err` for failures, `open` while unanswered. */
-export function statusClass(row: TrafficRow): string {
-  if (row.error !== undefined && row.error !== 'client-closed') return 'err';
-  if (row.status === undefined) return 'open';
-  if (row.protocol === 'socks5') return row.status === 0 ? '2xx' : 'err';
-  return `${Math.floor(row.status / 100)}xx`;
+/** The status class of a row: `2xx`…`5xx`, `err` for failures, `open` while unanswered (`status:err` finds every failure, whatever its class). */
+export function statusClass(row: TrafficRow): StatusClass | 'open' {
+  return recordStatusClass(row) ?? 'open';
 }
 
 /** Whether a row passes the filter. */
@@ -53,7 +51,8 @@ export function matchesFilter(row: TrafficRow, filter: TrafficFilter): boolean {
   if (filter.status !== undefined) {
     const cls = statusClass(row);
     const wanted = filter.status.replace(/x+$/, '');
-    if (!(cls === filter.status || (/^\d/.test(wanted) && cls.startsWith(wanted)) || String(row.status ?? '') === filter.status)) return false;
+    const asked = cls === filter.status || (filter.status === 'err' && isFailure(row)) || (/^\d/.test(wanted) && cls.startsWith(wanted)) || String(row.status ?? '') === filter.status;
+    if (!asked) return false;
   }
   if (filter.text !== undefined) {
     const haystack = `${row.method} ${row.host}:${row.port}${row.path ?? ''} ${row.client} ${row.user ?? ''} ${row.backend ?? ''} ${row.error ?? ''} ${row.status ?? ''}`.toLowerCase();

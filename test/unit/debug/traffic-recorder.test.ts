@@ -68,3 +68,19 @@ test('one process: records kept in start order whatever the order they arrive in
   assert.deepEqual(await rec.answer({ op: 'list', limit: 10 }), []);
   await rec.close();
 });
+
+test('kept records are capped by memory too, whatever history and max_body_log_size allow', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'recorder-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { engine, rec } = recorder();
+  // No log lines: only what is kept in memory is under test.
+  await rec.answer({ op: 'set', state: { spec: spec(join(dir, 'traffic.log'), { history: 100_000, bodyBytes: 1 << 20, logRequests: false, logResponses: false }), on: true } });
+  const body = { text: 'x'.repeat(1 << 20), encoding: 'utf8' as const, size: 5 << 20, truncated: true };
+  for (let i = 0; i < 100; i++) engine.emit('connection:end', { ...record(`r${i}`, 1_000 + i), status: 200, durationMs: 1, requestBody: body, responseBody: body });
+  const counts = await rec.answer({ op: 'counts' });
+  assert.equal(counts.requests, 100, 'every record is counted');
+  assert.ok(counts.keptBytes <= 64 * 1024 * 1024, `kept ${counts.keptBytes} bytes`);
+  assert.ok(counts.kept >= 30 && counts.kept < 100, `kept ${counts.kept} records of 2 MB`);
+  assert.equal((await rec.answer({ op: 'list', limit: 1 }))[0].id, 'r99', 'the newest stay');
+  await rec.close();
+});

@@ -41,7 +41,7 @@ test('keys reach the view: filter box, help, and quit', { timeout: 10_000 }, asy
   let quit = 0;
   const model = new DashboardModel();
   model.apply({ type: 'connection:end', record: { id: 'a', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, method: 'GET', host: 'alpha.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 200, durationMs: 1 } }, Date.now());
-  model.apply({ type: 'connection:end', record: { id: 'b', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, method: 'GET', host: 'beta.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 503, durationMs: 1 } }, Date.now());
+  model.apply({ type: 'connection:end', record: { id: 'b', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, user: 'alice', method: 'GET', host: 'beta.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 503, durationMs: 1 } }, Date.now());
   const app = render(<DashboardApp model={model} actions={{ ...actions, quit: () => quit++ }} frameMs={20} />);
   await tick(60);
   app.stdin.write('/');
@@ -50,6 +50,7 @@ test('keys reach the view: filter box, help, and quit', { timeout: 10_000 }, asy
   await tick(30);
   app.stdin.write('\r');
   await tick(80);
+  assert.match(app.lastFrame() ?? '', /alice@127\.0\.0\.1:1 +GET +beta\.test/, 'too narrow for a user column (100): the user goes with the client');
   const filtered = app.lastFrame() ?? '';
   assert.match(filtered, /filter: status:5xx/);
   assert.match(filtered, /beta\.test/);
@@ -81,6 +82,7 @@ test('backends show their type and load; limits show open connections against ne
   const frame = app.lastFrame() ?? '';
   assert.match(frame, /● eu healthy/);
   assert.match(frame, /socks5 4ms f0 up 100% a3\/10/, 'type and figures on the second line when the pane is narrow');
+  assert.match(frame, /f: fails {2}a: open/, 'a legend for the short figures');
   assert.match(frame, /open 3\/1000, 2 per IP/);
   assert.match(frame, /192\.0\.2\.7 2\/2 open/);
   assert.match(frame, /config v1 │ 3 open/, 'version and load come before the listener list');

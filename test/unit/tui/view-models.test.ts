@@ -45,16 +45,20 @@ test('filters: free text, host, method, status class and backend', () => {
   history.upsert(record({ host: 'video.example.net', method: 'CONNECT', protocol: 'connect', port: 443, status: 200, backend: 'vpn' }), false);
   history.upsert(record({ host: 'api.example.com', method: 'POST', status: 503, backend: 'vpn' }), false);
   history.upsert(record({ host: 'down.test', status: 502, error: 'refused', backend: 'direct' }), false);
+  history.upsert(record({ host: 'busy.test', status: 429, error: 'rate-limited' }), false);
+  history.upsert(record({ host: 'broke.test', method: 'CONNECT', protocol: 'connect', port: 443, status: 200, error: 'ECONNRESET', backend: 'direct' }), false);
   const hosts = (input: string): string[] => history.visible(parseFilter(input)).map((r) => `${r.method} ${r.host} ${r.status}`);
   assert.deepEqual(parseFilter('host:API method:post status:5xx backend:VPN words here'), { host: 'api', method: 'POST', status: '5xx', backend: 'vpn', text: 'words here' });
   assert.deepEqual(hosts('video'), ['CONNECT video.example.net 200']);
   assert.deepEqual(hosts('method:POST'), ['POST api.example.com 503']);
-  assert.deepEqual(hosts('status:5xx'), ['POST api.example.com 503']);
-  assert.deepEqual(hosts('status:err'), ['GET down.test 502']);
+  assert.deepEqual(hosts('status:5xx'), ['GET down.test 502', 'POST api.example.com 503'], 'a refusal keeps the class of the status it sent');
+  assert.deepEqual(hosts('status:4xx'), ['GET busy.test 429']);
+  assert.deepEqual(hosts('status:429'), ['GET busy.test 429']);
+  assert.deepEqual(hosts('status:err'), ['CONNECT broke.test 200', 'GET busy.test 429', 'GET down.test 502'], 'every failure, whatever it sent');
   assert.deepEqual(hosts('backend:vpn host:api'), ['POST api.example.com 503']);
   assert.deepEqual(hosts(''), history.visible().map((r) => `${r.method} ${r.host} ${r.status}`));
-  assert.equal(statusClass(history.visible()[0]), 'err');
-  assert.equal(matchesFilter(history.visible()[0], parseFilter('refused')), true, 'free text searches the error');
+  assert.deepEqual(history.visible().map(statusClass), ['err', '4xx', '5xx', '5xx', '2xx', '2xx'], 'a tunnel that broke after its 200 is a failure; a 429 is a 4xx');
+  assert.equal(matchesFilter(history.visible()[2], parseFilter('refused')), true, 'free text searches the error');
 });
 
 test('rate series: per-second counts over a fixed window, old seconds expire', () => {
