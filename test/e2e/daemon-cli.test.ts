@@ -176,6 +176,7 @@ test('stop drains: a slow download in flight completes; a CONNECT tunnel survive
 
 test('config validate prints every problem with file, line and column; a broken reload keeps the old config', { timeout: 120_000 }, async (t) => {
   const box = sandbox('server:\n  http_prot: 8080\n  log_level: loud\nrules:\n  - name: a\n    match: { domains: ["*"] }\n    backend: germny\n');
+  t.after(() => box.cleanup());
   const result = await box.cli(['config', 'validate']);
   assert.equal(result.code, 3);
   assert.equal(
