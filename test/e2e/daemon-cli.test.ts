@@ -74,6 +74,8 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.match(started.stdout, new RegExp(`config   ${box.config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const status = await box.status();
   const port = httpPort(status);
+  // Where it listens, in the start output: the ports status reports (the file asks for any free port).
+  for (const l of status.listeners) assert.match(started.stdout, new RegExp(`^  ${l.kind} +${l.kind}://127\\.0\\.0\\.1:${l.port}$`, 'm'));
   assert.equal(status.role, 'server');
   assert.equal(status.workers, 2);
 
