@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { until } from '../integration/health/pool-fixture.js';
 import { connectTunnel } from '../integration/proxy/raw-peers.js';
 import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
@@ -186,4 +187,25 @@ test('start exits non-zero with the reason when a port is taken, and leaves noth
     const status = await box.cli(['status']);
     assert.equal(status.code, 7, 'no daemon left running');
   }
+});
+
+test('start --foreground (systemd, launchd, containers): stays attached, logs where it listens and which config it read, exits 0 on SIGTERM', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(config('1s'));
+  t.after(() => box.cleanup());
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { env: box.env, cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stdout += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  await until(() => stdout.includes(' started '), 20_000, 'the started line');
+
+  const status = await box.status();
+  assert.equal(status.pid, child.pid, 'the daemon is the foreground process itself');
+  const where = status.listeners.map((l) => `${l.kind} 127.0.0.1:${l.port}`).join(', ');
+  assert.ok(stdout.includes(`info simple-proxy-server started pid=${child.pid} listeners="${where}" config=${box.config} `), stdout);
+  child.kill('SIGTERM');
+  const [code] = await Promise.race([exited, new Promise<[number, null]>((done) => setTimeout(() => done([-1, null]), 10_000).unref())]);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /info stopped drained=0 forced=0\n/);
 });
