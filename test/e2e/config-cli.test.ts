@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 
@@ -165,4 +165,32 @@ test('metrics enabled without a port: config validate and start say there is not
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
   assert.ok(started.stdout.split('\n').includes(warning), started.stdout);
+});
+
+test('config validate on the spec examples: valid with warnings naming the missing tunnel files; --strict makes them errors with file, line and column', { timeout: 120_000 }, async (t) => {
+  const box = sandbox('');
+  t.after(() => box.cleanup());
+  const example = resolve(import.meta.dirname, '../../examples/server-config.yaml');
+  const unavailable = [
+    'backend "germany" is unavailable: wireguard config file /path/to/germany.conf cannot be read (no such file)',
+    'backend "japan" is unavailable: wireguard config file /path/to/japan.conf cannot be read (no such file)',
+    'backend "uk-vpn" is unavailable: openvpn config file /path/to/uk.ovpn cannot be read (no such file)',
+  ];
+  const lenient = await box.cli(['config', 'validate', '--config', example]);
+  assert.equal(lenient.code, 0, lenient.stderr);
+  const [head, ...warnings] = lenient.stdout.trimEnd().split('\n');
+  assert.ok(head.startsWith(`${example}: valid (version `) && head.endsWith(', 6 backends, 4 rules)'), head);
+  assert.deepEqual(warnings.slice(0, 3), unavailable.map((w) => `warning: ${w}`));
+
+  const strict = await box.cli(['config', 'validate', '--strict', '--config', example]);
+  assert.equal(strict.code, 3);
+  assert.equal(
+    strict.stderr.trim(),
+    [
+      'Error: config is invalid (3 problems):',
+      '  server-config.yaml:108:20: backends[1].wireguard.config_file: wireguard config file /path/to/germany.conf cannot be read (no such file)',
+      '  server-config.yaml:124:20: backends[2].wireguard.config_file: wireguard config file /path/to/japan.conf cannot be read (no such file)',
+      '  server-config.yaml:135:20: backends[3].openvpn.config_file: openvpn config file /path/to/uk.ovpn cannot be read (no such file)',
+    ].join('\n'),
+  );
 });
