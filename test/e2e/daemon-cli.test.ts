@@ -218,3 +218,24 @@ test('a stale socket from a killed daemon is replaced at the next start', { time
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.notEqual((await box.status()).pid, pid);
 });
+
+test('the control socket path is chosen by --socket or $SIMPLE_PROXY_SOCKET; a command looking elsewhere names the socket it tried', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(config());
+  const custom = `${box.dir}/custom.sock`;
+  t.after(() => box.cli(['stop', '--force', '--socket', custom]).then(() => box.cleanup()));
+  const started = await box.cli(['start', '--socket', custom]);
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(started.stdout, new RegExp(`^  socket   ${custom}$`, 'm'));
+  assert.equal(statSync(custom).mode & 0o777, 0o600);
+
+  const elsewhere = await box.cli(['status']);
+  assert.equal(elsewhere.code, 7);
+  assert.ok(elsewhere.stderr.includes(`no simple-proxy-server daemon is running (no answer on ${box.dir}/run/server.sock)`), elsewhere.stderr);
+  box.env.SIMPLE_PROXY_SOCKET = custom;
+  const viaEnv = await box.status();
+  assert.equal((viaEnv as unknown as { socket: string }).socket, custom);
+  delete box.env.SIMPLE_PROXY_SOCKET;
+  const stopped = await box.cli(['stop', '--socket', custom]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.ok(!existsSync(custom), 'socket removed');
+});
