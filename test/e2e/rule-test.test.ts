@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { hash } from '@node-rs/bcrypt';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { RouteExplanation } from '../../src/routing/route-explanation.js';
-import { sandbox } from './cli-harness.js';
+import { okOrigin, sandbox } from './cli-harness.js';
 
 const run = promisify(execFile);
 
@@ -109,11 +109,9 @@ test('rule test DOMAIN --client --user: the ip_hash member real traffic takes, p
 });
 
 test('rule test --client: a client the IP lists refuse is reported refused with the reason, and curl from it is refused', { timeout: 120_000 }, async (t) => {
-  const origin = createServer((_req, res) => res.end('ok'));
-  origin.listen(0, '127.0.0.1');
-  await once(origin, 'listening');
-  t.after(() => origin.close());
-  const originPort = (origin.address() as { port: number }).port;
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const originPort = origin.port;
   const box = sandbox(`server:
   http_port: 0
   socks5_port: 0
@@ -141,7 +139,7 @@ access_control:
       (r) => r.stdout,
       (error: { stdout: string }) => error.stdout,
     );
-  assert.equal(await curl('127.0.0.2'), 'ok200');
+  assert.equal(await curl('127.0.0.2'), 'ok /200');
   assert.equal(await curl('127.0.0.3'), '000');
   assert.equal(await curl('127.0.0.9'), '000');
 });
