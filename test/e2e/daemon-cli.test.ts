@@ -80,6 +80,9 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.equal(status.workers, 2);
 
   const socket = (status as unknown as { socket: string }).socket;
+  const pidFile = `${box.dir}/state/server/daemon.pid`;
+  assert.equal(readFileSync(pidFile, 'utf8'), `${status.pid}\n`, 'pidfile in the state directory');
+  assert.match(readFileSync(`${box.dir}/state/server/daemon.log`, 'utf8'), new RegExp(`info simple-proxy-server started pid=${status.pid} `), 'log file in the state directory');
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'socket is owner-only');
   assert.equal(statSync(`${box.dir}/run`).mode & 0o777, 0o700, 'socket dir is owner-only');
 
@@ -114,6 +117,7 @@ test('lifecycle: background start, status, live rule edits, second start refused
   const stopped = await box.cli(['stop']);
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!existsSync(socket), 'socket removed');
+  assert.ok(!existsSync(pidFile), 'pidfile removed');
   const none = await box.cli(['status']);
   assert.equal(none.code, 7);
   assert.match(none.stderr, /^Error: no simple-proxy-server daemon is running \(no answer on .*server\.sock\)$/m);
