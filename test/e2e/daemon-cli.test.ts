@@ -243,3 +243,30 @@ test('the control socket path is chosen by --socket or $SIMPLE_PROXY_SOCKET; a c
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!existsSync(custom), 'socket removed');
 });
+
+test('service print --user shows what service install --user writes; uninstall removes it, and says so when there is none', { timeout: 120_000 }, async (t) => {
+  if (process.platform !== 'linux') return t.skip('the systemd user unit path is Linux-only (the plist is checked in the unit tests)');
+  const box = sandbox(config());
+  t.after(() => box.cleanup());
+  box.env.XDG_CONFIG_HOME = `${box.dir}/xdg`;
+  const unit = `${box.dir}/xdg/systemd/user/simple-proxy-server.service`;
+  const printed = await box.cli(['service', 'print', '--user', '--config', box.config]);
+  assert.equal(printed.code, 0, printed.stderr);
+  const [head, ...content] = printed.stdout.trimEnd().split('\n');
+  assert.equal(head, `# ${unit}`);
+  assert.ok(!existsSync(unit), 'print installs nothing');
+
+  const installed = await box.cli(['service', 'install', '--user', '--config', box.config]);
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.equal(installed.stdout, `wrote ${unit}\nstart it with: systemctl --user enable --now simple-proxy-server\n`);
+  assert.equal(readFileSync(unit, 'utf8').trimEnd(), content.join('\n'));
+  assert.match(readFileSync(unit, 'utf8'), new RegExp(`^ExecStart=.* start --foreground --config ${box.config.replaceAll('.', '\\.')}$`, 'm'));
+
+  const removed = await box.cli(['service', 'uninstall', '--user']);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(removed.stdout, `removed ${unit}\n`);
+  assert.ok(!existsSync(unit));
+  const again = await box.cli(['service', 'uninstall', '--user']);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, new RegExp(`^Error: no service installed at ${unit.replaceAll('.', '\\.')}$`, 'm'));
+});
