@@ -18,3 +18,43 @@ test('settings a reload cannot apply are named (spec 13.2): ports and bind addre
   ];
   for (const [what, text, expected] of cases) assert.deepEqual(diffConfigs(before, server(text)).restartRequired, expected, what);
 });
+
+test('a reload preview names rules added, removed, changed and reordered, backends added, removed and changed, and other settings changed', () => {
+  const text = `${BASE}backends:
+  - { name: direct, type: direct }
+  - { name: up, type: http, proxy: { address: "127.0.0.1:3128" } }
+  - { name: old, type: socks5, proxy: { address: "127.0.0.1:1080" } }
+rules:
+  - { name: a, match: { domains: [a.test] }, backend: up }
+  - { name: b, match: { domains: [b.test] }, backend: old }
+  - { name: c, match: { domains: [c.test] }, backend: direct }
+  - { name: all, match: { domains: ["*"] }, backend: direct }
+`;
+  const before = server(text);
+  const after = server(`${BASE}backends:
+  - { name: direct, type: direct }
+  - { name: up, type: http, proxy: { address: "127.0.0.1:3129" } }
+  - { name: new, type: socks5, proxy: { address: "127.0.0.1:1080" } }
+rules:
+  - { name: c, match: { domains: [c.test] }, backend: direct }
+  - { name: a, match: { domains: [a.test, a2.test] }, backend: up }
+  - { name: d, match: { domains: [d.test] }, backend: new }
+  - { name: all, match: { domains: ["*"] }, backend: direct }
+shutdown:
+  drain_timeout: 5s
+`);
+  assert.deepEqual(diffConfigs(before, after), {
+    rulesAdded: ['d'],
+    rulesRemoved: ['b'],
+    rulesChanged: ['a'],
+    rulesReordered: true,
+    backendsAdded: ['new'],
+    backendsRemoved: ['old'],
+    backendsChanged: ['up'],
+    restartRequired: [],
+    settingsChanged: ['shutdown'],
+  });
+  const same = diffConfigs(before, server(text));
+  assert.equal(same.rulesReordered, false);
+  assert.deepEqual([same.rulesChanged, same.backendsChanged, same.settingsChanged], [[], [], []]);
+});
