@@ -52,6 +52,7 @@ test('SOCKS5: malformed and unsupported handshakes get the right reply and a cle
     { name: 'empty domain', send: [hex('05 01 00'), hex('05 01 00 03 00 0050')], expect: '0500' + '05010001000000000000' },
     { name: 'connection refused target', send: [hex('05 01 00'), hex('05 01 00 01 7f000001 0001')], expect: '0500' + '05050001000000000000' },
     { name: 'truncated greeting then close', send: [hex('05')], expect: '', closed: false },
+    { name: 'a name that does not resolve: host unreachable', send: [hex('05 01 00'), Buffer.concat([hex('05 01 00 03 14'), Buffer.from('nothing-here.invalid'), hex('0050')])], expect: '0500' + '05040001000000000000' },
     { name: 'truncated request then silence', send: [hex('05 01 00'), hex('05 01 00 01 7f00')], expect: '0500', closed: false },
     { name: 'IPv6 address, connection refused', send: [hex('05 01 00'), hex('05 01 00 04 00000000000000000000000000000001 0001')], expect: '0500' + '05050001000000000000' },
     { name: 'username/password: wrong subnegotiation version', send: [hex('05 01 02'), hex('05 01 61 01 62')], expect: '0502' + '0101' },
@@ -66,6 +67,11 @@ test('SOCKS5: malformed and unsupported handshakes get the right reply and a cle
   // The listener still serves after all of that.
   const { data } = await exchange(proxy.socks.port, [hex('05 01 00')]);
   assert.equal(data.toString('hex').slice(0, 4), '0500');
+  // A host no rule matches: not allowed by the ruleset.
+  const narrow = await startEngine(snapshot(undefined, [{ name: 'only', domains: ['only.test'], backends: [{ name: 'direct', weight: 1 }] }]));
+  t.after(() => narrow.stop());
+  const unrouted = await exchange(narrow.socks.port, [hex('05 01 00'), hex('05 01 00 01 7f000001 0050')]);
+  assert.equal(unrouted.data.toString('hex'), '0500' + '05020001000000000000', 'no matching rule');
 });
 
 test('SOCKS5: a handshake split into single bytes still works', async (t) => {
