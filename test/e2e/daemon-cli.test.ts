@@ -107,9 +107,13 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.ok(readFileSync(box.config, 'utf8').startsWith('# e2e config: keep this comment\n'));
   assert.match(readFileSync(box.config, 'utf8'), /http_port: 0      # any free port/);
 
+  const beforeBad = readFileSync(box.config, 'utf8');
+  const versionBeforeBad = ((await box.status()).config as { version: string }).version;
   const bad = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.com', '--backend', 'nowhere']);
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /rules\[1\]\.backend: unknown backend "nowhere"/);
+  assert.equal(readFileSync(box.config, 'utf8'), beforeBad, 'the refused edit left the file alone');
+  assert.equal(((await box.status()).config as { version: string }).version, versionBeforeBad, 'and the daemon kept its config');
 
   const test_ = await box.cli(['rule', 'test', '--domain', 'localhost']);
   assert.equal(test_.stdout.trim(), 'localhost -> rule #0 "Default" (pattern *) -> backend direct');
