@@ -83,6 +83,13 @@ test('lifecycle: background start, status, live rule edits, second start refused
   const pidFile = `${box.dir}/state/server/daemon.pid`;
   assert.equal(readFileSync(pidFile, 'utf8'), `${status.pid}\n`, 'pidfile in the state directory');
   assert.match(readFileSync(`${box.dir}/state/server/daemon.log`, 'utf8'), new RegExp(`info simple-proxy-server started pid=${status.pid} `), 'log file in the state directory');
+  const human = (await box.cli(['status'])).stdout;
+  const socksPort = status.listeners.find((l) => l.kind === 'socks5')!.port;
+  assert.match(human, new RegExp(`^simple-proxy-server running \\(pid ${status.pid}, up \\d+h\\d\\dm\\d\\ds, role server\\)$`, 'm'));
+  assert.ok(human.includes(`\nconfig       ${box.config}  [version ${(status.config as { version: string }).version}]\n`), human);
+  assert.ok(human.includes(`\nlisteners    http 127.0.0.1:${port}, socks5 127.0.0.1:${socksPort}\n`), human);
+  assert.match(human, /^connections {2}\d+ open, \d+ since start$/m);
+  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +CONNECTIONS +ERRORS\ndirect +direct +- +available +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'socket is owner-only');
   assert.equal(statSync(`${box.dir}/run`).mode & 0o777, 0o700, 'socket dir is owner-only');
 
