@@ -194,3 +194,35 @@ test('config validate on the spec examples: valid with warnings naming the missi
     ].join('\n'),
   );
 });
+
+test('client role: rule add/update with --action server|direct and a repeated --domain, live through the daemon; --backend and unknown actions are refused', { timeout: 120_000 }, async (t) => {
+  const o = await okOrigin();
+  t.after(() => o.server.close());
+  const box = sandbox('# my client\nclient:\n  http_port: 0\n  socks5_port: 0\nserver:\n  address: "127.0.0.1:9"   # nothing listens here\n  protocol: http\nrules:\n  - name: Default\n    match: { domains: ["*"] }\n    action: direct\n', 'client');
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const port = httpPort(await box.status());
+  const url = `http://localhost:${o.port}/c`;
+  assert.equal(await curlVia(port, url), 'ok /c 200');
+
+  const added = await box.cli(['rule', 'add', '--name', 'Work', '--domain', 'localhost', '--domain', '*.corp.test', '--action', 'server', '--position', '0']);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match((await box.cli(['rule', 'list'])).stdout, /^#\s+NAME\s+ACTION\s+DOMAINS\n0\s+Work\s+server\s+localhost, \*\.corp\.test\n1\s+Default\s+direct\s+\*$/m);
+  assert.match(await curlVia(port, url), / 502$/, 'localhost now goes to the (unreachable) server');
+
+  const updated = await box.cli(['rule', 'update', '--name', 'Work', '--action', 'direct']);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.equal(await curlVia(port, url), 'ok /c 200', 'and directly again');
+  const file = readFileSync(box.config, 'utf8');
+  assert.ok(file.startsWith('# my client\n'), file);
+  assert.match(file, /address: "127\.0\.0\.1:9" {3}# nothing listens here/);
+  assert.match(file, /- name: Work\n {4}match:\n {6}domains:\n {8}- localhost\n {8}- "\*\.corp\.test"\n {4}action: direct\n/);
+
+  const backend = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.test', '--backend', 'foo']);
+  assert.equal(backend.code, 1);
+  assert.match(backend.stderr, /^Error: client rules take --action server\|direct, not --backend$/m);
+  const bogus = await box.cli(['rule', 'add', '--name', 'Y', '--domain', 'y.test', '--action', 'bogus']);
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /Expected --action=bogus to be one of: server, direct/);
+  assert.equal(readFileSync(box.config, 'utf8'), file, 'refused edits leave the file alone');
+});
