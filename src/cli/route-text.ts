@@ -16,9 +16,11 @@ function target(choice: BackendChoice, client: string | null): string {
 
 /** The lines `rule test` prints for an explanation. */
 export function routeLines(answer: RouteExplanation): string[] {
-  if (!answer.rule || !answer.choice) return [`${answer.host}: no rule matches; the connection is refused (403 / SOCKS5 0x02)`];
+  // The IP lists act before any rule: a refused client never gets as far as the route below.
+  const refused = answer.clientRefused ? [`  REFUSED: client ${answer.client}: ${answer.clientRefused}: the connection is closed at accept`] : [];
+  if (!answer.rule || !answer.choice) return [`${answer.host}: no rule matches; the connection is refused (403 / SOCKS5 0x02)`, ...refused];
   const { rule, choice } = answer;
-  const lines = [`${answer.host} -> rule #${rule.index} "${rule.name}" (pattern ${rule.pattern}) -> ${target(choice, answer.client)}`];
+  const lines = [`${answer.host} -> rule #${rule.index} "${rule.name}" (pattern ${rule.pattern}) -> ${target(choice, answer.client)}`, ...refused];
   for (const skipped of choice.skipped) lines.push(`  skips backend ${skipped.name}: ${skipped.reason}`);
   if (answer.access) {
     const who = `user "${answer.access.user}"${answer.access.groups ? ` (groups: ${answer.access.groups.join(', ') || 'none'})` : ''}`;

@@ -10,6 +10,7 @@ import { MemoryStore } from '../limits/memory-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../proxy/connection-record.js';
 import { CidrSet, isLoopbackOrLinkLocal } from './cidr-set.js';
+import { ClientLists } from './client-lists.js';
 import { backendDenial, guardDenial, rateDenial, type Denial } from './denial.js';
 import type { LimitHit, LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
@@ -104,8 +105,7 @@ const LOOKUP_CACHE_MAX = 10_000;
  * every reload; the counters and buckets live in the engine's PolicyState.
  */
 export class Policy {
-  private readonly blacklist: CidrSet;
-  private readonly whitelist: CidrSet;
+  private readonly lists: ClientLists;
   private readonly trusted: CidrSet;
   private readonly connectPorts: PortSet;
   private readonly safePorts: PortSet;
@@ -123,8 +123,7 @@ export class Policy {
   ) {
     const settings = policySettings(snapshot);
     const acl = settings.accessControl;
-    this.blacklist = new CidrSet(acl.blacklist);
-    this.whitelist = new CidrSet(acl.whitelist);
+    this.lists = new ClientLists(acl);
     this.trusted = new CidrSet(acl.trusted_clients);
     this.connectPorts = new PortSet(acl.connect_ports);
     this.safePorts = new PortSet(acl.safe_ports);
@@ -149,15 +148,10 @@ export class Policy {
 
   /** Whether the IP lists let a client in (checked at accept, before any parsing); reports a refusal. */
   allowsClient(address: string, protocol: FrontProtocol): boolean {
-    if (this.blacklist.has(address)) {
-      this.hit('acl', address, `${address} is on access_control.blacklist`, protocol);
-      return false;
-    }
-    if (!this.whitelist.empty && !this.whitelist.has(address)) {
-      this.hit('acl', address, `${address} is not on access_control.whitelist`, protocol);
-      return false;
-    }
-    return true;
+    const refusal = this.lists.refusal(address);
+    if (refusal === null) return true;
+    this.hit('acl', address, refusal, protocol);
+    return false;
   }
 
   /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */

@@ -135,6 +135,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly refusing = new Set<Socket>();
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
+  /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
+  private readonly requests = new Map<ConnectionRecord, (error: Error) => void>();
   /** Pending closes of connections through backends a reload retired. */
   private readonly retiring = new Set<NodeJS.Timeout>();
   private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
@@ -187,6 +189,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       },
       end: (record) => this.finish(record),
       track: (socket, record) => this.trackUpstream(socket, record),
+      cancellable: (record, abort) => {
+        if (record.durationMs === undefined) this.requests.set(record, abort);
+      },
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
       policy: () => this.policy,
@@ -427,20 +432,26 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /**
    * Spec 13.3: connections open through backends a reload removed or redefined finish on the old
-   * config for up to reload.drain_timeout; tunnels still open then are closed. Connections through
-   * kept backends go on as long as they like.
+   * config for up to reload.drain_timeout; tunnels and plain-HTTP requests still open then are
+   * closed. Connections through kept backends go on as long as they like.
    */
   private closeRetiredLater(names: Set<string>, drainMs: number): void {
     const leaving = new Set([...this.open].filter((record) => record.backend !== undefined && names.has(record.backend)));
     if (leaving.size === 0) return;
     const timer = setTimeout(() => {
       this.retiring.delete(timer);
-      const closing = [...this.upstreams].filter(([, record]) => leaving.has(record));
+      const removed = (): Error => Object.assign(new Error('its backend was removed or changed by a reload'), { code: 'backend-removed' });
+      const tunnels = [...this.upstreams].filter(([, record]) => leaving.has(record));
       // An error (not a plain destroy) makes the relay close the client side too, and names the reason in the record.
-      for (const [socket] of closing) socket.destroy(Object.assign(new Error('its backend was removed or changed by a reload'), { code: 'backend-removed' }));
-      if (closing.length === 0) return;
-      const backends = [...new Set(closing.map(([, record]) => record.backend))].join(', ');
-      this.emit('warning', `closed ${closing.length} tunnel${closing.length > 1 ? 's' : ''} through ${backends}, removed or changed by a reload, after reload.drain_timeout (${drainMs} ms)`);
+      for (const [socket] of tunnels) socket.destroy(removed());
+      const requests = [...this.requests].filter(([record]) => leaving.has(record));
+      // A response under way ends with its client connection closed; one not started yet is a 502 naming the reason.
+      for (const [, abort] of requests) abort(removed());
+      const closed = [...tunnels.map(([, record]) => record), ...requests.map(([record]) => record)];
+      if (closed.length === 0) return;
+      const backends = [...new Set(closed.map((record) => record.backend))].join(', ');
+      const what = [count(tunnels.length, 'tunnel'), count(requests.length, 'HTTP request')].filter(Boolean).join(' and ');
+      this.emit('warning', `closed ${what} through ${backends}, removed or changed by a reload, after reload.drain_timeout (${drainMs} ms)`);
     }, drainMs);
     timer.unref();
     this.retiring.add(timer);
@@ -481,6 +492,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     if (record.durationMs !== undefined) return;
     record.durationMs = Date.now() - record.startedAt;
     this.open.delete(record);
+    this.requests.delete(record);
     this.liveMetrics()?.observe(record);
     this.policyState.release(record);
     if (record.backend) {
@@ -532,4 +544,9 @@ function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<Bou
 
 function closeServer(server: NetServer | HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** "1 tunnel", "3 tunnels"; empty for none. */
+function count(n: number, noun: string): string {
+  return n === 0 ? '' : `${n} ${noun}${n > 1 ? 's' : ''}`;
 }

@@ -200,6 +200,7 @@ class ResponseRelay {
 
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
+    this.ctx.cancellable(this.record, abort);
     if (this.res.destroyed) abort(new Error('client closed'));
   }
 
@@ -242,6 +243,8 @@ class ResponseRelay {
     }
     if (this.balanced?.retry(error)) return;
     const refusal = dialRefusal(this.ctx, this.record, error);
-    sendError(this.res, this.record, refusal.status, refusal.message, refusal.proxyStatus, refusal.reason);
+    // A reload's close (reload.drain_timeout) names itself in the record, as on a closed tunnel.
+    const reason = (error as { code?: string }).code === 'backend-removed' ? 'backend-removed' : refusal.reason;
+    sendError(this.res, this.record, refusal.status, refusal.message, refusal.proxyStatus, reason);
   }
 }

@@ -2,6 +2,8 @@ import { isIPv4 } from 'node:net';
 import { Acl, type KnownGroups } from '../auth/acl.js';
 import { authSettings } from '../auth/auth-settings.js';
 import type { ConfigSnapshot } from '../config/model.js';
+import { ClientLists } from '../policy/client-lists.js';
+import { policySettings } from '../policy/policy-settings.js';
 import { previewChoice, type BackendChoice } from './load-balancer.js';
 import type { Router, RuleHit } from './router.js';
 
@@ -30,6 +32,8 @@ export interface AccessCheck {
 export interface RouteExplanation {
   host: string;
   client: string | null;
+  /** Why access_control's IP lists refuse the client asked about (its connection is closed at accept, before any rule), or null. */
+  clientRefused: string | null;
   /** The rule that wins (first match in file order), with its position (0-based). */
   rule: RuleHit | null;
   /** The backend a new connection would take; null when the choice is made per connection or none is usable. */
@@ -58,7 +62,8 @@ export function explainRoute(snapshot: ConfigSnapshot, router: Router, host: str
   const choice = winner ? choose(winner.index, clientKey(question.client, snapshot)) : null;
   const backend = choice?.candidates.length === 1 && choice.basis !== 'per-connection' ? choice.candidates[0] : null;
   const access = question.user === undefined ? null : accessCheck(snapshot, question.user, question.groups, choice?.candidates ?? []);
-  return { host, client: question.client ?? null, rule: winner ?? null, backend, choice, access, alsoMatching };
+  const clientRefused = question.client === undefined ? null : new ClientLists(policySettings(snapshot).accessControl).refusal(question.client);
+  return { host, client: question.client ?? null, clientRefused, rule: winner ?? null, backend, choice, access, alsoMatching };
 }
 
 /** How rule `index` chooses its backend by the config alone: every member counted healthy (no health checks run without a daemon). */

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Role } from '../../src/role.js';
@@ -26,13 +26,20 @@ export interface Sandbox {
   cliWithInput(args: string[], input: string, role?: Role): Promise<CliResult>;
   /** `status --json` of the running daemon. */
   status(): Promise<{ pid: number; listeners: { kind: string; port: number }[] } & Record<string, unknown>>;
-  /** Stops the daemon if it still runs (for t.after). */
+  /** Stops the daemon if it still runs, then removes the sandbox's directory (for t.after, once the test has read what it needs). */
   cleanup(): Promise<void>;
 }
+
+/** Sandbox directories not cleaned up yet: removed when the test process exits, whatever a test did. */
+const leftBehind = new Set<string>();
+process.once('exit', () => {
+  for (const dir of leftBehind) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Makes a sandbox for a role's daemon with a config file (text) and env overrides that keep everything under a temp dir. */
 export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
+  leftBehind.add(dir);
   const config = join(dir, `${boxRole}-config.yaml`);
   writeFileSync(config, configText);
   const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state'), SIMPLE_PROXY_CONFIG: config, XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1' };
@@ -59,6 +66,9 @@ export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
     cleanup: async () => {
       const result = await cli(['stop', '--force']);
       if (result.code !== 0 && result.code !== 7) throw new Error(`stop failed: ${result.stderr}`);
+      // Retries: a daemon's last writes (log flush, pidfile removal) may still land as it exits.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      leftBehind.delete(dir);
     },
   };
 }

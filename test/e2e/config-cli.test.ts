@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 
@@ -165,4 +165,64 @@ test('metrics enabled without a port: config validate and start say there is not
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
   assert.ok(started.stdout.split('\n').includes(warning), started.stdout);
+});
+
+test('config validate on the spec examples: valid with warnings naming the missing tunnel files; --strict makes them errors with file, line and column', { timeout: 120_000 }, async (t) => {
+  const box = sandbox('');
+  t.after(() => box.cleanup());
+  const example = resolve(import.meta.dirname, '../../examples/server-config.yaml');
+  const unavailable = [
+    'backend "germany" is unavailable: wireguard config file /path/to/germany.conf cannot be read (no such file)',
+    'backend "japan" is unavailable: wireguard config file /path/to/japan.conf cannot be read (no such file)',
+    'backend "uk-vpn" is unavailable: openvpn config file /path/to/uk.ovpn cannot be read (no such file)',
+  ];
+  const lenient = await box.cli(['config', 'validate', '--config', example]);
+  assert.equal(lenient.code, 0, lenient.stderr);
+  const [head, ...warnings] = lenient.stdout.trimEnd().split('\n');
+  assert.ok(head.startsWith(`${example}: valid (version `) && head.endsWith(', 6 backends, 4 rules)'), head);
+  assert.deepEqual(warnings.slice(0, 3), unavailable.map((w) => `warning: ${w}`));
+
+  const strict = await box.cli(['config', 'validate', '--strict', '--config', example]);
+  assert.equal(strict.code, 3);
+  assert.equal(
+    strict.stderr.trim(),
+    [
+      'Error: config is invalid (3 problems):',
+      '  server-config.yaml:108:20: backends[1].wireguard.config_file: wireguard config file /path/to/germany.conf cannot be read (no such file)',
+      '  server-config.yaml:124:20: backends[2].wireguard.config_file: wireguard config file /path/to/japan.conf cannot be read (no such file)',
+      '  server-config.yaml:135:20: backends[3].openvpn.config_file: openvpn config file /path/to/uk.ovpn cannot be read (no such file)',
+    ].join('\n'),
+  );
+});
+
+test('client role: rule add/update with --action server|direct and a repeated --domain, live through the daemon; --backend and unknown actions are refused', { timeout: 120_000 }, async (t) => {
+  const o = await okOrigin();
+  t.after(() => o.server.close());
+  const box = sandbox('# my client\nclient:\n  http_port: 0\n  socks5_port: 0\nserver:\n  address: "127.0.0.1:9"   # nothing listens here\n  protocol: http\nrules:\n  - name: Default\n    match: { domains: ["*"] }\n    action: direct\n', 'client');
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const port = httpPort(await box.status());
+  const url = `http://localhost:${o.port}/c`;
+  assert.equal(await curlVia(port, url), 'ok /c 200');
+
+  const added = await box.cli(['rule', 'add', '--name', 'Work', '--domain', 'localhost', '--domain', '*.corp.test', '--action', 'server', '--position', '0']);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match((await box.cli(['rule', 'list'])).stdout, /^#\s+NAME\s+ACTION\s+DOMAINS\n0\s+Work\s+server\s+localhost, \*\.corp\.test\n1\s+Default\s+direct\s+\*$/m);
+  assert.match(await curlVia(port, url), / 502$/, 'localhost now goes to the (unreachable) server');
+
+  const updated = await box.cli(['rule', 'update', '--name', 'Work', '--action', 'direct']);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.equal(await curlVia(port, url), 'ok /c 200', 'and directly again');
+  const file = readFileSync(box.config, 'utf8');
+  assert.ok(file.startsWith('# my client\n'), file);
+  assert.match(file, /address: "127\.0\.0\.1:9" {3}# nothing listens here/);
+  assert.match(file, /- name: Work\n {4}match:\n {6}domains:\n {8}- localhost\n {8}- "\*\.corp\.test"\n {4}action: direct\n/);
+
+  const backend = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.test', '--backend', 'foo']);
+  assert.equal(backend.code, 1);
+  assert.match(backend.stderr, /^Error: client rules take --action server\|direct, not --backend$/m);
+  const bogus = await box.cli(['rule', 'add', '--name', 'Y', '--domain', 'y.test', '--action', 'bogus']);
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /Expected --action=bogus to be one of: server, direct/);
+  assert.equal(readFileSync(box.config, 'utf8'), file, 'refused edits leave the file alone');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox } from './cli-harness.js';
 
@@ -60,4 +60,15 @@ test('config reload --dry-run lists what would change and applies nothing', { ti
   assert.match(dry.stdout, /^ {2}backends added: up$/m);
   assert.match(dry.stdout, /^needs a restart to take effect: listeners \(ports, bind address\)$/m);
   assert.equal(((await box.status()).config as { version: string }).version, before, 'nothing applied');
+  const listenersBefore = (await box.status()).listeners;
+
+  // Applied for real: the rules change now, the port change is named (reply and log) and waits for a restart.
+  const applied = await box.cli(['config', 'reload']);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, /^reloaded: version \w+ -> \w+$/m);
+  assert.match(applied.stdout, /^needs a restart to take effect: listeners \(ports, bind address\)$/m);
+  const after = await box.status();
+  assert.notEqual((after.config as { version: string }).version, before);
+  assert.deepEqual(after.listeners, listenersBefore, 'the listeners stay where they were');
+  assert.match(readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), /changed settings need a restart to take effect: listeners \(ports, bind address\)/);
 });

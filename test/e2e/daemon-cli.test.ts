@@ -74,10 +74,22 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.match(started.stdout, new RegExp(`config   ${box.config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const status = await box.status();
   const port = httpPort(status);
+  // Where it listens, in the start output: the ports status reports (the file asks for any free port).
+  for (const l of status.listeners) assert.match(started.stdout, new RegExp(`^  ${l.kind} +${l.kind}://127\\.0\\.0\\.1:${l.port}$`, 'm'));
   assert.equal(status.role, 'server');
   assert.equal(status.workers, 2);
 
   const socket = (status as unknown as { socket: string }).socket;
+  const pidFile = `${box.dir}/state/server/daemon.pid`;
+  assert.equal(readFileSync(pidFile, 'utf8'), `${status.pid}\n`, 'pidfile in the state directory');
+  assert.match(readFileSync(`${box.dir}/state/server/daemon.log`, 'utf8'), new RegExp(`info simple-proxy-server started pid=${status.pid} `), 'log file in the state directory');
+  const human = (await box.cli(['status'])).stdout;
+  const socksPort = status.listeners.find((l) => l.kind === 'socks5')!.port;
+  assert.match(human, new RegExp(`^simple-proxy-server running \\(pid ${status.pid}, up \\d+h\\d\\dm\\d\\ds, role server\\)$`, 'm'));
+  assert.ok(human.includes(`\nconfig       ${box.config}  [version ${(status.config as { version: string }).version}]\n`), human);
+  assert.ok(human.includes(`\nlisteners    http 127.0.0.1:${port}, socks5 127.0.0.1:${socksPort}\n`), human);
+  assert.match(human, /^connections {2}\d+ open, \d+ since start$/m);
+  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +CONNECTIONS +ERRORS\ndirect +direct +- +available +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'socket is owner-only');
   assert.equal(statSync(`${box.dir}/run`).mode & 0o777, 0o700, 'socket dir is owner-only');
 
@@ -102,9 +114,13 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.ok(readFileSync(box.config, 'utf8').startsWith('# e2e config: keep this comment\n'));
   assert.match(readFileSync(box.config, 'utf8'), /http_port: 0      # any free port/);
 
+  const beforeBad = readFileSync(box.config, 'utf8');
+  const versionBeforeBad = ((await box.status()).config as { version: string }).version;
   const bad = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.com', '--backend', 'nowhere']);
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /rules\[1\]\.backend: unknown backend "nowhere"/);
+  assert.equal(readFileSync(box.config, 'utf8'), beforeBad, 'the refused edit left the file alone');
+  assert.equal(((await box.status()).config as { version: string }).version, versionBeforeBad, 'and the daemon kept its config');
 
   const test_ = await box.cli(['rule', 'test', '--domain', 'localhost']);
   assert.equal(test_.stdout.trim(), 'localhost -> rule #0 "Default" (pattern *) -> backend direct');
@@ -112,6 +128,7 @@ test('lifecycle: background start, status, live rule edits, second start refused
   const stopped = await box.cli(['stop']);
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!existsSync(socket), 'socket removed');
+  assert.ok(!existsSync(pidFile), 'pidfile removed');
   const none = await box.cli(['status']);
   assert.equal(none.code, 7);
   assert.match(none.stderr, /^Error: no simple-proxy-server daemon is running \(no answer on .*server\.sock\)$/m);
@@ -176,6 +193,7 @@ test('stop drains: a slow download in flight completes; a CONNECT tunnel survive
 
 test('config validate prints every problem with file, line and column; a broken reload keeps the old config', { timeout: 120_000 }, async (t) => {
   const box = sandbox('server:\n  http_prot: 8080\n  log_level: loud\nrules:\n  - name: a\n    match: { domains: ["*"] }\n    backend: germny\n');
+  t.after(() => box.cleanup());
   const result = await box.cli(['config', 'validate']);
   assert.equal(result.code, 3);
   assert.equal(
@@ -214,4 +232,52 @@ test('a stale socket from a killed daemon is replaced at the next start', { time
   const restarted = await box.cli(['start']);
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.notEqual((await box.status()).pid, pid);
+});
+
+test('the control socket path is chosen by --socket or $SIMPLE_PROXY_SOCKET; a command looking elsewhere names the socket it tried', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(config());
+  const custom = `${box.dir}/custom.sock`;
+  t.after(() => box.cli(['stop', '--force', '--socket', custom]).then(() => box.cleanup()));
+  const started = await box.cli(['start', '--socket', custom]);
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(started.stdout, new RegExp(`^  socket   ${custom}$`, 'm'));
+  assert.equal(statSync(custom).mode & 0o777, 0o600);
+
+  const elsewhere = await box.cli(['status']);
+  assert.equal(elsewhere.code, 7);
+  assert.ok(elsewhere.stderr.includes(`no simple-proxy-server daemon is running (no answer on ${box.dir}/run/server.sock)`), elsewhere.stderr);
+  box.env.SIMPLE_PROXY_SOCKET = custom;
+  const viaEnv = await box.status();
+  assert.equal((viaEnv as unknown as { socket: string }).socket, custom);
+  delete box.env.SIMPLE_PROXY_SOCKET;
+  const stopped = await box.cli(['stop', '--socket', custom]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.ok(!existsSync(custom), 'socket removed');
+});
+
+test('service print --user shows what service install --user writes; uninstall removes it, and says so when there is none', { timeout: 120_000 }, async (t) => {
+  if (process.platform !== 'linux') return t.skip('the systemd user unit path is Linux-only (the plist is checked in the unit tests)');
+  const box = sandbox(config());
+  t.after(() => box.cleanup());
+  box.env.XDG_CONFIG_HOME = `${box.dir}/xdg`;
+  const unit = `${box.dir}/xdg/systemd/user/simple-proxy-server.service`;
+  const printed = await box.cli(['service', 'print', '--user', '--config', box.config]);
+  assert.equal(printed.code, 0, printed.stderr);
+  const [head, ...content] = printed.stdout.trimEnd().split('\n');
+  assert.equal(head, `# ${unit}`);
+  assert.ok(!existsSync(unit), 'print installs nothing');
+
+  const installed = await box.cli(['service', 'install', '--user', '--config', box.config]);
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.equal(installed.stdout, `wrote ${unit}\nstart it with: systemctl --user enable --now simple-proxy-server\n`);
+  assert.equal(readFileSync(unit, 'utf8').trimEnd(), content.join('\n'));
+  assert.match(readFileSync(unit, 'utf8'), new RegExp(`^ExecStart=.* start --foreground --config ${box.config.replaceAll('.', '\\.')}$`, 'm'));
+
+  const removed = await box.cli(['service', 'uninstall', '--user']);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(removed.stdout, `removed ${unit}\n`);
+  assert.ok(!existsSync(unit));
+  const again = await box.cli(['service', 'uninstall', '--user']);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, new RegExp(`^Error: no service installed at ${unit.replaceAll('.', '\\.')}$`, 'm'));
 });

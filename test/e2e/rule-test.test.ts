@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { hash } from '@node-rs/bcrypt';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { RouteExplanation } from '../../src/routing/route-explanation.js';
-import { sandbox } from './cli-harness.js';
+import { okOrigin, sandbox } from './cli-harness.js';
 
 const run = promisify(execFile);
 
@@ -106,4 +106,40 @@ test('rule test DOMAIN --client --user: the ip_hash member real traffic takes, p
   assert.match(bad.stderr, /^Error: --client: expected an IPv4 or IPv6 address$/m);
   const api = await control.call('GET', '/api/rules/test?domain=example.com&client=nope').catch((error: Error) => error);
   assert.match(String(api), /client: expected an IPv4 or IPv6 address/, 'the control API validates the query too');
+});
+
+test('rule test --client: a client the IP lists refuse is reported refused with the reason, and curl from it is refused', { timeout: 120_000 }, async (t) => {
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const originPort = origin.port;
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+access_control:
+  whitelist: ["127.0.0.0/29"]
+  blacklist: ["127.0.0.3"]
+`);
+  t.after(() => box.cleanup());
+  const route = 'localhost -> rule #0 "Default" (pattern *) -> backend direct';
+  const lines = async (client: string): Promise<string[]> => (await box.cli(['rule', 'test', 'localhost', '--client', client])).stdout.trimEnd().split('\n');
+
+  assert.deepEqual((await lines('127.0.0.3')).slice(1), [route, '  REFUSED: client 127.0.0.3: 127.0.0.3 is on access_control.blacklist: the connection is closed at accept']);
+  assert.equal((await box.cli(['start'])).code, 0);
+  const port = (await box.status()).listeners.find((l) => l.kind === 'http')!.port;
+  assert.deepEqual(await lines('127.0.0.3'), [route, '  REFUSED: client 127.0.0.3: 127.0.0.3 is on access_control.blacklist: the connection is closed at accept']);
+  assert.deepEqual(await lines('127.0.0.9'), [route, '  REFUSED: client 127.0.0.9: 127.0.0.9 is not on access_control.whitelist: the connection is closed at accept']);
+  assert.deepEqual(await lines('127.0.0.2'), [route]);
+  const json = JSON.parse((await box.cli(['rule', 'test', 'localhost', '--client', '127.0.0.9', '--json'])).stdout) as RouteExplanation;
+  assert.equal(json.clientRefused, '127.0.0.9 is not on access_control.whitelist');
+
+  // What the proxy really does with each of those clients.
+  const curl = (client: string): Promise<string> =>
+    run('curl', ['-s', '--max-time', '10', '-w', '%{http_code}', '--interface', client, '-x', `http://127.0.0.1:${port}`, `http://localhost:${originPort}/`]).then(
+      (r) => r.stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+  assert.equal(await curl('127.0.0.2'), 'ok /200');
+  assert.equal(await curl('127.0.0.3'), '000');
+  assert.equal(await curl('127.0.0.9'), '000');
 });

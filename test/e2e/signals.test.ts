@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { until } from '../integration/health/pool-fixture.js';
 import { connectTunnel } from '../integration/proxy/raw-peers.js';
 import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
@@ -75,58 +76,60 @@ async function started(box: Sandbox): Promise<{ pid: number; port: number; socke
   return { pid: status.pid, port: httpPort(status), socket: (status as unknown as { socket: string }).socket };
 }
 
-test('SIGTERM: listeners close, a download in flight completes, a tunnel still open at shutdown.drain_timeout is force-closed, then the daemon exits', { timeout: 120_000 }, async (t) => {
-  const slow = createHttpServer((_req, res) => {
-    res.writeHead(200, { 'content-length': '30' });
-    let sent = 0;
-    const timer = setInterval(() => {
-      res.write('x'.repeat(10));
-      if (++sent === 3) {
-        clearInterval(timer);
-        res.end();
-      }
-    }, 200);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal}: listeners close, a download in flight completes, a tunnel still open at shutdown.drain_timeout is force-closed, then the daemon exits`, { timeout: 120_000 }, async (t) => {
+    const slow = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '30' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write('x'.repeat(10));
+        if (++sent === 3) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 200);
+    });
+    t.after(() => slow.close());
+    const slowPort = await listening(slow);
+    const echoPort = await echoServer(t);
+    const box = sandbox(config('1500ms'));
+    t.after(() => box.cleanup());
+    const daemon = await started(box);
+
+    const open = await tunnel(daemon.port, echoPort);
+    t.after(() => open.destroy());
+    const download = background('curl', ['-s', '--max-time', '20', '-x', `http://127.0.0.1:${daemon.port}`, `http://127.0.0.1:${slowPort}/slow`]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    let signalledAt = 0;
+    const tunnelClosed = closedAfter(open, () => signalledAt, 10_000);
+    signalledAt = Date.now();
+    process.kill(daemon.pid, signal);
+
+    // New connections are refused at once.
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const probe = connect(daemon.port, '127.0.0.1');
+          probe.once('connect', () => {
+            probe.destroy();
+            resolve(false);
+          });
+          probe.once('error', () => resolve(true));
+        }),
+      1000,
+      'the listener to close',
+    );
+    const finished = await download.done;
+    assert.equal(finished.stdout, 'x'.repeat(30), 'the download in flight completed during the drain');
+    const closedMs = await tunnelClosed;
+    assert.ok(closedMs >= 1400 && closedMs < 4000, `the idle tunnel was force-closed ${closedMs} ms after ${signal} (drain timeout 1500 ms)`);
+    await until(() => !alive(daemon.pid), 5000, 'the daemon to exit');
+    assert.ok(!existsSync(daemon.socket), 'control socket removed');
+    const log = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+    assert.match(log, /info stopping: draining connections drain_timeout_ms=1500\n/);
+    assert.match(log, /info stopped drained=\d+ forced=1\n/);
   });
-  t.after(() => slow.close());
-  const slowPort = await listening(slow);
-  const echoPort = await echoServer(t);
-  const box = sandbox(config('1500ms'));
-  t.after(() => box.cleanup());
-  const daemon = await started(box);
-
-  const open = await tunnel(daemon.port, echoPort);
-  t.after(() => open.destroy());
-  const download = background('curl', ['-s', '--max-time', '20', '-x', `http://127.0.0.1:${daemon.port}`, `http://127.0.0.1:${slowPort}/slow`]);
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  let signalledAt = 0;
-  const tunnelClosed = closedAfter(open, () => signalledAt, 10_000);
-  signalledAt = Date.now();
-  process.kill(daemon.pid, 'SIGTERM');
-
-  // New connections are refused at once.
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const probe = connect(daemon.port, '127.0.0.1');
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve(false);
-        });
-        probe.once('error', () => resolve(true));
-      }),
-    1000,
-    'the listener to close',
-  );
-  const finished = await download.done;
-  assert.equal(finished.stdout, 'x'.repeat(30), 'the download in flight completed during the drain');
-  const closedMs = await tunnelClosed;
-  assert.ok(closedMs >= 1400 && closedMs < 4000, `the idle tunnel was force-closed ${closedMs} ms after SIGTERM (drain timeout 1500 ms)`);
-  await until(() => !alive(daemon.pid), 5000, 'the daemon to exit');
-  assert.ok(!existsSync(daemon.socket), 'control socket removed');
-  const log = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
-  assert.match(log, /info stopping: draining connections drain_timeout_ms=1500\n/);
-  assert.match(log, /info stopped drained=\d+ forced=1\n/);
-});
+}
 
 test('SIGHUP reloads the edited file; an invalid file is rejected and the old config keeps serving', { timeout: 120_000 }, async (t) => {
   const o = await okOrigin();
@@ -184,4 +187,25 @@ test('start exits non-zero with the reason when a port is taken, and leaves noth
     const status = await box.cli(['status']);
     assert.equal(status.code, 7, 'no daemon left running');
   }
+});
+
+test('start --foreground (systemd, launchd, containers): stays attached, logs where it listens and which config it read, exits 0 on SIGTERM', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(config('1s'));
+  t.after(() => box.cleanup());
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'start', '--foreground'], { env: box.env, cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stdout += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  await until(() => stdout.includes(' started '), 20_000, 'the started line');
+
+  const status = await box.status();
+  assert.equal(status.pid, child.pid, 'the daemon is the foreground process itself');
+  const where = status.listeners.map((l) => `${l.kind} 127.0.0.1:${l.port}`).join(', ');
+  assert.ok(stdout.includes(`info simple-proxy-server started pid=${child.pid} listeners="${where}" config=${box.config} `), stdout);
+  child.kill('SIGTERM');
+  const [code] = await Promise.race([exited, new Promise<[number, null]>((done) => setTimeout(() => done([-1, null]), 10_000).unref())]);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /info stopped drained=0 forced=0\n/);
 });

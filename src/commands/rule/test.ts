@@ -14,7 +14,7 @@ import { Router } from '../../routing/router.js';
 export default class RuleTestCommand extends BaseCommand {
   static override summary = 'Show which rule and backend a domain takes (for a client address and user), and the later rules it shadows';
   static override description =
-    'With a running daemon the answer uses its live state: unhealthy backends are skipped, ip_hash hashes --client, and the group ACL is checked for --user. Without one it is read from the config file, every backend counted healthy.';
+    'With a running daemon the answer uses its live state: unhealthy backends are skipped, ip_hash hashes --client, a --client the IP lists refuse is reported, and the group ACL is checked for --user. Without one it is read from the config file, every backend counted healthy.';
   static override examples = [
     '<%= config.bin %> rule test www.crunchyroll.com',
     '<%= config.bin %> rule test www.crunchyroll.com --client 203.0.113.7 --user alice',
@@ -23,7 +23,7 @@ export default class RuleTestCommand extends BaseCommand {
   static override args = { domain: Args.string({ description: 'host name to route' }) };
   static override flags = {
     domain: Flags.string({ description: 'host name to route (instead of the argument)' }),
-    client: Flags.string({ description: 'client address (ip_hash and sticky sessions pick by it)' }),
+    client: Flags.string({ description: 'client address (checked against access_control whitelist and blacklist; ip_hash and sticky sessions pick by it)' }),
     user: Flags.string({ description: 'authenticated user (checked against the group ACL)' }),
     config: Flags.string({ char: 'c', description: 'explain with this config file instead of the running daemon' }),
   };

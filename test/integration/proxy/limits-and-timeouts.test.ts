@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { SocksClient } from 'socks';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { startEngine, snapshot } from './engine-fixture.js';
+import { connectTunnel } from './raw-peers.js';
 
 async function open(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
@@ -111,4 +113,40 @@ test('network.timeouts.idle closes a silent tunnel; connect timeout bounds a SOC
   assert.equal(reply[1], 0x04, 'host unreachable (timeout) reply');
   assert.ok(Date.now() - t0 < 3000, 'bounded by the connect timeout');
   socks.destroy();
+});
+
+/** The socket options `ss` shows for established TCP sockets matching a filter (one line per socket). */
+function sockets(filter: string): string[] {
+  const result = spawnSync('ss', ['-tnoH', 'state', 'established', filter], { encoding: 'utf8', timeout: 5000 });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim().split('\n').filter(Boolean);
+}
+
+test('network.keepalive: TCP keepalive with its interval on the client connections and the upstream ones, none when disabled', { timeout: 30_000 }, async (t) => {
+  if (spawnSync('ss', ['-V']).status !== 0) return t.skip('needs ss (iproute2) to read socket options');
+  const echo = createServer((s) => s.pipe(s));
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.after(() => echo.close());
+  const echoPort = (echo.address() as { port: number }).port;
+  for (const enabled of [true, false]) {
+    const base = snapshot();
+    const proxy = await startEngine({ ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs: 45_000 } } });
+    let stopped = false;
+    t.after(() => (stopped ? undefined : proxy.stop()));
+    const { socket } = await connectTunnel(proxy.http.port, echoPort);
+    t.after(() => socket.destroy());
+    const front = sockets(`( sport = :${proxy.http.port} )`);
+    const upstream = sockets(`( dport = :${echoPort} )`);
+    assert.equal(front.length, 1, front.join('\n'));
+    assert.equal(upstream.length, 1, upstream.join('\n'));
+    for (const [side, line] of [['client', front[0]], ['upstream', upstream[0]]]) {
+      // ss shows the time left until the first probe: just under the interval.
+      if (enabled) assert.match(line, /timer:\(keepalive,4[0-5]sec,0\)/, `${side} side: ${line}`);
+      else assert.doesNotMatch(line, /keepalive/, `${side} side: ${line}`);
+    }
+    socket.destroy();
+    stopped = true;
+    await proxy.stop();
+  }
 });

@@ -52,14 +52,26 @@ test('SOCKS5: malformed and unsupported handshakes get the right reply and a cle
     { name: 'empty domain', send: [hex('05 01 00'), hex('05 01 00 03 00 0050')], expect: '0500' + '05010001000000000000' },
     { name: 'connection refused target', send: [hex('05 01 00'), hex('05 01 00 01 7f000001 0001')], expect: '0500' + '05050001000000000000' },
     { name: 'truncated greeting then close', send: [hex('05')], expect: '', closed: false },
+    { name: 'a name that does not resolve: host unreachable', send: [hex('05 01 00'), Buffer.concat([hex('05 01 00 03 14'), Buffer.from('nothing-here.invalid'), hex('0050')])], expect: '0500' + '05040001000000000000' },
+    { name: 'truncated request then silence', send: [hex('05 01 00'), hex('05 01 00 01 7f00')], expect: '0500', closed: false },
+    { name: 'IPv6 address, connection refused', send: [hex('05 01 00'), hex('05 01 00 04 00000000000000000000000000000001 0001')], expect: '0500' + '05050001000000000000' },
+    { name: 'username/password: wrong subnegotiation version', send: [hex('05 01 02'), hex('05 01 61 01 62')], expect: '0502' + '0101' },
+    { name: 'username/password: truncated then silence', send: [hex('05 01 02'), hex('01 05 6162')], expect: '0502', closed: false },
+    { name: 'username/password without auth configured: taken, then the CONNECT', send: [hex('05 01 02'), hex('01 01 61 01 62'), hex('05 01 00 01 7f000001 0001')], expect: '0502' + '0100' + '05050001000000000000' },
   ];
   for (const c of cases) {
-    const { data } = await exchange(proxy.socks.port, c.send, c.closed === false ? 300 : 3000);
+    const { data, closed } = await exchange(proxy.socks.port, c.send, c.closed === false ? 300 : 3000);
     assert.equal(data.toString('hex'), c.expect, c.name);
+    assert.equal(closed, c.closed ?? true, `${c.name}: ${c.closed === false ? 'waits for the rest' : 'closed by the proxy'}`);
   }
   // The listener still serves after all of that.
   const { data } = await exchange(proxy.socks.port, [hex('05 01 00')]);
   assert.equal(data.toString('hex').slice(0, 4), '0500');
+  // A host no rule matches: not allowed by the ruleset.
+  const narrow = await startEngine(snapshot(undefined, [{ name: 'only', domains: ['only.test'], backends: [{ name: 'direct', weight: 1 }] }]));
+  t.after(() => narrow.stop());
+  const unrouted = await exchange(narrow.socks.port, [hex('05 01 00'), hex('05 01 00 01 7f000001 0050')]);
+  assert.equal(unrouted.data.toString('hex'), '0500' + '05020001000000000000', 'no matching rule');
 });
 
 test('SOCKS5: a handshake split into single bytes still works', async (t) => {
@@ -84,6 +96,9 @@ test('HTTP: malformed requests get 400 (or 431) and the listener keeps serving',
     { name: 'CONNECT with userinfo', send: 'CONNECT user@example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
     { name: 'CONNECT port out of range', send: 'CONNECT example.com:70000 HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
     { name: 'absolute URI with bad port', send: 'GET http://example.com:99999/ HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'a scheme other than http', send: 'GET ftp://example.com/file HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'CONNECT to a URL instead of host:port', send: 'CONNECT http://example.com:443/ HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
+    { name: 'obsolete line folding', send: 'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n  folded\r\n\r\n', status: 400 },
     { name: 'header too large', send: `GET http://example.com/ HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
   ];
   for (const c of cases) {
