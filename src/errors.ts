@@ -1,3 +1,20 @@
+/**
+ * The CLI's exit code for each error code that has its own (README "Exit codes"); any other is 1.
+ * Keyed by code, not by class, so an error the daemon answered over the control socket exits the
+ * same as one raised in the command itself.
+ */
+export const EXIT_CODES: Readonly<Record<string, number>> = {
+  BAD_REQUEST: 2,
+  CONFIG_INVALID: 3,
+  OPEN_RELAY: 3,
+  ALREADY_RUNNING: 4,
+  LISTEN_FAILED: 5,
+  BACKEND_TEST_FAILED: 6,
+  TUNNEL_LEAK: 6,
+  NO_DAEMON: 7,
+  KEYRING_UNAVAILABLE: 8,
+};
+
 /** Base class of every error the product reports to a person: a stable code and a one-line message. */
 export class ProxyError extends Error {
   /** Stable machine-readable code (for `--json` output and exit-code mapping). */
@@ -9,7 +26,7 @@ export class ProxyError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.exitCode = options.exitCode ?? 1;
+    this.exitCode = options.exitCode ?? EXIT_CODES[code] ?? 1;
   }
 }
 
@@ -19,7 +36,7 @@ export class ConfigError extends ProxyError {
   readonly problems: string[];
 
   constructor(message: string, problems: string[] = [message]) {
-    super('CONFIG_INVALID', message, { exitCode: 3 });
+    super('CONFIG_INVALID', message);
     this.problems = problems;
   }
 }

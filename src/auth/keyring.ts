@@ -13,7 +13,7 @@ export const KEYRING_ALTERNATIVES =
 /** The OS keyring cannot be used (no Secret Service, locked, timed out). */
 export class KeyringUnavailableError extends ProxyError {
   constructor(why: string) {
-    super('KEYRING_UNAVAILABLE', `the OS keyring is not available: ${why}; ${KEYRING_ALTERNATIVES}`, { exitCode: 8 });
+    super('KEYRING_UNAVAILABLE', `the OS keyring is not available: ${why}; ${KEYRING_ALTERNATIVES}`);
   }
 }
 

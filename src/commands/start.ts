@@ -27,7 +27,7 @@ export default class Start extends BaseCommand {
       } catch {
         // No pidfile: report the socket only.
       }
-      throw new ProxyError('ALREADY_RUNNING', `${this.bin} is already running (pid ${pid}, socket ${paths.socket})`, { exitCode: 4 });
+      throw new ProxyError('ALREADY_RUNNING', `${this.bin} is already running (pid ${pid}, socket ${paths.socket})`);
     }
     const location = await locateConfig(this.role, flags.config);
     if (flags.foreground) return this.foreground(location.path, paths);

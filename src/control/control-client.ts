@@ -5,7 +5,7 @@ import { roleDefaults, type Role } from '../role.js';
 /** The error a command gets when no daemon answers on the socket. */
 export class NoDaemonError extends ProxyError {
   constructor(role: Role, socketPath: string) {
-    super('NO_DAEMON', `no ${roleDefaults(role).bin} daemon is running (no answer on ${socketPath})`, { exitCode: 7 });
+    super('NO_DAEMON', `no ${roleDefaults(role).bin} daemon is running (no answer on ${socketPath})`);
   }
 }
 

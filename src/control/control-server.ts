@@ -50,7 +50,7 @@ export class ControlServer {
     chmodSync(dir, 0o700);
     if (existsSync(this.socketPath)) {
       if (await socketAnswers(this.socketPath)) {
-        throw new ProxyError('ALREADY_RUNNING', `a daemon is already listening on ${this.socketPath}`, { exitCode: 4 });
+        throw new ProxyError('ALREADY_RUNNING', `a daemon is already listening on ${this.socketPath}`);
       }
       unlinkSync(this.socketPath);
     }

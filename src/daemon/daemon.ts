@@ -111,7 +111,7 @@ export class Daemon {
       await this.engine.stop({ drainMs: 0 }).catch(() => undefined);
       await this.tunnels.stop();
       await this.control.close();
-      throw new ProxyError('LISTEN_FAILED', (error as Error).message, { exitCode: 5 });
+      throw new ProxyError('LISTEN_FAILED', (error as Error).message);
     }
     if (this.snapshot.debug.enabled) await this.traffic.enable();
     mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });

@@ -29,7 +29,7 @@ export class PolicyHooks {
   /** Throws when a snapshot would serve as an open proxy without saying so. */
   check(snapshot: ConfigSnapshot): void {
     const problem = openRelayProblem(snapshot);
-    if (problem) throw new ProxyError('OPEN_RELAY', problem, { exitCode: 3 });
+    if (problem) throw new ProxyError('OPEN_RELAY', problem);
   }
 
   /** Opens the access log and follows the engine's records and refusals. */

@@ -219,7 +219,7 @@ test('client role: rule add/update with --action server|direct and a repeated --
   assert.match(file, /- name: Work\n {4}match:\n {6}domains:\n {8}- localhost\n {8}- "\*\.corp\.test"\n {4}action: direct\n/);
 
   const backend = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.test', '--backend', 'foo']);
-  assert.equal(backend.code, 1);
+  assert.equal(backend.code, 2, 'the daemon refused a malformed edit: a usage error, as from the command itself');
   assert.match(backend.stderr, /^Error: client rules take --action server\|direct, not --backend$/m);
   const bogus = await box.cli(['rule', 'add', '--name', 'Y', '--domain', 'y.test', '--action', 'bogus']);
   assert.equal(bogus.code, 2);

@@ -32,7 +32,7 @@ export default class BackendTestCommand extends BaseCommand {
     const { flags } = await this.parse(BackendTestCommand);
     const body = { ...(flags.target ? { target: flags.target } : {}), ...(flags['ip-url'] ? { ip_url: flags['ip-url'] } : {}) };
     const answer = await this.client(flags.socket).call<TestAnswer>('POST', `/api/backends/${encodeURIComponent(flags.name)}/test`, body);
-    if (!answer.ok) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}" failed its ${answer.type} check of ${answer.target} (${answer.latencyMs} ms): ${answer.error}`, { exitCode: 6 });
+    if (!answer.ok) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}" failed its ${answer.type} check of ${answer.target} (${answer.latencyMs} ms): ${answer.error}`);
     this.say(`backend "${answer.name}" passed its ${answer.type} check of ${answer.target} in ${answer.latencyMs} ms`);
     if (answer.leaks) this.reportTunnel(answer as TunnelTestReport & TestAnswer, flags['ip-url'] !== undefined);
     return answer;
@@ -45,8 +45,8 @@ export default class BackendTestCommand extends BaseCommand {
     for (const d of answer.dns) this.say(`  DNS server ${d.server.padEnd(18)} reached via ${d.via ?? 'nothing (unreachable)'}`);
     const { egress } = answer;
     if (!egress.error) this.say(`  far side sees                 ${egress.throughTunnel} through the tunnel, ${egress.fromHost ?? 'nothing (unreachable)'} from the host (${egress.url})`);
-    if (answer.leaks.length > 0) throw new ProxyError('TUNNEL_LEAK', `backend "${answer.name}" leaks to the host path:\n  ${answer.leaks.join('\n  ')}`, { exitCode: 6 });
-    if (egress.error && echoNamed) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}": ${egress.error}`, { exitCode: 6 });
+    if (answer.leaks.length > 0) throw new ProxyError('TUNNEL_LEAK', `backend "${answer.name}" leaks to the host path:\n  ${answer.leaks.join('\n  ')}`);
+    if (egress.error && echoNamed) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}": ${egress.error}`);
     if (egress.error) this.say(`  egress address not checked    ${egress.error}; pass --ip-url with an address-echo URL the far side can reach`);
     this.say('  no leak: traffic and DNS stay in the tunnel');
   }

@@ -32,9 +32,9 @@ export default class RuleTestCommand extends BaseCommand {
     const { args, flags } = await this.parse(RuleTestCommand);
     const domain = args.domain ?? flags.domain;
     // Exit code 2, like the flag errors oclif reports itself.
-    if (!domain) throw new ProxyError('BAD_REQUEST', `give the domain to route: ${this.bin} rule test DOMAIN`, { exitCode: 2 });
+    if (!domain) throw new ProxyError('BAD_REQUEST', `give the domain to route: ${this.bin} rule test DOMAIN`);
     const parsed = ruleTestSchema.safeParse({ domain, client: flags.client, user: flags.user });
-    if (!parsed.success) throw new ProxyError('BAD_REQUEST', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '), { exitCode: 2 });
+    if (!parsed.success) throw new ProxyError('BAD_REQUEST', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
     const question = parsed.data;
     let answer: RouteExplanation;
     try {
