@@ -14,9 +14,12 @@ const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
 
 /** A tmux session of its own (own server socket), so tests never touch a user's tmux. */
 class Tmux {
+  private static made = 0;
   private readonly socket: string;
   constructor(dir: string) {
-    this.socket = join(dir, 'tmux.sock');
+    // A socket per session: a server still exiting after kill-server makes a new session on
+    // the same socket fail with "server exited unexpectedly".
+    this.socket = join(dir, `tmux-${++Tmux.made}.sock`);
   }
   private tmux(args: string[]): string {
     const result = spawnSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
