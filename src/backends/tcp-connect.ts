@@ -17,14 +17,23 @@ export interface TcpConnectOptions {
   relayOnly?: boolean;
 }
 
-const lookupIpv6First: LookupFunction = (hostname, options, callback) => {
-  lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return (callback as (e: Error) => void)(error);
-    const sorted = [...addresses].sort((a, b) => b.family - a.family);
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof sorted) => void)(null, sorted);
-    callback(null, sorted[0].address, sorted[0].family);
-  });
-};
+/**
+ * A lookup that puts the preferred family first (a stable sort keeps the resolver's order within
+ * each). Without it the resolver's own order wins, and RFC 6724 puts IPv6 first wherever the host
+ * has IPv6: `prefer_ipv6: false` would then still prefer IPv6.
+ */
+function lookupPreferring(family: 4 | 6): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return (callback as (e: Error) => void)(error);
+      const sorted = [...addresses].sort((a, b) => (a.family === family ? 0 : 1) - (b.family === family ? 0 : 1));
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof sorted) => void)(null, sorted);
+      callback(null, sorted[0].address, sorted[0].family);
+    });
+  };
+}
+const lookupIpv4First = lookupPreferring(4);
+const lookupIpv6First = lookupPreferring(6);
 
 /**
  * Connects to host:port dual-stack (happy eyeballs), honouring `ipv6.enabled` and `prefer_ipv6`,
@@ -43,7 +52,7 @@ export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
       port: options.port,
       family: ipv6.enabled ? 0 : 4,
       autoSelectFamily: ipv6.enabled,
-      lookup: ipv6.enabled && ipv6.preferIpv6 ? lookupIpv6First : undefined,
+      lookup: ipv6.enabled && ipv6.preferIpv6 ? lookupIpv6First : lookupIpv4First,
       noDelay: true,
       keepAlive: keepalive.enabled,
       keepAliveInitialDelay: keepalive.enabled ? keepalive.intervalMs : 0,

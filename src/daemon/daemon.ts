@@ -83,6 +83,8 @@ export class Daemon {
       if (status.state === 'down') this.logger.warn(text);
       else this.logger.info(text);
       this.hub.publish({ type: 'tunnel', time: Date.now(), tunnel: status });
+      // Checks that failed while the tunnel was down would keep it out of rotation until the next interval.
+      if (status.state === 'up') this.engine.recheck(status.name);
     });
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);

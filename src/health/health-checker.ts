@@ -75,6 +75,17 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
     for (const entry of this.entries.values()) this.halt(entry);
   }
 
+  /**
+   * Runs a backend's check at once instead of at its next tick (a tunnel that just came back up
+   * need not wait out the interval); the interval restarts from there.
+   */
+  checkNow(name: string): void {
+    const entry = this.entries.get(name);
+    if (!entry || !this.running) return;
+    this.halt(entry);
+    void this.run(name, entry);
+  }
+
   /** False while the backend is marked unhealthy. */
   usable(name: string): boolean {
     return this.entries.get(name)?.state.status !== 'unhealthy';

@@ -138,6 +138,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.health();
   }
 
+  /** Runs a backend's health check now (the primary runs the checks). */
+  recheck(name: string): void {
+    this.local.recheck(name);
+  }
+
   /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
   explainRoute(host: string, question?: RouteQuestion): RouteExplanation {
     return this.local.explainRoute(host, question);

@@ -92,6 +92,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   stats(): Promise<EngineStats>;
   /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
   testBackend(name: string, target?: Target): Promise<LiveCheck>;
+  /** Runs a backend's health check now rather than at its next interval. */
+  recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
   explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
   /** Asks the traffic debugger of every engine process; one answer per process. */
@@ -295,6 +297,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Every backend's health now (spec 11.5), by name. */
   health(): Record<string, BackendHealth> {
     return this.checker?.health() ?? {};
+  }
+
+  /** Runs a backend's health check now rather than at its next interval. */
+  recheck(name: string): void {
+    this.checker?.checkNow(name);
   }
 
   /** A live connection's outcome reported by an engine worker (passive check). */

@@ -205,7 +205,11 @@ debug:
   t.after(() => void stream.kill());
   let events = 0;
   stream.stdout.on('data', (chunk: Buffer) => (events += chunk.toString('latin1').split('\n').length - 1));
-  await new Promise((r) => setTimeout(r, 500));
+  // The stream is live once a request made now shows up on it.
+  const warmDeadline = Date.now() + 10_000;
+  await run('curl', ['-s', '-o', '/dev/null', '-x', `http://127.0.0.1:${httpPort(restarted)}`, `http://127.0.0.1:${originPort}/stream-live`]);
+  while (events === 0 && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(events > 0, 'the live stream is connected');
   tmux.pipe(framesFile);
   const eventsBefore = events;
   const burst = await burstThrough(httpPort(restarted), originPort, 3000);

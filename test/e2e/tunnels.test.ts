@@ -312,6 +312,11 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
     }
     const again = await killOnce('wg');
     assert.match(again.down, /; restarting in 2 s/, 'dying again soon after coming back doubles the wait');
+    // Up again is not yet healthy: the checks that failed while it was down are redone at once.
+    await waitFor('both checked tunnels healthy again', async () => {
+      const list = await backendList(box);
+      return ['wg', 'ovpn-cert'].every((name) => list.find((b) => b.name === name)?.health.status === 'healthy');
+    });
     assert.equal(await curl(box, `http://${wg.WG_DNS_NAME}/ip`), wg.WG_EXPECTED_SOURCE_IP);
     assert.equal(await curl(box, `http://${ovpn.OVPN_DNS_NAME}/ip`), ovpn.OVPN_EXPECTED_SOURCE_IP);
   });

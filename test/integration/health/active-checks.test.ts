@@ -6,6 +6,7 @@ import { parseConfigText } from '../../../src/config/load.js';
 import { echoOrigin } from '../proxy/raw-peers.js';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import { get, startUpstreams, until } from './pool-fixture.js';
+import { freePort } from '../../helpers/ports.js';
 
 const INTERVAL_MS = 300;
 const STUCK_TIMEOUT_MS = 1500;
@@ -91,4 +92,39 @@ rules:
   assert.equal(final['wrong-status'].uptimePercent, 0);
   assert.equal(final['by-http'].uptimePercent, 100);
   assert.equal(final['by-http'].consecutiveFailures, 0);
+});
+
+test('recheck runs a check at once: a backend that failed its check is back without waiting out the interval', { timeout: 30_000 }, async (t) => {
+  const port = await freePort();
+  const config = parseConfigText(
+    `server:
+  http_port: 0
+  socks5_port: 0
+  bind_address: 127.0.0.1
+  workers: 1
+backends:
+  - name: watched
+    type: direct
+    health_check: { type: tcp, target: "127.0.0.1:${port}", interval: "1h", timeout: "1s", healthy_threshold: 1, unhealthy_threshold: 1 }
+rules:
+  - name: all
+    match: { domains: ["*"] }
+    backend: watched
+`,
+    'front-config.yaml',
+    'server',
+  );
+  const engine = new ProxyEngine(config);
+  await engine.start();
+  t.after(() => engine.stop({ drainMs: 0 }));
+  await until(() => engine.health().watched.status === 'unhealthy', 5000, 'the first check to fail (nothing listens)');
+  const target = createServer((socket) => socket.end());
+  target.listen(port, '127.0.0.1');
+  await once(target, 'listening');
+  t.after(() => void target.close());
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(engine.health().watched.status, 'unhealthy', 'without a recheck the next check is an hour away');
+  engine.recheck('watched');
+  await until(() => engine.health().watched.status === 'healthy', 5000, 'healthy after the recheck');
+  assert.equal(engine.health().watched.checks, 2);
 });

@@ -38,7 +38,9 @@ test('clustered engine: workers share the listeners, records reach the primary, 
 
   const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => get(http.port, `http://127.0.0.1:${originPort}/r${i}`)));
   assert.ok(answers.every((a, i) => a.status === 200 && a.body === `pid-independent /r${i}`));
-  await new Promise((r) => setTimeout(r, 300));
+  // Workers send records in batches: wait for them, bounded.
+  const deadline = Date.now() + 10_000;
+  while (records.filter((r) => r.protocol === 'http').length < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(records.filter((r) => r.protocol === 'http').length, 40, 'every record reached the primary');
   const stats = await engine.stats();
   assert.ok(stats.connectionsTotal >= 40);
