@@ -51,8 +51,9 @@ export function restartRequired(before: ConfigSnapshot, after: ConfigSnapshot): 
   const changes: string[] = [];
   const key = (s: ConfigSnapshot): string => json(s.listeners.map((l) => [l.kind, l.host, l.port]));
   if (key(before) !== key(after)) changes.push('listeners (ports, bind address)');
-  const tls = (s: ConfigSnapshot): string => json(s.listeners.map((l) => l.tls ?? null));
-  if (tls(before) !== tls(after)) changes.push('TLS certificate files');
+  // New certificate files are served at once; only turning TLS on or off changes the listener.
+  const tls = (s: ConfigSnapshot): string => json(s.listeners.map((l) => l.tls !== undefined));
+  if (tls(before) !== tls(after)) changes.push('server.tls (TLS on or off)');
   const authMode = (s: ConfigSnapshot): unknown => (s.raw.server as { auth?: { mode?: string } } | undefined)?.auth?.mode ?? 'none';
   if (authMode(before) !== authMode(after)) changes.push('server.auth.mode');
   if (before.workers !== after.workers) changes.push('workers');

@@ -24,6 +24,7 @@ import { TunnelManager } from '../tunnels/tunnel-manager.js';
 import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
+import { checkTlsFiles } from '../proxy/tls-material.js';
 import { describeBackends, healthAnswer, maskSecrets } from './views.js';
 
 /** What a reload did (or, for a dry run, would do). */
@@ -88,6 +89,7 @@ export class Daemon {
     });
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);
+    checkTlsFiles(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
     this.engine.on('warning', (message) => {
       this.logger.warn(message);
@@ -179,6 +181,7 @@ export class Daemon {
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
+      checkTlsFiles(next);
     } catch (error) {
       if (!dryRun) {
         this.reloadErrors++;

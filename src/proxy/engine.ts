@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
 import { retiredBackends } from './reload-drain.js';
+import { readTlsMaterial } from './tls-material.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -237,6 +237,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
+    // Read before anything changes: a certificate that cannot be served refuses the whole reload.
+    const certificates = this.listening.flatMap((l) => {
+      const spec = next.listeners.find((n) => n.kind === l.spec.kind && n.host === l.spec.host && n.port === l.spec.port);
+      return l.spec.tls && spec?.tls ? [{ listening: l, spec, material: readTlsMaterial(spec.tls) }] : [];
+    });
     const previous = this.current;
     const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }, previous);
     this.current = runtime;
@@ -246,6 +251,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Retired backends only lose their idle pools; tunnels already open through them go on for now.
     for (const backend of retired) void backend.close();
     this.closeRetiredLater(retiredBackends(previous.config, next), next.reload.drainTimeoutMs);
+    // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
+    for (const { listening, spec, material } of certificates) {
+      (listening.server as HttpsServer).setSecureContext(material);
+      listening.spec = spec;
+    }
     return { version: next.version, previousVersion: previous.config.version, restartRequired: restartRequired(previous.config, next) };
   }
 
@@ -379,7 +389,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       headersTimeout: HANDSHAKE_TIMEOUT_MS,
     };
     const server = spec.tls
-      ? createHttpsServer({ ...httpOptions, cert: readFileSync(spec.tls.certFile), key: readFileSync(spec.tls.keyFile) })
+      ? createHttpsServer({ ...httpOptions, ...readTlsMaterial(spec.tls) })
       : createHttpServer(httpOptions);
     server.timeout = network.timeouts.idleMs;
     // The IP lists act on the raw connection, before TLS or HTTP parsing.
