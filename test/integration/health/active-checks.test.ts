@@ -10,6 +10,8 @@ import { freePort } from '../../helpers/ports.js';
 
 const INTERVAL_MS = 300;
 const STUCK_TIMEOUT_MS = 1500;
+/** The server section of every engine here: loopback, ports of its own, one process. */
+const ONE_ENGINE = 'server:\n  http_port: 0\n  socks5_port: 0\n  bind_address: 127.0.0.1\n  workers: 1\n';
 
 test('active checks go through the backend (tcp and http with expected_status), run concurrently, and a hung one neither delays the others nor traffic', { timeout: 60_000 }, async (t) => {
   const origin = await echoOrigin();
@@ -28,12 +30,7 @@ test('active checks go through the backend (tcp and http with expected_status), 
   const via = (port: number): string => `type: http\n    proxy: { address: "127.0.0.1:${port}" }`;
   const up = upstream.http.port;
   const config = parseConfigText(
-    `server:
-  http_port: 0
-  socks5_port: 0
-  bind_address: 127.0.0.1
-  workers: 1
-health_checks:
+    `${ONE_ENGINE}health_checks:
   defaults: { interval: "${INTERVAL_MS}ms", timeout: "1s", healthy_threshold: 2, unhealthy_threshold: 2 }
 backends:
   - name: by-tcp
@@ -97,12 +94,7 @@ rules:
 test('recheck runs a check at once: a backend that failed its check is back without waiting out the interval', { timeout: 30_000 }, async (t) => {
   const port = await freePort();
   const config = parseConfigText(
-    `server:
-  http_port: 0
-  socks5_port: 0
-  bind_address: 127.0.0.1
-  workers: 1
-backends:
+    `${ONE_ENGINE}backends:
   - name: watched
     type: direct
     health_check: { type: tcp, target: "127.0.0.1:${port}", interval: "1h", timeout: "1s", healthy_threshold: 1, unhealthy_threshold: 1 }
