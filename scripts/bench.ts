@@ -81,6 +81,47 @@ if (peers.length > 0) {
   for (const spec of started.stdout.match(/name=\S+(?: \S+=\S+)*/g) ?? []) targets.push('--target', spec);
 }
 for (const p of proxies) console.log(`benchmarking ${p.name} (pid ${p.pid}, workers ${workers === 0 ? 'one per core' : workers}) on http=${p.httpPort} socks5=${p.socksPort}`);
-must(join(BENCH, 'run.sh'), [...targets, ...args]);
+const output = await runHarness([...targets, ...args]);
 for (const child of processes) child.kill('SIGTERM');
+const failed = integrityVerdict(output, args.includes('--no-integrity'));
 must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-routing.ts')], { cwd: ROOT });
+if (failed.length > 0) process.exit(1);
+
+/** Runs run.sh, passing its output through, and resolves with what it printed on stdout. */
+function runHarness(argv: string[]): Promise<string> {
+  const child = spawn(join(BENCH, 'run.sh'), argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    text += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`run.sh failed (${code})`))));
+  });
+}
+
+/**
+ * The closing integrity table: for each target, how many of the 16 downloads of random bytes
+ * arrived intact per path. A target with a corrupted path fails, and its throughput figures are
+ * withheld (they measured bytes that were not delivered as sent). Returns the failed targets.
+ */
+function integrityVerdict(output: string, skipped: boolean): string[] {
+  const lines = [...output.matchAll(/^BENCHJSON (.*)$/gm)].map((m) => JSON.parse(m[1]) as { metric: string; target: string; median?: number; value?: number });
+  const intact = lines.filter((l) => l.metric.startsWith('i_'));
+  const throughput = lines.filter((l) => /^[bc]\d/.test(l.metric));
+  const names = [...new Set(intact.map((l) => l.target))];
+  console.log('\nintegrity (downloads of 64 MiB random bytes, sha256 checked, of 16):');
+  if (skipped) console.log('  skipped (--no-integrity): no throughput figure below is verified');
+  const failed: string[] = [];
+  for (const name of names) {
+    const paths = intact.filter((l) => l.target === name).map((l) => ({ path: l.metric.replace(/^i_|_intact$/g, ''), ok: l.median ?? l.value ?? 0 }));
+    const bad = paths.filter((p) => p.ok < 16);
+    if (bad.length > 0) failed.push(name);
+    console.log(`  ${name}: ${paths.map((p) => `${p.path} ${p.ok}/16`).join(', ')}${bad.length > 0 ? '  FAILED' : ''}`);
+  }
+  for (const name of failed) {
+    const withheld = throughput.filter((l) => l.target === name).map((l) => l.metric);
+    console.log(`FAILED ${name}: bytes arrived corrupted; its throughput figures (${withheld.join(', ') || 'none'}) do not count`);
+  }
+  return failed;
+}

@@ -90,7 +90,7 @@ export class BandwidthLimiter {
 
 /**
  * Pipes `from` into `to` at the pace `pace` allows, with the writer's backpressure: after each
- * chunk the source pauses until the peer drained and the pace's wait is over. Only used when a
+ * chunk the source pauses until the peer drained and the pace's wait is over. Starts the flow. Only used when a
  * bandwidth limit applies; the unthrottled relay keeps its plain pipe.
  */
 export function pacedPipe(from: Socket, to: Socket, pace: Pace): void {
@@ -98,6 +98,9 @@ export function pacedPipe(from: Socket, to: Socket, pace: Pace): void {
     holdAfterWrite(to.write(chunk), pace(chunk.length), to, () => from.pause(), () => from.resume());
   });
   from.once('end', () => to.end());
+  // A front may have paused the source while it dialled (SOCKS5 does): a 'data' listener alone
+  // does not restart a stream that was paused explicitly.
+  from.resume();
 }
 
 /**

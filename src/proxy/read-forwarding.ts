@@ -2,21 +2,29 @@ import type { OnReadOpts, Socket } from 'node:net';
 import { holdAfterWrite, type Pace } from '../limits/bandwidth.js';
 
 /*
- * Bulk reads straight into a large buffer that is handed to the peer socket's write, instead of
- * the stream machinery's 64 KiB chunks: fewer syscalls and no allocation per chunk on tunnels.
+ * Bulk reads of relayed sockets: each read lands in one large buffer instead of the stream
+ * machinery's 64 KiB chunks, which means fewer syscalls and callbacks on tunnels.
  *
- * One buffer is shared by every forwarding socket: libuv allocates, reads and calls back
- * synchronously for one socket at a time, so the buffer is free again as soon as a write of it
- * completed inside the callback. When the kernel did not take the whole chunk, the pending write
- * keeps that buffer and later reads get a fresh one (ownership passes to the write).
+ * Invariant: the read buffer is referenced only inside the synchronous read callback. Every byte
+ * handed on (to a peer socket's write, to a handshake reader, or kept until a peer is attached)
+ * is first copied into memory of its own, which the write then owns until it completes.
+ *
+ * Why it holds: Node arms every socket's next read with the buffer the generator returned after
+ * its previous read, long before that read happens, so one buffer is armed on many sockets at
+ * once; libuv fills it for one socket at a time and calls back synchronously. Since nothing
+ * outlives the callback, the buffer is free whenever any socket reads into it. (Handing the
+ * buffer itself to a write is not safe: a write the kernel does not take at once keeps a
+ * reference to it, and the next read of another socket, armed earlier, overwrites it.)
  */
 const READ_SIZE = 256 * 1024;
-let shared = Buffer.allocUnsafeSlow(READ_SIZE);
-const sharedBuffer = (): Buffer => shared;
+const readBuffer = Buffer.allocUnsafeSlow(READ_SIZE);
+
+/** A copy of the first `length` bytes just read, owned by whoever it is handed to. */
+const owned = (buffer: Buffer, length: number): Buffer => Buffer.from(buffer.subarray(0, length));
 
 interface ForwardingState {
-  /** Where read bytes go once a peer is attached; returns false to pause reading. */
-  sink: ((length: number, buffer: Buffer) => boolean) | null;
+  /** Where read bytes go (as an owned copy) once a peer is attached; returns false to pause reading. */
+  sink: ((chunk: Buffer) => boolean) | null;
   /** Bytes read before a peer was attached (copied; reading pauses after the first). */
   early: Buffer[];
 }
@@ -28,11 +36,11 @@ export function forwardingReadOption(): { onread: OnReadOpts; register(socket: S
   const state: ForwardingState = { sink: null, early: [] };
   return {
     onread: {
-      buffer: sharedBuffer,
+      buffer: readBuffer,
       callback: (length, bytes) => {
         const buffer = bytes as Buffer;
-        if (state.sink) return state.sink(length, buffer);
-        state.early.push(Buffer.from(buffer.subarray(0, length)));
+        if (state.sink) return state.sink(owned(buffer, length));
+        state.early.push(owned(buffer, length));
         return false;
       },
     },
@@ -56,15 +64,11 @@ export function attachForwarding(from: Socket, to: Socket, pace?: Pace): void {
     from.resume();
   };
   state.sink = pace
-    ? (length, buffer) => {
-        const ok = to.write(buffer.subarray(0, length));
-        if (buffer === shared && to.writableLength > 0) shared = Buffer.allocUnsafeSlow(READ_SIZE);
+    ? (chunk) =>
         // Returning false pauses the read; `resume` restarts it.
-        return holdAfterWrite(ok, pace(length), to, () => undefined, resume);
-      }
-    : (length, buffer) => {
-        const ok = to.write(buffer.subarray(0, length));
-        if (buffer === shared && to.writableLength > 0) shared = Buffer.allocUnsafeSlow(READ_SIZE);
+        holdAfterWrite(to.write(chunk), pace(chunk.length), to, () => undefined, resume)
+    : (chunk) => {
+        const ok = to.write(chunk);
         if (!ok) to.once('drain', resume);
         return ok;
       };
@@ -82,8 +86,8 @@ export function attachForwarding(from: Socket, to: Socket, pace?: Pace): void {
 export function interceptReads(socket: Socket, onData: (chunk: Buffer) => void): (rest: Buffer) => void {
   const state = states.get(socket);
   if (!state) throw new Error('not a forwarding socket');
-  state.sink = (length, buffer) => {
-    onData(Buffer.from(buffer.subarray(0, length)));
+  state.sink = (chunk) => {
+    onData(chunk);
     return true;
   };
   for (const chunk of state.early.splice(0)) onData(chunk);
