@@ -122,11 +122,9 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
 
       const common = headers.length;
+      const refusePrivate = policy.refusesPrivate(record.clientAddress);
       const send = (backend: Backend, retried: boolean): void => {
-        policy.checkHostLookup(info, backend.type, (denial) => (denial ? sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error) : dispatch(backend, retried)));
-      };
-      const dispatch = (backend: Backend, retried: boolean): void => {
-        const route = backend.httpRoute(target.scheme, target, target.path);
+        const route = backend.httpRoute(target.scheme, target, target.path, refusePrivate);
         // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
         headers.length = common;
         for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);

@@ -32,6 +32,7 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   upstream: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'upstream-auth': { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'not-allowed': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
+  'private-target': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
   loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
@@ -48,10 +49,11 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   return { ...REFUSALS.failed, reason: 'failed', message };
 }
 
-/** The refusal for a failed dial of `record`'s request; a loop back to this proxy is also reported as a refusal of the policy, refused upstream credentials as a warning. */
+/** The refusal for a failed dial of `record`'s request; a loop back to this proxy or a private target is also reported as a refusal of the policy, refused upstream credentials as a warning. */
 export function dialRefusal(ctx: ProxyContext, record: ConnectionRecord, error: unknown): ReturnType<typeof refusalFor> {
   const refusal = refusalFor(error);
   if (refusal.reason === 'loop') ctx.policy().refusedLoop(record, refusal.message);
+  if (refusal.reason === 'private-target') ctx.policy().refusedPrivate(record, refusal.message);
   if (refusal.reason === 'upstream-auth' && record.backend !== undefined) ctx.credentialsRefused(record.backend, refusal.message);
   return refusal;
 }

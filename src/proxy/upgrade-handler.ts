@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { DialOptions } from '../backends/backend.js';
 import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
 import type { ConnectionRecord } from './connection-record.js';
@@ -53,7 +52,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuseDenial(refuse, full);
-      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
+      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.refusesPrivate(record.clientAddress), refuse);
     });
   });
 }
@@ -68,10 +67,10 @@ function upgrade(
   target: HttpTarget,
   resolution: Extract<Resolution, { ok: true }>,
   runtime: Runtime,
-  check: DialOptions['check'],
+  refusePrivate: boolean,
   refuse: RawRefuse,
 ): void {
-  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }, record.clientAddress, record).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, refusePrivate }, record.clientAddress, record).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream, record);

@@ -16,6 +16,7 @@ const KNOWN_ERRORS = new Set([
   'upstream',
   'upstream-auth',
   'not-allowed',
+  'private-target',
   'unavailable',
   'failed',
   // Refusals and relay outcomes of the front handlers.
