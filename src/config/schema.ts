@@ -66,8 +66,8 @@ export const accessControlSchema = z.strictObject({
   blacklist: z.array(cidr).default([]),
   /** Serve unauthenticated clients from any address on a non-loopback listener (an open proxy). */
   allow_open_relay: z.boolean().default(false),
-  /** Clients the port lists and the private-target refusal do not apply to (they reach all of it directly anyway). */
-  trusted_clients: z.array(cidr).default(['127.0.0.0/8', '::1']),
+  /** Clients the port lists and the private-target refusal do not apply to; absent: the role's default (`trustedClientsDefault`). */
+  trusted_clients: z.array(cidr).optional(),
   /** Ports a CONNECT may reach (Squid's SSL_ports). */
   connect_ports: z.array(portOrRange).default([443]),
   /** Ports plain requests, upgrades and SOCKS5 may reach (Squid's Safe_ports). */
