@@ -34,6 +34,10 @@ const network = z.strictObject({
       max_connections_per_backend: z.number().int().min(0).default(0),
     })
     .prefault({}),
+  /** Largest request (and response) head in bytes, on every listener; above it a request gets 431. */
+  max_header_size: z.number().int().min(1024, 'expected at least 1024 bytes').max(1048576, 'expected at most 1048576 bytes (1 MiB)').default(65536),
+  /** What happens to X-Forwarded-For and Forwarded on plain HTTP and WebSocket requests (default: what the client sent is removed, nothing added). */
+  forwarded_for: z.enum(['off', 'append', 'replace', 'delete']).default('delete'),
 });
 
 const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });

@@ -35,6 +35,7 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   'private-target': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
   loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
+  protocol: { status: 502, proxyStatus: 'http_protocol_error', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
 };
 
@@ -45,7 +46,16 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   // undici reports connect timeouts and its own socket errors with codes of its own.
   const code = (error as { code?: string })?.code;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message: `upstream read timed out (${message})` };
+  // Connected, but the origin said nothing in time: not a connect timeout (RFC 9209 http_response_timeout).
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { ...REFUSALS.timeout, proxyStatus: 'http_response_timeout', reason: 'timeout', message: 'no response from the origin within network.timeouts.read' };
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return { ...REFUSALS.protocol, proxyStatus: 'http_response_header_section_size', reason: 'protocol', message: 'the origin\'s response head is larger than network.max_header_size' };
+  }
+  if (code?.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || (error as Error)?.name === 'HTTPParserError') {
+    return { ...REFUSALS.protocol, reason: 'protocol', message: `the origin's response is not valid HTTP/1.1: ${message}` };
+  }
   return { ...REFUSALS.failed, reason: 'failed', message };
 }
 

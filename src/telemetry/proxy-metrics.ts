@@ -17,6 +17,7 @@ const KNOWN_ERRORS = new Set([
   'upstream-auth',
   'not-allowed',
   'private-target',
+  'protocol',
   'unavailable',
   'failed',
   // Refusals and relay outcomes of the front handlers.

@@ -247,7 +247,7 @@ test('two daemons sharing one real redis-server hold one global limit; with Redi
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
-  const config = `${ONE_WORKER}metrics:
+  const config = `${ONE_WORKER}${TRUSTED_LOOPBACK_YAML}metrics:
   enabled: true
 rate_limiting:
   enabled: true

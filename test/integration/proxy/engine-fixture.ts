@@ -27,6 +27,8 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
       timeouts: { connectMs: 2000, readMs: 10_000, writeMs: 10_000, idleMs: 10_000 },
       keepalive: { enabled: true, intervalMs: 30_000, maxIdleConns: 100, maxIdleTimeMs: 30_000 },
       limits: { maxConnections: 1000, maxConnectionsPerIp: 100, maxConnectionsPerBackend: 100 },
+      maxHeaderSize: 65536,
+      forwardedFor: 'delete',
     },
     backends,
     rules: rules ?? [{ name: 'default', domains: ['*'], backends: [{ name: backends[0].name, weight: 1 }] }],
