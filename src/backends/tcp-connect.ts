@@ -52,17 +52,19 @@ const LOOKUPS = { open: { 4: lookupPreferring(4, false), 6: lookupPreferring(6, 
 export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
   const { ipv6, keepalive } = options.network;
   const label = options.label ?? `${options.host}:${options.port}`;
-  // Every spelling of an address is dialled as its one canonical form, which is what is checked.
+  // Every spelling of an address is checked as its one canonical form, before any packet leaves.
   const literal = normalizeAddress(options.host);
   if (literal !== null && options.refusePrivate && isPrivateAddress(literal)) return Promise.reject(privateTargetError(options.host === literal ? literal : `${options.host} (${literal})`));
+  // An IPv4 address in any spelling is dialled as checked; an IPv6 one as written (its zone id
+  // says which link, and a NAT64 address must reach the translator, not the IPv4 inside).
+  const host = literal !== null && !options.host.includes(':') ? literal : options.host.replace(/^\[(.*)\]$/, '$1');
   // A literal address skips the lookup, so `family: 4` alone would still let it through.
-  if (!ipv6.enabled && literal !== null && isIPv6(literal)) return Promise.reject(new DialError('unreachable', `${label}: IPv6 is off (network.ipv6.enabled: false)`));
+  if (!ipv6.enabled && literal !== null && isIPv6(host)) return Promise.reject(new DialError('unreachable', `${label}: IPv6 is off (network.ipv6.enabled: false)`));
   const forwarding = options.relayOnly ? forwardingReadOption() : undefined;
   return new Promise((resolve, reject) => {
     const socket = connect({
       onread: forwarding?.onread,
-      // A zone id (fe80::1%eth0) is kept: it says which link.
-      host: literal !== null && !(isIPv6(literal) && options.host.includes('%')) ? literal : options.host,
+      host,
       port: options.port,
       family: ipv6.enabled ? 0 : 4,
       autoSelectFamily: ipv6.enabled,
