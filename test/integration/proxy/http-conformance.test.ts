@@ -129,6 +129,15 @@ test('forwarded_for: delete (the default) removes what the client sent; off pass
   assert.deepEqual(await seen('off'), ['X-Forwarded-For: 203.0.113.9', 'Forwarded: for=203.0.113.9']);
   assert.deepEqual(await seen('append'), ['X-Forwarded-For: 203.0.113.9, 127.0.0.1', 'Forwarded: for=203.0.113.9, for=127.0.0.1']);
   assert.deepEqual(await seen('replace'), ['X-Forwarded-For: 127.0.0.1', 'Forwarded: for=127.0.0.1']);
+
+  // A WebSocket upgrade is written by hand, not by the HTTP client: the same rule holds.
+  const upgrading = await rawOrigin(t, () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  for (const [mode, want] of [[null, []], ['append', ['X-Forwarded-For: 203.0.113.9, 127.0.0.1', 'Forwarded: for=203.0.113.9, for=127.0.0.1']]] as const) {
+    const proxy = await proxyFor(t, mode === null ? {} : { forwardedFor: mode });
+    const reply = await ask(proxy, `GET http://127.0.0.1:${upgrading.port}/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n${sent}Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n`, 1000);
+    assert.match(reply, /^HTTP\/1\.1 101 /);
+    assert.deepEqual(upgrading.heads.at(-1)!.split('\r\n').filter((line) => /^(x-forwarded-for|forwarded):/i.test(line)), want, `upgrade, ${mode ?? 'default'}`);
+  }
 });
 
 test('the Via token is the same for the same proxy across restarts, and differs between proxies on one host', async (t) => {
