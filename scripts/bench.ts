@@ -40,9 +40,12 @@ const VARIANTS: Record<string, (dir: string) => string> = {
   // Every request-rate, connection and address limit configured, none of them reached.
   limits: () =>
     'rate_limiting:\n  enabled: true\n  global: { requests_per_second: 10000000, burst: 10000000 }\n  per_ip: { requests_per_second: 10000000, burst: 10000000 }\n' +
-    'access_control:\n  whitelist: ["127.0.0.0/8", "::1/128"]\n  blacklist: ["192.0.2.0/24"]\n',
+    'access_control:\n  whitelist: ["127.0.0.0/8", "::1/128"]\n  blacklist: ["192.0.2.0/24"]\n  trusted_clients: ["127.0.0.0/8"]\n',
 };
 for (const name of variants) if (!(name in VARIANTS)) throw new Error(`unknown variant "${name}" (known: ${Object.keys(VARIANTS).join(', ')})`);
+
+/** The benchmark's origin is on loopback, which a server does not trust unless told. */
+const TRUSTED = 'access_control:\n  trusted_clients: ["127.0.0.0/8"]\n';
 
 const processes: ChildProcess[] = [];
 process.on('exit', () => {
@@ -58,7 +61,7 @@ async function startProxy(name: string, extra: string): Promise<{ name: string; 
   mkdirSync(at, { recursive: true });
   writeFileSync(
     config,
-    `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: ${extra.includes('rate_limiting') ? 100000 : 0}\n    max_connections_per_backend: ${extra.includes('rate_limiting') ? 100000 : 0}\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n${extra}`,
+    `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: ${extra.includes('rate_limiting') ? 100000 : 0}\n    max_connections_per_backend: ${extra.includes('rate_limiting') ? 100000 : 0}\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n${extra.includes('access_control') ? '' : TRUSTED}${extra}`,
   );
   const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(at, 'run'), SIMPLE_PROXY_STATE_DIR: join(at, 'state') };
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -43,7 +43,7 @@ export class ConfigError extends ProxyError {
 
 /** A backend could not open a connection to the target. */
 export class DialError extends ProxyError {
-  /** Why: `timeout`, `refused`, `unreachable`, `dns`, `upstream` (the upstream proxy refused), `unavailable` or `failed`. */
+  /** Why: `timeout`, `refused`, `unreachable`, `dns`, `upstream` (the upstream proxy refused), `private-target` (refused before dialling), `protocol` (the origin's answer is not valid HTTP), `unavailable` or `failed`. */
   readonly reason: DialFailure;
 
   constructor(reason: DialFailure, message: string, cause?: unknown) {
@@ -62,6 +62,8 @@ export type DialFailure =
   | 'upstream'
   | 'upstream-auth'
   | 'not-allowed'
+  | 'private-target'
+  | 'protocol'
   | 'loop'
   | 'unavailable'
   | 'failed';

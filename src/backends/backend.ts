@@ -13,8 +13,8 @@ export interface DialOptions {
   connectTimeoutMs: number;
   /** The caller will only relay the socket's bytes (a backend may then read it in bulk, emitting no 'data' events). */
   relayOnly?: boolean;
-  /** Checks the connected socket (a direct backend's peer address) for this caller; throws a DialError to refuse it. */
-  check?: (socket: Socket, target: Target) => void;
+  /** Refuse loopback and link-local targets (a client outside trusted_clients): on the address dialled, before connecting. */
+  refusePrivate?: boolean;
 }
 
 /** How a plain-HTTP request is sent through a backend: which pool, to which origin, with which request target. */
@@ -43,8 +43,12 @@ export interface Backend {
   readonly type: BackendType;
   /** Opens a TCP stream to the target through this backend. Rejects with a DialError. */
   dial(target: Target, options: DialOptions): Promise<Socket>;
-  /** How to send a plain HTTP request for `target` (scheme `http:` or `https:`) with origin-form `path`. */
-  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute;
+  /**
+   * How to send a plain HTTP request for `target` (scheme `http:` or `https:`) with origin-form
+   * `path`; `refusePrivate` picks a pool whose connections refuse loopback and link-local
+   * addresses where this host dials them (never shared with a pool that does not).
+   */
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string, refusePrivate?: boolean): HttpRoute;
   /**
    * Where a program that reaches `host` by itself (ping) must run for its packets to go through
    * this backend: a command prefix and the address to give it, resolved as this backend resolves

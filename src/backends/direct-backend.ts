@@ -12,21 +12,24 @@ export type SocketGuard = (socket: Socket, target: Target) => void;
 export class DirectBackend implements Backend {
   readonly type = 'direct' as const;
   private readonly agent: Agent;
+  /** The pool for clients outside trusted_clients: its connections refuse private addresses. */
+  private readonly guardedAgent: Agent;
 
   constructor(
     readonly name: string,
     private readonly network: NetworkSpec,
     private readonly guard: SocketGuard,
   ) {
-    this.agent = createTunnelAgent((target, options) => this.dial(target, options), network, () => ({ connectTimeoutMs: network.timeouts.connectMs }));
+    const dial: Backend['dial'] = (target, options) => this.dial(target, options);
+    this.agent = createTunnelAgent(dial, network, () => ({ connectTimeoutMs: network.timeouts.connectMs }));
+    this.guardedAgent = createTunnelAgent(dial, network, () => ({ connectTimeoutMs: network.timeouts.connectMs, refusePrivate: true }));
   }
 
   /** Opens a TCP connection to the target. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
-    const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network, relayOnly: options.relayOnly });
+    const socket = await tcpConnect({ host: target.host, port: target.port, timeoutMs: options.connectTimeoutMs, network: this.network, relayOnly: options.relayOnly, refusePrivate: options.refusePrivate });
     try {
       this.guard(socket, target);
-      options.check?.(socket, target);
     } catch (error) {
       socket.destroy();
       throw error;
@@ -35,13 +38,13 @@ export class DirectBackend implements Backend {
   }
 
   /** Plain HTTP goes to the origin itself, pooled per origin. */
-  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
+  httpRoute(scheme: 'http:' | 'https:', target: Target, path: string, refusePrivate = false): HttpRoute {
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    return { dispatcher: this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+    return { dispatcher: refusePrivate ? this.guardedAgent : this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
   }
 
   /** Closes idle pooled connections. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.guardedAgent.close()]);
   }
 }

@@ -49,6 +49,7 @@ export class HttpUpstreamBackend implements Backend {
       headersTimeout: network.timeouts.readMs,
       bodyTimeout: network.timeouts.readMs,
       pipelining: 1,
+      maxHeaderSize: network.maxHeaderSize,
       connect: (_options, callback) => {
         this.connectUpstream(dialOptions()).then(
           (socket) => callback(null, socket),

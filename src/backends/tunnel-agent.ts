@@ -14,6 +14,7 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
     headersTimeout: network.timeouts.readMs,
     bodyTimeout: network.timeouts.readMs,
     pipelining: 1,
+    maxHeaderSize: network.maxHeaderSize,
     connect: (options, callback) => {
       const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
       dial({ host: options.hostname, port }, dialOptions()).then(

@@ -7,6 +7,7 @@ import { findProgram } from '../tunnels/host-support.js';
 import { StatusReader, type TunnelStatus } from '../tunnels/tunnel-status.js';
 import type { Backend, CommandPlace, DialOptions, HttpRoute, Target } from './backend.js';
 import { toDialError } from './dial-errors.js';
+import { isPrivateAddress, privateTargetError } from '../policy/private-target.js';
 import { createTunnelAgent } from './tunnel-agent.js';
 
 /**
@@ -33,11 +34,11 @@ export class TunnelBackend implements Backend {
   /** Opens a TCP connection through the tunnel; fails at once, with the reason, while the tunnel is not up. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
     const { socket } = await this.connect(target, options.connectTimeoutMs);
-    try {
-      options.check?.(socket, target);
-    } catch (error) {
+    // The name was resolved inside the tunnel's namespace: its answer is only known from the connected socket.
+    const peer = socket.remoteAddress ?? '';
+    if (options.refusePrivate && isPrivateAddress(peer)) {
       socket.destroy();
-      throw error;
+      throw privateTargetError(`${target.host} (${peer})`);
     }
     return socket;
   }

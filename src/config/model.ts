@@ -47,7 +47,14 @@ export interface NetworkSpec {
   timeouts: { connectMs: number; readMs: number; writeMs: number; idleMs: number };
   keepalive: { enabled: boolean; intervalMs: number; maxIdleConns: number; maxIdleTimeMs: number };
   limits: { maxConnections: number; maxConnectionsPerIp: number; maxConnectionsPerBackend: number };
+  /** `max_header_size`: the largest request or response head, in bytes. */
+  maxHeaderSize: number;
+  /** `forwarded_for`: what X-Forwarded-For and Forwarded become on the way out. */
+  forwardedFor: ForwardedFor;
 }
+
+/** `network.forwarded_for`: pass the client's headers as they are (off), add the client to them (append), replace them with the client (replace), or remove them (delete). */
+export type ForwardedFor = 'off' | 'append' | 'replace' | 'delete';
 
 /** Credentials for an upstream hop. */
 export interface Credentials {

@@ -16,6 +16,8 @@ function network(config: ServerConfig['network']): NetworkSpec {
       maxConnectionsPerIp: config.limits.max_connections_per_ip,
       maxConnectionsPerBackend: config.limits.max_connections_per_backend,
     },
+    maxHeaderSize: config.max_header_size,
+    forwardedFor: config.forwarded_for,
   };
 }
 

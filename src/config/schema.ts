@@ -34,6 +34,10 @@ const network = z.strictObject({
       max_connections_per_backend: z.number().int().min(0).default(0),
     })
     .prefault({}),
+  /** Largest request (and response) head in bytes, on every listener; above it a request gets 431. */
+  max_header_size: z.number().int().min(1024, 'expected at least 1024 bytes').max(1048576, 'expected at most 1048576 bytes (1 MiB)').default(65536),
+  /** What happens to X-Forwarded-For and Forwarded on plain HTTP and WebSocket requests (default: what the client sent is removed, nothing added). */
+  forwarded_for: z.enum(['off', 'append', 'replace', 'delete']).default('delete'),
 });
 
 const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });
@@ -66,8 +70,8 @@ export const accessControlSchema = z.strictObject({
   blacklist: z.array(cidr).default([]),
   /** Serve unauthenticated clients from any address on a non-loopback listener (an open proxy). */
   allow_open_relay: z.boolean().default(false),
-  /** Clients the port lists and the private-target refusal do not apply to (they reach all of it directly anyway). */
-  trusted_clients: z.array(cidr).default(['127.0.0.0/8', '::1']),
+  /** Clients the port lists and the private-target refusal do not apply to; absent: the role's default (`trustedClientsDefault`). */
+  trusted_clients: z.array(cidr).optional(),
   /** Ports a CONNECT may reach (Squid's SSL_ports). */
   connect_ports: z.array(portOrRange).default([443]),
   /** Ports plain requests, upgrades and SOCKS5 may reach (Squid's Safe_ports). */

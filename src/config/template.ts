@@ -10,6 +10,11 @@ client:
   bind_address: "127.0.0.1" # only local connections
   log_level: "info"         # debug, info, warn, error
 
+# Clients outside trusted_clients may CONNECT only to connect_ports (443), send plain requests
+# only to safe_ports, and reach no loopback or link-local (cloud metadata) address.
+# access_control:
+#   trusted_clients: ["127.0.0.0/8", "::1"]  # default: this machine (its user reaches local ports anyway)
+
 # The simple-proxy server to send chosen traffic to:
 # server:
 #   address: "proxy-server.example.com:8080"
@@ -30,6 +35,12 @@ server:
   socks5_port: 1080         # SOCKS5 proxy port
   bind_address: "127.0.0.1" # listen on loopback only; use 0.0.0.0 for other hosts
   log_level: "info"         # debug, info, warn, error
+
+# Every client may CONNECT only to connect_ports (443), send plain requests only to safe_ports,
+# and reach no loopback or link-local (cloud metadata) address, unless trusted_clients lists it.
+# access_control:
+#   trusted_clients: []     # default: none, not even loopback (a TLS terminator or SSH forward
+#                           # on this host would otherwise make every user behind it trusted)
 
 backends:
   - name: "direct"

@@ -1,20 +1,18 @@
-import { lookup } from 'node:dns/promises';
-import { isIP, type Socket } from 'node:net';
-import type { BackendType, ConfigSnapshot } from '../config/model.js';
-import type { Target } from '../backends/backend.js';
+import type { Socket } from 'node:net';
+import type { ConfigSnapshot } from '../config/model.js';
 import { targetText } from '../auth/http-auth.js';
-import { DialError } from '../errors.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../proxy/connection-record.js';
-import { CidrSet, isLoopbackOrLinkLocal } from './cidr-set.js';
+import { CidrSet } from './cidr-set.js';
 import { ClientLists } from './client-lists.js';
 import { backendDenial, guardDenial, rateDenial, type Denial } from './denial.js';
 import type { LimitHit, LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
 import { PortSet } from './port-set.js';
+import { isPrivateLiteral, privateTargetReason } from './private-target.js';
 
 /** What the policy is told about a request once its target is known. */
 export interface RequestInfo {
@@ -96,9 +94,6 @@ interface Bucket {
   burst: number;
 }
 
-const LOOKUP_CACHE_MS = 10_000;
-const LOOKUP_CACHE_MAX = 10_000;
-
 /**
  * The traffic policy of one config snapshot: IP access control, connection limits, the
  * open-relay guard (port lists, private targets), request-rate limits and bandwidth. Built on
@@ -115,7 +110,6 @@ export class Policy {
   private store: LimiterStore | null = null;
   private readonly maxPerIp: number;
   private readonly maxPerBackend: number;
-  private readonly lookups = new Map<string, { private: boolean; until: number }>();
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -182,7 +176,8 @@ export class Policy {
    * Checks a request whose target is known: the port lists and private targets (for clients
    * outside trusted_clients), then the rate limits. Calls `done` with null to go on, or with
    * the refusal (already reported). Synchronous unless a shared store answers. Names are not
-   * resolved here: only a backend that resolves them on this host may (see `checkHostLookup`).
+   * resolved here: a backend that resolves them on this host checks the addresses it dials
+   * (see `refusesPrivate`), so a name is looked up once, and what is checked is what is used.
    */
   checkRequest(info: RequestInfo, done: (denial: Denial | null) => void): void {
     const untrusted = !this.trusted.has(info.client);
@@ -191,7 +186,7 @@ export class Policy {
       if (!(connect ? this.connectPorts : this.safePorts).has(info.port)) {
         return done(this.deny(info, guardDenial('port', `port ${info.port} is not in access_control.${connect ? 'connect_ports' : 'safe_ports'}`)));
       }
-      if (!this.allowPrivate && privateName(info.host)) return done(this.deny(info, privateDenial(info.host)));
+      if (!this.allowPrivate && isPrivateLiteral(info.host)) return done(this.deny(info, guardDenial('private-target', privateTargetReason(info.host))));
     }
     if (this.buckets.length === 0) return done(null);
     const requests: BucketRequest[] = [];
@@ -216,19 +211,14 @@ export class Policy {
     else decide(verdict);
   }
 
-  /**
-   * The per-dial check of the peer address a direct backend connected to: refuses loopback and
-   * link-local addresses for clients outside trusted_clients (a name may resolve to them).
-   */
-  dialCheck(info: RequestInfo): ((socket: Socket, target: Target) => void) | undefined {
-    if (this.allowPrivate || this.trusted.has(info.client)) return undefined;
-    return (socket, target) => {
-      const peer = socket.remoteAddress ?? '';
-      if (!isLoopbackOrLinkLocal(peer)) return;
-      const denial = privateDenial(`${target.host} (${peer})`);
-      this.deny(info, denial);
-      throw new DialError('not-allowed', denial.reason);
-    };
+  /** Whether connections for this client must refuse loopback and link-local addresses where they are dialled (it is outside trusted_clients). */
+  refusesPrivate(client: string): boolean {
+    return !this.allowPrivate && !this.trusted.has(client);
+  }
+
+  /** Reports a request refused because the address its dial would have reached is private. */
+  refusedPrivate(record: ConnectionRecord, reason: string): void {
+    this.hit('private-target', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
   }
 
   /** Reports a request refused because it loops back to this proxy (its own listener, or its Via token came back). */
@@ -251,30 +241,6 @@ export class Policy {
     return this.state.bandwidth.pacer(unmap(client));
   }
 
-  /**
-   * Before a plain HTTP request goes out through `backend`: a direct backend resolves the name
-   * on this host, from a shared connection pool that no per-request check sees, so a name that
-   * resolves to loopback or link-local is refused here for clients outside trusted_clients.
-   * Upstream proxies and tunnels resolve the name on their far side: it is never looked up here
-   * (that would leak the name to this host's DNS).
-   */
-  checkHostLookup(info: RequestInfo, backend: BackendType, done: (denial: Denial | null) => void): void {
-    if (backend !== 'direct' || this.allowPrivate || isIP(info.host) !== 0 || this.trusted.has(info.client)) return done(null);
-    const now = Date.now();
-    const cached = this.lookups.get(info.host);
-    if (cached && cached.until > now) return done(cached.private ? this.deny(info, privateDenial(info.host)) : null);
-    lookup(info.host, { all: true }).then(
-      (addresses) => {
-        const isPrivate = addresses.some((a) => isLoopbackOrLinkLocal(a.address));
-        if (this.lookups.size >= LOOKUP_CACHE_MAX) this.lookups.clear();
-        this.lookups.set(info.host, { private: isPrivate, until: Date.now() + LOOKUP_CACHE_MS });
-        done(isPrivate ? this.deny(info, privateDenial(info.host)) : null);
-      },
-      // A name that does not resolve here fails at the dial with its own answer.
-      () => done(null),
-    );
-  }
-
   private deny(info: RequestInfo, denial: Denial): Denial {
     this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, targetText(info.host, info.port));
     return denial;
@@ -283,17 +249,6 @@ export class Policy {
   private hit(scope: LimitScope, client: string, reason: string, protocol: FrontProtocol, user?: string, target?: string): void {
     this.state.events.hit({ scope, client: unmap(client), reason, protocol, time: Date.now(), ...(user ? { user } : {}), ...(target ? { target } : {}) });
   }
-}
-
-function privateDenial(what: string): Denial {
-  return guardDenial('private-target', `${what} is a loopback or link-local address; access_control.allow_private_targets is off`);
-}
-
-/** Whether a target names a loopback or link-local place without DNS (an address literal or `localhost`). */
-function privateName(host: string): boolean {
-  const lower = host.toLowerCase().replace(/\.$/, '');
-  if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
-  return isIP(host) !== 0 && isLoopbackOrLinkLocal(host);
 }
 
 /** A client address without the IPv4-mapped prefix of dual-stack sockets. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { DialOptions, Target } from '../backends/backend.js';
+import type { Target } from '../backends/backend.js';
 import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { parseAuthority } from './http-target.js';
@@ -49,7 +49,7 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuseDenial(refuse, full);
-      tunnel(ctx, record, client, head, resolution, target, runtime, policy.dialCheck(info), refuse);
+      tunnel(ctx, record, client, head, resolution, target, runtime, policy.refusesPrivate(record.clientAddress), refuse);
     });
   });
 }
@@ -63,12 +63,12 @@ function tunnel(
   resolution: Extract<Resolution, { ok: true }>,
   target: Target,
   runtime: Runtime,
-  check: DialOptions['check'],
+  refusePrivate: boolean,
   refuse: RawRefuse,
 ): void {
   client.on('error', () => client.destroy());
   if (endIfClientGone(ctx, record, client, 'client-closed')) return;
-  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check }, record.clientAddress, record).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate }, record.clientAddress, record).then(
     (upstream) => {
       if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       ctx.track(upstream, record);

@@ -33,6 +33,7 @@ import { explainRoute, type RouteExplanation, type RouteQuestion } from '../rout
 import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { handleUpgrade } from './upgrade-handler.js';
+import { viaToken } from './via-token.js';
 
 /** A listener the engine has bound. */
 export interface BoundListener {
@@ -199,7 +200,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       policy: () => this.policy,
       auth: () => this.gate,
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
-      viaToken: `simple-proxy-${this.idPrefix}`,
+      viaToken: viaToken(snapshot.role, snapshot.listeners),
     };
   }
 
@@ -221,6 +222,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       throw error;
     }
     this.refreshOwnAddresses();
+    // Ports given as 0 are known now: the token names the addresses actually served.
+    this.context.viaToken = viaToken(this.current.config.role, this.boundListeners());
     this.startHealthChecks();
     return this.boundListeners();
   }
@@ -251,6 +254,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Retired backends only lose their idle pools; tunnels already open through them go on for now.
     for (const backend of retired) void backend.close();
     this.closeRetiredLater(retiredBackends(previous.config, next), next.reload.drainTimeoutMs);
+    // Each new connection's parser takes the server's limit: a changed max_header_size applies from the next one.
+    for (const l of this.listening) if (l.spec.kind === 'http') (l.server as HttpServer & { maxHeaderSize: number }).maxHeaderSize = next.network.maxHeaderSize;
     // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
     for (const { listening, spec, material } of certificates) {
       (listening.server as HttpsServer).setSecureContext(material);
@@ -387,6 +392,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       // Uploads and downloads may take long; the idle timeout below bounds silence instead.
       requestTimeout: 0,
       headersTimeout: HANDSHAKE_TIMEOUT_MS,
+      maxHeaderSize: network.maxHeaderSize,
     };
     const server = spec.tls
       ? createHttpsServer({ ...httpOptions, ...readTlsMaterial(spec.tls) })
@@ -413,8 +419,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(this.context, req, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();
-      const [status, text] =
-        error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      if (error.code === 'HPE_HEADER_OVERFLOW') {
+        const limit = this.current.config.network.maxHeaderSize;
+        return void socket.end(rawHttpError(431, 'Request Header Fields Too Large', `request header fields larger than network.max_header_size (${limit} bytes)`, 'http_request_error'));
+      }
+      const [status, text] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
       socket.end(rawHttpError(status, text, `malformed request (${error.code ?? 'parse error'})`));
     });
     return server;

@@ -11,7 +11,9 @@ import { setDenialHeaders } from '../policy/denial.js';
 import { backendFault } from '../health/backend-fault.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { stripHopByHop } from './hop-by-hop.js';
-import { parseAbsoluteTarget } from './http-target.js';
+import { badTargetReason, parseAbsoluteTarget } from './http-target.js';
+import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
+import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRefusal, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 
@@ -19,6 +21,9 @@ const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
 
 const DROP_ON_REQUEST = new Set(['host', 'expect']);
+const DROP_WITH_FORWARDED = new Set([...DROP_ON_REQUEST, ...FORWARDED_FIELDS]);
+/** Undici's word for a body that did not come, which a 204 or 304 with Content-Length never has. */
+const LENGTH_MISMATCH = 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
 const DROP_ON_RESPONSE = new Set(['via']);
 
 /** Sends a short plain-text error response (one line of reason) and marks the record. */
@@ -47,7 +52,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   const target = parseAbsoluteTarget(req.url ?? '');
   if (!target) {
     const record = ctx.begin({ protocol: 'http', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: req.method ?? '', host: '', port: 0, path: req.url });
-    sendError(res, record, 400, 'not a proxy request: the request target must be an absolute http:// URL', undefined, 'bad-request');
+    sendError(res, record, 400, badTargetReason(req.url ?? ''), 'http_request_error', 'bad-request');
     ctx.end(record);
     return;
   }
@@ -101,6 +106,8 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
         setDenialHeaders(res, denial);
         return sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error);
       }
+      const hops = maxForwards(req.method ?? '', raw);
+      if (hops === 0) return answerAsRecipient(req, res, record, `${req.httpVersion} ${ctx.viaToken}`);
       const resolution = runtime.resolve(target.host, record.clientAddress);
       record.rule = resolution.rule;
       if (!resolution.ok) {
@@ -113,7 +120,10 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
-      const headers = stripHopByHop(raw, DROP_ON_REQUEST);
+      const forwardedFor = runtime.config.network.forwardedFor;
+      const headers = stripHopByHop(raw, forwardedFor === 'off' ? DROP_ON_REQUEST : DROP_WITH_FORWARDED);
+      addForwarded(forwardedFor, raw, record.clientAddress, headers);
+      if (hops !== null) setMaxForwards(headers, hops - 1);
       headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
       const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
       const method = req.method ?? 'GET';
@@ -122,11 +132,9 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
 
       const common = headers.length;
+      const refusePrivate = policy.refusesPrivate(record.clientAddress);
       const send = (backend: Backend, retried: boolean): void => {
-        policy.checkHostLookup(info, backend.type, (denial) => (denial ? sendError(res, record, denial.status, denial.reason, denial.proxyStatus, denial.error) : dispatch(backend, retried)));
-      };
-      const dispatch = (backend: Backend, retried: boolean): void => {
-        const route = backend.httpRoute(target.scheme, target, target.path);
+        const route = backend.httpRoute(target.scheme, target, target.path, refusePrivate);
         // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
         headers.length = common;
         for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
@@ -163,6 +171,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** How a reused upstream connection closed under a request shows up: undici's own code or the socket's errno. */
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
+/** ServerResponse's raw write, the one Node uses for writeContinue and writeEarlyHints. */
+interface RawWritable {
+  _writeRaw(data: string, encoding: BufferEncoding): boolean;
+}
+
 /** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
 interface Balanced {
   answered(): void;
@@ -179,6 +192,8 @@ class ResponseRelay {
   private abort: ((error?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private done = false;
+  /** The answer is a 204 or 304: it has no body, whatever its Content-Length says. */
+  private bodiless = false;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -205,7 +220,11 @@ class ResponseRelay {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (status < 200) return true;
+    if (status < 200) {
+      this.interim(status, statusText, rawHeaders);
+      return true;
+    }
+    this.bodiless = status === 204 || status === 304;
     this.balanced?.answered();
     this.resume = resume;
     const headers: string[] = new Array(rawHeaders.length);
@@ -216,6 +235,18 @@ class ResponseRelay {
     if (this.keepHeaders) this.record.responseHeaders = kept;
     this.res.writeHead(status, statusText, kept);
     return true;
+  }
+
+  /** Relays a 1xx answer (103 Early Hints and others, RFC 9110 15.2) ahead of the final one; never to an HTTP/1.0 client. */
+  private interim(status: number, statusText: string, rawHeaders: Buffer[]): void {
+    if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
+    for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
+    // The way Node writes its own 1xx answers: straight out, or queued behind an earlier pipelined response.
+    (this.res as unknown as RawWritable)._writeRaw(`${head}\r\n`, 'latin1');
   }
 
   onData(chunk: Buffer): boolean {
@@ -231,6 +262,8 @@ class ResponseRelay {
   }
 
   onError(error: Error): void {
+    // A 204 or 304 that names the length of the representation it leaves out (RFC 9110 8.6) is complete as it is.
+    if (this.bodiless && (error as { code?: string }).code === LENGTH_MISMATCH) return this.onComplete();
     this.done = true;
     if (this.res.headersSent) {
       this.record.error = (error as { code?: string }).code ?? 'upstream-error';

@@ -37,6 +37,12 @@ export function parseAbsoluteTarget(url: string): HttpTarget | null {
   return { scheme, ...hostPort, path };
 }
 
+/** Why an absolute-form target did not parse: credentials in it (RFC 9110 section 4.2.4), or not an http(s) URL. */
+export function badTargetReason(url: string): string {
+  if (/^https?:\/\/[^/?#]*@/i.test(url)) return 'the request target carries credentials (user:password@host), which a URL must not (RFC 9110 section 4.2.4): send them in an Authorization header';
+  return 'not a proxy request: the request target must be an absolute http:// URL';
+}
+
 /** Parses `host:port`, `[v6]:port` or `host` (with a default port); null when malformed. */
 export function parseAuthority(authority: string, defaultPort?: number): Target | null {
   if (authority.includes('@') || authority === '') return null;

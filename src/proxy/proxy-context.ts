@@ -28,8 +28,8 @@ export interface ProxyContext {
   auth(): AuthService | null;
   /** Tells the log that a backend's upstream refused its credentials (rate-limited per backend). */
   credentialsRefused(backend: string, message: string): void;
-  /** This process's `Via` pseudonym; a request already carrying it has looped back to us. */
-  readonly viaToken: string;
+  /** This proxy's `Via` pseudonym (see via-token; set again once the listeners are bound); a request already carrying it has looped back to us. */
+  viaToken: string;
 }
 
 /** The fields a handler knows when a record starts. */

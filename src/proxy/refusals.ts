@@ -32,8 +32,10 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   upstream: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'upstream-auth': { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   'not-allowed': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
+  'private-target': { status: 403, proxyStatus: 'destination_ip_prohibited', socks: SocksReply.notAllowed },
   loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
+  protocol: { status: 502, proxyStatus: 'http_protocol_error', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
 };
 
@@ -44,14 +46,24 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   // undici reports connect timeouts and its own socket errors with codes of its own.
   const code = (error as { code?: string })?.code;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message: `upstream read timed out (${message})` };
+  // Connected, but the origin said nothing in time: not a connect timeout (RFC 9209 http_response_timeout).
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { ...REFUSALS.timeout, proxyStatus: 'http_response_timeout', reason: 'timeout', message: 'no response from the origin within network.timeouts.read' };
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return { ...REFUSALS.protocol, proxyStatus: 'http_response_header_section_size', reason: 'protocol', message: 'the origin\'s response head is larger than network.max_header_size' };
+  }
+  if (code?.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || (error as Error)?.name === 'HTTPParserError') {
+    return { ...REFUSALS.protocol, reason: 'protocol', message: `the origin's response is not valid HTTP/1.1: ${message}` };
+  }
   return { ...REFUSALS.failed, reason: 'failed', message };
 }
 
-/** The refusal for a failed dial of `record`'s request; a loop back to this proxy is also reported as a refusal of the policy, refused upstream credentials as a warning. */
+/** The refusal for a failed dial of `record`'s request; a loop back to this proxy or a private target is also reported as a refusal of the policy, refused upstream credentials as a warning. */
 export function dialRefusal(ctx: ProxyContext, record: ConnectionRecord, error: unknown): ReturnType<typeof refusalFor> {
   const refusal = refusalFor(error);
   if (refusal.reason === 'loop') ctx.policy().refusedLoop(record, refusal.message);
+  if (refusal.reason === 'private-target') ctx.policy().refusedPrivate(record, refusal.message);
   if (refusal.reason === 'upstream-auth' && record.backend !== undefined) ctx.credentialsRefused(record.backend, refusal.message);
   return refusal;
 }

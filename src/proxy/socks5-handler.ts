@@ -187,7 +187,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuse(full.socks, full.error);
-      dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, check: policy.dialCheck(info) }, record.clientAddress, record).then(
+      dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) }, record.clientAddress, record).then(
         (upstream) => {
           if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
           ctx.track(upstream, record);

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { DialOptions } from '../backends/backend.js';
 import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
 import type { ConnectionRecord } from './connection-record.js';
-import { parseAbsoluteTarget, type HttpTarget } from './http-target.js';
+import { badTargetReason, parseAbsoluteTarget, type HttpTarget } from './http-target.js';
+import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawRefuser, refuseAuth, refuseDenial, refuseDialFailure, type RawRefuse } from './raw-refusal.js';
 import { UNHEALTHY_REFUSAL } from './refusals.js';
@@ -14,6 +14,7 @@ import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import type { Resolution, Runtime } from './runtime.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
+const DROP_WITH_FORWARDED = new Set([...DROP, ...FORWARDED_FIELDS]);
 
 /**
  * Passes an `Upgrade` request (WebSocket) through: dials the origin through the routed backend,
@@ -36,7 +37,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   });
   client.on('error', () => client.destroy());
   const refuse = rawRefuser(ctx, record, client);
-  if (!target) return refuse(400, 'Bad Request', 'not a proxy request: the request target must be an absolute http:// URL', 'bad-request');
+  if (!target) return refuse(400, 'Bad Request', badTargetReason(req.url ?? ''), 'bad-request', 'http_request_error');
   const runtime = ctx.runtime();
   const policy = ctx.policy();
   const auth = ctx.auth();
@@ -53,7 +54,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuseDenial(refuse, full);
-      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.dialCheck(info), refuse);
+      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.refusesPrivate(record.clientAddress), refuse);
     });
   });
 }
@@ -68,19 +69,24 @@ function upgrade(
   target: HttpTarget,
   resolution: Extract<Resolution, { ok: true }>,
   runtime: Runtime,
-  check: DialOptions['check'],
+  refusePrivate: boolean,
   refuse: RawRefuse,
 ): void {
-  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, check }, record.clientAddress, record).then(
+  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, refusePrivate }, record.clientAddress, record).then(
     (socket) => {
       const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
       ctx.track(upstream, record);
       if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
       const raw = req.rawHeaders;
+      const forwardedFor = runtime.config.network.forwardedFor;
+      const drop = forwardedFor === 'off' ? DROP : DROP_WITH_FORWARDED;
       for (let i = 0; i < raw.length; i += 2) {
-        if (!DROP.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+        if (!drop.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
       }
+      const added: string[] = [];
+      addForwarded(forwardedFor, raw, record.clientAddress, added);
+      for (let i = 0; i < added.length; i += 2) lines += `${added[i]}: ${added[i + 1]}\r\n`;
       upstream.write(`${lines}Via: 1.1 ${ctx.viaToken}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
       awaitSwitch(upstream, client, (switched, status) => {

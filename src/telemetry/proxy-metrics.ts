@@ -16,6 +16,8 @@ const KNOWN_ERRORS = new Set([
   'upstream',
   'upstream-auth',
   'not-allowed',
+  'private-target',
+  'protocol',
   'unavailable',
   'failed',
   // Refusals and relay outcomes of the front handlers.

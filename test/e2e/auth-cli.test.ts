@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { verify } from '@node-rs/bcrypt';
 import { filesUnder, sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 function curl(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', ...args], { timeout: 10_000 }, (_e, stdout) => resolve(stdout)));
@@ -27,7 +28,7 @@ server:
   log_level: debug
   auth:
     mode: native
-access_log:
+${TRUSTED_LOOPBACK_YAML}access_log:
   enabled: true
   output: file
   file: access.log

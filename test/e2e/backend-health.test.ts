@@ -6,6 +6,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { echoOrigin } from '../integration/proxy/raw-peers.js';
 import { startUpstreams, until } from '../integration/health/pool-fixture.js';
 import { sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 
 const run = promisify(execFile);
@@ -37,7 +38,7 @@ test('daemon: health API (spec 11.5), backend list and test, health events on th
   http_port: 0
   socks5_port: 0
   workers: 1
-health_checks:
+${TRUSTED_LOOPBACK_YAML}health_checks:
   defaults: { interval: "300ms", timeout: "1s", healthy_threshold: 2, unhealthy_threshold: 2 }
 backends:
   - name: good

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/native-provider.js';
 import { makeTlsFiles, type TlsFiles } from '../helpers/tls-files.js';
 import { filesUnder, sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const USER = 'alice';
 const PASSWORD = 'chain-Secret-7q';
@@ -78,7 +79,7 @@ ${tls ? `  tls: { cert_file: "${tls.cert}", key_file: "${tls.key}" }\n` : ''}  a
       users:
         - username: ${USER}
           password_hash: "${hash}"
-access_log:
+${TRUSTED_LOOPBACK_YAML}access_log:
   enabled: true
   output: file
   file: access.log

@@ -4,13 +4,14 @@ import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const CONFIG = `# config-cli e2e: keep this comment
 server:
   http_port: 0      # any free port
   socks5_port: 0
   workers: 1
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - name: direct    # the way out
     type: direct
   - name: dead

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { background, parallel, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const run = promisify(execFile);
 
@@ -16,7 +17,7 @@ server:
   http_port: 0      # any free port
   socks5_port: 0
   workers: ${workers}
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - name: direct
     type: direct
   - name: dead

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { httpPort, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -77,7 +78,7 @@ test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemo
   t.after(() => void origin.close());
   const originPort = (origin.address() as { port: number }).port;
   // An upstream proxy (another daemon) for a health-checked backend that the test takes down.
-  const upstream = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n');
+  const upstream = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n${TRUSTED_LOOPBACK_YAML}`);
   t.after(() => upstream.cleanup());
   assert.equal((await upstream.cli(['start'])).code, 0);
   const upstreamPort = (await upstream.status()).listeners.find((l) => l.kind === 'http')!.port;
@@ -85,7 +86,7 @@ test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemo
   http_port: 0
   socks5_port: 0
   workers: 1
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - name: direct
     type: direct
   - name: upstream

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const run = promisify(execFile);
 const BIN = resolve(import.meta.dirname, '../../bin/simple-proxy-server.js');
@@ -36,7 +37,7 @@ test('prefer_ipv6 picks the family for a name with both an A and an AAAA address
 
   for (const prefer of [false, true]) {
     const [httpPort, socksPort] = [await freePort(), await freePort()];
-    const box = sandbox(`server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  workers: 1\nnetwork:\n  ipv6:\n    enabled: true\n    prefer_ipv6: ${prefer}\n`);
+    const box = sandbox(`server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  workers: 1\nnetwork:\n  ipv6:\n    enabled: true\n    prefer_ipv6: ${prefer}\n${TRUSTED_LOOPBACK_YAML}`);
     t.after(() => box.cleanup());
     // A name with both families, seen only by this daemon: its own /etc/hosts in its own mount namespace.
     const hosts = join(box.dir, 'hosts');

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hashPassword } from '../../src/auth/native-provider.js';
 import { keyringUnavailable, startKeyring } from '../helpers/keyring-session.js';
 import { curlVia, filesUnder, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const unavailable = keyringUnavailable();
 const SECRET = 'kr-Chain-Secret-5x';
@@ -21,7 +22,7 @@ test('secret set stores the client\'s server password in a real Secret Service; 
       users:
         - username: alice
           password_hash: "${await hashPassword(SECRET)}"
-`);
+${TRUSTED_LOOPBACK_YAML}`);
   const clientBox = sandbox('', 'client');
   t.after(async () => {
     await clientBox.cleanup();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { parseMetrics, exportedNames } from '../helpers/prometheus-text.js';
 
 const run = promisify(execFile);
@@ -18,7 +19,7 @@ function config(dir: string, debugExtra = '', output = 'file'): string {
   http_port: 0
   socks5_port: 0
   workers: 2
-metrics:
+${TRUSTED_LOOPBACK_YAML}metrics:
   enabled: true
   port: 0
 debug:

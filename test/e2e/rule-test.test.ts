@@ -8,6 +8,7 @@ import { hash } from '@node-rs/bcrypt';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { RouteExplanation } from '../../src/routing/route-explanation.js';
 import { okOrigin, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const run = promisify(execFile);
 
@@ -25,7 +26,7 @@ async function config(): Promise<string> {
     acl:
       - { group: streaming, backends: ["*"] }
       - { group: basic, backends: [other] }
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - { name: direct, type: direct }
   - { name: other, type: direct }
 rules:
@@ -119,6 +120,7 @@ test('rule test --client: a client the IP lists refuse is reported refused with 
 access_control:
   whitelist: ["127.0.0.0/29"]
   blacklist: ["127.0.0.3"]
+  trusted_clients: ["127.0.0.0/8"]
 `);
   t.after(() => box.cleanup());
   const route = 'localhost -> rule #0 "Default" (pattern *) -> backend direct';

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { until } from '../integration/health/pool-fixture.js';
 import { connectTunnel } from '../integration/proxy/raw-peers.js';
 import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 function config(drain: string, extra = ''): string {
   return `server:
@@ -16,7 +17,7 @@ function config(drain: string, extra = ''): string {
   socks5_port: 0
   bind_address: 127.0.0.1
   workers: 1
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - name: direct
     type: direct
 rules:

@@ -10,6 +10,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeTlsFiles } from '../helpers/tls-files.js';
 import { httpPort, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const run = promisify(execFile);
 
@@ -42,7 +43,7 @@ test('config reload serves a certificate renewed in place on the TLS listener; t
   t.after(() => void origin.close());
   const originPort = (origin.address() as { port: number }).port;
 
-  const box = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  tls: { cert_file: live.crt, key_file: live.key }\n');
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  tls: { cert_file: live.crt, key_file: live.key }\n${TRUSTED_LOOPBACK_YAML}`);
   t.after(() => box.cleanup());
   const [first, renewed] = ['first', 'renewed'].map((name) => {
     mkdirSync(join(box.dir, name));

@@ -11,6 +11,7 @@ import type { LimitHit } from '../../src/policy/limit-hit.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { get, many } from '../integration/health/pool-fixture.js';
 
 /** The `server:` section of a daemon on free ports with one engine worker (more keys of it may follow). */
@@ -84,7 +85,7 @@ test('a reload that would make an open proxy is rejected and the running config 
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
-  const exposed = (whitelist: string): string => `${ONE_WORKER}  bind_address: "0.0.0.0"\naccess_control:\n  whitelist: ${whitelist}\n`;
+  const exposed = (whitelist: string): string => `${ONE_WORKER}  bind_address: "0.0.0.0"\naccess_control:\n  whitelist: ${whitelist}\n  trusted_clients: ["127.0.0.0/8"]\n`;
   const box = sandbox(exposed('["127.0.0.1"]'));
   const port = httpPort(await startDaemon(t, box));
   assert.equal(await curl(port, url), '200');
@@ -107,7 +108,7 @@ test('the daemon writes the access log and reopens it on SIGUSR1 (logrotate)', {
   http_port: 0
   socks5_port: 0
   workers: 2
-access_log:
+${TRUSTED_LOOPBACK_YAML}access_log:
   enabled: true
   format: apache_combined
   output: file
@@ -134,7 +135,7 @@ access_log:
 test('access_log output both: a foreground daemon writes each line to stdout and to the file', { timeout: 60_000 }, async (t) => {
   const site = await okOrigin();
   t.after(() => site.server.close());
-  const box = sandbox(`${ONE_WORKER}access_log:
+  const box = sandbox(`${ONE_WORKER}${TRUSTED_LOOPBACK_YAML}access_log:
   enabled: true
   format: json
   output: both
@@ -154,7 +155,7 @@ test('access log writes never block the proxy: with stdout unread (a full pipe),
   const site = await okOrigin();
   t.after(() => site.server.close());
   const box = sandbox(`${ONE_WORKER}  log_level: warn
-access_log:
+${TRUSTED_LOOPBACK_YAML}access_log:
   enabled: true
   format: apache_combined
   output: stdout
@@ -246,7 +247,7 @@ test('two daemons sharing one real redis-server hold one global limit; with Redi
   const site = await okOrigin();
   t.after(() => site.server.close());
   const url = `http://127.0.0.1:${site.port}/`;
-  const config = `${ONE_WORKER}metrics:
+  const config = `${ONE_WORKER}${TRUSTED_LOOPBACK_YAML}metrics:
   enabled: true
 rate_limiting:
   enabled: true

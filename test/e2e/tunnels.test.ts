@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sandbox, type Sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { tunnelNames } from '../../src/tunnels/tunnel-names.js';
 import { findProgram } from '../../src/tunnels/host-support.js';
 import { makeTlsFiles, type TlsFiles } from '../helpers/tls-files.js';
@@ -83,7 +84,7 @@ function config(backends: string, workers = 2): string {
   http_port: 0
   socks5_port: 0
   workers: ${workers}
-backends:
+${TRUSTED_LOOPBACK_YAML}backends:
   - name: direct
     type: direct
 ${backends}
@@ -448,7 +449,7 @@ test('without CAP_NET_ADMIN and CAP_SYS_ADMIN, tunnel backends fail with the rea
   origin.listen(0, '127.0.0.1');
   await once(origin, 'listening');
   const port = (origin.address() as { port: number }).port;
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nbackends:\n  - name: direct\n    type: direct\n  - name: vpn\n    type: wireguard\n    wireguard:\n      config_file: "${conf}"\nrules:\n  - name: vpn\n    match:\n      domains: ["vpn.example"]\n    backend: vpn\n  - name: Default\n    match:\n      domains: ["*"]\n    backend: direct\n`);
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n${TRUSTED_LOOPBACK_YAML}backends:\n  - name: direct\n    type: direct\n  - name: vpn\n    type: wireguard\n    wireguard:\n      config_file: "${conf}"\nrules:\n  - name: vpn\n    match:\n      domains: ["vpn.example"]\n    backend: vpn\n  - name: Default\n    match:\n      domains: ["*"]\n    backend: direct\n`);
   t.after(async () => {
     await box.cleanup().catch(() => undefined);
     origin.close();

@@ -7,11 +7,12 @@ import { echoOrigin } from '../proxy/raw-peers.js';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import { get, startUpstreams, until } from './pool-fixture.js';
 import { freePort } from '../../helpers/ports.js';
+import { TRUSTED_LOOPBACK_YAML } from '../../helpers/trusted-loopback.js';
 
 const INTERVAL_MS = 300;
 const STUCK_TIMEOUT_MS = 1500;
 /** The server section of every engine here: loopback, ports of its own, one process. */
-const ONE_ENGINE = 'server:\n  http_port: 0\n  socks5_port: 0\n  bind_address: 127.0.0.1\n  workers: 1\n';
+const ONE_ENGINE = `server:\n  http_port: 0\n  socks5_port: 0\n  bind_address: 127.0.0.1\n  workers: 1\n${TRUSTED_LOOPBACK_YAML}`;
 
 test('active checks go through the backend (tcp and http with expected_status), run concurrently, and a hung one neither delays the others nor traffic', { timeout: 60_000 }, async (t) => {
   const origin = await echoOrigin();

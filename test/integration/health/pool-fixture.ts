@@ -4,6 +4,7 @@ import type { ConfigSnapshot } from '../../../src/config/model.js';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import { startEngine, snapshot, type RunningEngine } from '../proxy/engine-fixture.js';
+import { TRUSTED_LOOPBACK_YAML } from '../../helpers/trusted-loopback.js';
 
 /** Upstream proxies: real engines of the server role, each forwarding direct. */
 export async function startUpstreams(count: number, ports: number[] = []): Promise<RunningEngine[]> {
@@ -38,7 +39,7 @@ export function poolConfig(upstreams: { http: { port: number } }[], options: Poo
   workers: ${options.workers ?? 1}
 network:
   timeouts: { connect: "2s", read: "10s" }
-${options.healthChecks ? `health_checks:\n  defaults: ${options.healthChecks.defaults}\n` : ''}backends:
+${TRUSTED_LOOPBACK_YAML}${options.healthChecks ? `health_checks:\n  defaults: ${options.healthChecks.defaults}\n` : ''}backends:
 ${backends}rules:
   - name: pool
     match: { domains: ["*"] }

@@ -50,9 +50,9 @@ export async function exchange(port: number, host: string, data: Buffer | string
   return { reply: Buffer.concat(chunks), closed };
 }
 
-/** A SOCKS5 no-auth greeting plus a CONNECT request for an IPv4 or domain target. */
-export function socksConnect(host: string, port: number): Buffer {
-  const v4 = /^\d+\.\d+\.\d+\.\d+$/.test(host);
+/** A SOCKS5 no-auth greeting plus a CONNECT request for an IPv4 or domain target (`asName`: always as a domain). */
+export function socksConnect(host: string, port: number, asName = false): Buffer {
+  const v4 = !asName && /^\d+\.\d+\.\d+\.\d+$/.test(host);
   const address = v4 ? Buffer.from([0x01, ...host.split('.').map(Number)]) : Buffer.concat([Buffer.from([0x03, host.length]), Buffer.from(host)]);
   const portBytes = Buffer.alloc(2);
   portBytes.writeUInt16BE(port);

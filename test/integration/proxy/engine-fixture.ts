@@ -3,9 +3,16 @@ import type { BackendSpec, ConfigSnapshot, RuleSpec } from '../../../src/config/
 import { debugSpec } from '../../../src/config/normalize.js';
 import { ProxyEngine, type BoundListener, type EngineOptions } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import { TRUSTED_LOOPBACK } from '../../helpers/trusted-loopback.js';
 
-/** A snapshot with HTTP and SOCKS5 listeners on free loopback ports and the given backends and rules. */
+/**
+ * A snapshot with HTTP and SOCKS5 listeners on free loopback ports and the given backends and
+ * rules. Loopback clients are trusted (`access_control.trusted_clients`) unless `patch.raw` says
+ * otherwise, so the tests' loopback origins are reachable.
+ */
 export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'direct' }], rules?: RuleSpec[], patch: Partial<ConfigSnapshot> = {}): ConfigSnapshot {
+  const raw = patch.raw ?? {};
+  const accessControl = (raw.access_control ?? {}) as Record<string, unknown>;
   return {
     role: 'server',
     source: null,
@@ -20,6 +27,8 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
       timeouts: { connectMs: 2000, readMs: 10_000, writeMs: 10_000, idleMs: 10_000 },
       keepalive: { enabled: true, intervalMs: 30_000, maxIdleConns: 100, maxIdleTimeMs: 30_000 },
       limits: { maxConnections: 1000, maxConnectionsPerIp: 100, maxConnectionsPerBackend: 100 },
+      maxHeaderSize: 65536,
+      forwardedFor: 'delete',
     },
     backends,
     rules: rules ?? [{ name: 'default', domains: ['*'], backends: [{ name: backends[0].name, weight: 1 }] }],
@@ -30,8 +39,8 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     metrics: null,
     debug: debugSpec(undefined, tmpdir()),
     warnings: [],
-    raw: {},
     ...patch,
+    raw: { ...raw, access_control: { trusted_clients: TRUSTED_LOOPBACK, ...accessControl } },
   };
 }
 

@@ -99,7 +99,7 @@ test('HTTP: malformed requests get 400 (or 431) and the listener keeps serving',
     { name: 'a scheme other than http', send: 'GET ftp://example.com/file HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
     { name: 'CONNECT to a URL instead of host:port', send: 'CONNECT http://example.com:443/ HTTP/1.1\r\nHost: example.com\r\n\r\n', status: 400 },
     { name: 'obsolete line folding', send: 'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n  folded\r\n\r\n', status: 400 },
-    { name: 'header too large', send: `GET http://example.com/ HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
+    { name: 'header too large', send: `GET http://example.com/ HTTP/1.1\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`, status: 431 },
   ];
   for (const c of cases) {
     const { data } = await exchange(proxy.http.port, [Buffer.from(c.send)]);
