@@ -7,28 +7,74 @@ import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
 import { preserveUntouchedLines } from './preserve-formatting.js';
 import type { ConfigSnapshot } from './model.js';
+import { describeShadowed, isCatchAll, shadowedRules, type ShadowedRule } from '../routing/shadowing.js';
 
 /** A change to a config document (mutates it in place; throws ProxyError when it does not apply). */
 export type Edit = (doc: Document, role: Role) => void;
 
+/** Options of an edit. */
+export interface EditOptions {
+  /** Keep an edit that leaves a rule unreachable (shadowed by an earlier rule) instead of refusing it. */
+  allowShadowed?: boolean;
+}
+
 /**
  * Applies an edit to a config file: under the file lock, read, edit with the yaml Document API
  * (comments, key order and the formatting of untouched parts survive), validate the result as a
- * whole, then write it atomically. A change that does not validate is refused and the file is
- * left as it was. Returns the snapshot of the new content.
+ * whole, then write it atomically. A change that does not validate, or that leaves a rule no
+ * host can reach (unless allowed), is refused and the file is left as it was. Returns the
+ * snapshot of the new content.
  */
-export async function editConfigFile(path: string, role: Role, edit: Edit): Promise<ConfigSnapshot> {
+export async function editConfigFile(path: string, role: Role, edit: Edit, options: EditOptions = {}): Promise<ConfigSnapshot> {
   return withFileLock(path, () => {
     const before = readFileSync(path, 'utf8');
     const doc = parseDocument(before);
     if (doc.errors.length > 0) throw new ProxyError('CONFIG_INVALID', `${path} does not parse; fix it before editing: ${doc.errors[0].message.split('\n')[0]}`);
     const roundtrip = doc.toString();
+    const shadowedBefore = new Set(shadowedRules(rulesOf(doc)).map((s) => s.rule));
     edit(doc, role);
     const after = preserveUntouchedLines(before, roundtrip, doc.toString());
     const snapshot = parseConfigText(after, path, role, { keepUnsetVariables: true });
+    const shadowed = shadowedRules(snapshot.rules).filter((s) => !shadowedBefore.has(s.rule));
+    if (shadowed.length > 0 && !options.allowShadowed) throw shadowedRefusal(shadowed, snapshot.rules);
     writeFileAtomic(path, after);
     return snapshot;
   });
+}
+
+/** Where a rule stands after an edit, for the answer of `rule add`. */
+export interface RulePlacement {
+  position: number;
+  /** How many rules there are. */
+  count: number;
+  /** The catch-all rule right after it, when the rule was placed before a trailing catch-all. */
+  beforeCatchAll: string | null;
+}
+
+/** Where the rule `name` stands in a snapshot (null when it has none by that name). */
+export function rulePlacement(snapshot: ConfigSnapshot, name: string): RulePlacement | null {
+  const position = snapshot.rules.findIndex((r) => r.name === name);
+  if (position === -1) return null;
+  const next = snapshot.rules[position + 1];
+  const trailing = next !== undefined && position + 1 === snapshot.rules.length - 1 && isCatchAll(next);
+  return { position, count: snapshot.rules.length, beforeCatchAll: trailing ? next.name : null };
+}
+
+function shadowedRefusal(shadowed: ShadowedRule[], order: { name: string }[]): ProxyError {
+  const [first] = shadowed;
+  const at = order.findIndex((r) => r.name === first.by[0]);
+  const more = shadowed.length > 1 ? ` (and ${shadowed.slice(1).map((s) => `"${s.rule}"`).join(', ')})` : '';
+  return new ProxyError('RULE_SHADOWED', `refused: ${describeShadowed(first)}${more}; put it before "${first.by[0]}" (position ${at}) or pass --allow-shadowed to keep it anyway`);
+}
+
+/** The rules of a document as written (name and domains), for the shadowing check. */
+function rulesOf(doc: Document): { name: string; domains: string[] }[] {
+  const list = (doc.toJS() as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(list)) return [];
+  return list.map((r: { name?: unknown; match?: { domains?: unknown } } | null) => ({
+    name: String(r?.name ?? ''),
+    domains: Array.isArray(r?.match?.domains) ? r.match.domains.map(String) : [],
+  }));
 }
 
 function rules(doc: Document): YAMLSeq {
@@ -56,7 +102,7 @@ function target(role: Role, change: { backend?: string; action?: string }): Reco
   return change.backend === undefined ? {} : { backend: change.backend };
 }
 
-/** Adds a rule (at `position`, 0-based, or at the end). */
+/** Adds a rule at `position` (0-based); without one, last, or just before a trailing catch-all (`*`) rule so that it can match. */
 export function addRule(rule: RuleAdd): Edit {
   return (doc, role) => {
     const seq = rules(doc);
@@ -64,9 +110,16 @@ export function addRule(rule: RuleAdd): Edit {
     const to = target(role, rule);
     if (Object.keys(to).length === 0) throw new ProxyError('BAD_REQUEST', role === 'client' ? 'a rule needs --action server|direct' : 'a rule needs --backend NAME');
     const node = doc.createNode({ name: rule.name, match: { domains: rule.domains }, ...to }) as YAMLMap;
-    const position = rule.position === undefined ? seq.items.length : Math.min(rule.position, seq.items.length);
+    const position = rule.position === undefined ? defaultPosition(seq) : Math.min(rule.position, seq.items.length);
     seq.items.splice(position, 0, node);
   };
+}
+
+/** The end of the list, or the place of its last rule when that one is a catch-all. */
+function defaultPosition(seq: YAMLSeq): number {
+  const last = seq.items.at(-1);
+  const domains = isMap(last) ? (last.toJSON() as { match?: { domains?: unknown } }).match?.domains : undefined;
+  return Array.isArray(domains) && isCatchAll({ domains: domains.map(String) }) ? seq.items.length - 1 : seq.items.length;
 }
 
 /** Changes a rule's name, domains, target or position. */

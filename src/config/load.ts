@@ -7,7 +7,8 @@ import { LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
-import { parseDomainPattern, patternCovers } from '../routing/domain-pattern.js';
+import { parseDomainPattern } from '../routing/domain-pattern.js';
+import { describeShadowed, shadowedRules } from '../routing/shadowing.js';
 import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
 import { parseWireguardConfig } from '../backends/wireguard-config.js';
 import { authProblems, authWarnings } from '../auth/auth-settings.js';
@@ -155,7 +156,7 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   }
   if (problems.length > 0) throw fail(problems);
 
-  warnings.push(...shadowWarnings(model.rules), ...proxyPingWarnings(model.backends));
+  warnings.push(...shadowedRules(model.rules).map(describeShadowed), ...proxyPingWarnings(model.backends));
   const base = path === null ? process.cwd() : dirname(path);
   model.backends.forEach((b, i) => {
     if (b.type !== 'wireguard' && b.type !== 'openvpn') return;
@@ -232,22 +233,6 @@ function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
       ? [`backend "${b.name}": its ping check pings the proxy host ${b.host} from this host, not through the proxy; a tcp or http check tests the path through it`]
       : [],
   );
-}
-
-/** A warning for each rule that can never match because earlier rules cover all of its patterns. */
-function shadowWarnings(rules: ConfigSnapshot['rules']): string[] {
-  const warnings: string[] = [];
-  const earlier: { rule: string; pattern: ReturnType<typeof parseDomainPattern> }[] = [];
-  for (const rule of rules) {
-    const patterns = rule.domains.map(parseDomainPattern);
-    const shadowers = patterns.map((p) => earlier.find((e) => patternCovers(e.pattern, p)));
-    if (shadowers.every((s) => s !== undefined)) {
-      const by = [...new Set(shadowers.map((s) => `"${s!.rule}"`))].join(', ');
-      warnings.push(`rule "${rule.name}" can never match: earlier rule ${by} already matches every domain it lists`);
-    }
-    for (const pattern of patterns) earlier.push({ rule: rule.name, pattern });
-  }
-  return warnings;
 }
 
 type Issue = z.core.$ZodIssue;

@@ -8,7 +8,7 @@ import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
-import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit } from '../config/editor.js';
+import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, rulePlacement, updateRule, type Edit, type EditOptions, type RulePlacement } from '../config/editor.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
 import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
@@ -215,16 +215,17 @@ export class Daemon {
     return result;
   }
 
-  /** Edits the config file (serialised), then applies the result like a reload. */
-  private edit(edit: Edit): Promise<ReloadResult> {
+  /** Edits the config file (serialised), then applies the result like a reload; `placed` names a rule whose new place the answer reports. */
+  private edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<ReloadResult & { placement?: RulePlacement | null }> {
     const source = this.snapshot.source;
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
     }
     // The file is re-read like any reload, with this daemon's environment for ${VAR}.
     const run = this.editing.then(async () => {
-      await editConfigFile(source, this.role, edit);
-      return this.reload(false);
+      const edited = await editConfigFile(source, this.role, edit, options);
+      const result = await this.reload(false);
+      return options.placed === undefined ? result : { ...result, placement: rulePlacement(edited, options.placed) };
     });
     this.editing = run.catch(() => undefined);
     return run;
@@ -380,9 +381,18 @@ export class Daemon {
       const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
       return this.engine.explainRoute(domain, { client, user, groups });
     });
-    c.route('POST', '/api/rules', ({ body }) => this.edit(addRule(ruleAddSchema.parse(body))));
-    c.route('POST', '/api/rules/reorder', ({ body }) => this.edit(reorderRules(ruleReorderSchema.parse(body).order)));
-    c.route('PUT', '/api/rules/:name', ({ params, body }) => this.edit(updateRule(params.name, ruleUpdateSchema.parse(body))));
+    c.route('POST', '/api/rules', ({ body }) => {
+      const rule = ruleAddSchema.parse(body);
+      return this.edit(addRule(rule), { allowShadowed: rule.allow_shadowed, placed: rule.name });
+    });
+    c.route('POST', '/api/rules/reorder', ({ body }) => {
+      const { order, allow_shadowed: allowShadowed } = ruleReorderSchema.parse(body);
+      return this.edit(reorderRules(order), { allowShadowed });
+    });
+    c.route('PUT', '/api/rules/:name', ({ params, body }) => {
+      const change = ruleUpdateSchema.parse(body);
+      return this.edit(updateRule(params.name, change), { allowShadowed: change.allow_shadowed, placed: change.name ?? params.name });
+    });
     c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
     c.route('GET', '/api/users', () => ({ mode: authSettings(this.snapshot).mode, users: (authSettings(this.snapshot).native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) }));
     c.route('POST', '/api/users', ({ body }) => this.edit(addUser(userAddSchema.parse(body))));

@@ -97,7 +97,7 @@ test('with a daemon: backend add/remove and rule update rewrite the file atomica
   assert.equal(moved.code, 0, moved.stderr);
   assert.match(moved.stdout, /^rule "Parked" updated \(config version [0-9a-f]{12}\)$/m);
   assert.match(await curlVia(port, url), /upstream 127\.0\.0\.1:1: connection refused\n 502$/, 'live traffic takes the updated rule');
-  const changed = await box.cli(['rule', 'update', '--name', 'Parked', '--backend', 'direct', '--new-name', 'Local', '--position', '1']);
+  const changed = await box.cli(['rule', 'update', '--name', 'Parked', '--backend', 'direct', '--new-name', 'Local', '--position', '1', '--allow-shadowed']);
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(await curlVia(port, url), 'ok /u 200');
   assert.match((await box.cli(['rule', 'list'])).stdout, /^#\s+NAME\s+BACKEND\s+DOMAINS\n0\s+Default\s+direct\s+\*\n1\s+Local\s+direct\s+localhost$/m);
