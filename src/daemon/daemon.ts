@@ -337,10 +337,11 @@ export class Daemon {
       reloads: { total: this.reloads, errors: this.reloadErrors },
       limits: this.snapshot.network.limits,
     }));
-    c.route('GET', '/api/clients', async () => ({
-      auth: authSettings(this.snapshot).mode,
-      clients: mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() })),
-    }));
+    c.route('GET', '/api/clients', async () => {
+      const clients = mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() }));
+      // Connected now apart from seen before; `clients` keeps every one for existing readers.
+      return { auth: authSettings(this.snapshot).mode, connected: clients.filter((v) => v.connections > 0), seen: clients.filter((v) => v.connections === 0), clients };
+    });
     c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
     c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
     c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
