@@ -42,6 +42,8 @@ export interface ReloadResult {
 export class Daemon {
   private engine!: Engine;
   private snapshot!: ConfigSnapshot;
+  /** The snapshot the daemon started with: what runs for settings only a restart changes. */
+  private started!: ConfigSnapshot;
   private listeners: BoundListener[] = [];
   private readonly control: ControlServer;
   private readonly hub = new EventHub();
@@ -79,6 +81,7 @@ export class Daemon {
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
+    this.started = this.snapshot;
     this.tunnels.on('tunnel:status', (status) => {
       const text = `tunnel "${status.name}" (${status.type}) ${status.state}${status.reason ? `: ${status.reason}` : ''}`;
       if (status.state === 'down') this.logger.warn(text);
@@ -177,7 +180,7 @@ export class Daemon {
 
   private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
     const next = this.tunnels.prepare(loaded);
-    const diff = diffConfigs(this.snapshot, next);
+    const diff = diffConfigs(this.snapshot, next, this.started);
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
