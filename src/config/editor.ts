@@ -5,7 +5,7 @@ import type { Role } from '../role.js';
 import type { BackendAdd, RuleAdd, RuleUpdate } from '../control/schemas.js';
 import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
-import { preserveUntouchedLines } from './preserve-formatting.js';
+import { spliceEdit } from './splice-edit.js';
 import type { ConfigSnapshot } from './model.js';
 import { describeShadowed, isCatchAll, shadowedRules, type ShadowedRule } from '../routing/shadowing.js';
 
@@ -20,7 +20,7 @@ export interface EditOptions {
 
 /**
  * Applies an edit to a config file: under the file lock, read, edit with the yaml Document API
- * (comments, key order and the formatting of untouched parts survive), validate the result as a
+ * (only the edited parts of the text change; see spliceEdit), validate the result as a
  * whole, then write it atomically. A change that does not validate, or that leaves a rule no
  * host can reach (unless allowed), is refused and the file is left as it was. Returns the
  * snapshot of the new content.
@@ -30,10 +30,9 @@ export async function editConfigFile(path: string, role: Role, edit: Edit, optio
     const before = readFileSync(path, 'utf8');
     const doc = parseDocument(before);
     if (doc.errors.length > 0) throw new ProxyError('CONFIG_INVALID', `${path} does not parse; fix it before editing: ${doc.errors[0].message.split('\n')[0]}`);
-    const roundtrip = doc.toString();
     const shadowedBefore = new Set(shadowedRules(rulesOf(doc)).map((s) => s.rule));
     edit(doc, role);
-    const after = preserveUntouchedLines(before, roundtrip, doc.toString());
+    const after = spliceEdit(before, parseDocument(before), doc);
     const snapshot = parseConfigText(after, path, role, { keepUnsetVariables: true });
     const shadowed = shadowedRules(snapshot.rules).filter((s) => !shadowedBefore.has(s.rule));
     if (shadowed.length > 0 && !options.allowShadowed) throw shadowedRefusal(shadowed, snapshot.rules);
