@@ -35,6 +35,12 @@ export interface LoadOptions {
    * by a process that does not have the daemon's environment.
    */
   keepUnsetVariables?: boolean;
+  /**
+   * Hands over the problems found once the file has the right shape (wrong references, tunnel
+   * files under `strict`) instead of throwing them, and returns the snapshot anyway: for
+   * `config validate`, which adds the checks `start` makes and reports everything at once.
+   */
+  onProblems?: (problems: string[]) => void;
 }
 
 /**
@@ -154,8 +160,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     for (const [keyPath, message] of authProblems((config as ServerConfig).server.auth)) report(positions.valueAt(keyPath), keyPath, message);
     warnings.push(...authWarnings((config as ServerConfig).server.auth, known));
   }
-  if (problems.length > 0) throw fail(problems);
 
+  // The tunnel files are checked even when a reference is wrong: every problem in one report.
   warnings.push(...shadowedRules(model.rules).map(describeShadowed), ...proxyPingWarnings(model.backends));
   const base = path === null ? process.cwd() : dirname(path);
   model.backends.forEach((b, i) => {
@@ -173,7 +179,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
       warnings.push(`backend "${b.name}" is unavailable: ${problem}`);
     }
   });
-  if (problems.length > 0) throw fail(problems);
+  if (problems.length > 0 && options.onProblems) options.onProblems(problems);
+  else if (problems.length > 0) throw fail(problems);
 
   if (model.metrics && model.metrics.port === undefined) {
     warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
@@ -185,6 +192,11 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   const validated = config as Record<string, unknown>;
   const version = createHash('sha256').update(JSON.stringify({ role, validated })).digest('hex').slice(0, 12);
   return { ...model, source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
+}
+
+/** One ConfigError for problems found in different checks, in file order. */
+export function configProblems(unsorted: string[]): ConfigError {
+  return fail(unsorted);
 }
 
 function fail(unsorted: string[]): ConfigError {
