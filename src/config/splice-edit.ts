@@ -104,8 +104,12 @@ class Differ {
     const bKeys = b.items.map(json);
     const aKeys = a.items.map(json);
     const common = lcs(bKeys, aKeys);
-    const column = this.column(this.lineStart((b.items[0] as Node).range![0]) + this.indentAt((b.items[0] as Node).range![0]));
-    const separated = b.items.slice(1).some((item, i) => this.blockStart(b, i + 1) < this.lineStart((item as Node).range![0]) && this.text.slice(this.blockStart(b, i + 1), this.lineStart((item as Node).range![0])).trim() === '');
+    const column = this.indentAt((b.items[0] as Node).range![0]);
+    // Items the person separated with blank lines get a new one set off the same way.
+    const separated = b.items.some((item, index) => {
+      const gap = this.text.slice(this.blockStart(b, index), this.lineStart((item as Node).range![0]));
+      return index > 0 && gap !== '' && gap.trim() === '';
+    });
     const splices: Splice[] = [];
     let i = 0;
     let j = 0;
