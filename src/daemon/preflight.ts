@@ -14,9 +14,10 @@ export interface Preflight {
 
 /**
  * The checks `start` makes after the config loads, run without starting: the open-relay guard,
- * the TLS files, the access log (which `start` refuses when it cannot be written) and the debug
- * log (which it only warns about), and, when `listeners` is set, whether each fixed port can be
- * bound now (a port in use is a warning: it may be free by the time the daemon starts).
+ * the TLS files, the access log (which `start` refuses when it cannot be written), and as
+ * warnings the debug log, files backends read when they connect (a CA file, an OpenVPN auth
+ * file) and, when `listeners` is set, fixed ports in use now (they may be free by the time the
+ * daemon starts; a port that cannot be bound at all is a problem).
  */
 export async function preflight(snapshot: ConfigSnapshot, options: { listeners: boolean }): Promise<Preflight> {
   const file = snapshot.source === null ? '(embedded default)' : basename(snapshot.source);
@@ -38,6 +39,11 @@ export async function preflight(snapshot: ConfigSnapshot, options: { listeners: 
   if (snapshot.debug.enabled && snapshot.debug.output !== 'stdout') {
     const problem = unwritable(snapshot.debug.logFile);
     if (problem) warnings.push(`debug.log_file: ${problem}; traffic would not be logged to it`);
+  }
+  for (const b of snapshot.backends) {
+    const named = b.type === 'server' ? b.tls?.caFile : b.type === 'openvpn' ? b.authFile : undefined;
+    const problem = named === undefined ? null : unreadable(named);
+    if (problem) warnings.push(`backend "${b.name}": ${b.type === 'server' ? 'server.tls.ca_file' : 'openvpn.auth_file'} ${problem}; its connections would fail`);
   }
   if (options.listeners) {
     const ports = [...snapshot.listeners.map((l) => ({ what: `${l.kind} listener`, host: l.host, port: l.port })), ...(snapshot.metrics?.port ? [{ what: 'metrics listener', host: snapshot.metrics.host, port: snapshot.metrics.port }] : [])];
@@ -69,6 +75,17 @@ function unwritable(path: string): string | null {
       if (parent === probe) return `${path} cannot be created`;
       probe = parent;
     }
+  }
+}
+
+/** Why a file the config names cannot be read (null: it can). */
+function unreadable(path: string): string | null {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile() ? null : `${path} is not a file`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})`;
   }
 }
 

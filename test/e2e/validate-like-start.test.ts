@@ -84,3 +84,11 @@ rules:
   assert.equal(started.code, 0, started.stderr);
   assert.ok(existsSync(join(box.dir, 'logs', 'new', 'access.log')), 'start created the log directory');
 });
+
+test('config validate warns about a file a backend reads when it connects (the client\'s CA file)', { timeout: 60_000 }, async (t) => {
+  const box = sandbox('client:\n  http_port: 0\n  socks5_port: 0\nserver:\n  address: "127.0.0.1:9"\n  protocol: https\n  tls: { ca_file: missing-ca.pem }\n', 'client');
+  t.after(() => box.cleanup());
+  const validated = await box.cli(['config', 'validate']);
+  assert.equal(validated.code, 0, validated.stderr);
+  assert.match(validated.stdout, /^warning: backend "server": server\.tls\.ca_file \/.*\/missing-ca\.pem cannot be read \(no such file\); its connections would fail$/m);
+});
