@@ -107,8 +107,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     },
   });
 
-  if (problems.length > 0) throw fail(problems);
-
+  // Unset variables and the shape of the file are reported together; a value left empty by an
+  // unset variable is not reported twice.
+  const unset = problems.length;
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     report('1:1', null, 'expected a mapping of sections (like "server:" and "rules:") at the top level');
@@ -117,9 +118,15 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   const schema = role === 'server' ? serverConfigSchema : clientConfigSchema;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) describeIssue(issue, raw, schema, positions, report);
+    const emptied = new Set(problems.map((p) => p.split(': ')[0]));
+    for (const issue of parsed.error.issues) {
+      describeIssue(issue, raw, schema, positions, (where, keyPath, message) => {
+        if (!emptied.has(`${file}:${where}`)) report(where, keyPath, message);
+      });
+    }
     throw fail(problems);
   }
+  if (unset > 0) throw fail(problems);
   const config = parsed.data;
   // Relative files (the debug log) live beside the config file; the embedded default uses the working directory.
   const baseDir = path === null ? process.cwd() : dirname(resolve(path));

@@ -92,3 +92,19 @@ test('config validate warns about a file a backend reads when it connects (the c
   assert.equal(validated.code, 0, validated.stderr);
   assert.match(validated.stdout, /^warning: backend "server": server\.tls\.ca_file \/.*\/missing-ca\.pem cannot be read \(no such file\); its connections would fail$/m);
 });
+
+test('an unset variable and a wrong key are reported in the same run', { timeout: 60_000 }, async (t) => {
+  const box = sandbox('server:\n  http_port: 0\n  http_prot: 1\nbackends:\n  - name: up\n    type: http\n    proxy:\n      address: "127.0.0.1:3128"\n      password: "${SP_E2E_UNSET_PASS}"\n');
+  t.after(() => box.cleanup());
+  delete box.env.SP_E2E_UNSET_PASS;
+  const validated = await box.cli(['config', 'validate']);
+  assert.equal(validated.code, 3);
+  assert.equal(
+    validated.stderr.trim(),
+    [
+      'Error: config is invalid (2 problems):',
+      '  server-config.yaml:3:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, web_ui_port, log_level, workers, tls, auth)',
+      '  server-config.yaml:9:17: environment variable SP_E2E_UNSET_PASS is not set (used as ${SP_E2E_UNSET_PASS})',
+    ].join('\n'),
+  );
+});
