@@ -1,5 +1,6 @@
 import { locateConfig } from '../config/load.js';
-import { editConfigFile, rulePlacement, type Edit, type EditOptions, type RulePlacement } from '../config/editor.js';
+import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js';
+import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { NoDaemonError } from '../control/control-client.js';
 import { ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';

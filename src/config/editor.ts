@@ -7,7 +7,8 @@ import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
 import { spliceEdit } from './splice-edit.js';
 import type { ConfigSnapshot } from './model.js';
-import { describeShadowed, isCatchAll, shadowedRules, type ShadowedRule } from '../routing/shadowing.js';
+import { shadowedRules } from '../routing/shadowing.js';
+import { defaultPosition, rulesOf, shadowedRefusal } from './rule-placement.js';
 
 /** A change to a config document (mutates it in place; throws ProxyError when it does not apply). */
 export type Edit = (doc: Document, role: Role) => void;
@@ -39,41 +40,6 @@ export async function editConfigFile(path: string, role: Role, edit: Edit, optio
     writeFileAtomic(path, after);
     return snapshot;
   });
-}
-
-/** Where a rule stands after an edit, for the answer of `rule add`. */
-export interface RulePlacement {
-  position: number;
-  /** How many rules there are. */
-  count: number;
-  /** The catch-all rule right after it, when the rule was placed before a trailing catch-all. */
-  beforeCatchAll: string | null;
-}
-
-/** Where the rule `name` stands in a snapshot (null when it has none by that name). */
-export function rulePlacement(snapshot: ConfigSnapshot, name: string): RulePlacement | null {
-  const position = snapshot.rules.findIndex((r) => r.name === name);
-  if (position === -1) return null;
-  const next = snapshot.rules[position + 1];
-  const trailing = next !== undefined && position + 1 === snapshot.rules.length - 1 && isCatchAll(next);
-  return { position, count: snapshot.rules.length, beforeCatchAll: trailing ? next.name : null };
-}
-
-function shadowedRefusal(shadowed: ShadowedRule[], order: { name: string }[]): ProxyError {
-  const [first] = shadowed;
-  const at = order.findIndex((r) => r.name === first.by[0]);
-  const more = shadowed.length > 1 ? ` (and ${shadowed.slice(1).map((s) => `"${s.rule}"`).join(', ')})` : '';
-  return new ProxyError('RULE_SHADOWED', `refused: ${describeShadowed(first)}${more}; put it before "${first.by[0]}" (position ${at}) or pass --allow-shadowed to keep it anyway`);
-}
-
-/** The rules of a document as written (name and domains), for the shadowing check. */
-function rulesOf(doc: Document): { name: string; domains: string[] }[] {
-  const list = (doc.toJS() as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(list)) return [];
-  return list.map((r: { name?: unknown; match?: { domains?: unknown } } | null) => ({
-    name: String(r?.name ?? ''),
-    domains: Array.isArray(r?.match?.domains) ? r.match.domains.map(String) : [],
-  }));
 }
 
 function rules(doc: Document): YAMLSeq {
@@ -112,13 +78,6 @@ export function addRule(rule: RuleAdd): Edit {
     const position = rule.position === undefined ? defaultPosition(seq) : Math.min(rule.position, seq.items.length);
     seq.items.splice(position, 0, node);
   };
-}
-
-/** The end of the list, or the place of its last rule when that one is a catch-all. */
-function defaultPosition(seq: YAMLSeq): number {
-  const last = seq.items.at(-1);
-  const domains = isMap(last) ? (last.toJSON() as { match?: { domains?: unknown } }).match?.domains : undefined;
-  return Array.isArray(domains) && isCatchAll({ domains: domains.map(String) }) ? seq.items.length - 1 : seq.items.length;
 }
 
 /** Changes a rule's name, domains, target or position. */
