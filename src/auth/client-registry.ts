@@ -11,6 +11,8 @@ export interface AuthClientView {
   addresses: string[];
   /** Requests and tunnels authenticated. */
   requests: number;
+  /** Connections of the user open now (0: seen before, not connected now). */
+  connections: number;
   firstSeen: number;
   lastSeen: number;
 }
@@ -24,7 +26,7 @@ export class ClientRegistry {
     let view = this.users.get(identity.user);
     if (view === undefined) {
       if (this.users.size >= MAX_USERS) this.users.delete(this.users.keys().next().value!);
-      view = { user: identity.user, groups: [...identity.groups], addresses: [], requests: 0, firstSeen: now, lastSeen: now };
+      view = { user: identity.user, groups: [...identity.groups], addresses: [], requests: 0, connections: 0, firstSeen: now, lastSeen: now };
       this.users.set(identity.user, view);
     }
     view.requests++;
@@ -35,9 +37,9 @@ export class ClientRegistry {
     }
   }
 
-  /** Every user seen, most recent first. */
-  list(): AuthClientView[] {
-    return [...this.users.values()].map((v) => ({ ...v, groups: [...v.groups], addresses: [...v.addresses] })).sort((a, b) => b.lastSeen - a.lastSeen);
+  /** Every user seen, most recent first, with the connections each has open now (by user name). */
+  list(open: ReadonlyMap<string, number> = new Map()): AuthClientView[] {
+    return [...this.users.values()].map((v) => ({ ...v, groups: [...v.groups], addresses: [...v.addresses], connections: open.get(v.user) ?? 0 })).sort((a, b) => b.lastSeen - a.lastSeen);
   }
 }
 
@@ -51,6 +53,7 @@ export function mergeClientViews(lists: AuthClientView[][]): AuthClientView[] {
       continue;
     }
     known.requests += view.requests;
+    known.connections += view.connections;
     known.firstSeen = Math.min(known.firstSeen, view.firstSeen);
     if (view.lastSeen > known.lastSeen) {
       known.lastSeen = view.lastSeen;

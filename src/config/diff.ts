@@ -12,14 +12,18 @@ export interface ConfigDiff {
   backendsChanged: string[];
   /** Settings that changed but need a restart. */
   restartRequired: string[];
-  /** Other settings that changed (network, timeouts, limits, log level, …). */
+  /** Every other section that changed (network, rate_limiting, access_control, access_log, metrics, server.log_level, …). */
   settingsChanged: string[];
 }
 
 const json = (v: unknown): string => JSON.stringify(v);
 
-/** Compares two snapshots the way a reload would apply them. */
-export function diffConfigs(before: ConfigSnapshot, after: ConfigSnapshot): ConfigDiff {
+/**
+ * Compares two snapshots the way a reload would apply them. `running` is what the daemon really
+ * runs for the settings only a restart changes (the snapshot it started with): a restart is
+ * asked for only where the file differs from that, not from the last reloaded file.
+ */
+export function diffConfigs(before: ConfigSnapshot, after: ConfigSnapshot, running: ConfigSnapshot = before): ConfigDiff {
   const ruleNames = (s: ConfigSnapshot): string[] => s.rules.map((r) => r.name);
   const oldRules = new Map(before.rules.map((r) => [r.name, r]));
   const newRules = new Map(after.rules.map((r) => [r.name, r]));
@@ -27,12 +31,6 @@ export function diffConfigs(before: ConfigSnapshot, after: ConfigSnapshot): Conf
   const keptAfter = ruleNames(after).filter((n) => oldRules.has(n));
   const oldBackends = new Map<string, BackendSpec>(before.backends.map((b) => [b.name, b]));
   const newBackends = new Map<string, BackendSpec>(after.backends.map((b) => [b.name, b]));
-  const settings: [string, unknown, unknown][] = [
-    ['network', before.network, after.network],
-    ['shutdown', before.shutdown, after.shutdown],
-    ['reload', before.reload, after.reload],
-    ['log_level', before.logLevel, after.logLevel],
-  ];
   return {
     rulesAdded: ruleNames(after).filter((n) => !oldRules.has(n)),
     rulesRemoved: ruleNames(before).filter((n) => !newRules.has(n)),
@@ -41,9 +39,27 @@ export function diffConfigs(before: ConfigSnapshot, after: ConfigSnapshot): Conf
     backendsAdded: [...newBackends.keys()].filter((n) => !oldBackends.has(n)),
     backendsRemoved: [...oldBackends.keys()].filter((n) => !newBackends.has(n)),
     backendsChanged: [...newBackends.keys()].filter((n) => oldBackends.has(n) && json(oldBackends.get(n)) !== json(newBackends.get(n))),
-    restartRequired: restartRequired(before, after),
-    settingsChanged: settings.filter(([, a, b]) => json(a) !== json(b)).map(([name]) => name),
+    restartRequired: restartRequired(running, after),
+    settingsChanged: changedSections(before.raw, after.raw),
   };
+}
+
+/** Every section of the file whose effective value changed (`server.*`/`client.*` key by key), rules and backends aside. */
+function changedSections(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const changed: string[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (key === 'rules' || key === 'backends' || json(before[key]) === json(after[key])) continue;
+    const a = before[key];
+    const b = after[key];
+    const nested = (key === 'server' || key === 'client') && isRecord(a) && isRecord(b);
+    if (nested) for (const sub of new Set([...Object.keys(a), ...Object.keys(b)])) if (json(a[sub]) !== json(b[sub])) changed.push(`${key}.${sub}`);
+    if (!nested) changed.push(key);
+  }
+  return changed;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Settings whose change needs a restart to take effect (spec 13.2). */

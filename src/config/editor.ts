@@ -5,27 +5,38 @@ import type { Role } from '../role.js';
 import type { BackendAdd, RuleAdd, RuleUpdate } from '../control/schemas.js';
 import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
-import { preserveUntouchedLines } from './preserve-formatting.js';
+import { spliceEdit } from './splice-edit.js';
 import type { ConfigSnapshot } from './model.js';
+import { shadowedRules } from '../routing/shadowing.js';
+import { defaultPosition, rulesOf, shadowedRefusal } from './rule-placement.js';
 
 /** A change to a config document (mutates it in place; throws ProxyError when it does not apply). */
 export type Edit = (doc: Document, role: Role) => void;
 
+/** Options of an edit. */
+export interface EditOptions {
+  /** Keep an edit that leaves a rule unreachable (shadowed by an earlier rule) instead of refusing it. */
+  allowShadowed?: boolean;
+}
+
 /**
  * Applies an edit to a config file: under the file lock, read, edit with the yaml Document API
- * (comments, key order and the formatting of untouched parts survive), validate the result as a
- * whole, then write it atomically. A change that does not validate is refused and the file is
- * left as it was. Returns the snapshot of the new content.
+ * (only the edited parts of the text change; see spliceEdit), validate the result as a
+ * whole, then write it atomically. A change that does not validate, or that leaves a rule no
+ * host can reach (unless allowed), is refused and the file is left as it was. Returns the
+ * snapshot of the new content.
  */
-export async function editConfigFile(path: string, role: Role, edit: Edit): Promise<ConfigSnapshot> {
+export async function editConfigFile(path: string, role: Role, edit: Edit, options: EditOptions = {}): Promise<ConfigSnapshot> {
   return withFileLock(path, () => {
     const before = readFileSync(path, 'utf8');
     const doc = parseDocument(before);
     if (doc.errors.length > 0) throw new ProxyError('CONFIG_INVALID', `${path} does not parse; fix it before editing: ${doc.errors[0].message.split('\n')[0]}`);
-    const roundtrip = doc.toString();
+    const shadowedBefore = new Set(shadowedRules(rulesOf(doc)).map((s) => s.rule));
     edit(doc, role);
-    const after = preserveUntouchedLines(before, roundtrip, doc.toString());
+    const after = spliceEdit(before, parseDocument(before), doc);
     const snapshot = parseConfigText(after, path, role, { keepUnsetVariables: true });
+    const shadowed = shadowedRules(snapshot.rules).filter((s) => !shadowedBefore.has(s.rule));
+    if (shadowed.length > 0 && !options.allowShadowed) throw shadowedRefusal(shadowed, snapshot.rules);
     writeFileAtomic(path, after);
     return snapshot;
   });
@@ -56,7 +67,7 @@ function target(role: Role, change: { backend?: string; action?: string }): Reco
   return change.backend === undefined ? {} : { backend: change.backend };
 }
 
-/** Adds a rule (at `position`, 0-based, or at the end). */
+/** Adds a rule at `position` (0-based); without one, last, or just before a trailing catch-all (`*`) rule so that it can match. */
 export function addRule(rule: RuleAdd): Edit {
   return (doc, role) => {
     const seq = rules(doc);
@@ -64,7 +75,7 @@ export function addRule(rule: RuleAdd): Edit {
     const to = target(role, rule);
     if (Object.keys(to).length === 0) throw new ProxyError('BAD_REQUEST', role === 'client' ? 'a rule needs --action server|direct' : 'a rule needs --backend NAME');
     const node = doc.createNode({ name: rule.name, match: { domains: rule.domains }, ...to }) as YAMLMap;
-    const position = rule.position === undefined ? seq.items.length : Math.min(rule.position, seq.items.length);
+    const position = rule.position === undefined ? defaultPosition(seq) : Math.min(rule.position, seq.items.length);
     seq.items.splice(position, 0, node);
   };
 }

@@ -7,7 +7,8 @@ import { LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
-import { parseDomainPattern, patternCovers } from '../routing/domain-pattern.js';
+import { parseDomainPattern } from '../routing/domain-pattern.js';
+import { describeShadowed, shadowedRules } from '../routing/shadowing.js';
 import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
 import { parseWireguardConfig } from '../backends/wireguard-config.js';
 import { authProblems, authWarnings } from '../auth/auth-settings.js';
@@ -34,6 +35,12 @@ export interface LoadOptions {
    * by a process that does not have the daemon's environment.
    */
   keepUnsetVariables?: boolean;
+  /**
+   * Hands over the problems found once the file has the right shape (wrong references, tunnel
+   * files under `strict`) instead of throwing them, and returns the snapshot anyway: for
+   * `config validate`, which adds the checks `start` makes and reports everything at once.
+   */
+  onProblems?: (problems: string[]) => void;
 }
 
 /**
@@ -100,8 +107,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     },
   });
 
-  if (problems.length > 0) throw fail(problems);
-
+  // Unset variables and the shape of the file are reported together; a value left empty by an
+  // unset variable is not reported twice.
+  const unset = problems.length;
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     report('1:1', null, 'expected a mapping of sections (like "server:" and "rules:") at the top level');
@@ -110,9 +118,15 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   const schema = role === 'server' ? serverConfigSchema : clientConfigSchema;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) describeIssue(issue, raw, schema, positions, report);
+    const emptied = new Set(problems.map((p) => p.split(': ')[0]));
+    for (const issue of parsed.error.issues) {
+      describeIssue(issue, raw, schema, positions, (where, keyPath, message) => {
+        if (!emptied.has(`${file}:${where}`)) report(where, keyPath, message);
+      });
+    }
     throw fail(problems);
   }
+  if (unset > 0) throw fail(problems);
   const config = parsed.data;
   // Relative files (the debug log) live beside the config file; the embedded default uses the working directory.
   const baseDir = path === null ? process.cwd() : dirname(resolve(path));
@@ -153,9 +167,9 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     for (const [keyPath, message] of authProblems((config as ServerConfig).server.auth)) report(positions.valueAt(keyPath), keyPath, message);
     warnings.push(...authWarnings((config as ServerConfig).server.auth, known));
   }
-  if (problems.length > 0) throw fail(problems);
 
-  warnings.push(...shadowWarnings(model.rules), ...proxyPingWarnings(model.backends));
+  // The tunnel files are checked even when a reference is wrong: every problem in one report.
+  warnings.push(...shadowedRules(model.rules).map(describeShadowed), ...proxyPingWarnings(model.backends));
   const base = path === null ? process.cwd() : dirname(path);
   model.backends.forEach((b, i) => {
     if (b.type !== 'wireguard' && b.type !== 'openvpn') return;
@@ -172,7 +186,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
       warnings.push(`backend "${b.name}" is unavailable: ${problem}`);
     }
   });
-  if (problems.length > 0) throw fail(problems);
+  if (problems.length > 0 && options.onProblems) options.onProblems(problems);
+  else if (problems.length > 0) throw fail(problems);
 
   if (model.metrics && model.metrics.port === undefined) {
     warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
@@ -184,6 +199,11 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   const validated = config as Record<string, unknown>;
   const version = createHash('sha256').update(JSON.stringify({ role, validated })).digest('hex').slice(0, 12);
   return { ...model, source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
+}
+
+/** One ConfigError for problems found in different checks, in file order. */
+export function configProblems(unsorted: string[]): ConfigError {
+  return fail(unsorted);
 }
 
 function fail(unsorted: string[]): ConfigError {
@@ -232,22 +252,6 @@ function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
       ? [`backend "${b.name}": its ping check pings the proxy host ${b.host} from this host, not through the proxy; a tcp or http check tests the path through it`]
       : [],
   );
-}
-
-/** A warning for each rule that can never match because earlier rules cover all of its patterns. */
-function shadowWarnings(rules: ConfigSnapshot['rules']): string[] {
-  const warnings: string[] = [];
-  const earlier: { rule: string; pattern: ReturnType<typeof parseDomainPattern> }[] = [];
-  for (const rule of rules) {
-    const patterns = rule.domains.map(parseDomainPattern);
-    const shadowers = patterns.map((p) => earlier.find((e) => patternCovers(e.pattern, p)));
-    if (shadowers.every((s) => s !== undefined)) {
-      const by = [...new Set(shadowers.map((s) => `"${s!.rule}"`))].join(', ');
-      warnings.push(`rule "${rule.name}" can never match: earlier rule ${by} already matches every domain it lists`);
-    }
-    for (const pattern of patterns) earlier.push({ rule: rule.name, pattern });
-  }
-  return warnings;
 }
 
 type Issue = z.core.$ZodIssue;

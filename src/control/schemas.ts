@@ -12,6 +12,8 @@ export const ruleAddSchema = z.strictObject({
   backend: z.string().min(1).optional(),
   action: z.enum(['server', 'direct']).optional(),
   position: z.number().int().min(0).optional(),
+  /** Keep the rule even if an earlier rule leaves it unreachable. */
+  allow_shadowed: z.boolean().optional(),
 });
 /** A rule to add. */
 export type RuleAdd = z.infer<typeof ruleAddSchema>;
@@ -23,12 +25,14 @@ export const ruleUpdateSchema = z.strictObject({
   backend: z.string().min(1).optional(),
   action: z.enum(['server', 'direct']).optional(),
   position: z.number().int().min(0).optional(),
+  /** Keep the change even if it leaves a rule unreachable. */
+  allow_shadowed: z.boolean().optional(),
 });
 /** Changes to a rule. */
 export type RuleUpdate = z.infer<typeof ruleUpdateSchema>;
 
 /** POST /api/rules/reorder: the full new order of rule names. */
-export const ruleReorderSchema = z.strictObject({ order: z.array(z.string().min(1)).min(1) });
+export const ruleReorderSchema = z.strictObject({ order: z.array(z.string().min(1)).min(1), allow_shadowed: z.boolean().optional() });
 /** A new rule order. */
 export type RuleReorder = z.infer<typeof ruleReorderSchema>;
 

@@ -8,7 +8,8 @@ import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
-import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit } from '../config/editor.js';
+import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit, type EditOptions } from '../config/editor.js';
+import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
 import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
@@ -42,6 +43,8 @@ export interface ReloadResult {
 export class Daemon {
   private engine!: Engine;
   private snapshot!: ConfigSnapshot;
+  /** The snapshot the daemon started with: what runs for settings only a restart changes. */
+  private started!: ConfigSnapshot;
   private listeners: BoundListener[] = [];
   private readonly control: ControlServer;
   private readonly hub = new EventHub();
@@ -79,6 +82,7 @@ export class Daemon {
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
+    this.started = this.snapshot;
     this.tunnels.on('tunnel:status', (status) => {
       const text = `tunnel "${status.name}" (${status.type}) ${status.state}${status.reason ? `: ${status.reason}` : ''}`;
       if (status.state === 'down') this.logger.warn(text);
@@ -177,7 +181,7 @@ export class Daemon {
 
   private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
     const next = this.tunnels.prepare(loaded);
-    const diff = diffConfigs(this.snapshot, next);
+    const diff = diffConfigs(this.snapshot, next, this.started);
     const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
@@ -215,16 +219,17 @@ export class Daemon {
     return result;
   }
 
-  /** Edits the config file (serialised), then applies the result like a reload. */
-  private edit(edit: Edit): Promise<ReloadResult> {
+  /** Edits the config file (serialised), then applies the result like a reload; `placed` names a rule whose new place the answer reports. */
+  private edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<ReloadResult & { placement?: RulePlacement | null }> {
     const source = this.snapshot.source;
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
     }
     // The file is re-read like any reload, with this daemon's environment for ${VAR}.
     const run = this.editing.then(async () => {
-      await editConfigFile(source, this.role, edit);
-      return this.reload(false);
+      const edited = await editConfigFile(source, this.role, edit, options);
+      const result = await this.reload(false);
+      return options.placed === undefined ? result : { ...result, placement: rulePlacement(edited, options.placed) };
     });
     this.editing = run.catch(() => undefined);
     return run;
@@ -336,10 +341,11 @@ export class Daemon {
       reloads: { total: this.reloads, errors: this.reloadErrors },
       limits: this.snapshot.network.limits,
     }));
-    c.route('GET', '/api/clients', async () => ({
-      auth: authSettings(this.snapshot).mode,
-      clients: mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() })),
-    }));
+    c.route('GET', '/api/clients', async () => {
+      const clients = mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() }));
+      // Connected now apart from seen before; `clients` keeps every one for existing readers.
+      return { auth: authSettings(this.snapshot).mode, connected: clients.filter((v) => v.connections > 0), seen: clients.filter((v) => v.connections === 0), clients };
+    });
     c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
     c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
     c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
@@ -380,9 +386,18 @@ export class Daemon {
       const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
       return this.engine.explainRoute(domain, { client, user, groups });
     });
-    c.route('POST', '/api/rules', ({ body }) => this.edit(addRule(ruleAddSchema.parse(body))));
-    c.route('POST', '/api/rules/reorder', ({ body }) => this.edit(reorderRules(ruleReorderSchema.parse(body).order)));
-    c.route('PUT', '/api/rules/:name', ({ params, body }) => this.edit(updateRule(params.name, ruleUpdateSchema.parse(body))));
+    c.route('POST', '/api/rules', ({ body }) => {
+      const rule = ruleAddSchema.parse(body);
+      return this.edit(addRule(rule), { allowShadowed: rule.allow_shadowed, placed: rule.name });
+    });
+    c.route('POST', '/api/rules/reorder', ({ body }) => {
+      const { order, allow_shadowed: allowShadowed } = ruleReorderSchema.parse(body);
+      return this.edit(reorderRules(order), { allowShadowed });
+    });
+    c.route('PUT', '/api/rules/:name', ({ params, body }) => {
+      const change = ruleUpdateSchema.parse(body);
+      return this.edit(updateRule(params.name, change), { allowShadowed: change.allow_shadowed, placed: change.name ?? params.name });
+    });
     c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
     c.route('GET', '/api/users', () => ({ mode: authSettings(this.snapshot).mode, users: (authSettings(this.snapshot).native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) }));
     c.route('POST', '/api/users', ({ body }) => this.edit(addUser(userAddSchema.parse(body))));

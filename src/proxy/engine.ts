@@ -341,9 +341,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return metrics ? [await metrics.registry.getMetricsAsJSON()] : [];
   }
 
-  /** The users authenticated by this process. */
+  /** The users authenticated by this process, with their connections open now. */
   async authClients(): Promise<AuthClientView[][]> {
-    return [this.authState.clients.list()];
+    const open = new Map<string, number>();
+    for (const record of this.open) if (record.user !== undefined) open.set(record.user, (open.get(record.user) ?? 0) + 1);
+    return [this.authState.clients.list(open)];
   }
 
   /** The authentication of new connections (null when auth is off), for its counters. */

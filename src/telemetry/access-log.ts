@@ -1,4 +1,6 @@
 import { close, open, write } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
@@ -125,6 +127,8 @@ export class AccessLog {
 
 async function openLog(path: string): Promise<number> {
   try {
+    // Missing directories (the spec's /var/log/proxy/) are created, like a log rotator would expect.
+    await mkdir(dirname(path), { recursive: true, mode: 0o750 });
     return await openFile(path, 'a', 0o640);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -66,7 +66,7 @@ debug:
   const groups = await box.cli(['user', 'groups', '--username', 'john', '--add', 'streaming', '--remove', 'work']);
   assert.equal(groups.code, 0, groups.stderr);
   const list = JSON.parse((await box.cli(['user', 'list', '--json'])).stdout) as { mode: string; users: { username: string; groups: string[] }[] };
-  assert.deepEqual(list, { mode: 'native', users: [{ username: 'john', groups: ['streaming'] }] });
+  assert.deepEqual(list, { mode: 'native', users: [{ username: 'john', groups: ['streaming'] }], from: 'daemon' });
 
   const passwd = await box.cliWithInput(['user', 'passwd', '--username', 'john', '--password-stdin'], 'second-Secret-2\n');
   assert.equal(passwd.code, 0, passwd.stderr);

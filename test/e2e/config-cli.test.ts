@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
@@ -98,7 +98,7 @@ test('with a daemon: backend add/remove and rule update rewrite the file atomica
   assert.equal(moved.code, 0, moved.stderr);
   assert.match(moved.stdout, /^rule "Parked" updated \(config version [0-9a-f]{12}\)$/m);
   assert.match(await curlVia(port, url), /upstream 127\.0\.0\.1:1: connection refused\n 502$/, 'live traffic takes the updated rule');
-  const changed = await box.cli(['rule', 'update', '--name', 'Parked', '--backend', 'direct', '--new-name', 'Local', '--position', '1']);
+  const changed = await box.cli(['rule', 'update', '--name', 'Parked', '--backend', 'direct', '--new-name', 'Local', '--position', '1', '--allow-shadowed']);
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(await curlVia(port, url), 'ok /u 200');
   assert.match((await box.cli(['rule', 'list'])).stdout, /^#\s+NAME\s+BACKEND\s+DOMAINS\n0\s+Default\s+direct\s+\*\n1\s+Local\s+direct\s+localhost$/m);
@@ -168,10 +168,12 @@ test('metrics enabled without a port: config validate and start say there is not
   assert.ok(started.stdout.split('\n').includes(warning), started.stdout);
 });
 
-test('config validate on the spec examples: valid with warnings naming the missing tunnel files; --strict makes them errors with file, line and column', { timeout: 120_000 }, async (t) => {
+test('config validate on the spec examples (bound to loopback, as the open-relay guard asks): valid with warnings naming the missing tunnel files; --strict makes them errors with file, line and column', { timeout: 120_000 }, async (t) => {
   const box = sandbox('');
   t.after(() => box.cleanup());
-  const example = resolve(import.meta.dirname, '../../examples/server-config.yaml');
+  const spec = resolve(import.meta.dirname, '../../examples/server-config.yaml');
+  const example = box.config;
+  writeFileSync(example, readFileSync(spec, 'utf8').replace('bind_address: "0.0.0.0"', 'bind_address: "127.0.0.1"'));
   const unavailable = [
     'backend "germany" is unavailable: wireguard config file /path/to/germany.conf cannot be read (no such file)',
     'backend "japan" is unavailable: wireguard config file /path/to/japan.conf cannot be read (no such file)',
@@ -183,12 +185,13 @@ test('config validate on the spec examples: valid with warnings naming the missi
   assert.ok(head.startsWith(`${example}: valid (version `) && head.endsWith(', 6 backends, 4 rules)'), head);
   assert.deepEqual(warnings.slice(0, 3), unavailable.map((w) => `warning: ${w}`));
 
-  const strict = await box.cli(['config', 'validate', '--strict', '--config', example]);
+  const strict = await box.cli(['config', 'validate', '--strict', '--config', spec]);
   assert.equal(strict.code, 3);
   assert.equal(
     strict.stderr.trim(),
     [
-      'Error: config is invalid (3 problems):',
+      'Error: config is invalid (4 problems):',
+      '  server-config.yaml: refusing to start an open proxy: server.bind_address 0.0.0.0 is reachable from other hosts, server.auth.mode is "none" and access_control.whitelist is empty; list the allowed client networks in access_control.whitelist, enable server.auth, bind to 127.0.0.1, or set access_control.allow_open_relay: true to serve everyone on purpose',
       '  server-config.yaml:108:20: backends[1].wireguard.config_file: wireguard config file /path/to/germany.conf cannot be read (no such file)',
       '  server-config.yaml:124:20: backends[2].wireguard.config_file: wireguard config file /path/to/japan.conf cannot be read (no such file)',
       '  server-config.yaml:135:20: backends[3].openvpn.config_file: openvpn config file /path/to/uk.ovpn cannot be read (no such file)',

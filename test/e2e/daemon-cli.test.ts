@@ -105,8 +105,9 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.match(await curl(port, url), /upstream 127\.0\.0\.1:1: connection refused\n 502$/);
   assert.equal(await curl(port, `http://127.0.0.1:${o.port}/y`), 'ok /y 200', 'other hosts still go direct');
 
-  const reordered = await box.cli(['rule', 'reorder', 'Default', 'Blocked']);
+  const reordered = await box.cli(['rule', 'reorder', 'Default', 'Blocked', '--allow-shadowed']);
   assert.equal(reordered.code, 0, reordered.stderr);
+  assert.match(reordered.stdout, /^warning: rule "Blocked" can never match: earlier rule "Default"/m);
   assert.equal(await curl(port, url), 'ok /x 200', 'the catch-all now wins');
   const list = await box.cli(['rule', 'list']);
   assert.match(list.stdout, /^#\s+NAME\s+BACKEND\s+DOMAINS\n0\s+Default\s+direct\s+\*\n1\s+Blocked\s+dead\s+localhost$/m);
@@ -119,7 +120,7 @@ test('lifecycle: background start, status, live rule edits, second start refused
   const versionBeforeBad = ((await box.status()).config as { version: string }).version;
   const bad = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.com', '--backend', 'nowhere']);
   assert.equal(bad.code, 3);
-  assert.match(bad.stderr, /rules\[1\]\.backend: unknown backend "nowhere"/);
+  assert.match(bad.stderr, /rules\[0\]\.backend: unknown backend "nowhere"/, 'placed before the trailing catch-all');
   assert.equal(readFileSync(box.config, 'utf8'), beforeBad, 'the refused edit left the file alone');
   assert.equal(((await box.status()).config as { version: string }).version, versionBeforeBad, 'and the daemon kept its config');
 

@@ -48,7 +48,7 @@ test('server REST API (spec 5.3): every path answers JSON over the control socke
 
   assert.equal((await api('POST', '/api/rules', { name: 'a', domains: ['a.test'], backend: 'extra' })).status, 200);
   assert.equal((await api('PUT', '/api/rules/a', { domains: ['b.test'] })).status, 200);
-  assert.equal((await api('POST', '/api/rules/reorder', { order: ['Default', 'a'] })).status, 200);
+  assert.equal((await api('POST', '/api/rules/reorder', { order: ['Default', 'a'], allow_shadowed: true })).status, 200);
   const rules = (await api('GET', '/api/rules')).body.rules as { name: string; domains: string[] }[];
   assert.deepEqual(rules.map((r) => [r.name, r.domains]), [['Default', ['*']], ['a', ['b.test']]]);
   assert.equal((await api('DELETE', '/api/rules/a')).status, 200);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { configWithoutDaemon } from '../../cli/current-config.js';
+import { configWithoutDaemon, offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { table } from '../../cli/table.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { describeBackends, type BackendView } from '../../daemon/views.js';
@@ -11,15 +11,19 @@ export default class BackendListCommand extends BaseCommand {
   static override examples = ['<%= config.bin %> backend list', '<%= config.bin %> backend list --json'];
   static override flags = { config: Flags.string({ char: 'c', description: 'read this config file instead of asking the daemon' }) };
 
-  async run(): Promise<{ backends: BackendView[] }> {
+  async run(): Promise<{ backends: BackendView[]; from: AnswerSource }> {
     const { flags } = await this.parse(BackendListCommand);
     let backends: BackendView[];
+    let from: AnswerSource = 'daemon';
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
       backends = (await this.client(flags.socket).call<{ backends: BackendView[] }>('GET', '/api/backends')).backends;
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
-      backends = describeBackends(await configWithoutDaemon(this.role, flags.config), { backends: {} });
+      const snapshot = await configWithoutDaemon(this.role, flags.config);
+      backends = describeBackends(snapshot, { backends: {} });
+      from = offlineSource(snapshot);
+      if (!flags.config) this.say(offlineNote(this.role, from));
     }
     const rows = backends.map((b) => [
       b.name,
@@ -35,6 +39,6 @@ export default class BackendListCommand extends BaseCommand {
       b.reason ?? '',
     ]);
     this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'LATENCY', 'UPTIME', 'FAILS', 'CONNECTIONS', 'ERRORS', 'REASON'], rows));
-    return { backends };
+    return { backends, from };
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { removeBackend } from '../../config/editor.js';
 
 /** `backend remove`: delete a backend no rule uses. */
@@ -17,6 +17,7 @@ export default class BackendRemoveCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/backends/${encodeURIComponent(flags.name)}`), removeBackend(flags.name));
     this.say(`backend "${flags.name}" removed (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { stringify } from 'yaml';
 import { BaseCommand } from '../../cli/base-command.js';
-import { configWithoutDaemon } from '../../cli/current-config.js';
+import { configWithoutDaemon, offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { maskSecrets } from '../../daemon/views.js';
 
@@ -10,6 +10,7 @@ interface ShownConfig {
   version: string;
   warnings: string[];
   config: unknown;
+  from: AnswerSource;
 }
 
 /** `config show`: the effective config (defaults filled in, secrets masked). */
@@ -23,11 +24,12 @@ export default class ConfigShowCommand extends BaseCommand {
     let shown: ShownConfig;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      shown = await this.client(flags.socket).call<ShownConfig>('GET', '/api/config');
+      shown = { ...(await this.client(flags.socket).call<Omit<ShownConfig, 'from'>>('GET', '/api/config')), from: 'daemon' };
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);
-      shown = { source: snapshot.source, version: snapshot.version, warnings: snapshot.warnings, config: maskSecrets(snapshot.raw) };
+      shown = { source: snapshot.source, version: snapshot.version, warnings: snapshot.warnings, config: maskSecrets(snapshot.raw), from: offlineSource(snapshot) };
+      if (!flags.config) this.say(offlineNote(this.role, shown.from));
     }
     this.say(`# ${shown.source ?? 'embedded default'} (version ${shown.version})`);
     this.say(stringify(shown.config).trimEnd());

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { removeRule } from '../../config/editor.js';
 
 /** `rule remove`: remove a routing rule. */
@@ -17,6 +17,7 @@ export default class RuleRemoveCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/rules/${encodeURIComponent(flags.name)}`), removeRule(flags.name));
     this.say(`rule "${flags.name}" removed (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, placementText, type EditOutcome } from '../../cli/edit-target.js';
 import { updateRule } from '../../config/editor.js';
 import type { RuleUpdate } from '../../control/schemas.js';
 
@@ -15,15 +15,19 @@ export default class RuleUpdateCommand extends BaseCommand {
     backend: Flags.string({ description: 'backend to use (server role)' }),
     action: Flags.string({ description: 'server or direct (client role)', options: ['server', 'direct'] }),
     position: Flags.integer({ description: 'move to this position (0 = first)', min: 0 }),
+    'allow-shadowed': Flags.boolean({ description: 'keep the change even if an earlier rule leaves a rule unreachable (refused otherwise)' }),
     config: Flags.string({ char: 'c', description: 'edit this config file directly' }),
   };
 
   async run(): Promise<EditOutcome> {
     const { flags } = await this.parse(RuleUpdateCommand);
-    const change: RuleUpdate = { name: flags['new-name'], domains: flags.domain, backend: flags.backend, action: flags.action as RuleUpdate['action'], position: flags.position };
+    const allowShadowed = flags['allow-shadowed'] ? true : undefined;
+    const change: RuleUpdate = { name: flags['new-name'], domains: flags.domain, backend: flags.backend, action: flags.action as RuleUpdate['action'], position: flags.position, allow_shadowed: allowShadowed };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), updateRule(flags.name, change));
-    this.say(`rule "${flags.name}" updated (config version ${outcome.version})`);
+    const edit = updateRule(flags.name, change);
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), edit, { allowShadowed, placed: flags['new-name'] ?? flags.name });
+    this.say(`rule "${flags.name}" updated${flags.position === undefined ? '' : `, now${placementText(outcome.placement)}`} (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { hashPassword } from '../../auth/native-provider.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { readSecret } from '../../cli/read-secret.js';
 import { splitList } from '../../cli/split-list.js';
 import { addUser } from '../../config/user-edits.js';
@@ -27,6 +27,7 @@ export default class UserAddCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/users', user), addUser(user));
     this.say(`user "${user.username}" added${outcome.via === 'daemon' ? ' and live' : ` to ${outcome.path}`} (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { splitList } from '../../cli/split-list.js';
 import { changeUserGroups } from '../../config/user-edits.js';
 import { ProxyError } from '../../errors.js';
@@ -24,6 +24,7 @@ export default class UserGroupsCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/users/${encodeURIComponent(flags.username)}/groups`, { add, remove }), changeUserGroups(flags.username, add, remove));
     this.say(`groups of "${flags.username}" changed (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

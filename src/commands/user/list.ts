@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { authSettings } from '../../auth/auth-settings.js';
 import { BaseCommand } from '../../cli/base-command.js';
+import { offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { table } from '../../cli/table.js';
 import { loadConfig, locateConfig } from '../../config/load.js';
 import { NoDaemonError } from '../../control/control-client.js';
@@ -9,6 +10,7 @@ import { NoDaemonError } from '../../control/control-client.js';
 interface UserList {
   mode: string;
   users: { username: string; groups: string[] }[];
+  from: AnswerSource;
 }
 
 /** `user list`: the native users and their groups. */
@@ -22,12 +24,14 @@ export default class UserListCommand extends BaseCommand {
     let list: UserList;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      list = await this.client(flags.socket).call<UserList>('GET', '/api/users');
+      list = { ...(await this.client(flags.socket).call<Omit<UserList, 'from'>>('GET', '/api/users')), from: 'daemon' };
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const location = await locateConfig(this.role, flags.config);
-      const auth = authSettings(await loadConfig(location.path, this.role, { keepUnsetVariables: true }));
-      list = { mode: auth.mode, users: (auth.native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) };
+      const snapshot = await loadConfig(location.path, this.role, { keepUnsetVariables: true });
+      const auth = authSettings(snapshot);
+      list = { mode: auth.mode, users: (auth.native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })), from: offlineSource(snapshot) };
+      if (!flags.config) this.say(offlineNote(this.role, list.from));
     }
     this.say(table(['USER', 'GROUPS'], list.users.map((u) => [u.username, u.groups.join(', ')])));
     if (list.mode !== 'native') this.say(`(server.auth.mode is "${list.mode}": these users are used only in native mode)`);

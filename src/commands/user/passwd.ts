@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { hashPassword } from '../../auth/native-provider.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { readSecret } from '../../cli/read-secret.js';
 import { setUserPassword } from '../../config/user-edits.js';
 
@@ -23,6 +23,7 @@ export default class UserPasswdCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/users/${encodeURIComponent(flags.username)}/password`, { password_hash: hash }), setUserPassword(flags.username, hash));
     this.say(`password of "${flags.username}" changed (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { applyEdit, type EditOutcome } from '../../cli/edit-target.js';
+import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
 import { removeUser } from '../../config/user-edits.js';
 
 /** `user remove`: remove a native user. */
@@ -17,6 +17,7 @@ export default class UserRemoveCommand extends BaseCommand {
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/users/${encodeURIComponent(flags.username)}`), removeUser(flags.username));
     this.say(`user "${flags.username}" removed (config version ${outcome.version})`);
+    for (const note of editNotes(outcome)) this.say(note);
     return outcome;
   }
 }

@@ -43,7 +43,7 @@ test('an edit keeps comments, key order and every untouched line byte for byte',
 test('a bad edit is refused and the file is untouched', async () => {
   const path = file();
   await assert.rejects(editConfigFile(path, 'server', addRule({ name: 'X', domains: ['x.com'], backend: 'nope' })), (error: ConfigError) => {
-    assert.match(error.problems[0], /rules\[1\]\.backend: unknown backend "nope"/);
+    assert.match(error.problems[0], /rules\[0\]\.backend: unknown backend "nope"/, 'placed before the trailing catch-all');
     return true;
   });
   await assert.rejects(editConfigFile(path, 'server', addRule({ name: 'Default', domains: ['x.com'], backend: 'direct' })), (e: ProxyError) => e.code === 'CONFLICT');
@@ -57,7 +57,8 @@ test('update, reorder, remove and backend edits', async () => {
   await editConfigFile(path, 'server', addBackend({ name: 'up', type: 'socks5', address: '127.0.0.1:1081', username: 'u', password: '${UP_PASS}' }));
   await editConfigFile(path, 'server', addRule({ name: 'A', domains: ['a.com'], backend: 'direct' }));
   await editConfigFile(path, 'server', updateRule('A', { domains: ['a.com', '*.a.org'], backend: 'up', name: 'A2', position: 0 }));
-  let snapshot = await editConfigFile(path, 'server', reorderRules(['Default', 'A2']));
+  await assert.rejects(editConfigFile(path, 'server', reorderRules(['Default', 'A2'])), (e: ProxyError) => e.code === 'RULE_SHADOWED' && /rule "A2" can never match: earlier rule "Default"/.test(e.message));
+  let snapshot = await editConfigFile(path, 'server', reorderRules(['Default', 'A2']), { allowShadowed: true });
   assert.deepEqual(snapshot.rules.map((r) => [r.name, r.backends[0].name, r.domains.join(' ')]), [['Default', 'direct', '*'], ['A2', 'up', 'a.com *.a.org']]);
   assert.match(readFileSync(path, 'utf8'), /password: \$\{UP_PASS\}/);
   snapshot = await editConfigFile(path, 'server', removeRule('A2'));
