@@ -7,6 +7,7 @@ import type { BackendAdd } from '../../control/schemas.js';
 
 /** `backend add`: define a backend (server role). */
 export default class BackendAddCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'Add a backend (server role)';
   static override examples = [
     '<%= config.bin %> backend add --name us-proxy --type http --address proxy.example.com:8080',
