@@ -252,12 +252,17 @@ function shadowWarnings(rules: ConfigSnapshot['rules']): string[] {
 
 type Issue = z.core.$ZodIssue;
 
+/** Where a key belongs when it sits at the wrong level: the snippets of spec 14.2 write `auth:` at the top, the server reads `server.auth`. */
+function misplacedHint(path: KeyPath, key: string, allowed: readonly string[]): string {
+  return path.length === 0 && key === 'auth' && allowed.includes('server') ? ' (authentication goes under "server:": nest this block as server.auth)' : '';
+}
+
 /** Turns one schema issue into a located, readable problem. */
 function describeIssue(issue: Issue, raw: unknown, schema: z.ZodType, positions: PositionFinder, report: (where: string, path: KeyPath | null, message: string) => void): void {
   const path = issue.path as KeyPath;
   if (issue.code === 'unrecognized_keys') {
     const allowed = keysAt(schema, path);
-    for (const key of issue.keys) report(positions.keyAt(path, key), [...path, key], `unknown key${didYouMean(key, allowed)}${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`);
+    for (const key of issue.keys) report(positions.keyAt(path, key), [...path, key], `unknown key${misplacedHint(path, key, allowed) || didYouMean(key, allowed)}${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`);
     return;
   }
   const value = valueAt(raw, path);
