@@ -15,6 +15,7 @@ import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
 import { normalizeClient, normalizeServer } from './normalize.js';
 import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
+import { exposedFileWarning, holdsClearSecrets, ovpnHoldsSecrets } from './secret-file-modes.js';
 import { clientConfigSchema, serverConfigSchema, type ClientConfig, type ServerConfig } from './schema.js';
 
 /** Where a configuration was found, and how (flag, env, cwd, user dir, system dir, or embedded). */
@@ -163,6 +164,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     b.configFile = file;
     if (b.type === 'openvpn' && b.authFile) b.authFile = resolve(base, b.authFile);
     const problem = tunnelFileProblem(b.type, file);
+    const exposed = [b.type === 'wireguard' || ovpnHoldsSecrets(file) ? exposedFileWarning(file, `${b.type} config file of backend "${b.name}"`) : null, b.type === 'openvpn' && b.authFile ? exposedFileWarning(b.authFile, `openvpn auth file of backend "${b.name}"`) : null];
+    for (const warning of exposed) if (warning && !problem) warnings.push(warning);
     b.fileHash = contentHash([file, b.type === 'openvpn' ? b.authFile : undefined]);
     if (!problem) return;
     const keyPath: KeyPath = ['backends', i, b.type, 'config_file'];
@@ -174,6 +177,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   });
   if (problems.length > 0) throw fail(problems);
 
+  const exposedConfig = path !== null && holdsClearSecrets(text) ? exposedFileWarning(resolve(path), 'config file') : null;
+  if (exposedConfig) warnings.push(exposedConfig);
   if (model.metrics && model.metrics.port === undefined) {
     warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
   }
