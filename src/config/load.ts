@@ -8,14 +8,13 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { parseDomainPattern, patternCovers } from '../routing/domain-pattern.js';
-import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
-import { parseWireguardConfig } from '../backends/wireguard-config.js';
 import { authProblems, authWarnings } from '../auth/auth-settings.js';
 import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
 import { normalizeClient, normalizeServer } from './normalize.js';
 import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
 import { exposedFileWarning, holdsClearSecrets, ovpnHoldsSecrets } from './secret-file-modes.js';
+import { tunnelFileProblem } from './tunnel-files.js';
 import { clientConfigSchema, serverConfigSchema, type ClientConfig, type ServerConfig } from './schema.js';
 
 /** Where a configuration was found, and how (flag, env, cwd, user dir, system dir, or embedded). */
@@ -211,23 +210,6 @@ function contentHash(files: (string | undefined)[]): string {
     }
   }
   return hash.digest('hex').slice(0, 12);
-}
-
-function tunnelFileProblem(type: 'wireguard' | 'openvpn', file: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return `${type} config file ${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code})`;
-  }
-  try {
-    if (type === 'wireguard') parseWireguardConfig(text);
-    else parseOpenvpnConfig(text);
-    return null;
-  } catch (error) {
-    return `${file}: ${(error as Error).message}`;
-  }
 }
 
 /** A warning for each upstream proxy checked by ping: ICMP cannot be proxied, so the check reaches only the proxy host. */
