@@ -5,6 +5,8 @@
  */
 export const EXIT_CODES: Readonly<Record<string, number>> = {
   BAD_REQUEST: 2,
+  BACKEND_FILES: 2,
+  WRONG_ROLE: 2,
   CONFIG_INVALID: 3,
   OPEN_RELAY: 3,
   ALREADY_RUNNING: 4,

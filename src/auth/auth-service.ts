@@ -9,16 +9,16 @@ import { authSettings, type AuthSettings } from './auth-settings.js';
 import { ClientRegistry } from './client-registry.js';
 import { parseProxyAuthorization } from './credentials.js';
 import { FailureLimiter } from './failure-limiter.js';
-import type { AuthProvider, Credentials, Identity } from './identity.js';
+import { isIdentity, type AuthProvider, type Credentials, type Identity, type Verdict } from './identity.js';
 import { VerdictCache, type VerdictStats } from './verdict-cache.js';
 
 /** How a refused authentication is answered over HTTP (SOCKS5 answers every one with RFC 1929 failure). */
 export interface AuthRefusal {
-  status: 407 | 429 | 503;
+  status: 403 | 407 | 429 | 503;
   statusText: string;
   /** One line for the client. */
   reason: string;
-  /** The record's `error` word: `auth-required`, `auth-failed`, `auth-throttled`, `auth-unavailable`. */
+  /** The record's `error` word: `auth-required`, `auth-failed`, `auth-forbidden`, `auth-throttled`, `auth-unavailable`. */
   error: string;
   headers: Record<string, string>;
 }
@@ -66,14 +66,6 @@ async function createProvider(settings: AuthSettings): Promise<AuthProvider> {
 
 const quote = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
 
-/** Why a mode's provider said no, for the log (providers do not say which of their checks failed). */
-const REFUSED_BY: Record<Exclude<AuthSettings['mode'], 'none'>, string> = {
-  native: 'unknown user or wrong password',
-  system: 'refused by PAM: unknown user, wrong password, expired or locked account, or not in server.auth.system.allowed_groups',
-  ldap: 'refused by the directory: unknown or ambiguous user, wrong password, or not in server.auth.ldap.allowed_groups',
-  oauth: 'token refused: bad signature, issuer, audience or expiry, unknown to the userinfo endpoint, or not in server.auth.oauth.allowed_groups',
-};
-
 /** A name a client claimed, fit for a log line: bounded, with no control characters. */
 const shownName = (name: string): string => name.slice(0, 64).replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 
@@ -97,7 +89,6 @@ export class AuthService {
   private readonly challenge: string;
   private readonly acceptsBearer: boolean;
   private readonly acl: Acl | null;
-  private readonly refusedWhy: string;
 
   private constructor(
     private readonly settings: AuthSettings,
@@ -110,7 +101,6 @@ export class AuthService {
     const realm = quote(settings.realm);
     this.challenge = this.acceptsBearer ? `Bearer realm=${realm}, Basic realm=${realm}, charset="UTF-8"` : `Basic realm=${realm}, charset="UTF-8"`;
     this.acl = Acl.of(settings);
-    this.refusedWhy = settings.mode === 'none' ? '' : REFUSED_BY[settings.mode];
   }
 
   /**
@@ -141,7 +131,7 @@ export class AuthService {
       return done(this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`));
     }
     this.run(key, credentials).then(
-      (identity) => done(this.decide(identity, client, header)),
+      (verdict) => done(this.decide(verdict, client, header)),
       (error: Error) => {
         this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${error.message}`);
         done({ ok: false, refusal: { status: 503, statusText: 'Service Unavailable', reason: 'authentication service unavailable', error: 'auth-unavailable', headers: {} } });
@@ -153,19 +143,24 @@ export class AuthService {
   async checkPassword(username: string, password: string, client: string): Promise<Identity | null> {
     if (this.state.failures.blockedFor(client) > 0) return null;
     const key = this.cache.keyOf(`s\0${username}\0${password}`);
-    let identity = this.cache.get(key);
-    if (identity === undefined) {
+    let verdict = this.cache.get(key);
+    if (verdict === undefined) {
       try {
-        identity = await this.run(key, { kind: 'password', username, password });
+        verdict = await this.run(key, { kind: 'password', username, password });
       } catch (error) {
         // The provider could not decide: not the client's failure.
         this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${(error as Error).message}`);
         return null;
       }
     }
-    if (identity) this.state.clients.seen(identity, client);
-    else this.failed(client, 'socks5', username, this.refusedWhy);
-    return identity;
+    if (isIdentity(verdict)) {
+      this.state.clients.seen(verdict, client);
+      return verdict;
+    }
+    // RFC 1929 has one failure reply: a user outside the groups is refused like bad credentials, logged apart.
+    if (verdict.outsideGroups) this.forbidden(client, 'socks5', verdict.user ?? username, verdict.rejected);
+    else this.failed(client, 'socks5', verdict.user ?? username, verdict.rejected);
+    return null;
   }
 
   /** The refusal when a user's groups may not use a backend (403 / SOCKS5 0x02), or null. */
@@ -187,7 +182,7 @@ export class AuthService {
     await provider?.close?.();
   }
 
-  private run(key: string, credentials: Credentials): Promise<Identity | null> {
+  private run(key: string, credentials: Credentials): Promise<Verdict> {
     return this.cache.check(key, async () => {
       this.provider ??= createProvider(this.settings);
       this.provider.catch(() => (this.provider = null));
@@ -195,13 +190,24 @@ export class AuthService {
     });
   }
 
-  private decide(identity: Identity | null, client: string, header: string): AuthOutcome {
-    if (identity === null) {
-      this.failed(client, 'http', claimedUser(header), this.refusedWhy);
-      return this.refuse('auth-failed', 'proxy authentication failed');
+  private decide(verdict: Verdict, client: string, header: string): AuthOutcome {
+    if (isIdentity(verdict)) {
+      this.state.clients.seen(verdict, client);
+      return { ok: true, identity: verdict };
     }
-    this.state.clients.seen(identity, client);
-    return { ok: true, identity };
+    if (verdict.outsideGroups) {
+      // The credentials are right: asking for them again (407) would not help.
+      this.forbidden(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
+      return { ok: false, refusal: { status: 403, statusText: 'Forbidden', reason: 'proxy access forbidden: the user is not in an allowed group', error: 'auth-forbidden', headers: {} } };
+    }
+    this.failed(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
+    return this.refuse('auth-failed', 'proxy authentication failed');
+  }
+
+  /** Reports a proven user outside the allowed groups; not a failed attempt, so it does not count toward throttling. */
+  private forbidden(client: string, protocol: FrontProtocol, user: string | undefined, why: string): void {
+    const who = user === undefined ? {} : { user: shownName(user) };
+    this.state.events.hit({ scope: 'auth', client, ...who, mode: this.mode, reason: `refused: ${why}`, protocol, time: Date.now() });
   }
 
   /** Reports a failed login (the name it claimed, never its secret) and counts it against the address. */

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import { parseDuration } from '../config/values.js';
 import type { AuthSettings } from './auth-settings.js';
-import type { AuthProvider, Credentials, Identity } from './identity.js';
+import { outsideGroups, type AuthProvider, type Credentials, type Verdict } from './identity.js';
 
 type LdapSettings = NonNullable<AuthSettings['ldap']>;
 
@@ -50,8 +50,8 @@ export class LdapProvider implements AuthProvider {
     this.allowed = new Set(this.settings.allowed_groups.map(normalizeDn));
   }
 
-  async verify(credentials: Credentials): Promise<Identity | null> {
-    if (credentials.kind !== 'password' || credentials.username === '' || credentials.password === '') return null;
+  async verify(credentials: Credentials): Promise<Verdict> {
+    if (credentials.kind !== 'password' || credentials.username === '' || credentials.password === '') return { rejected: 'empty user name or password' };
     const s = this.settings;
     // ldapts speaks TLS from the first byte whenever it is given TLS options: only for ldaps://.
     const ldaps = s.server.startsWith('ldaps://');
@@ -62,20 +62,21 @@ export class LdapProvider implements AuthProvider {
       const filter = s.user_filter.replaceAll('%s', escapeFilterValue(credentials.username));
       const { searchEntries } = await client.search(s.base_dn, { scope: 'sub', filter, attributes: ['memberOf'], sizeLimit: 2 });
       // None, or a name that is not unique: no one to bind as.
-      if (searchEntries.length !== 1) return null;
+      if (searchEntries.length !== 1) return { rejected: searchEntries.length === 0 ? 'unknown user' : 'user name matches more than one directory entry', user: credentials.username };
       const userDn = searchEntries[0].dn;
       const groupDns = strings(searchEntries[0].memberOf);
       if (s.group_filter) {
         const groups = await client.search(s.base_dn, { scope: 'sub', filter: s.group_filter.replaceAll('%s', escapeFilterValue(userDn)), attributes: ['dn'] });
         for (const entry of groups.searchEntries) groupDns.push(entry.dn);
       }
-      if (this.allowed.size > 0 && !groupDns.some((dn) => this.allowed.has(normalizeDn(dn)))) return null;
       try {
         await client.bind(userDn, credentials.password);
       } catch (error) {
-        if (error instanceof InvalidCredentialsError) return null;
+        if (error instanceof InvalidCredentialsError) return { rejected: 'wrong password', user: credentials.username };
         throw error;
       }
+      // Checked after the password: only someone who proved who they are learns they are outside the groups (403).
+      if (this.allowed.size > 0 && !groupDns.some((dn) => this.allowed.has(normalizeDn(dn)))) return outsideGroups(credentials.username, 'server.auth.ldap.allowed_groups');
       const groups = [...new Set(groupDns.flatMap((dn) => [dn, firstRdnValue(dn)]))];
       return { user: credentials.username, groups };
     } finally {

@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/bcrypt';
 import type { AuthSettings } from './auth-settings.js';
-import type { AuthProvider, Credentials, Identity } from './identity.js';
+import type { AuthProvider, Credentials, Verdict } from './identity.js';
 
 /** A cost-10 hash of nothing anyone uses: checked for unknown names so they take as long as known ones. */
 const DECOY_HASH = '$2b$10$1b3mAaBtS0CesPKqIuTgVe/4HgwLQnmAki25kNzFIdym0ZK6E7rEy';
@@ -27,11 +27,12 @@ export class NativeProvider implements AuthProvider {
     this.users = new Map((settings.native?.users ?? []).map((u) => [u.username, { hash: u.password_hash, groups: u.groups }]));
   }
 
-  async verify(credentials: Credentials): Promise<Identity | null> {
-    if (credentials.kind !== 'password') return null;
+  async verify(credentials: Credentials): Promise<Verdict> {
+    if (credentials.kind !== 'password') return { rejected: 'not a user name and password' };
     const user = this.users.get(credentials.username);
     // An unknown name costs a bcrypt check too, so timing does not tell which names exist.
     const ok = await verify(credentials.password, user?.hash ?? DECOY_HASH);
-    return ok && user ? { user: credentials.username, groups: user.groups } : null;
+    if (!user) return { rejected: 'unknown user' };
+    return ok ? { user: credentials.username, groups: user.groups } : { rejected: 'wrong password', user: credentials.username };
   }
 }

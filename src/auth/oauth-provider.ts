@@ -1,12 +1,27 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { parseDuration } from '../config/values.js';
 import type { AuthSettings } from './auth-settings.js';
-import type { AuthProvider, Credentials, Identity } from './identity.js';
+import { outsideGroups, type AuthProvider, type Credentials, type Rejection, type Verdict } from './identity.js';
 
 type OauthSettings = NonNullable<AuthSettings['oauth']>;
 
-/** jose errors that mean "this token is not acceptable" (as opposed to "the provider cannot be reached"). */
-const REFUSED = [errors.JWTExpired, errors.JWTClaimValidationFailed, errors.JWTInvalid, errors.JWSInvalid, errors.JWSSignatureVerificationFailed, errors.JWKSNoMatchingKey, errors.JOSEAlgNotAllowed, errors.JOSENotSupported];
+/** A token's claims, once the token is accepted. */
+type Claims = { claims: Record<string, unknown> };
+
+/** Why jose found a token not acceptable (as opposed to "the provider cannot be reached"), or null for the latter. */
+function tokenRejection(error: unknown, issuer: string, audience: string): Rejection | null {
+  if (error instanceof errors.JWTExpired) return { rejected: 'token expired' };
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return { rejected: `wrong audience (expected "${audience}")` };
+    if (error.claim === 'iss') return { rejected: `wrong issuer (expected "${issuer}")` };
+    return { rejected: `claim "${error.claim}" refused: ${error.reason}` };
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return { rejected: 'bad signature' };
+  if (error instanceof errors.JWKSNoMatchingKey) return { rejected: "bad signature: no key of the issuer's key set signed it" };
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return { rejected: 'token signed with an algorithm that is not allowed' };
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return { rejected: 'malformed token' };
+  return null;
+}
 
 /**
  * `oauth` mode: bearer tokens (from `Proxy-Authorization: Bearer`, or as the password of Basic
@@ -27,23 +42,24 @@ export class OauthProvider implements AuthProvider {
     this.timeoutMs = parseDuration(this.settings.timeout) ?? 5000;
   }
 
-  async verify(credentials: Credentials): Promise<Identity | null> {
+  async verify(credentials: Credentials): Promise<Verdict> {
     const token = credentials.kind === 'bearer' ? credentials.token : credentials.password;
-    if (token === '') return null;
+    if (token === '') return { rejected: 'empty token' };
     const jwt = this.settings.jwt;
-    let claims: Record<string, unknown> | null;
-    if (jwt?.issuer && token.split('.').length === 3) claims = await this.verifyJwt(token, jwt.issuer, jwt.audience!);
-    else if (this.settings.userinfo_url) claims = await this.userinfo(token);
-    else claims = null;
-    return claims ? this.identity(claims) : null;
+    let checked: Claims | Rejection;
+    if (jwt?.issuer && token.split('.').length === 3) checked = await this.verifyJwt(token, jwt.issuer, jwt.audience!);
+    else if (this.settings.userinfo_url) checked = await this.userinfo(token);
+    else checked = { rejected: 'opaque token, and no userinfo_url to check it at' };
+    return 'claims' in checked ? this.identity(checked.claims) : checked;
   }
 
-  private async verifyJwt(token: string, issuer: string, audience: string): Promise<JWTPayload | null> {
+  private async verifyJwt(token: string, issuer: string, audience: string): Promise<Claims | Rejection> {
     try {
       const { payload } = await jwtVerify(token, await this.jwks(issuer), { issuer, audience, clockTolerance: this.skewS, requiredClaims: ['exp'] });
-      return payload;
+      return { claims: payload };
     } catch (error) {
-      if (REFUSED.some((kind) => error instanceof kind)) return null;
+      const rejection = tokenRejection(error, issuer, audience);
+      if (rejection) return rejection;
       this.keys = null;
       throw error;
     }
@@ -66,20 +82,20 @@ export class OauthProvider implements AuthProvider {
     return this.keys;
   }
 
-  private async userinfo(token: string): Promise<Record<string, unknown> | null> {
+  private async userinfo(token: string): Promise<Claims | Rejection> {
     const response = await fetch(this.settings.userinfo_url!, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
-    if (response.status === 401 || response.status === 403) return null;
+    if (response.status === 401 || response.status === 403) return { rejected: `the userinfo endpoint refused the token (${response.status})` };
     if (!response.ok) throw new Error(`userinfo endpoint answered ${response.status}`);
-    return (await response.json()) as Record<string, unknown>;
+    return { claims: (await response.json()) as Record<string, unknown> };
   }
 
-  private identity(claims: Record<string, unknown>): Identity | null {
+  private identity(claims: Record<string, unknown>): Verdict {
     const name = claims[this.settings.username_claim] ?? claims.sub;
-    if (typeof name !== 'string' || name === '') return null;
+    if (typeof name !== 'string' || name === '') return { rejected: `token has no "${this.settings.username_claim}" or "sub" claim` };
     const raw = claims[this.settings.groups_claim];
     const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
     const allowed = this.settings.allowed_groups;
-    if (allowed.length > 0 && !groups.some((g) => allowed.includes(g))) return null;
+    if (allowed.length > 0 && !groups.some((g) => allowed.includes(g))) return outsideGroups(name, 'server.auth.oauth.allowed_groups');
     return { user: name, groups };
   }
 }

@@ -1,5 +1,5 @@
 import type { AuthSettings } from './auth-settings.js';
-import type { AuthProvider, Credentials, Identity } from './identity.js';
+import { outsideGroups, type AuthProvider, type Credentials, type Verdict } from './identity.js';
 
 /** Names PAM and `id` may be given: no option-like or odd characters reach their command lines. */
 const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
@@ -22,8 +22,9 @@ export class PamProvider implements AuthProvider {
     this.allowed = new Set(settings.system?.allowed_groups ?? []);
   }
 
-  async verify(credentials: Credentials): Promise<Identity | null> {
-    if (credentials.kind !== 'password' || !OS_USER.test(credentials.username) || credentials.password === '' || /[\r\n\0]/.test(credentials.password)) return null;
+  async verify(credentials: Credentials): Promise<Verdict> {
+    if (credentials.kind !== 'password' || !OS_USER.test(credentials.username)) return { rejected: 'not an OS user name' };
+    if (credentials.password === '' || /[\r\n\0]/.test(credentials.password)) return { rejected: 'empty password or one with a line break', user: credentials.username };
     // Loaded on first use: only the system auth mode runs programs, and execa costs every engine process memory.
     const { execa } = await import('execa');
     const pam = await execa('pamtester', [this.service, credentials.username, 'authenticate', 'acct_mgmt'], {
@@ -34,10 +35,10 @@ export class PamProvider implements AuthProvider {
       extendEnv: false,
     });
     if (pam.failed && pam.exitCode === undefined) throw new Error(pam.code === 'ENOENT' ? 'pamtester is not installed (Debian package "pamtester")' : `pamtester did not finish: ${pam.shortMessage}`);
-    if (pam.exitCode !== 0) return null;
+    if (pam.exitCode !== 0) return { rejected: 'refused by PAM: unknown user, wrong password, or expired or locked account', user: credentials.username };
     const id = await execa('id', ['-Gn', '--', credentials.username], { reject: false, timeout: TIMEOUT_MS });
     const groups = id.exitCode === 0 ? String(id.stdout).trim().split(/\s+/).filter(Boolean) : [];
-    if (this.allowed.size > 0 && !groups.some((g) => this.allowed.has(g))) return null;
+    if (this.allowed.size > 0 && !groups.some((g) => this.allowed.has(g))) return outsideGroups(credentials.username, 'server.auth.system.allowed_groups');
     return { user: credentials.username, groups };
   }
 }

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Identity } from './identity.js';
+import { isIdentity, type Verdict } from './identity.js';
 
 interface Entry {
-  identity: Identity | null;
+  verdict: Verdict;
   until: number;
 }
 
@@ -23,7 +23,7 @@ export interface VerdictStats {
 export class VerdictCache {
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Identity | null>>();
+  private readonly pending = new Map<string, Promise<Verdict>>();
   readonly stats: VerdictStats = { hits: 0, checks: 0 };
 
   constructor(
@@ -37,8 +37,8 @@ export class VerdictCache {
     return createHmac('sha256', this.key).update(text).digest('base64');
   }
 
-  /** The remembered verdict (an identity, or null for refused), or undefined when none is fresh. */
-  get(key: string, now = Date.now()): Identity | null | undefined {
+  /** The remembered verdict (an identity, or why it was refused), or undefined when none is fresh. */
+  get(key: string, now = Date.now()): Verdict | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.until <= now) {
@@ -46,11 +46,11 @@ export class VerdictCache {
       return undefined;
     }
     this.stats.hits++;
-    return entry.identity;
+    return entry.verdict;
   }
 
   /** Runs the check once for concurrent callers and remembers its verdict (a failed check is not remembered). */
-  check(key: string, run: () => Promise<Identity | null>): Promise<Identity | null> {
+  check(key: string, run: () => Promise<Verdict>): Promise<Verdict> {
     const waiting = this.pending.get(key);
     if (waiting) {
       this.stats.hits++;
@@ -58,10 +58,10 @@ export class VerdictCache {
     }
     this.stats.checks++;
     const promise = run().then(
-      (identity) => {
+      (verdict) => {
         this.pending.delete(key);
-        this.remember(key, identity);
-        return identity;
+        this.remember(key, verdict);
+        return verdict;
       },
       (error: unknown) => {
         this.pending.delete(key);
@@ -77,14 +77,14 @@ export class VerdictCache {
     this.entries.clear();
   }
 
-  private remember(key: string, identity: Identity | null): void {
-    const ttl = identity ? this.ttlMs : this.negativeTtlMs;
+  private remember(key: string, verdict: Verdict): void {
+    const ttl = isIdentity(verdict) ? this.ttlMs : this.negativeTtlMs;
     if (ttl <= 0) return;
     if (this.entries.size >= this.maxEntries) {
       // Oldest first: Map keeps insertion order.
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, { identity, until: Date.now() + ttl });
+    this.entries.set(key, { verdict, until: Date.now() + ttl });
   }
 }

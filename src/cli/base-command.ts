@@ -15,6 +15,19 @@ export abstract class BaseCommand extends Command {
     socket: Flags.string({ description: 'control socket of the daemon (default: per role, or $SIMPLE_PROXY_SOCKET)', helpGroup: 'GLOBAL' }),
   };
 
+  /** The roles whose bin runs this command (server-only commands narrow it). */
+  static roles: readonly Role[] = ['server', 'client'];
+
+  /** Refuses a command of the other role before it parses anything (the client has no backends or users to edit). */
+  override async init(): Promise<void> {
+    const roles = (this.constructor as typeof BaseCommand).roles;
+    if (!roles.includes(this.role)) {
+      const words = this.id?.replaceAll(':', ' ') ?? '';
+      throw new ProxyError('WRONG_ROLE', `"${words}" is not a ${this.role} command; run it as "${roleDefaults(roles[0]).bin} ${words}"`);
+    }
+    await super.init();
+  }
+
   /** The role of the bin that was run. */
   protected get role(): Role {
     return getRole();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { isMap, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { ProxyError } from '../errors.js';
 import type { Role } from '../role.js';
@@ -6,6 +7,7 @@ import type { BackendAdd, RuleAdd, RuleUpdate } from '../control/schemas.js';
 import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
 import { spliceEdit } from './splice-edit.js';
+import { authFileProblem, tunnelFileProblem } from './tunnel-files.js';
 import type { ConfigSnapshot } from './model.js';
 import { shadowedRules } from '../routing/shadowing.js';
 import { defaultPosition, rulesOf, shadowedRefusal } from './rule-placement.js';
@@ -125,6 +127,18 @@ export function reorderRules(order: string[]): Edit {
 }
 
 /** Adds a backend (server role). */
+/**
+ * Why a tunnel backend's files cannot be used (missing, unreadable, invalid), or null. Only
+ * absolute paths are checked here (the CLI sends them so); a relative one is resolved against the
+ * config file by the load that follows, which marks the backend unavailable with the reason.
+ */
+export function backendFilesProblem(backend: BackendAdd): string | null {
+  if (backend.type !== 'wireguard' && backend.type !== 'openvpn') return null;
+  const profile = backend.config_file && isAbsolute(backend.config_file) ? tunnelFileProblem(backend.type, backend.config_file) : null;
+  if (profile) return profile;
+  return backend.type === 'openvpn' && backend.auth_file && isAbsolute(backend.auth_file) ? authFileProblem(backend.auth_file) : null;
+}
+
 export function addBackend(backend: BackendAdd): Edit {
   return (doc, role) => {
     if (role !== 'server') throw new ProxyError('BAD_REQUEST', 'backends are defined in the server role; the client has "server" and "direct"');
@@ -132,6 +146,10 @@ export function addBackend(backend: BackendAdd): Edit {
     const seq = doc.get('backends', true);
     if (!isSeq(seq)) throw new ProxyError('CONFIG_INVALID', '"backends" is not a list');
     if (seq.items.some((item) => isMap(item) && item.get('name') === backend.name)) throw new ProxyError('CONFLICT', `a backend named "${backend.name}" already exists`);
+    if (!backend.force) {
+      const problem = backendFilesProblem(backend);
+      if (problem) throw new ProxyError('BACKEND_FILES', `backend "${backend.name}" not added: ${problem} (--force adds it anyway, unavailable until the file is fixed)`);
+    }
     const entry: Record<string, unknown> = { name: backend.name, type: backend.type };
     if (backend.type === 'http' || backend.type === 'socks5') {
       if (!backend.address) throw new ProxyError('BAD_REQUEST', `a ${backend.type} backend needs --address host:port`);

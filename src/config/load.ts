@@ -9,13 +9,13 @@ import { ConfigError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { parseDomainPattern } from '../routing/domain-pattern.js';
 import { describeShadowed, shadowedRules } from '../routing/shadowing.js';
-import { parseOpenvpnConfig } from '../backends/openvpn-config.js';
-import { parseWireguardConfig } from '../backends/wireguard-config.js';
 import { authProblems, authWarnings } from '../auth/auth-settings.js';
 import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
 import { normalizeClient, normalizeServer } from './normalize.js';
 import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
+import { exposedFileWarning, holdsClearSecrets, ovpnHoldsSecrets } from './secret-file-modes.js';
+import { tunnelFileProblem } from './tunnel-files.js';
 import { clientConfigSchema, serverConfigSchema, type ClientConfig, type ServerConfig } from './schema.js';
 
 /** Where a configuration was found, and how (flag, env, cwd, user dir, system dir, or embedded). */
@@ -177,6 +177,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     b.configFile = file;
     if (b.type === 'openvpn' && b.authFile) b.authFile = resolve(base, b.authFile);
     const problem = tunnelFileProblem(b.type, file);
+    const exposed = [b.type === 'wireguard' || ovpnHoldsSecrets(file) ? exposedFileWarning(file, `${b.type} config file of backend "${b.name}"`) : null, b.type === 'openvpn' && b.authFile ? exposedFileWarning(b.authFile, `openvpn auth file of backend "${b.name}"`) : null];
+    for (const warning of exposed) if (warning && !problem) warnings.push(warning);
     b.fileHash = contentHash([file, b.type === 'openvpn' ? b.authFile : undefined]);
     if (!problem) return;
     const keyPath: KeyPath = ['backends', i, b.type, 'config_file'];
@@ -189,6 +191,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   if (problems.length > 0 && options.onProblems) options.onProblems(problems);
   else if (problems.length > 0) throw fail(problems);
 
+  const exposedConfig = path !== null && holdsClearSecrets(text) ? exposedFileWarning(resolve(path), 'config file') : null;
+  if (exposedConfig) warnings.push(exposedConfig);
   if (model.metrics && model.metrics.port === undefined) {
     warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
   }
@@ -228,23 +232,6 @@ function contentHash(files: (string | undefined)[]): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-function tunnelFileProblem(type: 'wireguard' | 'openvpn', file: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return `${type} config file ${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code})`;
-  }
-  try {
-    if (type === 'wireguard') parseWireguardConfig(text);
-    else parseOpenvpnConfig(text);
-    return null;
-  } catch (error) {
-    return `${file}: ${(error as Error).message}`;
-  }
-}
-
 /** A warning for each upstream proxy checked by ping: ICMP cannot be proxied, so the check reaches only the proxy host. */
 function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
   return backends.flatMap((b) =>
@@ -256,12 +243,17 @@ function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
 
 type Issue = z.core.$ZodIssue;
 
+/** Where a key belongs when it sits at the wrong level: the snippets of spec 14.2 write `auth:` at the top, the server reads `server.auth`. */
+function misplacedHint(path: KeyPath, key: string, allowed: readonly string[]): string {
+  return path.length === 0 && key === 'auth' && allowed.includes('server') ? ' (authentication goes under "server:": nest this block as server.auth)' : '';
+}
+
 /** Turns one schema issue into a located, readable problem. */
 function describeIssue(issue: Issue, raw: unknown, schema: z.ZodType, positions: PositionFinder, report: (where: string, path: KeyPath | null, message: string) => void): void {
   const path = issue.path as KeyPath;
   if (issue.code === 'unrecognized_keys') {
     const allowed = keysAt(schema, path);
-    for (const key of issue.keys) report(positions.keyAt(path, key), [...path, key], `unknown key${didYouMean(key, allowed)}${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`);
+    for (const key of issue.keys) report(positions.keyAt(path, key), [...path, key], `unknown key${misplacedHint(path, key, allowed) || didYouMean(key, allowed)}${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`);
     return;
   }
   const value = valueAt(raw, path);

@@ -165,7 +165,8 @@ const clientRule = z.strictObject({ name: nonEmpty, match, action: z.enum(['serv
 
 const nativeUser = z.strictObject({
   username: nonEmpty,
-  password_hash: z.string().regex(/^\$2[aby]\$\d{2}\$/, 'expected a bcrypt hash ("$2a$…" or "$2b$…")'),
+  // A complete hash: a truncated one (the spec's "$2a$10$...") would refuse every password without a word.
+  password_hash: z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'expected a complete bcrypt hash ("$2b$10$" and 53 more characters, as "user add" or "htpasswd -nbB" write)'),
   groups: z.array(nonEmpty).default([]),
 });
 

@@ -52,6 +52,8 @@ export const backendAddSchema = z.strictObject({
   password: z.string().optional(),
   config_file: z.string().optional(),
   auth_file: z.string().optional(),
+  /** Add a tunnel backend even when its files are missing or invalid (it stays unavailable until they are fixed). */
+  force: z.boolean().optional(),
 });
 /** A backend to add. */
 export type BackendAdd = z.infer<typeof backendAddSchema>;

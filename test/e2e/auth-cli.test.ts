@@ -94,8 +94,8 @@ debug:
   assert.match(readFileSync(join(box.dir, 'traffic.log'), 'utf8'), /user=john/);
   assert.ok(live.some((e) => e.type === 'connection:end' && e.record?.user === 'john'), 'the live stream names the user');
   const failed = live.find((e) => e.type === 'limit:hit' && e.hit?.scope === 'auth');
-  assert.deepEqual(failed?.hit && { user: failed.hit.user, mode: failed.hit.mode, reason: failed.hit.reason }, { user: 'john', mode: 'native', reason: 'failed login: unknown user or wrong password' });
-  assert.match(readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), /info refused: failed login: unknown user or wrong password scope=auth client=127\.0\.0\.1 protocol=http user=john mode=native\n/);
+  assert.deepEqual(failed?.hit && { user: failed.hit.user, mode: failed.hit.mode, reason: failed.hit.reason }, { user: 'john', mode: 'native', reason: 'failed login: wrong password' });
+  assert.match(readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), /info refused: failed login: wrong password scope=auth client=127\.0\.0\.1 protocol=http user=john mode=native\n/);
   const secrets = ['first-Secret-1', 'second-Secret-2', 'Wrong-Guess-9', Buffer.from('john:first-Secret-1').toString('base64'), Buffer.from('john:Wrong-Guess-9').toString('base64'), Buffer.from('john:second-Secret-2').toString('base64')];
   for (const file of filesUnder(box.dir)) {
     const text = readFileSync(file, 'latin1');

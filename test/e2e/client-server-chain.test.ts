@@ -205,7 +205,7 @@ for (const protocol of ['http', 'https', 'socks5'] as const) {
     assert.match(clientLog, /warn the upstream of backend "server" refused this proxy's credentials \(user "alice"\): upstream 127\.0\.0\.1:\d+: [^\n]*; check the username and password of server\.auth in the client config\n/);
     assert.match(clientLog, reason);
     assert.equal(clientLog.match(/refused this proxy's credentials/g)?.length, 1, 'once a minute per backend, not once per request');
-    const failedLogin = new RegExp(`info refused: failed login: unknown user or wrong password scope=auth client=127\\.0\\.0\\.1 protocol=${protocol === 'socks5' ? 'socks5' : 'http'} user=${USER} mode=native\n`, 'g');
+    const failedLogin = new RegExp(`info refused: failed login: wrong password scope=auth client=127\\.0\\.0\\.1 protocol=${protocol === 'socks5' ? 'socks5' : 'http'} user=${USER} mode=native\n`, 'g');
     const serverLog = await waitForText(join(serverBox.dir, 'state', 'server', 'daemon.log'), failedLogin, 3);
     assert.equal(serverLog.match(failedLogin)?.length, 3, serverLog);
 

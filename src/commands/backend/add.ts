@@ -2,11 +2,12 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { applyEdit, editNotes, type EditOutcome } from '../../cli/edit-target.js';
-import { addBackend } from '../../config/editor.js';
+import { addBackend, backendFilesProblem } from '../../config/editor.js';
 import type { BackendAdd } from '../../control/schemas.js';
 
 /** `backend add`: define a backend (server role). */
 export default class BackendAddCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'Add a backend (server role)';
   static override examples = [
     '<%= config.bin %> backend add --name us-proxy --type http --address proxy.example.com:8080',
@@ -22,13 +23,14 @@ export default class BackendAddCommand extends BaseCommand {
     'password-env': Flags.string({ description: 'name of an environment variable holding the upstream or openvpn password (written as ${VAR}, never in clear)' }),
     'config-file': Flags.string({ description: 'tunnel config file (.conf for wireguard, .ovpn for openvpn)' }),
     'auth-file': Flags.string({ description: 'openvpn username/password file' }),
+    force: Flags.boolean({ description: 'add a tunnel backend even when its config or auth file is missing or invalid (it stays unavailable until fixed)', default: false }),
     config: Flags.string({
       char: 'c',
       description: 'edit this config file directly; for --type wireguard/openvpn without --config-file, a file not ending in .yaml/.yml is the tunnel file (spec form: --config japan.conf)',
     }),
   };
 
-  async run(): Promise<EditOutcome> {
+  async run(): Promise<EditOutcome & { warnings: string[] }> {
     const { flags } = await this.parse(BackendAddCommand);
     const tunnel = flags.type === 'wireguard' || flags.type === 'openvpn';
     // Spec 5.1 writes the tunnel file as --config; a proxy config file is YAML.
@@ -47,11 +49,15 @@ export default class BackendAddCommand extends BaseCommand {
       password: flags['password-env'] ? `\${${flags['password-env']}}` : undefined,
       config_file: flags['config-file'],
       auth_file: flags['auth-file'],
+      ...(flags.force ? { force: true } : {}),
     };
     const client = this.client(flags.socket);
     const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/backends', backend), addBackend(backend));
     this.say(`backend "${flags.name}" added (config version ${outcome.version})`);
-    for (const note of editNotes(outcome)) this.say(note);
-    return outcome;
+    // Forced past a file problem: the backend is in the config but cannot carry traffic yet.
+    const problem = flags.force ? backendFilesProblem(backend) : null;
+    const warnings = [...outcome.warnings, ...(problem ? [`backend "${flags.name}" is unavailable: ${problem}`] : [])];
+    for (const note of editNotes({ ...outcome, warnings })) this.say(note);
+    return { ...outcome, warnings };
   }
 }

@@ -5,6 +5,7 @@ import { removeBackend } from '../../config/editor.js';
 
 /** `backend remove`: delete a backend no rule uses. */
 export default class BackendRemoveCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'Remove a backend (refused while a rule uses it)';
   static override examples = ['<%= config.bin %> backend remove --name japan'];
   static override flags = {

@@ -9,6 +9,7 @@ import { userAddSchema } from '../../control/schemas.js';
 
 /** `user add`: add a native user (spec 14.5). */
 export default class UserAddCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'Add a user for native authentication';
   static override description =
     'The password is read from a no-echo prompt (asked twice) or, with --password-stdin, from standard input; it is never taken from the command line. Only its bcrypt hash is stored, in server.auth.native.users. The edit goes through the running daemon (which reloads: the user can connect at once), or straight to the config file when none runs.';

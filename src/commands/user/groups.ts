@@ -7,6 +7,7 @@ import { ProxyError } from '../../errors.js';
 
 /** `user groups`: add or remove groups of a native user. */
 export default class UserGroupsCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = "Add or remove a native user's groups";
   static override examples = ['<%= config.bin %> user groups --username john --add admin', '<%= config.bin %> user groups --username john --remove streaming'];
   static override flags = {

@@ -15,6 +15,7 @@ interface UserList {
 
 /** `user list`: the native users and their groups. */
 export default class UserListCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'List the users of native authentication and their groups';
   static override examples = ['<%= config.bin %> user list', '<%= config.bin %> user list --json'];
   static override flags = { config: Flags.string({ char: 'c', description: 'read this config file instead of asking the daemon' }) };

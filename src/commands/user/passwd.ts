@@ -7,6 +7,7 @@ import { setUserPassword } from '../../config/user-edits.js';
 
 /** `user passwd`: set a native user's password. */
 export default class UserPasswdCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = "Reset a native user's password";
   static override description = 'Read from a no-echo prompt (asked twice) or with --password-stdin; only the bcrypt hash is stored. Verdicts cached for the old password are dropped by the reload.';
   static override examples = ['<%= config.bin %> user passwd --username john'];

@@ -5,6 +5,7 @@ import { removeUser } from '../../config/user-edits.js';
 
 /** `user remove`: remove a native user. */
 export default class UserRemoveCommand extends BaseCommand {
+  static override roles = ['server'] as const;
   static override summary = 'Remove a user of native authentication';
   static override examples = ['<%= config.bin %> user remove --username john'];
   static override flags = {

@@ -43,7 +43,7 @@ test('ldap: a real slapd checks passwords and groups (allowed_groups, ACL by gro
   assert.equal(await code('carol:carol-pw'), '200');
   assert.equal(await code('carol:wrong'), '407');
   assert.equal(await code('carol:'), '407', 'an empty password is never an (unauthenticated) bind');
-  assert.equal(await code('dave:dave-pw'), '407', 'right password, but not in allowed_groups');
+  assert.equal(await code('dave:dave-pw'), '403', 'right password, but not in allowed_groups: 403, not 407');
   assert.equal(await code('*:carol-pw'), '407', 'a filter wildcard in the name finds no one');
   assert.equal(await code('carol:carol-pw', 'localhost'), '403', 'group "streaming" may use only backend "direct"');
   const socks = await curl(['-o', '/dev/null', '-w', '%{http_code}', '--socks5', `carol:carol-pw@127.0.0.1:${proxy.socks.port}`, `http://127.0.0.1:${site.port}/`]);

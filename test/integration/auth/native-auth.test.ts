@@ -162,7 +162,7 @@ test('native: failed attempts are limited per client IP; other addresses go on',
   assert.equal(await code('127.0.0.1', 'alice:alice-pw'), '200');
   const socks = await exchange(proxy.socks.port, '127.0.0.1', socksWithPassword('alice', 'alice-pw', '127.0.0.1', site.port), { localAddress: '127.0.0.2' });
   assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x02, 0x01, 0x01]);
-  const failedLogin = ['auth', '127.0.0.2', 'alice', 'native', 'failed login: unknown user or wrong password'];
+  const failedLogin = ['auth', '127.0.0.2', 'alice', 'native', 'failed login: wrong password'];
   const limitReached = ['auth', '127.0.0.2', undefined, 'native', '3 failed authentication attempts within 60s; further attempts are refused until it ends (server.auth.failed_attempts)'];
   assert.deepEqual(
     hits.map((h) => [h.scope, h.client, h.user, h.mode, h.reason]),
@@ -184,13 +184,13 @@ test('native: every failed login is reported with the name it claimed, the clien
   assert.deepEqual([...socks.reply.subarray(0, 4)], [0x05, 0x02, 0x01, 0x01], 'RFC 1929: method 0x02, then status 0x01 (failure)');
 
   const seen = hits.map((h) => ({ scope: h.scope, client: h.client, user: h.user, mode: h.mode, reason: h.reason, protocol: h.protocol }));
-  const wrong = { scope: 'auth', client: '127.0.0.1', user: 'alice', mode: 'native', reason: 'failed login: unknown user or wrong password', protocol: 'http' };
+  const wrong = { scope: 'auth', client: '127.0.0.1', user: 'alice', mode: 'native', reason: 'failed login: wrong password', protocol: 'http' };
   assert.deepEqual(seen, [
     wrong,
     wrong,
     { scope: 'auth', client: '127.0.0.1', user: undefined, mode: 'native', reason: 'failed login: a Bearer token, but auth mode "native" takes only Basic', protocol: 'http' },
     { scope: 'auth', client: '127.0.0.1', user: undefined, mode: 'native', reason: 'failed login: malformed Proxy-Authorization header', protocol: 'http' },
-    { scope: 'auth', client: '127.0.0.1', user: 'bob?[2J', mode: 'native', reason: 'failed login: unknown user or wrong password', protocol: 'socks5' },
+    { scope: 'auth', client: '127.0.0.1', user: 'bob?[2J', mode: 'native', reason: 'failed login: unknown user', protocol: 'socks5' },
   ], 'no credentials at all is a challenge, not a failed login; control characters of a claimed name are not passed on');
   const text = JSON.stringify(hits);
   for (const secret of ['Secret-1', 'Secret-2', 'Secret-3', 'Secret-4', Buffer.from('alice:Wrong-Secret-1').toString('base64')]) assert.ok(!text.includes(secret), `a hit holds ${secret}`);

@@ -52,7 +52,7 @@ test('oauth: JWTs are checked against the provider JWKS (issuer, audience, expir
   assert.equal(await bearer(await token(stranger, {})), '407', 'signed by another provider');
   assert.equal(await bearer(await token(idp, {}, -120)), '407', 'expired beyond the clock skew');
   assert.equal(await bearer(await token(idp, {}, -5)), '200', 'expired within the clock skew');
-  assert.equal(await bearer(await token(idp, { groups: ['others'] })), '407', 'not in allowed_groups');
+  assert.equal(await bearer(await token(idp, { groups: ['others'] })), '403', 'not in allowed_groups: the credentials are right, so 403');
   assert.equal(await bearer(`${good.slice(0, -4)}AAAA`), '407', 'tampered signature');
   assert.equal(await bearer(await token(idp, { preferred_username: undefined, sub: 'subject-1' })), '200', 'falls back to sub');
 

@@ -33,7 +33,7 @@ test('verdict cache: one check for concurrent callers, TTLs for both verdicts, b
   assert.equal(runs, 1);
   assert.deepEqual(cache.get(key), { user: 'u', groups: [] });
   const negative = cache.keyOf('bad');
-  assert.equal(await cache.check(negative, async () => null), null);
+  assert.deepEqual(await cache.check(negative, async () => ({ rejected: 'wrong password' })), { rejected: 'wrong password' });
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(cache.get(negative), undefined, 'negative verdicts expire after negative_ttl');
   await cache.check(cache.keyOf('a'), check);

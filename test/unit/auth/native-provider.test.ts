@@ -18,13 +18,13 @@ test('hashPassword writes a $2b$ cost-10 hash that verifies', async () => {
   assert.match(hash, /^\$2b\$10\$[./A-Za-z0-9]{53}$/);
   const p = provider([{ username: 'u', password_hash: hash }]);
   assert.deepEqual(await p.verify({ kind: 'password', username: 'u', password: 's3cret pw' }), { user: 'u', groups: ['g'] });
-  assert.equal(await p.verify({ kind: 'password', username: 'u', password: 's3cret PW' }), null);
+  assert.deepEqual(await p.verify({ kind: 'password', username: 'u', password: 's3cret PW' }), { rejected: 'wrong password', user: 'u' });
 });
 
 test('hashes made elsewhere ($2a$, $2y$) verify; unknown names are refused', async () => {
   for (const { password, hash } of FOREIGN) {
     const p = provider([{ username: 'u', password_hash: hash }]);
     assert.ok(await p.verify({ kind: 'password', username: 'u', password }), hash);
-    assert.equal(await p.verify({ kind: 'password', username: 'other', password }), null);
+    assert.deepEqual(await p.verify({ kind: 'password', username: 'other', password }), { rejected: 'unknown user' });
   }
 });
