@@ -335,6 +335,7 @@ export class Daemon {
       ...(await this.engine.stats()),
       reloads: { total: this.reloads, errors: this.reloadErrors },
       limits: this.snapshot.network.limits,
+      limitHits: this.policy.limitHits(),
     }));
     c.route('GET', '/api/clients', async () => ({
       auth: authSettings(this.snapshot).mode,

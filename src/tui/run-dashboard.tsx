@@ -11,7 +11,16 @@ const SHOW_CURSOR = '\x1b[?25h';
 /** Signals that end the dashboard like `q` (Ctrl-C reaches it as a key while ink reads raw input). */
 const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
-/** The daemon requests behind the dashboard's keys, each answered with one line. */
+/** A health_check block of the config in one line (`tcp 127.0.0.1:80 every 1s, timeout 1s`). */
+function checkLine(check: Record<string, unknown>): string {
+  const target = check.target ?? check.url ?? '';
+  const extra = Object.entries(check)
+    .filter(([key]) => !['type', 'target', 'url', 'interval', 'timeout'].includes(key))
+    .map(([key, value]) => `${key} ${String(value)}`);
+  return [`${String(check.type ?? 'tcp')} ${String(target)}`.trim(), check.interval !== undefined ? `every ${String(check.interval)}` : null, check.timeout !== undefined ? `timeout ${String(check.timeout)}` : null, ...extra].filter(Boolean).join(', ');
+}
+
+/** The daemon requests behind the dashboard's keys. */
 function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
   return {
     reload: async () => {
@@ -19,8 +28,9 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
       return `config reloaded: version ${result.version}${result.restartRequired.length > 0 ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''}`;
     },
     testBackend: async (name) => {
-      const result = await client.call<{ ok: boolean; latencyMs: number; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, {});
-      return result.ok ? `${name}: reachable in ${result.latencyMs} ms` : `${name}: failed after ${result.latencyMs} ms: ${result.error ?? 'unknown error'}`;
+      const result = await client.call<{ ok: boolean; latencyMs: number; target?: string; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, {});
+      const to = result.target ? ` (${result.target})` : '';
+      return { ok: result.ok, text: result.ok ? `${name}: reachable in ${result.latencyMs} ms${to}` : `${name}: test failed after ${result.latencyMs} ms${to}: ${result.error ?? 'unknown error'}` };
     },
     detail: async (id) => {
       try {
@@ -30,6 +40,14 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
         throw error;
       }
     },
+    route: (host, from) => client.call<Record<string, unknown>>('GET', `/api/rules/test?${new URLSearchParams({ domain: host, ...(from ? { client: from } : {}) })}`),
+    backendCheck: async (name) => {
+      const answer = await client.call<{ config: { backends?: Record<string, unknown>[] } }>('GET', '/api/config');
+      const check = answer.config.backends?.find((b) => b.name === name)?.health_check;
+      return check && typeof check === 'object' ? checkLine(check as Record<string, unknown>) : null;
+    },
+    // OSC 52: the terminal (and tmux, and an SSH client's terminal) takes it as a clipboard write.
+    copy: (text) => void process.stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
     quit,
   };
 }
@@ -38,7 +56,7 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
  * Runs the dashboard full screen until `q`: the alternate screen keeps the shell's scrollback
  * intact, and the terminal is restored however the process ends (quit, signal or crash).
  */
-export async function runDashboard(client: ControlClient): Promise<void> {
+export async function runDashboard(client: ControlClient, { colour = true }: { colour?: boolean } = {}): Promise<void> {
   const model = new DashboardModel();
   const feed = new DashboardFeed(client, model);
   let instance: Instance | null = null;
@@ -61,7 +79,7 @@ export async function runDashboard(client: ControlClient): Promise<void> {
   for (const signal of SIGNALS) process.on(signal, onSignal);
   feed.start();
   try {
-    const app = render(<DashboardApp model={model} actions={actionsFor(client, () => app.unmount())} />, { exitOnCtrlC: false, patchConsole: false });
+    const app = render(<DashboardApp model={model} actions={actionsFor(client, () => app.unmount())} colour={colour} />, { exitOnCtrlC: false, patchConsole: false });
     instance = app;
     await app.waitUntilExit();
   } finally {
