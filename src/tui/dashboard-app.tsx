@@ -205,7 +205,7 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
   const hints: Record<Pane, string> = {
     traffic: 'Enter detail  / filter  F follow  s sort  p pause',
     throughput: 'requests and bytes per second',
-    backends: 'Enter detail  t: test backend  f: failures in a row  up: uptime  a: open/limit',
+    backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',
   };
   return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages │ ${hints[ui.pane]}`, width)}</Text>;

@@ -20,6 +20,13 @@ function checkLine(check: Record<string, unknown>): string {
   return [`${String(check.type ?? 'tcp')} ${String(target)}`.trim(), check.interval !== undefined ? `every ${String(check.interval)}` : null, check.timeout !== undefined ? `timeout ${String(check.timeout)}` : null, ...extra].filter(Boolean).join(', ');
 }
 
+/** A backend's health_check block as the config file has it (secrets masked), or null. */
+async function healthCheckOf(client: ControlClient, name: string): Promise<Record<string, unknown> | null> {
+  const answer = await client.call<{ config: { backends?: Record<string, unknown>[] } }>('GET', '/api/config');
+  const check = answer.config.backends?.find((b) => b.name === name)?.health_check;
+  return check && typeof check === 'object' ? (check as Record<string, unknown>) : null;
+}
+
 /** The daemon requests behind the dashboard's keys. */
 function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
   return {
@@ -28,9 +35,12 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
       return `config reloaded: version ${result.version}${result.restartRequired.length > 0 ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''}`;
     },
     testBackend: async (name) => {
-      const result = await client.call<{ ok: boolean; latencyMs: number; target?: string; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, {});
+      // Against the backend's own check target when it has one (the daemon's default otherwise).
+      const target = (await healthCheckOf(client, name).catch(() => null))?.target;
+      const body = typeof target === 'string' ? { target } : {};
+      const result = await client.call<{ ok: boolean; latencyMs: number; target?: string; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, body);
       const to = result.target ? ` (${result.target})` : '';
-      return { ok: result.ok, text: result.ok ? `${name}: reachable in ${result.latencyMs} ms${to}` : `${name}: test failed after ${result.latencyMs} ms${to}: ${result.error ?? 'unknown error'}` };
+      return { ok: result.ok, text: result.ok ? `${name}: reachable in ${result.latencyMs} ms${to}` : `${name}: failed after ${result.latencyMs} ms${to}: ${result.error ?? 'unknown error'}` };
     },
     detail: async (id) => {
       try {
@@ -42,9 +52,8 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
     },
     route: (host, from) => client.call<Record<string, unknown>>('GET', `/api/rules/test?${new URLSearchParams({ domain: host, ...(from ? { client: from } : {}) })}`),
     backendCheck: async (name) => {
-      const answer = await client.call<{ config: { backends?: Record<string, unknown>[] } }>('GET', '/api/config');
-      const check = answer.config.backends?.find((b) => b.name === name)?.health_check;
-      return check && typeof check === 'object' ? checkLine(check as Record<string, unknown>) : null;
+      const check = await healthCheckOf(client, name);
+      return check ? checkLine(check) : null;
     },
     // OSC 52: the terminal (and tmux, and an SSH client's terminal) takes it as a clipboard write.
     copy: (text) => void process.stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
