@@ -55,13 +55,16 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const current = useRef<UiState>(INITIAL_UI);
   const [now, setNow] = useState(Date.now());
 
+  // Seconds a column of the throughput chart covers (the chart moves once a column).
+  const chartStep = useRef(1);
   useEffect(() => {
     let seen = model.revision;
     let drawn = Date.now();
     const timer = setInterval(() => {
       const time = Date.now();
-      // The clock shows minutes; the throughput chart moves each second while it holds traffic.
-      const tick = Math.floor(time / 60_000) !== Math.floor(drawn / 60_000) || (model.series.busySince(time) && Math.floor(time / 1000) !== Math.floor(drawn / 1000));
+      // The clock shows minutes; the throughput chart moves a column at a time while it holds traffic.
+      const column = (ms: number): number => Math.floor(ms / 1000 / chartStep.current);
+      const tick = Math.floor(time / 60_000) !== Math.floor(drawn / 60_000) || (model.series.busySince(time) && column(time) !== column(drawn));
       if (model.revision === seen && !tick) return;
       seen = model.revision;
       drawn = time;
@@ -136,6 +139,7 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const mainHeight = Math.max(5, height - 2 - bottomHeight);
   const fullHeight = mainHeight + bottomHeight;
   const third = Math.floor(columns / 3);
+  chartStep.current = model.series.stepFor(Math.max(4, third - 2));
   let main: ReactElement;
   if (ui.help) main = <HelpView pane={ui.pane} height={fullHeight} />;
   else if (ui.messages) main = <MessageLog messages={model.messages} height={fullHeight} width={columns} />;

@@ -48,6 +48,11 @@ export class RateSeries {
     return { requests, bytes };
   }
 
+  /** Seconds a column of a `columns`-wide chart spanning `spanSeconds` covers. */
+  stepFor(columns: number, spanSeconds = 120): number {
+    return Math.max(1, Math.min(Math.ceil(spanSeconds / columns), Math.floor((this.seconds - 1) / columns)));
+  }
+
   /**
    * `columns` values, oldest first, each the per-second average over `step` seconds, with `step`
    * chosen so the chart spans at least `spanSeconds` (as far as the ring reaches). Columns are
@@ -55,7 +60,7 @@ export class RateSeries {
    * every second (a frame that did not change is not written).
    */
   columns(nowMs: number, columns: number, spanSeconds = 120): { requests: number[]; bytes: number[]; step: number } {
-    const step = Math.max(1, Math.min(Math.ceil(spanSeconds / columns), Math.floor((this.seconds - 1) / columns)));
+    const step = this.stepFor(columns, spanSeconds);
     const { requests, bytes } = this.window(Math.floor(nowMs / 1000 / step) * step * 1000, columns * step);
     const average = (values: number[]): number[] => {
       const out: number[] = [];
