@@ -6,7 +6,7 @@ import { claimInteractiveTerminal } from '../tui/interactive-terminal.js';
 /** `dashboard`: the full-screen view of the running daemon. */
 export default class DashboardCommand extends BaseCommand {
   static override summary = 'Open the full-screen dashboard: live traffic, throughput, backend health, limit hits';
-  static override description = 'Keys: q quit, ? help (the keys of the focused pane), Tab/arrows move between panes, / filter (host: method: status: backend: client: user: rule: proto: dur: bytes:, ! | /regex/), F follow, s/S sort, Enter detail (n/N next/previous, c copy as curl), Esc back, p pause, r reload config, t test backend, m message log. Respects NO_COLOR. Works over SSH in any terminal of 80x24 or more.';
+  static override description = 'Keys: q quit, ? help (the keys of the focused pane), Tab/arrows move between panes, / filter (host: method: status: backend: client: user: rule: proto: dur: bytes:, ! | /regex/), F follow, s/S sort, Enter detail (n/N next/previous, c copy as curl), Esc back, p pause, r reload config, t test backend, m message log, d debugger on/off, e export the listed requests as HAR, C clear, : command line (Tab completes). Respects NO_COLOR. Works over SSH in any terminal of 80x24 or more.';
   static override examples = ['<%= config.bin %> dashboard', '<%= config.bin %> dashboard --socket /run/simple-proxy/server.sock'];
   static override enableJsonFlag = false;
   static override flags = {
@@ -29,6 +29,6 @@ export default class DashboardCommand extends BaseCommand {
     if (flags['no-color']) process.env.FORCE_COLOR ??= '1';
     // Imported here, not at the top: ink decides how to draw when it is loaded.
     const { runDashboard } = await import('../tui/run-dashboard.js');
-    await runDashboard(this.client(flags.socket), { colour });
+    await runDashboard(this.client(flags.socket), { colour, version: this.config.version });
   }
 }

@@ -21,6 +21,12 @@ export interface DashboardActions {
   route(host: string, client: string): Promise<RouteAnswer>;
   /** A backend's health check settings in one line, or null without one. */
   backendCheck(name: string): Promise<string | null>;
+  /** Turns the daemon's debugger on or off; one line saying so. */
+  setDebug(on: boolean): Promise<string>;
+  /** Forgets the daemon's kept records; one line saying so. */
+  clear(): Promise<string>;
+  /** Writes the kept records of these requests as a HAR file (named, or one made up); one line saying where. */
+  exportHar(ids: readonly string[], file?: string): Promise<string>;
   /** Puts text on the terminal's clipboard. */
   copy(text: string): void;
   quit(): void;
@@ -93,6 +99,11 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const theme = useMemo(() => ({ colour, stale }), [colour, stale]);
   const selected = selectedIndex(ui, rows.map((r) => r.id));
 
+  const report = (answer: Promise<string>): void =>
+    void answer.then(
+      (text) => model.tell(text, false, Date.now()),
+      (error: Error) => model.tell(error.message, true, Date.now()),
+    );
   const apply = (press: KeyPress): void => {
     const state0 = current.current;
     const ids = model.traffic.visible(parseFilter(activeFilter(state0)), state0.sort).map((r) => r.id);
@@ -108,10 +119,7 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
       model.revision++;
     } else if (command.type === 'reload') {
       model.tell('reloading…', false, at);
-      actions.reload().then(
-        (text) => model.tell(text, false, Date.now()),
-        (error: Error) => model.tell(error.message, true, Date.now()),
-      );
+      report(actions.reload());
     } else if (command.type === 'test-backend') {
       const backend = model.backends[command.index];
       model.tell(`testing ${backend.name}…`, false, at);
@@ -119,6 +127,16 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
         (result) => model.tell(result.text, !result.ok, Date.now()),
         (error: Error) => model.tell(`${backend.name}: ${error.message}`, true, Date.now()),
       );
+    } else if (command.type === 'debug') {
+      report(actions.setDebug(command.on ?? !model.summary?.debug));
+    } else if (command.type === 'clear') {
+      model.traffic.clear();
+      report(actions.clear());
+    } else if (command.type === 'export-har') {
+      const shown = model.traffic.visible(parseFilter(activeFilter(state)), state.sort).filter((r) => r.marker === undefined);
+      report(actions.exportHar(shown.map((r) => r.id), command.file));
+    } else if (command.type === 'unknown-command') {
+      model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], reload, quit`, true, at);
     } else if (command.type === 'copy-curl') {
       const row = model.traffic.get(command.id);
       if (!row) return;
@@ -193,6 +211,7 @@ function StatusLine({ model, width, now }: { model: DashboardModel; width: numbe
 
 function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState; width: number; now: number }): ReactElement {
   const tint = useTint();
+  if (ui.commandInput !== null) return <Text>{fit(`:${ui.commandInput}█  (Tab completes: debug on|off, clear, export [file], reload, quit; Esc closes)`, width)}</Text>;
   if (ui.editingFilter) {
     const parsed = parseFilter(ui.filterInput);
     const bad = [...parsed.unknown.map((w) => `unknown key ${w}`), ...parsed.invalid.map((w) => `cannot read ${w}`)];
@@ -207,7 +226,7 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
   const message = model.message && now - model.message.at < 15_000 ? model.message : null;
   if (message) return <Text color={tint(message.error ? 'red' : 'green')}>{fit(message.error && message.text.length > width ? `${message.text.slice(0, width - 12)}… (m: more)` : message.text, width)}</Text>;
   const hints: Record<Pane, string> = {
-    traffic: 'Enter detail  / filter  F follow  s sort  p pause',
+    traffic: 'Enter detail  / filter  F follow  s sort  p pause  : command',
     throughput: 'requests and bytes per second',
     backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',

@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { render, type Instance } from 'ink';
 import type { ControlClient } from '../control/control-client.js';
+import { toHar } from '../debug/har.js';
 import { ProxyError } from '../errors.js';
+import type { ConnectionRecord } from '../proxy/connection-record.js';
 import { DashboardApp, type DashboardActions } from './dashboard-app.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import { DashboardModel } from './model/dashboard-model.js';
@@ -27,9 +31,32 @@ async function healthCheckOf(client: ControlClient, name: string): Promise<Recor
   return check && typeof check === 'object' ? (check as Record<string, unknown>) : null;
 }
 
+/** A HAR file name in the working directory, by the time it is written. */
+function harName(now = new Date()): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `simple-proxy-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.har`;
+}
+
 /** The daemon requests behind the dashboard's keys. */
-function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
+function actionsFor(client: ControlClient, version: string, quit: () => void): DashboardActions {
   return {
+    setDebug: async (on) => {
+      await client.call('POST', `/api/debug/${on ? 'enable' : 'disable'}`);
+      return on ? 'debugger on: requests are recorded' : 'debugger off: what was kept stays';
+    },
+    clear: async () => {
+      await client.call('POST', '/api/debug/clear');
+      return 'cleared: the list and the records the daemon kept';
+    },
+    exportHar: async (ids, file) => {
+      const wanted = new Set(ids);
+      const { records } = await client.call<{ records: ConnectionRecord[] }>('GET', '/api/debug/traffic?limit=100000');
+      const kept = records.filter((r) => wanted.has(r.id));
+      const path = resolve(file ?? harName());
+      // Headers and bodies may be in it (masked by the debugger): readable by the user only.
+      await writeFile(path, `${JSON.stringify(toHar(kept, version), null, 2)}\n`, { mode: 0o600 });
+      return `exported ${kept.length} of ${ids.length} requests to ${path}${kept.length < ids.length ? ' (the others are no longer kept by the daemon)' : ''}`;
+    },
     reload: async () => {
       const result = await client.call<{ version: string; restartRequired: string[] }>('POST', '/api/config/reload');
       return `config reloaded: version ${result.version}${result.restartRequired.length > 0 ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''}`;
@@ -65,7 +92,7 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
  * Runs the dashboard full screen until `q`: the alternate screen keeps the shell's scrollback
  * intact, and the terminal is restored however the process ends (quit, signal or crash).
  */
-export async function runDashboard(client: ControlClient, { colour = true }: { colour?: boolean } = {}): Promise<void> {
+export async function runDashboard(client: ControlClient, { colour = true, version = '' }: { colour?: boolean; version?: string } = {}): Promise<void> {
   const model = new DashboardModel();
   const feed = new DashboardFeed(client, model);
   let instance: Instance | null = null;
@@ -88,7 +115,7 @@ export async function runDashboard(client: ControlClient, { colour = true }: { c
   for (const signal of SIGNALS) process.on(signal, onSignal);
   feed.start();
   try {
-    const app = render(<DashboardApp model={model} actions={actionsFor(client, () => app.unmount())} colour={colour} />, { exitOnCtrlC: false, patchConsole: false });
+    const app = render(<DashboardApp model={model} actions={actionsFor(client, version, () => app.unmount())} colour={colour} />, { exitOnCtrlC: false, patchConsole: false });
     instance = app;
     await app.waitUntilExit();
   } finally {

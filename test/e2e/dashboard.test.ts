@@ -418,6 +418,26 @@ debug:
   await tmux.keys('s', 's', 's', 'S');
   await tmux.waitFor('back to newest first', (s) => !s.includes('sort:'));
 
+  // Actions: export what the list shows as HAR from the command line (Tab completes), the
+  // debugger off and on again (d), clear (C).
+  const har = join(box.dir, 'listed.har');
+  await tmux.keys('/', 'text:host:/before/', 'Enter', ':', 'text:exp', 'Tab');
+  await tmux.waitFor('the command completed', (s) => s.includes(':export █'));
+  await tmux.keys(`text:${har}`, 'Enter');
+  await tmux.waitFor('the export reported', (s) => s.includes('exported 5 of 5 requests to'));
+  const exported = JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: { request: { url: string } }[] } };
+  assert.deepEqual(exported.log.entries.map((e) => new URL(e.request.url).pathname).sort(), ['/before0', '/before1', '/before2', '/before3', '/before4'], 'the filtered requests, as HAR');
+  await tmux.keys('Escape', 'd');
+  await tmux.waitFor('the debugger off', (s) => s.includes('debugger off') && !s.includes('│ debug on │'));
+  await tmux.keys(':', 'text:debug on', 'Enter');
+  await tmux.waitFor('the debugger on again', (s) => s.includes('│ debug on │'));
+  await tmux.keys('C');
+  await tmux.waitFor('the list cleared', (s) => s.includes('cleared: ') && /Traffic 0\/0/.test(s));
+  await tmux.keys('?');
+  const help = await tmux.waitFor('the keys of the traffic pane', (s) => s.includes('Keys (any key closes): traffic pane'));
+  for (const key of ['F ', 's / S', 'd ', 'e ', 'C ', ': ']) assert.ok(help.includes(`│${key}`), `help lists ${key.trim()}`);
+  await tmux.keys('x');
+
   // A restart of the daemon: marked in the list, and the debugger it turned off is announced.
   assert.equal((await box.cli(['stop'])).code, 0);
   const stale = await tmux.waitFor('the panes marked stale', (s) => s.includes('daemon unreachable') && s.includes('Traffic') && s.includes('(stale)'));

@@ -12,6 +12,9 @@ export const DETAIL_TABS = ['request', 'response', 'timing', 'route'] as const;
 /** One tab of the detail view. */
 export type DetailTab = (typeof DETAIL_TABS)[number];
 
+/** The words the `:` command line knows, for Tab completion. */
+export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'reload', 'quit'] as const;
+
 /** Filters kept for ↑/↓ in the filter box. */
 const FILTER_HISTORY = 20;
 
@@ -38,6 +41,8 @@ export interface UiState {
   detailScroll: number;
   /** Name of the backend whose detail is open. */
   backendDetail: string | null;
+  /** The `:` command line, while it is open. */
+  commandInput: string | null;
   /** The message log (`m`) and help (`?`) overlays. */
   messages: boolean;
   help: boolean;
@@ -62,7 +67,18 @@ export interface KeyPress {
 }
 
 /** Something a key asks the dashboard to do beyond moving around. */
-export type UiCommand = { type: 'quit' } | { type: 'reload' } | { type: 'pause' } | { type: 'test-backend'; index: number } | { type: 'copy-curl'; id: string };
+export type UiCommand =
+  | { type: 'quit' }
+  | { type: 'reload' }
+  | { type: 'pause' }
+  | { type: 'test-backend'; index: number }
+  | { type: 'copy-curl'; id: string }
+  /** The debugger on (true), off (false) or the other way round (null). */
+  | { type: 'debug'; on: boolean | null }
+  | { type: 'clear' }
+  /** The requests the list shows (the filter in force) as a HAR file; `file` when named. */
+  | { type: 'export-har'; file?: string }
+  | { type: 'unknown-command'; text: string };
 
 /** What the reducer needs to know about the current lists. */
 export interface UiContext {
@@ -90,6 +106,7 @@ export const INITIAL_UI: UiState = {
   detailTab: 'request',
   detailScroll: 0,
   backendDetail: null,
+  commandInput: null,
   messages: false,
   help: false,
 };
@@ -128,6 +145,7 @@ export function splitKeys(key: KeyPress): KeyPress[] {
 export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
   if (key.ctrl && key.input === 'c') return { state, command: { type: 'quit' } };
   if (state.editingFilter) return { state: editFilter(state, key) };
+  if (state.commandInput !== null) return editCommand(state, key);
   if (state.help || state.messages) return key.input === 'q' ? { state, command: { type: 'quit' } } : { state: { ...state, help: false, messages: false } };
   if (state.detail !== null) return onDetailKey(state, key, ctx);
   if (state.backendDetail !== null) {
@@ -176,6 +194,14 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
       return { state: { ...state, sort: { ...state.sort, key: SORT_KEYS[(SORT_KEYS.indexOf(state.sort.key) + 1) % SORT_KEYS.length] } } };
     case 'S':
       return { state: { ...state, sort: { ...state.sort, descending: !state.sort.descending } } };
+    case ':':
+      return { state: { ...state, commandInput: '' } };
+    case 'd':
+      return { state, command: { type: 'debug', on: null } };
+    case 'C':
+      return { state, command: { type: 'clear' } };
+    case 'e':
+      return { state, command: { type: 'export-har' } };
     case 'p':
       return { state, command: { type: 'pause' } };
     case 'r':
@@ -226,4 +252,35 @@ function editFilter(state: UiState, key: KeyPress): UiState {
   if (key.backspace || key.delete) return { ...state, filterInput: state.filterInput.slice(0, -1) };
   if (key.ctrl || key.tab || key.leftArrow || key.rightArrow) return state;
   return { ...state, filterInput: state.filterInput + key.input };
+}
+
+/** The command a `:` line asks for. */
+function parseCommand(text: string): UiCommand {
+  const [word, ...rest] = text.trim().split(/\s+/);
+  if (word === 'debug' && (rest[0] === 'on' || rest[0] === 'off')) return { type: 'debug', on: rest[0] === 'on' };
+  if (word === 'clear' && rest.length === 0) return { type: 'clear' };
+  if (word === 'export' && rest.length <= 1) return { type: 'export-har', ...(rest[0] ? { file: rest[0] } : {}) };
+  if (word === 'reload' && rest.length === 0) return { type: 'reload' };
+  if (word === 'quit' && rest.length === 0) return { type: 'quit' };
+  return { type: 'unknown-command', text: text.trim() };
+}
+
+/** Keys on the `:` command line: Tab completes the command, Enter runs it, Esc closes it. */
+function editCommand(state: UiState, key: KeyPress): { state: UiState; command?: UiCommand } {
+  const input = state.commandInput ?? '';
+  if (key.escape) return { state: { ...state, commandInput: null } };
+  if (key.return) return input.trim() === '' ? { state: { ...state, commandInput: null } } : { state: { ...state, commandInput: null }, command: parseCommand(input) };
+  if (key.tab) {
+    const matches = COMMANDS.filter((c) => c.startsWith(input));
+    // One match: completed; several: as far as they agree.
+    const common = matches.reduce<string>((prefix, c) => {
+      let i = 0;
+      while (i < prefix.length && prefix[i] === c[i]) i++;
+      return prefix.slice(0, i);
+    }, matches[0] ?? input);
+    return { state: { ...state, commandInput: matches.length === 1 ? `${common}${common === 'export' ? ' ' : ''}` : common.length > input.length ? common : input } };
+  }
+  if (key.backspace || key.delete) return { state: { ...state, commandInput: input.slice(0, -1) } };
+  if (key.ctrl || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return { state };
+  return { state: { ...state, commandInput: input + key.input } };
 }

@@ -75,6 +75,10 @@ const HELP_PANE: Record<PaneName, [string, string][]> = {
     ['s / S', 'sort by time, duration, bytes, status, host / reverse'],
     ['Esc', 'clear the filter'],
     ['p', 'pause / resume the list'],
+    ['d', 'debugger on / off'],
+    ['e', 'export the listed requests (the filter in force) as a HAR file'],
+    ['C', 'clear the list and the records the daemon kept'],
+    [':', 'command line: debug on|off, clear, export [file], reload, quit (Tab completes)'],
   ],
   throughput: [],
   backends: [

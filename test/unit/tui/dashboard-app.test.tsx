@@ -11,6 +11,9 @@ const actions: DashboardActions = {
   route: async () => null,
   backendCheck: async () => null,
   copy: () => undefined,
+  setDebug: async (on) => `debugger ${on ? 'on' : 'off'}`,
+  clear: async () => 'cleared',
+  exportHar: async (ids) => `exported ${ids.length}`,
   quit: () => undefined,
 };
 

@@ -227,6 +227,17 @@ test('selection stays on the request as rows arrive; follow mode stays on the ne
   assert.equal(activeFilter(state), 'x', 'the list narrows as you type');
 });
 
+test('the command line completes and runs commands; d, C and e act at once', () => {
+  const typed = press(INITIAL_UI, [k(':'), k('d'), k('', { tab: true })]);
+  assert.equal(typed.state.commandInput, 'debug o', 'several matches: completed as far as they agree');
+  const run = press(typed.state, [k('f'), k('f'), k('', { return: true })]);
+  assert.deepEqual(run.commands, ['debug']);
+  assert.equal(run.state.commandInput, null);
+  assert.equal(press(INITIAL_UI, [k(':'), k('e'), k('x'), k('', { tab: true })]).state.commandInput, 'export ');
+  assert.deepEqual(press(INITIAL_UI, [k(':'), k('n'), k('o'), k('', { return: true })]).commands, ['unknown-command']);
+  assert.deepEqual(press(INITIAL_UI, [k('d'), k('C'), k('e')]).commands, ['debug', 'clear', 'export-har']);
+});
+
 test('keys that arrive in one chunk are taken one by one', () => {
   assert.deepEqual(splitKeys({ input: '\t\tt' }), [{ input: '', tab: true }, { input: '', tab: true }, { input: 't' }]);
   assert.deepEqual(splitKeys({ input: 'ab\r' }), [{ input: 'a' }, { input: 'b' }, { input: '', return: true }]);
