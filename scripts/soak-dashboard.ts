@@ -4,35 +4,18 @@
 // memory must stay flat. The garbage collector makes RSS a sawtooth of a few tens of MB, so what
 // is compared is its floor: the lowest sample of the last third against that of the first third
 // (within 10 MB).
-import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox } from '../test/e2e/cli-harness.js';
-import { dashboardCommand, hasTmux, idleCost, Tmux, withPidFile } from '../test/e2e/tmux-harness.js';
+import { checkedDaemonConfig, dashboardCommand, hasTmux, idleCost, startOrigin, Tmux, withPidFile } from '../test/e2e/tmux-harness.js';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--minutes');
 const minutes = at === -1 ? 10 : Number(args[at + 1]);
 if (!hasTmux) throw new Error('the soak needs tmux');
 
-const origin = createServer((_req, res) => res.end('ok'));
-origin.listen(0, '127.0.0.1');
-await once(origin, 'listening');
-const originPort = (origin.address() as { port: number }).port;
-const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-backends:
-  - name: checked
-    type: direct
-    health_check: { type: tcp, target: "127.0.0.1:${originPort}", interval: 1s, timeout: 1s }
-rules:
-  - name: Default
-    match: { domains: ["*"] }
-    backend: checked
-`);
+const origin = await startOrigin();
+const box = sandbox(checkedDaemonConfig(origin.port));
 const tmux = new Tmux(box.dir);
 try {
   if ((await box.cli(['start'])).code !== 0) throw new Error('the daemon did not start');
@@ -55,5 +38,5 @@ try {
 } finally {
   tmux.kill();
   await box.cleanup();
-  origin.close();
+  origin.server.close();
 }

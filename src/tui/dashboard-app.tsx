@@ -27,6 +27,8 @@ export interface DashboardActions {
   clear(): Promise<string>;
   /** Writes the kept records of these requests as a HAR file (named, or one made up); one line saying where. */
   exportHar(ids: readonly string[], file?: string): Promise<string>;
+  /** Sends a rule's traffic to another backend (the config file is edited and reloaded); one line saying so. */
+  switchBackend(rule: string, backend: string): Promise<string>;
   /** Puts text on the terminal's clipboard. */
   copy(text: string): void;
   quit(): void;
@@ -135,8 +137,12 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
     } else if (command.type === 'export-har') {
       const shown = model.traffic.visible(parseFilter(activeFilter(state)), state.sort).filter((r) => r.marker === undefined);
       report(actions.exportHar(shown.map((r) => r.id), command.file));
+    } else if (command.type === 'switch-backend') {
+      const rule = model.traffic.get(ids[selectedIndex(state0, ids)])?.rule;
+      if (rule) report(actions.switchBackend(rule, command.backend));
+      else model.tell('the request under the cursor went by no rule: nothing to switch', true, at);
     } else if (command.type === 'unknown-command') {
-      model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], reload, quit`, true, at);
+      model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], backend NAME, reload, quit`, true, at);
     } else if (command.type === 'copy-curl') {
       const row = model.traffic.get(command.id);
       if (!row) return;
@@ -211,7 +217,7 @@ function StatusLine({ model, width, now }: { model: DashboardModel; width: numbe
 
 function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState; width: number; now: number }): ReactElement {
   const tint = useTint();
-  if (ui.commandInput !== null) return <Text>{fit(`:${ui.commandInput}█  (Tab completes: debug on|off, clear, export [file], reload, quit; Esc closes)`, width)}</Text>;
+  if (ui.commandInput !== null) return <Text>{fit(`:${ui.commandInput}█  (Tab completes: debug on|off, clear, export [file], backend NAME, reload, quit; Esc closes)`, width)}</Text>;
   if (ui.editingFilter) {
     const parsed = parseFilter(ui.filterInput);
     const bad = [...parsed.unknown.map((w) => `unknown key ${w}`), ...parsed.invalid.map((w) => `cannot read ${w}`)];
@@ -226,7 +232,7 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
   const message = model.message && now - model.message.at < 15_000 ? model.message : null;
   if (message) return <Text color={tint(message.error ? 'red' : 'green')}>{fit(message.error && message.text.length > width ? `${message.text.slice(0, width - 12)}… (m: more)` : message.text, width)}</Text>;
   const hints: Record<Pane, string> = {
-    traffic: 'Enter detail  / filter  F follow  s sort  p pause  : command',
+    traffic: 'Enter detail  / filter  F follow  s sort  b backend  : command',
     throughput: 'requests and bytes per second',
     backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',

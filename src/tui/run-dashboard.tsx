@@ -44,6 +44,10 @@ function actionsFor(client: ControlClient, version: string, quit: () => void): D
       await client.call('POST', `/api/debug/${on ? 'enable' : 'disable'}`);
       return on ? 'debugger on: requests are recorded' : 'debugger off: what was kept stays';
     },
+    switchBackend: async (rule, backend) => {
+      const result = await client.call<{ version: string }>('PUT', `/api/rules/${encodeURIComponent(rule)}`, { backend });
+      return `rule ${rule} now goes to backend ${backend} (config version ${result.version})`;
+    },
     clear: async () => {
       await client.call('POST', '/api/debug/clear');
       return 'cleared: the list and the records the daemon kept';

@@ -7,14 +7,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { httpPort, sandbox } from './cli-harness.js';
-import { dashboardCommand, hasTmux, idleCost, Tmux, withPidFile } from './tmux-harness.js';
+import { checkedDaemonConfig, dashboardCommand, idleCost, NEEDS_TMUX, startOrigin, Tmux, withPidFile } from './tmux-harness.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Screens for docs/dashboard.md, by section title, in the order the tests take them. */
 const shots: Record<string, string> = {};
 
-test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemon restart, 80x24, clean exit', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 180_000 }, async (t) => {
+test('dashboard under tmux: traffic, filter, detail, limits, backend test, daemon restart, 80x24, clean exit', { skip: NEEDS_TMUX, timeout: 180_000 }, async (t) => {
   const origin = createServer((req, res) => res.end(`ok ${req.url}`));
   origin.listen(0, '127.0.0.1');
   await once(origin, 'listening');
@@ -214,7 +214,7 @@ async function burstThrough(proxyPort: number, originPort: number, forMs: number
 /** What the shell's terminal is like once the dashboard is gone: line mode and echo back, or not. */
 const TTY_MODES = `stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' '; echo`;
 
-test('dashboard under tmux: a crash and a signal leave the terminal as it was, with the error on the shell screen', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 60_000 }, async (t) => {
+test('dashboard under tmux: a crash and a signal leave the terminal as it was, with the error on the shell screen', { skip: NEEDS_TMUX, timeout: 60_000 }, async (t) => {
   // No daemon: the dashboard runs anyway and says so.
   const box = sandbox('server:\n  http_port: 0\n');
   t.after(() => box.cleanup());
@@ -252,26 +252,11 @@ test('dashboard under tmux: a crash and a signal leave the terminal as it was, w
   }
 });
 
-test('dashboard under tmux: left open with no traffic it draws only when something changes, at no cost and flat memory', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
-  const origin = createServer((_req, res) => res.end('ok'));
-  origin.listen(0, '127.0.0.1');
-  await once(origin, 'listening');
-  t.after(() => void origin.close());
-  const originPort = (origin.address() as { port: number }).port;
-  // A health-checked backend, as an operator's daemon has: its checks go on while traffic is idle.
-  const box = sandbox(`server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-backends:
-  - name: checked
-    type: direct
-    health_check: { type: tcp, target: "127.0.0.1:${originPort}", interval: 1s, timeout: 1s }
-rules:
-  - name: Default
-    match: { domains: ["*"] }
-    backend: checked
-`);
+test('dashboard under tmux: left open with no traffic it draws only when something changes, at no cost and flat memory', { skip: NEEDS_TMUX, timeout: 120_000 }, async (t) => {
+  const origin = await startOrigin();
+  t.after(() => void origin.server.close());
+  const originPort = origin.port;
+  const box = sandbox(checkedDaemonConfig(originPort));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const proxy = `http://127.0.0.1:${httpPort(await box.status())}`;
@@ -317,19 +302,22 @@ function cursorRow(tmux: Tmux): string | undefined {
     ?.replace(/\x1b\[[\d;]*m/g, '');
 }
 
-test('dashboard under tmux: backfill on open, the cursor on the request, follow, detail tabs, filter language, sort, a restart marked', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
-  const origin = createServer((req, res) => {
+test('dashboard under tmux: backfill on open, the cursor on the request, follow, detail tabs, filter language, sort, a restart marked', { skip: NEEDS_TMUX, timeout: 120_000 }, async (t) => {
+  const origin = await startOrigin((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ path: req.url, items: [1, 2] }));
   });
-  origin.listen(0, '127.0.0.1');
-  await once(origin, 'listening');
-  t.after(() => void origin.close());
-  const originPort = (origin.address() as { port: number }).port;
+  t.after(() => void origin.server.close());
+  const originPort = origin.port;
   const box = sandbox(`server:
   http_port: 0
   socks5_port: 0
   workers: 1
+backends:
+  - name: direct
+    type: direct
+  - name: spare
+    type: direct
 rules:
   - name: Default
     match: { domains: ["*"] }
@@ -427,7 +415,15 @@ debug:
   await tmux.waitFor('the export reported', (s) => s.includes('exported 5 of 5 requests to'));
   const exported = JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: { request: { url: string } }[] } };
   assert.deepEqual(exported.log.entries.map((e) => new URL(e.request.url).pathname).sort(), ['/before0', '/before1', '/before2', '/before3', '/before4'], 'the filtered requests, as HAR');
-  await tmux.keys('Escape', 'd');
+  // b: the rule of the request under the cursor (the newest, in follow mode) to another backend.
+  await tmux.keys('Escape', 'b', 'text:sp', 'Tab');
+  await tmux.waitFor('the backend name completed', (s) => s.includes(':backend spare█'));
+  await tmux.keys('Enter');
+  // Its answer and the daemon's reload event both land in the footer: the message log keeps both.
+  await tmux.waitFor('the rule switched', (s) => s.includes('rule Default now goes to backend spare') || s.includes('config reloaded'));
+  await get('/after-switch');
+  await tmux.waitFor('the next request through spare', (s) => /\/after-switch +spare +200/.test(s));
+  await tmux.keys('d');
   await tmux.waitFor('the debugger off', (s) => s.includes('debugger off') && !s.includes('│ debug on │'));
   await tmux.keys(':', 'text:debug on', 'Enter');
   await tmux.waitFor('the debugger on again', (s) => s.includes('│ debug on │'));
@@ -447,22 +443,18 @@ debug:
   assert.ok(!restarted.includes('(stale)'), 'fresh again once connected');
   shots['The daemon restarted: marked in the list, the debugger it turned off announced'] = restarted;
   await tmux.keys('m');
-  await tmux.waitFor('the message log', (s) => s.includes('Messages ') && s.includes('debugger is off'));
+  await tmux.waitFor('the message log', (s) => s.includes('Messages ') && s.includes('debugger is off') && s.includes('rule Default now goes to backend spare'));
   await tmux.keys('x', 'q');
 });
 
-test('dashboard under tmux: backends unhealthy first with the reason, never hidden at 80x24, a detail view, a failed test in red', { skip: hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)', timeout: 120_000 }, async (t) => {
-  const origin = createServer((_req, res) => res.end('ok'));
-  origin.listen(0, '127.0.0.1');
-  await once(origin, 'listening');
-  t.after(() => void origin.close());
-  const originPort = (origin.address() as { port: number }).port;
+test('dashboard under tmux: backends unhealthy first with the reason, never hidden at 80x24, a detail view, a failed test in red', { skip: NEEDS_TMUX, timeout: 120_000 }, async (t) => {
+  const origin = await startOrigin();
+  t.after(() => void origin.server.close());
+  const originPort = origin.port;
   // A port with nothing listening: its backend's checks are refused.
-  const closed = createServer();
-  closed.listen(0, '127.0.0.1');
-  await once(closed, 'listening');
-  const closedPort = (closed.address() as { port: number }).port;
-  closed.close();
+  const closed = await startOrigin();
+  const closedPort = closed.port;
+  closed.server.close();
   const check = (port: number): string => `health_check: { type: tcp, target: "127.0.0.1:${port}", interval: 500ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 1 }`;
   const backend = (name: string, port: number): string => `  - name: ${name}\n    type: direct\n    ${check(port)}\n`;
   const box = sandbox(`server:

@@ -1,11 +1,41 @@
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Whether tmux is installed (the dashboard tests skip without it). */
 export const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
+
+/** The `skip` option of a test that needs tmux. */
+export const NEEDS_TMUX = hasTmux ? false : 'tmux is not installed (scripts/setup-system.sh installs it)';
+
+/** An origin server on loopback (answers `ok` unless told), and its port. */
+export async function startOrigin(handler: RequestListener = (_req, res) => res.end('ok')): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** A daemon's config with one health-checked backend (checks every second against the origin), as an operator's has: its checks go on while traffic is idle. */
+export function checkedDaemonConfig(originPort: number): string {
+  return `server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+backends:
+  - name: checked
+    type: direct
+    health_check: { type: tcp, target: "127.0.0.1:${originPort}", interval: 1s, timeout: 1s }
+rules:
+  - name: Default
+    match: { domains: ["*"] }
+    backend: checked
+`;
+}
 
 /** A tmux session of its own (own server socket), so tests never touch a user's tmux. */
 export class Tmux {

@@ -13,7 +13,7 @@ export const DETAIL_TABS = ['request', 'response', 'timing', 'route'] as const;
 export type DetailTab = (typeof DETAIL_TABS)[number];
 
 /** The words the `:` command line knows, for Tab completion. */
-export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'reload', 'quit'] as const;
+export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'reload', 'quit'] as const;
 
 /** Filters kept for ↑/↓ in the filter box. */
 const FILTER_HISTORY = 20;
@@ -78,6 +78,8 @@ export type UiCommand =
   | { type: 'clear' }
   /** The requests the list shows (the filter in force) as a HAR file; `file` when named. */
   | { type: 'export-har'; file?: string }
+  /** The rule of the request under the cursor goes to this backend from now on. */
+  | { type: 'switch-backend'; backend: string }
   | { type: 'unknown-command'; text: string };
 
 /** What the reducer needs to know about the current lists. */
@@ -145,7 +147,7 @@ export function splitKeys(key: KeyPress): KeyPress[] {
 export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
   if (key.ctrl && key.input === 'c') return { state, command: { type: 'quit' } };
   if (state.editingFilter) return { state: editFilter(state, key) };
-  if (state.commandInput !== null) return editCommand(state, key);
+  if (state.commandInput !== null) return editCommand(state, key, ctx.backendNames ?? []);
   if (state.help || state.messages) return key.input === 'q' ? { state, command: { type: 'quit' } } : { state: { ...state, help: false, messages: false } };
   if (state.detail !== null) return onDetailKey(state, key, ctx);
   if (state.backendDetail !== null) {
@@ -202,6 +204,8 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
       return { state, command: { type: 'clear' } };
     case 'e':
       return { state, command: { type: 'export-har' } };
+    case 'b':
+      return ctx.trafficIds.length > 0 ? { state: { ...state, commandInput: 'backend ' } } : { state };
     case 'p':
       return { state, command: { type: 'pause' } };
     case 'r':
@@ -260,18 +264,19 @@ function parseCommand(text: string): UiCommand {
   if (word === 'debug' && (rest[0] === 'on' || rest[0] === 'off')) return { type: 'debug', on: rest[0] === 'on' };
   if (word === 'clear' && rest.length === 0) return { type: 'clear' };
   if (word === 'export' && rest.length <= 1) return { type: 'export-har', ...(rest[0] ? { file: rest[0] } : {}) };
+  if (word === 'backend' && rest.length === 1) return { type: 'switch-backend', backend: rest[0] };
   if (word === 'reload' && rest.length === 0) return { type: 'reload' };
   if (word === 'quit' && rest.length === 0) return { type: 'quit' };
   return { type: 'unknown-command', text: text.trim() };
 }
 
-/** Keys on the `:` command line: Tab completes the command, Enter runs it, Esc closes it. */
-function editCommand(state: UiState, key: KeyPress): { state: UiState; command?: UiCommand } {
+/** Keys on the `:` command line: Tab completes the command (and backend names), Enter runs it, Esc closes it. */
+function editCommand(state: UiState, key: KeyPress, backendNames: readonly string[]): { state: UiState; command?: UiCommand } {
   const input = state.commandInput ?? '';
   if (key.escape) return { state: { ...state, commandInput: null } };
   if (key.return) return input.trim() === '' ? { state: { ...state, commandInput: null } } : { state: { ...state, commandInput: null }, command: parseCommand(input) };
   if (key.tab) {
-    const matches = COMMANDS.filter((c) => c.startsWith(input));
+    const matches = [...COMMANDS.filter((c) => c !== 'backend'), ...backendNames.map((name) => `backend ${name}`)].filter((c) => c.startsWith(input));
     // One match: completed; several: as far as they agree.
     const common = matches.reduce<string>((prefix, c) => {
       let i = 0;

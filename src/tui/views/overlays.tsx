@@ -78,7 +78,8 @@ const HELP_PANE: Record<PaneName, [string, string][]> = {
     ['d', 'debugger on / off'],
     ['e', 'export the listed requests (the filter in force) as a HAR file'],
     ['C', 'clear the list and the records the daemon kept'],
-    [':', 'command line: debug on|off, clear, export [file], reload, quit (Tab completes)'],
+    ['b', "switch the backend of the selected request's rule (:backend NAME)"],
+    [':', 'command line: debug on|off, clear, export [file], backend NAME, reload, quit (Tab completes)'],
   ],
   throughput: [],
   backends: [
@@ -94,7 +95,7 @@ export function HelpView({ pane, height }: { pane: PaneName; height: number }): 
   return (
     <Pane title={`Keys (any key closes): ${pane} pane`} focused={false} height={height}>
       {[...HELP_PANE[pane], ...HELP_COMMON].map(([keys, what]) => (
-        <Text key={keys}>
+        <Text key={keys} wrap="truncate">
           <Text bold>{fit(keys, 14)}</Text>
           {what}
         </Text>

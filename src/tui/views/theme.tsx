@@ -32,9 +32,12 @@ export function Pane({ title, focused, width, height, children }: { title: strin
   const { stale } = useTheme();
   return (
     <Box flexDirection="column" borderStyle={focused ? 'bold' : 'single'} borderColor={tint(focused ? 'cyan' : 'gray')} borderDimColor={stale} width={width} height={height} overflow="hidden">
-      <Text bold color={tint(focused ? 'cyan' : undefined)} dimColor={stale}>
-        {`${focused ? '▶ ' : ''}${title}${stale ? ' (stale)' : ''}`}
-      </Text>
+      {/* The title stays when the content is taller than the pane: the content is cut instead. */}
+      <Box flexShrink={0}>
+        <Text bold color={tint(focused ? 'cyan' : undefined)} dimColor={stale} wrap="truncate">
+          {`${focused ? '▶ ' : ''}${title}${stale ? ' (stale)' : ''}`}
+        </Text>
+      </Box>
       {children}
     </Box>
   );

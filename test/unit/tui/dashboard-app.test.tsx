@@ -14,6 +14,7 @@ const actions: DashboardActions = {
   setDebug: async (on) => `debugger ${on ? 'on' : 'off'}`,
   clear: async () => 'cleared',
   exportHar: async (ids) => `exported ${ids.length}`,
+  switchBackend: async (rule, backend) => `rule ${rule} now goes to backend ${backend}`,
   quit: () => undefined,
 };
 

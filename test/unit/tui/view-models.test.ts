@@ -236,6 +236,9 @@ test('the command line completes and runs commands; d, C and e act at once', () 
   assert.equal(press(INITIAL_UI, [k(':'), k('e'), k('x'), k('', { tab: true })]).state.commandInput, 'export ');
   assert.deepEqual(press(INITIAL_UI, [k(':'), k('n'), k('o'), k('', { return: true })]).commands, ['unknown-command']);
   assert.deepEqual(press(INITIAL_UI, [k('d'), k('C'), k('e')]).commands, ['debug', 'clear', 'export-har']);
+  const switched = press(INITIAL_UI, [k('b'), k('t'), k('', { tab: true })]);
+  assert.equal(switched.state.commandInput, 'backend two', 'b opens the command line; Tab completes backend names');
+  assert.deepEqual(press(switched.state, [k('', { return: true })]).commands, ['switch-backend']);
 });
 
 test('keys that arrive in one chunk are taken one by one', () => {
