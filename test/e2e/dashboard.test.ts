@@ -497,3 +497,34 @@ rules:
   assert.match(line ?? '', /\x1b\[(?:[\d;]*;)?31(?:;[\d;]*)?m[^\x1b]*failed after/, 'a failed test is printed in red');
   await tmux.keys('Escape', 'q');
 });
+
+test('dashboard under tmux: the client role shows its server and whether it is reachable, in place of server-side limits', { skip: NEEDS_TMUX, timeout: 90_000 }, async (t) => {
+  // Nothing listens on the server's port: the client cannot reach it.
+  const closed = await startOrigin();
+  const serverPort = closed.port;
+  closed.server.close();
+  const box = sandbox(
+    `client:
+  http_port: 0
+  socks5_port: 0
+server:
+  address: "127.0.0.1:${serverPort}"
+  protocol: http
+rules:
+  - name: everything via the server
+    match: { domains: ["*"] }
+    action: server
+`,
+    'client',
+  );
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const tmux = new Tmux(box.dir);
+  t.after(() => tmux.kill());
+  tmux.start(dashboardCommand(box.env, { role: 'client' }), 100, 30);
+  const screen = await tmux.waitFor('the server pane', (s) => s.includes('Server') && s.includes(`● 127.0.0.1:${serverPort}`));
+  assert.ok(!screen.includes('Limits'), 'no server-side limits on a client');
+  assert.match(screen, new RegExp(`127\\.0\\.0\\.1:${serverPort} (reachable|unreachable|not checked) *│`));
+  shots['Client role: its server in place of limits'] = screen;
+  await tmux.keys('q');
+});

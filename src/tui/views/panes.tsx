@@ -166,7 +166,7 @@ export function ServerPane({ model, width, height, focused }: { model: Dashboard
       ) : (
         hops.slice(0, Math.max(1, Math.floor((height - 3) / 2))).map((b) => (
           <Box key={b.name} flexDirection="column">
-            <Line colour={HEALTH_COLOUR[b.health]}>{fit(`● ${b.address} ${b.health === 'healthy' ? 'reachable' : b.health === 'unknown' ? 'not checked yet' : 'unreachable'}`, inner)}</Line>
+            <Line colour={HEALTH_COLOUR[b.health]}>{fit(`● ${b.address} ${b.health === 'healthy' ? 'reachable' : b.health === 'unknown' ? 'not checked' : 'unreachable'}`, inner)}</Line>
             <Line dim={b.health === 'healthy'} colour={b.health === 'healthy' ? undefined : 'red'}>
               {fit(b.health === 'healthy' ? `  ${b.type} ${b.latencyMs ?? '-'}ms, ${b.active} open` : `  ${b.reason ?? `${b.failures} failed checks`}`, inner)}
             </Line>
