@@ -50,10 +50,11 @@ export class ControlClient {
     });
   }
 
-  /** Follows an NDJSON stream, calling `onEvent` per line, until `signal` aborts or the daemon goes away. */
-  follow(path: string, onEvent: (event: unknown) => void, signal: AbortSignal): Promise<void> {
+  /** Follows an NDJSON stream, calling `onEvent` per line, until `signal` aborts or the daemon goes away; `onOpen` once the daemon answers. */
+  follow(path: string, onEvent: (event: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = request({ socketPath: this.socketPath, method: 'GET', path, signal }, (res) => {
+        onOpen?.();
         let buffer = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

@@ -340,6 +340,7 @@ export class Daemon {
       ...(await this.engine.stats()),
       reloads: { total: this.reloads, errors: this.reloadErrors },
       limits: this.snapshot.network.limits,
+      limitHits: this.policy.limitHits(),
     }));
     c.route('GET', '/api/clients', async () => {
       const clients = mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() }));

@@ -20,6 +20,8 @@ import type { Logger } from '../telemetry/logger.js';
 export class PolicyHooks {
   private accessLog: AccessLog | null = null;
   private readonly hits: LimitHitLog;
+  /** Refusals since the daemon started, by scope, whether or not metrics are exposed (the dashboard opens with them). */
+  private readonly hitTotals: Record<string, number> = {};
   private readonly onRecord = (record: ConnectionRecord): void => this.accessLog?.write(record);
 
   constructor(private readonly logger: Logger) {
@@ -38,9 +40,17 @@ export class PolicyHooks {
     const perProcess = perProcessLimitsWarning(snapshot, engineProcesses(snapshot.workers));
     if (perProcess) this.logger.warn(perProcess);
     this.accessLog = await AccessLog.open(settings, path, (message) => this.logger.warn(message));
-    engine.on('limit:hit', (hit) => this.hits.log(hit));
+    engine.on('limit:hit', (hit) => {
+      this.hitTotals[hit.scope] = (this.hitTotals[hit.scope] ?? 0) + 1;
+      this.hits.log(hit);
+    });
     // Records cross from worker processes only while someone listens: only listen when logging.
     this.follow(engine, settings.enabled);
+  }
+
+  /** Refusals since the daemon started, by scope. */
+  limitHits(): Record<string, number> {
+    return { ...this.hitTotals };
   }
 
   /** Applies a reloaded snapshot's access-log settings. */

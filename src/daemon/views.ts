@@ -10,7 +10,7 @@ export interface BackendView {
   status: 'available' | 'unavailable';
   reason?: string;
   connections: { total: number; errors: number };
-  health: Pick<BackendHealth, 'status' | 'checked' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck'>;
+  health: Pick<BackendHealth, 'status' | 'checked' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck' | 'reason'>;
 }
 
 /** A backend's health as `GET /api/backends/:name/health` answers (spec 11.5). */
@@ -53,6 +53,8 @@ export function describeBackends(snapshot: ConfigSnapshot, stats: Pick<EngineSta
       consecutiveFailures: health[b.name]?.consecutiveFailures ?? 0,
       uptimePercent: health[b.name]?.uptimePercent ?? null,
       lastCheck: health[b.name]?.lastCheck ?? null,
+      // Why it is unhealthy, or why its last check failed: what a person looks at first.
+      ...(health[b.name]?.reason !== undefined && health[b.name]?.status !== 'healthy' ? { reason: health[b.name]!.reason } : {}),
     },
   }));
 }

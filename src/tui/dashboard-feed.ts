@@ -1,12 +1,17 @@
 import type { ControlClient } from '../control/control-client.js';
+import type { ConnectionRecord } from '../proxy/connection-record.js';
 import type { DashboardModel } from './model/dashboard-model.js';
 
-const POLL_MS = 1000;
+/** Status and health change slowly: a poll every two seconds keeps an idle dashboard cheap for both ends. */
+const POLL_MS = 2000;
 const RETRY_MS = 1000;
+/** Records asked for on (re)connect: as many as the traffic list keeps. */
+const BACKFILL = 500;
 
 /**
- * Feeds a DashboardModel from the daemon: the live event stream and a status poll. When the
- * daemon goes away it says so in the model and keeps retrying until it is back.
+ * Feeds a DashboardModel from the daemon: the live event stream and a status poll. On open and
+ * after each reconnect it loads what the daemon already holds (kept records, refusal totals by scope).
+ * When the daemon goes away it says so in the model and keeps retrying until it is back.
  */
 export class DashboardFeed {
   private readonly abort = new AbortController();
@@ -33,16 +38,32 @@ export class DashboardFeed {
   private async followLoop(): Promise<void> {
     while (!this.abort.signal.aborted) {
       try {
-        await this.client.follow('/api/events', (event) => {
-          if (this.model.link.state !== 'connected') this.model.link = { state: 'connected' };
-          this.model.apply(event as Record<string, unknown>, Date.now());
-        }, this.abort.signal);
+        await this.client.follow(
+          '/api/events',
+          (event) => this.model.apply(event as Record<string, unknown>, Date.now()),
+          this.abort.signal,
+          // Live from here: what came before is loaded once, and events merge with it by id.
+          () => {
+            this.model.link = { state: 'connected' };
+            void this.backfill();
+          },
+        );
         if (!this.abort.signal.aborted) this.lost('the daemon closed the event stream');
       } catch (error) {
         this.lost((error as Error).message);
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
+  }
+
+  private async backfill(): Promise<void> {
+    const [traffic, stats] = await Promise.all([
+      this.client.call<{ records: ConnectionRecord[] }>('GET', `/api/debug/traffic?limit=${BACKFILL}`, undefined, 5000).catch(() => null),
+      this.client.call<{ limitHits?: Record<string, number> }>('GET', '/api/stats', undefined, 5000).catch(() => null),
+    ]);
+    if (traffic) this.model.traffic.backfill(traffic.records);
+    if (stats?.limitHits) this.model.limits.setTotals(stats.limitHits);
+    this.model.revision++;
   }
 
   private async poll(): Promise<void> {
@@ -52,7 +73,7 @@ export class DashboardFeed {
         this.client.call<Record<string, unknown>>('GET', '/api/stats', undefined, 3000).catch(() => null),
       ]);
       this.model.applyStatus(status, stats);
-      if (this.model.link.state !== 'connected') this.model.link = { state: 'connected' };
+      this.model.link = { state: 'connected' };
     } catch (error) {
       this.lost((error as Error).message);
     }
@@ -60,7 +81,6 @@ export class DashboardFeed {
 
   private lost(error: string): void {
     if (this.abort.signal.aborted) return;
-    this.model.revision++;
     this.model.link = this.model.link.state === 'lost' ? { ...this.model.link, error } : { state: 'lost', since: Date.now(), error };
   }
 }

@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { render, type Instance } from 'ink';
 import type { ControlClient } from '../control/control-client.js';
+import { toHar } from '../debug/har.js';
 import { ProxyError } from '../errors.js';
+import type { ConnectionRecord } from '../proxy/connection-record.js';
 import { DashboardApp, type DashboardActions } from './dashboard-app.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import { DashboardModel } from './model/dashboard-model.js';
@@ -11,16 +15,63 @@ const SHOW_CURSOR = '\x1b[?25h';
 /** Signals that end the dashboard like `q` (Ctrl-C reaches it as a key while ink reads raw input). */
 const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
-/** The daemon requests behind the dashboard's keys, each answered with one line. */
-function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
+/** A health_check block of the config in one line (`tcp 127.0.0.1:80 every 1s, timeout 1s`). */
+function checkLine(check: Record<string, unknown>): string {
+  const target = check.target ?? check.url ?? '';
+  const extra = Object.entries(check)
+    .filter(([key]) => !['type', 'target', 'url', 'interval', 'timeout'].includes(key))
+    .map(([key, value]) => `${key} ${String(value)}`);
+  return [`${String(check.type ?? 'tcp')} ${String(target)}`.trim(), check.interval !== undefined ? `every ${String(check.interval)}` : null, check.timeout !== undefined ? `timeout ${String(check.timeout)}` : null, ...extra].filter(Boolean).join(', ');
+}
+
+/** A backend's health_check block as the config file has it (secrets masked), or null. */
+async function healthCheckOf(client: ControlClient, name: string): Promise<Record<string, unknown> | null> {
+  const answer = await client.call<{ config: { backends?: Record<string, unknown>[] } }>('GET', '/api/config');
+  const check = answer.config.backends?.find((b) => b.name === name)?.health_check;
+  return check && typeof check === 'object' ? (check as Record<string, unknown>) : null;
+}
+
+/** A HAR file name in the working directory, by the time it is written. */
+function harName(now = new Date()): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `simple-proxy-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.har`;
+}
+
+/** The daemon requests behind the dashboard's keys. */
+function actionsFor(client: ControlClient, version: string, quit: () => void): DashboardActions {
   return {
+    setDebug: async (on) => {
+      await client.call('POST', `/api/debug/${on ? 'enable' : 'disable'}`);
+      return on ? 'debugger on: requests are recorded' : 'debugger off: what was kept stays';
+    },
+    switchBackend: async (rule, backend) => {
+      const result = await client.call<{ version: string }>('PUT', `/api/rules/${encodeURIComponent(rule)}`, { backend });
+      return `rule ${rule} now goes to backend ${backend} (config version ${result.version})`;
+    },
+    clear: async () => {
+      await client.call('POST', '/api/debug/clear');
+      return 'cleared: the list and the records the daemon kept';
+    },
+    exportHar: async (ids, file) => {
+      const wanted = new Set(ids);
+      const { records } = await client.call<{ records: ConnectionRecord[] }>('GET', '/api/debug/traffic?limit=100000');
+      const kept = records.filter((r) => wanted.has(r.id));
+      const path = resolve(file ?? harName());
+      // Headers and bodies may be in it (masked by the debugger): readable by the user only.
+      await writeFile(path, `${JSON.stringify(toHar(kept, version), null, 2)}\n`, { mode: 0o600 });
+      return `exported ${kept.length} of ${ids.length} requests to ${path}${kept.length < ids.length ? ' (the others are no longer kept by the daemon)' : ''}`;
+    },
     reload: async () => {
       const result = await client.call<{ version: string; restartRequired: string[] }>('POST', '/api/config/reload');
       return `config reloaded: version ${result.version}${result.restartRequired.length > 0 ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''}`;
     },
     testBackend: async (name) => {
-      const result = await client.call<{ ok: boolean; latencyMs: number; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, {});
-      return result.ok ? `${name}: reachable in ${result.latencyMs} ms` : `${name}: failed after ${result.latencyMs} ms: ${result.error ?? 'unknown error'}`;
+      // Against the backend's own check target when it has one (the daemon's default otherwise).
+      const target = (await healthCheckOf(client, name).catch(() => null))?.target;
+      const body = typeof target === 'string' ? { target } : {};
+      const result = await client.call<{ ok: boolean; latencyMs: number; target?: string; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, body);
+      const to = result.target ? ` (${result.target})` : '';
+      return { ok: result.ok, text: result.ok ? `${name}: reachable in ${result.latencyMs} ms${to}` : `${name}: failed after ${result.latencyMs} ms${to}: ${result.error ?? 'unknown error'}` };
     },
     detail: async (id) => {
       try {
@@ -30,6 +81,13 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
         throw error;
       }
     },
+    route: (host, from) => client.call<Record<string, unknown>>('GET', `/api/rules/test?${new URLSearchParams({ domain: host, ...(from ? { client: from } : {}) })}`),
+    backendCheck: async (name) => {
+      const check = await healthCheckOf(client, name);
+      return check ? checkLine(check) : null;
+    },
+    // OSC 52: the terminal (and tmux, and an SSH client's terminal) takes it as a clipboard write.
+    copy: (text) => void process.stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
     quit,
   };
 }
@@ -38,7 +96,7 @@ function actionsFor(client: ControlClient, quit: () => void): DashboardActions {
  * Runs the dashboard full screen until `q`: the alternate screen keeps the shell's scrollback
  * intact, and the terminal is restored however the process ends (quit, signal or crash).
  */
-export async function runDashboard(client: ControlClient): Promise<void> {
+export async function runDashboard(client: ControlClient, { colour = true, version = '' }: { colour?: boolean; version?: string } = {}): Promise<void> {
   const model = new DashboardModel();
   const feed = new DashboardFeed(client, model);
   let instance: Instance | null = null;
@@ -61,7 +119,7 @@ export async function runDashboard(client: ControlClient): Promise<void> {
   for (const signal of SIGNALS) process.on(signal, onSignal);
   feed.start();
   try {
-    const app = render(<DashboardApp model={model} actions={actionsFor(client, () => app.unmount())} />, { exitOnCtrlC: false, patchConsole: false });
+    const app = render(<DashboardApp model={model} actions={actionsFor(client, version, () => app.unmount())} colour={colour} />, { exitOnCtrlC: false, patchConsole: false });
     instance = app;
     await app.waitUntilExit();
   } finally {

@@ -1,23 +1,11 @@
 import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import { applyHealthEvent, backendRow, orderBackends, type BackendRow } from './backend-rows.js';
+import { formatClock } from './format.js';
 import { LimitStats, type LimitHitEvent } from './limit-stats.js';
 import { RateSeries } from './rate-series.js';
 import { TrafficHistory } from './traffic-history.js';
 
-/** One line of the backends pane. */
-export interface BackendRow {
-  name: string;
-  type: string;
-  health: 'healthy' | 'unhealthy' | 'unknown' | 'unavailable';
-  reason?: string;
-  latencyMs: number | null;
-  failures: number;
-  uptimePercent: number | null;
-  active: number;
-  total: number;
-  errors: number;
-  /** network.limits.max_connections_per_backend (0: none). */
-  limit: number;
-}
+export type { BackendRow } from './backend-rows.js';
 
 /** Open connections against network.limits, from the daemon's stats. */
 export interface ConnectionLoad {
@@ -31,7 +19,9 @@ export interface ConnectionLoad {
 /** What the status line shows. */
 export interface DaemonSummary {
   role: string;
-  uptimeSeconds: number;
+  pid: number | null;
+  /** When the daemon started (ms since epoch): uptime is counted from it at each clock tick. */
+  startedAt: number;
   listeners: string;
   configVersion: string;
   configSource: string;
@@ -42,12 +32,22 @@ export interface DaemonSummary {
 /** The state of the link to the daemon. */
 export type LinkState = { state: 'connecting' } | { state: 'connected' } | { state: 'lost'; since: number; error: string };
 
+/** One line of the message log. */
+export interface Message {
+  text: string;
+  error: boolean;
+  at: number;
+}
+
 type Json = Record<string, unknown>;
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
+/** Messages kept for the log (`m`). */
+const MESSAGES_KEPT = 200;
+
 /**
  * Everything the dashboard shows, fed by the daemon's live events and status polls. Pure data:
- * bounded whatever the event rate, rendered at a fixed frame rate by the view.
+ * bounded whatever the event rate or how long it stays open.
  */
 export class DashboardModel {
   readonly traffic: TrafficHistory;
@@ -56,19 +56,42 @@ export class DashboardModel {
   backends: BackendRow[] = [];
   summary: DaemonSummary | null = null;
   load: ConnectionLoad | null = null;
-  link: LinkState = { state: 'connecting' };
-  /** The last result worth telling (reload, backend test), with when it happened. */
-  message: { text: string; error: boolean; at: number } | null = null;
-  /** Events applied since start (a cheap "something changed" signal for the view). */
+  private linkState: LinkState = { state: 'connecting' };
+  /** What the last status poll showed, to tell whether the next one changes anything on screen. */
+  private shown = '';
+  /** The last result worth telling (reload, backend test), and every one before it, newest last. */
+  message: Message | null = null;
+  readonly messages: Message[] = [];
+  /**
+   * Bumped by whatever changes what is drawn (traffic, a key's result, the link); status polls
+   * bump it only when they change what is on screen: an idle daemon costs no frames.
+   */
   revision = 0;
 
   constructor(history = 500) {
     this.traffic = new TrafficHistory(history);
   }
 
+  /** The link to the daemon. */
+  get link(): LinkState {
+    return this.linkState;
+  }
+
+  set link(link: LinkState) {
+    if (link.state !== this.linkState.state || (link.state === 'lost' && this.linkState.state === 'lost' && link.error !== this.linkState.error)) this.revision++;
+    this.linkState = link;
+  }
+
+  /** Shows a line in the footer and keeps it in the message log. */
+  tell(text: string, error: boolean, at: number): void {
+    this.message = { text, error, at };
+    this.messages.push(this.message);
+    if (this.messages.length > MESSAGES_KEPT) this.messages.shift();
+    this.revision++;
+  }
+
   /** Applies one event of the live stream. */
   apply(event: Json, nowMs: number): void {
-    this.revision++;
     switch (event.type) {
       case 'connection:start':
         this.traffic.upsert(event.record as ConnectionRecord, true);
@@ -82,75 +105,66 @@ export class DashboardModel {
       case 'limit:hit':
         this.limits.add(event.hit as LimitHitEvent, nowMs);
         break;
-      case 'backend:health':
-        this.applyHealth(event);
+      case 'backend:health': {
+        const row = this.backends.find((b) => b.name === event.backend);
+        if (!row) return;
+        if (applyHealthEvent(row, event, nowMs)) orderBackends(this.backends);
         break;
+      }
       case 'reload':
-        this.message = event.ok
-          ? { text: `config reloaded: version ${String(event.version)}`, error: false, at: nowMs }
-          : { text: `reload rejected: ${((event.errors as string[] | undefined) ?? []).join('; ')}`, error: true, at: nowMs };
-        break;
+        if (event.ok) this.tell(`config reloaded: version ${String(event.version)}`, false, nowMs);
+        else this.tell(`reload rejected: ${((event.errors as string[] | undefined) ?? []).join('; ')}`, true, nowMs);
+        return;
       case 'warning':
-        this.message = { text: String(event.message), error: true, at: nowMs };
-        break;
+        this.tell(String(event.message), true, nowMs);
+        return;
+      default:
+        return;
     }
+    this.revision++;
   }
 
-  /** Takes the daemon's `/api/status` and `/api/stats` answers. */
-  applyStatus(status: Json, stats: Json | null): void {
-    this.revision++;
+  /**
+   * Takes the daemon's `/api/status` and `/api/stats` answers. A daemon that started anew since
+   * the last answer is marked in the traffic list, and a debugger the restart turned off is told.
+   */
+  applyStatus(status: Json, stats: Json | null, nowMs = Date.now()): void {
     const listeners = (status.listeners as { kind: string; host: string; port: number }[] | undefined) ?? [];
     const config = (status.config as Json | undefined) ?? {};
     const connections = (status.connections as Json | undefined) ?? {};
-    this.summary = {
+    const started = typeof status.startedAt === 'string' ? Date.parse(status.startedAt) : Number.NaN;
+    const previous = this.summary;
+    const summary: DaemonSummary = {
       role: String(status.role ?? '?'),
-      uptimeSeconds: num(status.uptimeSeconds) ?? 0,
+      pid: num(status.pid),
+      startedAt: Number.isFinite(started) ? started : nowMs - (num(status.uptimeSeconds) ?? 0) * 1000,
       listeners: listeners.map((l) => `${l.kind} ${l.host}:${l.port}`).join(', '),
       configVersion: String(config.version ?? '?'),
       configSource: String(config.source ?? 'embedded default'),
       connectionsActive: num(connections.active) ?? 0,
       debug: Boolean((status.debug as Json | undefined)?.enabled),
     };
+    this.summary = summary;
+    if (previous && (previous.startedAt !== summary.startedAt || previous.pid !== summary.pid)) {
+      this.traffic.mark(`── daemon restarted at ${formatClock(summary.startedAt)} (pid ${summary.pid ?? '?'}) ──`, nowMs);
+      this.revision++;
+      if (previous.debug && !summary.debug) this.tell('the daemon restarted and its debugger is off: press d (or run "debug on") to record requests again', true, nowMs);
+    }
     const active = ((stats?.backends as Record<string, Json> | undefined) ?? {}) as Record<string, Json>;
     const limits = (stats?.limits as Json | undefined) ?? {};
     const perBackend = num(limits.maxConnectionsPerBackend) ?? 0;
-    const previous = new Map(this.backends.map((b) => [b.name, b]));
-    this.backends = ((status.backends as Json[] | undefined) ?? []).map((b) => ({ ...backendRow(b, active[String(b.name)], previous.get(String(b.name))), limit: perBackend }));
+    const before = new Map(this.backends.map((b) => [b.name, b]));
+    this.backends = orderBackends(((status.backends as Json[] | undefined) ?? []).map((b) => backendRow(b, active[String(b.name)], before.get(String(b.name)), perBackend, nowMs)));
     this.load = stats
       ? {
-          active: num(stats.connectionsActive) ?? this.summary.connectionsActive,
+          active: num(stats.connectionsActive) ?? summary.connectionsActive,
           maxConnections: num(limits.maxConnections) ?? 0,
           maxConnectionsPerIp: num(limits.maxConnectionsPerIp) ?? 0,
           busiest: ((stats.busiestClients as { client: string; active: number }[] | undefined) ?? []).filter((c) => typeof c.client === 'string' && num(c.active) !== null),
         }
       : null;
+    const shown = JSON.stringify([{ ...summary, startedAt: 0 }, this.backends.map((b) => [b.name, b.health, b.reason, b.latencyMs, b.failures, b.uptimePercent, b.active, b.total, b.errors, b.limit]), this.load]);
+    if (shown !== this.shown) this.revision++;
+    this.shown = shown;
   }
-
-  private applyHealth(event: Json): void {
-    const row = this.backends.find((b) => b.name === event.backend);
-    if (!row) return;
-    row.health = event.healthy ? 'healthy' : 'unhealthy';
-    row.latencyMs = num(event.latencyMs) ?? row.latencyMs;
-    row.failures = num(event.consecutiveFailures) ?? row.failures;
-    if (typeof event.reason === 'string') row.reason = event.reason;
-  }
-}
-
-/** A backend row from the API's view of it (health fields when health checks report them). */
-function backendRow(view: Json, stats: Json | undefined, previous: BackendRow | undefined): Omit<BackendRow, 'limit'> {
-  const health = (view.health as Json | undefined) ?? {};
-  const connections = (view.connections as Json | undefined) ?? {};
-  const status = String(health.status ?? view.status ?? 'unknown');
-  return {
-    name: String(view.name),
-    type: String(view.type),
-    health: status === 'healthy' || status === 'unhealthy' || status === 'unavailable' ? status : view.status === 'unavailable' ? 'unavailable' : (previous?.health ?? 'unknown'),
-    reason: typeof view.reason === 'string' ? view.reason : typeof health.reason === 'string' ? health.reason : undefined,
-    latencyMs: num(health.latencyMs) ?? previous?.latencyMs ?? null,
-    failures: num(health.consecutiveFailures) ?? previous?.failures ?? 0,
-    uptimePercent: num(health.uptimePercent) ?? previous?.uptimePercent ?? null,
-    active: num(stats?.active) ?? 0,
-    total: num(connections.total) ?? 0,
-    errors: num(connections.errors) ?? 0,
-  };
 }

@@ -25,6 +25,11 @@ export function formatClock(ms: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
+/** `HH:MM` local time: the status line's clock, which ticks once a minute. */
+export function formatMinute(ms: number): string {
+  return formatClock(ms).slice(0, 5);
+}
+
 /** Pads or cuts text to exactly `width` characters (an ellipsis marks a cut). */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';

@@ -41,6 +41,20 @@ export class LimitStats {
     }
   }
 
+  /**
+   * Takes the daemon's totals by scope (its counters since it started), as read when the
+   * dashboard (re)connects: the counts shown are the daemon's, not just what was seen live.
+   */
+  setTotals(byScope: Record<string, number>): void {
+    this.scopes.clear();
+    this.total = 0;
+    for (const [scope, count] of Object.entries(byScope)) {
+      if (count <= 0) continue;
+      this.scopes.set(scope, count);
+      this.total += count;
+    }
+  }
+
   /** Refusals so far. */
   get count(): number {
     return this.total;

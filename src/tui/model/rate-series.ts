@@ -13,9 +13,17 @@ export class RateSeries {
     this.stamps = new Float64Array(seconds).fill(-1);
   }
 
+  private lastSecond = Number.NEGATIVE_INFINITY;
+
+  /** Whether anything was counted within the window at `nowMs` (the chart still moves). */
+  busySince(nowMs: number): boolean {
+    return Math.floor(nowMs / 1000) - this.lastSecond < this.seconds;
+  }
+
   /** Counts finished requests and their bytes at time `nowMs`. */
   add(nowMs: number, requests: number, bytes: number): void {
     const second = Math.floor(nowMs / 1000);
+    this.lastSecond = Math.max(this.lastSecond, second);
     const slot = second % this.seconds;
     if (this.stamps[slot] !== second) {
       this.stamps[slot] = second;
@@ -40,13 +48,20 @@ export class RateSeries {
     return { requests, bytes };
   }
 
+  /** Seconds a column of a `columns`-wide chart spanning `spanSeconds` covers. */
+  stepFor(columns: number, spanSeconds = 120): number {
+    return Math.max(1, Math.min(Math.ceil(spanSeconds / columns), Math.floor((this.seconds - 1) / columns)));
+  }
+
   /**
    * `columns` values, oldest first, each the per-second average over `step` seconds, with `step`
-   * chosen so the chart spans at least `spanSeconds` (as far as the ring reaches).
+   * chosen so the chart spans at least `spanSeconds` (as far as the ring reaches). Columns are
+   * whole `step`-second spans ending on a multiple of `step`: the chart moves once a column, not
+   * every second (a frame that did not change is not written).
    */
   columns(nowMs: number, columns: number, spanSeconds = 120): { requests: number[]; bytes: number[]; step: number } {
-    const step = Math.max(1, Math.min(Math.ceil(spanSeconds / columns), Math.floor((this.seconds - 1) / columns)));
-    const { requests, bytes } = this.window(nowMs, columns * step);
+    const step = this.stepFor(columns, spanSeconds);
+    const { requests, bytes } = this.window(Math.floor(nowMs / 1000 / step) * step * 1000, columns * step);
     const average = (values: number[]): number[] => {
       const out: number[] = [];
       for (let end = values.length; end > 0; end -= step) {

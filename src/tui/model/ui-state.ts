@@ -1,21 +1,50 @@
+import { DEFAULT_SORT, SORT_KEYS, type SortOrder } from './traffic-history.js';
+
 /** The panes, in Tab order. */
 export const PANES = ['traffic', 'throughput', 'backends', 'limits'] as const;
 
 /** One pane of the dashboard. */
 export type Pane = (typeof PANES)[number];
 
+/** The tabs of a request's detail view. */
+export const DETAIL_TABS = ['request', 'response', 'timing', 'route'] as const;
+
+/** One tab of the detail view. */
+export type DetailTab = (typeof DETAIL_TABS)[number];
+
+/** The words the `:` command line knows, for Tab completion. */
+export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'reload', 'quit'] as const;
+
+/** Filters kept for ↑/↓ in the filter box. */
+const FILTER_HISTORY = 20;
+
 /** Where the person is in the dashboard. */
 export interface UiState {
   pane: Pane;
-  /** Selected row in the traffic and backends panes. */
+  /** The request under the cursor (by id, so new traffic does not move it), and where it last was. */
+  selectedId: string | null;
   trafficIndex: number;
+  /** Follow mode: the cursor stays on the newest request. */
+  follow: boolean;
   backendIndex: number;
-  /** The filter in force, and the text being typed while the filter box is open. */
+  /** The filter in force, and the text being typed while the filter box is open (applied as typed). */
   filter: string;
   filterInput: string;
   editingFilter: boolean;
-  /** Id of the traffic record whose detail is open. */
+  /** Filters applied before, newest first, and which one ↑/↓ shows (-1: what is typed). */
+  filterHistory: string[];
+  historyIndex: number;
+  sort: SortOrder;
+  /** Id of the traffic record whose detail is open, its tab and how far it is scrolled. */
   detail: string | null;
+  detailTab: DetailTab;
+  detailScroll: number;
+  /** Name of the backend whose detail is open. */
+  backendDetail: string | null;
+  /** The `:` command line, while it is open. */
+  commandInput: string | null;
+  /** The message log (`m`) and help (`?`) overlays. */
+  messages: boolean;
   help: boolean;
 }
 
@@ -38,19 +67,65 @@ export interface KeyPress {
 }
 
 /** Something a key asks the dashboard to do beyond moving around. */
-export type UiCommand = { type: 'quit' } | { type: 'reload' } | { type: 'pause' } | { type: 'test-backend'; index: number };
+export type UiCommand =
+  | { type: 'quit' }
+  | { type: 'reload' }
+  | { type: 'pause' }
+  | { type: 'test-backend'; index: number }
+  | { type: 'copy-curl'; id: string }
+  /** The debugger on (true), off (false) or the other way round (null). */
+  | { type: 'debug'; on: boolean | null }
+  | { type: 'clear' }
+  /** The requests the list shows (the filter in force) as a HAR file; `file` when named. */
+  | { type: 'export-har'; file?: string }
+  /** The rule of the request under the cursor goes to this backend from now on. */
+  | { type: 'switch-backend'; backend: string }
+  | { type: 'unknown-command'; text: string };
 
 /** What the reducer needs to know about the current lists. */
 export interface UiContext {
   /** Ids of the traffic rows shown, in order. */
   trafficIds: readonly string[];
   backendCount: number;
+  /** Backend names in the order shown (for the backend detail). */
+  backendNames?: readonly string[];
 }
 
-/** The dashboard as it opens. */
-export const INITIAL_UI: UiState = { pane: 'traffic', trafficIndex: 0, backendIndex: 0, filter: '', filterInput: '', editingFilter: false, detail: null, help: false };
+/** The dashboard as it opens: following the newest request. */
+export const INITIAL_UI: UiState = {
+  pane: 'traffic',
+  selectedId: null,
+  trafficIndex: 0,
+  follow: true,
+  backendIndex: 0,
+  filter: '',
+  filterInput: '',
+  editingFilter: false,
+  filterHistory: [],
+  historyIndex: -1,
+  sort: DEFAULT_SORT,
+  detail: null,
+  detailTab: 'request',
+  detailScroll: 0,
+  backendDetail: null,
+  commandInput: null,
+  messages: false,
+  help: false,
+};
 
 const clamp = (value: number, count: number): number => Math.max(0, Math.min(value, count - 1));
+
+/** Where the cursor is in a list of ids: the newest row in follow mode, else the selected request (or where it was, once it is gone). */
+export function selectedIndex(state: UiState, ids: readonly string[]): number {
+  if (state.follow || ids.length === 0) return 0;
+  const index = state.selectedId === null ? -1 : ids.indexOf(state.selectedId);
+  return index >= 0 ? index : clamp(state.trafficIndex, ids.length);
+}
+
+/** The filter the list shows now: what is being typed, while the box is open. */
+export function activeFilter(state: UiState): string {
+  return state.editingFilter ? state.filterInput : state.filter;
+}
 
 /**
  * Splits a chunk of several keys that arrived at once (fast typing over SSH, a paste, tmux
@@ -72,17 +147,27 @@ export function splitKeys(key: KeyPress): KeyPress[] {
 export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
   if (key.ctrl && key.input === 'c') return { state, command: { type: 'quit' } };
   if (state.editingFilter) return { state: editFilter(state, key) };
-  if (state.help) return key.input === 'q' ? { state, command: { type: 'quit' } } : { state: { ...state, help: false } };
-  if (state.detail !== null) {
+  if (state.commandInput !== null) return editCommand(state, key, ctx.backendNames ?? []);
+  if (state.help || state.messages) return key.input === 'q' ? { state, command: { type: 'quit' } } : { state: { ...state, help: false, messages: false } };
+  if (state.detail !== null) return onDetailKey(state, key, ctx);
+  if (state.backendDetail !== null) {
     if (key.input === 'q') return { state, command: { type: 'quit' } };
-    return key.escape || key.return || key.backspace ? { state: { ...state, detail: null } } : { state };
+    const index = ctx.backendNames?.indexOf(state.backendDetail) ?? -1;
+    if (key.input === 't' && index >= 0) return { state, command: { type: 'test-backend', index } };
+    return key.escape || key.backspace || key.return ? { state: { ...state, backendDetail: null } } : { state };
   }
+  const at = selectedIndex(state, ctx.trafficIds);
+  const select = (index: number): UiState => {
+    const i = clamp(index, ctx.trafficIds.length);
+    return { ...state, follow: false, trafficIndex: i, selectedId: ctx.trafficIds[i] ?? null };
+  };
   const move = (delta: number): UiState => {
-    if (state.pane === 'traffic') return { ...state, trafficIndex: clamp(state.trafficIndex + delta, ctx.trafficIds.length) };
+    if (state.pane === 'traffic') return select(at + delta);
     if (state.pane === 'backends') return { ...state, backendIndex: clamp(state.backendIndex + delta, ctx.backendCount) };
     return state;
   };
   const cycle = (delta: number): UiState => ({ ...state, pane: PANES[(PANES.indexOf(state.pane) + delta + PANES.length) % PANES.length] });
+  const backend = clamp(state.backendIndex, ctx.backendCount);
   if (key.tab) return { state: cycle(key.shift ? -1 : 1) };
   if (key.rightArrow) return { state: cycle(1) };
   if (key.leftArrow) return { state: cycle(-1) };
@@ -91,33 +176,116 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
   if (key.pageUp) return { state: move(-10) };
   if (key.pageDown) return { state: move(10) };
   if (key.return) {
-    if (state.pane === 'traffic' && ctx.trafficIds.length > 0) return { state: { ...state, detail: ctx.trafficIds[clamp(state.trafficIndex, ctx.trafficIds.length)] } };
-    if (state.pane === 'backends' && ctx.backendCount > 0) return { state, command: { type: 'test-backend', index: clamp(state.backendIndex, ctx.backendCount) } };
+    if (state.pane === 'traffic' && ctx.trafficIds.length > 0) return { state: { ...select(at), detail: ctx.trafficIds[at], detailScroll: 0 } };
+    if (state.pane === 'backends' && ctx.backendCount > 0) return { state: { ...state, backendDetail: ctx.backendNames?.[backend] ?? null } };
     return { state };
   }
-  if (key.escape) return { state: { ...state, filter: '', filterInput: '', trafficIndex: 0 } };
+  if (key.escape) return { state: { ...state, filter: '', filterInput: '' } };
   switch (key.input) {
     case 'q':
       return { state, command: { type: 'quit' } };
     case '?':
       return { state: { ...state, help: true } };
+    case 'm':
+      return { state: { ...state, messages: true } };
     case '/':
-      return { state: { ...state, pane: 'traffic', editingFilter: true, filterInput: state.filter } };
+      return { state: { ...state, pane: 'traffic', editingFilter: true, filterInput: state.filter, historyIndex: -1 } };
+    case 'F':
+      return { state: state.follow ? select(at) : { ...state, follow: true } };
+    case 's':
+      return { state: { ...state, sort: { ...state.sort, key: SORT_KEYS[(SORT_KEYS.indexOf(state.sort.key) + 1) % SORT_KEYS.length] } } };
+    case 'S':
+      return { state: { ...state, sort: { ...state.sort, descending: !state.sort.descending } } };
+    case ':':
+      return { state: { ...state, commandInput: '' } };
+    case 'd':
+      return { state, command: { type: 'debug', on: null } };
+    case 'C':
+      return { state, command: { type: 'clear' } };
+    case 'e':
+      return { state, command: { type: 'export-har' } };
+    case 'b':
+      return ctx.trafficIds.length > 0 ? { state: { ...state, commandInput: 'backend ' } } : { state };
     case 'p':
       return { state, command: { type: 'pause' } };
     case 'r':
       return { state, command: { type: 'reload' } };
     case 't':
-      return state.pane === 'backends' && ctx.backendCount > 0 ? { state, command: { type: 'test-backend', index: clamp(state.backendIndex, ctx.backendCount) } } : { state };
+      return state.pane === 'backends' && ctx.backendCount > 0 ? { state, command: { type: 'test-backend', index: backend } } : { state };
     default:
       return { state };
   }
 }
 
+/** Keys in a request's detail: tabs, scrolling, the next and previous request, copy as curl. */
+function onDetailKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
+  if (key.input === 'q') return { state, command: { type: 'quit' } };
+  if (key.escape || key.backspace) return { state: { ...state, detail: null } };
+  const tab = (delta: number): UiState => ({ ...state, detailTab: DETAIL_TABS[(DETAIL_TABS.indexOf(state.detailTab) + delta + DETAIL_TABS.length) % DETAIL_TABS.length], detailScroll: 0 });
+  const scroll = (delta: number): UiState => ({ ...state, detailScroll: Math.max(0, state.detailScroll + delta) });
+  if (key.tab) return { state: tab(key.shift ? -1 : 1) };
+  if (key.rightArrow) return { state: tab(1) };
+  if (key.leftArrow) return { state: tab(-1) };
+  if (key.upArrow || key.input === 'k') return { state: scroll(-1) };
+  if (key.downArrow || key.input === 'j') return { state: scroll(1) };
+  if (key.pageUp) return { state: scroll(-10) };
+  if (key.pageDown) return { state: scroll(10) };
+  if (key.input === 'c') return { state, command: { type: 'copy-curl', id: state.detail! } };
+  if (key.input === 'n' || key.input === 'N') {
+    // n goes down the list (older, in the default order), N back up; the cursor goes along.
+    const index = ctx.trafficIds.indexOf(state.detail!);
+    const next = index < 0 ? -1 : index + (key.input === 'n' ? 1 : -1);
+    if (next < 0 || next >= ctx.trafficIds.length) return { state };
+    const id = ctx.trafficIds[next];
+    return { state: { ...state, detail: id, selectedId: id, trafficIndex: next, follow: false, detailScroll: 0 } };
+  }
+  return { state };
+}
+
 function editFilter(state: UiState, key: KeyPress): UiState {
-  if (key.return) return { ...state, editingFilter: false, filter: state.filterInput.trim(), trafficIndex: 0 };
+  if (key.return) {
+    const filter = state.filterInput.trim();
+    const filterHistory = filter === '' ? state.filterHistory : [filter, ...state.filterHistory.filter((f) => f !== filter)].slice(0, FILTER_HISTORY);
+    return { ...state, editingFilter: false, filter, filterHistory, historyIndex: -1 };
+  }
   if (key.escape) return { ...state, editingFilter: false, filterInput: state.filter };
+  if (key.upArrow || key.downArrow) {
+    const historyIndex = Math.max(-1, Math.min(state.historyIndex + (key.upArrow ? 1 : -1), state.filterHistory.length - 1));
+    return { ...state, historyIndex, filterInput: historyIndex < 0 ? '' : state.filterHistory[historyIndex] };
+  }
   if (key.backspace || key.delete) return { ...state, filterInput: state.filterInput.slice(0, -1) };
-  if (key.ctrl || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return state;
+  if (key.ctrl || key.tab || key.leftArrow || key.rightArrow) return state;
   return { ...state, filterInput: state.filterInput + key.input };
+}
+
+/** The command a `:` line asks for. */
+function parseCommand(text: string): UiCommand {
+  const [word, ...rest] = text.trim().split(/\s+/);
+  if (word === 'debug' && (rest[0] === 'on' || rest[0] === 'off')) return { type: 'debug', on: rest[0] === 'on' };
+  if (word === 'clear' && rest.length === 0) return { type: 'clear' };
+  if (word === 'export' && rest.length <= 1) return { type: 'export-har', ...(rest[0] ? { file: rest[0] } : {}) };
+  if (word === 'backend' && rest.length === 1) return { type: 'switch-backend', backend: rest[0] };
+  if (word === 'reload' && rest.length === 0) return { type: 'reload' };
+  if (word === 'quit' && rest.length === 0) return { type: 'quit' };
+  return { type: 'unknown-command', text: text.trim() };
+}
+
+/** Keys on the `:` command line: Tab completes the command (and backend names), Enter runs it, Esc closes it. */
+function editCommand(state: UiState, key: KeyPress, backendNames: readonly string[]): { state: UiState; command?: UiCommand } {
+  const input = state.commandInput ?? '';
+  if (key.escape) return { state: { ...state, commandInput: null } };
+  if (key.return) return input.trim() === '' ? { state: { ...state, commandInput: null } } : { state: { ...state, commandInput: null }, command: parseCommand(input) };
+  if (key.tab) {
+    const matches = [...COMMANDS.filter((c) => c !== 'backend'), ...backendNames.map((name) => `backend ${name}`)].filter((c) => c.startsWith(input));
+    // One match: completed; several: as far as they agree.
+    const common = matches.reduce<string>((prefix, c) => {
+      let i = 0;
+      while (i < prefix.length && prefix[i] === c[i]) i++;
+      return prefix.slice(0, i);
+    }, matches[0] ?? input);
+    return { state: { ...state, commandInput: matches.length === 1 ? `${common}${common === 'export' ? ' ' : ''}` : common.length > input.length ? common : input } };
+  }
+  if (key.backspace || key.delete) return { state: { ...state, commandInput: input.slice(0, -1) } };
+  if (key.ctrl || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return { state };
+  return { state: { ...state, commandInput: input + key.input } };
 }

@@ -6,8 +6,15 @@ import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
 
 const actions: DashboardActions = {
   reload: async () => 'config reloaded: version test',
-  testBackend: async (name) => `${name}: reachable in 1 ms`,
+  testBackend: async (name) => ({ ok: true, text: `${name}: reachable in 1 ms` }),
   detail: async () => null,
+  route: async () => null,
+  backendCheck: async () => null,
+  copy: () => undefined,
+  setDebug: async (on) => `debugger ${on ? 'on' : 'off'}`,
+  clear: async () => 'cleared',
+  exportHar: async (ids) => `exported ${ids.length}`,
+  switchBackend: async (rule, backend) => `rule ${rule} now goes to backend ${backend}`,
   quit: () => undefined,
 };
 

@@ -5,8 +5,9 @@ import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
 import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/model/format.js';
 import { LimitStats } from '../../../src/tui/model/limit-stats.js';
 import { RateSeries } from '../../../src/tui/model/rate-series.js';
-import { TrafficHistory, matchesFilter, parseFilter, statusClass } from '../../../src/tui/model/traffic-history.js';
-import { INITIAL_UI, onKey, splitKeys, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
+import { parseFilter, statusClass } from '../../../src/tui/model/traffic-filter.js';
+import { TrafficHistory } from '../../../src/tui/model/traffic-history.js';
+import { activeFilter, INITIAL_UI, onKey, selectedIndex, splitKeys, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
 
 let next = 0;
 function record(patch: Partial<ConnectionRecord> = {}): ConnectionRecord {
@@ -48,7 +49,7 @@ test('filters: free text, host, method, status class and backend', () => {
   history.upsert(record({ host: 'busy.test', status: 429, error: 'rate-limited' }), false);
   history.upsert(record({ host: 'broke.test', method: 'CONNECT', protocol: 'connect', port: 443, status: 200, error: 'ECONNRESET', backend: 'direct' }), false);
   const hosts = (input: string): string[] => history.visible(parseFilter(input)).map((r) => `${r.method} ${r.host} ${r.status}`);
-  assert.deepEqual(parseFilter('host:API method:post status:5xx backend:VPN words here'), { host: 'api', method: 'POST', status: '5xx', backend: 'vpn', text: 'words here' });
+  assert.deepEqual(hosts('host:API method:post status:5xx backend:VPN'), ['POST api.example.com 503'], 'keys and values in any case');
   assert.deepEqual(hosts('video'), ['CONNECT video.example.net 200']);
   assert.deepEqual(hosts('method:POST'), ['POST api.example.com 503']);
   assert.deepEqual(hosts('status:5xx'), ['GET down.test 502', 'POST api.example.com 503'], 'a refusal keeps the class of the status it sent');
@@ -58,7 +59,51 @@ test('filters: free text, host, method, status class and backend', () => {
   assert.deepEqual(hosts('backend:vpn host:api'), ['POST api.example.com 503']);
   assert.deepEqual(hosts(''), history.visible().map((r) => `${r.method} ${r.host} ${r.status}`));
   assert.deepEqual(history.visible().map(statusClass), ['err', '4xx', '5xx', '5xx', '2xx', '2xx'], 'a tunnel that broke after its 200 is a failure; a 429 is a 4xx');
-  assert.equal(matchesFilter(history.visible()[2], parseFilter('refused')), true, 'free text searches the error');
+  assert.equal(parseFilter('refused').test(history.visible()[2]), true, 'free text searches the error');
+});
+
+test('filter language: negation, alternatives, regular expressions, comparisons, durations and sizes; unknown keys reported', () => {
+  const history = new TrafficHistory(10);
+  history.upsert(record({ host: 'a.test', status: 200, durationMs: 50, bytesIn: 100, bytesOut: 400, user: 'alice', rule: 'Default', clientAddress: '10.0.0.1' }), false);
+  history.upsert(record({ host: 'b.test', status: 404, durationMs: 1500, bytesIn: 100, bytesOut: 2_000_000, user: 'bob', rule: 'Video', clientAddress: '10.0.0.2' }), false);
+  history.upsert(record({ host: 'c.example', method: 'CONNECT', protocol: 'connect', port: 443, status: 502, durationMs: 3000, bytesIn: 0, bytesOut: 0, error: 'refused' }), false);
+  const hosts = (input: string): string[] => history.visible(parseFilter(input)).map((r) => r.host);
+  assert.deepEqual(hosts('!host:b.test'), ['c.example', 'a.test']);
+  assert.deepEqual(hosts('status:2xx|5xx'), ['c.example', 'a.test']);
+  assert.deepEqual(hosts('status:>=400'), ['c.example', 'b.test']);
+  assert.deepEqual(hosts('status:<300'), ['a.test']);
+  assert.deepEqual(hosts('dur:>1s'), ['c.example', 'b.test']);
+  assert.deepEqual(hosts('dur:<100ms'), ['a.test']);
+  assert.deepEqual(hosts('bytes:>1M'), ['b.test']);
+  assert.deepEqual(hosts('host:/^[ab]\\.test/'), ['b.test', 'a.test']);
+  assert.deepEqual(hosts('user:alice|bob !rule:video'), ['a.test']);
+  assert.deepEqual(hosts('client:10.0.0.2'), ['b.test']);
+  assert.deepEqual(hosts('proto:connect'), ['c.example']);
+  assert.deepEqual(hosts('/EXAMPLE$/'), [], 'a free regex is searched in the whole line, case-insensitive');
+  assert.deepEqual(hosts('/c\\.example/'), ['c.example']);
+  const odd = parseFilter('colour:red dur:>fast host:/(/ a');
+  assert.deepEqual(odd.unknown, ['colour:red']);
+  assert.deepEqual(odd.invalid, ['dur:>fast', 'host:/(/']);
+  assert.deepEqual(hosts('colour:red'), ['c.example', 'b.test', 'a.test'], 'an unknown key narrows nothing (it is shown in red)');
+});
+
+test('sorting by duration, bytes, status and host, either way; markers and backfilled records', () => {
+  const history = new TrafficHistory(4);
+  history.upsert(record({ id: 'x', startedAt: 3000, host: 'b.test', status: 500, durationMs: 5, bytesOut: 10 }), false);
+  history.upsert(record({ id: 'y', startedAt: 4000, host: 'a.test', status: 200, durationMs: 50, bytesOut: 1 }), false);
+  const order = (key: 'duration' | 'bytes' | 'status' | 'host', descending: boolean): string[] => history.visible(undefined, { key, descending }).map((r) => r.id);
+  assert.deepEqual(order('duration', true), ['y', 'x']);
+  assert.deepEqual(order('duration', false), ['x', 'y']);
+  assert.deepEqual(order('bytes', true), ['x', 'y']);
+  assert.deepEqual(order('status', true), ['x', 'y']);
+  assert.deepEqual(order('host', false), ['y', 'x']);
+  const added = history.backfill([record({ id: 'y', startedAt: 4000 }), record({ id: 'w', startedAt: 3500 }), record({ id: 'v', startedAt: 1000 })]);
+  assert.equal(added, 2, 'records already listed are not added twice');
+  assert.deepEqual(history.visible().map((r) => r.id), ['y', 'w', 'x', 'v'], 'backfilled records go in time order');
+  history.mark('daemon restarted', 5000);
+  assert.deepEqual(history.visible().map((r) => r.marker ?? r.id), ['daemon restarted', 'y', 'w', 'x'], 'the marker is on top, within the bound');
+  assert.deepEqual(history.visible(parseFilter('host:')).length, 0);
+  assert.ok(history.visible(parseFilter('a.test')).every((r) => r.marker === undefined), 'a filter hides markers');
 });
 
 test('rate series: per-second counts over a fixed window, old seconds expire', () => {
@@ -120,7 +165,7 @@ const press = (state: UiState, keys: KeyPress[], trafficIds: string[] = ['a', 'b
   let s = state;
   const commands: string[] = [];
   for (const key of keys) {
-    const result = onKey(s, key, { trafficIds, backendCount });
+    const result = onKey(s, key, { trafficIds, backendCount, backendNames: ['one', 'two'].slice(0, backendCount) });
     s = result.state;
     if (result.command) commands.push(result.command.type === 'test-backend' ? `test:${result.command.index}` : result.command.type);
   }
@@ -134,10 +179,10 @@ test('keys: panes, selection, filter editing, detail, help and commands', () => 
   ({ state } = press(state, [k('', { tab: true, shift: true }), k('', { leftArrow: true })]));
   assert.equal(state.pane, 'traffic');
   ({ state } = press(state, [k('', { downArrow: true }), k('j'), k('j'), k('j')]));
-  assert.equal(state.trafficIndex, 2, 'selection stops at the last row');
+  assert.equal(state.selectedId, 'c', 'selection stops at the last row');
   const filtered = press(state, [k('/'), k('a'), k('p'), k('x'), k('', { backspace: true }), k('i'), k('', { return: true })]);
   assert.equal(filtered.state.filter, 'api');
-  assert.equal(filtered.state.trafficIndex, 0);
+  assert.deepEqual(filtered.state.filterHistory, ['api']);
   assert.deepEqual(filtered.commands, [], 'typing q or p in the filter box is text, not a command');
   const cancelled = press(filtered.state, [k('/'), k('x'), k('', { escape: true })]);
   assert.equal(cancelled.state.filter, 'api');
@@ -147,10 +192,53 @@ test('keys: panes, selection, filter editing, detail, help and commands', () => 
   assert.equal(press(detail.state, [k('', { escape: true })]).state.detail, null);
   assert.deepEqual(press(INITIAL_UI, [k('?')]).state.help, true);
   assert.equal(press(press(INITIAL_UI, [k('?')]).state, [k('x')]).state.help, false);
-  const commands = press(INITIAL_UI, [k('p'), k('r'), k('t'), k('', { tab: true }), k('', { tab: true }), k('', { downArrow: true }), k('t'), k('', { return: true }), k('q')]).commands;
-  assert.deepEqual(commands, ['pause', 'reload', 'test:1', 'test:1', 'quit'], 't tests only in the backends pane');
+  const commands = press(INITIAL_UI, [k('p'), k('r'), k('t'), k('', { tab: true }), k('', { tab: true }), k('', { downArrow: true }), k('t'), k('q')]).commands;
+  assert.deepEqual(commands, ['pause', 'reload', 'test:1', 'quit'], 't tests only in the backends pane');
+  const backend = press(INITIAL_UI, [k('', { tab: true }), k('', { tab: true }), k('', { downArrow: true }), k('', { return: true })]);
+  assert.equal(backend.state.backendDetail, 'two', 'Enter on a backend opens its detail');
+  assert.deepEqual(press(backend.state, [k('t'), k('', { escape: true })]).commands, ['test:1']);
   assert.deepEqual(press(INITIAL_UI, [k('c', { ctrl: true })]).commands, ['quit']);
   assert.equal(press(INITIAL_UI, [k('', { return: true })], []).state.detail, null, 'no detail without rows');
+});
+
+test('selection stays on the request as rows arrive; follow mode stays on the newest; n/N move the detail', () => {
+  assert.equal(selectedIndex(INITIAL_UI, ['a', 'b']), 0, 'the dashboard opens following the newest');
+  let { state } = press(INITIAL_UI, [k('j')], ['a', 'b', 'c']);
+  assert.equal(state.selectedId, 'b');
+  assert.equal(state.follow, false, 'moving leaves follow mode');
+  assert.equal(selectedIndex(state, ['new1', 'new2', 'a', 'b', 'c']), 3, 'new rows above do not move the cursor off b');
+  ({ state } = press(state, [k('', { return: true })], ['new1', 'new2', 'a', 'b', 'c']));
+  assert.equal(state.detail, 'b', 'Enter opens the request under the cursor');
+  ({ state } = press(state, [k('n')], ['new1', 'new2', 'a', 'b', 'c']));
+  assert.equal(state.detail, 'c');
+  ({ state } = press(state, [k('N'), k('N')], ['new1', 'new2', 'a', 'b', 'c']));
+  assert.equal(state.detail, 'a');
+  assert.equal(state.selectedId, 'a', 'the cursor goes along');
+  ({ state } = press(state, [k('', { escape: true }), k('F')], ['new1', 'new2', 'a', 'b', 'c']));
+  assert.equal(state.follow, true);
+  assert.equal(selectedIndex(state, ['newest', 'new1']), 0);
+  ({ state } = press(state, [k('F')], ['newest', 'new1']));
+  assert.equal(state.follow, false);
+  assert.equal(state.selectedId, 'newest', 'leaving follow keeps the row it was on');
+  ({ state } = press(state, [k('s'), k('s'), k('S')]));
+  assert.deepEqual(state.sort, { key: 'bytes', descending: false });
+  ({ state } = press(state, [k('/'), k('x'), k('', { return: true }), k('/'), k('', { upArrow: true })]));
+  assert.equal(state.filterInput, 'x', 'up in the filter box brings back the last filter');
+  assert.equal(activeFilter(state), 'x', 'the list narrows as you type');
+});
+
+test('the command line completes and runs commands; d, C and e act at once', () => {
+  const typed = press(INITIAL_UI, [k(':'), k('d'), k('', { tab: true })]);
+  assert.equal(typed.state.commandInput, 'debug o', 'several matches: completed as far as they agree');
+  const run = press(typed.state, [k('f'), k('f'), k('', { return: true })]);
+  assert.deepEqual(run.commands, ['debug']);
+  assert.equal(run.state.commandInput, null);
+  assert.equal(press(INITIAL_UI, [k(':'), k('e'), k('x'), k('', { tab: true })]).state.commandInput, 'export ');
+  assert.deepEqual(press(INITIAL_UI, [k(':'), k('n'), k('o'), k('', { return: true })]).commands, ['unknown-command']);
+  assert.deepEqual(press(INITIAL_UI, [k('d'), k('C'), k('e')]).commands, ['debug', 'clear', 'export-har']);
+  const switched = press(INITIAL_UI, [k('b'), k('t'), k('', { tab: true })]);
+  assert.equal(switched.state.commandInput, 'backend two', 'b opens the command line; Tab completes backend names');
+  assert.deepEqual(press(switched.state, [k('', { return: true })]).commands, ['switch-backend']);
 });
 
 test('keys that arrive in one chunk are taken one by one', () => {
@@ -188,7 +276,7 @@ test('dashboard model: live events, status polls and health events', () => {
     },
   );
   assert.equal(model.summary?.listeners, 'http 127.0.0.1:8080');
-  assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', health: 'unknown', reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1, limit: 50 });
+  assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', address: null, health: 'unknown', since: model.backends[0].since, reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1, limit: 50, checks: [], lastCheck: null });
   assert.deepEqual(model.load, { active: 2, maxConnections: 100, maxConnectionsPerIp: 4, busiest: [{ client: '127.0.0.2', active: 2 }] });
   model.apply({ type: 'backend:health', backend: 'direct', healthy: false, latencyMs: 40, consecutiveFailures: 3, reason: 'timeout' }, 3000);
   assert.equal(model.backends[0].health, 'unhealthy');

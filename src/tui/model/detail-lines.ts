@@ -1,0 +1,111 @@
+import { formatClock, formatDuration } from './format.js';
+import type { TrafficRow } from './traffic-row.js';
+import type { DetailTab } from './ui-state.js';
+
+type Json = Record<string, unknown>;
+
+/** A request's detail as the daemon kept it (headers and bodies while the debugger recorded them). */
+export type RecordedDetail = Json | null;
+
+/** The route the daemon would give the request's host now (`GET /api/rules/test`), as the CLI's `rule test` shows it. */
+export type RouteAnswer = Json | null;
+
+function headerLines(list: unknown): string[] {
+  if (!Array.isArray(list)) return ['  (not recorded)'];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push(`  ${String(list[i])}: ${String(list[i + 1])}`);
+  return out;
+}
+
+/** A body: pretty-printed when it is JSON, line by line otherwise. */
+function bodyLines(value: unknown): string[] {
+  const body = value as { text?: string; size?: number; truncated?: boolean; encoding?: string } | undefined;
+  if (body?.text === undefined) return ['  (none recorded)'];
+  const about = `(${body.size} bytes${body.truncated ? ', cut' : ''}${body.encoding === 'base64' ? ', base64' : ''})`;
+  let text = body.text;
+  if (body.encoding !== 'base64') {
+    try {
+      text = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // Not JSON (or cut short): shown as it came.
+    }
+  }
+  return [`  ${about}`, ...text.split('\n').map((line) => `  ${line}`)];
+}
+
+const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
+
+/** The lines of one tab of a request's detail view. */
+export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail, route: RouteAnswer): string[] {
+  const hint = detail === null ? [RECORDING_HINT] : [];
+  switch (tab) {
+    case 'request':
+      return [
+        `id ${row.id}   ${new Date(row.startedAt).toISOString()}`,
+        `client ${row.client}${row.user ? `   user ${row.user}` : ''}`,
+        `${row.method} ${row.host}:${row.port}${row.path ?? ''}   (${row.protocol})`,
+        `rule ${row.rule ?? '-'}   backend ${row.backend ?? '-'}`,
+        `status ${row.status ?? '-'}${row.error ? `   error ${row.error}` : ''}   ${row.open ? 'still open' : `duration ${formatDuration(row.durationMs ?? 0)}`}`,
+        `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
+        'request headers:',
+        ...headerLines(detail?.requestHeaders),
+        'request body:',
+        ...bodyLines(detail?.requestBody),
+        ...hint,
+      ];
+    case 'response':
+      return [
+        `the proxy answered: ${row.status ?? (row.open ? 'nothing yet (still open)' : 'no status')}`,
+        ...(row.error ? [`error: ${row.error}`] : []),
+        `bytes to client ${row.bytesOut}`,
+        'response headers:',
+        ...headerLines(detail?.responseHeaders),
+        'response body:',
+        ...bodyLines(detail?.responseBody),
+        ...hint,
+      ];
+    case 'timing':
+      return [
+        `started ${formatClock(row.startedAt)} (${new Date(row.startedAt).toISOString()})`,
+        `total ${row.open ? `still open after ${formatDuration(Date.now() - row.startedAt)}` : formatDuration(row.durationMs ?? 0)}`,
+        'resolve, connect, TLS, first byte: not measured by the daemon for this record',
+      ];
+    case 'route':
+      return routeLines(row, route);
+  }
+}
+
+function routeLines(row: TrafficRow, route: RouteAnswer): string[] {
+  const lines = [`this request: rule ${row.rule ?? '-'}, backend ${row.backend ?? '-'}`];
+  if (route === null) return [...lines, `how ${row.host} routes now: asking the daemon…`];
+  const rule = route.rule as Json | null;
+  const choice = route.choice as Json | null;
+  lines.push(`how ${row.host} routes now:`);
+  if (typeof route.clientRefused === 'string') lines.push(`  client refused before any rule: ${route.clientRefused}`);
+  lines.push(rule ? `  rule #${Number(rule.index) + 1} ${String(rule.name)} (pattern ${String(rule.pattern)})` : '  no rule matches');
+  if (choice) {
+    const candidates = (choice.candidates as string[] | undefined) ?? [];
+    if (candidates.length > 0) lines.push(`  candidates ${candidates.join(', ')}${choice.algorithm ? ` (${String(choice.algorithm)}, ${String(choice.basis)})` : ''}`);
+    for (const skipped of (choice.skipped as { name: string; reason: string }[] | undefined) ?? []) lines.push(`  skipped ${skipped.name}: ${skipped.reason}`);
+  }
+  lines.push(`  backend ${typeof route.backend === 'string' ? route.backend : 'chosen per connection'}`);
+  for (const also of (route.alsoMatching as Json[] | undefined) ?? []) lines.push(`  also matches (loses to the first): ${String(also.name)}`);
+  return lines;
+}
+
+/** The request as a curl command (headers as recorded; the proxy given with -x when known). */
+export function curlCommand(row: TrafficRow, detail: RecordedDetail, proxy: string | null): string {
+  const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+  const scheme = row.protocol === 'http' ? 'http' : 'https';
+  const defaultPort = (scheme === 'http' && row.port === 80) || (scheme === 'https' && row.port === 443);
+  const url = `${scheme}://${row.host.includes(':') ? `[${row.host}]` : row.host}${defaultPort ? '' : `:${row.port}`}${row.path ?? '/'}`;
+  const parts = ['curl', ...(proxy ? ['-x', proxy] : []), ...(row.method === 'GET' || row.method === 'CONNECT' ? [] : ['-X', row.method]), quote(url)];
+  const headers = Array.isArray(detail?.requestHeaders) ? (detail.requestHeaders as string[]) : [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (/^(host|proxy-connection|proxy-authorization|content-length)$/i.test(headers[i])) continue;
+    parts.push('-H', quote(`${headers[i]}: ${headers[i + 1]}`));
+  }
+  const body = detail?.requestBody as { text?: string; encoding?: string } | undefined;
+  if (body?.text !== undefined && body.encoding !== 'base64') parts.push('--data-raw', quote(body.text));
+  return parts.join(' ');
+}
