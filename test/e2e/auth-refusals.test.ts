@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 /** curl through the proxy with a bearer token; the status code. */
 function bearer(proxyPort: number, url: string, token: string): Promise<string> {
@@ -46,7 +47,7 @@ test('oauth: a known user outside allowed_groups gets 403; each refusal is logge
       jwt:
         issuer: "${idp.issuer.url}"
         audience: simple-proxy
-`);
+${TRUSTED_LOOPBACK_YAML}`);
   t.after(() => box.cleanup());
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr + started.stdout);

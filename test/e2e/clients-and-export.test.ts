@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import { httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 interface ClientsAnswer {
   auth: string;
@@ -29,7 +30,7 @@ test('GET /api/clients lists the users connected now apart from those seen befor
     echo.close();
   });
   const echoPort = (echo.address() as { port: number }).port;
-  const box = sandbox('server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n  auth:\n    mode: native\n');
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n  auth:\n    mode: native\n${TRUSTED_LOOPBACK_YAML}`);
   t.after(() => box.cleanup());
   for (const [user, password] of [['ann', 'ann-Secret-1'], ['john', 'john-Secret-1']]) {
     const added = await box.cliWithInput(['user', 'add', '--username', user, '--password-stdin'], `${password}\n`);

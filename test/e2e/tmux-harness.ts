@@ -42,6 +42,8 @@ rules:
 export class Tmux {
   private static made = 0;
   private readonly socket: string;
+  /** The tmux server's pid: kill() reaches it even when the socket's directory is gone already. */
+  private serverPid = 0;
   constructor(dir: string) {
     // A socket per session: a server still exiting after kill-server makes a new session on
     // the same socket fail with "server exited unexpectedly".
@@ -54,6 +56,7 @@ export class Tmux {
   }
   start(command: string, columns: number, rows: number): void {
     this.tmux(['new-session', '-d', '-s', 'dash', '-x', String(columns), '-y', String(rows), command]);
+    this.serverPid = Number(this.tmux(['display-message', '-p', '#{pid}']).trim());
   }
   capture(): string {
     return this.tmux(['capture-pane', '-p', '-t', 'dash']);
@@ -82,8 +85,17 @@ export class Tmux {
   resize(columns: number, rows: number): void {
     this.tmux(['resize-window', '-t', 'dash', '-x', String(columns), '-y', String(rows)]);
   }
+  /** Ends the tmux server and with it the dashboard (SIGHUP); safe to call twice. */
   kill(): void {
     spawnSync('tmux', ['-S', this.socket, 'kill-server']);
+    if (this.serverPid > 0) {
+      try {
+        process.kill(this.serverPid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+      this.serverPid = 0;
+    }
   }
   async waitFor(what: string, check: (screen: string) => boolean, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;

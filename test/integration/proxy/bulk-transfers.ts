@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createHttpServer, request, type Server as HttpServer } from 'node:http';
 import { once } from 'node:events';
-import { connectTunnel } from './raw-peers.js';
+import { connectTunnel, readAnswerHead } from './raw-peers.js';
 
 /*
  * Many parallel bulk transfers of random bytes through the proxy, each checked by sha256 at the
@@ -169,26 +169,7 @@ async function tlsTunnel(proxy: ProxyAddress, port: number): Promise<{ socket: S
   const socket = tlsConnect({ host: '127.0.0.1', port: proxy.port, ca: proxy.ca, servername: 'localhost' });
   await once(socket, 'secureConnect');
   socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-  return readHead(socket, /^HTTP\/1\.1 200 /);
-}
-
-/** Reads an HTTP answer head off `socket`; resolves with the bytes after it once it matches `expected`. */
-function readHead(socket: Socket, expected: RegExp): Promise<{ socket: Socket; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.removeListener('data', onData);
-      socket.pause();
-      const status = head.subarray(0, end).toString();
-      if (!expected.test(status)) reject(new Error(`refused: ${status}`));
-      else resolve({ socket, rest: head.subarray(end + 4) });
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new Error('closed before the answer')));
-  });
+  return readAnswerHead(socket, /^HTTP\/1\.1 200 /);
 }
 
 /** Opens a SOCKS5 tunnel (no auth, IPv4 target) and returns the socket after the grant. */
@@ -219,7 +200,7 @@ async function upgradeTunnel(proxyPort: number, port: number): Promise<{ socket:
   socket.write(
     `GET http://127.0.0.1:${port}/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
-  return readHead(socket, /^HTTP\/1\.1 101 /);
+  return readAnswerHead(socket, /^HTTP\/1\.1 101 /);
 }
 
 /** A download as a forwarded GET. */

@@ -31,6 +31,11 @@ export async function connectTunnel(proxyPort: number, port: number, host = '127
   const socket = connect({ host: '127.0.0.1', port: proxyPort });
   await once(socket, 'connect');
   socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`);
+  return readAnswerHead(socket, /^HTTP\/1\.1 200 /);
+}
+
+/** Reads an HTTP answer head off `socket`; resolves with the bytes after it when the head matches `expected`, else rejects. */
+export function readAnswerHead(socket: Socket, expected: RegExp): Promise<{ socket: Socket; rest: Buffer }> {
   // Not `for await`: leaving that loop would destroy the socket.
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
@@ -41,11 +46,11 @@ export async function connectTunnel(proxyPort: number, port: number, host = '127
       socket.removeListener('data', onData);
       socket.pause();
       const status = head.subarray(0, end).toString();
-      if (!/^HTTP\/1\.1 200 /.test(status)) reject(new Error(`tunnel refused: ${status}`));
+      if (!expected.test(status)) reject(new Error(`refused: ${status}`));
       else resolve({ socket, rest: head.subarray(end + 4) });
     };
     socket.on('data', onData);
-    socket.once('close', () => reject(new Error('tunnel closed before the answer')));
+    socket.once('close', () => reject(new Error('closed before the answer')));
   });
 }
 
