@@ -17,7 +17,7 @@ const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.end
 const RESTART_DELAY_MS = 500;
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
 
 /**
  * The engine spread over several worker processes (node:cluster) that accept on the same
@@ -193,6 +193,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
+      // Every request watches its worker's exit only until its answer: nothing stays behind per call.
+      pending.worker.removeListener('exit', pending.onExit);
       if (message.ok) pending.resolve(message.value);
       else pending.reject(new Error(message.error));
     } else if (message.type === 'records') {
@@ -216,10 +218,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private request(worker: Worker, message: WithoutId<Extract<ToWorker, { id: number }>>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
       const onExit = (): void => {
         if (this.pending.delete(id)) reject(new Error(`engine worker ${worker.process.pid} exited`));
       };
+      this.pending.set(id, { resolve, reject, worker, onExit });
       worker.once('exit', onExit);
       worker.send({ ...message, id } as ToWorker);
     });
