@@ -136,7 +136,10 @@ export interface DebugSpec {
   output: 'file' | 'stdout' | 'both';
   /** Absolute path of the debug log file. */
   logFile: string;
+  /** Header names masked on top of the built-in ones (maskedNames). */
   maskHeaders: string[];
+  /** Built-in masked names shown in clear, honoured only with an empty maskHeaders. */
+  unmask?: string[];
   history: number;
   filter: { domains: string[]; methods: string[]; statusCodes: number[] };
 }

@@ -48,6 +48,7 @@ export function debugSpec(section: ServerConfig['debug'], baseDir: string): Debu
     output: d.output,
     logFile: resolve(baseDir, d.log_file),
     maskHeaders: d.mask_headers.map((h) => h.toLowerCase()),
+    unmask: d.unmask.map((h) => h.toLowerCase()),
     history: d.history,
     filter: { domains: d.filter.domains, methods: d.filter.methods.map((m) => m.toUpperCase()), statusCodes: d.filter.status_codes },
   };

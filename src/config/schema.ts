@@ -103,6 +103,8 @@ export const accessLogSchema = z
     file: z.string().optional(),
     fields: z.array(accessLogField).optional(),
     mask_headers: z.array(nonEmpty).default([]),
+    /** Default-masked headers to log in clear; only with `mask_headers: []`. */
+    unmask: z.array(nonEmpty).default([]),
   })
   .superRefine((a, ctx) => {
     if (a.enabled && a.output !== 'stdout' && !a.file) ctx.addIssue({ code: 'custom', path: ['file'], message: `output "${a.output}" needs a "file:" path` });
@@ -236,6 +238,8 @@ export const debugSchema = z.strictObject({
   log_file: z.string().default('./traffic.log'),
   /** Header names whose values never leave the process unmasked (debug log, API, HAR). */
   mask_headers: z.array(nonEmpty).default(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']),
+  /** Default-masked headers to show in clear; only with `mask_headers: []`. */
+  unmask: z.array(nonEmpty).default([]),
   /** Records kept in memory for the API, the dashboard and HAR export. */
   history: z.number().int().min(1).max(100_000).default(1000),
   filter: z

@@ -2,11 +2,21 @@ import type { HeaderList } from '../proxy/connection-record.js';
 
 const MASK = '***';
 
-/** Credential headers masked in every output whatever `mask_headers` lists. */
-const ALWAYS_MASKED: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
+/** Credential headers masked by default in every output; a `mask_headers` list adds to them. */
+export const DEFAULT_MASKED: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token', 'x-access-token'];
 
 /**
- * Masks the values of the named headers (lower-case names) and of the credential headers. An
+ * The header names to mask (lower-case) for a `mask_headers` list and an `unmask` list: the
+ * defaults plus the list; only an empty `mask_headers` lets `unmask` take defaults out.
+ */
+export function maskedNames(list: readonly string[], unmask: readonly string[] = []): Set<string> {
+  const names = new Set([...DEFAULT_MASKED, ...list.map((n) => n.toLowerCase())]);
+  if (list.length === 0) for (const name of unmask) names.delete(name.toLowerCase());
+  return names;
+}
+
+/**
+ * Masks the values of the named headers (lower-case names, from maskedNames). An
  * auth header keeps its scheme (`Bearer ***`) so a reader still sees what kind of credential was
  * sent, never the credential.
  */
@@ -14,7 +24,7 @@ export function maskHeaderList(headers: HeaderList, names: ReadonlySet<string>):
   const out = headers.slice();
   for (let i = 0; i < out.length; i += 2) {
     const name = out[i].toLowerCase();
-    if (!names.has(name) && !ALWAYS_MASKED.has(name)) continue;
+    if (!names.has(name)) continue;
     const scheme = /^(Basic|Bearer|Digest|Negotiate|NTLM|AWS4-HMAC-SHA256|Token)\s/i.exec(out[i + 1]);
     out[i + 1] = scheme ? `${scheme[1]} ${MASK}` : MASK;
   }

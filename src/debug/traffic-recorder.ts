@@ -3,7 +3,7 @@ import type { DebugSpec } from '../config/model.js';
 import type { CaptureSettings, ConnectionRecord } from '../proxy/connection-record.js';
 import type { EngineEvents } from '../proxy/engine.js';
 import type { DebugAnswer, DebugRequest, DebugState, TrafficEvent } from './debug-request.js';
-import { maskHeaderList } from './header-mask.js';
+import { maskHeaderList, maskedNames } from './header-mask.js';
 import { TrafficFilter } from './traffic-filter.js';
 import { endLines, recordText, startLines } from './traffic-format.js';
 import { TrafficLogWriter } from './traffic-log-writer.js';
@@ -89,7 +89,7 @@ export class TrafficRecorder {
     await this.stop();
     this.spec = state.spec;
     this.filter = new TrafficFilter(state.spec.filter);
-    this.masked = new Set(state.spec.maskHeaders);
+    this.masked = maskedNames(state.spec.maskHeaders, state.spec.unmask);
     if (!state.on) return;
     this.following = true;
     this.counts.since ??= Date.now();

@@ -1,4 +1,4 @@
-import { maskHeaderList } from '../debug/header-mask.js';
+import { maskHeaderList, maskedNames } from '../debug/header-mask.js';
 import type { ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
 import type { AccessLogSettings } from '../policy/policy-settings.js';
 
@@ -14,14 +14,14 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const SOCKS_AS_HTTP: Record<number, number> = { 0: 200, 1: 502, 2: 403, 3: 502, 4: 502, 5: 502, 6: 504, 7: 400, 8: 400 };
 
 /** How one record looks in the access log, without the newline. */
-export function formatAccessLine(record: ConnectionRecord, settings: Pick<AccessLogSettings, 'format' | 'fields' | 'mask_headers'>): string {
-  if (settings.format === 'json') return JSON.stringify(jsonEntry(record, settings.fields ?? DEFAULT_FIELDS, settings.mask_headers));
+export function formatAccessLine(record: ConnectionRecord, settings: Pick<AccessLogSettings, 'format' | 'fields' | 'mask_headers'> & { unmask?: string[] }): string {
+  if (settings.format === 'json') return JSON.stringify(jsonEntry(record, settings.fields ?? DEFAULT_FIELDS, settings.mask_headers, settings.unmask));
   const common = `${client(record)} - ${apacheString(record.user, false)} [${apacheTime(record.startedAt)}] "${escape(requestLine(record))}" ${status(record)} ${record.bytesOut > 0 ? record.bytesOut : '-'}`;
   if (settings.format === 'apache_common') return common;
   return `${common} "${apacheString(record.referer, true)}" "${apacheString(record.userAgent, true)}"`;
 }
 
-function jsonEntry(record: ConnectionRecord, fields: readonly AccessLogField[], mask: readonly string[]): Record<string, unknown> {
+function jsonEntry(record: ConnectionRecord, fields: readonly AccessLogField[], mask: readonly string[], unmask: readonly string[] = []): Record<string, unknown> {
   const entry: Record<string, unknown> = {};
   for (const field of fields) {
     switch (field) {
@@ -71,14 +71,14 @@ function jsonEntry(record: ConnectionRecord, fields: readonly AccessLogField[], 
   }
   // Why a request failed or was refused is part of every entry that has one.
   if (record.error) entry.error = record.error;
-  if (record.requestHeaders) entry.request_headers = masked(record.requestHeaders, mask);
-  if (record.responseHeaders) entry.response_headers = masked(record.responseHeaders, mask);
+  if (record.requestHeaders) entry.request_headers = masked(record.requestHeaders, mask, unmask);
+  if (record.responseHeaders) entry.response_headers = masked(record.responseHeaders, mask, unmask);
   return entry;
 }
 
-/** Headers as a name → value object with the values of the masked names (case-insensitive) replaced; repeated names are joined. */
-export function masked(headers: HeaderList, names: readonly string[]): Record<string, string> {
-  const list = maskHeaderList(headers, new Set(names.map((n) => n.toLowerCase())));
+/** Headers as a name → value object with the values of the masked names (the defaults plus `names`, case-insensitive) replaced; repeated names are joined. */
+export function masked(headers: HeaderList, names: readonly string[], unmask: readonly string[] = []): Record<string, string> {
+  const list = maskHeaderList(headers, maskedNames(names, unmask));
   const out: Record<string, string> = {};
   for (let i = 0; i < list.length; i += 2) out[list[i]] = out[list[i]] === undefined ? list[i + 1] : `${out[list[i]]}, ${list[i + 1]}`;
   return out;
