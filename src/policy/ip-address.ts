@@ -39,3 +39,8 @@ export function normalizeAddress(text: string): string | null {
 function v4FromGroups(high: number, low: number): string {
   return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
+
+/** A client address without the IPv4-mapped prefix that dual-stack sockets give IPv4 peers. */
+export function unmapIpv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

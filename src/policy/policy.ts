@@ -12,6 +12,7 @@ import { backendDenial, guardDenial, rateDenial, type Denial } from './denial.js
 import type { LimitHit, LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
 import { PortSet } from './port-set.js';
+import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
 
 /** What the policy is told about a request once its target is known. */
@@ -193,7 +194,7 @@ export class Policy {
     const used: Bucket[] = [];
     for (const bucket of this.buckets) {
       if (bucket.scope === 'user' && !info.user) continue;
-      const key = bucket.scope === 'global' ? bucket.key : `${bucket.key}${bucket.scope === 'ip' ? unmap(info.client) : info.user}`;
+      const key = bucket.scope === 'global' ? bucket.key : `${bucket.key}${bucket.scope === 'ip' ? unmapIpv4(info.client) : info.user}`;
       requests.push({ key, rate: bucket.rate, burst: bucket.burst });
       used.push(bucket);
     }
@@ -238,7 +239,7 @@ export class Policy {
 
   /** The bandwidth pacer for a new tunnel or response of `client`, or null when no limit applies. */
   pacer(client: string): Pacer | null {
-    return this.state.bandwidth.pacer(unmap(client));
+    return this.state.bandwidth.pacer(unmapIpv4(client));
   }
 
   private deny(info: RequestInfo, denial: Denial): Denial {
@@ -247,11 +248,6 @@ export class Policy {
   }
 
   private hit(scope: LimitScope, client: string, reason: string, protocol: FrontProtocol, user?: string, target?: string): void {
-    this.state.events.hit({ scope, client: unmap(client), reason, protocol, time: Date.now(), ...(user ? { user } : {}), ...(target ? { target } : {}) });
+    this.state.events.hit({ scope, client: unmapIpv4(client), reason, protocol, time: Date.now(), ...(user ? { user } : {}), ...(target ? { target } : {}) });
   }
-}
-
-/** A client address without the IPv4-mapped prefix of dual-stack sockets. */
-function unmap(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

@@ -1,4 +1,5 @@
 import type { ForwardedFor } from '../config/model.js';
+import { unmapIpv4 } from '../policy/ip-address.js';
 
 /** The request fields `network.forwarded_for` governs, lower case. */
 export const FORWARDED_FIELDS = ['x-forwarded-for', 'forwarded'] as const;
@@ -11,7 +12,7 @@ export const FORWARDED_FIELDS = ['x-forwarded-for', 'forwarded'] as const;
  */
 export function addForwarded(mode: ForwardedFor, raw: readonly string[], client: string, out: string[]): void {
   if (mode === 'off' || mode === 'delete') return;
-  const address = client.startsWith('::ffff:') && client.includes('.') ? client.slice(7) : client;
+  const address = unmapIpv4(client);
   // RFC 7239 section 6: an IPv6 node is bracketed and quoted.
   const node = address.includes(':') ? `"[${address}]"` : address;
   let forwardedFor = '';

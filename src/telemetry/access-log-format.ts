@@ -1,5 +1,6 @@
 import { maskHeaderList, maskedNames } from '../debug/header-mask.js';
 import type { ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
+import { unmapIpv4 } from '../policy/ip-address.js';
 import type { AccessLogSettings } from '../policy/policy-settings.js';
 
 /** An access-log field name (`access_log.fields`). */
@@ -85,8 +86,7 @@ export function masked(headers: HeaderList, names: readonly string[], unmask: re
 }
 
 function client(record: ConnectionRecord): string {
-  const address = record.clientAddress;
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address || '-';
+  return unmapIpv4(record.clientAddress) || '-';
 }
 
 function requestLine(record: ConnectionRecord): string {

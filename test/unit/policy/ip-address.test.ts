@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeAddress } from '../../../src/policy/ip-address.js';
+import { normalizeAddress, unmapIpv4 } from '../../../src/policy/ip-address.js';
 import { isPrivateAddress, isPrivateLiteral } from '../../../src/policy/private-target.js';
 
 /** Every textual form of an address a URL parser, resolver or socket library accepts, and what it is. */
@@ -58,4 +58,11 @@ test('private targets are recognised in every spelling; public ones and names ar
   }
   for (const name of ['localhost', 'LOCALHOST.', 'app.localhost']) assert.ok(isPrivateLiteral(name), name);
   for (const name of ['example.com', 'localhost.example.com']) assert.ok(!isPrivateLiteral(name), name);
+});
+
+test('unmapIpv4: an IPv4 peer of a dual-stack socket is shown as IPv4; IPv6 and plain IPv4 stay as they are', () => {
+  assert.equal(unmapIpv4('::ffff:203.0.113.7'), '203.0.113.7');
+  assert.equal(unmapIpv4('::ffff:cb00:7107'), '::ffff:cb00:7107');
+  assert.equal(unmapIpv4('2001:db8::1'), '2001:db8::1');
+  assert.equal(unmapIpv4('203.0.113.7'), '203.0.113.7');
 });
