@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite uses (real peers, real servers). Needs root for apt;
 # without root it only lists what is missing, and the tests that need it skip with a reason.
 set -euo pipefail
-PACKAGES=(curl tmux openssl iproute2 iputils-ping procps squid tinyproxy dante-server microsocks systemd nginx-light wrk gcc libc6-dev time redis-server goaccess slapd ldap-utils pamtester wireguard-go wireguard-tools openvpn easy-rsa socat python3 bind9-dnsutils util-linux dbus-daemon gnome-keyring)
+PACKAGES=(curl tmux openssl iproute2 iputils-ping procps squid tinyproxy dante-server microsocks systemd nginx-light wrk gcc libc6-dev time redis-server goaccess slapd ldap-utils pamtester wireguard-go wireguard-tools openvpn easy-rsa socat python3 bind9-dnsutils util-linux dbus-daemon gnome-keyring buildah debootstrap mkdocs mkdocs-material haproxy mitmproxy libnss3-tools chromium docker-compose python3-socks dante-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
