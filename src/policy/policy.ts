@@ -4,6 +4,7 @@ import { targetText } from '../auth/http-auth.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
+import type { PrimaryStore } from '../limits/primary-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../proxy/connection-record.js';
 import { CidrSet } from './cidr-set.js';
@@ -45,10 +46,19 @@ export class PolicyState {
   private store: LimiterStore | null = null;
   private storeKey = '';
 
-  constructor(readonly events: PolicyEvents) {}
+  /** `primary`: the cluster primary's buckets, for an engine worker. */
+  constructor(
+    readonly events: PolicyEvents,
+    private readonly primary: PrimaryStore | null = null,
+  ) {}
 
-  /** The store for these settings; a changed `state:` section replaces the store. */
-  storeFor(state: StateSettings): LimiterStore {
+  /**
+   * The store for these settings; a changed `state:` section replaces the store. In an engine
+   * worker, buckets that span clients (global, per user) live in the primary; per-IP ones stay
+   * here, exact, because every connection of a client comes to the same worker.
+   */
+  storeFor(state: StateSettings, spansClients = false): LimiterStore {
+    if (this.primary && spansClients && state.store === 'memory') return this.primary;
     const key = JSON.stringify(state);
     if (this.store && key === this.storeKey) return this.store;
     void this.store?.close();
@@ -206,7 +216,7 @@ export class Policy {
       done(this.deny(info, rateDenial(bucket.scope, `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, verdict.retryAfterMs)));
     };
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
-    this.store ??= this.state.storeFor(this.stateSettings);
+    this.store ??= this.state.storeFor(this.stateSettings, this.buckets.some((b) => b.scope !== 'ip'));
     const verdict = this.store.consume(requests);
     if (verdict instanceof Promise) verdict.then(decide, () => done(null));
     else decide(verdict);

@@ -8,8 +8,11 @@ import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-reque
 import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
+import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
+import type { Socket } from 'node:net';
+import { ClientDispatch, clientSlot } from './client-dispatch.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -19,16 +22,34 @@ const RESTART_DELAY_MS = 500;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
 
+/** A worker slot's process and what the primary knows of its load. */
+interface Slot {
+  worker: Worker | null;
+  /** Connections handed to this slot's current process. */
+  handed: number;
+  /** Its last report: open connections, and connections it had received by then. */
+  active: number;
+  received: number;
+}
+
 /**
- * The engine spread over several worker processes (node:cluster) that accept on the same
- * listening sockets, for more than one core. Same surface as ProxyEngine: the primary keeps the
- * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
- * the workers, sums their counters and re-emits their records and debugger events (batched,
- * and only while something listens for them). A worker that dies is replaced with the current snapshot.
+ * The engine spread over several worker processes (node:cluster), for more than one core. The
+ * primary owns the listening sockets and hands each accepted connection, unread, to the worker
+ * its client address hashes to, so per-client limits (rate, connections, bandwidth, failed
+ * logins) are counted in one process and hold exactly; max_connections is counted here over
+ * every worker, and global and per-user rate buckets live here too (PrimaryStore). Same surface
+ * as ProxyEngine: the primary keeps the snapshot, answers route explanations and backend tests
+ * itself, fans reloads and stops out to the workers, sums their counters and re-emits their
+ * records and debugger events (batched, and only while something listens for them). A worker
+ * that dies is replaced with the current snapshot, and the connections it cut are logged.
  */
 export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly local: ProxyEngine;
   private readonly workers = new Set<Worker>();
+  private readonly slots: Slot[];
+  private readonly dispatch: ClientDispatch;
+  /** Request-rate buckets that span clients (global, per user), shared by every worker. */
+  private limits: MemoryStore | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private bound: BoundListener[] = [];
@@ -37,10 +58,15 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   constructor(
     snapshot: ConfigSnapshot,
-    private readonly count: number,
+    count: number,
   ) {
     super();
     this.local = new ProxyEngine(snapshot);
+    this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0 }));
+    this.dispatch = new ClientDispatch(
+      (listener, socket) => this.hand(listener, socket),
+      (error) => this.emit('warning', `accepting a connection failed: ${error.message}`),
+    );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
     this.local.on('backend:health', (event) => {
       this.broadcastHealth();
@@ -56,18 +82,17 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.snapshot;
   }
 
-  /** Starts the workers; rejects (and stops them all) if any cannot bind its listeners. */
+  /** Binds the listeners and starts the workers; rejects (and stops them all) if either fails. */
   async start(): Promise<BoundListener[]> {
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
+    this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
-      const results = await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
-      const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
-      if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
-      this.bound = results[0];
+      await Promise.all(this.slots.map((_, index) => this.spawn(index)));
       this.local.startHealthChecks();
       return this.bound;
     } catch (error) {
       this.stopping = true;
+      await this.dispatch.close();
       for (const worker of this.workers) worker.kill();
       throw error;
     }
@@ -89,6 +114,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Stops every worker gracefully (drain, then force) and waits until they have exited. */
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
+    await this.dispatch.close();
     const workers = [...this.workers];
     const results = await Promise.all(
       workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
@@ -104,6 +130,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       ),
     );
     await this.local.stop({ drainMs: 0 });
+    await this.limits?.close();
     return results.reduce((sum, r) => ({ drained: sum.drained + r.drained, forced: sum.forced + r.forced }), { drained: 0, forced: 0 });
   }
 
@@ -167,29 +194,63 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return all.flat();
   }
 
-  private async spawn(): Promise<BoundListener[]> {
+  /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced). */
+  private hand(listener: number, socket: Socket): void {
+    const first = clientSlot(socket.remoteAddress ?? '', this.slots.length);
+    let slot: Slot | undefined;
+    for (let i = 0; i < this.slots.length && !slot; i++) {
+      const candidate = this.slots[(first + i) % this.slots.length];
+      if (candidate.worker?.isConnected()) slot = candidate;
+    }
+    if (!slot) return void socket.destroy();
+    const max = this.local.snapshot.network.limits.maxConnections;
+    // What every worker had open at its last report, plus what is on its way to it: exact but for closes not yet reported.
+    let open = 0;
+    for (const s of this.slots) open += s.active + s.handed - s.received;
+    slot.handed++;
+    slot.worker!.send({ type: 'connection', listener, overLimit: open >= max } satisfies ToWorker, socket, undefined, (error) => {
+      if (error) socket.destroy();
+    });
+  }
+
+  private async spawn(index: number): Promise<BoundListener[]> {
     const worker = cluster.fork();
+    const slot = this.slots[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
-      worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message)));
+      worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message, worker, slot)));
     });
-    worker.on('exit', () => {
+    worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
+      const serving = slot.worker === worker;
+      if (serving) slot.worker = null;
       if (this.stopping) return;
-      this.emit('warning', `engine worker ${worker.process.pid} exited; starting a replacement`);
+      const cut = serving ? slot.active + slot.handed - slot.received : 0;
+      const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
+      this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn().catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
+        if (!this.stopping) this.spawn(index).catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
       }, RESTART_DELAY_MS);
     });
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.bound })) as BoundListener[];
+    // Only now does it get connections: its engine is ready for them.
+    Object.assign(slot, { worker, handed: 0, active: 0, received: 0 });
+    return bound;
   }
 
-  private onMessage(message: FromWorker): void {
-    if (message.type === 'reply') {
+  private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
+    if (message.type === 'load') {
+      if (slot.worker !== worker) return;
+      slot.active = message.active;
+      slot.received = message.received;
+    } else if (message.type === 'limit') {
+      this.limits ??= new MemoryStore();
+      if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
+    } else if (message.type === 'reply') {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
@@ -249,4 +310,3 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
-cluster.schedulingPolicy = cluster.SCHED_NONE;

@@ -8,6 +8,7 @@ import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import { restartRequired } from '../config/diff.js';
 import { retiredBackends } from './reload-drain.js';
 import { readTlsMaterial } from './tls-material.js';
+import { closeServer, listen } from './listen.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -15,6 +16,7 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
+import type { PrimaryStore } from '../limits/primary-store.js';
 import { busiest } from '../policy/busiest-clients.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
@@ -113,6 +115,10 @@ export interface EngineOptions {
   processMetrics?: boolean;
   /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
   health?: HealthSource;
+  /** The cluster primary's request-rate buckets (an engine worker), for limits that span clients. */
+  sharedLimits?: PrimaryStore;
+  /** Called when a client connection is admitted or closes (an engine worker reports its load). */
+  onClients?: () => void;
 }
 
 interface Listening {
@@ -136,6 +142,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private metrics: ProxyMetrics | null = null;
   private captureSettings: CaptureSettings | null = null;
   private readonly refusing = new Set<Socket>();
+  /** Connections the cluster primary handed over past max_connections (counted over every process). */
+  private readonly overLimit = new WeakSet<Socket>();
+  private received = 0;
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
   /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
@@ -174,7 +183,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.liveMetrics()?.limitHit(limitHit.scope);
       this.emit('limit:hit', limitHit);
     };
-    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) });
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
@@ -226,6 +235,40 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.context.viaToken = viaToken(this.current.config.role, this.boundListeners());
     this.startHealthChecks();
     return this.boundListeners();
+  }
+
+  /**
+   * Serves listeners another process binds (a clustered engine's primary, `bound` in config
+   * order) without binding them: their connections arrive through accept().
+   */
+  adopt(bound: BoundListener[]): BoundListener[] {
+    this.current.config.listeners.forEach((spec, i) => {
+      const server = this.createListener(spec);
+      // What listen() would have done: the HTTP server's connection tracking enforces headers_timeout.
+      server.emit('listening');
+      this.listening.push({ spec, server, bound: bound[i] });
+    });
+    this.refreshOwnAddresses();
+    return this.boundListeners();
+  }
+
+  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
+  accept(index: number, socket: Socket, overLimit: boolean): void {
+    const listening = this.listening[index];
+    this.received++;
+    if (!listening || this.isDraining) return void socket.destroy();
+    if (overLimit) this.overLimit.add(socket);
+    // What the listening server's options do for the sockets it accepts itself.
+    const network = this.current.config.network;
+    socket.setNoDelay(true);
+    if (network.keepalive.enabled) socket.setKeepAlive(true, network.keepalive.intervalMs);
+    if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
+    listening.server.emit('connection', socket);
+  }
+
+  /** Open client connections, and connections received through accept() so far. */
+  load(): { active: number; received: number } {
+    return { active: this.clients.size, received: this.received };
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -434,14 +477,18 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
   private admit(socket: Socket, protocol: 'http' | 'socks5'): boolean {
     const max = this.current.config.network.limits.maxConnections;
-    if (this.clients.size >= max) {
+    if (this.clients.size >= max || this.overLimit.has(socket)) {
       this.policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
       return false;
     }
     if (!this.policy.admitClient(socket, protocol)) return false;
     this.clients.add(socket);
     this.connectionsTotal++;
-    socket.once('close', () => this.clients.delete(socket));
+    socket.once('close', () => {
+      this.clients.delete(socket);
+      this.options.onClients?.();
+    });
+    this.options.onClients?.();
     return true;
   }
 
@@ -552,26 +599,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     for (const l of this.listening) addresses.add(l.bound.host);
     this.ownAddresses = addresses;
   }
-}
-
-function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<BoundListener> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const why = error.code === 'EADDRINUSE' ? 'address already in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
-      reject(new Error(`cannot listen for ${spec.kind} on ${spec.host}:${spec.port}: ${why}`, { cause: error }));
-    };
-    server.once('error', onError);
-    server.listen({ host: spec.host, port: spec.port, backlog: 4096 }, () => {
-      server.removeListener('error', onError);
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : spec.port;
-      resolve({ kind: spec.kind, host: spec.host, port, tls: spec.tls !== undefined });
-    });
-  });
-}
-
-function closeServer(server: NetServer | HttpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 /** "1 tunnel", "3 tunnels"; empty for none. */
