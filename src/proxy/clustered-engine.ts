@@ -136,7 +136,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   /** Counters summed over the workers. */
   async stats(): Promise<EngineStats> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
+    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
     const backends: EngineStats['backends'] = {};
     for (const stats of all) {
       for (const [name, b] of Object.entries(stats.backends)) {
@@ -178,19 +178,19 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     if (request.op === 'set') this.debugState = request.state;
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
+    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
     return all.flat();
   }
 
   /** Every worker's proxy metrics, one list per worker. */
   async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
+    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
     return all.flat();
   }
 
   /** Every worker's authenticated clients, one list per worker. */
   async authClients(): Promise<AuthClientView[][]> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
+    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
   }
 
@@ -286,6 +286,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       worker.once('exit', onExit);
       worker.send({ ...message, id } as ToWorker);
     });
+  }
+
+  /** Workers that have started (one being started or replaced answers nothing yet). */
+  private serving(): Worker[] {
+    return this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
   }
 
   private sendSubscription(worker: Worker): void {
