@@ -36,6 +36,7 @@ export class ClientDispatch {
         const server = createServer({ pauseOnConnect: true }, (socket) => this.hand(index, socket));
         this.servers.push(server);
         bound.push(await listen(server, spec));
+        // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
         server.on('error', (error: NodeJS.ErrnoException) => this.acceptError(error));
       }
     } catch (error) {

@@ -12,6 +12,7 @@ import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { Socket } from 'node:net';
+import { AcceptErrors } from './accept-errors.js';
 import { ClientDispatch, clientSlot } from './client-dispatch.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -63,9 +64,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     super();
     this.local = new ProxyEngine(snapshot);
     this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0 }));
+    const acceptErrors = new AcceptErrors((message) => this.emit('warning', message));
     this.dispatch = new ClientDispatch(
       (listener, socket) => this.hand(listener, socket),
-      (error) => this.emit('warning', `accepting a connection failed: ${error.message}`),
+      (error) => acceptErrors.report(error),
     );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
     this.local.on('backend:health', (event) => {

@@ -9,6 +9,8 @@ import { restartRequired } from '../config/diff.js';
 import { retiredBackends } from './reload-drain.js';
 import { readTlsMaterial } from './tls-material.js';
 import { closeServer, listen } from './listen.js';
+import { AcceptErrors } from './accept-errors.js';
+import { FdWatch } from './fd-watch.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -145,6 +147,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Connections the cluster primary handed over past max_connections (counted over every process). */
   private readonly overLimit = new WeakSet<Socket>();
   private received = 0;
+  private readonly acceptErrors = new AcceptErrors((message) => this.emit('warning', message));
+  private readonly fdWatch = new FdWatch((message) => this.emit('warning', message));
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
   /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
@@ -224,6 +228,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       for (const spec of this.current.config.listeners) {
         const server = this.createListener(spec);
         const bound = await listen(server, spec);
+        // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
+        server.on('error', (error: NodeJS.ErrnoException) => this.acceptErrors.report(error));
         this.listening.push({ spec, server, bound });
       }
     } catch (error) {
@@ -234,6 +240,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Ports given as 0 are known now: the token names the addresses actually served.
     this.context.viaToken = viaToken(this.current.config.role, this.boundListeners());
     this.startHealthChecks();
+    this.fdWatch.start();
     return this.boundListeners();
   }
 
@@ -249,6 +256,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.listening.push({ spec, server, bound: bound[i] });
     });
     this.refreshOwnAddresses();
+    this.fdWatch.start();
     return this.boundListeners();
   }
 
@@ -313,6 +321,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.isDraining = true;
     for (const timer of this.retiring) clearTimeout(timer);
     this.checker?.stop();
+    this.fdWatch.stop();
     const closing = this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
       if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
