@@ -45,7 +45,7 @@ export class ConfigError extends ProxyError {
 
 /** A backend could not open a connection to the target. */
 export class DialError extends ProxyError {
-  /** Why: `timeout`, `refused`, `unreachable`, `dns`, `upstream` (the upstream proxy refused), `private-target` (refused before dialling), `protocol` (the origin's answer is not valid HTTP), `unavailable` or `failed`. */
+  /** Why: `timeout`, `refused`, `unreachable`, `dns`, `upstream` (the upstream proxy refused), `private-target` (refused before dialling), `protocol` (the origin's answer is not valid HTTP), `unavailable`, `no-descriptors` (this process is out of file descriptors) or `failed`. */
   readonly reason: DialFailure;
 
   constructor(reason: DialFailure, message: string, cause?: unknown) {
@@ -68,4 +68,5 @@ export type DialFailure =
   | 'protocol'
   | 'loop'
   | 'unavailable'
+  | 'no-descriptors'
   | 'failed';

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
 import type { BackendView } from '../daemon/views.js';
+import type { DescriptorView } from '../proxy/descriptors.js';
 import type { BoundListener } from '../proxy/engine.js';
 
 interface Status {
@@ -14,6 +15,7 @@ interface Status {
   connections: { active: number; total: number };
   backends: BackendView[];
   reloads: { total: number; errors: number };
+  descriptors: DescriptorView;
 }
 
 /** `status`: what the running daemon is doing. */
@@ -30,9 +32,17 @@ export default class Status_ extends BaseCommand {
     this.say(`listeners    ${status.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ')}`);
     this.say(`connections  ${status.connections.active} open, ${status.connections.total} since start`);
     this.say(`reloads      ${status.reloads.total} (${status.reloads.errors} rejected)`);
+    this.say(`files        ${describeDescriptors(status.descriptors)}`);
     this.say();
     this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'CONNECTIONS', 'ERRORS'], status.backends.map((b) => [b.name, b.type, b.address, b.status, b.connections.total, b.connections.errors])));
     for (const warning of status.config.warnings) this.say(`warning: ${warning}`);
     return status;
   }
+}
+
+/** Open file descriptors against the limit (of the engine process nearest it) and what running out refused. */
+function describeDescriptors(d: DescriptorView): string {
+  const use = d.limit > 0 ? `${d.open} of ${d.limit} descriptors open` : 'descriptors not sampled here';
+  const refused = d.exhausted.accept + d.exhausted.dial;
+  return refused === 0 ? use : `${use}; ${refused} connections refused for want of one (${d.exhausted.accept} accepts, ${d.exhausted.dial} dials)`;
 }

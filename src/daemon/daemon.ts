@@ -252,6 +252,7 @@ export class Daemon {
       backends: this.backendViews(stats),
       tunnels: this.tunnels.list(),
       reloads: { total: this.reloads, errors: this.reloadErrors },
+      descriptors: stats.descriptors,
     };
   }
 

@@ -10,9 +10,10 @@ import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
+import { setsPerClientLimits } from '../policy/per-client-limits.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { Socket } from 'node:net';
-import { AcceptErrors } from './accept-errors.js';
+import { Descriptors, mergeDescriptors } from './descriptors.js';
 import { ClientDispatch, clientSlot } from './client-dispatch.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -49,6 +50,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly workers = new Set<Worker>();
   private readonly slots: Slot[];
   private readonly dispatch: ClientDispatch;
+  /** The primary's own descriptors: it accepts every connection before handing it over. */
+  private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
   private limits: MemoryStore | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -56,6 +59,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private bound: BoundListener[] = [];
   private stopping = false;
   private debugState: DebugState | null = null;
+  /** Whether connections go to the worker their client hashes to (a per-client limit is set) or round-robin. */
+  private byClient: boolean;
+  private nextSlot = 0;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -63,11 +69,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   ) {
     super();
     this.local = new ProxyEngine(snapshot);
+    this.byClient = setsPerClientLimits(snapshot);
     this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0 }));
-    const acceptErrors = new AcceptErrors((message) => this.emit('warning', message));
     this.dispatch = new ClientDispatch(
       (listener, socket) => this.hand(listener, socket),
-      (error) => acceptErrors.report(error),
+      (error) => this.descriptors.acceptFailed(error),
     );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
     this.local.on('backend:health', (event) => {
@@ -91,6 +97,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     try {
       await Promise.all(this.slots.map((_, index) => this.spawn(index)));
       this.local.startHealthChecks();
+      this.descriptors.start();
       return this.bound;
     } catch (error) {
       this.stopping = true;
@@ -108,6 +115,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const report = await this.local.reload(next);
+    this.byClient = setsPerClientLimits(next);
     this.broadcastHealth();
     await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
     return report;
@@ -117,6 +125,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
     await this.dispatch.close();
+    this.descriptors.stop();
     const workers = [...this.workers];
     const results = await Promise.all(
       workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
@@ -154,6 +163,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       connectionsTotal: all.reduce((n, s) => n + s.connectionsTotal, 0),
       backends,
       busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
+      descriptors: mergeDescriptors([this.descriptors.view(), ...all.map((s) => s.descriptors)]),
     };
   }
 
@@ -196,9 +206,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return all.flat();
   }
 
-  /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced). */
+  /**
+   * Hands a connection to the worker its client hashes to when a per-client limit is set,
+   * otherwise to the next worker in turn; the next live one while that one is replaced.
+   */
   private hand(listener: number, socket: Socket): void {
-    const first = clientSlot(socket.remoteAddress ?? '', this.slots.length);
+    const first = this.byClient ? clientSlot(socket.remoteAddress ?? '', this.slots.length) : this.nextSlot++ % this.slots.length;
     let slot: Slot | undefined;
     for (let i = 0; i < this.slots.length && !slot; i++) {
       const candidate = this.slots[(first + i) % this.slots.length];

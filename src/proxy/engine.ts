@@ -9,8 +9,7 @@ import { restartRequired } from '../config/diff.js';
 import { retiredBackends } from './reload-drain.js';
 import { readTlsMaterial } from './tls-material.js';
 import { closeServer, listen } from './listen.js';
-import { AcceptErrors } from './accept-errors.js';
-import { FdWatch } from './fd-watch.js';
+import { Descriptors, type DescriptorView } from './descriptors.js';
 import type { Target } from '../backends/backend.js';
 import { DialError } from '../errors.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -55,6 +54,8 @@ export interface EngineStats {
   backends: Record<string, { active: number; total: number; errors: number }>;
   /** Client IPs with the most open connections (counted while max_connections_per_ip applies), most first. */
   busiestClients: { client: string; active: number }[];
+  /** File descriptors of the engine process nearest its limit, and refusals for want of them over all processes. */
+  descriptors: DescriptorView;
 }
 
 /** What a reload did. */
@@ -147,8 +148,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Connections the cluster primary handed over past max_connections (counted over every process). */
   private readonly overLimit = new WeakSet<Socket>();
   private received = 0;
-  private readonly acceptErrors = new AcceptErrors((message) => this.emit('warning', message));
-  private readonly fdWatch = new FdWatch((message) => this.emit('warning', message));
+  private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
   /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
@@ -212,6 +212,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       capture: () => this.captureSettings,
       policy: () => this.policy,
       auth: () => this.gate,
+      outOfDescriptors: () => this.descriptors.refused('dial'),
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
     };
@@ -229,7 +230,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
         const server = this.createListener(spec);
         const bound = await listen(server, spec);
         // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
-        server.on('error', (error: NodeJS.ErrnoException) => this.acceptErrors.report(error));
+        server.on('error', (error: NodeJS.ErrnoException) => this.descriptors.acceptFailed(error));
         this.listening.push({ spec, server, bound });
       }
     } catch (error) {
@@ -240,7 +241,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Ports given as 0 are known now: the token names the addresses actually served.
     this.context.viaToken = viaToken(this.current.config.role, this.boundListeners());
     this.startHealthChecks();
-    this.fdWatch.start();
+    this.descriptors.start();
     return this.boundListeners();
   }
 
@@ -256,7 +257,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.listening.push({ spec, server, bound: bound[i] });
     });
     this.refreshOwnAddresses();
-    this.fdWatch.start();
+    this.descriptors.start();
     return this.boundListeners();
   }
 
@@ -321,7 +322,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.isDraining = true;
     for (const timer of this.retiring) clearTimeout(timer);
     this.checker?.stop();
-    this.fdWatch.stop();
+    this.descriptors.stop();
     const closing = this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
       if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
@@ -351,6 +352,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       connectionsTotal: this.connectionsTotal,
       backends: this.backendCounters(),
       busiestClients: busiest(this.policyState.perIp),
+      descriptors: this.descriptors.view(),
     };
   }
 
@@ -408,7 +410,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared);
+    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared, () => this.descriptors.view().exhausted);
     return this.metrics;
   }
 

@@ -28,6 +28,8 @@ export interface ProxyContext {
   auth(): AuthService | null;
   /** Tells the log that a backend's upstream refused its credentials (rate-limited per backend). */
   credentialsRefused(backend: string, message: string): void;
+  /** A dial failed because this process is out of file descriptors (counted and logged, rate-limited). */
+  outOfDescriptors(): void;
   /** This proxy's `Via` pseudonym (see via-token; set again once the listeners are bound); a request already carrying it has looped back to us. */
   viaToken: string;
 }

@@ -36,6 +36,8 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
   protocol: { status: 502, proxyStatus: 'http_protocol_error', socks: SocksReply.generalFailure },
+  // Out of file descriptors here: the proxy's own shortage, over once connections close.
+  'no-descriptors': { status: 503, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
 };
 
@@ -46,6 +48,7 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   // undici reports connect timeouts and its own socket errors with codes of its own.
   const code = (error as { code?: string })?.code;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { ...REFUSALS.timeout, reason: 'timeout', message };
+  if (code === 'EMFILE' || code === 'ENFILE') return { ...REFUSALS['no-descriptors'], reason: 'no-descriptors', message: `the proxy is out of file descriptors (${code})` };
   // Connected, but the origin said nothing in time: not a connect timeout (RFC 9209 http_response_timeout).
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return { ...REFUSALS.timeout, proxyStatus: 'http_response_timeout', reason: 'timeout', message: 'no response from the origin within network.timeouts.read' };
@@ -65,6 +68,7 @@ export function dialRefusal(ctx: ProxyContext, record: ConnectionRecord, error: 
   if (refusal.reason === 'loop') ctx.policy().refusedLoop(record, refusal.message);
   if (refusal.reason === 'private-target') ctx.policy().refusedPrivate(record, refusal.message);
   if (refusal.reason === 'upstream-auth' && record.backend !== undefined) ctx.credentialsRefused(record.backend, refusal.message);
+  if (refusal.reason === 'no-descriptors') ctx.outOfDescriptors();
   return refusal;
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
+import type { ExhaustedDuring } from '../proxy/descriptors.js';
 import type { ConnectionRecord } from '../proxy/connection-record.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
@@ -19,6 +20,7 @@ const KNOWN_ERRORS = new Set([
   'private-target',
   'protocol',
   'unavailable',
+  'no-descriptors',
   'failed',
   // Refusals and relay outcomes of the front handlers.
   'bad-request',
@@ -68,8 +70,9 @@ export class ProxyMetrics {
    * @param active Open connections by backend, read at scrape time (the engine keeps them anyway).
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
+   * @param exhausted Connections refused so far for want of file descriptors, by where.
    */
-  constructor(active: () => Map<string, number>, processMetrics: boolean, sharedState: () => boolean | null) {
+  constructor(active: () => Map<string, number>, processMetrics: boolean, sharedState: () => boolean | null, exhausted: () => Record<ExhaustedDuring, number>) {
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
@@ -110,6 +113,16 @@ export class ProxyMetrics {
         this.reset();
         const shared = sharedState();
         if (shared !== null) this.set({ store: 'redis' }, shared ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'proxy_fd_exhausted_total',
+      help: 'Connections refused because the proxy was out of file descriptors (EMFILE, ENFILE), by where: accept (a client) or dial (its target)',
+      labelNames: ['during'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [during, count] of Object.entries(exhausted())) this.inc({ during }, count);
       },
     });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });

@@ -14,6 +14,8 @@ export interface ConnectionLoad {
   maxConnectionsPerIp: number;
   /** The clients with the most open connections, most first. */
   busiest: { client: string; active: number }[];
+  /** File descriptors open against the limit (engine process nearest it), and connections refused for want of one. */
+  files: { open: number; limit: number; refused: number };
 }
 
 /** What the status line shows. */
@@ -41,6 +43,12 @@ export interface Message {
 
 type Json = Record<string, unknown>;
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/** The stats' `descriptors`, with the refusals summed (an older daemon sends none: zeros). */
+function filesOf(d: Json | undefined): ConnectionLoad['files'] {
+  const exhausted = (d?.exhausted as Json | undefined) ?? {};
+  return { open: num(d?.open) ?? 0, limit: num(d?.limit) ?? 0, refused: (num(exhausted.accept) ?? 0) + (num(exhausted.dial) ?? 0) };
+}
 
 /** Messages kept for the log (`m`). */
 const MESSAGES_KEPT = 200;
@@ -160,6 +168,7 @@ export class DashboardModel {
           active: num(stats.connectionsActive) ?? summary.connectionsActive,
           maxConnections: num(limits.maxConnections) ?? 0,
           maxConnectionsPerIp: num(limits.maxConnectionsPerIp) ?? 0,
+          files: filesOf(stats.descriptors as Json | undefined),
           busiest: ((stats.busiestClients as { client: string; active: number }[] | undefined) ?? []).filter((c) => typeof c.client === 'string' && num(c.active) !== null),
         }
       : null;
