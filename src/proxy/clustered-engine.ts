@@ -10,7 +10,7 @@ import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
-import { setsPerClientLimits } from '../policy/per-client-limits.js';
+import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { Socket } from 'node:net';
 import { Descriptors, mergeDescriptors } from './descriptors.js';
@@ -20,6 +20,8 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
+/** What a reload that sets the first, or clears the last, limit needing one door reports as taking effect at restart. */
+const ONE_DOOR = 'per-client limits (exact over engine processes from the next start)';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
@@ -32,6 +34,8 @@ interface Slot {
   /** Its last report: open connections, and connections it had received by then. */
   active: number;
   received: number;
+  /** What this worker was last told the others have open (shared sockets). */
+  elsewhere: number;
 }
 
 /**
@@ -59,9 +63,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private bound: BoundListener[] = [];
   private stopping = false;
   private debugState: DebugState | null = null;
-  /** Whether connections go to the worker their client hashes to (a per-client limit is set) or round-robin. */
-  private byClient: boolean;
-  private nextSlot = 0;
+  /**
+   * Whether the primary accepts every connection and hands it to the worker its client hashes to
+   * (a limit needs one door: see needsOneDoor), or the workers accept on the shared sockets
+   * themselves, which costs nothing per connection. Fixed at start: switching re-binds.
+   */
+  private readonly byClient: boolean;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -69,8 +76,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   ) {
     super();
     this.local = new ProxyEngine(snapshot);
-    this.byClient = setsPerClientLimits(snapshot);
-    this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0 }));
+    this.byClient = needsOneDoor(snapshot);
+    this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, elsewhere: 0 }));
     this.dispatch = new ClientDispatch(
       (listener, socket) => this.hand(listener, socket),
       (error) => this.descriptors.acceptFailed(error),
@@ -90,12 +97,15 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.snapshot;
   }
 
-  /** Binds the listeners and starts the workers; rejects (and stops them all) if either fails. */
+  /** Binds the listeners (here, or in every worker) and starts the workers; rejects (and stops them all) if either fails. */
   async start(): Promise<BoundListener[]> {
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
-    this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
+    if (this.byClient) this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
-      await Promise.all(this.slots.map((_, index) => this.spawn(index)));
+      const results = await Promise.all(this.slots.map((_, index) => this.spawn(index)));
+      const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
+      if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
+      this.bound = results[0];
       this.local.startHealthChecks();
       this.descriptors.start();
       return this.bound;
@@ -115,7 +125,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const report = await this.local.reload(next);
-    this.byClient = setsPerClientLimits(next);
+    if (needsOneDoor(next) !== this.byClient) report.restartRequired.push(ONE_DOOR);
     this.broadcastHealth();
     await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
     return report;
@@ -206,12 +216,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return all.flat();
   }
 
-  /**
-   * Hands a connection to the worker its client hashes to when a per-client limit is set,
-   * otherwise to the next worker in turn; the next live one while that one is replaced.
-   */
+  /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced). */
   private hand(listener: number, socket: Socket): void {
-    const first = this.byClient ? clientSlot(socket.remoteAddress ?? '', this.slots.length) : this.nextSlot++ % this.slots.length;
+    const first = clientSlot(socket.remoteAddress ?? '', this.slots.length);
     let slot: Slot | undefined;
     for (let i = 0; i < this.slots.length && !slot; i++) {
       const candidate = this.slots[(first + i) % this.slots.length];
@@ -242,6 +249,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       if (serving) slot.worker = null;
       if (this.stopping) return;
       const cut = serving ? slot.active + slot.handed - slot.received : 0;
+      if (serving) slot.active = 0;
+      if (!this.byClient) this.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
       this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
@@ -251,9 +260,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.bound })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
-    Object.assign(slot, { worker, handed: 0, active: 0, received: 0 });
+    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, elsewhere: -1 });
+    if (!this.byClient) this.tellElsewhere();
     return bound;
   }
 
@@ -262,6 +272,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       if (slot.worker !== worker) return;
       slot.active = message.active;
       slot.received = message.received;
+      if (!this.byClient) this.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
       if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
@@ -303,6 +314,21 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     });
   }
 
+  /**
+   * Tells each worker accepting on the shared sockets how many connections the others have open,
+   * so max_connections counts all of them: exact but for what the others admitted since their
+   * last report (at most 20 ms old), that is within one burst.
+   */
+  private tellElsewhere(): void {
+    const total = this.slots.reduce((n, s) => n + s.active, 0);
+    for (const slot of this.slots) {
+      const active = total - slot.active;
+      if (active === slot.elsewhere || !slot.worker?.isConnected()) continue;
+      slot.elsewhere = active;
+      slot.worker.send({ type: 'elsewhere', active } satisfies ToWorker);
+    }
+  }
+
   /** Workers that have started (one being started or replaced answers nothing yet). */
   private serving(): Worker[] {
     return this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
@@ -330,3 +356,5 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
+// Without a per-client limit the workers accept on the shared sockets themselves: no hand-over per connection.
+cluster.schedulingPolicy = cluster.SCHED_NONE;

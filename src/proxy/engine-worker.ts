@@ -62,6 +62,10 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     loadTimer ??= setTimeout(reportLoad, LOAD_MS);
     return;
   }
+  if (message.type === 'elsewhere') {
+    if (engine) engine.openElsewhere = message.active;
+    return;
+  }
   if (message.type === 'verdict') {
     sharedLimits.answer(message.id, message.verdict);
     return;
@@ -97,7 +101,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
           timer ??= setTimeout(flush, FLUSH_MS);
         });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
-        return engine.adopt(message.bound);
+        return message.bound ? engine.adopt(message.bound) : engine.start();
       });
       break;
     case 'reload':

@@ -148,6 +148,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Connections the cluster primary handed over past max_connections (counted over every process). */
   private readonly overLimit = new WeakSet<Socket>();
   private received = 0;
+  /** Client connections the other engine processes had open at their last report (workers accepting on shared sockets). */
+  openElsewhere = 0;
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
@@ -488,7 +490,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
   private admit(socket: Socket, protocol: 'http' | 'socks5'): boolean {
     const max = this.current.config.network.limits.maxConnections;
-    if (this.clients.size >= max || this.overLimit.has(socket)) {
+    if (this.clients.size + this.openElsewhere >= max || this.overLimit.has(socket)) {
       this.policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
       return false;
     }

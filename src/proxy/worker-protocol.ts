@@ -9,8 +9,8 @@ import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
-  /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages. */
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] }
+  /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -23,6 +23,8 @@ export type ToWorker =
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
   | { type: 'connection'; listener: number; overLimit: boolean }
+  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
+  | { type: 'elsewhere'; active: number }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict };
 

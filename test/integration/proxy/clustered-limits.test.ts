@@ -92,3 +92,30 @@ test(`${PROCESSES} engine processes: global rate and max_connections count every
   const accepted = clients.map((_, i) => !refused.has(i) && !held[i].destroyed);
   assert.deepEqual(accepted, [true, true, true, true, true, false, false, false, false, false]);
 });
+
+test(`${PROCESSES} engine processes without a per-client limit: the workers accept themselves and max_connections counts them all, within one burst`, { timeout: 60_000 }, async (t) => {
+  // The default per-IP cap needs no single door: connections land on whichever worker accepts first.
+  const { engine, port } = await start(t, {}, { maxConnections: 5, maxConnectionsPerIp: 256 });
+  // What the primary has told each worker the others have open (settled once every report is in).
+  const slots = (engine as unknown as { slots: { active: number; elsewhere: number }[] }).slots;
+  const settled = (open: number): boolean => slots.reduce((n, s) => n + s.active, 0) === open && slots.every((s) => s.elsewhere === open - s.active);
+  const held: Socket[] = [];
+  t.after(async () => held.forEach((s) => s.destroy()));
+  const outcomes: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    held.push(socket);
+    await once(socket, 'connect');
+    // An admitted idle connection stays open; one over the limit is answered 503 at once.
+    let refused = false;
+    socket.on('data', (chunk: Buffer) => void (refused ||= String(chunk).includes(' 503 ')));
+    const open = outcomes.filter((o) => o === 'open').length;
+    await until(async () => refused || (await engine.stats()).connectionsActive === open + 1, 10_000, 'admitted or refused');
+    outcomes.push(refused ? 'refused' : 'open');
+    const now = outcomes.filter((o) => o === 'open').length;
+    await until(() => settled(now), 10_000, 'the workers told of each other');
+  }
+  console.log(slots.map((s) => s.active).join('/'));
+  assert.deepEqual(outcomes, ['open', 'open', 'open', 'open', 'open', 'refused', 'refused', 'refused']);
+});

@@ -4,14 +4,14 @@ import { CONNECTION_LIMIT_DEFAULTS } from '../config/schema.js';
 import { policySettings } from './policy-settings.js';
 
 /**
- * Whether a snapshot sets a limit counted per client address: the per_ip request rate,
- * max_connections_per_ip (other than its default safety cap), max_mbps_per_ip, or
- * failed-login lockouts (any auth mode). With several engine processes such a limit is exact
- * only while every connection of one client goes to the same process, which is what the
- * clustered engine then does; without one it spreads connections evenly, so one busy client
- * still uses every core.
+ * Whether a snapshot sets a limit that is exact over several engine processes only if every
+ * connection of a client passes one door: the per_ip request rate, max_connections_per_ip
+ * (other than its default safety cap of 256: a net, not a promise), max_mbps_per_ip, or
+ * failed-login lockouts (any auth mode). With one the clustered engine's primary accepts every
+ * connection and hands it to the worker its client hashes to; without one the workers accept
+ * themselves, which costs nothing per connection and lets one busy client use every core.
  */
-export function setsPerClientLimits(snapshot: ConfigSnapshot): boolean {
+export function needsOneDoor(snapshot: ConfigSnapshot): boolean {
   const { rateLimiting } = policySettings(snapshot);
   const rates = rateLimiting.enabled && rateLimiting.per_ip !== undefined;
   const bandwidth = rateLimiting.enabled && rateLimiting.bandwidth?.enabled === true && rateLimiting.bandwidth.max_mbps_per_ip > 0;
