@@ -83,15 +83,16 @@ export class ControlServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://control');
-    const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
-    const route = candidates.find((r) => r.method === req.method);
-    if (!route) {
-      return send(res, candidates.length > 0 ? 405 : 404, { error: { code: candidates.length > 0 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', message: `${req.method} ${url.pathname} is not part of the control API` } });
-    }
-    const match = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(match[i + 1])]));
+    // Everything read from the request is inside: a malformed path is a 400, never a crash of the daemon.
     try {
+      const url = new URL(req.url ?? '/', 'http://control');
+      const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
+      const route = candidates.find((r) => r.method === req.method);
+      if (!route) {
+        return send(res, candidates.length > 0 ? 405 : 404, { error: { code: candidates.length > 0 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', message: `${req.method} ${url.pathname} is not part of the control API` } });
+      }
+      const match = route.pattern.exec(url.pathname)!;
+      const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeSegment(match[i + 1])]));
       const body = await readJson(req);
       const result = await route.handler({ params, query: url.searchParams, body, raw: req }, res);
       if (result !== undefined && !res.headersSent) send(res, 200, result);
@@ -99,6 +100,15 @@ export class ControlServer {
       if (res.headersSent) return void res.destroy();
       send(res, statusOf(error), errorBody(error));
     }
+  }
+}
+
+/** A path segment with its percent-escapes decoded; a broken escape (`%ZZ`) is the client's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProxyError('BAD_REQUEST', `"${segment}" in the path is not valid percent-encoding`);
   }
 }
 
