@@ -23,23 +23,28 @@ export interface DaemonProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a server daemon (one engine process, loopback trusted) on free ports; `extra` is appended to its config file. */
-export async function startDaemonProcess(extra = ''): Promise<DaemonProcess> {
+/** Starts a server daemon (`workers` engine processes, loopback trusted) on free ports; `extra` is appended to its config file. */
+export async function startDaemonProcess(extra = '', workers = 1): Promise<DaemonProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'sp-daemon-'));
   const config = join(dir, 'server-config.yaml');
   const [http, socks] = [await freePort(), await freePort()];
   writeFileSync(
     config,
-    `server:\n  http_port: ${http}\n  socks5_port: ${socks}\n  bind_address: "127.0.0.1"\n  workers: 1\n  log_level: warn\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: all, match: { domains: ["*"] }, backend: direct }\n${extra}`,
+    `server:\n  http_port: ${http}\n  socks5_port: ${socks}\n  bind_address: "127.0.0.1"\n  workers: ${workers}\n  log_level: warn\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: all, match: { domains: ["*"] }, backend: direct }\n${extra}`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(dir, 'run'), SIMPLE_PROXY_STATE_DIR: join(dir, 'state') };
   delete env.SIMPLE_PROXY_SOCKET;
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, config], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, config], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const started = await new Promise<{ socket: string; port: number; socks5: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the daemon did not start within 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it started`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    // The daemon logs on stdout too: its address is the line that starts with {"socket".
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (!line.startsWith('{"socket"')) return;
       clearTimeout(timer);
+      lines.close();
+      child.stdout!.resume();
       resolve(JSON.parse(line));
     });
   });
