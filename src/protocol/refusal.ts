@@ -28,8 +28,16 @@ export type RefusalCode =
   | 'no-route'
   | 'backend-unhealthy'
   // The dial through the backend, or the origin's answer.
-  | 'timeout'
+  | DialFailure
   | 'response-timeout'
+  | 'response-header-too-large'
+  | 'backend-removed'
+  // A fault of the proxy itself.
+  | 'internal';
+
+/** Reasons a dial through a backend fails (a DialError's reason); `private-target` also names the policy's refusal before any dial. */
+export type DialFailure =
+  | 'timeout'
   | 'refused'
   | 'unreachable'
   | 'host-unreachable'
@@ -37,14 +45,11 @@ export type RefusalCode =
   | 'upstream'
   | 'upstream-auth'
   | 'not-allowed'
+  | 'private-target'
+  | 'protocol'
   | 'loop'
   | 'unavailable'
-  | 'protocol'
-  | 'response-header-too-large'
-  | 'failed'
-  | 'backend-removed'
-  // A fault of the proxy itself.
-  | 'internal';
+  | 'failed';
 
 /** How one refusal code is answered and recorded. */
 export interface RefusalAnswer {

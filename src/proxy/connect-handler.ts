@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { refusal, type Refusal } from '../protocol/refusal.js';
+import { refusal } from '../protocol/refusal.js';
 import { admit } from './admission/admit.js';
-import { AdmissionRequest } from './admission/admission-request.js';
+import { SocketRequest } from './admission/socket-request.js';
 import { answerRaw, refuseDialFailure } from './admission/answers.js';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -33,18 +33,14 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
 }
 
 /** A CONNECT on its way through admission: dials and relays once admitted. */
-class ConnectRequest extends AdmissionRequest {
+class ConnectRequest extends SocketRequest {
   constructor(
-    private readonly ctx: ProxyContext,
+    ctx: ProxyContext,
     record: ConnectionRecord,
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly head: Buffer,
   ) {
-    super('tunnel', 'connect', record);
-  }
-
-  refused(refused: Refusal): void {
-    answerRaw(this.ctx, this.record, this.socket, refused);
+    super(ctx, 'tunnel', 'connect', record, socket);
   }
 
   admitted(): void {

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import type { Refusal } from '../protocol/refusal.js';
 import { SocksMethod, SocksReply } from '../protocol/socks5-codes.js';
 import {
   AUTH_FAILED,
@@ -18,8 +17,8 @@ import {
   type SocksTarget,
 } from '../protocol/socks5-codec.js';
 import { admit } from './admission/admit.js';
-import { AdmissionRequest } from './admission/admission-request.js';
-import { answerSocks, refuseDialFailure } from './admission/answers.js';
+import { SocketRequest } from './admission/socket-request.js';
+import { refuseDialFailure } from './admission/answers.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
@@ -157,19 +156,15 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
 }
 
 /** A SOCKS5 CONNECT on its way through admission: dials, answers "succeeded" and relays once admitted. */
-class Socks5Request extends AdmissionRequest {
+class Socks5Request extends SocketRequest {
   constructor(
-    private readonly ctx: ProxyContext,
+    ctx: ProxyContext,
     record: ConnectionRecord,
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly early: Buffer,
     private readonly onTimeout: () => void,
   ) {
-    super('tunnel', 'socks5', record);
-  }
-
-  refused(refused: Refusal): void {
-    answerSocks(this.ctx, this.record, this.socket, refused);
+    super(ctx, 'tunnel', 'socks5', record, socket);
   }
 
   admitted(): void {

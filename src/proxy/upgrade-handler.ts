@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { authority } from '../backends/http-connect.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { refusal, type Refusal } from '../protocol/refusal.js';
+import { refusal } from '../protocol/refusal.js';
 import { admit } from './admission/admit.js';
-import { AdmissionRequest } from './admission/admission-request.js';
+import { SocketRequest } from './admission/socket-request.js';
 import { answerRaw, refuseDialFailure } from './admission/answers.js';
 import { badTargetReason, parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
@@ -43,20 +43,16 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
 }
 
 /** An upgrade on its way through admission: dials the origin, sends the request and relays once it switched protocols. */
-class UpgradeRequest extends AdmissionRequest {
+class UpgradeRequest extends SocketRequest {
   constructor(
-    private readonly ctx: ProxyContext,
+    ctx: ProxyContext,
     record: ConnectionRecord,
     private readonly req: IncomingMessage,
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly head: Buffer,
     private readonly target: HttpTarget,
   ) {
-    super('upgrade', 'upgrade', record);
-  }
-
-  refused(refused: Refusal): void {
-    answerRaw(this.ctx, this.record, this.socket, refused);
+    super(ctx, 'upgrade', 'upgrade', record, socket);
   }
 
   admitted(): void {

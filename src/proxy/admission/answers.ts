@@ -17,10 +17,7 @@ import { dialRefusal } from './dial-refusal.js';
 /** Answers on a raw client socket (CONNECT, upgrade) with an HTTP error and closes; ends the record once the client is gone. */
 export function answerRaw(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, refused: Refusal): void {
   const answer = REFUSALS[refused.code];
-  record.status = answer.status;
-  record.error = answer.logReason;
-  if (client.destroyed) return ctx.end(record);
-  client.once('close', () => ctx.end(record));
+  if (endsAt(ctx, record, client, answer.status, answer.logReason)) return;
   client.on('error', () => client.destroy());
   client.end(rawHttpError(answer.status, answer.statusText, refused.reason, answer.proxyStatus, refused.headers));
 }
@@ -28,11 +25,20 @@ export function answerRaw(ctx: Pick<ProxyContext, 'end'>, record: ConnectionReco
 /** Answers a SOCKS5 request with its reply code and closes; ends the record once the client is gone. */
 export function answerSocks(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, refused: Refusal): void {
   const answer = REFUSALS[refused.code];
-  record.status = answer.socks;
-  record.error = answer.logReason;
-  if (client.destroyed) return ctx.end(record);
-  client.once('close', () => ctx.end(record));
+  if (endsAt(ctx, record, client, answer.socks, answer.logReason)) return;
   client.end(encodeReply(answer.socks));
+}
+
+/** Marks the record refused and ends it when the client closes; true (and ended now) when the client is already gone. */
+function endsAt(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, status: number, logReason: string): boolean {
+  record.status = status;
+  record.error = logReason;
+  if (client.destroyed) {
+    ctx.end(record);
+    return true;
+  }
+  client.once('close', () => ctx.end(record));
+  return false;
 }
 
 /** Answers a forwarded HTTP request with a short plain-text error (the record ends when the response closes). */
