@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerSpec } from '../config/model.js';
-import type { BoundListener } from './engine.js';
+import type { BoundListener } from '../engine/engine-api.js';
 import { closeServer, listen } from './listen.js';
 
 /**

@@ -12,11 +12,12 @@ import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
 import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
-import type { Socket } from 'node:net';
+import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import { ClientDispatch } from './client-dispatch.js';
 import { Descriptors, mergeDescriptors } from './descriptors.js';
-import { ClientDispatch, clientSlot } from './client-dispatch.js';
-import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
+import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { WorkerSlots, type Slot } from './worker-slots.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
@@ -25,18 +26,6 @@ const ONE_DOOR = 'per-client limits (exact over engine processes from the next s
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
-
-/** A worker slot's process and what the primary knows of its load. */
-interface Slot {
-  worker: Worker | null;
-  /** Connections handed to this slot's current process. */
-  handed: number;
-  /** Its last report: open connections, and connections it had received by then. */
-  active: number;
-  received: number;
-  /** What this worker was last told the others have open (shared sockets). */
-  elsewhere: number;
-}
 
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
@@ -52,7 +41,7 @@ interface Slot {
 export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly local: ProxyEngine;
   private readonly workers = new Set<Worker>();
-  private readonly slots: Slot[];
+  private readonly slots: WorkerSlots;
   private readonly dispatch: ClientDispatch;
   /** The primary's own descriptors: it accepts every connection before handing it over. */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
@@ -77,9 +66,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     super();
     this.local = new ProxyEngine(snapshot);
     this.byClient = needsOneDoor(snapshot);
-    this.slots = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, elsewhere: 0 }));
+    this.slots = new WorkerSlots(count);
     this.dispatch = new ClientDispatch(
-      (listener, socket) => this.hand(listener, socket),
+      (listener, socket) => this.slots.hand(listener, socket, this.local.snapshot.network.limits.maxConnections),
       (error) => this.descriptors.acceptFailed(error),
     );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
@@ -102,7 +91,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
     if (this.byClient) this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
-      const results = await Promise.all(this.slots.map((_, index) => this.spawn(index)));
+      const results = await Promise.all(this.slots.list.map((_, index) => this.spawn(index)));
       const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
       if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
       this.bound = results[0];
@@ -157,7 +146,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   /** Counters summed over the workers. */
   async stats(): Promise<EngineStats> {
-    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
     const backends: EngineStats['backends'] = {};
     for (const stats of all) {
       for (const [name, b] of Object.entries(stats.backends)) {
@@ -200,44 +189,25 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     if (request.op === 'set') this.debugState = request.state;
-    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
     return all.flat();
   }
 
   /** Every worker's proxy metrics, one list per worker. */
   async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
-    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
     return all.flat();
   }
 
   /** Every worker's authenticated clients, one list per worker. */
   async authClients(): Promise<AuthClientView[][]> {
-    const all = (await Promise.all(this.serving().map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
-  }
-
-  /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced). */
-  private hand(listener: number, socket: Socket): void {
-    const first = clientSlot(socket.remoteAddress ?? '', this.slots.length);
-    let slot: Slot | undefined;
-    for (let i = 0; i < this.slots.length && !slot; i++) {
-      const candidate = this.slots[(first + i) % this.slots.length];
-      if (candidate.worker?.isConnected()) slot = candidate;
-    }
-    if (!slot) return void socket.destroy();
-    const max = this.local.snapshot.network.limits.maxConnections;
-    // What every worker had open at its last report, plus what is on its way to it: exact but for closes not yet reported.
-    let open = 0;
-    for (const s of this.slots) open += s.active + s.handed - s.received;
-    slot.handed++;
-    slot.worker!.send({ type: 'connection', listener, overLimit: open >= max } satisfies ToWorker, socket, undefined, (error) => {
-      if (error) socket.destroy();
-    });
   }
 
   private async spawn(index: number): Promise<BoundListener[]> {
     const worker = cluster.fork();
-    const slot = this.slots[index];
+    const slot = this.slots.list[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
@@ -245,12 +215,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     });
     worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
-      const serving = slot.worker === worker;
-      if (serving) slot.worker = null;
+      const cut = this.slots.lost(slot, worker);
       if (this.stopping) return;
-      const cut = serving ? slot.active + slot.handed - slot.received : 0;
-      if (serving) slot.active = 0;
-      if (!this.byClient) this.tellElsewhere();
+      if (!this.byClient) this.slots.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
       this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
@@ -262,17 +229,15 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
     const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
-    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, elsewhere: -1 });
-    if (!this.byClient) this.tellElsewhere();
+    this.slots.serve(slot, worker);
+    if (!this.byClient) this.slots.tellElsewhere();
     return bound;
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
     if (message.type === 'load') {
-      if (slot.worker !== worker) return;
-      slot.active = message.active;
-      slot.received = message.received;
-      if (!this.byClient) this.tellElsewhere();
+      this.slots.report(slot, worker, message.active, message.received);
+      if (!this.byClient) this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
       if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
@@ -312,26 +277,6 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       worker.once('exit', onExit);
       worker.send({ ...message, id } as ToWorker);
     });
-  }
-
-  /**
-   * Tells each worker accepting on the shared sockets how many connections the others have open,
-   * so max_connections counts all of them: exact but for what the others admitted since their
-   * last report (at most 20 ms old), that is within one burst.
-   */
-  private tellElsewhere(): void {
-    const total = this.slots.reduce((n, s) => n + s.active, 0);
-    for (const slot of this.slots) {
-      const active = total - slot.active;
-      if (active === slot.elsewhere || !slot.worker?.isConnected()) continue;
-      slot.elsewhere = active;
-      slot.worker.send({ type: 'elsewhere', active } satisfies ToWorker);
-    }
-  }
-
-  /** Workers that have started (one being started or replaced answers nothing yet). */
-  private serving(): Worker[] {
-    return this.slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
   }
 
   private sendSubscription(worker: Worker): void {

@@ -1,20 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
+import type { DescriptorView, ExhaustedDuring } from '../engine/engine-api.js';
 
 const INTERVAL_MS = 2_000;
 const NEAR = 0.95;
 const QUIET_MS = 10_000;
-
-/** Where a want of file descriptors turned work away: accepting a client, or dialling its target. */
-export type ExhaustedDuring = 'accept' | 'dial';
-
-/** What `status` and the dashboard show of one engine process's file descriptors. */
-export interface DescriptorView {
-  /** Open descriptors at the last sample (every 2 s), and the soft limit. */
-  open: number;
-  limit: number;
-  /** Connections refused for want of descriptors since start: accepts lost, dials failed with EMFILE or ENFILE. */
-  exhausted: Record<ExhaustedDuring, number>;
-}
 
 /** Whether an error is the process or the system running out of file descriptors. */
 export function isOutOfDescriptors(error: unknown): boolean {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { PrimaryStore } from '../limits/primary-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ProxyEngine } from './engine.js';
 import { RecordBatch } from './record-batch.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -63,7 +63,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     return;
   }
   if (message.type === 'elsewhere') {
-    if (engine) engine.openElsewhere = message.active;
+    engine?.setOpenElsewhere(message.active);
     return;
   }
   if (message.type === 'verdict') {

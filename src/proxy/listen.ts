@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { ListenerSpec } from '../config/model.js';
-import type { BoundListener } from './engine.js';
+import type { BoundListener } from '../engine/engine-api.js';
 
 /** Binds a server to a listener spec; rejects with the address and a plain reason when it cannot. */
 export function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<BoundListener> {

@@ -97,7 +97,7 @@ test(`${PROCESSES} engine processes without a per-client limit: the workers acce
   // The default per-IP cap needs no single door: connections land on whichever worker accepts first.
   const { engine, port } = await start(t, {}, { maxConnections: 5, maxConnectionsPerIp: 256 });
   // What the primary has told each worker the others have open (settled once every report is in).
-  const slots = (engine as unknown as { slots: { active: number; elsewhere: number }[] }).slots;
+  const slots = (engine as unknown as { slots: { list: { active: number; elsewhere: number }[] } }).slots.list;
   const settled = (open: number): boolean => slots.reduce((n, s) => n + s.active, 0) === open && slots.every((s) => s.elsewhere === open - s.active);
   const held: Socket[] = [];
   t.after(async () => held.forEach((s) => s.destroy()));

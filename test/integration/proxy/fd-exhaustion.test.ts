@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { DescriptorView } from '../../../src/proxy/descriptors.js';
+import type { DescriptorView } from '../../../src/engine/engine-api.js';
 import { until } from '../health/pool-fixture.js';
 import { curl, origin } from '../policy/policy-fixture.js';
 
