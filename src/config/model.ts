@@ -1,4 +1,5 @@
 import type { Role } from '../role.js';
+import type { MatchSpec } from './schema.js';
 
 /**
  * The normalised, immutable view of a configuration that the engine runs on.
@@ -17,6 +18,10 @@ export interface ConfigSnapshot {
   network: NetworkSpec;
   backends: BackendSpec[];
   rules: RuleSpec[];
+  /** `rule_sets:`: named lists rules match with `match.rule_set`. */
+  ruleSets: RuleSetSpec[];
+  /** Where fetched rule sets are kept for the next start (set by the daemon: its state directory), if anywhere. */
+  ruleSetCacheDir?: string;
   shutdown: { drainTimeoutMs: number; forceTimeoutMs: number };
   reload: { drainTimeoutMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -109,11 +114,27 @@ export type BackendType = BackendSpec['type'];
 /** One routing rule; rules are kept in file order and first match wins. */
 export interface RuleSpec {
   name: string;
-  /** Domain patterns as written: exact, `*.suffix` or `*`. */
+  /** Domain patterns as written: exact, `*.suffix` or `*` (empty when the rule matches by other keys only). */
   domains: string[];
+  /** The whole `match:` when it uses keys beyond `domains`; absent, the rule matches by its domains alone. */
+  match?: MatchSpec;
+  /** Match IP blocks against the addresses a name resolves to. */
+  resolve?: boolean;
+  /** `action: reject`: refuse what matches (backends is empty). */
+  reject?: boolean;
   /** Backends this rule sends to (one, or several for load balancing), by name. */
   backends: { name: string; weight: number }[];
   loadBalancing?: { algorithm: 'round_robin' | 'least_conn' | 'random' | 'ip_hash'; stickySessions: boolean };
+}
+
+/** A named rule set: where it comes from and how its lines read. */
+export interface RuleSetSpec {
+  name: string;
+  format: 'domains' | 'hosts' | 'adblock' | 'cidr';
+  /** A local file (absolute once loaded), or an https URL fetched every intervalMs. */
+  path?: string;
+  url?: string;
+  intervalMs: number;
 }
 
 /** `metrics:`: where the Prometheus text and the health endpoints are served. */

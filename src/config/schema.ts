@@ -58,8 +58,20 @@ export const rateLimitingSchema = z.strictObject({
     .optional(),
 });
 
-/** A port (`443`) or an inclusive range (`"1025-65535"`). */
-const portOrRange = z.union([port, z.string().regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')]);
+/** A port (`443`) or an inclusive range (`"1025-65535"`), the low end first. */
+const portOrRange = z.union([
+  port,
+  z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')
+    .refine(
+      (v) => {
+        const [low, high] = v.split('-').map(Number);
+        return low >= 1 && high <= 65535 && low <= high;
+      },
+      { error: (issue) => `"${String(issue.input)}" is not a port range (expected "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535)` },
+    ),
+]);
 
 /** Squid's Safe_ports: what plain requests, WebSocket upgrades and SOCKS5 may reach by default. */
 export const SAFE_PORTS_DEFAULT = [80, 21, 443, 70, 210, '1025-65535', 280, 488, 591, 777];
@@ -147,12 +159,74 @@ const backend = z
     }
   });
 
-const match = z.strictObject({ domains: z.array(nonEmpty).min(1, 'a rule needs at least one domain pattern') });
+/** The protocols a rule can match: how the client came in (a WebSocket upgrade is `http`). */
+export const ROUTE_PROTOCOLS = ['http', 'connect', 'socks5', 'udp'] as const;
+
+/** The keys of a rule's `match:`, each optional; every key given must hold. */
+const MATCH_KEYS = ['domains', 'ip_cidr', 'ports', 'source_cidr', 'users', 'groups', 'protocols', 'rule_set', 'not', 'any', 'all'] as const;
+
+/** A rule's `match:` (every key given must hold; `not`, `any` and `all` combine nested matches). */
+export const matchSchema = z
+  .strictObject({
+    domains: z.array(nonEmpty).min(1, 'expected at least one domain pattern').optional(),
+    ip_cidr: z.array(cidr).min(1, 'expected at least one CIDR block').optional(),
+    ports: z.array(portOrRange).min(1, 'expected at least one port or range').optional(),
+    source_cidr: z.array(cidr).min(1, 'expected at least one CIDR block').optional(),
+    users: z.array(nonEmpty).min(1, 'expected at least one user name').optional(),
+    groups: z.array(nonEmpty).min(1, 'expected at least one group name').optional(),
+    protocols: z.array(z.enum(ROUTE_PROTOCOLS)).min(1, 'expected at least one protocol').optional(),
+    rule_set: nonEmpty.optional(),
+    get not(): z.ZodOptional<z.ZodType<MatchSpec>> {
+      return matchSchema.optional();
+    },
+    get any(): z.ZodOptional<z.ZodArray<z.ZodType<MatchSpec>>> {
+      return z.array(matchSchema).min(1, 'expected at least one match').optional();
+    },
+    get all(): z.ZodOptional<z.ZodArray<z.ZodType<MatchSpec>>> {
+      return z.array(matchSchema).min(1, 'expected at least one match').optional();
+    },
+  })
+  .refine((m) => MATCH_KEYS.some((key) => m[key] !== undefined), { error: `a match needs at least one of: ${MATCH_KEYS.join(', ')}` });
+
+/** A rule's `match:` as written (keys as in the file). */
+export interface MatchSpec {
+  domains?: string[];
+  ip_cidr?: string[];
+  ports?: (number | string)[];
+  source_cidr?: string[];
+  users?: string[];
+  groups?: string[];
+  protocols?: (typeof ROUTE_PROTOCOLS)[number][];
+  rule_set?: string;
+  not?: MatchSpec;
+  any?: MatchSpec[];
+  all?: MatchSpec[];
+}
+
+const match = matchSchema;
+
+/** `rule_sets:`: named lists of domains or CIDR blocks, from a file or an https URL refreshed on an interval. */
+const ruleSet = z
+  .strictObject({
+    name: nonEmpty,
+    path: nonEmpty.optional(),
+    url: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }).optional(),
+    format: z.enum(['domains', 'hosts', 'adblock', 'cidr']),
+    /** How often a URL set is fetched again. */
+    interval: duration.default('24h'),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.path === undefined) === (r.url === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule set needs exactly one of "path" or "url"' });
+  });
 
 const serverRule = z
   .strictObject({
     name: nonEmpty,
     match,
+    /** Match `ip_cidr` against the addresses a name resolves to (one DNS lookup before routing), not only IP literals. */
+    resolve: z.boolean().optional(),
+    /** `reject`: refuse the connection (HTTP 403 naming the rule, SOCKS5 0x02) instead of sending it to a backend. */
+    action: z.literal('reject', { error: 'expected "reject" (or use "backend:" / "backends:")' }).optional(),
     backend: nonEmpty.optional(),
     backends: z.array(z.strictObject({ name: nonEmpty, weight: z.number().int().min(0).default(1) })).min(1).optional(),
     load_balancing: z
@@ -160,10 +234,12 @@ const serverRule = z
       .optional(),
   })
   .superRefine((r, ctx) => {
-    if ((r.backend === undefined) === (r.backends === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of "backend" or "backends"' });
+    const targets = [r.backend, r.backends, r.action].filter((t) => t !== undefined).length;
+    if (targets !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of "backend", "backends" or "action: reject"' });
+    if (r.load_balancing !== undefined && r.action !== undefined) ctx.addIssue({ code: 'custom', path: ['load_balancing'], message: '"load_balancing" does not apply to a rule that rejects' });
   });
 
-const clientRule = z.strictObject({ name: nonEmpty, match, action: z.enum(['server', 'direct']) });
+const clientRule = z.strictObject({ name: nonEmpty, match, resolve: z.boolean().optional(), action: z.enum(['server', 'direct', 'reject']) });
 
 const nativeUser = z.strictObject({
   username: nonEmpty,
@@ -250,6 +326,7 @@ export const debugSchema = z.strictObject({
 /** Sections both dialects share. */
 const common = {
   network: network.prefault({}),
+  rule_sets: z.array(ruleSet).optional(),
   rate_limiting: rateLimitingSchema.optional(),
   access_control: accessControlSchema.optional(),
   access_log: accessLogSchema.optional(),

@@ -1,3 +1,4 @@
+import { isCatchAll } from '../routing/shadowing.js';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { authSettings } from '../auth/auth-settings.js';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
@@ -298,7 +299,7 @@ export class Daemon {
   private readiness(): Readiness {
     if (this.stopping) return { ready: false, reason: 'stopping' };
     const healthy = new Set(this.backendHealth().filter((b) => b.healthy).map((b) => b.name));
-    const catchAll = this.snapshot.rules.find((r) => r.domains.includes('*'));
+    const catchAll = this.snapshot.rules.find((r) => isCatchAll(r) && !r.reject);
     const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
     if (candidates.some((name) => healthy.has(name))) return { ready: true };
     return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };

@@ -15,7 +15,7 @@ import { badTargetReason, parseAbsoluteTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
-import { dialRefusal, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
+import { dialRefusal, REJECT_REFUSAL, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -108,59 +108,63 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
       }
       const hops = maxForwards(req.method ?? '', raw);
       if (hops === 0) return answerAsRecipient(req, res, record, `${req.httpVersion} ${ctx.viaToken}`);
-      const resolution = runtime.resolve(target.host, record.clientAddress);
-      record.rule = resolution.rule;
-      if (!resolution.ok) {
-        if (resolution.unhealthy) sendError(res, record, UNHEALTHY_REFUSAL.status, resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
-        else sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
-        return;
-      }
-      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'http', target: targetText(target.host, target.port) });
-      if (forbidden) return sendError(res, record, forbidden.status, forbidden.reason, forbidden.proxyStatus, forbidden.error);
-      ctx.routed(record, resolution.backend.name);
-      const full = policy.acquireBackend(record, resolution.backend.name, info);
-      if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
-      const forwardedFor = runtime.config.network.forwardedFor;
-      const headers = stripHopByHop(raw, forwardedFor === 'off' ? DROP_ON_REQUEST : DROP_WITH_FORWARDED);
-      addForwarded(forwardedFor, raw, record.clientAddress, headers);
-      if (hops !== null) setMaxForwards(headers, hops - 1);
-      headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
-      const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-      const method = req.method ?? 'GET';
-      const group = resolution.group;
-      const pacer = policy.pacer(record.clientAddress);
-      const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
-
-      const common = headers.length;
-      const refusePrivate = policy.refusesPrivate(record.clientAddress);
-      const send = (backend: Backend, retried: boolean): void => {
-        const route = backend.httpRoute(target.scheme, target, target.path, refusePrivate);
-        // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
-        headers.length = common;
-        for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
-        let balanced: Balanced | undefined;
-        if (group) {
-          group.opened(backend, res);
-          balanced = {
-            answered: () => group.report(backend, true),
-            retry: (error) => {
-              const fault = backendFault(error, backend.type);
-              if (fault) group.report(backend, false, error.message);
-              // Only a request without a body can be sent again: its bytes were not consumed.
-              if (retried || hasBody) return false;
-              if (!fault && !(IDEMPOTENT.has(method) && RESET_CODES.has((error as { code?: string }).code ?? ''))) return false;
-              const other = group.pick(record.clientAddress, backend);
-              if (!other) return false;
-              record.backend = other.name;
-              send(other, true);
-              return true;
-            },
-          };
+      runtime.route({ host: target.host, port: target.port, client: record.clientAddress, user: identity?.user, groups: identity?.groups, protocol: 'http' }, (resolution) => {
+        record.rule = resolution.rule;
+        if (!resolution.ok) {
+          if (resolution.rejected) {
+            policy.refusedByRule(record, resolution.reason);
+            sendError(res, record, REJECT_REFUSAL.status, resolution.reason, REJECT_REFUSAL.proxyStatus, REJECT_REFUSAL.reason);
+          } else if (resolution.unhealthy) sendError(res, record, UNHEALTHY_REFUSAL.status, resolution.reason, UNHEALTHY_REFUSAL.proxyStatus, UNHEALTHY_REFUSAL.reason);
+          else sendError(res, record, 403, resolution.reason, 'destination_ip_prohibited', 'no-route');
+          return;
         }
-        const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
-        route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
-      };
-      send(resolution.backend, false);
+        const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'http', target: targetText(target.host, target.port) });
+        if (forbidden) return sendError(res, record, forbidden.status, forbidden.reason, forbidden.proxyStatus, forbidden.error);
+        ctx.routed(record, resolution.backend.name);
+        const full = policy.acquireBackend(record, resolution.backend.name, info);
+        if (full) return sendError(res, record, full.status, full.reason, full.proxyStatus, full.error);
+        const forwardedFor = runtime.config.network.forwardedFor;
+        const headers = stripHopByHop(raw, forwardedFor === 'off' ? DROP_ON_REQUEST : DROP_WITH_FORWARDED);
+        addForwarded(forwardedFor, raw, record.clientAddress, headers);
+        if (hops !== null) setMaxForwards(headers, hops - 1);
+        headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+        const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+        const method = req.method ?? 'GET';
+        const group = resolution.group;
+        const pacer = policy.pacer(record.clientAddress);
+        const body = hasBody ? (requestBody ? Readable.from(requestBody.tee(req), { objectMode: false }) : req) : null;
+
+        const common = headers.length;
+        const refusePrivate = policy.refusesPrivate(record.clientAddress);
+        const send = (backend: Backend, retried: boolean): void => {
+          const route = backend.httpRoute(target.scheme, target, target.path, refusePrivate);
+          // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
+          headers.length = common;
+          for (let i = 0; i < route.headers.length; i += 2) headers.push(route.headers[i], route.headers[i + 1]);
+          let balanced: Balanced | undefined;
+          if (group) {
+            group.opened(backend, res);
+            balanced = {
+              answered: () => group.report(backend, true),
+              retry: (error) => {
+                const fault = backendFault(error, backend.type);
+                if (fault) group.report(backend, false, error.message);
+                // Only a request without a body can be sent again: its bytes were not consumed.
+                if (retried || hasBody) return false;
+                if (!fault && !(IDEMPOTENT.has(method) && RESET_CODES.has((error as { code?: string }).code ?? ''))) return false;
+                const other = group.pick(record.clientAddress, backend);
+                if (!other) return false;
+                record.backend = other.name;
+                send(other, true);
+                return true;
+              },
+            };
+          }
+          const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
+          route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
+        };
+        send(resolution.backend, false);
+      });
     });
   });
 }

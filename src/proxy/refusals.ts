@@ -87,5 +87,8 @@ export function rawHttpError(status: number, statusText: string, reason: string,
 /** Why a request that already carries this proxy's Via token is refused. */
 export const VIA_LOOP = 'request loops back to this proxy (it already passed through it)';
 
+/** How a rule with `action: reject` refuses: 403 with the rule named in the body / SOCKS5 not allowed (0x02). */
+export const REJECT_REFUSAL = { status: 403, proxyStatus: 'http_request_denied', socks: SocksReply.notAllowed, reason: 'rejected' } as const;
+
 /** How "every backend of the rule is unhealthy" is told: 502 / SOCKS5 host unreachable (0x04). */
 export const UNHEALTHY_REFUSAL = { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.hostUnreachable, reason: 'backend-unhealthy' } as const;

@@ -2,7 +2,7 @@ import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Identity } from '../auth/identity.js';
 import { targetText } from '../auth/http-auth.js';
 import type { ProxyContext } from './proxy-context.js';
-import { SocksReply, dialRefusal, UNHEALTHY_REFUSAL } from './refusals.js';
+import { SocksReply, dialRefusal, REJECT_REFUSAL, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 
@@ -179,31 +179,36 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         if (socket.destroyed) return ctx.end(Object.assign(record, { status: denial.socks, error: denial.error }));
         return refuse(denial.socks, denial.error);
       }
-      const resolution = runtime.resolve(host, record.clientAddress);
-      record.rule = resolution.rule;
-      if (!resolution.ok) return resolution.unhealthy ? refuse(UNHEALTHY_REFUSAL.socks, UNHEALTHY_REFUSAL.reason) : refuse(SocksReply.notAllowed, 'no-route');
-      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'socks5', target: targetText(host, port) });
-      if (forbidden) return refuse(forbidden.socks, forbidden.error);
-      ctx.routed(record, resolution.backend.name);
-      const full = policy.acquireBackend(record, resolution.backend.name, info);
-      if (full) return refuse(full.socks, full.error);
-      dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) }, record.clientAddress, record).then(
-        (upstream) => {
-          if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
-          ctx.track(upstream, record);
-          record.status = SocksReply.succeeded;
-          socket.removeListener('timeout', onTimeout);
-          socket.setTimeout(0);
-          socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
-          if (early.length > 0) upstream.write(early);
-          relayTunnel(ctx, record, socket, upstream, runtime.config.network.timeouts.idleMs, early.length);
-        },
-        (error: unknown) => {
-          const refusal = dialRefusal(ctx, record, error);
-          if (endIfClientGone(ctx, record, socket, refusal.reason)) return;
-          refuse(refusal.socks, refusal.reason);
-        },
-      );
+      runtime.route({ host, port, client: record.clientAddress, user, groups: auth ? identity?.groups : undefined, protocol: 'socks5' }, (resolution) => {
+        record.rule = resolution.rule;
+        if (!resolution.ok && resolution.rejected) {
+          policy.refusedByRule(record, resolution.reason);
+          return refuse(REJECT_REFUSAL.socks, REJECT_REFUSAL.reason);
+        }
+        if (!resolution.ok) return resolution.unhealthy ? refuse(UNHEALTHY_REFUSAL.socks, UNHEALTHY_REFUSAL.reason) : refuse(SocksReply.notAllowed, 'no-route');
+        const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'socks5', target: targetText(host, port) });
+        if (forbidden) return refuse(forbidden.socks, forbidden.error);
+        ctx.routed(record, resolution.backend.name);
+        const full = policy.acquireBackend(record, resolution.backend.name, info);
+        if (full) return refuse(full.socks, full.error);
+        dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) }, record.clientAddress, record).then(
+          (upstream) => {
+            if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
+            ctx.track(upstream, record);
+            record.status = SocksReply.succeeded;
+            socket.removeListener('timeout', onTimeout);
+            socket.setTimeout(0);
+            socket.write(reply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+            if (early.length > 0) upstream.write(early);
+            relayTunnel(ctx, record, socket, upstream, runtime.config.network.timeouts.idleMs, early.length);
+          },
+          (error: unknown) => {
+            const refusal = dialRefusal(ctx, record, error);
+            if (endIfClientGone(ctx, record, socket, refusal.reason)) return;
+            refuse(refusal.socks, refusal.reason);
+          },
+        );
+      });
     });
   };
 

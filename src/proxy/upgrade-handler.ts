@@ -8,7 +8,7 @@ import { badTargetReason, parseAbsoluteTarget, type HttpTarget } from './http-ta
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import type { ProxyContext } from './proxy-context.js';
 import { rawRefuser, refuseAuth, refuseDenial, refuseDialFailure, type RawRefuse } from './raw-refusal.js';
-import { UNHEALTHY_REFUSAL } from './refusals.js';
+import { REJECT_REFUSAL, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import type { Resolution, Runtime } from './runtime.js';
@@ -45,16 +45,21 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
     const info = { protocol: 'upgrade' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
     policy.checkRequest(info, (denial) => {
       if (denial) return refuseDenial(refuse, denial);
-      const resolution = runtime.resolve(target.host, record.clientAddress);
-      record.rule = resolution.rule;
-      if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
-      if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
-      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'upgrade', target: targetText(target.host, target.port) });
-      if (forbidden) return refuseDenial(refuse, forbidden);
-      ctx.routed(record, resolution.backend.name);
-      const full = policy.acquireBackend(record, resolution.backend.name, info);
-      if (full) return refuseDenial(refuse, full);
-      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.refusesPrivate(record.clientAddress), refuse);
+      runtime.route({ host: target.host, port: target.port, client: record.clientAddress, user: identity?.user, groups: identity?.groups, protocol: 'upgrade' }, (resolution) => {
+        record.rule = resolution.rule;
+        if (!resolution.ok && resolution.rejected) {
+          policy.refusedByRule(record, resolution.reason);
+          return refuse(REJECT_REFUSAL.status, 'Forbidden', resolution.reason, REJECT_REFUSAL.reason, REJECT_REFUSAL.proxyStatus);
+        }
+        if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
+        if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
+        const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'upgrade', target: targetText(target.host, target.port) });
+        if (forbidden) return refuseDenial(refuse, forbidden);
+        ctx.routed(record, resolution.backend.name);
+        const full = policy.acquireBackend(record, resolution.backend.name, info);
+        if (full) return refuseDenial(refuse, full);
+        upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.refusesPrivate(record.clientAddress), refuse);
+      });
     });
   });
 }

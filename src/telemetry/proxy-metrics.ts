@@ -24,6 +24,7 @@ const KNOWN_ERRORS = new Set([
   'bad-request',
   'no-route',
   'loop',
+  'rejected',
   'upgrade-declined',
   'idle-timeout',
   'upstream-error',
@@ -85,7 +86,7 @@ export class ProxyMetrics {
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
     this.refusals = new Counter({
       name: 'proxy_policy_refusals_total',
-      help: 'Clients and requests refused other than by a rate limit, by scope (connections, acl, port, private-target, auth, loop)',
+      help: 'Clients and requests refused other than by a rate limit, by scope (connections, acl, port, private-target, auth, loop, reject)',
       labelNames: ['by'],
       registers,
     });
