@@ -384,9 +384,9 @@ export class Daemon {
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
     c.route('GET', '/api/rules/test', async ({ query }) => {
-      const { domain, client, user } = ruleTestSchema.parse(Object.fromEntries(query));
-      const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
-      return this.engine.explainRoute(domain, { client, user, groups });
+      const { domain, ...question } = ruleTestSchema.parse(Object.fromEntries(query));
+      const groups = question.user === undefined ? undefined : knownGroups(authSettings(this.snapshot), question.user, mergeClientViews(await this.engine.authClients()));
+      return this.engine.explainRoute(domain, { ...question, groups });
     });
     c.route('POST', '/api/rules', ({ body }) => {
       const rule = ruleAddSchema.parse(body);

@@ -144,7 +144,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation {
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation {
     return this.local.explainRoute(host, question);
   }
 

@@ -96,7 +96,7 @@ export interface Engine extends EventEmitter<EngineEvents> {
   /** Runs a backend's health check now rather than at its next interval. */
   recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
@@ -325,7 +325,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   /** Which rule and backend a host would take now (live health and balancing state), and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
+  explainRoute(host: string | undefined, question: RouteQuestion = {}): RouteExplanation {
     const runtime = this.current;
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
