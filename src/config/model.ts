@@ -135,6 +135,8 @@ export interface RuleSetSpec {
   path?: string;
   url?: string;
   intervalMs: number;
+  /** CA file (absolute) the URL's server is verified with, beside the system CAs. */
+  caFile?: string;
 }
 
 /** `metrics:`: where the Prometheus text and the health endpoints are served. */

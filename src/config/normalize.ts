@@ -43,7 +43,13 @@ function ruleMatch(rule: { match: MatchSpec; resolve?: boolean }): Pick<RuleSpec
 }
 
 function ruleSets(sets: ServerConfig['rule_sets'], baseDir: string): RuleSetSpec[] {
-  return (sets ?? []).map((r) => ({ name: r.name, format: r.format, intervalMs: ms(r.interval), ...(r.path !== undefined ? { path: resolve(baseDir, r.path) } : { url: r.url }) }));
+  return (sets ?? []).map((r) => ({
+    name: r.name,
+    format: r.format,
+    intervalMs: ms(r.interval),
+    ...(r.path !== undefined ? { path: resolve(baseDir, r.path) } : { url: r.url }),
+    ...(r.ca_file !== undefined ? { caFile: resolve(baseDir, r.ca_file) } : {}),
+  }));
 }
 
 /** The `debug:` section as the model (defaults when absent); relative files resolve against baseDir. */

@@ -214,9 +214,12 @@ const ruleSet = z
     format: z.enum(['domains', 'hosts', 'adblock', 'cidr']),
     /** How often a URL set is fetched again. */
     interval: duration.default('24h'),
+    /** CA certificate(s) to verify the URL's server with, beside the system ones (a private list server). */
+    ca_file: nonEmpty.optional(),
   })
   .superRefine((r, ctx) => {
     if ((r.path === undefined) === (r.url === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule set needs exactly one of "path" or "url"' });
+    if (r.ca_file !== undefined && r.url === undefined) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: '"ca_file" applies only to a rule set with a "url"' });
   });
 
 const serverRule = z

@@ -57,6 +57,9 @@ export const ruleTestSchema = z
   })
   .refine((q) => q.domain !== undefined || q.ip !== undefined, { error: 'give the domain or the ip to route' });
 
+/** GET /api/rule-sets/test: a rule set and the host (name or IP address) to look up in it. */
+export const ruleSetTestSchema = z.strictObject({ name: z.string().min(1), host: z.string().min(1) });
+
 /** POST /api/backends */
 export const backendAddSchema = z.strictObject({
   name: z.string().min(1),

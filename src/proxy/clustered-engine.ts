@@ -12,6 +12,7 @@ import { mergeBusiest } from '../policy/busiest-clients.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
@@ -146,6 +147,16 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
   explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation {
     return this.local.explainRoute(host, question);
+  }
+
+  /** The rule sets as the primary's engine holds them (each worker loads the same ones). */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.local.ruleSetStatuses();
+  }
+
+  /** Whether a rule set matches a host, as the primary's engine holds it. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.local.testRuleSet(name, host);
   }
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */

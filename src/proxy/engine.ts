@@ -29,6 +29,7 @@ import { forwardHttpRequest, sendError } from './http-forward.js';
 import type { ProxyContext, RecordStart } from './proxy-context.js';
 import { rawHttpError } from './refusals.js';
 import { Runtime } from './runtime.js';
+import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
@@ -97,6 +98,10 @@ export interface Engine extends EventEmitter<EngineEvents> {
   recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
   explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation;
+  /** The rule sets as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[];
+  /** Whether a rule set matches a host now, and by which entry (null: no such set). */
+  testRuleSet(name: string, host: string): RuleSetTest | null;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
@@ -159,6 +164,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private gate: AuthService | null;
   private readonly recorder: TrafficRecorder;
   private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
+  /** The rule sets rules match with `match.rule_set`, loaded and refreshed in the background. */
+  readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -168,7 +175,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.checker = options.health ? null : new HealthChecker();
     this.checker?.on('change', (event) => this.emit('backend:health', event));
     this.healthSource = options.health ?? this.checker!;
-    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }).runtime;
+    this.ruleSets.apply(snapshot.ruleSets ?? [], snapshot.ruleSetCacheDir);
+    this.current = Runtime.build(snapshot, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource, ruleSets: this.ruleSets }).runtime;
     this.checker?.sync(snapshot, this.current.backends);
     const hit = (limitHit: LimitHit): void => {
       this.liveMetrics()?.limitHit(limitHit.scope);
@@ -246,7 +254,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       return l.spec.tls && spec?.tls ? [{ listening: l, spec, material: readTlsMaterial(spec.tls) }] : [];
     });
     const previous = this.current;
-    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource }, previous);
+    // Rule sets load in the background: the ones serving now keep serving until their replacements are built.
+    this.ruleSets.apply(next.ruleSets ?? [], next.ruleSetCacheDir);
+    const { runtime, retired } = Runtime.build(next, { guard: (socket, target) => this.guard(socket, target), health: this.healthSource, ruleSets: this.ruleSets }, previous);
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
     this.checker?.sync(next, runtime.backends);
@@ -268,6 +278,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    this.ruleSets.stop();
     for (const timer of this.retiring) clearTimeout(timer);
     this.checker?.stop();
     const closing = this.listening.splice(0).map((l) => {
@@ -328,6 +339,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   explainRoute(host: string | undefined, question: RouteQuestion = {}): RouteExplanation {
     const runtime = this.current;
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
+  }
+
+  /** The rule sets of this process as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.ruleSets.statuses();
+  }
+
+  /** Whether a rule set of this process matches a host, and by which entry. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.ruleSets.test(name, host);
   }
 
   /** Asks this process's traffic debugger. */

@@ -25,41 +25,50 @@ function hash(text: string, from: number, to: number): number {
 
 /** Builds the arrays of a set from normalised names and their kinds (a name given twice keeps both kinds). */
 export function buildDomainData(names: readonly string[], kinds: readonly number[]): DomainSetData {
-  const index = new Map<string, number>();
-  const unique: string[] = [];
-  const flags: number[] = [];
-  for (let i = 0; i < names.length; i++) {
-    const at = index.get(names[i]);
-    if (at === undefined) {
-      index.set(names[i], unique.length);
-      unique.push(names[i]);
-      flags.push(kinds[i]);
-    } else flags[at] |= kinds[i];
-  }
-  index.clear();
-  const n = unique.length;
-  const offsets = new Uint32Array(n + 1);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    offsets[i] = total;
-    total += unique[i].length;
-  }
-  offsets[n] = total;
-  const bytes = new Uint8Array(total);
-  for (let i = 0; i < n; i++) {
-    const name = unique[i];
-    for (let c = 0; c < name.length; c++) bytes[offsets[i] + c] = name.charCodeAt(c);
-  }
   let capacity = 16;
-  while (capacity < n * 2) capacity *= 2;
-  const table = new Int32Array(capacity);
+  while (capacity < names.length * 2) capacity *= 2;
   const mask = capacity - 1;
-  for (let i = 0; i < n; i++) {
-    let slot = hash(unique[i], 0, unique[i].length) & mask;
-    while (table[slot] !== 0) slot = (slot + 1) & mask;
+  // The table first holds positions in `names` (+1); duplicates merge their kinds into the first.
+  const table = new Int32Array(capacity);
+  const flags = new Uint8Array(names.length);
+  const kept = new Int32Array(names.length).fill(-1);
+  let n = 0;
+  let total = 0;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    let slot = hash(name, 0, name.length) & mask;
+    let duplicate = false;
+    for (let j = table[slot]; j !== 0; j = table[slot]) {
+      if (names[j - 1] === name) {
+        flags[j - 1] |= kinds[i];
+        duplicate = true;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (duplicate) continue;
     table[slot] = i + 1;
+    flags[i] = kinds[i];
+    kept[i] = n++;
+    total += name.length;
   }
-  return { bytes, offsets, kinds: Uint8Array.from(flags), table };
+  const offsets = new Uint32Array(n + 1);
+  const bytes = new Uint8Array(total);
+  const kindOf = new Uint8Array(n);
+  let at = 0;
+  for (let i = 0; i < names.length; i++) {
+    const index = kept[i];
+    if (index === -1) continue;
+    const name = names[i];
+    offsets[index] = at;
+    kindOf[index] = flags[i];
+    for (let c = 0; c < name.length; c++) bytes[at + c] = name.charCodeAt(c);
+    at += name.length;
+  }
+  offsets[n] = at;
+  // Then it is rewritten to hold positions in the kept arrays.
+  for (let slot = 0; slot < capacity; slot++) if (table[slot] !== 0) table[slot] = kept[table[slot] - 1] + 1;
+  return { bytes, offsets, kinds: kindOf, table };
 }
 
 /**
