@@ -59,12 +59,14 @@ export class Router {
 
   /** The first rule (in file order) matching the query (or host), or null when none does. */
   route(query: RouteQuery | string): RouteMatch | null {
-    const q = asQuery(query);
-    const indexed = this.matcher.match(q.host);
+    const indexed = this.matcher.match(typeof query === 'string' ? query : query.host);
     const best = indexed === -1 ? Number.POSITIVE_INFINITY : indexed;
-    for (const rule of this.general) {
-      if (rule.index >= best) break;
-      if (rule.condition.test(q)) return { rule: this.rules[rule.index], index: rule.index };
+    if (this.general.length > 0 && this.general[0].index < best) {
+      const q = asQuery(query);
+      for (const rule of this.general) {
+        if (rule.index >= best) break;
+        if (rule.condition.test(q)) return { rule: this.rules[rule.index], index: rule.index };
+      }
     }
     return indexed === -1 ? null : { rule: this.rules[indexed], index: indexed };
   }
