@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { hashPassword } from '../../../src/auth/native-provider.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
@@ -127,4 +128,50 @@ test('source_cidr matches IPv4 clients also as IPv4-mapped addresses on a dual-s
   assert.equal(proxy.records[0].rule, 'from-loopback');
   assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', via, `http://localhost:${site.port}/`])).stdout, '200');
   assert.equal(await lastRule(proxy.records, 2), 'resolved', 'localhost resolves into 127.0.0.0/8');
+});
+
+test('users and groups match the authenticated identity on HTTP, CONNECT and SOCKS5', { timeout: 60_000 }, async (t) => {
+  const site = await origin(10);
+  t.after(() => site.server.close());
+  const [aliceHash, bobHash] = await Promise.all([hashPassword('alice-pw'), hashPassword('bob-pw')]);
+  const auth = { mode: 'native', native: { users: [{ username: 'alice', password_hash: aliceHash, groups: ['staff'] }, { username: 'bob', password_hash: bobHash, groups: [] }] } };
+  const { proxy } = await engineFor(
+    t,
+    rulesFrom(
+      `rules:
+  - { name: staff-socks, match: { groups: [staff], protocols: [socks5] }, backend: other }
+  - { name: bob-only, match: { users: [bob] }, backend: other }
+  - { name: default, match: { domains: ["*"] }, backend: direct }
+`,
+      { raw: { server: { auth } } },
+    ),
+  );
+  const url = `http://127.0.0.1:${site.port}/`;
+  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const through = async (args: string[], count: number): Promise<string | undefined> => {
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', ...args, url])).stdout, '200');
+    return lastRule(proxy.records, count);
+  };
+  assert.equal(await through(['-x', via, '-U', 'alice:alice-pw'], 1), 'default', 'alice over HTTP: staff-socks wants socks5');
+  assert.equal(await through(['--socks5', `127.0.0.1:${proxy.socks.port}`, '--proxy-user', 'alice:alice-pw'], 2), 'staff-socks');
+  assert.equal(await through(['-p', '-x', via, '-U', 'bob:bob-pw'], 3), 'bob-only', 'CONNECT as bob');
+  assert.equal(await through(['--socks5', `127.0.0.1:${proxy.socks.port}`, '--proxy-user', 'bob:bob-pw'], 4), 'bob-only');
+});
+
+test('the client dialect takes the new keys and action: reject', () => {
+  const client = parseConfigText(
+    `server: { address: "127.0.0.1:8080" }
+rules:
+  - { name: lan, match: { ip_cidr: ["192.168.0.0/16"] }, action: direct }
+  - { name: block, match: { ports: [25] }, action: reject }
+  - { name: rest, match: { domains: ["*"] }, action: server }
+`,
+    null,
+    'client',
+  );
+  assert.deepEqual(client.rules.map((r) => [r.name, r.reject ?? false, r.backends.map((b) => b.name)]), [
+    ['lan', false, ['direct']],
+    ['block', true, []],
+    ['rest', false, ['server']],
+  ]);
 });
