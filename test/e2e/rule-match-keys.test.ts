@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { RouteExplanation } from '../../src/routing/route-explanation.js';
 import { curlVia, httpPort, okOrigin, sandbox } from './cli-harness.js';
@@ -51,4 +53,25 @@ test('rule add takes the new match keys and action reject (CLI and REST API), ru
   const bad = await box.cli(['rule', 'test', '--ip', 'nope']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--ip: expected an IPv4 or IPv6 address/);
+});
+
+test('rule-set test NAME HOST and rule test explain a match through a set, with and without the daemon; rule-set list shows what is loaded', { timeout: 120_000 }, async (t) => {
+  const box = sandbox(CONFIG.replace('rules:\n', 'rule_sets:\n  - { name: ads, path: ads.txt, format: hosts }\nrules:\n  - { name: no-ads, match: { rule_set: ads }, action: reject }\n'));
+  t.after(() => box.cleanup());
+  writeFileSync(join(box.dir, 'ads.txt'), '# hosts\n0.0.0.0 ads.example tracker.example\n');
+  const offline = await box.cli(['rule-set', 'test', 'ads', 'tracker.example']);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.deepEqual(offline.stdout.trimEnd().split('\n'), [`(no daemon: loaded from ${join(box.dir, 'ads.txt')})`, `tracker.example: in rule set "ads" by entry tracker.example (2 entries from ${join(box.dir, 'ads.txt')})`]);
+  const unknown = await box.cli(['rule-set', 'test', 'adz', 'x.example']);
+  assert.match(unknown.stderr, /no rule set named "adz" \(rule sets: ads\)/);
+
+  assert.equal((await box.cli(['start'])).code, 0);
+  const deadline = Date.now() + 30_000;
+  let live = await box.cli(['rule-set', 'test', 'ads', 'www.ads.example']);
+  while (live.code !== 0 && Date.now() < deadline) live = await box.cli(['rule-set', 'test', 'ads', 'www.ads.example']);
+  assert.equal(live.stdout.trim(), `www.ads.example: not in rule set "ads" (2 entries from ${join(box.dir, 'ads.txt')})`, 'hosts-file names are exact');
+  const list = JSON.parse((await box.cli(['rule-set', 'list', '--json'])).stdout) as { ruleSets: { name: string; entries: number; from: string }[] };
+  assert.deepEqual(list.ruleSets.map((r) => [r.name, r.entries, r.from]), [['ads', 2, 'file']]);
+  const explained = await box.cli(['rule', 'test', 'ads.example']);
+  assert.equal(explained.stdout.split('\n')[0], 'ads.example -> rule #0 "no-ads" (rule_set ads: ads.example) -> rejected (403 / SOCKS5 0x02)');
 });
