@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { parse } from 'yaml';
-import { matchSchema, type MatchSpec } from '../config/schema.js';
+import { matchSchema, type MatchSpec } from '../config/match-schema.js';
 import { ProxyError } from '../errors.js';
 
 /** The flags of `rule add` that set `match:` keys beyond the domains. */

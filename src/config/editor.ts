@@ -9,7 +9,7 @@ import { parseConfigText } from './load.js';
 import { spliceEdit } from './splice-edit.js';
 import { authFileProblem, tunnelFileProblem } from './tunnel-files.js';
 import type { ConfigSnapshot } from './model.js';
-import type { MatchSpec } from './schema.js';
+import type { MatchSpec } from './match-schema.js';
 import { shadowedRules } from '../routing/shadowing.js';
 import { defaultPosition, rulesOf, shadowedRefusal } from './rule-placement.js';
 

@@ -1,5 +1,5 @@
 import type { Role } from '../role.js';
-import type { MatchSpec } from './schema.js';
+import type { MatchSpec } from './match-schema.js';
 
 /**
  * The normalised, immutable view of a configuration that the engine runs on.

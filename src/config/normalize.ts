@@ -1,7 +1,8 @@
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
 import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
-import { debugSchema, type ClientConfig, type MatchSpec, type ServerConfig } from './schema.js';
+import type { MatchSpec } from './match-schema.js';
+import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
 import { parseDuration, parseHostPort } from './values.js';
 
 const ms = (text: string): number => parseDuration(text)!;

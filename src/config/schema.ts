@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bindAddress, cidr, duration, hostPort, listenPort, port } from './values.js';
+import { matchSchema, ruleSetSchema } from './match-schema.js';
+import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, port, portOrRange } from './values.js';
 
 /*
  * The configuration schema of both dialects (spec sections 3.1 and 3.2, plus the keys of sections
@@ -7,7 +8,6 @@ import { bindAddress, cidr, duration, hostPort, listenPort, port } from './value
  */
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
-const nonEmpty = z.string().min(1, 'must not be empty');
 
 /** Safety caps that apply when the file sets none. */
 export const CONNECTION_LIMIT_DEFAULTS = { maxConnections: 10_000, maxConnectionsPerIp: 256 } as const;
@@ -57,21 +57,6 @@ export const rateLimitingSchema = z.strictObject({
     })
     .optional(),
 });
-
-/** A port (`443`) or an inclusive range (`"1025-65535"`), the low end first. */
-const portOrRange = z.union([
-  port,
-  z
-    .string()
-    .regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')
-    .refine(
-      (v) => {
-        const [low, high] = v.split('-').map(Number);
-        return low >= 1 && high <= 65535 && low <= high;
-      },
-      { error: (issue) => `"${String(issue.input)}" is not a port range (expected "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535)` },
-    ),
-]);
 
 /** Squid's Safe_ports: what plain requests, WebSocket upgrades and SOCKS5 may reach by default. */
 export const SAFE_PORTS_DEFAULT = [80, 21, 443, 70, 210, '1025-65535', 280, 488, 591, 777];
@@ -159,68 +144,7 @@ const backend = z
     }
   });
 
-/** The protocols a rule can match: how the client came in (a WebSocket upgrade is `http`). */
-export const ROUTE_PROTOCOLS = ['http', 'connect', 'socks5', 'udp'] as const;
-
-/** The keys of a rule's `match:`, each optional; every key given must hold. */
-const MATCH_KEYS = ['domains', 'ip_cidr', 'ports', 'source_cidr', 'users', 'groups', 'protocols', 'rule_set', 'not', 'any', 'all'] as const;
-
-/** A rule's `match:` (every key given must hold; `not`, `any` and `all` combine nested matches). */
-export const matchSchema = z
-  .strictObject({
-    domains: z.array(nonEmpty).min(1, 'expected at least one domain pattern').optional(),
-    ip_cidr: z.array(cidr).min(1, 'expected at least one CIDR block').optional(),
-    ports: z.array(portOrRange).min(1, 'expected at least one port or range').optional(),
-    source_cidr: z.array(cidr).min(1, 'expected at least one CIDR block').optional(),
-    users: z.array(nonEmpty).min(1, 'expected at least one user name').optional(),
-    groups: z.array(nonEmpty).min(1, 'expected at least one group name').optional(),
-    protocols: z.array(z.enum(ROUTE_PROTOCOLS)).min(1, 'expected at least one protocol').optional(),
-    rule_set: nonEmpty.optional(),
-    get not(): z.ZodOptional<z.ZodType<MatchSpec>> {
-      return matchSchema.optional();
-    },
-    get any(): z.ZodOptional<z.ZodArray<z.ZodType<MatchSpec>>> {
-      return z.array(matchSchema).min(1, 'expected at least one match').optional();
-    },
-    get all(): z.ZodOptional<z.ZodArray<z.ZodType<MatchSpec>>> {
-      return z.array(matchSchema).min(1, 'expected at least one match').optional();
-    },
-  })
-  .refine((m) => MATCH_KEYS.some((key) => m[key] !== undefined), { error: `a match needs at least one of: ${MATCH_KEYS.join(', ')}` });
-
-/** A rule's `match:` as written (keys as in the file). */
-export interface MatchSpec {
-  domains?: string[];
-  ip_cidr?: string[];
-  ports?: (number | string)[];
-  source_cidr?: string[];
-  users?: string[];
-  groups?: string[];
-  protocols?: (typeof ROUTE_PROTOCOLS)[number][];
-  rule_set?: string;
-  not?: MatchSpec;
-  any?: MatchSpec[];
-  all?: MatchSpec[];
-}
-
 const match = matchSchema;
-
-/** `rule_sets:`: named lists of domains or CIDR blocks, from a file or an https URL refreshed on an interval. */
-const ruleSet = z
-  .strictObject({
-    name: nonEmpty,
-    path: nonEmpty.optional(),
-    url: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }).optional(),
-    format: z.enum(['domains', 'hosts', 'adblock', 'cidr']),
-    /** How often a URL set is fetched again. */
-    interval: duration.default('24h'),
-    /** CA certificate(s) to verify the URL's server with, beside the system ones (a private list server). */
-    ca_file: nonEmpty.optional(),
-  })
-  .superRefine((r, ctx) => {
-    if ((r.path === undefined) === (r.url === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule set needs exactly one of "path" or "url"' });
-    if (r.ca_file !== undefined && r.url === undefined) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: '"ca_file" applies only to a rule set with a "url"' });
-  });
 
 const serverRule = z
   .strictObject({
@@ -329,7 +253,7 @@ export const debugSchema = z.strictObject({
 /** Sections both dialects share. */
 const common = {
   network: network.prefault({}),
-  rule_sets: z.array(ruleSet).optional(),
+  rule_sets: z.array(ruleSetSchema).optional(),
   rate_limiting: rateLimitingSchema.optional(),
   access_control: accessControlSchema.optional(),
   access_log: accessLogSchema.optional(),

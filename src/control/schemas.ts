@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { matchSchema, ROUTE_PROTOCOLS } from '../config/schema.js';
+import { matchSchema, ROUTE_PROTOCOLS } from '../config/match-schema.js';
 
 /*
  * Bodies of the control API (spec 5.3 and 5.4). The server validates what it receives with these;

@@ -1,6 +1,6 @@
 import type { KeyPath } from '../config/problems.js';
 import { didYouMean } from '../config/problems.js';
-import type { MatchSpec } from '../config/schema.js';
+import type { MatchSpec } from '../config/match-schema.js';
 import { parseDomainPattern } from './domain-pattern.js';
 
 /** What the schema cannot check in a `match:` (at any depth): domain patterns, and rule sets that are not defined. */

@@ -1,21 +1,23 @@
-import type { FrontProtocol } from '../proxy/connection-record.js';
+import type { FrontProtocol } from '../protocol/connection-record.js';
 
-/** What a rule can be matched against: where to, from whom, how. */
+/**
+ * What routing is asked about one request: where it goes, who asks and how. The admission
+ * pipeline's request is one (it allocates nothing more); `rule test` builds one from its flags.
+ */
 export interface RouteQuery {
-  /** Target host as the client gave it: a name or an IP literal. */
-  host: string;
+  /** Target host name or IP literal. */
+  readonly host: string;
   /** Target port (0 when not known). */
-  port: number;
-  /** Client address as the socket reports it ('' when not known). */
-  client: string;
-  /** Authenticated user, if any. */
-  user?: string;
-  /** The user's groups, if known. */
-  groups?: readonly string[];
-  /** How the client came in (a WebSocket upgrade matches as `http`). */
-  protocol?: FrontProtocol | 'udp';
+  readonly port: number;
+  /** The client's address ('' when not known): source_cidr matches it, balancing by client hashes it. */
+  readonly client: string;
+  /** The authenticated user and their groups, when auth is on. */
+  readonly user?: string | undefined;
+  readonly groups?: readonly string[] | undefined;
+  /** How the client came in (a WebSocket upgrade matches as `http`); absent when not asked. */
+  readonly protocol?: FrontProtocol | 'udp';
   /** The addresses `host` resolves to, once looked up for a rule with `resolve: true`. */
-  addresses?: readonly string[];
+  readonly addresses?: readonly string[];
 }
 
 /** A named rule set as rules see it: the loaded list, or nothing yet. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { MatchSpec } from '../config/schema.js';
+import type { MatchSpec } from '../config/match-schema.js';
 import { CidrSet } from './cidr-set.js';
 import { normalizeHost, parseDomainPattern, patternMatches } from './domain-pattern.js';
 import { DomainMatcher } from './domain-matcher.js';

@@ -1,30 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'PROPFIND', 'PURGE']);
 
-/** Error words the proxy itself produces; an unexpected one counts as `other`, so labels stay bounded. */
+/** Error words the proxy itself produces (every refusal's label, and how relays end); an unexpected one counts as `other`, so labels stay bounded. */
 const KNOWN_ERRORS = new Set([
-  // DialFailure reasons.
-  'timeout',
-  'refused',
-  'unreachable',
-  'host-unreachable',
-  'dns',
-  'upstream',
-  'upstream-auth',
-  'not-allowed',
-  'private-target',
-  'protocol',
-  'unavailable',
-  'failed',
-  // Refusals and relay outcomes of the front handlers.
-  'bad-request',
-  'no-route',
-  'loop',
-  'rejected',
+  ...Object.values(REFUSALS).map((answer) => answer.metricLabel),
   'upgrade-declined',
   'idle-timeout',
   'upstream-error',
@@ -86,7 +70,7 @@ export class ProxyMetrics {
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
     this.refusals = new Counter({
       name: 'proxy_policy_refusals_total',
-      help: 'Clients and requests refused other than by a rate limit, by scope (connections, acl, port, private-target, auth, loop, reject)',
+      help: 'Clients and requests refused other than by a rate limit, by scope (connections, acl, port, private-target, auth, loop)',
       labelNames: ['by'],
       registers,
     });

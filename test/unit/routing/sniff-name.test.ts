@@ -10,7 +10,8 @@ async function clientHello(servername: string): Promise<Buffer> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const first = once(server, 'connection').then(async ([socket]: [Socket]) => {
+  const first = once(server, 'connection').then(async (args) => {
+    const socket = args[0] as Socket;
     const [chunk] = (await once(socket, 'data')) as [Buffer];
     socket.destroy();
     return chunk;
