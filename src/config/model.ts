@@ -27,6 +27,8 @@ export interface ConfigSnapshot {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Engine worker processes (0 = one per core). */
   workers: number;
+  /** Route CONNECT and SOCKS5 targets given as IP addresses by the name sniffed from the client's first bytes. */
+  sniff?: boolean;
   /** `metrics:` (Prometheus exposition and health endpoints), or null when off. */
   metrics: MetricsSpec | null;
   /** `debug:` (the traffic debugger). */

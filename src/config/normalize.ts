@@ -108,7 +108,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
     backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : (r.backends ?? []).map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server.bind_address, baseDir) };
+  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, sniff: config.server.sniff, ...common(config, config.server.bind_address, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
@@ -128,5 +128,5 @@ export function normalizeClient(config: ClientConfig, baseDir: string): Omit<Con
     });
   }
   const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, ...ruleMatch(r), ...(r.action === 'reject' ? { reject: true, backends: [] } : { backends: [{ name: r.action, weight: 1 }] }) }));
-  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client.bind_address, baseDir) };
+  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, sniff: config.client.sniff, ...common(config, config.client.bind_address, baseDir) };
 }

@@ -281,6 +281,8 @@ export const serverConfigSchema = z.strictObject({
       http_port: listenPort.default(8080),
       socks5_port: listenPort.default(1080),
       bind_address: bindAddress.default('127.0.0.1'),
+      /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
+      sniff: z.boolean().default(false),
       web_ui_port: port.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(0),
@@ -300,6 +302,8 @@ export const clientConfigSchema = z.strictObject({
       http_port: listenPort.default(3128),
       socks5_port: listenPort.default(1081),
       bind_address: bindAddress.default('127.0.0.1'),
+      /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
+      sniff: z.boolean().default(false),
       web_ui_port: port.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(1),

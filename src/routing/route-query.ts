@@ -18,6 +18,8 @@ export interface RouteQuery {
   readonly protocol?: FrontProtocol | 'udp';
   /** The addresses `host` resolves to, once looked up for a rule with `resolve: true`. */
   readonly addresses?: readonly string[];
+  /** The IP address the client asked for, when `host` is the name sniffed from its first bytes: IP keys match it. */
+  readonly sniffedFrom?: string | undefined;
 }
 
 /** A named rule set as rules see it: the loaded list, or nothing yet. */

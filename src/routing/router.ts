@@ -76,7 +76,7 @@ export class Router {
    * and IP keys comes before the rule that wins without addresses.
    */
   needsAddresses(query: RouteQuery): boolean {
-    if (this.firstResolving === Number.POSITIVE_INFINITY || query.addresses !== undefined || isIP(query.host) !== 0 || query.host.startsWith('[')) return false;
+    if (this.firstResolving === Number.POSITIVE_INFINITY || query.addresses !== undefined || query.sniffedFrom !== undefined || isIP(query.host) !== 0 || query.host.startsWith('[')) return false;
     const winner = this.route(query);
     return winner === null || this.firstResolving < winner.index;
   }

@@ -25,6 +25,7 @@ export interface Condition {
 function firstTarget<T>(query: RouteQuery, resolve: boolean, hit: (address: string) => T | null): T | null {
   const host = stripBrackets(query.host);
   if (isIP(host) !== 0) return hit(host);
+  if (query.sniffedFrom !== undefined) return hit(query.sniffedFrom);
   if (!resolve || query.addresses === undefined) return null;
   for (const address of query.addresses) {
     const found = hit(address);

@@ -48,8 +48,8 @@ function check(ctx: AdmissionContext, request: AdmissionRequest): void {
 function route(ctx: AdmissionContext, request: AdmissionRequest, refused: Refusal | null): void {
   if (refused !== null) return request.refused(refused);
   if (request.selfAddressed) return request.answerLocally();
-  // Synchronous unless a rule with `resolve: true` needs the name looked up first.
-  request.runtime.route(request, (resolution) => routed(ctx, request, resolution));
+  // Synchronous unless the front sniffs the name first, or a rule with `resolve: true` needs it looked up.
+  request.beforeRoute(() => request.runtime.route(request, (resolution) => routed(ctx, request, resolution)));
 }
 
 function routed(ctx: AdmissionContext, request: AdmissionRequest, resolution: Resolution): void {
