@@ -122,6 +122,8 @@ export interface RuleSpec {
   match?: MatchSpec;
   /** Match IP blocks against the addresses a name resolves to. */
   resolve?: boolean;
+  /** Route an IP-literal tunnel target this rule matches again by the name sniffed from its first bytes. */
+  sniff?: boolean;
   /** `action: reject`: refuse what matches (backends is empty). */
   reject?: boolean;
   /** Backends this rule sends to (one, or several for load balancing), by name. */

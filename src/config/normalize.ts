@@ -38,9 +38,9 @@ function listeners(section: { http_port: number; socks5_port: number; bind_addre
 type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'ruleSets'>;
 
 /** The match keys of a rule as the model keeps them: `match` only when keys beyond `domains` are used. */
-function ruleMatch(rule: { match: MatchSpec; resolve?: boolean }): Pick<RuleSpec, 'domains' | 'match' | 'resolve'> {
+function ruleMatch(rule: { match: MatchSpec; resolve?: boolean; sniff?: boolean }): Pick<RuleSpec, 'domains' | 'match' | 'resolve' | 'sniff'> {
   const domainsOnly = Object.keys(rule.match).every((key) => key === 'domains');
-  return { domains: rule.match.domains ?? [], ...(domainsOnly ? {} : { match: rule.match }), ...(rule.resolve ? { resolve: true } : {}) };
+  return { domains: rule.match.domains ?? [], ...(domainsOnly ? {} : { match: rule.match }), ...(rule.resolve ? { resolve: true } : {}), ...(rule.sniff ? { sniff: true } : {}) };
 }
 
 function ruleSets(sets: ServerConfig['rule_sets'], baseDir: string): RuleSetSpec[] {

@@ -152,6 +152,8 @@ const serverRule = z
     match,
     /** Match `ip_cidr` against the addresses a name resolves to (one DNS lookup before routing), not only IP literals. */
     resolve: z.boolean().optional(),
+    /** An IP-literal CONNECT or SOCKS5 target this rule matches is routed again by the name its first bytes carry. */
+    sniff: z.boolean().optional(),
     /** `reject`: refuse the connection (HTTP 403 naming the rule, SOCKS5 0x02) instead of sending it to a backend. */
     action: z.literal('reject', { error: 'expected "reject" (or use "backend:" / "backends:")' }).optional(),
     backend: nonEmpty.optional(),
@@ -166,7 +168,7 @@ const serverRule = z
     if (r.load_balancing !== undefined && r.action !== undefined) ctx.addIssue({ code: 'custom', path: ['load_balancing'], message: '"load_balancing" does not apply to a rule that rejects' });
   });
 
-const clientRule = z.strictObject({ name: nonEmpty, match, resolve: z.boolean().optional(), action: z.enum(['server', 'direct', 'reject']) });
+const clientRule = z.strictObject({ name: nonEmpty, match, resolve: z.boolean().optional(), sniff: z.boolean().optional(), action: z.enum(['server', 'direct', 'reject']) });
 
 const nativeUser = z.strictObject({
   username: nonEmpty,

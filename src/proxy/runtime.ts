@@ -25,6 +25,8 @@ const ALWAYS_HEALTHY: HealthSource = { usable: () => true, reason: () => undefin
  */
 export class Runtime {
   readonly router: Router;
+  /** Some rule says `sniff: true`. */
+  private readonly sniffingRules: boolean;
   readonly backends: ReadonlyMap<string, Backend>;
   /** Per rule (by index): a fixed answer, or the group its member is picked from per connection. */
   private readonly routes: (Resolution | BackendGroup)[];
@@ -37,6 +39,7 @@ export class Runtime {
     ruleSets: RuleSetSource,
   ) {
     this.router = new Router(config.rules, ruleSets);
+    this.sniffingRules = config.rules.some((rule) => rule.sniff === true);
     this.backends = backends;
     const checked = checkSettings(config);
     this.routes = config.rules.map((rule) => {
@@ -97,6 +100,15 @@ export class Runtime {
     };
     const timer = setTimeout(() => answer([]), this.config.network.timeouts.connectMs);
     lookup(query.host, { all: true }, (error, found) => answer(error ? [] : found.map((a) => a.address)));
+  }
+
+  /**
+   * Whether a tunnel to an IP-literal target is routed by the name its first bytes carry: the
+   * config's `sniff`, or the rule the address alone would take says `sniff: true`.
+   */
+  wantsSniff(query: RouteQuery): boolean {
+    if (this.config.sniff === true) return true;
+    return this.sniffingRules && this.router.route(query)?.rule.sniff === true;
   }
 
   /** How rule `index` would choose its backend for a client now, without choosing. */

@@ -27,12 +27,12 @@ export abstract class SocketRequest extends AdmissionRequest {
   protected answerEarly: (() => void) | undefined = undefined;
 
   /**
-   * With `sniff: true` and an IP-literal target: answers success, reads the client's first bytes
+   * For an IP-literal target, with `sniff: true` on the listener or on the rule the address takes: answers success, reads the client's first bytes
    * (bounded in time and size) and routes by the name they carry, the address kept for IP keys
    * and for the dial.
    */
   override beforeRoute(route: () => void): void {
-    if (this.answerEarly === undefined || this.runtime.config.sniff !== true || isIP(this.host) === 0) return route();
+    if (this.answerEarly === undefined || isIP(this.host) === 0 || !this.runtime.wantsSniff(this)) return route();
     this.answeredEarly = true;
     this.answerEarly();
     sniffOpening(this.socket, this.opening, (opening, name) => {

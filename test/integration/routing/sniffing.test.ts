@@ -64,3 +64,34 @@ rules:
   const fourth = await done(4);
   assert.deepEqual([fourth.sniffedHost, fourth.rule, fourth.error], ['blocked.test', 'blocked', 'rejected']);
 });
+
+test('sniff: true on a rule: an IP-literal target that rule takes is routed again by its sniffed name; other targets are not held', { timeout: 60_000 }, async (t) => {
+  const plain = await origin(10);
+  t.after(() => plain.server.close());
+  const parsed = parseConfigText(
+    `backends:
+  - { name: direct, type: direct }
+  - { name: other, type: direct }
+rules:
+  - { name: by-name, match: { domains: [sniffed.test] }, backend: other }
+  - { name: sniff-loopback, match: { ip_cidr: ["127.0.0.0/8"], ports: [${plain.port}] }, sniff: true, backend: direct }
+  - { name: default, match: { domains: ["*"] }, backend: direct }
+`,
+    null,
+    'server',
+  );
+  const proxy = await startEngine(snapshot(parsed.backends, parsed.rules));
+  t.after(() => proxy.stop());
+  const via = `http://127.0.0.1:${proxy.http.port}`;
+  const http = await curl(['-o', '/dev/null', '-w', '%{http_code}', '--socks5', `127.0.0.1:${proxy.socks.port}`, '-H', 'Host: sniffed.test', `http://127.0.0.1:${plain.port}/`]);
+  assert.equal(http.stdout, '200');
+  const deadline = Date.now() + 10_000;
+  while (proxy.records.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([proxy.records[0].sniffedHost, proxy.records[0].rule], ['sniffed.test', 'by-name']);
+  const second = await origin(10);
+  t.after(() => second.server.close());
+  const other = await curl(['-o', '/dev/null', '-w', '%{http_connect}', '-p', '-x', via, `http://127.0.0.1:${second.port}/`]);
+  assert.equal(other.stdout, '200');
+  while (proxy.records.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([proxy.records[1].sniffedHost, proxy.records[1].rule], [undefined, 'default'], 'a target no sniffing rule takes is routed at once');
+});
