@@ -1,3 +1,5 @@
+import { isCatchAll } from '../routing/shadowing.js';
+import { join } from 'node:path';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { authSettings } from '../auth/auth-settings.js';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
@@ -12,7 +14,7 @@ import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorder
 import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
+import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleSetTestSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
 import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../engine/engine-api.js';
@@ -78,7 +80,7 @@ export class Daemon {
    * (concurrently, bounded; `progress` hears each); rejects with the reason if a listener cannot come up.
    */
   async start(progress?: (line: string) => void): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
-    const loaded = await resolveSecretRefs(await loadConfig(this.configPath, this.role));
+    const loaded = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.configPath, this.role)));
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
@@ -138,7 +140,7 @@ export class Daemon {
   async reload(dryRun: boolean): Promise<ReloadResult> {
     let next: ConfigSnapshot;
     try {
-      next = await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role));
+      next = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role)));
     } catch (error) {
       if (!dryRun) {
         this.reloadErrors++;
@@ -299,10 +301,15 @@ export class Daemon {
   private readiness(): Readiness {
     if (this.stopping) return { ready: false, reason: 'stopping' };
     const healthy = new Set(this.backendHealth().filter((b) => b.healthy).map((b) => b.name));
-    const catchAll = this.snapshot.rules.find((r) => r.domains.includes('*'));
+    const catchAll = this.snapshot.rules.find((r) => isCatchAll(r) && !r.reject);
     const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
     if (candidates.some((name) => healthy.has(name))) return { ready: true };
     return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };
+  }
+
+  /** Fetched rule sets are kept in the state directory, for the next start to serve before its first fetch answers. */
+  private withRuleSetCache(snapshot: ConfigSnapshot): ConfigSnapshot {
+    return { ...snapshot, ruleSetCacheDir: join(this.paths.stateDir, 'rule-sets') };
   }
 
   private routes(): void {
@@ -384,9 +391,16 @@ export class Daemon {
     });
     c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
     c.route('GET', '/api/rules/test', async ({ query }) => {
-      const { domain, client, user } = ruleTestSchema.parse(Object.fromEntries(query));
-      const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
-      return this.engine.explainRoute(domain, { client, user, groups });
+      const { domain, ...question } = ruleTestSchema.parse(Object.fromEntries(query));
+      const groups = question.user === undefined ? undefined : knownGroups(authSettings(this.snapshot), question.user, mergeClientViews(await this.engine.authClients()));
+      return this.engine.explainRoute(domain, { ...question, groups });
+    });
+    c.route('GET', '/api/rule-sets', () => ({ ruleSets: this.engine.ruleSetStatuses() }));
+    c.route('GET', '/api/rule-sets/test', ({ query }) => {
+      const { name, host } = ruleSetTestSchema.parse(Object.fromEntries(query));
+      const answer = this.engine.testRuleSet(name, host);
+      if (!answer) throw new ProxyError('NOT_FOUND', `no rule set named "${name}" (rule sets: ${this.snapshot.ruleSets.map((r) => r.name).join(', ') || 'none'})`);
+      return answer;
     });
     c.route('POST', '/api/rules', ({ body }) => {
       const rule = ruleAddSchema.parse(body);

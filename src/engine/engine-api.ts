@@ -11,6 +11,7 @@ import type { BackendHealth, BackendHealthEvent } from '../health/health-state.j
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
+import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 /*
  * What the daemon, the control server, the debugger and the CLI know of an engine: its interface,
@@ -92,7 +93,11 @@ export interface Engine extends EventEmitter<EngineEvents> {
   /** Runs a backend's health check now rather than at its next interval. */
   recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation;
+  /** The rule sets as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[];
+  /** Whether a rule set matches a host now, and by which entry (null: no such set). */
+  testRuleSet(name: string, host: string): RuleSetTest | null;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */

@@ -232,6 +232,11 @@ export class Policy {
     this.hit('loop', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
   }
 
+  /** Reports a connection a rule with `action: reject` refused (counted as `by="reject"`, logged with the rule's name). */
+  refusedByRule(record: ConnectionRecord, reason: string): void {
+    this.hit('reject', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
+  }
+
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
   acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Refusal | null {
     if (this.maxPerBackend === 0) return null;

@@ -26,6 +26,8 @@ export interface ConnectionRecord {
   referer?: string;
   /** The rule that matched, and the backend that carried it. */
   rule?: string;
+  /** For an IP-literal target with sniffing on: the name its first bytes carried (TLS SNI or HTTP Host), which it was routed by. */
+  sniffedHost?: string;
   backend?: string;
   /** HTTP status sent to the client (tunnels: 200 when established), or the SOCKS5 reply code. */
   status?: number;

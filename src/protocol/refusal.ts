@@ -26,6 +26,7 @@ export type RefusalCode =
   | 'backend-limit'
   // Routing.
   | 'no-route'
+  | 'rule-reject'
   | 'backend-unhealthy'
   // The dial through the backend, or the origin's answer.
   | DialFailure
@@ -103,6 +104,7 @@ export const REFUSALS: Readonly<Record<RefusalCode, RefusalAnswer>> = {
   'acl-denied': row(403, 'Forbidden', 'http_request_denied', SocksReply.notAllowed, 'acl-denied'),
   'backend-limit': row(503, 'Service Unavailable', 'connection_limit_reached', SocksReply.generalFailure, 'backend-limit'),
   'no-route': row(403, 'Forbidden', 'destination_ip_prohibited', SocksReply.notAllowed, 'no-route'),
+  'rule-reject': row(403, 'Forbidden', 'http_request_denied', SocksReply.notAllowed, 'rejected'),
   'backend-unhealthy': row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.hostUnreachable, 'backend-unhealthy'),
   timeout: row(504, 'Gateway Timeout', 'connection_timeout', SocksReply.hostUnreachable, 'timeout'),
   'response-timeout': row(504, 'Gateway Timeout', 'http_response_timeout', SocksReply.hostUnreachable, 'timeout'),

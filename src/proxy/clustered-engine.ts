@@ -18,6 +18,7 @@ import { Descriptors, mergeDescriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
+import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
@@ -182,8 +183,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation {
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation {
     return this.local.explainRoute(host, question);
+  }
+
+  /** The rule sets as the primary's engine holds them (each worker loads the same ones). */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.local.ruleSetStatuses();
+  }
+
+  /** Whether a rule set matches a host, as the primary's engine holds it. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.local.testRuleSet(name, host);
   }
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */

@@ -38,15 +38,18 @@ class ConnectRequest extends SocketRequest {
     ctx: ProxyContext,
     record: ConnectionRecord,
     socket: Socket,
-    private readonly head: Buffer,
+    head: Buffer,
   ) {
     super(ctx, 'tunnel', 'connect', record, socket);
+    this.opening = head;
+    this.answerEarly = () => socket.write(ESTABLISHED);
   }
 
   admitted(): void {
     const socket = this.socket;
     socket.on('error', () => socket.destroy());
     if (endIfClientGone(this.ctx, this.record, socket, 'client-closed')) return;
+    this.dialAddress();
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, socket, error),
@@ -54,11 +57,11 @@ class ConnectRequest extends SocketRequest {
   }
 
   private established(upstream: Socket): void {
-    const { ctx, record, socket, head } = this;
+    const { ctx, record, socket, opening: head } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
     record.status = 200;
-    socket.write(ESTABLISHED);
+    if (!this.answeredEarly) socket.write(ESTABLISHED);
     if (head.length > 0) upstream.write(head);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, head.length);
   }

@@ -18,6 +18,7 @@ import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
+import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { CredentialWarnings } from './credential-warnings.js';
@@ -52,6 +53,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly recorder: TrafficRecorder;
   private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
+  /** The rule sets rules match with `match.rule_set`, loaded and refreshed in the background. */
+  readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -62,6 +65,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.checker?.on('change', (event) => this.emit('backend:health', event));
     this.healthSource = options.health ?? this.checker!;
     this.ledger = new ConnectionLedger({ ended: (record) => this.ended(record), warn: (message) => this.emit('warning', message) });
+    this.ruleSets.apply(snapshot.ruleSets ?? [], snapshot.ruleSetCacheDir);
     this.current = Runtime.build(snapshot, this.runtimeContext()).runtime;
     this.checker?.sync(snapshot, this.current.backends);
     const hit = (limitHit: LimitHit): void => {
@@ -162,6 +166,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Read before anything changes: a certificate that cannot be served refuses the whole reload.
     const applyToListeners = this.listening.prepareReload(next);
     const previous = this.current;
+    // Rule sets load in the background: the ones serving now keep serving until their replacements are built.
+    this.ruleSets.apply(next.ruleSets ?? [], next.ruleSetCacheDir);
     const { runtime, retired } = Runtime.build(next, this.runtimeContext(), previous);
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
@@ -178,6 +184,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    this.ruleSets.stop();
     this.ledger.cancelRetiring();
     this.checker?.stop();
     this.descriptors.stop();
@@ -234,12 +241,22 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   /** Which rule and backend a host would take now (live health and balancing state), and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
+  explainRoute(host: string | undefined, question: RouteQuestion = {}): RouteExplanation {
     const runtime = this.current;
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
 
   /** Asks this process's traffic debugger. */
+  /** The rule sets of this process as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.ruleSets.statuses();
+  }
+
+  /** Whether a rule set of this process matches a host, and by which entry. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.ruleSets.test(name, host);
+  }
+
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
   }
@@ -279,6 +296,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   private runtimeContext(): Parameters<typeof Runtime.build>[1] {
-    return { guard: (socket, target) => this.listening.guard(socket, target), health: this.healthSource };
+    return { guard: (socket, target) => this.listening.guard(socket, target), health: this.healthSource, ruleSets: this.ruleSets };
   }
 }

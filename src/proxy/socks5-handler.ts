@@ -161,13 +161,20 @@ class Socks5Request extends SocketRequest {
     ctx: ProxyContext,
     record: ConnectionRecord,
     socket: Socket,
-    private readonly early: Buffer,
+    early: Buffer,
     private readonly onTimeout: () => void,
   ) {
     super(ctx, 'tunnel', 'socks5', record, socket);
+    this.opening = early;
+    // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
+    this.answerEarly = () => {
+      this.stopHandshakeTimer();
+      socket.write(encodeReply(SocksReply.succeeded));
+    };
   }
 
   admitted(): void {
+    this.dialAddress();
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, this.socket, error),
@@ -175,14 +182,18 @@ class Socks5Request extends SocketRequest {
   }
 
   private established(upstream: Socket): void {
-    const { ctx, record, socket, early } = this;
+    const { ctx, record, socket, opening: early } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
     record.status = SocksReply.succeeded;
-    socket.removeListener('timeout', this.onTimeout);
-    socket.setTimeout(0);
-    socket.write(encodeReply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+    this.stopHandshakeTimer();
+    if (!this.answeredEarly) socket.write(encodeReply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
     if (early.length > 0) upstream.write(early);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, early.length);
+  }
+
+  private stopHandshakeTimer(): void {
+    this.socket.removeListener('timeout', this.onTimeout);
+    this.socket.setTimeout(0);
   }
 }

@@ -67,6 +67,14 @@ export abstract class AdmissionRequest implements RouteQuery, RequestInfo, AclRe
   abstract admitted(): void;
   /** Refused: the front answers in its protocol (the table in protocol/refusal.ts says how) and ends the record. */
   abstract refused(refusal: Refusal): void;
+  /** The IP address the client asked for, when `host` became the name sniffed from its first bytes. */
+  sniffedFrom: string | undefined = undefined;
+
+  /** Runs just before routing, once the request passed authentication and the request check; a front that sniffs the target's name does it here. */
+  beforeRoute(route: () => void): void {
+    route();
+  }
+
   /** A self-addressed request: the front answers it as its recipient. */
   answerLocally(): void {
     throw new Error(`${this.protocol} requests are never self-addressed`);
