@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { haproxyUnavailable, startHaproxy } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/ports.js';
@@ -98,4 +100,22 @@ test('a fleet behind HAProxy: a per-IP rate limit holds across both nodes; a sto
     [],
     'no request failed while the node stopped',
   );
+});
+
+const noCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0 ? null : 'docker-compose is not installed (Debian: docker-compose)';
+
+test('examples/fleet: the compose file, the HAProxy config and the node config are valid', { skip: haproxyUnavailable() ?? noCompose ?? false }, async () => {
+  const root = join(import.meta.dirname, '../..');
+  const composeOk = spawnSync('docker-compose', ['-f', join(root, 'examples/fleet/compose.yaml'), 'config', '--services'], { encoding: 'utf8' });
+  assert.equal(composeOk.status, 0, composeOk.stderr);
+  assert.deepEqual(composeOk.stdout.trim().split('\n').sort(), ['haproxy', 'node-a', 'node-b', 'redis']);
+  const haproxy = spawnSync('haproxy', ['-c', '-f', join(root, 'examples/fleet/haproxy.cfg')], { encoding: 'utf8' });
+  assert.equal(haproxy.status, 0, haproxy.stderr);
+  const box = sandbox('');
+  try {
+    const validated = await box.cli(['config', 'validate', '--config', join(root, 'examples/fleet/node-config.yaml')]);
+    assert.equal(validated.code, 0, validated.stderr);
+  } finally {
+    await box.cleanup();
+  }
 });
