@@ -11,19 +11,12 @@ import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** The embedded default's backend and rule (everything direct), on free ports, trusting loopback. */
 const SERVER_CONFIG = `server:
   http_port: 0
   socks5_port: 0
   workers: 1
-${TRUSTED_LOOPBACK_YAML}backends:
-  - name: direct
-    type: direct
-rules:
-  - name: Default
-    match:
-      domains: ["*"]
-    backend: direct
-`;
+${TRUSTED_LOOPBACK_YAML}`;
 
 /** The client role sending loopback requests on to the server daemon. */
 const clientConfig = (serverPort: number): string => `client:
