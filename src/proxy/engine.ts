@@ -92,7 +92,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
     };
-    this.listening = new Listeners({ proxy: this.context, ledger, policy: () => this.policy });
+    this.listening = new Listeners({ proxy: this.context, ledger, policy: () => this.policy, warn: (message) => this.emit('warning', message) });
   }
 
   /** The config snapshot new connections use. */

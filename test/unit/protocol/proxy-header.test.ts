@@ -77,8 +77,8 @@ async function readThrough(send: Buffer[], timeoutMs = 5_000): Promise<{ error: 
   }
   const [socket] = await accepted;
   const result = await new Promise<{ error: string | null; header: unknown; after: string }>((resolve) => {
-    readProxyHeader(socket, timeoutMs, (error, header) => {
-      if (error) return resolve({ error: error.message, header, after: '' });
+    readProxyHeader(socket, timeoutMs, (reason, header) => {
+      if (reason) return resolve({ error: reason, header, after: '' });
       socket.resume();
       socket.once('data', (chunk) => resolve({ error: null, header, after: chunk.toString() }));
     });

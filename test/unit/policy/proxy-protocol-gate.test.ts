@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { ProxyProtocolGate } from '../../../src/proxy/proxy-protocol-gate.js';
+import { ProxyProtocolGate } from '../../../src/policy/proxy-protocol-gate.js';
 import { proxyV1, proxyV2 } from '../../helpers/proxy-header.js';
 
 /** Sends `bytes` from a loopback client; the gate decides; resolves with its verdict and the first bytes the front then reads. */
