@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { background, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { haproxyUnavailable, startHaproxy } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/ports.js';
+import { makeTlsFiles } from '../helpers/tls-files.js';
 
 /*
  * PROXY protocol on every listener: curl --haproxy-protocol (v1) straight to the proxy, and a real
@@ -94,4 +95,37 @@ test('PROXY protocol: v1 from curl and v2 from HAProxy carry the client address 
   assert.match(await curlFrom(BALANCER, ['-x', `http://127.0.0.1:${http}`, target('/no-header')]), /^curl exit (52|56)$/);
   await waitForText(join(box.dir, 'state', 'server', 'daemon.log'), /PROXY[^\n]*127\.0\.0\.1[^\n]*no PROXY protocol header/);
   assert.doesNotMatch(readFileSync(log, 'utf8'), /spoofed|no-header/);
+});
+
+test('PROXY protocol on the TLS listener: HAProxy passes TLS through with send-proxy-v2; the client behind it is the one logged', { skip: haproxyUnavailable() ?? false, timeout: 90_000 }, async (t) => {
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const box = sandbox(`server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+  tls: { cert_file: tls/server.crt, key_file: tls/server.key }
+  proxy_protocol: { enabled: true, trusted: ["${BALANCER}"] }
+access_control:
+  trusted_clients: ["127.0.0.0/8"]
+access_log:
+  enabled: true
+  format: json
+  output: file
+  file: access.log
+  fields: [client_ip, path, status]
+`);
+  t.after(() => box.cleanup());
+  mkdirSync(join(box.dir, 'tls'));
+  const tls = makeTlsFiles(join(box.dir, 'tls'));
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr + started.stdout);
+  const http = (await box.status()).listeners.find((l) => l.kind === 'http')!.port;
+  const balancer = await startHaproxy([{ port: http }], { sendProxy: 'v2' });
+  t.after(() => balancer.stop());
+  assert.equal(await curlFrom('127.0.0.23', ['--proxy', `https://127.0.0.1:${balancer.port}`, '--proxy-cacert', tls.ca, `http://127.0.0.1:${origin.port}/over-tls`]), '200');
+  assert.equal(await curlFrom('127.0.0.24', ['--proxy', `https://127.0.0.1:${balancer.port}`, '--proxy-cacert', tls.ca, `http://127.0.0.1:${origin.port}/over-tls-again`]), '200');
+  const lines = await waitForText(join(box.dir, 'access.log'), /over-tls-again/);
+  assert.match(lines, /"client_ip":"127\.0\.0\.23","path":"\/over-tls","status":200/);
+  assert.match(lines, /"client_ip":"127\.0\.0\.24","path":"\/over-tls-again","status":200/);
 });
