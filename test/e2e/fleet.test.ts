@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { background, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { haproxyUnavailable, startHaproxy } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/ports.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
@@ -19,6 +19,7 @@ function nodeConfig(healthPort: number, redisPort: number, prefix: string, limit
   http_port: 0
   socks5_port: 0
   workers: 1
+  proxy_protocol: { enabled: true, trusted: ["127.0.0.1"] }
 ${TRUSTED_LOOPBACK_YAML}metrics:
   enabled: true
   port: ${healthPort}
@@ -36,14 +37,15 @@ async function sharedStateUp(healthPort: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   let last = '';
   while (Date.now() < deadline) {
-    last = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text(), (e: Error) => e.message);
+    // From 127.0.0.2: the balancer's address (127.0.0.1) must send a PROXY header.
+    last = (await background('curl', ['-s', '--max-time', '5', '--interface', '127.0.0.2', `http://127.0.0.1:${healthPort}/metrics`]).done).stdout;
     if (/^proxy_shared_state_up\{store="redis"\} 1$/m.test(last)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`node on ${healthPort} never shared its limits through Redis: ${last.split('\n').filter((l) => l.includes('shared_state')).join(' ')}`);
 }
 
-// Two daemons behind a real HAProxy (round robin, /health/ready checks) sharing a real Redis.
+// Two daemons behind a real HAProxy (round robin, PROXY v2, /health/ready checks) sharing a real Redis.
 test('a fleet behind HAProxy: a per-IP rate limit holds across both nodes; a stopped node drains with no failed request', { skip, timeout: 180_000 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
@@ -66,17 +68,26 @@ test('a fleet behind HAProxy: a per-IP rate limit holds across both nodes; a sto
     assert.equal(warm.stdout, 'ok /warm');
     await sharedStateUp(node.health);
   }
-  const balancer = await startHaproxy(nodes.map((n) => ({ port: n.port, healthPort: n.health })));
+  const balancer = await startHaproxy(
+    nodes.map((n) => ({ port: n.port, healthPort: n.health })),
+    { sendProxy: 'v2' },
+  );
+  // Through the balancer (127.0.0.1, which sends PROXY v2) from one client address.
+  const viaBalancer = async (path: string): Promise<string> =>
+    (await background('curl', ['-s', '--max-time', '20', '-w', ' %{http_code}', '--interface', '127.0.0.51', '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}${path}`]).done).stdout;
   t.after(() => balancer.stop());
 
   // Each request a new connection, so round robin alternates between the nodes.
   const began = Date.now();
   const answers: string[] = [];
-  for (let i = 0; i < 16; i++) answers.push((await curlVia(balancer.port, `http://127.0.0.1:${origin.port}/r${i}`)).slice(-3));
+  for (let i = 0; i < 16; i++) answers.push((await viaBalancer(`/r${i}`)).slice(-3));
   const seconds = (Date.now() - began) / 1000;
   const admitted = answers.filter((a) => a === '200').length;
   t.diagnostic(`${admitted} of ${answers.length} admitted in ${seconds.toFixed(1)} s (burst ${BURST}, 1/s)`);
   assert.deepEqual(new Set(answers), new Set(['200', '429']), answers.join(' '));
+  // Another client behind the same balancer has its own bucket: the nodes see the client, not HAProxy.
+  const other = await background('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.52', '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}/other`]).done;
+  assert.equal(other.stdout, '200');
   // One bucket for the client across the fleet: the burst plus what refilled while the test ran
   // (two unshared buckets would admit twice the burst).
   assert.ok(admitted <= BURST + Math.ceil(seconds) && admitted < 2 * BURST, `${admitted} admitted in ${seconds.toFixed(1)} s: ${answers.join(' ')}`);
@@ -91,7 +102,7 @@ test('a fleet behind HAProxy: a per-IP rate limit holds across both nodes; a sto
   let stopping: Promise<unknown> | null = null;
   for (let i = 0; i < 30; i++) {
     if (i === 8) stopping = nodes[0].box.cli(['stop']);
-    during.push(await curlVia(balancer.port, `http://127.0.0.1:${origin.port}/d${i}`));
+    during.push(await viaBalancer(`/d${i}`));
   }
   const stopped = (await stopping) as { code: number; stderr: string };
   assert.equal(stopped.code, 0, stopped.stderr);
