@@ -79,7 +79,7 @@ test('mkdocs build --strict: the site builds, a broken link fails it, Mermaid dr
     t.diagnostic(`Mermaid rendering not checked: ${noChromium}`);
     return;
   }
-  const pages = ['how-it-works', 'guides/tunnels', 'guides/fleets'];
+  const pages = ['how-it-works', 'architecture', 'guides/tunnels', 'guides/fleets'];
   for (const name of pages) {
     const dom = await dumpDom(`file://${join(site, name, 'index.html')}`, join(work, `profile-${pages.indexOf(name)}`));
     const blocks = [...dom.matchAll(/<div class="mermaid"([^>]*)>([\s\S]{0,400})/g)];
