@@ -61,7 +61,10 @@ export function readProxyHeaderFirst(server: Server, gate: () => ProxyProtocolGa
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     const current = gate();
-    if (current === null) return void accept.forEach((listener) => listener.call(server, socket));
+    if (current === null) {
+      for (const listener of accept) listener.call(server, socket);
+      return;
+    }
     current.accept(
       socket,
       (client) => {
