@@ -44,7 +44,6 @@ export class ProxyProtocolGate {
     readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS, (reason, header) => {
       if (reason) return refuse(reason);
       admit(header!.command === 'proxy' ? header!.source : null);
-      socket.resume();
     });
   }
 }
@@ -54,9 +53,15 @@ export class ProxyProtocolGate {
  * 'connection' listeners (IP lists, limits, the HTTP or TLS machinery, a SOCKS5 front), as they
  * are when this is called, run once the gate (asked per connection: a reload may change it) has
  * named the client, recorded for `clientAddress`; or never, when it refused the connection, which
- * is closed after `warn` says why. `named` sees each connection a header named a client for.
+ * is closed after `warn` says why. For a TLS server, `tls.named` sees each connection a header
+ * named a client for (the TLS socket the fronts get is another object).
  */
-export function readProxyHeaderFirst(server: Server, gate: () => ProxyProtocolGate | null, warn: (message: string) => void, named?: (socket: Socket, client: ProxyEndpoint) => void): void {
+export function readProxyHeaderFirst(
+  server: Server,
+  gate: () => ProxyProtocolGate | null,
+  warn: (message: string) => void,
+  tls?: { named: (socket: Socket, client: ProxyEndpoint) => void },
+): void {
   const accept = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
@@ -70,9 +75,12 @@ export function readProxyHeaderFirst(server: Server, gate: () => ProxyProtocolGa
       (client) => {
         if (client) {
           setProxiedClient(socket, client);
-          named?.(socket, client);
+          tls?.named(socket, client);
         }
         for (const listener of accept) listener.call(server, socket);
+        // The reader paused the socket. A TLS server reads it through its own handle (taking the
+        // bytes put back first); resuming it here would hand those bytes to nobody.
+        if (!tls) socket.resume();
       },
       (reason) => {
         warn(`PROXY protocol: closed a connection from ${socket.remoteAddress ?? '?'} on port ${socket.localPort ?? '?'}: ${reason}`);

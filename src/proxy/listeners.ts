@@ -184,7 +184,7 @@ export class Listeners {
       const code = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request-timeout' : 'malformed';
       socket.end(rawAnswer(code, `malformed request (${error.code ?? 'parse error'})`));
     });
-    readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? (socket, client) => this.holdForHandshake(socket, client) : undefined);
+    readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
   }
 

@@ -15,6 +15,15 @@ import { makeTlsFiles } from '../helpers/tls-files.js';
 
 const BALANCER = '127.0.0.1';
 
+/** JSON access-log lines with the client's address, in access.log of the sandbox. */
+const ACCESS_LOG = `access_log:
+  enabled: true
+  format: json
+  output: file
+  file: access.log
+  fields: [client_ip, path, status]
+`;
+
 function config(healthPort: number): string {
   return `server:
   http_port: 0
@@ -30,13 +39,7 @@ rate_limiting:
 metrics:
   enabled: true
   port: ${healthPort}
-access_log:
-  enabled: true
-  format: json
-  output: file
-  file: access.log
-  fields: [client_ip, path, status]
-`;
+${ACCESS_LOG}`;
 }
 
 /** curl from a given loopback address; the status code, or curl's exit code when no answer came. */
@@ -108,13 +111,7 @@ test('PROXY protocol on the TLS listener: HAProxy passes TLS through with send-p
   proxy_protocol: { enabled: true, trusted: ["${BALANCER}"] }
 access_control:
   trusted_clients: ["127.0.0.0/8"]
-access_log:
-  enabled: true
-  format: json
-  output: file
-  file: access.log
-  fields: [client_ip, path, status]
-`);
+${ACCESS_LOG}`);
   t.after(() => box.cleanup());
   mkdirSync(join(box.dir, 'tls'));
   const tls = makeTlsFiles(join(box.dir, 'tls'));

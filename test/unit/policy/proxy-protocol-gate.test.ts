@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { ProxyProtocolGate } from '../../../src/policy/proxy-protocol-gate.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { ProxyProtocolGate, readProxyHeaderFirst } from '../../../src/policy/proxy-protocol-gate.js';
+import { clientAddress } from '../../../src/protocol/client-address.js';
+import { makeTlsFiles } from '../../helpers/tls-files.js';
 import { proxyV1, proxyV2 } from '../../helpers/proxy-header.js';
 
 /** Sends `bytes` from a loopback client; the gate decides; resolves with its verdict and the first bytes the front then reads. */
@@ -21,6 +28,7 @@ async function gateOf(gate: ProxyProtocolGate, bytes: Buffer): Promise<{ client?
         (who) => {
           let front = '';
           socket.on('data', (c) => (front += c));
+          socket.resume();
           socket.once('end', () => resolve({ client: who, front }));
         },
         (reason) => resolve({ refused: reason, front: '' }),
@@ -58,4 +66,34 @@ test('an untrusted peer: nothing is read ahead, its header is never believed', a
   const gate = ProxyProtocolGate.of({ enabled: true, trusted: ['10.0.0.0/8'] })!;
   const spoof = Buffer.concat([proxyV1('198.51.100.1', 1, '127.0.0.1', 8080), Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
   assert.deepEqual(await gateOf(gate, spoof), { client: null, front: spoof.toString('latin1') });
+});
+
+test('readProxyHeaderFirst on a TLS server: a ClientHello in the same packet as the header still reaches the handshake', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-pp-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const files = makeTlsFiles(dir);
+  const server = createHttpsServer({ key: readFileSync(files.key), cert: readFileSync(files.cert) }, (req, res) => res.end(`client ${clientAddress(req.socket)}`));
+  const gate = ProxyProtocolGate.of({ enabled: true, trusted: ['127.0.0.1'] });
+  const warnings: string[] = [];
+  readProxyHeaderFirst(server, () => gate, (m) => warnings.push(m), { named: () => undefined });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  for (const together of [false, true]) {
+    const raw = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(raw, 'connect');
+    // Corked: the header and the ClientHello leave in one write, as a balancer often sends them.
+    if (together) raw.cork();
+    raw.write(proxyV1('203.0.113.1', 5555, '127.0.0.1', 443));
+    if (!together) await new Promise((r) => setTimeout(r, 50));
+    const secure = tlsConnect({ socket: raw, ca: readFileSync(files.ca), servername: 'localhost' });
+    if (together) process.nextTick(() => raw.uncork());
+    await once(secure, 'secureConnect');
+    secure.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    let answer = '';
+    secure.on('data', (c) => (answer += c));
+    await once(secure, 'end');
+    assert.match(answer, /^HTTP\/1\.1 200/, `header and ClientHello ${together ? 'together' : 'apart'}`);
+  }
+  assert.deepEqual(warnings, []);
 });
