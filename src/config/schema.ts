@@ -274,6 +274,13 @@ const common = {
   debug: debugSchema.optional(),
 };
 
+/** `server.proxy_protocol:` PROXY protocol v1/v2 from the load balancers listed in `trusted`, required from them when enabled. */
+export const proxyProtocolSchema = z
+  .strictObject({ enabled: z.boolean().default(false), trusted: z.array(cidr).default([]) })
+  .superRefine((p, ctx) => {
+    if (p.enabled && p.trusted.length === 0) ctx.addIssue({ code: 'custom', path: ['trusted'], message: 'PROXY protocol needs "trusted": the load balancers\' addresses (a header from anyone else is never believed)' });
+  });
+
 /** `workers`: engine processes (0 = one per core). */
 const workers = z.number().int('expected a whole number').min(0, 'expected 0 (one per core) or more');
 
@@ -290,6 +297,7 @@ export const serverConfigSchema = z.strictObject({
       log_level: logLevel.default('info'),
       workers: workers.default(0),
       tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
+      proxy_protocol: proxyProtocolSchema.optional(),
       auth: authSchema.prefault({}),
     })
     .prefault({}),

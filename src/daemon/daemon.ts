@@ -23,6 +23,7 @@ import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
+import { proxyProtocolGate, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { TunnelManager } from '../tunnels/tunnel-manager.js';
 import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
@@ -58,6 +59,8 @@ export class Daemon {
   private readonly logger: Logger;
   private readonly metrics: DaemonMetrics;
   private metricsServer: MetricsServer | null = null;
+  /** `server.proxy_protocol` of the config in force, for the metrics listener. */
+  private proxyProtocol: ProxyProtocolGate | null = null;
   private metricsAddress: { host: string; port: number } | null = null;
   private traffic!: TrafficDebugger;
   private readonly policy: PolicyHooks;
@@ -84,6 +87,7 @@ export class Daemon {
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
+    this.proxyProtocol = proxyProtocolGate(this.snapshot);
     this.started = this.snapshot;
     this.tunnels.on('tunnel:status', (status) => {
       const text = `tunnel "${status.name}" (${status.type}) ${status.state}${status.reason ? `: ${status.reason}` : ''}`;
@@ -204,6 +208,7 @@ export class Daemon {
     const previous = this.snapshot;
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
+    this.proxyProtocol = proxyProtocolGate(next);
     this.logger.setLevel(next.logLevel);
     this.reloads++;
     this.metrics.reloaded();
@@ -262,7 +267,10 @@ export class Daemon {
   private async startMetrics(snapshot: ConfigSnapshot): Promise<void> {
     const spec = snapshot.metrics;
     if (spec?.port === undefined) return;
-    const server = new MetricsServer({ ...spec, port: spec.port }, { metrics: () => this.exposition(), readiness: () => this.readiness() });
+    const server = new MetricsServer(
+      { ...spec, port: spec.port },
+      { metrics: () => this.exposition(), readiness: () => this.readiness(), proxyProtocol: () => this.proxyProtocol, warn: (message) => this.logger.warn(message) },
+    );
     this.metricsAddress = await server.start();
     this.metricsServer = server;
   }

@@ -15,6 +15,7 @@ import { policySettings, type StateSettings } from './policy-settings.js';
 import { PortSet } from './port-set.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
+import { clientAddress } from '../protocol/client-address.js';
 
 /** What the policy is told about a request once its target is known. */
 export interface RequestInfo {
@@ -162,7 +163,7 @@ export class Policy {
   /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */
   admitClient(socket: Socket, protocol: FrontProtocol): boolean {
     if (this.maxPerIp === 0) return true;
-    const address = socket.remoteAddress ?? '';
+    const address = clientAddress(socket);
     const perIp = this.state.perIp;
     const open = perIp.get(address) ?? 0;
     if (open >= this.maxPerIp) {

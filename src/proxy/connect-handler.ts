@@ -9,6 +9,7 @@ import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -17,8 +18,8 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const target = parseAuthority(req.url ?? '');
   const record = ctx.begin({
     protocol: 'connect',
-    clientAddress: client.remoteAddress ?? '',
-    clientPort: client.remotePort ?? 0,
+    clientAddress: clientAddress(client),
+    clientPort: clientPort(client),
     method: 'CONNECT',
     host: target?.host ?? '',
     port: target?.port ?? 0,

@@ -106,6 +106,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       policy: () => this.policy,
       acceptFailed: (error) => this.descriptors.acceptFailed(error),
       onClients: options.onClients,
+      warn: (message) => this.emit('warning', message),
     });
   }
 

@@ -16,6 +16,7 @@ import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
 import { IDEMPOTENT, RESET_CODES, ResponseRelay, type Balanced } from './response-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -31,15 +32,15 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   const socket = req.socket;
   const target = parseAbsoluteTarget(req.url ?? '');
   if (!target) {
-    const record = ctx.begin({ protocol: 'http', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: req.method ?? '', host: '', port: 0, path: req.url });
+    const record = ctx.begin({ protocol: 'http', clientAddress: clientAddress(socket), clientPort: clientPort(socket), method: req.method ?? '', host: '', port: 0, path: req.url });
     answerResponse(res, record, refusal('bad-request', badTargetReason(req.url ?? '')));
     ctx.end(record);
     return;
   }
   const record = ctx.begin({
     protocol: 'http',
-    clientAddress: socket.remoteAddress ?? '',
-    clientPort: socket.remotePort ?? 0,
+    clientAddress: clientAddress(socket),
+    clientPort: clientPort(socket),
     method: req.method ?? 'GET',
     host: target.host,
     port: target.port,

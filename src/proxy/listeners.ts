@@ -1,12 +1,15 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import type { Target } from '../backends/backend.js';
 import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import type { BoundListener } from '../engine/engine-api.js';
 import { DialError } from '../errors.js';
 import type { Policy } from '../policy/policy.js';
+import { clientAddress, proxiedClient, setProxiedClient } from '../protocol/client-address.js';
+import type { ProxyEndpoint } from '../protocol/proxy-header.js';
 import { rawHttpError } from '../protocol/http-error.js';
 import { REFUSALS, refusal, type RefusalCode } from '../protocol/refusal.js';
 import { answerResponse } from './admission/answers.js';
@@ -18,6 +21,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { readTlsMaterial } from './tls-material.js';
+import { proxyProtocolGate, readProxyHeaderFirst, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
 /** What the listeners need from the engine. */
@@ -31,6 +35,8 @@ export interface ListenerContext {
   acceptFailed(error: NodeJS.ErrnoException): void;
   /** Called when a client connection is admitted or closes (an engine worker reports its load). */
   onClients?: () => void;
+  /** Tells the daemon log (a refused PROXY header). */
+  warn(message: string): void;
 }
 
 interface Listening {
@@ -60,11 +66,19 @@ export class Listeners {
   received = 0;
   /** Client connections the other engine processes had open at their last report: max_connections counts them. */
   openElsewhere = 0;
+  /** Who may (and then must) send a PROXY header; null when `server.proxy_protocol` is off. */
+  private proxyProtocol: ProxyProtocolGate | null = null;
+  /**
+   * PROXY clients of TLS connections between the header and the handshake, by the peer's
+   * address and port: the TLS socket the fronts see is another object than the accepted one.
+   */
+  private readonly tlsProxied = new Map<string, ProxyEndpoint>();
 
   constructor(private readonly ctx: ListenerContext) {}
 
   /** Binds a listener per spec; binds none (closing those already bound) if any cannot be bound. */
   async start(config: ConfigSnapshot): Promise<BoundListener[]> {
+    this.proxyProtocol = proxyProtocolGate(config);
     try {
       for (const spec of config.listeners) {
         const server = this.create(spec, config);
@@ -119,7 +133,9 @@ export class Listeners {
       const spec = next.listeners.find((n) => n.kind === l.spec.kind && n.host === l.spec.host && n.port === l.spec.port);
       return l.spec.tls && spec?.tls ? [{ listening: l, spec, material: readTlsMaterial(spec.tls) }] : [];
     });
+    const proxyProtocol = proxyProtocolGate(next);
     return () => {
+      this.proxyProtocol = proxyProtocol;
       // Each new connection's parser takes the server's limit: a changed max_header_size applies from the next one.
       for (const l of this.listening) if (l.spec.kind === 'http') (l.server as HttpServer & { maxHeaderSize: number }).maxHeaderSize = next.network.maxHeaderSize;
       // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
@@ -156,11 +172,13 @@ export class Listeners {
     const network = config.network;
     const proxy = this.ctx.proxy;
     if (spec.kind === 'socks5') {
-      return createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
-        if (!this.ctx.policy().allowsClient(socket.remoteAddress ?? '', 'socks5')) return socket.destroy();
+      const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
+        if (!this.ctx.policy().allowsClient(clientAddress(socket), 'socks5')) return socket.destroy();
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(proxy, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
+      readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn);
+      return server;
     }
     const httpOptions = {
       noDelay: true,
@@ -176,10 +194,11 @@ export class Listeners {
     server.timeout = network.timeouts.idleMs;
     // The IP lists act on the raw connection, before TLS or HTTP parsing.
     server.on('connection', (socket: Socket) => {
-      if (!this.ctx.policy().allowsClient(socket.remoteAddress ?? '', 'http')) socket.destroy();
+      if (!this.ctx.policy().allowsClient(clientAddress(socket), 'http')) socket.destroy();
     });
     server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       if (socket.destroyed) return;
+      if (spec.tls) this.inheritProxiedClient(socket as TLSSocket);
       // As on the plain listener: a tunnel client's half-close must not close the way back.
       socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawAnswer('connection-limit', 'too many connections'));
@@ -202,7 +221,25 @@ export class Listeners {
       const code = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request-timeout' : 'malformed';
       socket.end(rawAnswer(code, `malformed request (${error.code ?? 'parse error'})`));
     });
+    readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
+  }
+
+  /** Keeps a TLS connection's PROXY client until its handshake completes (or the connection closes). */
+  private holdForHandshake(socket: Socket, client: ProxyEndpoint): void {
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    this.tlsProxied.set(key, client);
+    socket.once('close', () => this.tlsProxied.delete(key));
+  }
+
+  /** Gives a completed TLS connection the PROXY client its accepted socket had. */
+  private inheritProxiedClient(socket: TLSSocket): void {
+    if (this.tlsProxied.size === 0 || proxiedClient(socket)) return;
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const client = this.tlsProxied.get(key);
+    if (client === undefined) return;
+    this.tlsProxied.delete(key);
+    setProxiedClient(socket, client);
   }
 
   /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
@@ -211,7 +248,7 @@ export class Listeners {
     const policy = this.ctx.policy();
     const max = this.ctx.proxy.runtime().config.network.limits.maxConnections;
     if (ledger.clients.size + this.openElsewhere >= max || this.overLimit.has(socket)) {
-      policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
+      policy.refusedByConnectionLimit(clientAddress(socket), protocol, max);
       return false;
     }
     if (!policy.admitClient(socket, protocol)) return false;

@@ -22,6 +22,7 @@ import { refuseDialFailure } from './admission/answers.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
@@ -123,7 +124,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
   const authenticate = (username: string, password: string, rest: Buffer): void => {
     stage = Stage.Connecting;
     socket.pause();
-    const verify = auth ? auth.checkPassword(username, password, socket.remoteAddress ?? '') : Promise.resolve({ user: username, groups: [] });
+    const verify = auth ? auth.checkPassword(username, password, clientAddress(socket)) : Promise.resolve({ user: username, groups: [] });
     verify.then(
       (verdict) => {
         if (verdict === null) return fail(AUTH_FAILED);
@@ -140,7 +141,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
 
   const connectTarget = (early: Buffer): void => {
     const user = auth ? identity?.user : undefined;
-    const record = ctx.begin({ protocol: 'socks5', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: 'SOCKS5', host: target.host, port: target.port, user });
+    const record = ctx.begin({ protocol: 'socks5', clientAddress: clientAddress(socket), clientPort: clientPort(socket), method: 'SOCKS5', host: target.host, port: target.port, user });
     const request = new Socks5Request(ctx, record, socket, early, onTimeout);
     request.auth = auth;
     request.authenticated = true;

@@ -12,6 +12,7 @@ import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
 const DROP_WITH_FORWARDED = new Set([...DROP, ...FORWARDED_FIELDS]);
@@ -26,8 +27,8 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   const target = parseAbsoluteTarget(req.url ?? '');
   const record = ctx.begin({
     protocol: 'upgrade',
-    clientAddress: client.remoteAddress ?? '',
-    clientPort: client.remotePort ?? 0,
+    clientAddress: clientAddress(client),
+    clientPort: clientPort(client),
     method: req.method ?? 'GET',
     host: target?.host ?? '',
     port: target?.port ?? 0,
