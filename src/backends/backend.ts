@@ -50,6 +50,12 @@ export interface Backend {
    */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string, refusePrivate?: boolean): HttpRoute;
   /**
+   * Opens a fresh connection to the place `httpRoute` sends the request to (the origin, or the
+   * upstream proxy for plain http), with TLS for an `https:` origin: for a request the pool
+   * cannot carry (one that waits for 100 Continue). Rejects with a DialError.
+   */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket>;
+  /**
    * Where a program that reaches `host` by itself (ping) must run for its packets to go through
    * this backend: a command prefix and the address to give it, resolved as this backend resolves
    * names. Absent: on the host, with the name as it is.

@@ -7,7 +7,7 @@ import { DialError } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority, basicAuth, httpConnect } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 import { checkUpstreamAuth } from './upstream-auth-check.js';
 
 /** Where the upstream HTTP proxy is and how to reach it. */
@@ -73,6 +73,12 @@ export class HttpUpstreamBackend implements Backend {
       return { dispatcher: this.tunnelAgent, origin: `https://${authority(target)}`, path, headers: [] };
     }
     return { dispatcher: this.forwarding, origin: `http://${this.upstream}`, path: `http://${authority(target)}${path}`, headers: this.authHeader };
+  }
+
+  /** Plain http: a fresh connection to the upstream (the request goes in absolute form); https: a CONNECT tunnel to the origin. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    if (scheme === 'https:') return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
+    return this.connectUpstream(options);
   }
 
   /** Closes pooled upstream connections. */

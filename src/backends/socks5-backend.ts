@@ -6,7 +6,7 @@ import { DialError, type DialFailure } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 
 /** Where the upstream SOCKS5 proxy is. */
 export interface Socks5UpstreamOptions {
@@ -71,6 +71,11 @@ export class Socks5Backend implements Backend {
   /** Plain HTTP goes through a SOCKS tunnel to the origin, pooled per origin. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     return { dispatcher: this.agent, origin: `${scheme}//${authority(target)}`, path, headers: [] };
+  }
+
+  /** A fresh connection to the origin through a SOCKS tunnel. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
   }
 
   /** Closes pooled connections. */

@@ -1,7 +1,9 @@
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
-import type { Backend, DialOptions } from './backend.js';
+import { DialError } from '../errors.js';
+import type { Backend, DialOptions, Target } from './backend.js';
 
 /**
  * An undici Agent whose connections to origins are opened by a backend's `dial` (TLS added for
@@ -27,5 +29,30 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
         (error: Error) => callback(error, null),
       );
     },
+  });
+}
+
+/**
+ * A fresh connection to an origin opened by a backend's `dial`, with TLS (verified against the
+ * origin's name, in at most the connect timeout) for `https:`: the way `Backend.openOrigin` goes
+ * through a tunnel.
+ */
+export async function dialOrigin(dial: Backend['dial'], scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+  const socket = await dial(target, options);
+  if (scheme !== 'https:') return socket;
+  return new Promise((resolve, reject) => {
+    // SNI carries names only (RFC 6066); an IP literal is checked against the certificate without it.
+    const secure = tlsConnect({ socket, host: target.host, servername: isIP(target.host) ? undefined : target.host, ALPNProtocols: ['http/1.1'] });
+    const timer = setTimeout(() => secure.destroy(new DialError('timeout', `${target.host}:${target.port}: TLS handshake timed out`)), options.connectTimeoutMs);
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolve(secure);
+    });
+    secure.once('error', (error) => {
+      clearTimeout(timer);
+      secure.destroy();
+      // As on the pooled path: a TLS failure is told with its own message.
+      reject(error);
+    });
   });
 }

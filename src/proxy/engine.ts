@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -410,13 +410,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawHttpError(503, 'Service Unavailable', 'too many connections', 'connection_limit_reached'));
     });
-    server.on('request', (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         forwardHttpRequest(this.context, req, res);
       } catch (error) {
         sendError(res, null, 500, `internal error: ${(error as Error).message}`);
       }
-    });
+    };
+    server.on('request', onRequest);
+    // Expect: 100-continue is answered by the origin (or after a bounded wait), not at once by Node.
+    server.on('checkContinue', onRequest);
     server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(this.context, req, socket, head));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(this.context, req, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -15,6 +16,7 @@ import { badTargetReason, parseAbsoluteTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
+import { awaitsContinue, forwardAwaitingContinue } from './expect-continue.js';
 import { dialRefusal, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
@@ -158,6 +160,11 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
           };
         }
         const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
+        if (body && awaitsContinue(req)) {
+          const network = runtime.config.network;
+          const open = (): Promise<Socket> => backend.openOrigin(target.scheme, target, { connectTimeoutMs: network.timeouts.connectMs, refusePrivate });
+          return forwardAwaitingContinue({ open, method, path: route.path, headers, body, res, readTimeoutMs: network.timeouts.readMs, maxHeaderSize: network.maxHeaderSize }, handler);
+        }
         route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
       };
       send(resolution.backend, false);
@@ -177,7 +184,7 @@ interface RawWritable {
 }
 
 /** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
-interface Balanced {
+export interface Balanced {
   answered(): void;
   /** Takes over a failure before any answer (true) by sending the request through another member. */
   retry(error: Error): boolean;
@@ -188,7 +195,7 @@ interface Balanced {
  * handler interface, which skips header parsing we would only undo, and maps the write
  * side's backpressure onto undici's pause/resume.
  */
-class ResponseRelay {
+export class ResponseRelay {
   private abort: ((error?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private done = false;
@@ -220,28 +227,28 @@ class ResponseRelay {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (status < 200) {
-      this.interim(status, statusText, rawHeaders);
-      return true;
-    }
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    if (status < 200) this.interim(status, statusText, headers);
+    else this.answer(status, statusText, headers, resume);
+    return true;
+  }
+
+  /** Relays the final answer's head; `resume` restarts a body paused by backpressure. */
+  answer(status: number, statusText: string, headers: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
     this.balanced?.answered();
     this.resume = resume;
-    const headers: string[] = new Array(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     kept.push('via', `1.1 ${this.ctx.viaToken}`);
     this.record.status = status;
     if (this.keepHeaders) this.record.responseHeaders = kept;
     this.res.writeHead(status, statusText, kept);
-    return true;
   }
 
   /** Relays a 1xx answer (103 Early Hints and others, RFC 9110 15.2) ahead of the final one; never to an HTTP/1.0 client. */
-  private interim(status: number, statusText: string, rawHeaders: Buffer[]): void {
+  interim(status: number, statusText: string, headers: string[]): void {
     if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
-    const headers: string[] = new Array(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
     for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
