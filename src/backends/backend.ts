@@ -56,6 +56,12 @@ export interface Backend {
    */
   openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket>;
   /**
+   * Opens a connection to the backend's own first hop (the upstream proxy, with TLS or the SOCKS5
+   * greeting) and goes no further: the client's light check of its server. Absent where there is
+   * no such hop.
+   */
+  openHop?(timeoutMs: number): Promise<Socket>;
+  /**
    * Where a program that reaches `host` by itself (ping) must run for its packets to go through
    * this backend: a command prefix and the address to give it, resolved as this backend resolves
    * names. Absent: on the host, with the name as it is.

@@ -81,6 +81,11 @@ export class HttpUpstreamBackend implements Backend {
     return this.connectUpstream(options);
   }
 
+  /** A connection to the upstream itself, TLS included. */
+  openHop(timeoutMs: number): Promise<Socket> {
+    return this.connectUpstream({ connectTimeoutMs: timeoutMs });
+  }
+
   /** Closes pooled upstream connections. */
   async close(): Promise<void> {
     await Promise.all([this.pool.close(), this.tunnelAgent.close()]);

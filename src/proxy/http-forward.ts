@@ -16,6 +16,7 @@ import { badTargetReason, parseAbsoluteTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
+import type { Resolution } from './runtime.js';
 import { awaitsContinue, forwardAwaitingContinue } from './expect-continue.js';
 import { dialRefusal, UNHEALTHY_REFUSAL, VIA_LOOP } from './refusals.js';
 
@@ -159,7 +160,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
             },
           };
         }
-        const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced);
+        const handler = new ResponseRelay(ctx, req, res, record, pacer, capture?.headers === true, responseBody, balanced, group ? undefined : resolution);
         if (body && awaitsContinue(req)) {
           const network = runtime.config.network;
           const open = (): Promise<Socket> => backend.openOrigin(target.scheme, target, { connectTimeoutMs: network.timeouts.connectMs, refusePrivate });
@@ -211,6 +212,8 @@ export class ResponseRelay {
     private readonly keepHeaders: boolean,
     private readonly body: BodyCapture | null,
     private readonly balanced?: Balanced,
+    /** A rule's only backend: its outcomes are the backend's passive health. */
+    private readonly fixed?: Extract<Resolution, { ok: true }>,
   ) {
     res.once('close', () => {
       pacer?.release();
@@ -237,7 +240,8 @@ export class ResponseRelay {
   /** Relays the final answer's head; `resume` restarts a body paused by backpressure. */
   answer(status: number, statusText: string, headers: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
-    this.balanced?.answered();
+    if (this.balanced) this.balanced.answered();
+    else this.fixed?.passive?.report(this.fixed.backend.name, true);
     this.resume = resume;
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     kept.push('via', `1.1 ${this.ctx.viaToken}`);
@@ -281,6 +285,8 @@ export class ResponseRelay {
       this.record.error = 'client-closed';
       return;
     }
+    const fixed = this.fixed;
+    if (fixed?.passive && backendFault(error, fixed.backend.type)) fixed.passive.report(fixed.backend.name, false, error.message);
     if (this.balanced?.retry(error)) return;
     const refusal = dialRefusal(this.ctx, this.record, error);
     // A reload's close (reload.drain_timeout) names itself in the record, as on a closed tunnel.
