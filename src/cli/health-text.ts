@@ -15,3 +15,8 @@ export function serverLine(link: ServerLink): string {
 export function healthText(b: BackendView): string {
   return !b.health.checked && b.health.status !== 'unknown' && b.status === 'available' ? `${b.health.status} (traffic)` : b.health.status;
 }
+
+/** Why a backend cannot carry traffic (a tunnel's own error line, a missing file) or is unhealthy; empty when neither. */
+export function downReason(b: BackendView): string {
+  return b.reason ?? (b.health.status === 'unhealthy' ? b.health.reason : undefined) ?? '';
+}

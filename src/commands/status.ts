@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
-import { healthText, serverLine } from '../cli/health-text.js';
+import { downReason, healthText, serverLine } from '../cli/health-text.js';
 import type { ServerLink } from '../daemon/server-link.js';
 import type { BackendView } from '../daemon/views.js';
 import type { BoundListener } from '../proxy/engine.js';
@@ -37,7 +37,7 @@ export default class Status_ extends BaseCommand {
     if (status.server) this.say(serverLine(status.server));
     else if (status.server === null) this.say('server       none configured (every rule goes direct)');
     this.say();
-    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'CONNECTIONS', 'ERRORS'], status.backends.map((b) => [b.name, b.type, b.address, b.status, healthText(b), b.connections.total, b.connections.errors])));
+    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'CONNECTIONS', 'ERRORS', 'REASON'], status.backends.map((b) => [b.name, b.type, b.address, b.status, healthText(b), b.connections.total, b.connections.errors, downReason(b)])));
     for (const warning of status.config.warnings) this.say(`warning: ${warning}`);
     return status;
   }

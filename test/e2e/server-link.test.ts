@@ -80,6 +80,7 @@ test('client status shows its server: reachable since when with latency, credent
   assert.match(down.lastError?.message ?? '', /ECONNREFUSED|refused/i);
   const downText = (await box.cli(['status'])).stdout;
   assert.match(downText, new RegExp(`\\nserver +socks5 127\\.0\\.0\\.1:${server.port} unreachable since [^;]+, credentials accepted; last error [^:]+:\\d\\d:[\\d.]+Z: `), downText);
+  assert.match(downText, /\nserver +server +127\.0\.0\.1:\d+ +available +unhealthy +\d+ +\d+ +2 connections in a row failed: upstream 127\.0\.0\.1:\d+: connection refused\n/, 'the backends table names why');
   const list = (await box.cli(['backend', 'list'])).stdout;
   assert.match(list, /\nserver +server +127\.0\.0\.1:\d+ +available +unhealthy /, list);
 

@@ -4,7 +4,7 @@ import { configWithoutDaemon, offlineNote, offlineSource, type AnswerSource } fr
 import { table } from '../../cli/table.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { describeBackends, type BackendView } from '../../daemon/views.js';
-import { healthText } from '../../cli/health-text.js';
+import { downReason, healthText } from '../../cli/health-text.js';
 
 /** `backend list`: the backends with their state. */
 export default class BackendListCommand extends BaseCommand {
@@ -37,7 +37,7 @@ export default class BackendListCommand extends BaseCommand {
       b.health.consecutiveFailures,
       b.connections.total,
       b.connections.errors,
-      b.reason ?? (b.health.status === 'unhealthy' ? b.health.reason : undefined) ?? '',
+      downReason(b),
     ]);
     this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'LATENCY', 'UPTIME', 'FAILS', 'CONNECTIONS', 'ERRORS', 'REASON'], rows));
     return { backends, from };
