@@ -3,7 +3,7 @@ import { table } from '../cli/table.js';
 import { downReason, healthText, serverLine } from '../cli/health-text.js';
 import type { ServerLink } from '../daemon/server-link.js';
 import type { BackendView } from '../daemon/views.js';
-import type { BoundListener } from '../proxy/engine.js';
+import type { BoundListener } from '../engine/engine-api.js';
 
 interface Status {
   role: string;
