@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { Pool, type Agent, type Dispatcher } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority, basicAuth, httpConnect } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
+import { tlsHandshake } from './tls-handshake.js';
 import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 import { checkUpstreamAuth } from './upstream-auth-check.js';
 
@@ -114,23 +115,13 @@ export class HttpUpstreamBackend implements Backend {
       socket.destroy();
       return Promise.reject(new DialError('unavailable', `backend "${this.name}": cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code}`));
     }
-    return new Promise((resolve, reject) => {
-      // SNI carries names only (RFC 6066); the certificate is checked against `host` when there is none.
-      const name = servername ?? (isIP(this.options.host) ? undefined : this.options.host);
-      const secure = tlsConnect({ socket, ca, host: this.options.host, servername: name, ALPNProtocols: ['http/1.1'] });
-      const timer = setTimeout(() => {
-        secure.destroy();
-        reject(new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`));
-      }, timeoutMs);
-      secure.once('secureConnect', () => {
-        clearTimeout(timer);
-        resolve(secure);
-      });
-      secure.once('error', (error) => {
-        clearTimeout(timer);
-        secure.destroy();
-        reject(new DialError('upstream', `upstream ${this.upstream}: TLS failed: ${error.message}`, error));
-      });
-    });
+    // SNI carries names only (RFC 6066); the certificate is checked against `host` when there is none.
+    const name = servername ?? (isIP(this.options.host) ? undefined : this.options.host);
+    return tlsHandshake(
+      { socket, ca, host: this.options.host, servername: name },
+      timeoutMs,
+      () => new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`),
+      (error) => new DialError('upstream', `upstream ${this.upstream}: TLS failed: ${error.message}`, error),
+    );
   }
 }

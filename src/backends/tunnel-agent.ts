@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
+import { tlsHandshake } from './tls-handshake.js';
 import type { Backend, DialOptions, Target } from './backend.js';
 
 /**
@@ -40,19 +41,8 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
 export async function dialOrigin(dial: Backend['dial'], scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
   const socket = await dial(target, options);
   if (scheme !== 'https:') return socket;
-  return new Promise((resolve, reject) => {
-    // SNI carries names only (RFC 6066); an IP literal is checked against the certificate without it.
-    const secure = tlsConnect({ socket, host: target.host, servername: isIP(target.host) ? undefined : target.host, ALPNProtocols: ['http/1.1'] });
-    const timer = setTimeout(() => secure.destroy(new DialError('timeout', `${target.host}:${target.port}: TLS handshake timed out`)), options.connectTimeoutMs);
-    secure.once('secureConnect', () => {
-      clearTimeout(timer);
-      resolve(secure);
-    });
-    secure.once('error', (error) => {
-      clearTimeout(timer);
-      secure.destroy();
-      // As on the pooled path: a TLS failure is told with its own message.
-      reject(error);
-    });
-  });
+  // SNI carries names only (RFC 6066); an IP literal is checked against the certificate without it.
+  const tls = { socket, host: target.host, servername: isIP(target.host) ? undefined : target.host };
+  // As on the pooled path, a TLS failure is told with its own message.
+  return tlsHandshake(tls, options.connectTimeoutMs, () => new DialError('timeout', `${target.host}:${target.port}: TLS handshake timed out`), (error) => error);
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { origin } from '../integration/policy/policy-fixture.js';
 import { until } from '../integration/health/pool-fixture.js';
@@ -45,7 +46,6 @@ async function linkUntil(box: Sandbox, want: (l: Link) => boolean, what: string)
 
 const curlVia = async (box: Sandbox, url: string): Promise<string> => {
   const port = ((await box.status()).listeners.find((l) => l.kind === 'http')!).port;
-  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => execFile('curl', ['-s', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${port}`, url], { timeout: 15_000 }, (_e, stdout) => resolve(stdout)));
 };
 
