@@ -1,7 +1,7 @@
 import type { ConfigSnapshot } from '../config/model.js';
 import type { BackendView } from './views.js';
 
-/** The client role's connection to its server, as `status` shows it (spec 5.2, 5.4). */
+/** The client role's connection to its server, as `status` shows it. */
 export interface ServerLink {
   address: string;
   protocol: 'http' | 'https' | 'socks5';
