@@ -50,6 +50,18 @@ export interface Backend {
    */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string, refusePrivate?: boolean): HttpRoute;
   /**
+   * Opens a fresh connection to the place `httpRoute` sends the request to (the origin, or the
+   * upstream proxy for plain http), with TLS for an `https:` origin: for a request the pool
+   * cannot carry (one that waits for 100 Continue). Rejects with a DialError.
+   */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket>;
+  /**
+   * Opens a connection to the backend's own first hop (the upstream proxy, with TLS or the SOCKS5
+   * greeting) and goes no further: the client's light check of its server. Absent where there is
+   * no such hop.
+   */
+  openHop?(timeoutMs: number): Promise<Socket>;
+  /**
    * Where a program that reaches `host` by itself (ping) must run for its packets to go through
    * this backend: a command prefix and the address to give it, resolved as this backend resolves
    * names. Absent: on the host, with the name as it is.

@@ -5,8 +5,9 @@ import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError, type DialFailure } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority } from './http-connect.js';
+import { socks5Greeting } from './socks5-greeting.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 
 /** Where the upstream SOCKS5 proxy is. */
 export interface Socks5UpstreamOptions {
@@ -71,6 +72,24 @@ export class Socks5Backend implements Backend {
   /** Plain HTTP goes through a SOCKS tunnel to the origin, pooled per origin. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     return { dispatcher: this.agent, origin: `${scheme}//${authority(target)}`, path, headers: [] };
+  }
+
+  /** A fresh connection to the origin through a SOCKS tunnel. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
+  }
+
+  /** A connection to the upstream that has greeted it (method selection only: no login, no target). */
+  async openHop(timeoutMs: number): Promise<Socket> {
+    const label = `upstream ${this.upstream}`;
+    const socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs, network: this.network, label });
+    try {
+      await socks5Greeting(socket, this.options.auth !== undefined, label, timeoutMs);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return socket;
   }
 
   /** Closes pooled connections. */

@@ -8,7 +8,7 @@ import { StatusReader, type TunnelStatus } from '../tunnels/tunnel-status.js';
 import type { Backend, CommandPlace, DialOptions, HttpRoute, Target } from './backend.js';
 import { toDialError } from './dial-errors.js';
 import { isPrivateAddress, privateTargetError } from '../policy/private-target.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 
 /**
  * A WireGuard or OpenVPN backend as an engine process sees it: the daemon runs the tunnel in
@@ -79,6 +79,11 @@ export class TunnelBackend implements Backend {
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     return { dispatcher: this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+  }
+
+  /** A fresh connection to the origin through the tunnel. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
   }
 
   /** Closes pooled connections and this process's dialer helper; the tunnel itself belongs to the daemon. */

@@ -35,6 +35,11 @@ export class UnavailableBackend implements Backend {
     return { dispatcher: this.agent, origin: `${scheme}//${target.host}:${target.port}`, path, headers: [] };
   }
 
+  /** Always rejects with the reason this backend is unavailable. */
+  async openOrigin(): Promise<Socket> {
+    throw this.error();
+  }
+
   /** Nothing to close but the failing agent. */
   async close(): Promise<void> {
     await this.agent.close();

@@ -1,5 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
+import { downReason, healthText, serverLine } from '../cli/health-text.js';
+import type { ServerLink } from '../daemon/server-link.js';
 import type { BackendView } from '../daemon/views.js';
 import type { BoundListener, DescriptorView } from '../engine/engine-api.js';
 
@@ -13,6 +15,8 @@ interface Status {
   socket: string;
   connections: { active: number; total: number };
   backends: BackendView[];
+  /** The client role's connection to its server (null without one; absent in the server role). */
+  server?: ServerLink | null;
   reloads: { total: number; errors: number };
   descriptors: DescriptorView;
 }
@@ -32,8 +36,10 @@ export default class Status_ extends BaseCommand {
     this.say(`connections  ${status.connections.active} open, ${status.connections.total} since start`);
     this.say(`reloads      ${status.reloads.total} (${status.reloads.errors} rejected)`);
     this.say(`files        ${describeDescriptors(status.descriptors)}`);
+    if (status.server) this.say(serverLine(status.server));
+    else if (status.server === null) this.say('server       none configured (every rule goes direct)');
     this.say();
-    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'CONNECTIONS', 'ERRORS'], status.backends.map((b) => [b.name, b.type, b.address, b.status, b.connections.total, b.connections.errors])));
+    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'CONNECTIONS', 'ERRORS', 'REASON'], status.backends.map((b) => [b.name, b.type, b.address, b.status, healthText(b), b.connections.total, b.connections.errors, downReason(b)])));
     for (const warning of status.config.warnings) this.say(`warning: ${warning}`);
     return status;
   }

@@ -29,6 +29,7 @@ import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { checkTlsFiles } from '../proxy/tls-material.js';
+import { serverLink } from './server-link.js';
 import { describeBackends, healthAnswer, maskSecrets } from './views.js';
 
 /** What a reload did (or, for a dry run, would do). */
@@ -244,6 +245,7 @@ export class Daemon {
 
   private async status(): Promise<Record<string, unknown>> {
     const stats = await this.engine.stats();
+    const backends = this.backendViews(stats);
     return {
       role: this.role,
       pid: process.pid,
@@ -256,7 +258,8 @@ export class Daemon {
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
-      backends: this.backendViews(stats),
+      backends,
+      ...(this.role === 'client' ? { server: serverLink(this.snapshot, backends) } : {}),
       tunnels: this.tunnels.list(),
       reloads: { total: this.reloads, errors: this.reloadErrors },
       descriptors: stats.descriptors,

@@ -10,7 +10,7 @@ export interface BackendView {
   status: 'available' | 'unavailable';
   reason?: string;
   connections: { total: number; errors: number };
-  health: Pick<BackendHealth, 'status' | 'checked' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck' | 'reason'>;
+  health: Pick<BackendHealth, 'status' | 'checked' | 'since' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck' | 'reason' | 'lastError' | 'credentials'>;
 }
 
 /** A backend's health as `GET /api/backends/:name/health` answers. */
@@ -49,12 +49,15 @@ export function describeBackends(snapshot: ConfigSnapshot, stats: Pick<EngineSta
     health: {
       status: health[b.name]?.status ?? (b.unavailable ? 'unhealthy' : 'unknown'),
       checked: health[b.name]?.checked ?? false,
+      since: health[b.name]?.since ?? null,
       latencyMs: health[b.name]?.latencyMs ?? null,
       consecutiveFailures: health[b.name]?.consecutiveFailures ?? 0,
       uptimePercent: health[b.name]?.uptimePercent ?? null,
       lastCheck: health[b.name]?.lastCheck ?? null,
       // Why it is unhealthy, or why its last check failed: what a person looks at first.
       ...(health[b.name]?.reason !== undefined && health[b.name]?.status !== 'healthy' ? { reason: health[b.name]!.reason } : {}),
+      ...(health[b.name]?.lastError ? { lastError: health[b.name]!.lastError } : {}),
+      ...(health[b.name]?.credentials ? { credentials: health[b.name]!.credentials } : {}),
     },
   }));
 }

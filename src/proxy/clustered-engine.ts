@@ -295,10 +295,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
   }
 
-  /** The backends routing must skip now (checked and unhealthy), with why. */
+  /** The backends routing must skip now (unhealthy by their checks, or passively for a while), with why. */
   private down(): Record<string, string> {
     const down: Record<string, string> = {};
-    for (const h of Object.values(this.local.health())) if (h.checked && h.status === 'unhealthy') down[h.name] = h.reason ?? 'unhealthy';
+    for (const h of Object.values(this.local.health())) if (h.status === 'unhealthy') down[h.name] = h.reason ?? 'unhealthy';
     return down;
   }
 

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -17,6 +18,7 @@ import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.j
 import type { ProxyContext } from './proxy-context.js';
 import { IDEMPOTENT, RESET_CODES, ResponseRelay, type Balanced } from './response-relay.js';
 import { clientAddress, clientPort } from '../protocol/client-address.js';
+import { awaitsContinue, forwardAwaitingContinue } from './expect-continue.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -139,7 +141,12 @@ class HttpRequest extends AdmissionRequest {
           },
         };
       }
-      const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced);
+      const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced, group ? undefined : resolution);
+      if (body && awaitsContinue(req)) {
+        const network = this.runtime.config.network;
+        const open = (): Promise<Socket> => backend.openOrigin(target.scheme, target, { connectTimeoutMs: network.timeouts.connectMs, refusePrivate });
+        return forwardAwaitingContinue({ open, method, path: route.path, headers, body, res, readTimeoutMs: network.timeouts.readMs, maxHeaderSize: network.maxHeaderSize }, handler);
+      }
       route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
     };
     send(resolution.backend, false);

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -203,13 +203,16 @@ export class Listeners {
       socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawAnswer('connection-limit', 'too many connections'));
     });
-    server.on('request', (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         forwardHttpRequest(proxy, req, res);
       } catch (error) {
         answerResponse(res, null, refusal('internal', `internal error: ${(error as Error).message}`));
       }
-    });
+    };
+    server.on('request', onRequest);
+    // Expect: 100-continue is answered by the origin (or after a bounded wait), not at once by Node.
+    server.on('checkContinue', onRequest);
     server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(proxy, req, socket, head));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(proxy, req, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

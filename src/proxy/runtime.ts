@@ -11,7 +11,7 @@ import { NO_RULE_SETS, type RouteQuery, type RuleSetSource } from '../routing/ro
 
 /** Where a host goes under one snapshot; `rejected`: a rule with `action: reject` matched. */
 export type Resolution =
-  | { ok: true; rule: string; backend: Backend; group?: BackendGroup }
+  | { ok: true; rule: string; backend: Backend; group?: BackendGroup; passive?: HealthSource }
   | { ok: false; rule?: string; reason: string; unhealthy?: true; rejected?: true };
 
 /** What building a runtime needs besides the snapshot: the loop guard, where backend health comes from, and the rule sets. */
@@ -45,11 +45,11 @@ export class Runtime {
     this.routes = config.rules.map((rule) => {
       if (rule.reject) return { ok: false, rule: rule.name, reason: `rejected by rule "${rule.name}"`, rejected: true };
       const only = rule.backends.length === 1 ? rule.backends[0] : undefined;
-      // A single unchecked backend needs no decision per connection: the answer is built once.
-      if (only && !checked.has(only.name)) {
+      // A single unchecked (or only advisorily checked) backend needs no decision per connection: the answer is built once; its outcomes are the backend's passive health.
+      if (only && (checked.get(only.name)?.advisory ?? true)) {
         const backend = backends.get(only.name);
         return backend
-          ? { ok: true, rule: rule.name, backend }
+          ? { ok: true, rule: rule.name, backend, passive: health }
           : { ok: false, rule: rule.name, reason: `rule "${rule.name}" names no usable backend` };
       }
       return previous?.reusableGroup(rule, backends) ?? this.group(rule, health);

@@ -90,7 +90,7 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.ok(human.includes(`\nconfig       ${box.config}  [version ${(status.config as { version: string }).version}]\n`), human);
   assert.ok(human.includes(`\nlisteners    http 127.0.0.1:${port}, socks5 127.0.0.1:${socksPort}\n`), human);
   assert.match(human, /^connections {2}\d+ open, \d+ since start$/m);
-  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +CONNECTIONS +ERRORS\ndirect +direct +- +available +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
+  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +HEALTH +CONNECTIONS +ERRORS +REASON\ndirect +direct +- +available +unknown +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'socket is owner-only');
   assert.equal(statSync(`${box.dir}/run`).mode & 0o777, 0o700, 'socket dir is owner-only');
 

@@ -400,6 +400,9 @@ test('bad input and silent peers fail their backend with a clear reason while th
   writeFileSync(silent, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^Endpoint = .*$/m, 'Endpoint = 10.213.0.99:51820'), { mode: 0o600 });
   const scripted = join(files, 'scripted.ovpn');
   writeFileSync(scripted, `${readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8')}\nup /bin/true\n`, { mode: 0o600 });
+  // A profile openvpn itself refuses: its CA names a file that is not there.
+  const noCa = join(files, 'no-ca.ovpn');
+  writeFileSync(noCa, readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8').replace(/<ca>[\s\S]*?<\/ca>/, 'ca missing-ca.crt'), { mode: 0o600 });
   const box = sandbox(
     config(
       wgBackend(silent) +
@@ -407,6 +410,10 @@ test('bad input and silent peers fail their backend with a clear reason while th
     type: openvpn
     openvpn:
       config_file: "${scripted}"
+  - name: ovpn-noca
+    type: openvpn
+    openvpn:
+      config_file: "${noCa}"
 ` +
         passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_BAD_AUTH_FILE}"\n`),
       1,
@@ -429,6 +436,12 @@ test('bad input and silent peers fail their backend with a clear reason while th
     return now?.state === 'down' && /AUTH_FAILED/.test(now.reason ?? '') && now;
   });
   assert.ok(auth);
+  // OpenVPN's own line naming the cause reaches the tunnel, status, backend list and the log (not its closing "Please correct these errors").
+  const missingCa = /openvpn: Options error: --ca fails with 'missing-ca\.crt': No such file or directory/;
+  await waitFor('the missing ca named', async () => missingCa.test((await tunnel(box, 'ovpn-noca'))?.reason ?? '') || undefined);
+  assert.match((await backendList(box)).find((b) => b.name === 'ovpn-noca')!.reason!, missingCa);
+  assert.match((await box.cli(['status'])).stdout, new RegExp(`\\novpn-noca +openvpn .*${missingCa.source}`));
+  assert.match(readFileSync(resolve(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), new RegExp(`tunnel "ovpn-noca" \\(openvpn\\) down: ${missingCa.source}`));
   const quiet = await waitFor('the silent peer marked down', async () => {
     const now = await tunnel(box, 'wg');
     return now?.state === 'down' && now;

@@ -78,7 +78,8 @@ export async function startPeer(name: 'tinyproxy' | 'squid' | 'microsocks' | 'da
     child = spawn('danted', ['-f', join(dir, 'danted.conf'), '-p', join(dir, 'danted.pid')], { stdio: 'ignore' });
   }
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
+    // Stopped before (a test that stops a peer midway and again after): a signalled child has no exit code.
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await new Promise((resolve) => child.once('exit', resolve));

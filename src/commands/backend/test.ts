@@ -7,7 +7,7 @@ import type { TunnelTestReport } from '../../tunnels/tunnel-test.js';
 interface TestAnswer {
   name: string;
   /** The check that ran: the backend's configured one, or tcp. */
-  type: 'tcp' | 'http' | 'ping';
+  type: 'tcp' | 'http' | 'ping' | 'hop';
   target: string;
   ok: boolean;
   latencyMs: number;
