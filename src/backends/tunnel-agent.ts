@@ -2,6 +2,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
 import type { Backend, DialOptions } from './backend.js';
+import { originTls } from './origin-trust.js';
 
 /**
  * An undici Agent whose connections to origins are opened by a backend's `dial` (TLS added for
@@ -20,7 +21,7 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
       dial({ host: options.hostname, port }, dialOptions()).then(
         (socket) => {
           if (options.protocol !== 'https:') return callback(null, socket);
-          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'] });
+          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'], ...originTls() });
           secure.once('secureConnect', () => callback(null, secure));
           secure.once('error', (error) => callback(error, null));
         },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bindAddress, cidr, duration, hostPort, listenPort, port } from './values.js';
+import { parseDomainPattern } from '../routing/domain-pattern.js';
 
 /*
  * The configuration schema of both dialects (spec sections 3.1 and 3.2, plus the keys of sections
@@ -226,6 +227,30 @@ export const authSchema = z.strictObject({
     .optional(),
 });
 
+/** A domain pattern as rules write it (`example.com`, `*.example.com`, `*`). */
+const domainPatternText = nonEmpty.superRefine((value, ctx) => {
+  try {
+    parseDomainPattern(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+/** `debug.mitm:` HTTPS interception for the debugger (off unless enabled here or by `debug mitm on`). */
+export const mitmSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Hosts to intercept (first the ignore list is consulted). */
+  hosts: z.array(domainPatternText).default(['*']),
+  /** Hosts never intercepted (pinned apps, banking): their tunnels stay end to end. */
+  ignore_hosts: z.array(domainPatternText).default([]),
+  /** TLS handshakes a client may refuse for a host before that host is passed through untouched. */
+  passthrough_after_failures: z.number().int().min(1).default(3),
+  /** Extra CA certificates (PEM) trusted for origins, on top of the system store. */
+  upstream_ca_file: nonEmpty.optional(),
+  /** Per-host leaf certificates kept ready in memory (least recently used go first). */
+  cert_cache_size: z.number().int().min(1).max(1_000_000).default(1000),
+});
+
 /** `debug:` (spec 3.2), shared by both roles. */
 export const debugSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -245,6 +270,7 @@ export const debugSchema = z.strictObject({
   filter: z
     .strictObject({ domains: z.array(nonEmpty).default([]), methods: z.array(nonEmpty).default([]), status_codes: z.array(z.number().int().min(100).max(599)).default([]) })
     .prefault({}),
+  mitm: mitmSchema.optional(),
 });
 
 /** Sections both dialects share. */
@@ -318,5 +344,7 @@ export const clientConfigSchema = z.strictObject({
 
 /** A validated server config, keys as in the file. */
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
+/** The `debug.mitm:` section as parsed. */
+export type MitmConfig = z.infer<typeof mitmSchema>;
 /** A validated client config, keys as in the file. */
 export type ClientConfig = z.infer<typeof clientConfigSchema>;

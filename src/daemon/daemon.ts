@@ -105,7 +105,7 @@ export class Daemon {
       else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
       this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
-    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug);
+    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, { stateDir: this.paths.stateDir, role: this.snapshot.role, notice: (message) => this.logger.warn(message) });
     this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
     this.routes();
@@ -121,7 +121,7 @@ export class Daemon {
       await this.control.close();
       throw new ProxyError('LISTEN_FAILED', (error as Error).message);
     }
-    if (this.snapshot.debug.enabled) await this.traffic.enable();
+    await this.traffic.start();
     mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.paths.pidFile, `${process.pid}\n`);
     process.on('SIGTERM', () => void this.stop(false));
@@ -315,6 +315,14 @@ export class Daemon {
     c.route('POST', '/api/debug/enable', async () => {
       await this.traffic.enable();
       return { enabled: true };
+    });
+    c.route('POST', '/api/debug/mitm/enable', async () => {
+      await this.traffic.setMitm(true);
+      return { mitm: true };
+    });
+    c.route('POST', '/api/debug/mitm/disable', async () => {
+      await this.traffic.setMitm(false);
+      return { mitm: false };
     });
     c.route('POST', '/api/debug/disable', async () => {
       await this.traffic.disable();

@@ -49,6 +49,12 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuseDenial(refuse, full);
+      const front = ctx.interceptor(target.host);
+      if (front) {
+        const dial = { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) };
+        const established = (): void => void ((record.status = 200), client.write(ESTABLISHED));
+        return front.take({ record, client, head, target, identity, established, dial: () => dialRouted(resolution, target, dial, record.clientAddress, record) });
+      }
       tunnel(ctx, record, client, head, resolution, target, runtime, policy.refusesPrivate(record.clientAddress), refuse);
     });
   });

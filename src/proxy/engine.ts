@@ -34,6 +34,9 @@ import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { handleUpgrade } from './upgrade-handler.js';
 import { viaToken } from './via-token.js';
+import { Interception } from '../mitm/interception.js';
+import { InterceptFront } from '../mitm/intercept-front.js';
+import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
 
 /** A listener the engine has bound. */
 export interface BoundListener {
@@ -159,6 +162,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private gate: AuthService | null;
   private readonly recorder: TrafficRecorder;
   private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
+  private readonly interception: Interception;
+  private front: InterceptFront | null = null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -178,10 +183,12 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
+    this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),
       publish: (event) => this.emit('traffic', event),
       warn: (message) => this.emit('warning', message),
+      interception: this.interception,
     });
     this.context = {
       runtime: () => this.current,
@@ -199,6 +206,12 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       capture: () => this.captureSettings,
       policy: () => this.policy,
       auth: () => this.gate,
+      interceptor: (host) => {
+        if (!this.interception.active) return null;
+        if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) return null;
+        this.front ??= new InterceptFront(this.context, this.interception);
+        return this.front;
+      },
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
     };
@@ -511,6 +524,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       responseHeaders: undefined,
       requestBody: undefined,
       responseBody: undefined,
+      tls: undefined,
     };
     this.open.add(record);
     return record;

@@ -36,8 +36,27 @@ const REFUSALS: Record<DialFailure, Refusal> = {
   loop: { status: 403, proxyStatus: 'proxy_loop_detected', socks: SocksReply.notAllowed },
   unavailable: { status: 502, proxyStatus: 'destination_unavailable', socks: SocksReply.generalFailure },
   protocol: { status: 502, proxyStatus: 'http_protocol_error', socks: SocksReply.generalFailure },
+  'tls-certificate': { status: 502, proxyStatus: 'tls_certificate_error', socks: SocksReply.generalFailure },
   failed: { status: 502, proxyStatus: 'proxy_internal_error', socks: SocksReply.generalFailure },
 };
+
+/** OpenSSL's and Node's codes for an origin certificate that failed verification (never accepted silently). */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
 
 /** The refusal for any error raised while dialing (non-DialErrors count as general failures). */
 export function refusalFor(error: unknown): Refusal & { reason: DialFailure; message: string } {
@@ -52,6 +71,9 @@ export function refusalFor(error: unknown): Refusal & { reason: DialFailure; mes
   }
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
     return { ...REFUSALS.protocol, proxyStatus: 'http_response_header_section_size', reason: 'protocol', message: 'the origin\'s response head is larger than network.max_header_size' };
+  }
+  if (code !== undefined && CERTIFICATE_CODES.has(code)) {
+    return { ...REFUSALS['tls-certificate'], reason: 'tls-certificate', message: `the origin's TLS certificate is not trusted (${code}): ${message}` };
   }
   if (code?.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || (error as Error)?.name === 'HTTPParserError') {
     return { ...REFUSALS.protocol, reason: 'protocol', message: `the origin's response is not valid HTTP/1.1: ${message}` };

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
+import { originTls } from '../backends/origin-trust.js';
 import type { ConnectionRecord } from './connection-record.js';
 import { badTargetReason, parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
@@ -74,7 +75,7 @@ function upgrade(
 ): void {
   dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, refusePrivate }, record.clientAddress, record).then(
     (socket) => {
-      const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
+      const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'], ...originTls() }) : socket;
       ctx.track(upstream, record);
       if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
       let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
