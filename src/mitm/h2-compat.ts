@@ -1,11 +1,13 @@
 import { Http2ServerResponse, type Http2ServerRequest, type OutgoingHttpHeaders } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 
 /**
  * What the HTTP/1.1 forwarder needs to see in a request that came over HTTP/2 (RFC 9113 section
  * 8.2.3 and 8.3): no pseudo-header fields in the raw list, the cookie crumbs joined back into one
- * field, and a body announced as chunked when the stream carries one without a Content-Length.
+ * field, a body announced as chunked when the stream carries one without a Content-Length, and
+ * the TLS connection as its socket.
  */
-export function asHttp1(req: Http2ServerRequest): void {
+export function asHttp1(req: Http2ServerRequest, socket: TLSSocket): void {
   const raw = req.rawHeaders;
   const plain: string[] = [];
   let cookies: string | null = null;
@@ -24,6 +26,8 @@ export function asHttp1(req: Http2ServerRequest): void {
     req.headers['transfer-encoding'] = 'chunked';
   }
   Object.defineProperty(req, 'rawHeaders', { value: plain });
+  // The connection's own socket: its byte counters outlive the stream (shared by the streams of the connection).
+  Object.defineProperty(req, 'socket', { value: socket });
 }
 
 /**

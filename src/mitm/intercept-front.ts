@@ -79,7 +79,9 @@ export class InterceptFront {
     this.h2 = createHttp2Server({ Http2ServerResponse: Http1StyleResponse as unknown as typeof Http2ServerResponse, maxHeaderListPairs: 256 });
     this.h2.setTimeout(network.timeouts.idleMs);
     this.h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-      asHttp1(req);
+      const origin = interceptedOrigin(req.socket);
+      if (!origin) return void res.destroy();
+      asHttp1(req, origin.socket);
       this.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
     });
   }
@@ -133,6 +135,8 @@ export class InterceptFront {
       return;
     }
     const secure = new TLSSocket(client, { isServer: true, secureContext, ALPNProtocols: offered?.includes('h2') ? ['h2', 'http/1.1'] : ['http/1.1'] });
+    // The listener's half-open habit is for tunnels; a decrypted connection the client ended is over (HTTP/2 would wait for its idle timeout).
+    secure.allowHalfOpen = false;
     let established = false;
     const refused = (why: string): void => {
       if (established) return;
@@ -157,7 +161,7 @@ export class InterceptFront {
       this.interception.opened(host);
       const alpn = secure.alpnProtocol || undefined;
       record.tls = { ...record.tls, decrypted: true, ...(alpn ? { alpn } : {}) };
-      markIntercepted(secure, { host, port: target.port, identity: tunnel.identity, tls: { decrypted: true, ...(record.tls?.sni !== undefined ? { sni: record.tls.sni } : {}), ...(alpn ? { alpn } : {}) } });
+      markIntercepted(secure, { socket: secure, host, port: target.port, identity: tunnel.identity, tls: { decrypted: true, ...(record.tls?.sni !== undefined ? { sni: record.tls.sni } : {}), ...(alpn ? { alpn } : {}) } });
       // A server-side socket made outside a tls.Server keeps saying it is connecting, and the HTTP/2 session would wait for it forever.
       (secure as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       (alpn === 'h2' ? this.h2 : this.h1).emit('connection', secure);

@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../auth/identity.js';
 import type { TlsInfo } from '../proxy/connection-record.js';
 
@@ -5,6 +6,8 @@ const ORIGIN = Symbol('intercepted origin');
 
 /** Where the decrypted requests of an intercepted tunnel go, and who opened the tunnel. */
 export interface InterceptedOrigin {
+  /** The decrypted connection itself (an HTTP/2 request's own socket is a view that forgets it once the stream closes). */
+  socket: TLSSocket;
   host: string;
   port: number;
   /** The user the tunnel's CONNECT or SOCKS5 handshake authenticated (auth on). */

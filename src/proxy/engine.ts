@@ -208,7 +208,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       auth: () => this.gate,
       interceptor: (host) => {
         if (!this.interception.active) return null;
-        if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) return null;
+        if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) {
+          this.interception.passed();
+          return null;
+        }
         this.front ??= new InterceptFront(this.context, this.interception);
         return this.front;
       },

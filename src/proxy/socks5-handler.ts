@@ -187,7 +187,13 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
       ctx.routed(record, resolution.backend.name);
       const full = policy.acquireBackend(record, resolution.backend.name, info);
       if (full) return refuse(full.socks, full.error);
-      dialRouted(resolution, { host, port }, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) }, record.clientAddress, record).then(
+      const dial = { connectTimeoutMs: runtime.config.network.timeouts.connectMs, relayOnly: true, refusePrivate: policy.refusesPrivate(record.clientAddress) };
+      const front = ctx.interceptor(host);
+      if (front) {
+        const established = (): void => void ((record.status = SocksReply.succeeded), socket.removeListener('timeout', onTimeout), socket.setTimeout(0), socket.write(reply(SocksReply.succeeded)));
+        return front.take({ record, client: socket, head: early, target: { host, port }, identity, established, dial: () => dialRouted(resolution, { host, port }, dial, record.clientAddress, record) });
+      }
+      dialRouted(resolution, { host, port }, dial, record.clientAddress, record).then(
         (upstream) => {
           if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
           ctx.track(upstream, record);
