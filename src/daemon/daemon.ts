@@ -12,7 +12,9 @@ import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorder
 import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
+import { replayPlan, recordedOutcome, type ReplayReport } from '../debug/replay.js';
+import { authority } from '../backends/http-connect.js';
+import { backendAddSchema, backendTestSchema, replaySchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
 import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../proxy/engine.js';
@@ -337,6 +339,16 @@ export class Daemon {
       const record = await this.traffic.get(params.id);
       if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
       return record;
+    });
+    c.route('POST', '/api/debug/replay', async ({ body }) => {
+      const { id, backend, force } = replaySchema.parse(body ?? {});
+      const record = await this.traffic.get(id);
+      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${id}"`);
+      const plan = replayPlan(record, force);
+      const through = backend ?? record.backend;
+      if (through === undefined) throw new ProxyError('BAD_REQUEST', `record ${id} went through no backend: name one with --backend`);
+      const report: ReplayReport = { id, method: plan.method, url: `${plan.scheme}//${authority(plan)}${plan.path}`, original: recordedOutcome(record), replay: await this.engine.replay(plan, through), masked: plan.masked };
+      return report;
     });
     c.route('POST', '/api/debug/clear', async () => {
       await this.traffic.clear();

@@ -9,7 +9,8 @@ import { restartRequired } from '../config/diff.js';
 import { retiredBackends } from './reload-drain.js';
 import { readTlsMaterial } from './tls-material.js';
 import type { Target } from '../backends/backend.js';
-import { DialError } from '../errors.js';
+import { DialError, ProxyError } from '../errors.js';
+import { sendReplay, type ReplayOutcome, type ReplayPlan } from '../debug/replay.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import type { CaptureSettings, ConnectionRecord } from './connection-record.js';
@@ -100,6 +101,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
   explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
+  /** Sends a recorded request again through the named backend (`debug replay`). */
+  replay(plan: ReplayPlan, backend: string): Promise<ReplayOutcome>;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
@@ -344,6 +347,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
     const runtime = this.current;
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
+  }
+
+  /** Sends a recorded request again through the named backend, with the read timeout of the config. */
+  async replay(plan: ReplayPlan, name: string): Promise<ReplayOutcome> {
+    const backend = this.current.backends.get(name);
+    if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${name}"`);
+    return sendReplay(backend, plan, this.current.config.network.timeouts.readMs);
   }
 
   /** Asks this process's traffic debugger. */

@@ -9,7 +9,9 @@ import { SocksProxyAgent } from 'socks-proxy-agent';
 import { WebSocket, WebSocketServer } from 'ws';
 import { toHar } from '../../../src/debug/har.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
-import { run, startIntercepting, startOrigin, waitFor, type Origin } from './mitm-fixture.js';
+import { startIntercepting } from './mitm-fixture.js';
+import { startOrigin, type Origin } from '../../helpers/https-origin.js';
+import { run, waitFor } from '../../helpers/run.js';
 
 const BIG = Buffer.alloc(100 * 1024, 0);
 for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7919) % 251;
