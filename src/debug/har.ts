@@ -34,7 +34,7 @@ export interface HarEntry {
     bodySize: number;
   };
   cache: Record<string, never>;
-  timings: { send: number; wait: number; receive: number };
+  timings: { dns: number; connect: number; ssl: number; send: number; wait: number; receive: number };
   comment?: string;
   /** A tunnel's metadata (custom HAR field): whether its bytes were decrypted, and what its TLS handshake named. */
   _tunnel?: { decrypted: boolean; sni?: string; alpnOffered?: string[]; alpn?: string; backend?: string; bytesIn: number; bytesOut: number };
@@ -113,13 +113,26 @@ export function harEntry(record: ConnectionRecord): HarEntry {
       bodySize: tunnel ? -1 : record.bytesOut,
     },
     cache: {},
-    // A proxy sees the exchange as a whole; the split into phases is not measured.
-    timings: { send: 0, wait: record.durationMs ?? 0, receive: 0 },
+    timings: timingsOf(record),
     comment: notes.filter((n) => n !== null).join('; '),
     ...(tunnel
       ? { _tunnel: { decrypted: record.tls?.decrypted === true, ...record.tls, ...(record.backend ? { backend: record.backend } : {}), bytesIn: record.bytesIn, bytesOut: record.bytesOut } }
       : {}),
   };
+}
+
+/**
+ * The phases the proxy measured: a tunnel's dial through its backend and its client's TLS
+ * handshake with the interception front, a request's wait for the head and its body. What was
+ * not measured is -1 (HAR's "does not apply"), or all of the time in `wait` when nothing was.
+ */
+function timingsOf(record: ConnectionRecord): HarEntry['timings'] {
+  const total = record.durationMs ?? 0;
+  const ssl = record.tlsMs ?? -1;
+  // HAR counts the TLS negotiation inside connect.
+  const connect = record.connectMs === undefined && ssl === -1 ? -1 : (record.connectMs ?? 0) + Math.max(0, ssl);
+  if (record.waitMs !== undefined) return { dns: -1, connect, ssl, send: 0, wait: record.waitMs, receive: record.receiveMs ?? Math.max(0, total - record.waitMs) };
+  return { dns: -1, connect, ssl, send: 0, wait: Math.max(0, total - Math.max(0, connect)), receive: 0 };
 }
 
 /** Records (any order) as a HAR 1.2 document, oldest first. */

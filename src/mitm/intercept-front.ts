@@ -138,6 +138,7 @@ export class InterceptFront {
     // The listener's half-open habit is for tunnels; a decrypted connection the client ended is over (HTTP/2 would wait for its idle timeout).
     secure.allowHalfOpen = false;
     let established = false;
+    const handshakeStarted = Date.now();
     const refused = (why: string): void => {
       if (established) return;
       established = true;
@@ -157,6 +158,7 @@ export class InterceptFront {
       if (established) return;
       established = true;
       clearTimeout(timer);
+      record.tlsMs = Date.now() - handshakeStarted;
       secure.on('error', () => secure.destroy());
       this.interception.opened(host);
       const alpn = secure.alpnProtocol || undefined;

@@ -42,6 +42,11 @@ export interface ConnectionRecord {
   /** The first bytes of plain-HTTP bodies, when the debugger asked for them. */
   requestBody?: CapturedBody;
   responseBody?: CapturedBody;
+  /** Phases measured (ms): dialling the target through the backend (tunnels), the client's TLS handshake with the interception front, the wait for the response head and its body (HTTP requests). */
+  connectMs?: number;
+  tlsMs?: number;
+  waitMs?: number;
+  receiveMs?: number;
   /** What is known of the TLS inside a tunnel, or around a request decrypted by interception. */
   tls?: TlsInfo;
 }

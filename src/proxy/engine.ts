@@ -537,6 +537,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       responseHeaders: undefined,
       requestBody: undefined,
       responseBody: undefined,
+      connectMs: undefined,
+      tlsMs: undefined,
+      waitMs: undefined,
+      receiveMs: undefined,
       tls: undefined,
     };
     this.open.add(record);

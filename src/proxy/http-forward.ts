@@ -192,6 +192,9 @@ class ResponseRelay {
   private abort: ((error?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
   private done = false;
+  /** When the request was handed to the backend's pool, then when its answer's head came. */
+  private readonly sentAt = Date.now();
+  private headAt = 0;
   /** The answer is a 204 or 304: it has no body, whatever its Content-Length says. */
   private bodiless = false;
 
@@ -225,6 +228,8 @@ class ResponseRelay {
       return true;
     }
     this.bodiless = status === 204 || status === 304;
+    this.headAt = Date.now();
+    this.record.waitMs = this.headAt - this.sentAt;
     this.balanced?.answered();
     this.resume = resume;
     const headers: string[] = new Array(rawHeaders.length);
@@ -258,6 +263,7 @@ class ResponseRelay {
 
   onComplete(): void {
     this.done = true;
+    if (this.headAt > 0) this.record.receiveMs = Date.now() - this.headAt;
     this.res.end();
   }
 

@@ -43,6 +43,13 @@ function tlsLines(row: TrafficRow, detail: RecordedDetail): string[] {
   return [`tls: ${what}${facts.length > 0 ? `   ${facts.join('   ')}` : ''}`];
 }
 
+/** The phases the daemon measured for the record (dial, the client's TLS with the interception front, wait for the head, the body). */
+function phaseLines(detail: RecordedDetail): string[] {
+  const phases: [string, unknown][] = [['connect (dial through the backend)', detail?.connectMs], ['TLS with the client (interception)', detail?.tlsMs], ['wait for the response head', detail?.waitMs], ['receive the body', detail?.receiveMs]];
+  const measured = phases.filter(([, ms]) => typeof ms === 'number').map(([name, ms]) => `${name}: ${formatDuration(ms as number)}`);
+  return measured.length > 0 ? measured : ['connect, TLS, first byte: not measured for this record'];
+}
+
 const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
 
 /** The lines of one tab of a request's detail view. */
@@ -79,7 +86,7 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
       return [
         `started ${formatClock(row.startedAt)} (${new Date(row.startedAt).toISOString()})`,
         `total ${row.open ? `still open after ${formatDuration(Date.now() - row.startedAt)}` : formatDuration(row.durationMs ?? 0)}`,
-        'resolve, connect, TLS, first byte: not measured by the daemon for this record',
+        ...phaseLines(detail),
       ];
     case 'route':
       return routeLines(row, route);

@@ -80,6 +80,8 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
   const tunnels = records.filter((r) => r.protocol === 'connect');
   assert.equal(tunnels.length, 6, 'each curl opened one tunnel');
   assert.ok(tunnels.every((r) => r.tls?.decrypted === true && r.status === 200));
+  assert.ok(tunnels.every((r) => typeof r.tlsMs === 'number'), 'the client handshake with the front is timed');
+  assert.ok(records.some((r) => r.tls?.decrypted && r.protocol === 'http' && typeof r.waitMs === 'number' && typeof r.receiveMs === 'number'), 'wait and receive are timed');
 
   const kept = await mitm.debug.list(100);
   const har = toHar(kept, 'test');
@@ -89,6 +91,7 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
   assert.ok(pageEntry, 'the decrypted request has its https:// URL');
   assert.equal(pageEntry.request.httpVersion, 'HTTP/2.0');
   assert.equal(pageEntry.response.content.text, PAGE, 'the body the origin sent, as text');
+  assert.ok(pageEntry.timings.wait >= 0 && pageEntry.timings.receive >= 0 && pageEntry.timings.dns === -1);
   const cookieHeader = pageEntry.response.headers.find((h) => h.name.toLowerCase() === 'set-cookie');
   assert.equal(cookieHeader?.value, '***', 'set-cookie stays masked in HAR');
   const bigEntry = har.log.entries.find((e) => e.request.url === `${base}/big`);
@@ -97,6 +100,7 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
   const tunnelEntry = har.log.entries.find((e) => e.request.method === 'CONNECT');
   assert.equal(tunnelEntry?._tunnel?.decrypted, true);
   assert.equal(tunnelEntry?._tunnel?.sni, 'localhost');
+  assert.ok((tunnelEntry?.timings.ssl ?? -1) >= 0, 'a tunnel entry carries its TLS handshake time');
   const stats = await mitm.debug.summary();
   assert.equal(stats.mitm.intercepted, 6);
   assert.equal(stats.mitm.leaves?.minted, 1, 'one leaf for the host, reused by every later tunnel');

@@ -17,3 +17,12 @@ test('the detail view says whether a request was decrypted and what the TLS hand
   const plain = record({});
   assert.ok(!detailLines('request', toRow(plain, false), plain as unknown as Record<string, unknown>, null).some((l) => l.startsWith('tls:')));
 });
+
+test('the timing tab lists the phases the daemon measured, and says so when none were', () => {
+  const timed = record({ waitMs: 12, receiveMs: 3 });
+  const lines = detailLines('timing', toRow(timed, false), timed as unknown as Record<string, unknown>, null);
+  assert.ok(lines.some((l) => /^wait for the response head: /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^receive the body: /.test(l)));
+  const untimed = record({});
+  assert.ok(detailLines('timing', toRow(untimed, false), untimed as unknown as Record<string, unknown>, null).some((l) => /not measured/.test(l)));
+});
