@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Backend } from '../backends/backend.js';
-import { authority } from '../backends/http-connect.js';
 import { ProxyError } from '../errors.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
-import { stripHopByHop } from '../proxy/hop-by-hop.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { isMasked } from './header-mask.js';
 
 /** Methods that may be sent twice with the effect of once (RFC 9110 section 9.2.2); others need --force. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-/** Left for the sender to set from the target and the body. */
-const DROP = new Set(['host', 'content-length', 'expect']);
 
 /** A recorded request made ready to send again. */
 export interface ReplayPlan {
@@ -18,7 +13,7 @@ export interface ReplayPlan {
   host: string;
   port: number;
   path: string;
-  /** Flat name/value list without hop-by-hop fields and without the masked ones. */
+  /** Flat name/value list as recorded, without the masked ones (the sender drops hop-by-hop fields). */
   headers: string[];
   body: string | null;
   bodyEncoding: 'utf8' | 'base64';
@@ -65,7 +60,6 @@ export function replayPlan(record: ConnectionRecord, force: boolean): ReplayPlan
     if (isMasked(raw[i + 1])) masked.push(raw[i].toLowerCase());
     else kept.push(raw[i], raw[i + 1]);
   }
-  const headers = stripHopByHop(kept, DROP);
   const length = Number(header(raw, 'content-length') ?? 0);
   const hasBody = length > 0 || header(raw, 'transfer-encoding') !== undefined;
   const body = record.requestBody;
@@ -73,7 +67,7 @@ export function replayPlan(record: ConnectionRecord, force: boolean): ReplayPlan
     throw new ProxyError('REPLAY_UNSUPPORTED', `the request body of ${record.id} was not kept whole (debug.log_body and debug.max_body_log_size decide what is kept): it cannot be replayed`);
   }
   const scheme = record.tls?.decrypted || record.port === 443 ? 'https:' : 'http:';
-  return { method, scheme, host: record.host, port: record.port, path: record.path ?? '/', headers, body: hasBody && body ? body.text : null, bodyEncoding: body?.encoding ?? 'utf8', masked };
+  return { method, scheme, host: record.host, port: record.port, path: record.path ?? '/', headers: kept, body: hasBody && body ? body.text : null, bodyEncoding: body?.encoding ?? 'utf8', masked };
 }
 
 /** The recorded exchange as the left side of the comparison. */
@@ -81,34 +75,6 @@ export function recordedOutcome(record: ConnectionRecord): ReplayOutcome {
   const body = record.responseBody;
   const sha256 = body && !body.truncated ? createHash('sha256').update(Buffer.from(body.text, body.encoding === 'base64' ? 'base64' : 'utf8')).digest('hex') : null;
   return { backend: record.backend ?? null, status: record.status ?? null, durationMs: record.durationMs ?? null, size: body?.size ?? null, sha256, ...(record.error ? { error: record.error } : {}) };
-}
-
-/** Sends a plan through a backend (its pool, its TLS to origins) and measures the answer: status, time to the last byte, size and hash. */
-export async function sendReplay(backend: Backend, plan: ReplayPlan, timeoutMs: number): Promise<ReplayOutcome> {
-  const target = { host: plan.host, port: plan.port };
-  const route = backend.httpRoute(plan.scheme, target, plan.path);
-  const headers = [...plan.headers, ...route.headers, 'host', authority(target).replace(plan.scheme === 'https:' ? /:443$/ : /:80$/, '')];
-  const started = performance.now();
-  try {
-    const response = await route.dispatcher.request({
-      origin: route.origin,
-      path: route.path,
-      method: plan.method,
-      headers,
-      body: plan.body === null ? null : Buffer.from(plan.body, plan.bodyEncoding === 'base64' ? 'base64' : 'utf8'),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    return { backend: backend.name, status: response.statusCode, durationMs: Math.round(performance.now() - started), size, sha256: hash.digest('hex') };
-  } catch (error) {
-    return { backend: backend.name, status: null, durationMs: Math.round(performance.now() - started), size: null, sha256: null, error: (error as { code?: string }).code ?? (error as Error).message };
-  }
 }
 
 function header(list: string[], name: string): string | undefined {

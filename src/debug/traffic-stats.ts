@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { Interception, NO_INTERCEPTION, type InterceptionCounts } from '../mitm/interception.js';
 
 /** Distinct hosts counted by name in one process; later ones count as "(other)". */

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../auth/identity.js';
-import type { TlsInfo } from '../proxy/connection-record.js';
+import type { TlsInfo } from '../protocol/connection-record.js';
 
 const ORIGIN = Symbol('intercepted origin');
 

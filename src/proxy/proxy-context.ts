@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { CaptureSettings, ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
-import type { InterceptFront } from '../mitm/intercept-front.js';
+import type { TunnelTaker } from './tunnel-handover.js';
 
 /** What every front handler needs from the engine. */
 export interface ProxyContext {
@@ -30,7 +30,7 @@ export interface ProxyContext {
   /** Tells the log that a backend's upstream refused its credentials (rate-limited per backend). */
   credentialsRefused(backend: string, message: string): void;
   /** The interception front when a tunnel to `host` may be intercepted now (debug.mitm; an IP target is decided by its SNI there), else null. */
-  interceptor(host: string): InterceptFront | null;
+  interceptor(host: string): TunnelTaker | null;
   /** This proxy's `Via` pseudonym (see via-token; set again once the listeners are bound); a request already carrying it has looped back to us. */
   viaToken: string;
 }

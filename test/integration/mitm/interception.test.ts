@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SocksProxyAgent } from 'socks-proxy-agent';
 import { WebSocket, WebSocketServer } from 'ws';
 import { toHar } from '../../../src/debug/har.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { startIntercepting } from './mitm-fixture.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';

@@ -3,37 +3,24 @@ import { createServer as createHttp2Server, type Http2Server, type Http2ServerRe
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { getExtensionData, readTlsClientHello, type TlsClientHelloMessage } from 'read-tls-client-hello';
-import type { Target } from '../backends/backend.js';
-import type { Identity } from '../auth/identity.js';
-import type { ConnectionRecord, TlsInfo } from '../proxy/connection-record.js';
-import { forwardHttpRequest, sendError } from '../proxy/http-forward.js';
-import type { ProxyContext } from '../proxy/proxy-context.js';
-import { dialRefusal } from '../proxy/refusals.js';
-import { relayTunnel } from '../proxy/tunnel-relay.js';
-import { handleUpgrade } from '../proxy/upgrade-handler.js';
+import type { TlsInfo } from '../protocol/connection-record.js';
+import { REFUSALS, refusal } from '../protocol/refusal.js';
 import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
-import { Http1StyleResponse, asHttp1 } from './h2-compat.js';
-import { interceptedOrigin, markIntercepted } from './intercepted-origin.js';
-import type { Interception } from './interception.js';
+import { Http1StyleResponse, asHttp1 } from '../mitm/h2-compat.js';
+import { interceptedOrigin, markIntercepted } from '../mitm/intercepted-origin.js';
+import type { Interception } from '../mitm/interception.js';
+import { answerResponse } from './admission/answers.js';
+import { dialRefusal } from './admission/dial-refusal.js';
+import { forwardHttpRequest } from './http-forward.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { TunnelHandover, TunnelTaker } from './tunnel-handover.js';
+import { relayTunnel } from './tunnel-relay.js';
+import { handleUpgrade } from './upgrade-handler.js';
 
 /** How long a client has, after its tunnel opened, to finish the TLS handshake with us. */
 const HANDSHAKE_MS = 10_000;
 const SNI = 0;
 const ALPN = 16;
-
-/** An admitted, routed tunnel handed to the interception front instead of being relayed. */
-export interface TunnelHandover {
-  record: ConnectionRecord;
-  client: Socket;
-  /** Client bytes read with the tunnel's request (sent before the answer). */
-  head: Buffer;
-  target: Target;
-  identity: Identity | undefined;
-  /** Tells the client its tunnel is open (CONNECT 200, SOCKS5 success) and marks the record. */
-  established(): void;
-  /** Dials the target through the routed backend, for a tunnel left end to end. */
-  dial(): Promise<Socket>;
-}
 
 /**
  * The interception front. It answers the tunnel, reads the client's TLS ClientHello (SNI names
@@ -45,7 +32,7 @@ export interface TunnelHandover {
  * verified against the system store (plus debug.mitm.upstream_ca_file). WebSocket upgrades go to
  * the same upgrade relay as plain ones.
  */
-export class InterceptFront {
+export class InterceptFront implements TunnelTaker {
   private readonly h1: HttpServer;
   private readonly h2: Http2Server;
   /** The forwarder's context, with records marked as decrypted. */
@@ -191,7 +178,7 @@ export class InterceptFront {
       },
       (error: unknown) => {
         // The tunnel was answered already: all that is left is to close it, naming the reason.
-        record.error = dialRefusal(this.ctx, record, error).reason;
+        record.error = REFUSALS[dialRefusal(this.ctx, record, error).code].logReason;
         client.destroy();
         this.ctx.end(record);
       },
@@ -202,13 +189,13 @@ export class InterceptFront {
   private request(req: IncomingMessage, res: ServerResponse): void {
     const origin = interceptedOrigin(req.socket);
     if (!origin) return void res.destroy();
-    if (!req.url?.startsWith('/')) return sendError(res, null, 400, 'inside an intercepted tunnel the request target must be a path (origin-form)', 'http_request_error');
+    if (!req.url?.startsWith('/')) return answerResponse(res, null, refusal('bad-request', 'inside an intercepted tunnel the request target must be a path (origin-form)'));
     req.url = originUrl(origin, req.url);
     this.starting = origin.tls;
     try {
       forwardHttpRequest(this.inner, req, res);
     } catch (error) {
-      sendError(res, null, 500, `internal error: ${(error as Error).message}`);
+      answerResponse(res, null, refusal('internal', `internal error: ${(error as Error).message}`));
     } finally {
       this.starting = undefined;
     }
