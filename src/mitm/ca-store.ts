@@ -10,9 +10,10 @@ export const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 export const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 const CA_YEARS = 10;
-const DAY_MS = 86_400_000;
+/** A day in ms: the CA and every leaf start a day back, against clients with clocks behind. */
+export const DAY_MS = 86_400_000;
 
-/** The interception CA as files: where they are, and their text. The key text never leaves this process's memory. */
+/** The interception CA as files: where they are, and their text. The key text stays in the memory of the daemon's own processes. */
 export interface CaMaterial {
   /** The certificate (PEM) clients must trust. */
   certPem: string;

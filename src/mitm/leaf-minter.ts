@@ -3,9 +3,8 @@ import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { x509 } from './x509.js';
-import { EC_P256, randomSerial, SIGNING, type CaMaterial } from './ca-store.js';
+import { DAY_MS, EC_P256, randomSerial, SIGNING, type CaMaterial } from './ca-store.js';
 
-const DAY_MS = 86_400_000;
 /** Leaves live a week: short enough that a leaked one soon expires, long enough for any session. */
 const LEAF_DAYS = 7;
 

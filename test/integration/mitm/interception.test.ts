@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -9,7 +9,7 @@ import { SocksProxyAgent } from 'socks-proxy-agent';
 import { WebSocket, WebSocketServer } from 'ws';
 import { toHar } from '../../../src/debug/har.js';
 import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
-import { startIntercepting } from './mitm-fixture.js';
+import { startIntercepting, type Intercepting } from './mitm-fixture.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';
 
@@ -44,15 +44,27 @@ async function origin(dir: string): Promise<Origin> {
   return started;
 }
 
-const decrypted = (records: ConnectionRecord[], path: string): ConnectionRecord[] => records.filter((r) => r.protocol === 'http' && r.path === path && r.tls?.decrypted === true);
-
-test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted: bodies above 64 KiB, cookies and the authority cross, the HAR is valid with the bodies the origin sent', { timeout: 120_000 }, async (t) => {
+/** A fresh directory and origin for one test, removed and closed after it. */
+async function originFor(t: TestContext): Promise<{ dir: string; site: Origin }> {
   const dir = mkdtempSync(join(tmpdir(), 'mitm-origin-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const site = await origin(dir);
   t.after(() => site.server.close());
-  const mitm = await startIntercepting(site.files.ca);
+  return { dir, site };
+}
+
+/** An intercepting engine for one test, stopped after it. */
+async function intercepting(t: TestContext, ...args: Parameters<typeof startIntercepting>): Promise<Intercepting> {
+  const mitm = await startIntercepting(...args);
   t.after(() => mitm.close());
+  return mitm;
+}
+
+const decrypted = (records: ConnectionRecord[], path: string): ConnectionRecord[] => records.filter((r) => r.protocol === 'http' && r.path === path && r.tls?.decrypted === true);
+
+test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted: bodies above 64 KiB, cookies and the authority cross, the HAR is valid with the bodies the origin sent', { timeout: 120_000 }, async (t) => {
+  const { dir, site } = await originFor(t);
+  const mitm = await intercepting(t, site.files.ca);
   const upload = join(dir, 'upload.bin');
   writeFileSync(upload, BIG);
   const base = `https://localhost:${site.port}`;
@@ -107,12 +119,8 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
 });
 
 test('Python requests with verify= and Node with NODE_EXTRA_CA_CERTS see the origin through the interception', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mitm-origin-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const site = await origin(dir);
-  t.after(() => site.server.close());
-  const mitm = await startIntercepting(site.files.ca);
-  t.after(() => mitm.close());
+  const { site } = await originFor(t);
+  const mitm = await intercepting(t, site.files.ca);
   const url = `https://localhost:${site.port}/page?client=`;
   const python = await run('/usr/bin/python3', ['-c', `import requests,sys; r = requests.get(sys.argv[1], proxies={'https': sys.argv[2]}, verify=sys.argv[3]); print(r.status_code); print(r.text, end='')`, `${url}python`, mitm.proxy, mitm.ca]);
   assert.equal(python.code, 0, python.stderr);
@@ -127,12 +135,8 @@ test('Python requests with verify= and Node with NODE_EXTRA_CA_CERTS see the ori
 });
 
 test('a client that does not trust the CA fails its handshake; after passthrough_after_failures refusals the host passes through and the same client works', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mitm-origin-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const site = await origin(dir);
-  t.after(() => site.server.close());
-  const mitm = await startIntercepting(site.files.ca, { passthroughAfterFailures: 2 });
-  t.after(() => mitm.close());
+  const { site } = await originFor(t);
+  const mitm = await intercepting(t, site.files.ca, { passthroughAfterFailures: 2 });
   // This client trusts the origin's own CA, not ours: a pinning app in miniature.
   const pinned = (): Promise<{ code: number; stdout: string; stderr: string }> => run('curl', ['-sS', '--proxy', mitm.proxy, '--cacert', site.files.ca, `https://localhost:${site.port}/page`]);
   for (let i = 0; i < 2; i++) {
@@ -153,13 +157,9 @@ test('a client that does not trust the CA fails its handshake; after passthrough
 });
 
 test('an origin whose certificate does not verify: the client gets a 502 naming the reason', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mitm-origin-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const site = await origin(dir);
-  t.after(() => site.server.close());
-  // The origin's CA is in no store the proxy trusts.
-  const mitm = await startIntercepting(undefined);
-  t.after(() => mitm.close());
+  const { site } = await originFor(t);
+  // No upstream_ca_file: the origin's CA is in no store the proxy trusts.
+  const mitm = await intercepting(t, undefined);
   const answer = await run('curl', ['-sS', '--proxy', mitm.proxy, '--cacert', mitm.ca, '-D', '-', `https://localhost:${site.port}/page`]);
   assert.equal(answer.code, 0, answer.stderr);
   assert.match(answer.stdout, /\r\nHTTP\/2 502 \r\n/);
@@ -171,10 +171,7 @@ test('an origin whose certificate does not verify: the client gets a 502 naming 
 });
 
 test('SOCKS5 to an IP address takes the host from SNI, and a WebSocket over TLS is relayed and recorded as an upgrade', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mitm-origin-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const site = await origin(dir);
-  t.after(() => site.server.close());
+  const { site } = await originFor(t);
   const sockets = new WebSocketServer({ server: site.server as unknown as import('node:http').Server });
   sockets.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo ${String(data)}`)));
   t.after(() => sockets.close());
