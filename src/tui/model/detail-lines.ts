@@ -10,6 +10,9 @@ export type RecordedDetail = Json | null;
 /** The route the daemon would give the request's host now (`GET /api/rules/test`), as the CLI's `rule test` shows it. */
 export type RouteAnswer = Json | null;
 
+/** Shown in place of headers and bodies while the daemon's answer is on its way. */
+const LOADING = ['  (loading)'];
+
 function headerLines(list: unknown): string[] {
   if (!Array.isArray(list)) return ['  (not recorded)'];
   const out: string[] = [];
@@ -34,7 +37,7 @@ function bodyLines(value: unknown): string[] {
 }
 
 /** What the interception front knew of the TLS: decrypted or not, the SNI, the ALPN offered and chosen. */
-function tlsLines(row: TrafficRow, detail: RecordedDetail): string[] {
+function tlsLines(row: TrafficRow, detail: RecordedDetail | undefined): string[] {
   const tls = detail?.tls as { decrypted?: boolean; sni?: string; alpnOffered?: string[]; alpn?: string } | undefined;
   if (!tls) return [];
   const tunnel = row.protocol === 'connect' || row.protocol === 'socks5';
@@ -44,7 +47,7 @@ function tlsLines(row: TrafficRow, detail: RecordedDetail): string[] {
 }
 
 /** The phases the daemon measured for the record (dial, the client's TLS with the interception front, wait for the head, the body). */
-function phaseLines(detail: RecordedDetail): string[] {
+function phaseLines(detail: RecordedDetail | undefined): string[] {
   const phases: [string, unknown][] = [['connect (dial through the backend)', detail?.connectMs], ['TLS with the client (interception)', detail?.tlsMs], ['wait for the response head', detail?.waitMs], ['receive the body', detail?.receiveMs]];
   const measured = phases.filter(([, ms]) => typeof ms === 'number').map(([name, ms]) => `${name}: ${formatDuration(ms as number)}`);
   return measured.length > 0 ? measured : ['connect, TLS, first byte: not measured for this record'];
@@ -52,8 +55,8 @@ function phaseLines(detail: RecordedDetail): string[] {
 
 const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
 
-/** The lines of one tab of a request's detail view. */
-export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail, route: RouteAnswer): string[] {
+/** The lines of one tab of a request's detail view; `detail` is undefined while it is being fetched. */
+export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail | undefined, route: RouteAnswer): string[] {
   const hint = detail === null ? [RECORDING_HINT] : [];
   switch (tab) {
     case 'request':
@@ -66,9 +69,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
         ...tlsLines(row, detail),
         'request headers:',
-        ...headerLines(detail?.requestHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.requestHeaders)),
         'request body:',
-        ...bodyLines(detail?.requestBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.requestBody)),
         ...hint,
       ];
     case 'response':
@@ -77,9 +80,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         ...(row.error ? [`error: ${row.error}`] : []),
         `bytes to client ${row.bytesOut}`,
         'response headers:',
-        ...headerLines(detail?.responseHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.responseHeaders)),
         'response body:',
-        ...bodyLines(detail?.responseBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.responseBody)),
         ...hint,
       ];
     case 'timing':
