@@ -10,6 +10,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { toHar } from '../../../src/debug/har.js';
 import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { startIntercepting, type Intercepting } from './mitm-fixture.js';
+import { authSnapshot } from '../auth/auth-fixture.js';
+import { hashPassword } from '../../../src/auth/native-provider.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';
 
@@ -201,4 +203,21 @@ test('SOCKS5 to an IP address takes the host from SNI, and a WebSocket over TLS 
   assert.equal(upgrade.status, 101);
   assert.equal(upgrade.path, '/chat');
   assert.equal(upgrade.tls?.decrypted, true);
+});
+
+test('with authentication on, the decrypted requests are the tunnel\'s user: no Proxy-Authorization inside, the user in every record', { timeout: 60_000 }, async (t) => {
+  const { site } = await originFor(t);
+  const bobHash = await hashPassword('bob-pw');
+  const auth = { mode: 'native', native: { users: [{ username: 'bob', password_hash: bobHash, groups: ['work'] }], acl: [{ group: 'work', backends: ['*'] }] } };
+  const mitm = await intercepting(t, site.files.ca, {}, authSnapshot(auth));
+  const url = `https://localhost:${site.port}/page?user`;
+  const anonymous = await run('curl', ['-sS', '--proxy', mitm.proxy, '--cacert', mitm.ca, url]);
+  assert.notEqual(anonymous.code, 0, 'the CONNECT itself needs credentials');
+  assert.match(anonymous.stderr, /407/);
+  const bob = await run('curl', ['-sS', '--proxy', mitm.proxy, '--proxy-user', 'bob:bob-pw', '--cacert', mitm.ca, url]);
+  assert.equal(bob.code, 0, bob.stderr);
+  assert.equal(bob.stdout, PAGE);
+  const request = await waitFor('the decrypted request', () => decrypted(mitm.run.records, '/page?user')[0]);
+  assert.equal(request.user, 'bob');
+  assert.equal(request.status, 200);
 });

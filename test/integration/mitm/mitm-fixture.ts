@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MitmSpec } from '../../../src/config/model.js';
+import type { ConfigSnapshot, MitmSpec } from '../../../src/config/model.js';
 import { debugSpec } from '../../../src/config/normalize.js';
 import { TrafficDebugger } from '../../../src/debug/traffic-debugger.js';
 import { snapshot, startEngine, type RunningEngine } from '../proxy/engine-fixture.js';
@@ -18,8 +18,8 @@ export interface Intercepting {
   close(): Promise<void>;
 }
 
-/** Starts it; `mitm` overrides debug.mitm (enabled, with the origin's CA as upstream_ca_file when given). */
-export async function startIntercepting(upstreamCaFile: string | undefined, mitm: Partial<MitmSpec> = {}): Promise<Intercepting> {
+/** Starts it on `config` (the engine fixture's snapshot by default); `mitm` overrides debug.mitm (enabled, with the origin's CA as upstream_ca_file when given). */
+export async function startIntercepting(upstreamCaFile: string | undefined, mitm: Partial<MitmSpec> = {}, config: ConfigSnapshot = snapshot()): Promise<Intercepting> {
   const dir = mkdtempSync(join(tmpdir(), 'mitm-'));
   const base = debugSpec(undefined, dir);
   const spec = {
@@ -30,7 +30,7 @@ export async function startIntercepting(upstreamCaFile: string | undefined, mitm
     logFile: join(dir, 'traffic.log'),
     mitm: { ...base.mitm, enabled: true, configured: true, ...(upstreamCaFile ? { upstreamCaFile } : {}), ...mitm },
   };
-  const running = await startEngine(snapshot(undefined, undefined, { debug: spec }));
+  const running = await startEngine({ ...config, debug: spec });
   const warnings: string[] = [];
   running.engine.on('warning', (message) => warnings.push(message));
   const debug = new TrafficDebugger(running.engine, spec, { stateDir: dir, role: 'server', notice: (message) => warnings.push(message) });
