@@ -5,6 +5,7 @@ import type { NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import { tlsHandshake } from './tls-handshake.js';
 import type { Backend, DialOptions, Target } from './backend.js';
+import { originTls } from './origin-trust.js';
 
 /**
  * An undici Agent whose connections to origins are opened by a backend's `dial` (TLS added for
@@ -23,7 +24,7 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
       dial({ host: options.hostname, port }, dialOptions()).then(
         (socket) => {
           if (options.protocol !== 'https:') return callback(null, socket);
-          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'] });
+          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'], ...originTls() });
           secure.once('secureConnect', () => callback(null, secure));
           secure.once('error', (error) => callback(error, null));
         },
@@ -42,7 +43,7 @@ export async function dialOrigin(dial: Backend['dial'], scheme: 'http:' | 'https
   const socket = await dial(target, options);
   if (scheme !== 'https:') return socket;
   // SNI carries names only (RFC 6066); an IP literal is checked against the certificate without it.
-  const tls = { socket, host: target.host, servername: isIP(target.host) ? undefined : target.host };
+  const tls = { socket, host: target.host, servername: isIP(target.host) ? undefined : target.host, ...originTls() };
   // As on the pooled path, a TLS failure is told with its own message.
   return tlsHandshake(tls, options.connectTimeoutMs, () => new DialError('timeout', `${target.host}:${target.port}: TLS handshake timed out`), (error) => error);
 }

@@ -171,4 +171,20 @@ export interface DebugSpec {
   unmask?: string[];
   history: number;
   filter: { domains: string[]; methods: string[]; statusCodes: number[] };
+  /** `debug.mitm:` HTTPS interception. */
+  mitm: MitmSpec;
+}
+
+/** `debug.mitm:`: which CONNECT and SOCKS5 tunnels are opened up for the debugger. */
+export interface MitmSpec {
+  /** Intercepting now (the file's `enabled`, or `debug mitm on|off` since). */
+  enabled: boolean;
+  /** The config file has a `debug.mitm` section: the server role intercepts only then. */
+  configured: boolean;
+  hosts: string[];
+  ignoreHosts: string[];
+  passthroughAfterFailures: number;
+  /** Absolute path of extra origin CAs (PEM), trusted on top of the system store. */
+  upstreamCaFile?: string;
+  certCacheSize: number;
 }

@@ -1,9 +1,10 @@
 import type { RuntimeSections } from './sections.js';
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
-import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
+import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, MitmSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
 import type { MatchSpec } from './match-schema.js';
 import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
+import { mitmSchema, type MitmConfig } from './mitm-schema.js';
 import { parseDuration, parseHostPort } from './values.js';
 
 const ms = (text: string): number => parseDuration(text)!;
@@ -69,6 +70,21 @@ export function debugSpec(section: ServerConfig['debug'], baseDir: string): Debu
     unmask: d.unmask.map((h) => h.toLowerCase()),
     history: d.history,
     filter: { domains: d.filter.domains, methods: d.filter.methods.map((m) => m.toUpperCase()), statusCodes: d.filter.status_codes },
+    mitm: mitmSpec(d.mitm, baseDir),
+  };
+}
+
+/** The `debug.mitm:` section as the model (off when absent). */
+function mitmSpec(section: MitmConfig | undefined, baseDir: string): MitmSpec {
+  const m = section ?? mitmSchema.parse({});
+  return {
+    enabled: m.enabled,
+    configured: section !== undefined,
+    hosts: m.hosts,
+    ignoreHosts: m.ignore_hosts,
+    passthroughAfterFailures: m.passthrough_after_failures,
+    ...(m.upstream_ca_file !== undefined ? { upstreamCaFile: resolve(baseDir, m.upstream_ca_file) } : {}),
+    certCacheSize: m.cert_cache_size,
   };
 }
 

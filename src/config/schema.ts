@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { matchSchema, ruleSetSchema } from './match-schema.js';
 import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, port, portOrRange } from './values.js';
+import { mitmSchema } from './mitm-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -251,6 +252,7 @@ export const debugSchema = z.strictObject({
   filter: z
     .strictObject({ domains: z.array(nonEmpty).default([]), methods: z.array(nonEmpty).default([]), status_codes: z.array(z.number().int().min(100).max(599)).default([]) })
     .prefault({}),
+  mitm: mitmSchema.optional(),
 });
 
 /** Sections both dialects share. */

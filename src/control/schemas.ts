@@ -95,6 +95,9 @@ export const userPasswordSchema = z.strictObject({ password_hash: bcryptHash });
 /** PUT /api/users/:name/groups */
 export const userGroupsSchema = z.strictObject({ add: z.array(z.string().min(1)).default([]), remove: z.array(z.string().min(1)).default([]) });
 
+/** `POST /api/debug/replay`: a recorded request to send again, through its own backend or another. */
+export const replaySchema = z.strictObject({ id: z.string().min(1), backend: z.string().min(1).optional(), force: z.boolean().default(false) });
+
 /** POST /api/stop */
 export const stopSchema = z.strictObject({ force: z.boolean().default(false) });
 

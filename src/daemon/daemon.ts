@@ -14,7 +14,9 @@ import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorder
 import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleSetTestSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
+import { replayPlan, recordedOutcome, type ReplayReport } from '../debug/replay.js';
+import { authority } from '../backends/http-connect.js';
+import { backendAddSchema, backendTestSchema, replaySchema, ruleAddSchema, ruleReorderSchema, ruleSetTestSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
 import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine } from '../engine/engine-api.js';
@@ -112,7 +114,7 @@ export class Daemon {
       else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
       this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
-    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug);
+    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, { stateDir: this.paths.stateDir, role: this.snapshot.role, notice: (message) => this.logger.warn(message) });
     this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
     this.routes();
@@ -128,7 +130,7 @@ export class Daemon {
       await this.control.close();
       throw new ProxyError('LISTEN_FAILED', (error as Error).message);
     }
-    if (this.snapshot.debug.enabled) await this.traffic.enable();
+    await this.traffic.start();
     mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.paths.pidFile, `${process.pid}\n`);
     process.on('SIGTERM', () => void this.stop(false));
@@ -335,6 +337,14 @@ export class Daemon {
       await this.traffic.enable();
       return { enabled: true };
     });
+    c.route('POST', '/api/debug/mitm/enable', async () => {
+      await this.traffic.setMitm(true);
+      return { mitm: true };
+    });
+    c.route('POST', '/api/debug/mitm/disable', async () => {
+      await this.traffic.setMitm(false);
+      return { mitm: false };
+    });
     c.route('POST', '/api/debug/disable', async () => {
       await this.traffic.disable();
       return { enabled: false };
@@ -348,6 +358,16 @@ export class Daemon {
       const record = await this.traffic.get(params.id);
       if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
       return record;
+    });
+    c.route('POST', '/api/debug/replay', async ({ body }) => {
+      const { id, backend, force } = replaySchema.parse(body ?? {});
+      const record = await this.traffic.get(id);
+      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${id}"`);
+      const plan = replayPlan(record, force);
+      const through = backend ?? record.backend;
+      if (through === undefined) throw new ProxyError('BAD_REQUEST', `record ${id} went through no backend: name one with --backend`);
+      const report: ReplayReport = { id, method: plan.method, url: `${plan.scheme}//${authority(plan)}${plan.path}`, original: recordedOutcome(record), replay: await this.engine.replay(plan, through), masked: plan.masked };
+      return report;
     });
     c.route('POST', '/api/debug/clear', async () => {
       await this.traffic.clear();

@@ -3,6 +3,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { Target } from '../backends/backend.js';
 import type { ConfigSnapshot } from '../config/model.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import type { DebugAnswer, DebugRequest, TrafficEvent } from '../debug/debug-request.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
@@ -100,6 +101,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   testRuleSet(name: string, host: string): RuleSetTest | null;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
+  /** Sends a recorded request again through the named backend (`debug replay`). */
+  replay(plan: ReplayPlan, backend: string): Promise<ReplayOutcome>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Every backend's health now (as `GET /api/backends/:name/health` answers), by name. */

@@ -44,6 +44,24 @@ export interface ConnectionRecord {
   /** The first bytes of plain-HTTP bodies, when the debugger asked for them. */
   requestBody?: CapturedBody;
   responseBody?: CapturedBody;
+  /** Phases measured (ms): dialling the target through the backend (tunnels), the client's TLS handshake with the interception front, the wait for the response head and its body (HTTP requests). */
+  connectMs?: number;
+  tlsMs?: number;
+  waitMs?: number;
+  receiveMs?: number;
+  /** What is known of the TLS inside a tunnel, or around a request decrypted by interception. */
+  tls?: TlsInfo;
+}
+
+/** A tunnel's TLS as the interception front saw it, or the decrypted request's. */
+export interface TlsInfo {
+  /** True for a request read out of an intercepted tunnel, and for a tunnel whose requests were. */
+  decrypted: boolean;
+  /** The server name the client asked for (SNI). */
+  sni?: string;
+  /** The protocols the client offered (ALPN), and the one chosen when we answered its handshake. */
+  alpnOffered?: string[];
+  alpn?: string;
 }
 
 /** Headers as sent, in order: `[name, value, name, value, …]`. */

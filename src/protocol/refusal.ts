@@ -48,6 +48,7 @@ export type DialFailure =
   | 'not-allowed'
   | 'private-target'
   | 'protocol'
+  | 'tls-certificate'
   | 'loop'
   | 'unavailable'
   | 'no-descriptors'
@@ -118,6 +119,7 @@ export const REFUSALS: Readonly<Record<RefusalCode, RefusalAnswer>> = {
   loop: row(403, 'Forbidden', 'proxy_loop_detected', SocksReply.notAllowed, 'loop'),
   unavailable: row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.generalFailure, 'unavailable'),
   protocol: row(502, 'Bad Gateway', 'http_protocol_error', SocksReply.generalFailure, 'protocol'),
+  'tls-certificate': row(502, 'Bad Gateway', 'tls_certificate_error', SocksReply.generalFailure, 'tls-certificate'),
   'response-header-too-large': row(502, 'Bad Gateway', 'http_response_header_section_size', SocksReply.generalFailure, 'protocol'),
   // Out of file descriptors here: the proxy's own shortage, over once connections close.
   'no-descriptors': row(503, 'Service Unavailable', 'proxy_internal_error', SocksReply.generalFailure, 'no-descriptors'),

@@ -5,6 +5,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
@@ -170,6 +171,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Runs one check through a backend now (from the primary) and reports how long it took. */
   testBackend(name: string, target?: Target): Promise<LiveCheck> {
     return this.local.testBackend(name, target);
+  }
+
+  /** Replays from the primary's own engine, through its backends. */
+  replay(plan: ReplayPlan, backend: string): Promise<ReplayOutcome> {
+    return this.local.replay(plan, backend);
   }
 
   /** Every backend's health, as the primary's checks see it. */

@@ -51,18 +51,24 @@ class ConnectRequest extends SocketRequest {
     socket.on('error', () => socket.destroy());
     if (endIfClientGone(this.ctx, this.record, socket, 'client-closed')) return;
     this.dialAddress();
+    if (this.intercepted(this.opening, () => this.answerSuccess())) return;
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, socket, error),
     );
   }
 
+  /** 200 to the client, unless sniffing answered it already. */
+  private answerSuccess(): void {
+    this.record.status = 200;
+    if (!this.answeredEarly) this.socket.write(ESTABLISHED);
+  }
+
   private established(upstream: Socket): void {
     const { ctx, record, socket, opening: head } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
-    record.status = 200;
-    if (!this.answeredEarly) socket.write(ESTABLISHED);
+    this.answerSuccess();
     if (head.length > 0) upstream.write(head);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, head.length);
   }

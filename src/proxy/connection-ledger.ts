@@ -71,6 +71,11 @@ export class ConnectionLedger {
       responseHeaders: undefined,
       requestBody: undefined,
       responseBody: undefined,
+      connectMs: undefined,
+      tlsMs: undefined,
+      waitMs: undefined,
+      receiveMs: undefined,
+      tls: undefined,
     };
     this.open.add(record);
     return record;

@@ -9,7 +9,10 @@ import type { ConfigSnapshot } from '../config/model.js';
 import type { DebugAnswer, DebugRequest } from '../debug/debug-request.js';
 import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { BoundListener, Engine, EngineEvents, EngineOptions, EngineStats, ReloadReport } from '../engine/engine-api.js';
-import { DialError } from '../errors.js';
+import { DialError, ProxyError } from '../errors.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
+import { Interception } from '../mitm/interception.js';
+import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth } from '../health/health-state.js';
@@ -23,6 +26,8 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { CredentialWarnings } from './credential-warnings.js';
 import { Descriptors } from './descriptors.js';
+import { InterceptFront } from './intercept-front.js';
+import { sendReplay } from './replay-send.js';
 import { Listeners } from './listeners.js';
 import type { ProxyContext } from './proxy-context.js';
 import { retiredBackends } from './reload-drain.js';
@@ -55,6 +60,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** The rule sets rules match with `match.rule_set`, loaded and refreshed in the background. */
   readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
+  private readonly interception: Interception;
+  private front: InterceptFront | null = null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -76,10 +83,12 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
+    this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),
       publish: (event) => this.emit('traffic', event),
       warn: (message) => this.emit('warning', message),
+      interception: this.interception,
     });
     const ledger = this.ledger;
     this.context = {
@@ -97,6 +106,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       policy: () => this.policy,
       auth: () => this.gate,
       outOfDescriptors: () => this.descriptors.refused('dial'),
+      interceptor: (host) => this.interceptor(host),
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
     };
@@ -247,6 +257,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
 
+  /** Sends a recorded request again through the named backend, with the read timeout of the config. */
+  async replay(plan: ReplayPlan, name: string): Promise<ReplayOutcome> {
+    const backend = this.current.backends.get(name);
+    if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${name}"`);
+    return sendReplay(backend, plan, this.current.config.network.timeouts.readMs);
+  }
+
   /** Asks this process's traffic debugger. */
   /** The rule sets of this process as loaded now. */
   ruleSetStatuses(): RuleSetStatus[] {
@@ -290,6 +307,17 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.liveMetrics()?.observe(record);
     this.policyState.release(record);
     this.emit('connection:end', record);
+  }
+
+  /** The interception front when a tunnel to `host` may be intercepted now; an IP target is decided there by its SNI. */
+  private interceptor(host: string): InterceptFront | null {
+    if (!this.interception.active) return null;
+    if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) {
+      this.interception.passed();
+      return null;
+    }
+    this.front ??= new InterceptFront(this.context, this.interception);
+    return this.front;
   }
 
   private backendNames(): string[] {

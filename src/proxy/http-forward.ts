@@ -68,6 +68,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   if (ctx.draining()) res.shouldKeepAlive = false;
   const request = new HttpRequest(ctx, record, req, res, target, requestBody, responseBody, capture?.headers === true);
   request.authorization = req.headers['proxy-authorization'];
+  request.asTunnelUser(socket);
   request.via = req.headers.via;
   request.selfAddressed = request.hops === 0;
   admit(ctx, request);

@@ -3,6 +3,7 @@ import type { CaptureSettings, ConnectionRecord, FrontProtocol } from '../protoc
 import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
+import type { TunnelTaker } from './tunnel-handover.js';
 
 /** What every front handler needs from the engine. */
 export interface ProxyContext {
@@ -30,6 +31,8 @@ export interface ProxyContext {
   credentialsRefused(backend: string, message: string): void;
   /** A dial failed because this process is out of file descriptors (counted and logged, rate-limited). */
   outOfDescriptors(): void;
+  /** The interception front when a tunnel to `host` may be intercepted now (debug.mitm; an IP target is decided by its SNI there), else null. */
+  interceptor(host: string): TunnelTaker | null;
   /** This proxy's `Via` pseudonym (see via-token; set again once the listeners are bound); a request already carrying it has looped back to us. */
   viaToken: string;
 }

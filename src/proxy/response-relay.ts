@@ -42,6 +42,9 @@ export class ResponseRelay {
   private done = false;
   /** The answer is a 204 or 304: it has no body, whatever its Content-Length says. */
   private bodiless = false;
+  /** When the request was handed to the backend's pool, then when its answer's head came. */
+  private readonly sentAt = Date.now();
+  private headAt = 0;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -80,6 +83,8 @@ export class ResponseRelay {
   /** Relays the final answer's head; `resume` restarts a body paused by backpressure. */
   answer(status: number, statusText: string, headers: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
+    this.headAt = Date.now();
+    this.record.waitMs = this.headAt - this.sentAt;
     if (this.balanced) this.balanced.answered();
     else this.fixed?.passive?.report(this.fixed.backend.name, true);
     this.resume = resume;
@@ -108,6 +113,7 @@ export class ResponseRelay {
   }
 
   onComplete(): void {
+    if (this.headAt > 0 && this.record.receiveMs === undefined) this.record.receiveMs = Date.now() - this.headAt;
     this.done = true;
     this.res.end();
   }

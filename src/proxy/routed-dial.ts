@@ -10,6 +10,13 @@ import type { Resolution } from './runtime.js';
  * another healthy member (the record then names the member that carried it).
  */
 export async function dialRouted(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
+  const started = Date.now();
+  const socket = await dialVia(resolution, target, options, client, record);
+  record.connectMs = Date.now() - started;
+  return socket;
+}
+
+async function dialVia(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
   const group = resolution.group;
   if (!group) return dialReporting(resolution, target, options);
   let backend = resolution.backend;

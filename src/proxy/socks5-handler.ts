@@ -176,6 +176,7 @@ class Socks5Request extends SocketRequest {
 
   admitted(): void {
     this.dialAddress();
+    if (this.intercepted(this.opening, () => this.answered())) return;
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, this.socket, error),
@@ -186,11 +187,16 @@ class Socks5Request extends SocketRequest {
     const { ctx, record, socket, opening: early } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
-    record.status = SocksReply.succeeded;
-    this.stopHandshakeTimer();
-    if (!this.answeredEarly) socket.write(encodeReply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+    this.answered(upstream);
     if (early.length > 0) upstream.write(early);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, early.length);
+  }
+
+  /** The success reply, with the upstream's local address when there is one (an intercepted tunnel has none yet), unless sniffing answered it already. */
+  private answered(upstream?: Socket): void {
+    this.record.status = SocksReply.succeeded;
+    this.stopHandshakeTimer();
+    if (!this.answeredEarly) this.socket.write(encodeReply(SocksReply.succeeded, upstream?.localAddress, upstream?.localPort));
   }
 
   private stopHandshakeTimer(): void {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { originTls } from '../backends/origin-trust.js';
 import { authority } from '../backends/http-connect.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { refusal } from '../protocol/refusal.js';
@@ -40,6 +41,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   if (!target) return answerRaw(ctx, record, client, refusal('bad-request', badTargetReason(req.url ?? '')));
   const request = new UpgradeRequest(ctx, record, req, client, head, target);
   request.authorization = req.headers['proxy-authorization'];
+  request.asTunnelUser(client);
   admit(ctx, request);
 }
 
@@ -66,7 +68,7 @@ class UpgradeRequest extends SocketRequest {
   private send(socket: Socket): void {
     const { ctx, req, record, target, head } = this;
     const client = this.socket;
-    const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
+    const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'], ...originTls() }) : socket;
     ctx.track(upstream, record);
     if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
     let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;

@@ -5,6 +5,7 @@ import type { ProxyContext } from '../proxy-context.js';
 import { AdmissionRequest, type RequestKind } from './admission-request.js';
 import { answerRaw, answerSocks, closeRefused } from './answers.js';
 import { sniffOpening } from './sniff-opening.js';
+import { dialRouted } from '../routed-dial.js';
 
 /** A request that arrived on a client socket the front answers on itself: raw HTTP (CONNECT, upgrade) or SOCKS5. */
 export abstract class SocketRequest extends AdmissionRequest {
@@ -49,6 +50,14 @@ export abstract class SocketRequest extends AdmissionRequest {
   /** Back to the address the client asked for before dialling, when the route was chosen by a sniffed name. */
   protected dialAddress(): void {
     if (this.sniffedFrom !== undefined) this.host = this.sniffedFrom;
+  }
+
+  /** Hands the admitted tunnel to the interception front when its host is to be intercepted (debug.mitm); true when it did. */
+  protected intercepted(head: Buffer, established: () => void): boolean {
+    const front = this.ctx.interceptor(this.host);
+    if (front === null) return false;
+    front.take({ record: this.record, client: this.socket, head, target: this, identity: this.identity, established, dial: () => dialRouted(this.resolution, this, this, this.client, this.record) });
+    return true;
   }
 
   refused(refused: Refusal): void {
