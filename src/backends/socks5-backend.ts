@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
-import type { SocksClient as SocksClientType } from 'socks';
 import type { Agent } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError, type DialFailure } from '../errors.js';
-import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import type { Backend, DialOptions, HttpRoute, Target, UdpChannel, UdpOptions } from './backend.js';
 import { authority } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
 import { createTunnelAgent } from './tunnel-agent.js';
+import { openSocks5Udp } from './udp-socks5-upstream.js';
+import { loadSocks } from './socks-library.js';
 
 /** Where the upstream SOCKS5 proxy is. */
 export interface Socks5UpstreamOptions {
@@ -68,6 +69,24 @@ export class Socks5Backend implements Backend {
     }
   }
 
+  /** A UDP flow through the upstream's own UDP ASSOCIATE (its control connection kept open); the upstream resolves names. */
+  async openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
+    const label = `upstream ${this.upstream}`;
+    let control: Socket;
+    try {
+      control = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.timeoutMs, network: this.network, label });
+    } catch (error) {
+      const dialError = error as DialError;
+      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
+    }
+    try {
+      return await openSocks5Udp(control, { host: this.options.host, port: this.options.port, auth: this.options.auth }, target, options.timeoutMs);
+    } catch (error) {
+      control.destroy();
+      throw this.toDialError(error as Error);
+    }
+  }
+
   /** Plain HTTP goes through a SOCKS tunnel to the origin, pooled per origin. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     return { dispatcher: this.agent, origin: `${scheme}//${authority(target)}`, path, headers: [] };
@@ -91,12 +110,4 @@ export class Socks5Backend implements Backend {
     if (/timed out/i.test(message)) return new DialError('timeout', `${label}: no SOCKS5 answer in time`, error);
     return new DialError('upstream', `${label}: ${message}`, error);
   }
-}
-
-let socks: Promise<{ SocksClient: typeof SocksClientType }> | null = null;
-
-/** The SOCKS client library, loaded by the first SOCKS5 upstream dial: most proxies never use one. */
-function loadSocks(): Promise<{ SocksClient: typeof SocksClientType }> {
-  socks ??= import('socks');
-  return socks;
 }

@@ -34,6 +34,7 @@ import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { handleUpgrade } from './upgrade-handler.js';
 import { viaToken } from './via-token.js';
+import { UdpHub } from '../udp/udp-hub.js';
 
 /** A listener the engine has bound. */
 export interface BoundListener {
@@ -159,6 +160,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private gate: AuthService | null;
   private readonly recorder: TrafficRecorder;
   private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
+  private readonly udp = new UdpHub(() => this.liveMetrics());
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -201,6 +203,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       auth: () => this.gate,
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
+      udp: this.udp,
     };
   }
 
@@ -282,6 +285,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     const forced = this.clients.size;
+    this.udp.closeAll('stopped');
     for (const socket of [...this.clients, ...this.upstreams.keys(), ...this.refusing]) socket.destroy();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
@@ -356,7 +360,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared);
+    this.metrics ??= new ProxyMetrics(() => this.activeByBackend(), this.options.processMetrics === true, () => this.policyState.shared, () => ({ associations: this.udp.active, flows: this.udp.flowCount }));
     return this.metrics;
   }
 
@@ -507,6 +511,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       bytesOut: 0,
       durationMs: undefined,
       error: undefined,
+      udp: undefined,
       requestHeaders: undefined,
       responseHeaders: undefined,
       requestBody: undefined,

@@ -70,7 +70,12 @@ export class Runtime {
   resolve(host: string, client = ''): Resolution {
     const match = this.router.route(host);
     if (!match) return { ok: false, reason: `no routing rule matches ${host}` };
-    const route = this.routes[match.index];
+    return this.resolveAt(match.index, client);
+  }
+
+  /** The backend rule `index` gives this client now (health and balancing as for `resolve`). */
+  resolveAt(index: number, client = ''): Resolution {
+    const route = this.routes[index];
     if (!(route instanceof BackendGroup)) return route;
     const backend = route.pick(client);
     if (!backend) return { ok: false, rule: route.rule, reason: route.unhealthyReason(), unhealthy: true };

@@ -5,6 +5,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { SocksReply, dialRefusal, UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { associateUdp } from '../udp/udp-associate.js';
 
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
@@ -22,10 +23,12 @@ const enum Stage {
 const NO_AUTH = 0x00;
 const USER_PASS = 0x02;
 const NO_ACCEPTABLE = 0xff;
+const UDP_ASSOCIATE = 0x03;
 
 /**
  * Serves one SOCKS5 client (RFC 1928, RFC 1929 auth): negotiates, reads a CONNECT request for an
- * IPv4, IPv6 or domain address, dials through the routed backend and relays. Every failure gets
+ * IPv4, IPv6 or domain address, dials through the routed backend and relays; a UDP ASSOCIATE
+ * request is handed to the UDP relay (src/udp). Every failure gets
  * its reply code; a malformed or truncated handshake closes the connection, nothing else.
  */
 export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
@@ -143,6 +146,15 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
           return 0;
         }
         const port = buffer.readUInt16BE(end);
+        if (buffer[1] === UDP_ASSOCIATE) {
+          // DST is where the client will send from, usually 0.0.0.0:0 (not known yet): only its port is used.
+          stage = Stage.Connecting;
+          socket.removeListener('data', onData);
+          socket.removeListener('timeout', onTimeout);
+          socket.setTimeout(0);
+          associateUdp(ctx, socket, port, identity, auth ? identity?.user : undefined);
+          return 0;
+        }
         if (buffer[1] !== 0x01) {
           fail(reply(SocksReply.commandNotSupported));
           return 0;
