@@ -74,7 +74,14 @@ export class TunnelBackend implements Backend {
       opened.socket.close();
       throw privateTargetError(`${target.host} (${opened.address})`);
     }
-    return socketChannel(opened.socket, opened.address, target.port, false);
+    // Connected here (routed by the namespace it was made in): only the destination's answers come in.
+    try {
+      await new Promise<void>((resolve, reject) => opened.socket.connect(target.port, opened.address, (error?: Error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      opened.socket.close();
+      throw toDialError(error, `UDP ${target.host}:${target.port} through ${this.type} tunnel "${this.name}"`);
+    }
+    return socketChannel(opened.socket, opened.address);
   }
 
   /** Inside the tunnel's namespace (`ip netns exec NS`), with the name resolved there by the tunnel's DNS. */

@@ -17,7 +17,7 @@ export async function openDirectUdp(target: Target, options: UdpOptions, network
   const label = `${target.host}:${target.port}`;
   const address = await resolveFor(target.host, network, options.refusePrivate === true, label, options.timeoutMs);
   try {
-    return socketChannel(await connectedUdpSocket(address, target.port), address, target.port, true);
+    return socketChannel(await connectedUdpSocket(address, target.port), address);
   } catch (error) {
     throw toDialError(error, label);
   }

@@ -23,16 +23,12 @@ export function connectedUdpSocket(address: string, port: number): Promise<Dgram
   });
 }
 
-/**
- * A flow's channel over a local UDP socket that sends to one address: `connected` when the
- * socket is connected in this process (send takes no address), otherwise (a socket connected
- * inside a tunnel namespace and handed over) each send names the destination.
- */
-export function socketChannel(socket: DgramSocket, address: string, port: number, connected: boolean): UdpChannel {
+/** A flow's channel over a local UDP socket connected to the destination (see connectedUdpSocket). */
+export function socketChannel(socket: DgramSocket, address: string): UdpChannel {
   let closed = false;
   const channel: UdpChannel = {
     remoteAddress: address,
-    send: connected ? (payload) => socket.send(payload) : (payload) => socket.send(payload, port, address),
+    send: (payload) => socket.send(payload),
     onReply: () => undefined,
     onClose: () => undefined,
     close: () => {

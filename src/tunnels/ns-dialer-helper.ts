@@ -8,8 +8,8 @@ import { StatusReader } from './tunnel-status.js';
  * every socket it opens is routed by that namespace, i.e. through the tunnel. For each request it
  * resolves the name with the tunnel's DNS servers (the query leaves through the tunnel too),
  * connects, and hands the connected socket to its parent over the IPC channel (SCM_RIGHTS). It
- * never reads or relays a byte of the connection. A UDP request gets a UDP socket connected to
- * the destination the same way (SOCKS5 UDP ASSOCIATE flows).
+ * never reads or relays a byte of the connection. A UDP request gets a UDP socket bound in the
+ * namespace the same way (SOCKS5 UDP ASSOCIATE flows).
  */
 
 /** A request from the parent: connect to host:port (TCP, or UDP with `udp`), or, without a port, only resolve the host. */
@@ -82,7 +82,11 @@ process.on('message', (request: Request) => {
     (error) => fail(request.id, error),
   );
 });
-/** A UDP socket inside the namespace, connected to the destination (only its answers come in), handed over unread. */
+/**
+ * A UDP socket bound inside the namespace, handed over unread; the parent connects it to the
+ * destination (a socket connected here would reach the parent in a state its libuv handle and
+ * Node's own bookkeeping disagree about). Its routes stay this namespace's wherever it is used.
+ */
 function openUdp(request: Request, address: string, resolvedBy: string): void {
   const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
   socket.once('error', (error) => {
@@ -90,10 +94,8 @@ function openUdp(request: Request, address: string, resolvedBy: string): void {
     fail(request.id, error);
   });
   socket.bind(0, () => {
-    socket.connect(request.port!, address, () => {
-      // Once the parent holds its own descriptor this copy is closed: it must not read the parent's answers.
-      send({ id: request.id, ok: true, address, resolvedBy, localAddress: socket.address().address }, socket, () => socket.close());
-    });
+    // Once the parent holds its own descriptor this copy is closed: it must not read the parent's answers.
+    send({ id: request.id, ok: true, address, resolvedBy, localAddress: socket.address().address }, socket, () => socket.close());
   });
 }
 

@@ -65,7 +65,7 @@ export class NsDialer {
     return { socket: handle, address: message.address, resolvedBy: message.resolvedBy, localAddress: message.localAddress };
   }
 
-  /** Resolves (with the tunnel's DNS) and opens a UDP socket inside the namespace, connected to the destination there. */
+  /** Resolves (with the tunnel's DNS) and opens a UDP socket bound inside the namespace (the caller connects it to `address`). */
   async openUdp(host: string, port: number, timeoutMs: number): Promise<{ socket: DgramSocket; address: string }> {
     const { message, handle } = await this.ask({ host, port, udp: true, timeoutMs }, `opening UDP to ${host}:${port} timed out after ${timeoutMs} ms`);
     if (!handle || 'setNoDelay' in handle) throw new NsDialFailure('EFAILED', 'the dialer helper answered without a UDP socket');

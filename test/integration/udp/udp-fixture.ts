@@ -23,7 +23,7 @@ export async function udpEcho(host: string): Promise<UdpEcho> {
   return { port: socket.address().port, seen, close: () => socket.close() };
 }
 
-/** A datagram that came back through the relay, header parsed. */
+/** A datagram that came back through the relay, header parsed; `data` is latin1, so any payload's bytes are `Buffer.from(data, 'latin1')`. */
 export interface Relayed {
   host: string;
   port: number;
@@ -68,7 +68,7 @@ export async function associate(socksPort: number, auth?: { user: string; passwo
     const frame = SocksClient.parseUDPFrame(datagram);
     // The library spells IPv6 in full; compare in the canonical (compressed) form.
     const host = frame.remoteHost.host.includes(':') ? new URL(`http://[${frame.remoteHost.host}]/`).hostname.slice(1, -1) : frame.remoteHost.host;
-    const relayed = { host, port: frame.remoteHost.port, data: frame.data.toString() };
+    const relayed = { host, port: frame.remoteHost.port, data: frame.data.toString('latin1') };
     const waiter = waiting.shift();
     if (waiter) waiter(relayed);
     else inbox.push(relayed);
