@@ -47,6 +47,7 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `rule ${row.rule ?? '-'}   backend ${row.backend ?? '-'}`,
         `status ${row.status ?? '-'}${row.error ? `   error ${row.error}` : ''}   ${row.open ? 'still open' : `duration ${formatDuration(row.durationMs ?? 0)}`}`,
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
+        ...(row.udp ? [`datagrams from client ${row.udp.datagramsIn}   to client ${row.udp.datagramsOut}   dropped ${row.udp.dropped}`, `destinations ${row.udp.destinations.join(' ')}${row.udp.destinationCount > row.udp.destinations.length ? ` (${row.udp.destinationCount} in all)` : ''}`] : []),
         'request headers:',
         ...headerLines(detail?.requestHeaders),
         'request body:',
