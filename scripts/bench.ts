@@ -3,7 +3,8 @@
 // run; `--peers squid,dante` adds reference peers to the same run; `--variants debug,limits` adds
 // more simple-proxy instances with the traffic debugger on / with limits configured but not hit,
 // to compare with the plain one in the same run. Other arguments go to run.sh (for example
-// `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark.
+// `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark and the UDP relay
+// benchmark (scripts/bench-udp.ts: direct, simple-proxy and danted).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,7 @@ const output = await runHarness([...targets, ...args]);
 for (const child of processes) child.kill('SIGTERM');
 const failed = integrityVerdict(output, args.includes('--no-integrity'));
 must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-routing.ts')], { cwd: ROOT });
+must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-udp.ts')], { cwd: ROOT });
 if (failed.length > 0) process.exit(1);
 
 /** Runs run.sh, passing its output through, and resolves with what it printed on stdout. */
