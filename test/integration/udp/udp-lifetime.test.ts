@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
 import type { UdpHub } from '../../../src/udp/udp-hub.js';
@@ -18,6 +19,31 @@ async function portFree(port: number): Promise<boolean> {
     probe.once('error', () => resolve(false));
     probe.bind(port, '127.0.0.1', () => (probe.close(), resolve(true)));
   });
+}
+
+/** Socket inodes of the UDP sockets bound to these local ports (Linux /proc/net/udp). */
+function udpInodes(ports: number[]): Set<string> {
+  const wanted = new Set(ports.map((p) => p.toString(16).toUpperCase().padStart(4, '0')));
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length > 9 && wanted.has(fields[1].split(':')[1])) inodes.add(fields[9]);
+  }
+  return inodes;
+}
+
+/** Socket inodes this process holds open. */
+function ownSocketInodes(): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return inodes;
 }
 
 test('closing the control connection frees the relay socket and NAT entries at once; metrics count the association', { timeout: 60_000 }, async (t) => {
@@ -100,6 +126,11 @@ test('under engine workers each association relays on its own exclusively bound 
   const associations = await Promise.all(Array.from({ length: 6 }, () => associate(socks.port)));
   t.after(() => associations.forEach((a) => a.close()));
   assert.equal(new Set(associations.map((a) => a.relay.port)).size, 6);
+  // Bound exclusively in the worker: the primary (this process) holds none of the relay sockets.
+  const relays = udpInodes(associations.map((a) => a.relay.port));
+  assert.equal(relays.size, 6);
+  const held = ownSocketInodes();
+  assert.deepEqual([...relays].filter((inode) => held.has(inode)), []);
   for (const [i, association] of associations.entries()) {
     for (let n = 0; n < 5; n++) association.send('127.0.0.1', echo.port, `a${i}-${n}`);
     const got = await Promise.all(Array.from({ length: 5 }, () => association.next()));
