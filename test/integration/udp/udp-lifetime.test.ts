@@ -82,7 +82,8 @@ test('the idle timeout ends a silent association and closes its control connecti
   t.after(() => proxy.stop());
   const association = await associate(proxy.socks.port);
   t.after(() => association.close());
-  const closed = new Promise<void>((resolve) => association.control.once('close', () => resolve()));
+  let closed = false;
+  association.control.once('close', () => (closed = true));
   association.send('127.0.0.1', echo.port, 'one');
   await association.next();
   const hub = hubOf(proxy.engine);
@@ -90,7 +91,7 @@ test('the idle timeout ends a silent association and closes its control connecti
   association.send('127.0.0.1', echo.port, 'two');
   await association.next();
   assert.notEqual(echo.seen[0].from, echo.seen[1].from, 'a new NAT entry has a new source port');
-  await closed;
+  await until(() => closed, 'the idle timeout to close the control connection');
   await until(() => proxy.records.length === 1, 'the record');
   assert.equal(proxy.records[0].error, 'idle-timeout');
   assert.equal(hub.active, 0);
