@@ -45,14 +45,7 @@ export class Socks5Backend implements Backend {
 
   /** Connects to the upstream and asks it to connect to the target. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
-    const label = `upstream ${this.upstream}`;
-    let socket: Socket;
-    try {
-      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label });
-    } catch (error) {
-      const dialError = error as DialError;
-      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
-    }
+    const socket = await this.connectUpstream(options.connectTimeoutMs);
     try {
       const { SocksClient } = await loadSocks();
       const { socket: tunnel } = await SocksClient.createConnection({
@@ -71,14 +64,7 @@ export class Socks5Backend implements Backend {
 
   /** A UDP flow through the upstream's own UDP ASSOCIATE (its control connection kept open); the upstream resolves names. */
   async openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
-    const label = `upstream ${this.upstream}`;
-    let control: Socket;
-    try {
-      control = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.timeoutMs, network: this.network, label });
-    } catch (error) {
-      const dialError = error as DialError;
-      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
-    }
+    const control = await this.connectUpstream(options.timeoutMs);
     try {
       return await openSocks5Udp(control, { host: this.options.host, port: this.options.port, auth: this.options.auth }, target, options.timeoutMs);
     } catch (error) {
@@ -95,6 +81,16 @@ export class Socks5Backend implements Backend {
   /** Closes pooled connections. */
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** The TCP connection to the upstream itself; a failure is the upstream's (or a timeout). */
+  private async connectUpstream(timeoutMs: number): Promise<Socket> {
+    try {
+      return await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs, network: this.network, label: `upstream ${this.upstream}` });
+    } catch (error) {
+      const dialError = error as DialError;
+      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
+    }
   }
 
   private toDialError(error: Error): DialError {
