@@ -99,3 +99,33 @@ test('bad datagrams and strangers are dropped and counted; the association goes 
   assert.equal((await association.next()).data, 'still-here');
   assert.deepEqual(echo.seen.map((s) => s.data), ['first', 'still-here']);
 });
+
+test('the relay is bound to the address the client reached (IPv6 listener, wildcard listener), or advertises socks5.udp.advertise_address', { timeout: 60_000 }, async (t) => {
+  const [v4, v6] = await Promise.all([udpEcho('127.0.0.1'), udpEcho('::1')]);
+  t.after(() => (v4.close(), v6.close()));
+  const base = snapshot();
+  const on = (host: string, raw: Record<string, unknown> = {}) => snapshot(undefined, undefined, { listeners: [base.listeners[0], { kind: 'socks5', host, port: 0 }], raw });
+
+  const six = await startEngine(on('::1'));
+  t.after(() => six.stop());
+  const overV6 = await associate(six.socks.port, undefined, '::1');
+  t.after(() => overV6.close());
+  assert.equal(new URL(`http://[${overV6.relay.host}]/`).hostname, '[::1]');
+  overV6.send('::1', v6.port, 'v6 relay');
+  assert.equal((await overV6.next()).data, 'v6 relay');
+
+  // Listening on every address: the relay takes the one this client reached, never the wildcard.
+  const wildcard = await startEngine(on('0.0.0.0'));
+  t.after(() => wildcard.stop());
+  const via2 = await associate(wildcard.socks.port, undefined, '127.0.0.2');
+  t.after(() => via2.close());
+  assert.equal(via2.relay.host, '127.0.0.2');
+  via2.send('127.0.0.1', v4.port, 'from 127.0.0.2');
+  assert.equal((await via2.next()).data, 'from 127.0.0.2');
+
+  const advertised = await startEngine(on('127.0.0.1', { socks5: { udp: { advertise_address: '198.51.100.7' } } }));
+  t.after(() => advertised.stop());
+  const behindNat = await associate(advertised.socks.port);
+  t.after(() => behindNat.close());
+  assert.equal(behindNat.relay.host, '198.51.100.7');
+});

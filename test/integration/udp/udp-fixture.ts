@@ -45,11 +45,11 @@ export interface Association {
   close(): void;
 }
 
-/** Opens a UDP association with the Node `socks` client (RFC 1929 when `auth` is given). */
-export async function associate(socksPort: number, auth?: { user: string; password: string }): Promise<Association> {
+/** Opens a UDP association with the Node `socks` client (RFC 1929 when `auth` is given) to the listener at `proxyHost`. */
+export async function associate(socksPort: number, auth?: { user: string; password: string }, proxyHost = '127.0.0.1'): Promise<Association> {
   const established = await new Promise<{ socket: Socket; remoteHost?: { host: string; port: number } }>((resolve, reject) => {
     const client = new SocksClient({
-      proxy: { host: '127.0.0.1', port: socksPort, type: 5, userId: auth?.user, password: auth?.password },
+      proxy: { host: proxyHost, port: socksPort, type: 5, userId: auth?.user, password: auth?.password },
       command: 'associate',
       destination: { host: '0.0.0.0', port: 0 },
       timeout: 10_000,
@@ -59,8 +59,10 @@ export async function associate(socksPort: number, auth?: { user: string; passwo
     client.connect();
   });
   const relay = established.remoteHost!;
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+  // The library spells an IPv6 relay address in full; the socket takes it as it is.
+  const v6 = relay.host.includes(':');
+  const udp = createSocket(v6 ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => udp.bind(0, v6 ? '::1' : '127.0.0.1', () => resolve()));
   const inbox: Relayed[] = [];
   let closed = false;
   const waiting: ((r: Relayed) => void)[] = [];
