@@ -52,6 +52,7 @@ interface OvpnInfo {
   OVPN_USERPASS_EXPECTED_SOURCE_IP: string;
   OVPN_ORIGIN_IP: string;
   OVPN_DNS_NAME: string;
+  OVPN_ORIGIN_UDP_ECHO: string;
   OVPN_SERVER_NS: string;
 }
 
@@ -370,10 +371,10 @@ function dnsQuery(name: string): Buffer {
   return Buffer.concat([Buffer.from([0x53, 0x50, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
 }
 
-test('UDP through a WireGuard backend (SOCKS5 UDP ASSOCIATE): datagrams, names and a DNS query leave through the tunnel, none by the host', { skip, timeout: 120_000 }, async (t) => {
+test('UDP through WireGuard and OpenVPN backends (SOCKS5 UDP ASSOCIATE): datagrams, names and a DNS query leave through the tunnel, none by the host', { skip, timeout: 120_000 }, async (t) => {
   const [echoIp, echoPort] = wg.WG_ORIGIN_UDP_ECHO.split(':');
   const dnsRule = `  - name: wg-dns\n    match:\n      domains: ["${wg.WG_DNS_SERVER}"]\n    backend: wg\n`;
-  const box = sandbox(config(wgBackend()).replace('rules:\n', `rules:\n${dnsRule}`));
+  const box = sandbox(config(wgBackend() + certBackend()).replace('rules:\n', `rules:\n${dnsRule}`));
   t.after(() => box.cleanup().catch(() => undefined));
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);
@@ -407,6 +408,11 @@ test('UDP through a WireGuard backend (SOCKS5 UDP ASSOCIATE): datagrams, names a
     setTimeout(() => resolve(false), 2_000);
   });
   assert.equal(leaked, false, 'the host cannot reach the tunnel\'s resolver');
+
+  // The OpenVPN backend takes its socket from the same helper: the far side sees the tunnel's address.
+  association.send(ovpn.OVPN_DNS_NAME, Number(ovpn.OVPN_ORIGIN_UDP_ECHO.split(':')[1]), 'over openvpn');
+  const overOpenvpn = await association.next();
+  assert.match(overOpenvpn.data, new RegExp(`^${ovpn.OVPN_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}:\\d+ over openvpn$`));
 });
 
 test('the .conf fields reach the tunnel interface; after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
