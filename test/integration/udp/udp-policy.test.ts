@@ -117,3 +117,19 @@ test('an association counts as a client connection under max_connections_per_ip'
   const again = await associate(proxy.socks.port);
   again.close();
 });
+
+test('bandwidth limits drop the datagrams over the rate, counted; those within it pass', { timeout: 60_000 }, async (t) => {
+  const echo = await udpEcho('127.0.0.1');
+  t.after(() => echo.close());
+  // 0.2 Mbit/s per connection: a bucket of 25,000 bytes/s holding 16 KiB.
+  const proxy = await startEngine(snapshot(undefined, undefined, { raw: { rate_limiting: { enabled: true, bandwidth: { enabled: true, max_mbps_per_connection: 0.2 } } } }));
+  t.after(() => proxy.stop());
+  const association = await associate(proxy.socks.port);
+  t.after(() => association.close());
+  const payload = Buffer.alloc(1000, 0x62);
+  for (let i = 0; i < 60; i++) association.send('127.0.0.1', echo.port, payload);
+  const hub = hubOf(proxy.engine);
+  // Every datagram either reached the echo or was dropped (the echoes coming back draw from the other direction's bucket).
+  await until(() => echo.seen.length + (hub.dropped.get('bandwidth') ?? 0) >= 60, 'all 60 datagrams passed or dropped');
+  assert.ok(echo.seen.length >= 10 && echo.seen.length <= 20, `about 16 KiB passed at once: ${echo.seen.length} datagrams`);
+});
