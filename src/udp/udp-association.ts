@@ -117,18 +117,17 @@ export class UdpAssociation implements FlowOwner, Closable {
 
   private opened(flow: UdpFlow, outcome: FlowOutcome): void {
     const { record, flows } = this.parts;
+    // Set up after the association ended (or the entry was evicted): nothing is left to use it.
+    if (flow.state !== 'pending') return void (outcome.ok && outcome.channel.close());
     if (!outcome.ok) {
       // The destination is refused, the association goes on; the record keeps the first reason.
       record.error ??= outcome.error;
       record.rule ??= outcome.rule;
-      if (flow.state === 'pending') {
-        for (let i = 0; i < flow.queue.length; i++) this.drop('refused');
-        flow.queue = [];
-        flow.state = 'refused';
-      }
+      for (let i = 0; i < flow.queue.length; i++) this.drop('refused');
+      flow.queue = [];
+      flow.state = 'refused';
       return;
     }
-    if (flow.state !== 'pending') return outcome.channel.close();
     if (record.backend === undefined) {
       record.rule = outcome.rule;
       flows.ctx.routed(record, outcome.backend);
