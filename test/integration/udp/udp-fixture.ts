@@ -2,6 +2,10 @@ import { execFile } from 'node:child_process';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { SocksClient } from 'socks';
+import type { UdpHub } from '../../../src/udp/udp-hub.js';
+
+/** An engine's UDP relay state (associations, NAT entries, drop counters). */
+export const hubOf = (engine: object): UdpHub => (engine as { udp: UdpHub }).udp;
 
 /** A loopback UDP echo server: answers every datagram with the same bytes, and remembers who sent them. */
 export interface UdpEcho {

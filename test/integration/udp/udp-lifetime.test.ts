@@ -4,12 +4,10 @@ import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
-import type { UdpHub } from '../../../src/udp/udp-hub.js';
 import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { associate, udpEcho, until } from './udp-fixture.js';
+import { associate, hubOf, udpEcho, until } from './udp-fixture.js';
 
-const hubOf = (engine: object): UdpHub => (engine as { udp: UdpHub }).udp;
 const udpConfig = (udp: Record<string, unknown>) => snapshot(undefined, undefined, { metrics: METRICS_ON, raw: { socks5: { udp } } });
 
 /** Whether a UDP port on 127.0.0.1 can be bound now (its previous socket is closed). */

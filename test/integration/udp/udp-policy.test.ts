@@ -2,12 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword } from '../../../src/auth/native-provider.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
-import type { UdpHub } from '../../../src/udp/udp-hub.js';
 import { authSnapshot } from '../auth/auth-fixture.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { associate, udpEcho, until } from './udp-fixture.js';
+import { associate, hubOf, udpEcho, until } from './udp-fixture.js';
 
-const hubOf = (engine: object): UdpHub => (engine as { udp: UdpHub }).udp;
 
 test('an untrusted client\'s datagrams to loopback or to a port outside safe_ports are dropped and counted; the association goes on', { timeout: 60_000 }, async (t) => {
   const echo = await udpEcho('127.0.0.1');
