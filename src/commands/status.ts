@@ -1,7 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
 import type { BackendView } from '../daemon/views.js';
-import type { BoundListener } from '../proxy/engine.js';
+import type { BoundListener } from '../engine/engine-api.js';
 
 interface Status {
   role: string;

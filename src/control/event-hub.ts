@@ -3,8 +3,8 @@ import type { ServerResponse } from 'node:http';
 import type { TrafficEvent } from '../debug/debug-request.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { BackendHealthEvent } from '../health/health-state.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
-import type { Engine } from '../proxy/engine.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { TunnelStatus } from '../tunnels/tunnel-status.js';
 
 /** One event of the live stream (`GET /api/events`, NDJSON: one JSON object per line). */

@@ -15,7 +15,7 @@ import { EventHub } from '../control/event-hub.js';
 import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
 import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
-import type { BoundListener, Engine } from '../proxy/engine.js';
+import type { BoundListener, Engine } from '../engine/engine-api.js';
 import { parseAuthority } from '../proxy/http-target.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';

@@ -1,6 +1,6 @@
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
 import type { BackendHealth } from '../health/health-state.js';
-import type { EngineStats } from '../proxy/engine.js';
+import type { EngineStats } from '../engine/engine-api.js';
 
 /** A backend as the API and `backend list` show it (no secrets). */
 export interface BackendView {

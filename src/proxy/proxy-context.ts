@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { CaptureSettings, ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
-import type { UdpHub } from '../udp/udp-hub.js';
+import type { UdpHub } from './udp/udp-hub.js';
 
 /** What every front handler needs from the engine. */
 export interface ProxyContext {

@@ -5,12 +5,13 @@ import { checkSettings } from '../health/check-settings.js';
 import type { HealthSource } from '../health/health-source.js';
 import { BackendGroup, type BackendChoice } from '../routing/load-balancer.js';
 import { configuredChoice } from '../routing/route-explanation.js';
+import type { RouteQuery } from '../routing/route-query.js';
 import { Router } from '../routing/router.js';
 
 /** Where a host goes under one snapshot. */
 export type Resolution =
   | { ok: true; rule: string; backend: Backend; group?: BackendGroup }
-  | { ok: false; rule?: string; reason: string; unhealthy?: true };
+  | { ok: false; rule?: string; reason: string; unhealthy?: true; udpUnsupported?: true };
 
 /** What building a runtime needs besides the snapshot: the loop guard and where backend health comes from. */
 export type RuntimeContext = Omit<BackendContext, 'network'> & { health?: HealthSource };
@@ -66,11 +67,33 @@ export class Runtime {
     return { runtime: new Runtime(config, backends, context.health ?? ALWAYS_HEALTHY, previous), retired };
   }
 
-  /** The rule and backend for a host (first match wins); among several members, the one for this client address. */
-  resolve(host: string, client = ''): Resolution {
-    const match = this.router.route(host);
-    if (!match) return { ok: false, reason: `no routing rule matches ${host}` };
-    return this.resolveAt(match.index, client);
+  /** The rule and backend for a request (first match wins); among several members, the one for its client address. */
+  resolve(query: RouteQuery): Resolution {
+    const match = this.router.route(query.host);
+    if (!match) return { ok: false, reason: `no routing rule matches ${query.host}` };
+    const first = this.resolveAt(match.index, query.client);
+    if (query.protocol !== 'udp' || !first.ok || first.backend.openUdp) return first;
+    return this.resolveUdp(query);
+  }
+
+  /**
+   * UDP whose first matching rule has a backend that cannot carry it (an HTTP upstream): refused
+   * with the reason, unless the rule says `udp: skip`; then the next matching rule is tried.
+   */
+  private resolveUdp(query: RouteQuery): Resolution {
+    const skipped: string[] = [];
+    for (const hit of this.router.explain(query.host)) {
+      const rule = this.config.rules[hit.index];
+      const resolution = this.resolveAt(hit.index, query.client);
+      if (resolution.ok && resolution.backend.openUdp) return resolution;
+      if (!rule.udpSkip) {
+        if (!resolution.ok) return resolution;
+        const after = skipped.length > 0 ? ` (after skipping ${skipped.join(', ')})` : '';
+        return { ok: false, rule: rule.name, reason: `rule "${rule.name}": backend "${resolution.backend.name}" cannot carry UDP${after}; "udp: skip" on the rule lets UDP go on to the next matching rule`, udpUnsupported: true };
+      }
+      skipped.push(`rule "${rule.name}"`);
+    }
+    return { ok: false, reason: `no matching rule has a backend that carries UDP (skipped ${skipped.join(', ')})`, udpUnsupported: true };
   }
 
   /** The backend rule `index` gives this client now (health and balancing as for `resolve`). */

@@ -1,39 +1,24 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
-import type { DropReason, UdpMetricsSink } from '../udp/udp-hub.js';
+import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
+import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'UDP', 'PROPFIND', 'PURGE']);
 
-/** Error words the proxy itself produces; an unexpected one counts as `other`, so labels stay bounded. */
+/** Error words the proxy itself produces (every refusal's label, and how relays end); an unexpected one counts as `other`, so labels stay bounded. */
 const KNOWN_ERRORS = new Set([
-  // DialFailure reasons.
-  'timeout',
-  'refused',
-  'unreachable',
-  'host-unreachable',
-  'dns',
-  'upstream',
-  'upstream-auth',
-  'not-allowed',
-  'private-target',
-  'protocol',
-  'unavailable',
-  'failed',
-  // Refusals and relay outcomes of the front handlers.
-  'bad-request',
-  'no-route',
-  'loop',
+  ...Object.values(REFUSALS).map((answer) => answer.metricLabel),
   'upgrade-declined',
   'idle-timeout',
   'upstream-error',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
-  // UDP associations.
-  'udp-unsupported',
+  // How a UDP association ends besides its control connection closing.
   'udp-disabled',
+  'udp-bind',
+  'relay-error',
   'stopped',
 ]);
 
@@ -58,7 +43,7 @@ export function errorLabel(error: string): string {
  * the engine's finished records. Each engine process keeps its own; the daemon merges them at
  * scrape time, so the hot path never crosses a process boundary for a counter.
  */
-export class ProxyMetrics implements UdpMetricsSink {
+export class ProxyMetrics {
   /** Registry holding this process's metrics. */
   readonly registry = new Registry();
   private readonly connectionsTotal: Counter<'backend' | 'status'>;
@@ -171,7 +156,7 @@ export class ProxyMetrics implements UdpMetricsSink {
   }
 
   /** Counts one dropped UDP datagram. */
-  udpDropped(reason: DropReason): void {
+  udpDropped(reason: UdpDropReason): void {
     this.udpDrops.inc({ reason });
   }
 

@@ -1,5 +1,5 @@
 import type { ControlClient } from '../control/control-client.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { DashboardModel } from './model/dashboard-model.js';
 
 /** Status and health change slowly: a poll every two seconds keeps an idle dashboard cheap for both ends. */

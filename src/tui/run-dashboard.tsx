@@ -4,7 +4,7 @@ import { render, type Instance } from 'ink';
 import type { ControlClient } from '../control/control-client.js';
 import { toHar } from '../debug/har.js';
 import { ProxyError } from '../errors.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { DashboardApp, type DashboardActions } from './dashboard-app.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import { DashboardModel } from './model/dashboard-model.js';

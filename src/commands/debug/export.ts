@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { toHar } from '../../debug/har.js';
 import { ProxyError } from '../../errors.js';
-import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import type { ConnectionRecord } from '../../protocol/connection-record.js';
 
 /** `debug export`: recorded traffic as a HAR 1.2 file. */
 export default class DebugExportCommand extends BaseCommand {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { recordText, trafficEventLines } from '../../debug/traffic-format.js';
-import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import type { ConnectionRecord } from '../../protocol/connection-record.js';
 
 /** `debug tail`: follows live traffic until interrupted. */
 export default class DebugTailCommand extends BaseCommand {

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import type { ConnectionRecord } from '../../protocol/connection-record.js';
 import { applyHealthEvent, backendRow, orderBackends, type BackendRow } from './backend-rows.js';
 import { formatClock } from './format.js';
 import { LimitStats, type LimitHitEvent } from './limit-stats.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { SocksClient } from 'socks';
-import type { UdpHub } from '../../../src/udp/udp-hub.js';
+import type { UdpHub } from '../../../src/proxy/udp/udp-hub.js';
 
 /** An engine's UDP relay state (associations, NAT entries, drop counters). */
 export const hubOf = (engine: object): UdpHub => (engine as { udp: UdpHub }).udp;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';
 import { associate, hubOf, udpEcho, until } from './udp-fixture.js';

@@ -1,10 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { isIPv6, type Socket } from 'node:net';
-import type { Identity } from '../auth/identity.js';
-import { unmapIpv4 } from '../policy/ip-address.js';
-import type { ProxyContext } from '../proxy/proxy-context.js';
-import { SocksReply } from '../proxy/refusals.js';
-import { replyHeader } from './socks5-datagram.js';
+import type { AuthService } from '../../auth/auth-service.js';
+import type { Identity } from '../../auth/identity.js';
+import { unmapIpv4 } from '../../policy/ip-address.js';
+import type { ProxyContext } from '../proxy-context.js';
+import { SocksReply } from '../../protocol/socks5-codes.js';
+import { encodeReply } from '../../protocol/socks5-codec.js';
 import { UdpAssociation } from './udp-association.js';
 import { udpSettings } from './udp-settings.js';
 
@@ -15,7 +16,8 @@ import { udpSettings } from './udp-settings.js';
  * it), and replies with that address, or `socks5.udp.advertise_address`, and the port.
  * `clientPort` is the port the request named (0: learned from the first datagram).
  */
-export function associateUdp(ctx: ProxyContext, control: Socket, clientPort: number, identity: Identity | undefined, user: string | undefined): void {
+export function associateUdp(ctx: ProxyContext, control: Socket, clientPort: number, auth: AuthService | null, identity: Identity | undefined): void {
+  const user = auth ? identity?.user : undefined;
   const runtime = ctx.runtime();
   const settings = udpSettings(runtime.config);
   const record = ctx.begin({ protocol: 'udp', clientAddress: control.remoteAddress ?? '', clientPort: control.remotePort ?? 0, method: 'UDP', host: '', port: 0, user });
@@ -23,7 +25,7 @@ export function associateUdp(ctx: ProxyContext, control: Socket, clientPort: num
     record.status = code;
     record.error = error;
     control.once('close', () => ctx.end(record));
-    control.end(socksReply(code, '0.0.0.0', 0));
+    control.end(encodeReply(code, '0.0.0.0', 0));
   };
   if (!settings.enabled) return refuse(SocksReply.commandNotSupported, 'udp-disabled');
   const local = unmapIpv4(control.localAddress ?? '');
@@ -41,11 +43,12 @@ export function associateUdp(ctx: ProxyContext, control: Socket, clientPort: num
     }
     const bound = relay.address();
     record.status = SocksReply.succeeded;
-    control.write(socksReply(SocksReply.succeeded, settings.advertiseAddress ?? bound.address, bound.port));
+    control.write(encodeReply(SocksReply.succeeded, settings.advertiseAddress ?? bound.address, bound.port));
     const policy = ctx.policy();
     const client = unmapIpv4(record.clientAddress);
     new UdpAssociation({
-      flows: { ctx, runtime, policy, auth: ctx.auth(), identity, user, client },
+      flows: { ctx, runtime, policy, auth, identity, record },
+      client,
       hub: ctx.udp,
       settings,
       control,
@@ -55,12 +58,4 @@ export function associateUdp(ctx: ProxyContext, control: Socket, clientPort: num
       clientPort,
     });
   });
-}
-
-/** A SOCKS5 reply: the same address layout as a UDP header, after VER and REP. */
-function socksReply(code: number, address: string, port: number): Buffer {
-  const out = replyHeader(address, port);
-  out[0] = 0x05;
-  out[1] = code;
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { UdpChannel } from '../backends/backend.js';
+import type { UdpChannel } from '../../backends/backend.js';
 
 /** Datagrams held for a destination while its route and socket are being set up. */
 export const MAX_PENDING = 16;
@@ -13,6 +13,8 @@ export interface UdpFlow {
   readonly owner: FlowOwner;
   state: 'pending' | 'open' | 'refused' | 'closed';
   channel: UdpChannel | null;
+  /** Gives back the backend slot the flow holds (max_connections_per_backend), once open. */
+  release: (() => void) | null;
   /** Payloads waiting for the channel (pending only). */
   queue: Buffer[];
   /** Last datagram either way (ms). */

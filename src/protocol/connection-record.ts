@@ -46,6 +46,9 @@ export interface ConnectionRecord {
   responseBody?: CapturedBody;
 }
 
+/** Why a UDP datagram was dropped: the label values of `proxy_udp_dropped_total`. */
+export type UdpDropReason = 'truncated' | 'fragmented' | 'address-type' | 'stranger' | 'refused' | 'pending' | 'bandwidth';
+
 /** What one UDP association carried (bytes are in bytesIn/bytesOut: payload bytes, headers not counted). */
 export interface UdpTally {
   /** Datagrams from the client relayed on / relayed back to the client. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { destination, readDatagram, replyHeader } from '../../../src/udp/socks5-datagram.js';
+import { destination, readDatagram, replyHeader } from '../../../../src/proxy/udp/socks5-datagram.js';
 
 const port = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
-import { formatAccessLine } from '../../../src/telemetry/access-log-format.js';
-import { harEntry } from '../../../src/debug/har.js';
-import { statusClass } from '../../../src/debug/traffic-format.js';
-import { toRow } from '../../../src/tui/model/traffic-row.js';
-import { detailLines } from '../../../src/tui/model/detail-lines.js';
+import type { ConnectionRecord } from '../../../../src/protocol/connection-record.js';
+import { formatAccessLine } from '../../../../src/telemetry/access-log-format.js';
+import { harEntry } from '../../../../src/debug/har.js';
+import { statusClass } from '../../../../src/debug/traffic-format.js';
+import { toRow } from '../../../../src/tui/model/traffic-row.js';
+import { detailLines } from '../../../../src/tui/model/detail-lines.js';
 
 const association: ConnectionRecord = {
   id: 'abc1',

@@ -1,7 +1,5 @@
+import type { UdpDropReason as DropReason } from '../../protocol/connection-record.js';
 import type { UdpFlow } from './udp-flow.js';
-
-/** Why a datagram was dropped: label values of `proxy_udp_dropped_total`. */
-export type DropReason = 'truncated' | 'fragmented' | 'address-type' | 'stranger' | 'refused' | 'pending' | 'bandwidth';
 
 /** Where the hub reports what metrics count (absent while metrics are off). */
 export interface UdpMetricsSink {

@@ -1,11 +1,12 @@
 import type { RemoteInfo, Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
-import type { Pacer } from '../limits/bandwidth.js';
-import type { ConnectionRecord, UdpTally } from '../proxy/connection-record.js';
+import type { Pacer } from '../../limits/bandwidth.js';
+import type { ConnectionRecord, UdpTally } from '../../protocol/connection-record.js';
 import { destination, readDatagram, replyHeader } from './socks5-datagram.js';
 import { openFlow, type FlowContext, type FlowOutcome } from './flow-opener.js';
 import { MAX_PENDING, type FlowOwner, type UdpFlow } from './udp-flow.js';
-import type { Closable, DropReason, UdpHub } from './udp-hub.js';
+import type { UdpDropReason as DropReason } from '../../protocol/connection-record.js';
+import type { Closable, UdpHub } from './udp-hub.js';
 import type { UdpSettings } from './udp-settings.js';
 
 /** Destinations named in a record; the rest are only counted. */
@@ -16,6 +17,8 @@ const REORDER_MS = 1_000;
 /** What an association is made of once its relay socket is bound. */
 export interface AssociationParts {
   flows: FlowContext;
+  /** The client's IP address (IPv4-mapped addresses as IPv4), the only source accepted. */
+  client: string;
   hub: UdpHub;
   settings: UdpSettings;
   control: Socket;
@@ -42,7 +45,7 @@ export class UdpAssociation implements FlowOwner, Closable {
   private ended = false;
 
   constructor(private readonly parts: AssociationParts) {
-    this.client = parts.flows.client;
+    this.client = parts.client;
     this.clientPort = parts.clientPort;
     parts.record.udp = this.tally;
     parts.hub.opened(this);
@@ -101,7 +104,7 @@ export class UdpAssociation implements FlowOwner, Closable {
 
   private newFlow(key: string, now: number): UdpFlow {
     const { settings, hub, record } = this.parts;
-    const flow: UdpFlow = { key, owner: this, state: 'pending', channel: null, queue: [], lastUsed: now, orderedAt: now, header: null, headerFrom: '' };
+    const flow: UdpFlow = { key, owner: this, state: 'pending', channel: null, release: null, queue: [], lastUsed: now, orderedAt: now, header: null, headerFrom: '' };
     this.flows.set(key, flow);
     if (this.flows.size > settings.maxFlowsPerAssociation) this.evict(this.flows.values().next().value as UdpFlow);
     hub.addFlow(flow, settings.maxFlows);
@@ -116,9 +119,15 @@ export class UdpAssociation implements FlowOwner, Closable {
   }
 
   private opened(flow: UdpFlow, outcome: FlowOutcome): void {
-    const { record, flows } = this.parts;
+    const { record } = this.parts;
     // Set up after the association ended (or the entry was evicted): nothing is left to use it.
-    if (flow.state !== 'pending') return void (outcome.ok && outcome.channel.close());
+    if (flow.state !== 'pending') {
+      if (outcome.ok) {
+        outcome.channel.close();
+        outcome.release();
+      }
+      return;
+    }
     if (!outcome.ok) {
       // The destination is refused, the association goes on; the record keeps the first reason.
       record.error ??= outcome.error;
@@ -128,12 +137,9 @@ export class UdpAssociation implements FlowOwner, Closable {
       flow.state = 'refused';
       return;
     }
-    if (record.backend === undefined) {
-      record.rule = outcome.rule;
-      flows.ctx.routed(record, outcome.backend);
-    }
     const channel = outcome.channel;
     flow.channel = channel;
+    flow.release = outcome.release;
     flow.state = 'open';
     channel.onReply = (payload, address, port) => this.toClient(flow, payload, address, port);
     channel.onClose = () => this.evict(flow);
@@ -183,6 +189,8 @@ export class UdpAssociation implements FlowOwner, Closable {
     flow.queue = [];
     flow.channel?.close();
     flow.channel = null;
+    flow.release?.();
+    flow.release = null;
   }
 
   private drop(reason: DropReason): void {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfigText } from '../../../src/config/load.js';
-import { ConfigError } from '../../../src/errors.js';
-import { udpSettings } from '../../../src/udp/udp-settings.js';
+import { parseConfigText } from '../../../../src/config/load.js';
+import { ConfigError } from '../../../../src/errors.js';
+import { udpSettings } from '../../../../src/proxy/udp/udp-settings.js';
 
 const parse = (text: string) => parseConfigText(text, '/etc/simple-proxy/server-config.yaml', 'server', { env: {} });
 
