@@ -131,3 +131,28 @@ test('bandwidth limits drop the datagrams over the rate, counted; those within i
   await until(() => echo.seen.length + (hub.dropped.get('bandwidth') ?? 0) >= 60, 'all 60 datagrams passed or dropped');
   assert.ok(echo.seen.length >= 10 && echo.seen.length <= 20, `about 16 KiB passed at once: ${echo.seen.length} datagrams`);
 });
+
+test('each open destination holds a slot of max_connections_per_backend, given back when its NAT entry goes', { timeout: 60_000 }, async (t) => {
+  const [first, second] = await Promise.all([udpEcho('127.0.0.1'), udpEcho('127.0.0.1')]);
+  t.after(() => (first.close(), second.close()));
+  const base = snapshot(undefined, undefined, { raw: { socks5: { udp: { flow_idle_timeout: '300ms' } } } });
+  const proxy = await startEngine({ ...base, network: { ...base.network, limits: { ...base.network.limits, maxConnectionsPerBackend: 2 } } });
+  t.after(() => proxy.stop());
+  // The association's control connection is not a backend connection; its first destination is one, the second makes two.
+  const association = await associate(proxy.socks.port);
+  t.after(() => association.close());
+  association.send('127.0.0.1', first.port, 'one');
+  assert.equal((await association.next()).data, 'one');
+  const other = await associate(proxy.socks.port);
+  t.after(() => other.close());
+  other.send('127.0.0.1', first.port, 'two');
+  assert.equal((await other.next()).data, 'two');
+  association.send('127.0.0.1', second.port, 'three');
+  const hub = hubOf(proxy.engine);
+  await until(() => hub.dropped.get('refused') === 1, 'the third destination refused by the backend limit');
+  assert.deepEqual(second.seen, []);
+  // Once the idle entries are gone their slots are free again.
+  await until(() => hub.flowCount === 0, 'the NAT entries to idle out');
+  association.send('127.0.0.1', second.port, 'four');
+  assert.equal((await association.next()).data, 'four');
+});
