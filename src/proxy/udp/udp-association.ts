@@ -55,6 +55,10 @@ export class UdpAssociation implements FlowOwner, Closable {
     parts.control.on('data', () => undefined);
     parts.control.once('close', () => this.close());
     parts.control.on('end', () => parts.control.end());
+    // Known to the engine like a tunnel's upstream: a forced stop, or a reload that retires the
+    // association's backend (after reload.drain_timeout), ends it by destroying this connection.
+    parts.control.on('error', (error: NodeJS.ErrnoException) => this.close(error.code === 'backend-removed' ? 'backend-removed' : undefined));
+    parts.flows.ctx.track(parts.control, parts.record);
     const { idleMs, flowIdleMs } = parts.settings;
     this.timer = setInterval(() => this.sweep(), Math.min(5_000, Math.max(50, Math.min(idleMs, flowIdleMs) / 4)));
     this.timer.unref();

@@ -139,3 +139,22 @@ test('under engine workers each association relays on its own exclusively bound 
   await until(() => records.filter((r) => r.protocol === 'udp').length === 6, 'six association records at the primary', 15_000);
   assert.ok(records.every((r) => r.udp?.datagramsIn === 5 && r.udp.datagramsOut === 5));
 });
+
+test('a reload that removes the association\'s backend ends it after reload.drain_timeout', { timeout: 60_000 }, async (t) => {
+  const echo = await udpEcho('127.0.0.1');
+  t.after(() => echo.close());
+  const before = snapshot([{ name: 'old', type: 'direct' }], undefined, { reload: { drainTimeoutMs: 200 } });
+  const proxy = await startEngine(before);
+  t.after(() => proxy.stop());
+  const association = await associate(proxy.socks.port);
+  t.after(() => association.close());
+  let closed = false;
+  association.control.once('close', () => (closed = true));
+  association.send('127.0.0.1', echo.port, 'before');
+  assert.equal((await association.next()).data, 'before');
+  await proxy.engine.reload(snapshot([{ name: 'new', type: 'direct' }], undefined, { reload: { drainTimeoutMs: 200 }, version: 'v2' }));
+  await until(() => closed, 'the association to be closed');
+  await until(() => proxy.records.length === 1, 'its record');
+  assert.equal(proxy.records[0].error, 'backend-removed');
+  assert.equal(hubOf(proxy.engine).active, 0);
+});
