@@ -3,6 +3,8 @@
 // PAYLOAD bytes, WINDOW outstanding per flow, for SECONDS, over 1 and 8 flows: straight to the
 // echo (direct), through simple-proxy's SOCKS5 UDP ASSOCIATE, and through danted's, in one run.
 // Prints echoed datagrams per second and MB/s (payload bytes each way) per target and flow count.
+// BENCH_UDP_SECONDS (default 3) sets the time per figure, BENCH_UDP_WORKERS (default 0: one per
+// core) simple-proxy's engine workers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,7 +109,7 @@ async function startSimpleProxy(): Promise<number> {
   const config = join(at, 'server-config.yaml');
   writeFileSync(
     config,
-    `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\nnetwork:\n  limits:\n    max_connections_per_ip: 0\naccess_control:\n  trusted_clients: ["127.0.0.0/8"]\n`,
+    `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${process.env.BENCH_UDP_WORKERS ?? 0}\nnetwork:\n  limits:\n    max_connections_per_ip: 0\naccess_control:\n  trusted_clients: ["127.0.0.0/8"]\n`,
   );
   const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(at, 'run'), SIMPLE_PROXY_STATE_DIR: join(at, 'state') };
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });
