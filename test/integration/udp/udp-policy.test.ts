@@ -156,3 +156,15 @@ test('each open destination holds a slot of max_connections_per_backend, given b
   association.send('127.0.0.1', second.port, 'four');
   assert.equal((await association.next()).data, 'four');
 });
+
+test('a backend that is unavailable refuses UDP with its own reason, not as a backend without UDP', { timeout: 60_000 }, async (t) => {
+  const proxy = await startEngine(snapshot([{ name: 'vpn', type: 'wireguard', configFile: '/nonexistent/wg.conf', unavailable: 'the tunnel file is missing' }]));
+  t.after(() => proxy.stop());
+  const association = await associate(proxy.socks.port);
+  t.after(() => association.close());
+  association.send('192.0.2.1', 5000, 'through a broken tunnel');
+  await until(() => hubOf(proxy.engine).dropped.get('refused') === 1, 'the refused datagram');
+  association.control.destroy();
+  await until(() => proxy.records.length === 1, 'the record');
+  assert.equal(proxy.records[0].error, 'unavailable');
+});
