@@ -1,4 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
+import { encodeReply } from '../../protocol/socks5-codec.js';
 
 /** Why a datagram from the client was dropped before it went anywhere. */
 export type DatagramFault = 'truncated' | 'fragmented' | 'address-type';
@@ -41,43 +42,19 @@ export function destination(key: string): { host: string; port: number } {
   return { host: bytes.toString('latin1', 2, 2 + bytes[1]), port };
 }
 
-/** The header put before a datagram relayed back to the client: where it came from (an IP address, or a name as the upstream gave it). */
+/** The header put before a datagram relayed back to the client: where it came from (an IP address, or a name as an upstream gave it). */
 export function replyHeader(address: string, port: number): Buffer {
-  const v4 = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-  if (isIPv4(v4)) {
-    const out = Buffer.alloc(10);
-    out[3] = 0x01;
-    v4.split('.').forEach((octet, i) => (out[4 + i] = Number(octet)));
-    out.writeUInt16BE(port, 8);
+  if (isIP(address) !== 0) {
+    // A reply's address layout with RSV RSV FRAG in place of VER REP RSV.
+    const out = encodeReply(0, address, port);
+    out[0] = 0;
     return out;
   }
-  if (isIPv6(v4)) {
-    const out = Buffer.alloc(22);
-    out[3] = 0x04;
-    writeIpv6(out, 4, v4);
-    out.writeUInt16BE(port, 20);
-    return out;
-  }
-  const name = Buffer.from(v4, 'latin1').subarray(0, 255);
+  const name = Buffer.from(address, 'latin1').subarray(0, 255);
   const out = Buffer.alloc(7 + name.length);
   out[3] = 0x03;
   out[4] = name.length;
   name.copy(out, 5);
   out.writeUInt16BE(port, 5 + name.length);
   return out;
-}
-
-/** Writes an IPv6 address (any valid text form, zone id dropped) as 16 bytes at `offset`. */
-export function writeIpv6(out: Buffer, offset: number, address: string): void {
-  const plain = address.split('%')[0];
-  const [head, tail = ''] = plain.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  // A dotted IPv4 tail (::ffff:1.2.3.4) is two groups.
-  const expand = (groups: string[]): string[] =>
-    groups.flatMap((g) => (g.includes('.') ? ((o) => [((o[0] << 8) | o[1]).toString(16), ((o[2] << 8) | o[3]).toString(16)])(g.split('.').map(Number)) : [g]));
-  const l = expand(left);
-  const r = expand(right);
-  const groups = plain.includes('::') ? [...l, ...new Array(8 - l.length - r.length).fill('0'), ...r] : l;
-  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16) || 0, offset + i * 2));
 }
