@@ -13,7 +13,7 @@ export interface BackendView {
   health: Pick<BackendHealth, 'status' | 'checked' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck' | 'reason'>;
 }
 
-/** A backend's health as `GET /api/backends/:name/health` answers (spec 11.5). */
+/** A backend's health as `GET /api/backends/:name/health` answers. */
 export interface HealthAnswer {
   name: string;
   status: BackendHealth['status'];
@@ -24,7 +24,7 @@ export interface HealthAnswer {
   reason?: string;
 }
 
-/** The spec 11.5 answer for one backend's health. */
+/** The `GET /api/backends/:name/health` answer for one backend. */
 export function healthAnswer(health: BackendHealth): HealthAnswer {
   return {
     name: health.name,

@@ -10,6 +10,9 @@ export type RecordedDetail = Json | null;
 /** The route the daemon would give the request's host now (`GET /api/rules/test`), as the CLI's `rule test` shows it. */
 export type RouteAnswer = Json | null;
 
+/** Shown in place of headers and bodies while the daemon's answer is on its way. */
+const LOADING = ['  (loading)'];
+
 function headerLines(list: unknown): string[] {
   if (!Array.isArray(list)) return ['  (not recorded)'];
   const out: string[] = [];
@@ -35,8 +38,8 @@ function bodyLines(value: unknown): string[] {
 
 const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
 
-/** The lines of one tab of a request's detail view. */
-export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail, route: RouteAnswer): string[] {
+/** The lines of one tab of a request's detail view; `detail` is undefined while it is being fetched. */
+export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail | undefined, route: RouteAnswer): string[] {
   const hint = detail === null ? [RECORDING_HINT] : [];
   switch (tab) {
     case 'request':
@@ -49,9 +52,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
         ...(row.udp ? [`datagrams from client ${row.udp.datagramsIn}   to client ${row.udp.datagramsOut}   dropped ${row.udp.dropped}`, `destinations ${row.udp.destinations.join(' ')}${row.udp.destinationCount > row.udp.destinations.length ? ` (${row.udp.destinationCount} in all)` : ''}`] : []),
         'request headers:',
-        ...headerLines(detail?.requestHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.requestHeaders)),
         'request body:',
-        ...bodyLines(detail?.requestBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.requestBody)),
         ...hint,
       ];
     case 'response':
@@ -60,9 +63,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         ...(row.error ? [`error: ${row.error}`] : []),
         `bytes to client ${row.bytesOut}`,
         'response headers:',
-        ...headerLines(detail?.responseHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.responseHeaders)),
         'response body:',
-        ...bodyLines(detail?.responseBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.responseBody)),
         ...hint,
       ];
     case 'timing':
