@@ -46,6 +46,11 @@ export interface Association {
   sendRaw(bytes: Buffer): void;
   /** The next datagram relayed back (rejects after `timeoutMs`). */
   next(timeoutMs?: number): Promise<Relayed>;
+  /**
+   * Sends and waits for the answer `accept` recognises (late duplicates of earlier answers are
+   * passed over), sending again each second (UDP may lose either way), up to `attempts` times.
+   */
+  ask(host: string, port: number, data: string | Buffer, accept?: (r: Relayed) => boolean, attempts?: number): Promise<Relayed>;
   close(): void;
 }
 
@@ -79,26 +84,41 @@ export async function associate(socksPort: number, auth?: { user: string; passwo
     if (waiter) waiter(relayed);
     else inbox.push(relayed);
   });
+  const next = (timeoutMs = 10_000): Promise<Relayed> => {
+    const ready = inbox.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.splice(waiting.indexOf(done), 1);
+        reject(new Error(`no datagram relayed back within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (r: Relayed): void => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      waiting.push(done);
+    });
+  };
   return {
     control: established.socket,
     relay,
     udp,
     send: (host, port, data) => udp.send(SocksClient.createUDPFrame({ remoteHost: { host, port }, data: Buffer.from(data) }), relay.port, relay.host),
     sendRaw: (bytes) => udp.send(bytes, relay.port, relay.host),
-    next: (timeoutMs = 10_000) => {
-      const ready = inbox.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiting.splice(waiting.indexOf(done), 1);
-          reject(new Error(`no datagram relayed back within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const done = (r: Relayed): void => {
-          clearTimeout(timer);
-          resolve(r);
-        };
-        waiting.push(done);
-      });
+    next,
+    ask: async (host, port, data, accept = () => true, attempts = 10) => {
+      for (let attempt = 1; ; attempt++) {
+        udp.send(SocksClient.createUDPFrame({ remoteHost: { host, port }, data: Buffer.from(data) }), relay.port, relay.host);
+        const deadline = Date.now() + 1_000;
+        try {
+          for (;;) {
+            const answer = await next(Math.max(1, deadline - Date.now()));
+            if (accept(answer)) return answer;
+          }
+        } catch (error) {
+          if (attempt >= attempts) throw error;
+        }
+      }
     },
     close: () => {
       if (closed) return;
