@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
-import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import type { Backend, DialOptions, HttpRoute, Target, UdpChannel, UdpOptions } from './backend.js';
 import { tcpConnect } from './tcp-connect.js';
 import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
+import { openDirectUdp } from './udp-direct.js';
 
 /** Checks a freshly connected socket before it is used (for example: it must not loop back to this proxy). */
 export type SocketGuard = (socket: Socket, target: Target) => void;
@@ -35,6 +36,11 @@ export class DirectBackend implements Backend {
       throw error;
     }
     return socket;
+  }
+
+  /** Sends UDP from this host (dual stack, names resolved by the host's resolver). */
+  openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
+    return openDirectUdp(target, options, this.network);
   }
 
   /** Plain HTTP goes to the origin itself, pooled per origin. */

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Agent } from 'undici';
 import type { BackendType } from '../config/model.js';
 import { DialError } from '../errors.js';
-import type { Backend, CommandPlace, HttpRoute, Target } from './backend.js';
+import type { Backend, CommandPlace, HttpRoute, Target, UdpChannel } from './backend.js';
 
 /**
  * A backend that cannot carry traffic (a tunnel type this platform or build cannot bring up, or
@@ -22,6 +22,11 @@ export class UnavailableBackend implements Backend {
 
   /** Always rejects with the reason this backend is unavailable. */
   async dial(_target: Target): Promise<Socket> {
+    throw this.error();
+  }
+
+  /** UDP fails the same way, with the reason (a tunnel that cannot come up would carry UDP once it does). */
+  async openUdp(): Promise<UdpChannel> {
     throw this.error();
   }
 

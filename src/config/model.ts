@@ -131,6 +131,8 @@ export interface RuleSpec {
   /** Backends this rule sends to (one, or several for load balancing), by name. */
   backends: { name: string; weight: number }[];
   loadBalancing?: { algorithm: 'round_robin' | 'least_conn' | 'random' | 'ip_hash'; stickySessions: boolean };
+  /** `udp: skip`: UDP datagrams skip this rule when its backend cannot carry UDP (default: they are refused). */
+  udpSkip?: true;
 }
 
 /** A named rule set: where it comes from and how its lines read. */

@@ -124,6 +124,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
     ...(r.action === 'reject' ? { reject: true } : {}),
     backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : (r.backends ?? []).map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
+    ...(r.udp === 'skip' ? { udpSkip: true as const } : {}),
   }));
   return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, sniff: config.server.sniff, ...common(config, config.server.bind_address, baseDir) };
 }

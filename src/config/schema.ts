@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { matchSchema, ruleSetSchema } from './match-schema.js';
 import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, port, portOrRange } from './values.js';
 import { mitmSchema } from './mitm-schema.js';
@@ -163,6 +164,8 @@ const serverRule = z
     load_balancing: z
       .strictObject({ algorithm: z.enum(['round_robin', 'least_conn', 'random', 'ip_hash']).default('round_robin'), sticky_sessions: z.boolean().default(false) })
       .optional(),
+    /** UDP (SOCKS5 UDP ASSOCIATE) for a backend that cannot carry it: refuse the datagram, or skip to the next matching rule that can. */
+    udp: z.enum(['refuse', 'skip']).optional(),
   })
   .superRefine((r, ctx) => {
     const targets = [r.backend, r.backends, r.action].filter((t) => t !== undefined).length;
@@ -233,6 +236,25 @@ export const authSchema = z.strictObject({
     .optional(),
 });
 
+/** `socks5:` settings of the SOCKS5 listener beyond its port: UDP ASSOCIATE (RFC 1928 section 7). */
+export const socks5Schema = z.strictObject({
+  udp: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The address put in the UDP ASSOCIATE reply, for a proxy behind NAT or a load balancer (default: the address the client reached). */
+      advertise_address: z.string().refine((v) => isIP(v) !== 0, { error: (issue) => `"${String(issue.input)}" is not an IP address` }).optional(),
+      /** An association with no datagram either way for this long ends (its control connection is closed). */
+      idle_timeout: duration.default('5m'),
+      /** A destination of an association with no datagram either way for this long loses its NAT entry and socket. */
+      flow_idle_timeout: duration.default('60s'),
+      /** Destinations one association keeps at once; past it, the least recently used one is dropped. */
+      max_flows_per_association: z.number().int().min(1).default(256),
+      /** Destinations all associations of one engine process keep at once; past it, the least recently used one is dropped. */
+      max_flows: z.number().int().min(1).default(16_384),
+    })
+    .prefault({}),
+});
+
 /** `debug:`, shared by both roles. */
 export const debugSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -274,6 +296,7 @@ const common = {
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
+  socks5: socks5Schema.optional(),
 };
 
 /** `server.proxy_protocol:` PROXY protocol v1/v2 from the load balancers listed in `trusted`, required from them when enabled. */

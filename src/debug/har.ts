@@ -67,19 +67,31 @@ function urlOf(record: ConnectionRecord): string {
     const port = (scheme === 'http' && record.port === 80) || (scheme === 'https' && record.port === 443) ? '' : `:${record.port}`;
     return `${scheme}://${host}${port}${record.path ?? '/'}`;
   }
+  if (record.protocol === 'udp') return `udp://${host}:${record.port}/`;
   return `${record.port === 443 ? 'https' : 'http'}://${host}:${record.port}/`;
+}
+
+const TUNNEL_KIND: Partial<Record<ConnectionRecord['protocol'], string>> = { connect: 'CONNECT tunnel', socks5: 'SOCKS5 tunnel', udp: 'SOCKS5 UDP association' };
+
+/** A UDP association's datagrams and destinations, for the entry's comment. */
+function udpNote(record: ConnectionRecord): string | null {
+  const udp = record.udp;
+  if (!udp) return null;
+  const more = udp.destinationCount > udp.destinations.length ? ` and ${udp.destinationCount - udp.destinations.length} more` : '';
+  return `datagrams ${udp.datagramsIn} in, ${udp.datagramsOut} out, ${udp.dropped} dropped; destinations ${udp.destinations.join(' ')}${more}`;
 }
 
 /** One record as a HAR entry: plain HTTP with what was captured, tunnels as metadata only. */
 export function harEntry(record: ConnectionRecord): HarEntry {
   const url = urlOf(record);
-  const tunnel = record.protocol === 'connect' || record.protocol === 'socks5';
+  const tunnel = record.protocol === 'connect' || record.protocol === 'socks5' || record.protocol === 'udp';
   const requestBody = record.requestBody;
   const responseBody = record.responseBody;
   const httpVersion = !tunnel && record.tls?.alpn === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1';
   // A SOCKS5 reply code 0 means the tunnel was set up; HAR needs an HTTP status.
-  const status = record.protocol === 'socks5' ? (record.status === 0 ? 200 : 502) : (record.status ?? 0);
-  const notes = [tunnel ? `${record.protocol === 'socks5' ? 'SOCKS5' : 'CONNECT'} tunnel: ${record.tls?.decrypted ? 'decrypted, its requests are entries of their own' : 'not decrypted, metadata only'}` : null, !tunnel && record.tls?.decrypted ? 'decrypted by HTTPS interception' : null, record.backend ? `backend ${record.backend}` : null, record.error ? `error ${record.error}` : null];
+  const status = record.protocol === 'socks5' || record.protocol === 'udp' ? (record.status === 0 ? 200 : 502) : (record.status ?? 0);
+  const seen = record.tls?.decrypted ? 'decrypted, its requests are entries of their own' : record.protocol === 'udp' ? 'metadata only' : 'not decrypted, metadata only';
+  const notes = [tunnel ? `${TUNNEL_KIND[record.protocol]}: ${seen}` : null, !tunnel && record.tls?.decrypted ? 'decrypted by HTTPS interception' : null, udpNote(record), record.backend ? `backend ${record.backend}` : null, record.error ? `error ${record.error}` : null];
   return {
     startedDateTime: new Date(record.startedAt).toISOString(),
     time: record.durationMs ?? 0,

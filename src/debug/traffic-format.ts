@@ -114,7 +114,7 @@ export function isFailure(record: Pick<ConnectionRecord, 'error'>): boolean {
 export function statusClass(record: Pick<ConnectionRecord, 'protocol' | 'status' | 'error'>): StatusClass | null {
   const failed = isFailure(record);
   if (record.status === undefined) return failed ? 'err' : null;
-  if (record.protocol === 'socks5') return record.status === 0 && !failed ? '2xx' : 'err';
+  if (record.protocol === 'socks5' || record.protocol === 'udp') return record.status === 0 && !failed ? '2xx' : 'err';
   if (record.status >= 500) return '5xx';
   if (record.status >= 400) return '4xx';
   if (failed) return 'err';

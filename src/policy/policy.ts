@@ -248,6 +248,11 @@ export class Policy {
     return null;
   }
 
+  /** Gives back the backend slot `acquireBackend` took for a record that is not finished through the engine (a UDP flow). */
+  releaseBackend(record: ConnectionRecord): void {
+    this.state.release(record);
+  }
+
   /** The bandwidth pacer for a new tunnel or response of `client`, or null when no limit applies. */
   pacer(client: string): Pacer | null {
     return this.state.bandwidth.pacer(unmapIpv4(client));

@@ -1,5 +1,5 @@
 /** How a connection entered the proxy. */
-export type FrontProtocol = 'http' | 'connect' | 'upgrade' | 'socks5';
+export type FrontProtocol = 'http' | 'connect' | 'upgrade' | 'socks5' | 'udp';
 
 /**
  * One request or tunnel as the proxy saw it. Published when it ends (and, for
@@ -38,6 +38,8 @@ export interface ConnectionRecord {
   durationMs?: number;
   /** Why it failed, when it failed: a short machine word (`timeout`, `refused`, `dns`, …). */
   error?: string;
+  /** For a SOCKS5 UDP association (protocol `udp`): its datagrams and destinations. */
+  udp?: UdpTally;
   /** Request and response headers, when the debugger asked for them (masked by it). */
   requestHeaders?: HeaderList;
   responseHeaders?: HeaderList;
@@ -62,6 +64,22 @@ export interface TlsInfo {
   /** The protocols the client offered (ALPN), and the one chosen when we answered its handshake. */
   alpnOffered?: string[];
   alpn?: string;
+}
+
+/** Why a UDP datagram was dropped: the label values of `proxy_udp_dropped_total`. */
+export type UdpDropReason = 'truncated' | 'fragmented' | 'address-type' | 'stranger' | 'refused' | 'pending' | 'bandwidth';
+
+/** What one UDP association carried (bytes are in bytesIn/bytesOut: payload bytes, headers not counted). */
+export interface UdpTally {
+  /** Datagrams from the client relayed on / relayed back to the client. */
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Datagrams dropped (malformed, fragmented, from a stranger, to a refused destination, over a limit). */
+  dropped: number;
+  /** Destinations (`host:port`) in the order first used, at most 16 listed. */
+  destinations: string[];
+  /** Destinations used in all (also those past the listed 16). */
+  destinationCount: number;
 }
 
 /** Headers as sent, in order: `[name, value, name, value, …]`. */

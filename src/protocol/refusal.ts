@@ -28,6 +28,7 @@ export type RefusalCode =
   | 'no-route'
   | 'rule-reject'
   | 'backend-unhealthy'
+  | 'udp-unsupported'
   // The dial through the backend, or the origin's answer.
   | DialFailure
   | 'response-timeout'
@@ -107,6 +108,8 @@ export const REFUSALS: Readonly<Record<RefusalCode, RefusalAnswer>> = {
   'no-route': row(403, 'Forbidden', 'destination_ip_prohibited', SocksReply.notAllowed, 'no-route'),
   'rule-reject': row(403, 'Forbidden', 'http_request_denied', SocksReply.notAllowed, 'rejected'),
   'backend-unhealthy': row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.hostUnreachable, 'backend-unhealthy'),
+  // A SOCKS5 UDP datagram routed to a backend that cannot carry UDP (an HTTP upstream).
+  'udp-unsupported': row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.commandNotSupported, 'udp-unsupported'),
   timeout: row(504, 'Gateway Timeout', 'connection_timeout', SocksReply.hostUnreachable, 'timeout'),
   'response-timeout': row(504, 'Gateway Timeout', 'http_response_timeout', SocksReply.hostUnreachable, 'timeout'),
   refused: row(502, 'Bad Gateway', 'connection_refused', SocksReply.connectionRefused, 'refused'),

@@ -67,6 +67,7 @@ export class ConnectionLedger {
       bytesOut: 0,
       durationMs: undefined,
       error: undefined,
+      udp: undefined,
       requestHeaders: undefined,
       responseHeaders: undefined,
       requestBody: undefined,

@@ -33,6 +33,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { retiredBackends } from './reload-drain.js';
 import { Runtime } from './runtime.js';
 import { viaToken } from './via-token.js';
+import { UdpHub } from './udp/udp-hub.js';
 
 /**
  * The proxy engine of one process, as composition root and facade: it builds the runtime,
@@ -43,6 +44,7 @@ import { viaToken } from './via-token.js';
 export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private current: Runtime;
   private readonly ledger: ConnectionLedger;
+  private readonly udp = new UdpHub(() => this.liveMetrics());
   private readonly listening: Listeners;
   private metrics: ProxyMetrics | null = null;
   private captureSettings: CaptureSettings | null = null;
@@ -109,6 +111,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       interceptor: (host) => this.interceptor(host),
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
+      udp: this.udp,
     };
     this.listening = new Listeners({
       proxy: this.context,
@@ -208,6 +211,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     const forced = clients.size;
+    this.udp.closeAll('stopped');
     this.ledger.destroyAll();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
@@ -298,7 +302,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.ledger.activeByBackend(this.backendNames()), this.options.processMetrics === true, () => this.policyState.shared, () => this.descriptors.view().exhausted);
+    this.metrics ??= new ProxyMetrics(
+      () => this.ledger.activeByBackend(this.backendNames()),
+      this.options.processMetrics === true,
+      () => this.policyState.shared,
+      () => this.descriptors.view().exhausted,
+      () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+    );
     return this.metrics;
   }
 

@@ -12,7 +12,7 @@ import { NO_RULE_SETS, type RouteQuery, type RuleSetSource } from '../routing/ro
 /** Where a host goes under one snapshot; `rejected`: a rule with `action: reject` matched. */
 export type Resolution =
   | { ok: true; rule: string; backend: Backend; group?: BackendGroup; passive?: HealthSource }
-  | { ok: false; rule?: string; reason: string; unhealthy?: true; rejected?: true };
+  | { ok: false; rule?: string; reason: string; unhealthy?: true; rejected?: true; udpUnsupported?: true };
 
 /** What building a runtime needs besides the snapshot: the loop guard, where backend health comes from, and the rule sets. */
 export type RuntimeContext = Omit<BackendContext, 'network'> & { health?: HealthSource; ruleSets?: RuleSetSource };
@@ -77,9 +77,36 @@ export class Runtime {
   resolve(query: RouteQuery): Resolution {
     const match = this.router.route(query);
     if (!match) return { ok: false, reason: `no routing rule matches ${query.host}` };
-    const route = this.routes[match.index];
+    const first = this.resolveAt(match.index, query.client);
+    if (query.protocol !== 'udp' || !first.ok || first.backend.openUdp) return first;
+    return this.resolveUdp(query);
+  }
+
+  /**
+   * UDP whose first matching rule has a backend that cannot carry it (an HTTP upstream): refused
+   * with the reason, unless the rule says `udp: skip`; then the next matching rule is tried.
+   */
+  private resolveUdp(query: RouteQuery): Resolution {
+    const skipped: string[] = [];
+    for (const hit of this.router.explain(query.host)) {
+      const rule = this.config.rules[hit.index];
+      const resolution = this.resolveAt(hit.index, query.client);
+      if (resolution.ok && resolution.backend.openUdp) return resolution;
+      if (!rule.udpSkip) {
+        if (!resolution.ok) return resolution;
+        const after = skipped.length > 0 ? ` (after skipping ${skipped.join(', ')})` : '';
+        return { ok: false, rule: rule.name, reason: `rule "${rule.name}": backend "${resolution.backend.name}" cannot carry UDP${after}; "udp: skip" on the rule lets UDP go on to the next matching rule`, udpUnsupported: true };
+      }
+      skipped.push(`rule "${rule.name}"`);
+    }
+    return { ok: false, reason: `no matching rule has a backend that carries UDP (skipped ${skipped.join(', ')})`, udpUnsupported: true };
+  }
+
+  /** The backend rule `index` gives this client now (health and balancing as for `resolve`). */
+  resolveAt(index: number, client = ''): Resolution {
+    const route = this.routes[index];
     if (!(route instanceof BackendGroup)) return route;
-    const backend = route.pick(query.client);
+    const backend = route.pick(client);
     if (!backend) return { ok: false, rule: route.rule, reason: route.unhealthyReason(), unhealthy: true };
     return { ok: true, rule: route.rule, backend, group: route };
   }

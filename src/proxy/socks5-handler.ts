@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { SocksMethod, SocksReply } from '../protocol/socks5-codes.js';
+import { SocksCommand, SocksMethod, SocksReply } from '../protocol/socks5-codes.js';
 import {
   AUTH_FAILED,
   AUTH_SUCCEEDED,
@@ -23,6 +23,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import { clientAddress, clientPort } from '../protocol/client-address.js';
+import { associateUdp } from './udp/udp-associate.js';
 
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
@@ -39,8 +40,8 @@ const enum Stage {
 
 /**
  * Serves one SOCKS5 client (RFC 1928, RFC 1929 auth): negotiates, reads a CONNECT request for an
- * IPv4, IPv6 or domain address, admits it, dials through the routed backend and relays. Every
- * failure gets its reply code; a malformed or truncated handshake closes the connection, nothing else.
+ * IPv4, IPv6 or domain address, admits it, dials through the routed backend and relays; a UDP
+ * ASSOCIATE is handed to the UDP relay (./udp). Every failure gets its reply code; a malformed or truncated handshake closes the connection, nothing else.
  */
 export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
   let stage = Stage.Greeting;
@@ -112,6 +113,12 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         }
         stage = Stage.Connecting;
         socket.removeListener('data', onData);
+        if (buffer[1] === SocksCommand.udpAssociate) {
+          socket.removeListener('timeout', onTimeout);
+          socket.setTimeout(0);
+          associateUdp(ctx, socket, target.port, auth, identity);
+          return 0;
+        }
         socket.pause();
         connectTarget(buffer.subarray(length));
         return 0;

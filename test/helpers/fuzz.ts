@@ -20,7 +20,7 @@ export const SEEDS = {
     'POST http://127.0.0.1:1/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
   ].map((s) => Buffer.from(s, 'latin1')),
-  socks5: [Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 1]), Buffer.from([5, 2, 0, 2, 1, 1, 0x61, 1, 0x62]), Buffer.from([5, 1, 0, 5, 1, 0, 3, 9, ...Buffer.from('localhost'), 0, 80])],
+  socks5: [Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 1]), Buffer.from([5, 2, 0, 2, 1, 1, 0x61, 1, 0x62]), Buffer.from([5, 1, 0, 5, 1, 0, 3, 9, ...Buffer.from('localhost'), 0, 80]), Buffer.from([5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0])],
 };
 
 /** Valid control-API requests (HTTP/1.1 on the control socket) the control fuzzer mutates; none stops the daemon. */

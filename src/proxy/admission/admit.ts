@@ -59,7 +59,7 @@ function routed(ctx: AdmissionContext, request: AdmissionRequest, resolution: Re
     request.policy.refusedByRule(record, resolution.reason);
     return request.refused(refusal('rule-reject', resolution.reason));
   }
-  if (!resolution.ok) return request.refused(refusal(resolution.unhealthy ? 'backend-unhealthy' : 'no-route', resolution.reason));
+  if (!resolution.ok) return request.refused(refusal(resolution.unhealthy ? 'backend-unhealthy' : resolution.udpUnsupported ? 'udp-unsupported' : 'no-route', resolution.reason));
   const backend = resolution.backend.name;
   const forbidden = request.auth?.backendDenial(request.identity, backend, request);
   if (forbidden) return request.refused(forbidden);

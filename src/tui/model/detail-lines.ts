@@ -68,6 +68,7 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `status ${row.status ?? '-'}${row.error ? `   error ${row.error}` : ''}   ${row.open ? 'still open' : `duration ${formatDuration(row.durationMs ?? 0)}`}`,
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
         ...tlsLines(row, detail),
+        ...(row.udp ? [`datagrams from client ${row.udp.datagramsIn}   to client ${row.udp.datagramsOut}   dropped ${row.udp.dropped}`, `destinations ${row.udp.destinations.join(' ')}${row.udp.destinationCount > row.udp.destinations.length ? ` (${row.udp.destinationCount} in all)` : ''}`] : []),
         'request headers:',
         ...(detail === undefined ? LOADING : headerLines(detail?.requestHeaders)),
         'request body:',
