@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { isIP } from 'node:net';
 import { matchSchema, ruleSetSchema } from './match-schema.js';
 import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, port, portOrRange } from './values.js';
 import { mitmSchema } from './mitm-schema.js';
+import { socks5Schema } from './socks5-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -234,25 +234,6 @@ export const authSchema = z.strictObject({
       jwt: z.strictObject({ issuer: z.string().optional(), audience: z.string().optional() }).optional(),
     })
     .optional(),
-});
-
-/** `socks5:` settings of the SOCKS5 listener beyond its port: UDP ASSOCIATE (RFC 1928 section 7). */
-export const socks5Schema = z.strictObject({
-  udp: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** The address put in the UDP ASSOCIATE reply, for a proxy behind NAT or a load balancer (default: the address the client reached). */
-      advertise_address: z.string().refine((v) => isIP(v) !== 0, { error: (issue) => `"${String(issue.input)}" is not an IP address` }).optional(),
-      /** An association with no datagram either way for this long ends (its control connection is closed). */
-      idle_timeout: duration.default('5m'),
-      /** A destination of an association with no datagram either way for this long loses its NAT entry and socket. */
-      flow_idle_timeout: duration.default('60s'),
-      /** Destinations one association keeps at once; past it, the least recently used one is dropped. */
-      max_flows_per_association: z.number().int().min(1).default(256),
-      /** Destinations all associations of one engine process keep at once; past it, the least recently used one is dropped. */
-      max_flows: z.number().int().min(1).default(16_384),
-    })
-    .prefault({}),
 });
 
 /** `debug:`, shared by both roles. */

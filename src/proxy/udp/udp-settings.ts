@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ConfigSnapshot } from '../../config/model.js';
-import { socks5Schema } from '../../config/schema.js';
+import { socks5Schema } from '../../config/socks5-schema.js';
 import { parseDuration } from '../../config/values.js';
 
 /** `socks5.udp:` as the relay uses it (durations in ms). */
