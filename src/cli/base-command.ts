@@ -45,7 +45,7 @@ export abstract class BaseCommand extends Command {
 
   /** A control client on this role's socket. */
   protected client(socket?: string): ControlClient {
-    return new ControlClient(this.paths(socket).socket, this.role);
+    return new ControlClient({ kind: 'socket', path: this.paths(socket).socket }, this.role);
   }
 
   /** Prints human output unless `--json` is on. */

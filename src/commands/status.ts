@@ -1,29 +1,15 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
-import type { BackendView } from '../daemon/views.js';
-import type { BoundListener } from '../proxy/engine.js';
-
-interface Status {
-  role: string;
-  pid: number;
-  uptimeSeconds: number;
-  config: { source: string | null; version: string; warnings: string[] };
-  listeners: BoundListener[];
-  workers: number;
-  socket: string;
-  connections: { active: number; total: number };
-  backends: BackendView[];
-  reloads: { total: number; errors: number };
-}
+import type { StatusAnswer } from '../control/answers/daemon.js';
 
 /** `status`: what the running daemon is doing. */
 export default class Status_ extends BaseCommand {
   static override summary = 'Show the running daemon: listeners, config, connections, backends';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
 
-  async run(): Promise<Status> {
+  async run(): Promise<StatusAnswer> {
     const { flags } = await this.parse(Status_);
-    const status = await this.client(flags.socket).call<Status>('GET', '/api/status');
+    const status = await this.client(flags.socket).call('status');
     const uptime = `${Math.floor(status.uptimeSeconds / 3600)}h${String(Math.floor((status.uptimeSeconds % 3600) / 60)).padStart(2, '0')}m${String(status.uptimeSeconds % 60).padStart(2, '0')}s`;
     this.say(`${this.bin} running (pid ${status.pid}, up ${uptime}, role ${status.role})`);
     this.say(`config       ${status.config.source ?? 'embedded default'}  [version ${status.config.version}]`);

@@ -1,53 +1,41 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { authSettings } from '../auth/auth-settings.js';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
-import { mergeClientViews } from '../auth/client-registry.js';
-import { knownGroups } from '../auth/acl.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import { diffConfigs, type ConfigDiff } from '../config/diff.js';
-import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit, type EditOptions } from '../config/editor.js';
-import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
+import { diffConfigs } from '../config/diff.js';
+import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js';
+import { rulePlacement } from '../config/rule-placement.js';
+import type { BackendView } from '../control/answers/backends.js';
+import type { EditAnswer, ReloadAnswer, StatusAnswer } from '../control/answers/daemon.js';
+import { ControlRouter } from '../control/control-router.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
-import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
-import type { BoundListener, Engine } from '../proxy/engine.js';
-import { parseAuthority } from '../proxy/http-target.js';
+import type { BoundListener, Engine, EngineStats } from '../proxy/engine.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import { TunnelManager } from '../tunnels/tunnel-manager.js';
-import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { checkTlsFiles } from '../proxy/tls-material.js';
-import { describeBackends, healthAnswer, maskSecrets } from './views.js';
-
-/** What a reload did (or, for a dry run, would do). */
-export interface ReloadResult {
-  ok: boolean;
-  dryRun: boolean;
-  version: string;
-  previousVersion: string;
-  diff: ConfigDiff;
-  restartRequired: string[];
-  warnings: string[];
-}
+import { describeBackends } from './views.js';
+import { bindRoutes } from './routes/bind-routes.js';
+import type { DaemonContext } from './routes/context.js';
 
 /** A running daemon: the engine, its config file, the control socket and the signals. */
-export class Daemon {
-  private engine!: Engine;
-  private snapshot!: ConfigSnapshot;
+export class Daemon implements DaemonContext {
+  engine!: Engine;
+  snapshot!: ConfigSnapshot;
   /** The snapshot the daemon started with: what runs for settings only a restart changes. */
   private started!: ConfigSnapshot;
   private listeners: BoundListener[] = [];
+  private readonly router = new ControlRouter();
   private readonly control: ControlServer;
-  private readonly hub = new EventHub();
+  readonly hub = new EventHub();
   private readonly startedAt = Date.now();
   private reloads = 0;
   private reloadErrors = 0;
@@ -57,16 +45,16 @@ export class Daemon {
   private readonly metrics: DaemonMetrics;
   private metricsServer: MetricsServer | null = null;
   private metricsAddress: { host: string; port: number } | null = null;
-  private traffic!: TrafficDebugger;
-  private readonly policy: PolicyHooks;
-  private readonly tunnels: TunnelManager;
+  traffic!: TrafficDebugger;
+  readonly policy: PolicyHooks;
+  readonly tunnels: TunnelManager;
 
   constructor(
-    private readonly role: Role,
+    readonly role: Role,
     private readonly configPath: string | null,
     private readonly paths: DaemonPaths,
   ) {
-    this.control = new ControlServer(paths.socket);
+    this.control = new ControlServer(paths.socket, this.router);
     this.logger = new Logger('info');
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
     this.policy = new PolicyHooks(this.logger);
@@ -108,7 +96,7 @@ export class Daemon {
     this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug);
     this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
-    this.routes();
+    bindRoutes(this.router, this);
     await this.control.listen();
     try {
       const tunnelsUp = this.tunnels.apply(this.snapshot, progress).catch((error: Error) => this.logger.error(`tunnels not brought up: ${error.message}`));
@@ -135,7 +123,7 @@ export class Daemon {
   }
 
   /** Reloads the config file: validated whole, then swapped in; an invalid file leaves the running config alone. */
-  async reload(dryRun: boolean): Promise<ReloadResult> {
+  async reload(dryRun: boolean): Promise<ReloadAnswer> {
     let next: ConfigSnapshot;
     try {
       next = await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role));
@@ -179,10 +167,10 @@ export class Daemon {
     return this.stopping;
   }
 
-  private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
+  private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadAnswer> {
     const next = this.tunnels.prepare(loaded);
     const diff = diffConfigs(this.snapshot, next, this.started);
-    const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
+    const result: ReloadAnswer = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
       checkTlsFiles(next);
@@ -220,7 +208,7 @@ export class Daemon {
   }
 
   /** Edits the config file (serialised), then applies the result like a reload; `placed` names a rule whose new place the answer reports. */
-  private edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<ReloadResult & { placement?: RulePlacement | null }> {
+  edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<EditAnswer> {
     const source = this.snapshot.source;
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
@@ -235,7 +223,13 @@ export class Daemon {
     return run;
   }
 
-  private async status(): Promise<Record<string, unknown>> {
+  /** Reloads accepted and rejected since start. */
+  get reloadCounts(): { total: number; errors: number } {
+    return { total: this.reloads, errors: this.reloadErrors };
+  }
+
+  /** What the running daemon is doing (`GET /api/status`). */
+  async status(): Promise<StatusAnswer> {
     const stats = await this.engine.stats();
     return {
       role: this.role,
@@ -245,6 +239,7 @@ export class Daemon {
       config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
       listeners: this.listeners,
       metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
+      management: null,
       debug: { enabled: this.traffic.enabled },
       workers: this.snapshot.workers,
       socket: this.paths.socket,
@@ -265,7 +260,7 @@ export class Daemon {
   }
 
   /** Every metric of the daemon and its engine processes, as Prometheus text. */
-  private async exposition(): Promise<{ contentType: string; text: string }> {
+  async exposition(): Promise<{ contentType: string; text: string }> {
     return this.metrics.exposition(await this.engine.metricsJson());
   }
 
@@ -280,14 +275,14 @@ export class Daemon {
   }
 
   /** Why a tunnel backend cannot carry traffic now (null: it can, or it is no tunnel). */
-  private tunnelProblem(name: string): string | null {
+  tunnelProblem(name: string): string | null {
     const status = this.tunnels.status(name);
     if (!status || status.state === 'up') return null;
     return `tunnel ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`;
   }
 
   /** The backend list with tunnels that are not up shown as unavailable, with the reason. */
-  private backendViews(stats: Awaited<ReturnType<Engine['stats']>>): ReturnType<typeof describeBackends> {
+  backendViews(stats: Pick<EngineStats, 'backends'>): BackendView[] {
     return describeBackends(this.snapshot, stats, this.engine.health()).map((view) => {
       const problem = this.tunnelProblem(view.name);
       return problem ? { ...view, status: 'unavailable', reason: problem } : view;
@@ -302,111 +297,5 @@ export class Daemon {
     const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
     if (candidates.some((name) => healthy.has(name))) return { ready: true };
     return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };
-  }
-
-  private routes(): void {
-    const c = this.control;
-    c.route('GET', '/metrics', async (_req, res) => {
-      const { contentType, text } = await this.exposition();
-      res.writeHead(200, { 'content-type': contentType });
-      res.end(text);
-    });
-    c.route('GET', '/api/debug/status', () => ({ enabled: this.traffic.enabled, settings: this.traffic.settings }));
-    c.route('POST', '/api/debug/enable', async () => {
-      await this.traffic.enable();
-      return { enabled: true };
-    });
-    c.route('POST', '/api/debug/disable', async () => {
-      await this.traffic.disable();
-      return { enabled: false };
-    });
-    c.route('GET', '/api/debug/traffic', async ({ query }) => {
-      const limit = Math.min(Number(query.get('limit') ?? 100) || 100, 100_000);
-      return { enabled: this.traffic.enabled, records: await this.traffic.list(limit, query.get('filter') ?? undefined) };
-    });
-    c.route('GET', '/api/debug/traffic/stream', (_req, res) => this.hub.subscribe(res, new Set(['traffic'])));
-    c.route('GET', '/api/debug/traffic/:id', async ({ params }) => {
-      const record = await this.traffic.get(params.id);
-      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
-      return record;
-    });
-    c.route('POST', '/api/debug/clear', async () => {
-      await this.traffic.clear();
-      return { cleared: true };
-    });
-    c.route('GET', '/api/debug/stats', () => this.traffic.summary());
-    c.route('GET', '/api/status', () => this.status());
-    c.route('GET', '/api/stats', async () => ({
-      ...(await this.engine.stats()),
-      reloads: { total: this.reloads, errors: this.reloadErrors },
-      limits: this.snapshot.network.limits,
-      limitHits: this.policy.limitHits(),
-    }));
-    c.route('GET', '/api/clients', async () => {
-      const clients = mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() }));
-      // Connected now apart from seen before; `clients` keeps every one for existing readers.
-      return { auth: authSettings(this.snapshot).mode, connected: clients.filter((v) => v.connections > 0), seen: clients.filter((v) => v.connections === 0), clients };
-    });
-    c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
-    c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
-    c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
-    c.route('POST', '/api/stop', ({ body }) => {
-      const { force } = stopSchema.parse(body ?? {});
-      setImmediate(() => void this.stop(force));
-      return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
-    });
-    c.route('GET', '/api/backends', async () => ({ backends: this.backendViews(await this.engine.stats()) }));
-    c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
-    c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
-    c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
-      const { target, ip_url: ipUrl } = backendTestSchema.parse(body ?? {});
-      const parsed = target === undefined ? undefined : parseAuthority(target, 80);
-      if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
-      const spec = this.snapshot.backends.find((b) => b.name === params.name);
-      if (!spec) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      const tunnel = this.tunnels.status(params.name);
-      if (tunnel && tunnel.state === 'up' && 'tunnel' in spec && spec.tunnel) {
-        const to = parsed ?? { host: 'example.com', port: 80 };
-        const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, this.snapshot.network, ipUrl);
-        return { name: params.name, type: 'tcp', target: `${to.host}:${to.port}`, tunnel, ...report };
-      }
-      return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
-    });
-    c.route('GET', '/api/backends/:name/health', ({ params }) => {
-      const health = this.engine.health()[params.name];
-      if (!health) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      const tunnel = this.tunnels.status(params.name);
-      const problem = this.tunnelProblem(params.name);
-      // A tunnel that is not up cannot carry traffic, whatever its last probe said.
-      if (tunnel && problem) return { ...healthAnswer({ ...health, status: 'unhealthy', reason: problem }), tunnel };
-      return tunnel ? { ...healthAnswer(health), tunnel } : healthAnswer(health);
-    });
-    c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
-    c.route('GET', '/api/rules/test', async ({ query }) => {
-      const { domain, client, user } = ruleTestSchema.parse(Object.fromEntries(query));
-      const groups = user === undefined ? undefined : knownGroups(authSettings(this.snapshot), user, mergeClientViews(await this.engine.authClients()));
-      return this.engine.explainRoute(domain, { client, user, groups });
-    });
-    c.route('POST', '/api/rules', ({ body }) => {
-      const rule = ruleAddSchema.parse(body);
-      return this.edit(addRule(rule), { allowShadowed: rule.allow_shadowed, placed: rule.name });
-    });
-    c.route('POST', '/api/rules/reorder', ({ body }) => {
-      const { order, allow_shadowed: allowShadowed } = ruleReorderSchema.parse(body);
-      return this.edit(reorderRules(order), { allowShadowed });
-    });
-    c.route('PUT', '/api/rules/:name', ({ params, body }) => {
-      const change = ruleUpdateSchema.parse(body);
-      return this.edit(updateRule(params.name, change), { allowShadowed: change.allow_shadowed, placed: change.name ?? params.name });
-    });
-    c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
-    c.route('GET', '/api/users', () => ({ mode: authSettings(this.snapshot).mode, users: (authSettings(this.snapshot).native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) }));
-    c.route('POST', '/api/users', ({ body }) => this.edit(addUser(userAddSchema.parse(body))));
-    c.route('DELETE', '/api/users/:name', ({ params }) => this.edit(removeUser(params.name)));
-    c.route('PUT', '/api/users/:name/password', ({ params, body }) => this.edit(setUserPassword(params.name, userPasswordSchema.parse(body).password_hash)));
-    c.route('PUT', '/api/users/:name/groups', ({ params, body }) => {
-      const { add, remove } = userGroupsSchema.parse(body ?? {});
-      return this.edit(changeUserGroups(params.name, add, remove));
-    });
   }
 }

@@ -9,12 +9,6 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { httpPort, okOrigin, sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
-interface ClientsAnswer {
-  auth: string;
-  connected: { user: string; connections: number }[];
-  seen: { user: string; connections: number }[];
-}
-
 test('GET /api/clients lists the users connected now apart from those seen before; debug export does not overwrite a file without --force', { timeout: 120_000 }, async (t) => {
   const o = await okOrigin();
   t.after(() => o.server.close());
@@ -40,7 +34,7 @@ test('GET /api/clients lists the users connected now apart from those seen befor
   assert.equal(started.code, 0, started.stderr + started.stdout);
   const status = await box.status();
   const port = httpPort(status);
-  const control = new ControlClient(status.socket as string, 'server');
+  const control = new ControlClient({ kind: 'socket', path: status.socket as string }, 'server');
 
   const code = await new Promise<string>((done) => execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${port}`, '-U', 'ann:ann-Secret-1', `http://127.0.0.1:${o.port}/`], (_e, stdout) => done(stdout)));
   assert.equal(code, '200');
@@ -51,17 +45,17 @@ test('GET /api/clients lists the users connected now apart from those seen befor
   const [answer] = (await once(tunnel, 'data')) as [Buffer];
   assert.match(answer.toString(), /^HTTP\/1\.1 200 /);
 
-  const now = await control.call<ClientsAnswer>('GET', '/api/clients');
+  const now = await control.call('clients');
   assert.equal(now.auth, 'native');
   assert.deepEqual(now.connected.map((c) => [c.user, c.connections]), [['john', 1]]);
   assert.deepEqual(now.seen.map((c) => [c.user, c.connections]), [['ann', 0]]);
 
   tunnel.destroy();
   const deadline = Date.now() + 20_000;
-  let later = await control.call<ClientsAnswer>('GET', '/api/clients');
+  let later = await control.call('clients');
   while (later.connected.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    later = await control.call<ClientsAnswer>('GET', '/api/clients');
+    later = await control.call('clients');
   }
   assert.deepEqual(later.connected, [], 'john left');
   assert.deepEqual(later.seen.map((c) => c.user).sort(), ['ann', 'john']);

@@ -1,15 +1,15 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/table.js';
-import type { TrafficStats } from '../../debug/traffic-stats.js';
+import type { TrafficStatsAnswer } from '../../control/answers/debug.js';
 
 /** `debug stats`: traffic statistics since debugging was turned on. */
 export default class DebugStatsCommand extends BaseCommand {
   static override summary = 'Show traffic statistics (requests, errors, bytes, status classes, top hosts)';
   static override examples = ['<%= config.bin %> debug stats', '<%= config.bin %> debug stats --json'];
 
-  async run(): Promise<TrafficStats> {
+  async run(): Promise<TrafficStatsAnswer> {
     const { flags } = await this.parse(DebugStatsCommand);
-    const stats = await this.client(flags.socket).call<TrafficStats>('GET', '/api/debug/stats');
+    const stats = await this.client(flags.socket).call('debugStats');
     const counts = (record: Record<string, number>): string =>
       Object.entries(record)
         .map(([k, v]) => `${k} ${v}`)
