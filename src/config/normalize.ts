@@ -1,6 +1,6 @@
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
-import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, NetworkSpec, RuleSpec } from './model.js';
+import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, ManagementSpec, NetworkSpec, RuleSpec } from './model.js';
 import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
 import { parseDuration, parseHostPort } from './values.js';
 
@@ -34,7 +34,7 @@ function listeners(section: { http_port: number; socks5_port: number; bind_addre
 }
 
 /** The parts of a snapshot both dialects fill the same way. */
-type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug'>;
+type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'management'>;
 
 /** The `debug:` section as the model (defaults when absent); relative files resolve against baseDir. */
 export function debugSpec(section: ServerConfig['debug'], baseDir: string): DebugSpec {
@@ -54,7 +54,21 @@ export function debugSpec(section: ServerConfig['debug'], baseDir: string): Debu
   };
 }
 
-function common(config: ServerConfig | ClientConfig, bindAddress: string, baseDir: string): Common {
+/** The management listener and audit settings; relative files resolve against baseDir. */
+function management(config: ServerConfig | ClientConfig, section: { bind_address: string; web_ui_port?: number }, baseDir: string): ManagementSpec {
+  const m = config.management;
+  return {
+    port: section.web_ui_port ?? null,
+    host: section.bind_address,
+    ...(m.tls ? { tls: { certFile: resolve(baseDir, m.tls.cert_file), keyFile: resolve(baseDir, m.tls.key_file) } } : {}),
+    hostNames: m.host_names.map((n) => n.toLowerCase()),
+    allowedOrigins: m.allowed_origins.map((o) => new URL(o).origin),
+    auditLog: m.audit_log === undefined ? null : resolve(baseDir, m.audit_log),
+  };
+}
+
+function common(config: ServerConfig | ClientConfig, section: { bind_address: string; web_ui_port?: number }, baseDir: string): Common {
+  const bindAddress = section.bind_address;
   const metrics = config.metrics?.enabled ? { endpoint: config.metrics.endpoint, host: bindAddress, ...(config.metrics.port !== undefined ? { port: config.metrics.port } : {}) } : null;
   return {
     metrics,
@@ -62,6 +76,7 @@ function common(config: ServerConfig | ClientConfig, bindAddress: string, baseDi
     network: network(config.network),
     shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
     reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
+    management: management(config, section, baseDir),
   };
 }
 
@@ -89,7 +104,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
     backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : r.backends!.map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server.bind_address, baseDir) };
+  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
@@ -109,5 +124,5 @@ export function normalizeClient(config: ClientConfig, baseDir: string): Omit<Con
     });
   }
   const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, domains: r.match.domains, backends: [{ name: r.action, weight: 1 }] }));
-  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client.bind_address, baseDir) };
+  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client, baseDir) };
 }

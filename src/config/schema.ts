@@ -265,6 +265,18 @@ const common = {
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
+  management: z
+    .strictObject({
+      /** Serve the management listener (web_ui_port) over TLS. */
+      tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
+      /** Host header names the management listener answers besides localhost and its own address. */
+      host_names: z.array(nonEmpty).default([]),
+      /** Browser origins allowed to call it (none by default: a web page cannot drive the daemon). */
+      allowed_origins: z.array(z.url({ protocol: /^https?$/ })).default([]),
+      /** Where each change and refusal is recorded (default: audit.log in the state dir). */
+      audit_log: nonEmpty.optional(),
+    })
+    .prefault({}),
 };
 
 /** `workers`: engine processes (0 = one per core). */
@@ -277,7 +289,7 @@ export const serverConfigSchema = z.strictObject({
       http_port: listenPort.default(8080),
       socks5_port: listenPort.default(1080),
       bind_address: bindAddress.default('127.0.0.1'),
-      web_ui_port: port.optional(),
+      web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(0),
       tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
@@ -296,7 +308,7 @@ export const clientConfigSchema = z.strictObject({
       http_port: listenPort.default(3128),
       socks5_port: listenPort.default(1081),
       bind_address: bindAddress.default('127.0.0.1'),
-      web_ui_port: port.optional(),
+      web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(1),
     })

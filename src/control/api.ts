@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendTestAnswerSchema, backendViewSchema, healthAnswerSchema } from './answers/backends.js';
 import { clientsAnswerSchema, configAnswerSchema, editAnswerSchema, reloadAnswerSchema, statsAnswerSchema, statusAnswerSchema, stopAnswerSchema } from './answers/daemon.js';
+import { auditAnswerSchema, keyAddAnswerSchema, keyAddSchema, keyRevokeAnswerSchema, keysAnswerSchema } from './answers/audit.js';
 import { clearAnswerSchema, debugStatusAnswerSchema, debugSwitchAnswerSchema, trafficAnswerSchema, trafficStatsAnswerSchema } from './answers/debug.js';
 import { connectionRecordSchema, liveEventSchema } from './answers/records.js';
 import { routeAnswerSchema, rulesAnswerSchema, usersAnswerSchema } from './answers/routing.js';
@@ -31,6 +32,9 @@ const route = <const R extends ApiRoute>(spec: R): R => spec;
 
 const trafficQuery = z.object({ limit: z.string().optional(), filter: z.string().optional() });
 const reloadQuery = z.object({ dry_run: z.string().optional() });
+/** `types`: a comma-separated list of event types to receive (all when absent). */
+const eventsQuery = z.object({ types: z.string().optional() });
+const auditQuery = z.object({ lines: z.string().regex(/^\d+$/, 'expected a number of lines').optional() });
 
 /**
  * Every route of the control API (spec 5.3, 5.4, 11.5, 4.3), on the Unix socket and the
@@ -40,7 +44,7 @@ const reloadQuery = z.object({ dry_run: z.string().optional() });
  */
 export const API = {
   metrics: route({ method: 'GET', path: '/metrics', role: 'viewer', answer: 'text' }),
-  events: route({ method: 'GET', path: '/api/events', role: 'viewer', answer: 'stream', event: liveEventSchema }),
+  events: route({ method: 'GET', path: '/api/events', role: 'viewer', query: eventsQuery, answer: 'stream', event: liveEventSchema }),
   status: route({ method: 'GET', path: '/api/status', role: 'viewer', answer: statusAnswerSchema }),
   stats: route({ method: 'GET', path: '/api/stats', role: 'viewer', answer: statsAnswerSchema }),
   clients: route({ method: 'GET', path: '/api/clients', role: 'operator', answer: clientsAnswerSchema }),
@@ -71,6 +75,10 @@ export const API = {
   userRemove: route({ method: 'DELETE', path: '/api/users/:name', role: 'admin', answer: editAnswerSchema }),
   userPassword: route({ method: 'PUT', path: '/api/users/:name/password', role: 'admin', body: userPasswordSchema, answer: editAnswerSchema }),
   userGroups: route({ method: 'PUT', path: '/api/users/:name/groups', role: 'admin', body: userGroupsSchema, answer: editAnswerSchema }),
+  keys: route({ method: 'GET', path: '/api/keys', role: 'admin', answer: keysAnswerSchema }),
+  keyAdd: route({ method: 'POST', path: '/api/keys', role: 'admin', body: keyAddSchema, answer: keyAddAnswerSchema }),
+  keyRevoke: route({ method: 'DELETE', path: '/api/keys/:id', role: 'admin', answer: keyRevokeAnswerSchema }),
+  audit: route({ method: 'GET', path: '/api/audit', role: 'admin', query: auditQuery, answer: auditAnswerSchema }),
 } as const;
 
 /** The name of a control route. */

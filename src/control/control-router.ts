@@ -36,16 +36,18 @@ export interface Dispatched {
 /** Checks a call before its handler runs (management listener: roles); throws to refuse. */
 export type Guard = (found: Dispatched, caller: Caller) => void;
 
-/** What the router reports after each call that changes something or is refused. */
-export type CallObserver = (found: Dispatched, caller: Caller, status: number, body: unknown) => void;
+/** What the router reports after each call (status and answer, the config version before it, the request and its validated body). */
+export type CallObserver = (found: Dispatched, caller: Caller, status: number, body: unknown, versionBefore: string, req: IncomingMessage, requestBody: unknown) => void;
 
 const MAX_BODY = 1024 * 1024;
 
 /** The control API's dispatcher: every route of the table bound to the daemon's handler for it. */
 export class ControlRouter {
   private readonly bound: Bound[] = [];
-  /** Hears every change (non-GET) and every refusal, whatever its transport. */
+  /** Hears every call once answered, whatever its transport (the audit trail keeps changes and refusals). */
   observer: CallObserver | null = null;
+  /** The config version now, for the observer's before and after. */
+  version: () => string = () => '';
 
   /** Binds the handler of a route of the table. */
   serve<N extends RouteName>(name: N, handler: ApiHandler<N>): this {
@@ -83,22 +85,24 @@ export class ControlRouter {
     }
     const bound = this.bound.find((b) => b.name === found.name)!;
     const spec = bound.spec;
+    const before = this.version();
+    let body: unknown;
     try {
       guard?.(found, caller);
       const raw = await readJson(req);
-      const body = spec.body ? spec.body.parse(raw ?? {}) : undefined;
+      body = spec.body ? spec.body.parse(raw ?? {}) : undefined;
       const query = spec.query ? spec.query.parse(Object.fromEntries(url.searchParams)) : {};
       const result = await bound.handler({ params: found.params, query, body, caller, raw: req } as never, res);
       if (result !== undefined && !res.headersSent) {
         send(res, 200, result);
-        if (spec.method !== 'GET') this.observer?.(found, caller, 200, result);
+        this.observer?.(found, caller, 200, result, before, req, body);
       }
     } catch (error) {
       if (res.headersSent) return void res.destroy();
       const status = statusOf(error);
-      const body = errorBody(error);
-      send(res, status, body);
-      this.observer?.(found, caller, status, body);
+      const answer = errorBody(error);
+      send(res, status, answer);
+      this.observer?.(found, caller, status, answer, before, req, body);
     }
   }
 }

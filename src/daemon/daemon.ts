@@ -23,6 +23,7 @@ import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { checkTlsFiles } from '../proxy/tls-material.js';
 import { describeBackends } from './views.js';
+import { DaemonManagement } from './management.js';
 import { bindRoutes } from './routes/bind-routes.js';
 import type { DaemonContext } from './routes/context.js';
 
@@ -48,6 +49,7 @@ export class Daemon implements DaemonContext {
   traffic!: TrafficDebugger;
   readonly policy: PolicyHooks;
   readonly tunnels: TunnelManager;
+  readonly management: DaemonManagement;
 
   constructor(
     readonly role: Role,
@@ -59,6 +61,8 @@ export class Daemon implements DaemonContext {
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
     this.policy = new PolicyHooks(this.logger);
     this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
+    this.router.version = () => this.snapshot?.version ?? '';
+    this.management = new DaemonManagement(paths, this.router, this.hub, this.logger, () => this.snapshot?.version ?? '');
   }
 
   /**
@@ -81,6 +85,7 @@ export class Daemon implements DaemonContext {
     });
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);
+    this.management.check(this.snapshot);
     checkTlsFiles(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
     this.engine.on('warning', (message) => {
@@ -102,8 +107,10 @@ export class Daemon implements DaemonContext {
       const tunnelsUp = this.tunnels.apply(this.snapshot, progress).catch((error: Error) => this.logger.error(`tunnels not brought up: ${error.message}`));
       this.listeners = await this.engine.start();
       await this.startMetrics(this.snapshot);
+      await this.management.start(this.snapshot, () => this.readiness());
       await tunnelsUp;
     } catch (error) {
+      await this.management.close().catch(() => undefined);
       await this.engine.stop({ drainMs: 0 }).catch(() => undefined);
       await this.tunnels.stop();
       await this.control.close();
@@ -115,7 +122,14 @@ export class Daemon implements DaemonContext {
     process.on('SIGTERM', () => void this.stop(false));
     process.on('SIGINT', () => void this.stop(false));
     process.on('SIGHUP', () => void this.reload(false).catch(() => undefined));
-    process.on('SIGUSR1', () => void this.policy.reopen().catch((error: Error) => this.logger.error(error.message)));
+    process.on('SIGUSR1', () => {
+      void this.policy.reopen().catch((error: Error) => this.logger.error(error.message));
+      try {
+        this.management.reopen();
+      } catch (error) {
+        this.logger.error(`audit log not reopened: ${(error as Error).message}`);
+      }
+    });
     const where = this.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ');
     this.logger.info(`${roleDefaults(this.role).bin} started`, { pid: process.pid, listeners: where, config: this.snapshot.source ?? 'embedded default', version: this.snapshot.version, socket: this.paths.socket });
     for (const warning of this.snapshot.warnings) this.logger.warn(warning);
@@ -151,6 +165,7 @@ export class Daemon implements DaemonContext {
       }, forceTimeoutMs);
       hardStop.unref();
       await this.metricsServer?.close();
+      await this.management.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
       await this.tunnels.stop();
       this.hub.close();
@@ -173,6 +188,7 @@ export class Daemon implements DaemonContext {
     const result: ReloadAnswer = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
+      this.management.check(next);
       checkTlsFiles(next);
     } catch (error) {
       if (!dryRun) {
@@ -190,6 +206,7 @@ export class Daemon implements DaemonContext {
     const previous = this.snapshot;
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
+    await this.management.apply(next, () => this.readiness()).catch((error: Error) => this.logger.error(`control API listener not restarted: ${error.message}`));
     this.logger.setLevel(next.logLevel);
     this.reloads++;
     this.metrics.reloaded();
@@ -239,7 +256,7 @@ export class Daemon implements DaemonContext {
       config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
       listeners: this.listeners,
       metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
-      management: null,
+      management: this.management.address,
       debug: { enabled: this.traffic.enabled },
       workers: this.snapshot.workers,
       socket: this.paths.socket,

@@ -113,6 +113,13 @@ test('every route of the control API answers what its schema in the route table 
     userGroups: () => call('userGroups', { params: { name: 'alice' }, body: { add: ['ops'] } }),
     userRemove: () => call('userRemove', { params: { name: 'alice' } }),
     userAdd: async () => userAdd,
+    keyAdd: () => call('keyAdd', { body: { role: 'viewer', expires: new Date(Date.now() + 3_600_000).toISOString() } }),
+    keys: () => call('keys'),
+    keyRevoke: async () => {
+      const { keys } = (await call('keys')) as { keys: { id: string }[] };
+      return call('keyRevoke', { params: { id: keys[0].id } });
+    },
+    audit: () => call('audit', { query: { lines: '100' } }),
     stop: () => call('stop'),
   };
   // The order above matters (a rule is added before it is updated, stop comes last): run in it.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditEntrySchema } from './audit.js';
 
 /*
  * What the daemon reports about traffic: connection records, refusals and tunnels, as they travel
@@ -87,6 +88,7 @@ export const liveEventSchema = z.discriminatedUnion('type', [
     reason: z.string().optional(),
   }),
   z.strictObject({ type: z.literal('tunnel'), time: z.number(), tunnel: tunnelStatusSchema }),
+  z.strictObject({ type: z.literal('audit'), time: z.number(), entry: auditEntrySchema }),
 ]);
 /** One line of the live stream. */
 export type StreamLine = z.infer<typeof liveEventSchema>;

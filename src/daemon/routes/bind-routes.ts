@@ -3,6 +3,7 @@ import { ProxyError } from '../../errors.js';
 import { bindBackendRoutes } from './backend-routes.js';
 import type { DaemonContext } from './context.js';
 import { bindDebugRoutes } from './debug-routes.js';
+import { bindManagementRoutes } from './management-routes.js';
 import { bindRuleRoutes } from './rule-routes.js';
 import { bindStatusRoutes } from './status-routes.js';
 import { bindUserRoutes } from './user-routes.js';
@@ -14,6 +15,7 @@ export function bindRoutes(router: ControlRouter, daemon: DaemonContext): void {
   bindBackendRoutes(router, daemon);
   bindRuleRoutes(router, daemon);
   bindUserRoutes(router, daemon);
+  bindManagementRoutes(router, daemon);
   const unbound = router.unbound();
   if (unbound.length > 0) throw new ProxyError('INTERNAL', `control routes without a handler: ${unbound.join(', ')}`);
 }

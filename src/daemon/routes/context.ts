@@ -7,6 +7,7 @@ import type { TrafficDebugger } from '../../debug/traffic-debugger.js';
 import type { Engine, EngineStats } from '../../proxy/engine.js';
 import type { Role } from '../../role.js';
 import type { TunnelManager } from '../../tunnels/tunnel-manager.js';
+import type { DaemonManagement } from '../management.js';
 import type { PolicyHooks } from '../policy-hooks.js';
 
 /** What the route handlers reach of the running daemon. */
@@ -19,6 +20,8 @@ export interface DaemonContext {
   readonly hub: EventHub;
   readonly tunnels: TunnelManager;
   readonly policy: PolicyHooks;
+  /** API keys, the audit trail and the management listener. */
+  readonly management: DaemonManagement;
   /** Reloads accepted and rejected since start. */
   readonly reloadCounts: { total: number; errors: number };
   /** Reloads the config file (a dry run only reports). */

@@ -16,7 +16,12 @@ export function bindStatusRoutes(router: ControlRouter, daemon: DaemonContext): 
       res.writeHead(200, { 'content-type': contentType });
       res.end(text);
     })
-    .serve('events', ({ caller }, res) => daemon.hub.subscribe(res, caller.role === 'viewer' ? VIEWER_EVENTS : null))
+    .serve('events', ({ caller, query }, res) => {
+      const asked = query.types === undefined ? null : new Set(query.types.split(',').map((t) => t.trim()) as LiveEvent['type'][]);
+      // A viewer sees no debugger records (headers, bodies) and no audit trail, whatever it asks for.
+      const allowed = caller.role === 'viewer' ? [...(asked ?? VIEWER_EVENTS)].filter((t) => VIEWER_EVENTS.has(t)) : asked;
+      daemon.hub.subscribe(res, allowed === null ? null : new Set(allowed));
+    })
     .serve('status', () => daemon.status())
     .serve('stats', async () => ({
       ...(await daemon.engine.stats()),

@@ -38,6 +38,7 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     workers: 1,
     metrics: null,
     debug: debugSpec(undefined, tmpdir()),
+    management: { port: null, host: '127.0.0.1', hostNames: [], allowedOrigins: [], auditLog: null },
     warnings: [],
     ...patch,
     raw: { ...raw, access_control: { trusted_clients: TRUSTED_LOOPBACK, ...accessControl } },
