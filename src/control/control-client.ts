@@ -70,9 +70,10 @@ export class ControlClient {
   }
 
   /** Follows a stream route, calling `onEvent` per line, until `signal` aborts or the daemon goes away; `onOpen` once the daemon answers. */
-  follow(name: 'events' | 'debugTrafficStream', onEvent: (event: StreamLine) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
+  follow(name: 'events' | 'debugTrafficStream', onEvent: (event: StreamLine) => void, signal: AbortSignal, onOpen?: () => void, query: Record<string, string> = {}): Promise<void> {
+    const search = new URLSearchParams(query).toString();
     return new Promise((resolve, reject) => {
-      const req = this.open('GET', API[name].path, {}, undefined, (res) => {
+      const req = this.open('GET', `${API[name].path}${search ? `?${search}` : ''}`, {}, undefined, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           let text = '';
           res.setEncoding('utf8');
@@ -113,8 +114,12 @@ export class ControlClient {
 
   private failure(error: NodeJS.ErrnoException): Error {
     if (error instanceof ProxyError) return error;
+    // A remote daemon that does not answer is no reason to fall back to local files: not a NoDaemonError.
+    if (this.target.kind === 'remote' && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(error.code ?? '')) {
+      return new ProxyError('REMOTE_UNREACHABLE', `no ${roleDefaults(this.role).bin} daemon answers at ${this.where} (${error.code})`);
+    }
     if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') return new NoDaemonError(this.role, this.where);
-    if (this.target.kind === 'remote' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(error.code ?? '')) {
+    if (this.target.kind === 'remote' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(error.code ?? '')) {
       return new ProxyError('TLS_UNVERIFIED', `the certificate of ${this.where} does not verify (${error.message}); pass --ca-file with the CA that signed it`);
     }
     return error;
