@@ -3,7 +3,9 @@
 // run; `--peers squid,dante` adds reference peers to the same run; `--variants debug,limits` adds
 // more simple-proxy instances with the traffic debugger on / with limits configured but not hit,
 // to compare with the plain one in the same run. Other arguments go to run.sh (for example
-// `npm run bench -- --only a,d --runs 1`). Then the routing micro-benchmark.
+// `npm run bench -- --only a,d --runs 1`); `--baseline DIR` adds the simple-proxy of another
+// built checkout (for example the commit before a change) as `simple-proxy@base`, so before and
+// after are measured in one interleaved run. Then the routing micro-benchmark.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,9 @@ const variantsAt = args.indexOf('--variants');
 const variants = variantsAt === -1 ? [] : args.splice(variantsAt, 2)[1].split(',').filter(Boolean);
 const workersAt = args.indexOf('--workers');
 const workers = workersAt === -1 ? 0 : Number(args.splice(workersAt, 2)[1]);
+const baselineAt = args.indexOf('--baseline');
+const baseline = baselineAt === -1 ? undefined : resolve(args.splice(baselineAt, 2)[1]);
+if (baseline !== undefined && !existsSync(join(baseline, 'dist'))) throw new Error(`--baseline ${baseline}: no built checkout there (run npm ci && npm run build in it)`);
 
 function must(command: string, argv: string[], options: Parameters<typeof spawnSync>[2] = {}): void {
   const result = spawnSync(command, argv, { stdio: 'inherit', ...options });
@@ -53,8 +58,8 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-/** Starts one simple-proxy on free ports with the bench config plus `extra`; resolves once it answers. */
-async function startProxy(name: string, extra: string): Promise<{ name: string; httpPort: number; socksPort: number; pid: number }> {
+/** Starts the simple-proxy of checkout `root` on free ports with the bench config plus `extra`; resolves once it answers. */
+async function startProxy(name: string, extra: string, root = ROOT): Promise<{ name: string; httpPort: number; socksPort: number; pid: number }> {
   const at = join(dir, name);
   const [httpPort, socksPort] = [await freePort(), await freePort()];
   const config = join(at, 'server-config.yaml');
@@ -64,7 +69,7 @@ async function startProxy(name: string, extra: string): Promise<{ name: string; 
     `server:\n  http_port: ${httpPort}\n  socks5_port: ${socksPort}\n  bind_address: "127.0.0.1"\n  log_level: warn\n  workers: ${workers}\nnetwork:\n  limits:\n    max_connections: 20000\n    max_connections_per_ip: ${extra.includes('rate_limiting') ? 100000 : 0}\n    max_connections_per_backend: ${extra.includes('rate_limiting') ? 100000 : 0}\nrules:\n  - name: all\n    match: { domains: ["*"] }\n    backend: direct\n${extra.includes('access_control') ? '' : TRUSTED}${extra}`,
   );
   const env = { ...process.env, SIMPLE_PROXY_RUNTIME_DIR: join(at, 'run'), SIMPLE_PROXY_STATE_DIR: join(at, 'state') };
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bin', 'simple-proxy-server.js'), 'start', '--foreground', '--config', config], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   processes.push(child);
   const deadline = Date.now() + 30_000;
   while (spawnSync('curl', ['-s', '-o', '/dev/null', '--max-time', '1', `http://127.0.0.1:${httpPort}/`]).status !== 0) {
@@ -75,6 +80,7 @@ async function startProxy(name: string, extra: string): Promise<{ name: string; 
 }
 
 const proxies = [await startProxy('simple-proxy', '')];
+if (baseline !== undefined) proxies.push(await startProxy('simple-proxy@base', '', baseline));
 for (const variant of variants) proxies.push(await startProxy(`simple-proxy+${variant}`, VARIANTS[variant](join(dir, `simple-proxy+${variant}`))));
 const targets = proxies.flatMap((p) => ['--target', `name=${p.name} http=127.0.0.1:${p.httpPort} socks5=127.0.0.1:${p.socksPort} pid=${p.pid}`]);
 if (peers.length > 0) {

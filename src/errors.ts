@@ -1,3 +1,5 @@
+import type { DialFailure } from './protocol/refusal.js';
+
 /**
  * The CLI's exit code for each error code that has its own (README "Exit codes"); any other is 1.
  * Keyed by code, not by class, so an error the daemon answered over the control socket exits the
@@ -60,18 +62,5 @@ export class DialError extends ProxyError {
   }
 }
 
-/** Reasons a dial fails; each maps to a protocol's own refusal (HTTP status, SOCKS5 reply). */
-export type DialFailure =
-  | 'timeout'
-  | 'refused'
-  | 'unreachable'
-  | 'host-unreachable'
-  | 'dns'
-  | 'upstream'
-  | 'upstream-auth'
-  | 'not-allowed'
-  | 'private-target'
-  | 'protocol'
-  | 'loop'
-  | 'unavailable'
-  | 'failed';
+/** Reasons a dial fails; each is a refusal code of its own (protocol/refusal.ts says how each protocol answers it). */
+export type { DialFailure };

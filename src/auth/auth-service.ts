@@ -1,9 +1,9 @@
 import type { ConfigSnapshot } from '../config/model.js';
 import { parseDuration } from '../config/values.js';
-import type { Denial } from '../policy/denial.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { FrontProtocol } from '../proxy/connection-record.js';
-import { SocksReply } from '../proxy/refusals.js';
+import type { FrontProtocol } from '../protocol/connection-record.js';
+import { refusal, type Refusal } from '../protocol/refusal.js';
+import { targetText } from '../protocol/target-text.js';
 import { Acl } from './acl.js';
 import { authSettings, type AuthSettings } from './auth-settings.js';
 import { ClientRegistry } from './client-registry.js';
@@ -12,19 +12,19 @@ import { FailureLimiter } from './failure-limiter.js';
 import { isIdentity, type AuthProvider, type Credentials, type Identity, type Verdict } from './identity.js';
 import { VerdictCache, type VerdictStats } from './verdict-cache.js';
 
-/** How a refused authentication is answered over HTTP (SOCKS5 answers every one with RFC 1929 failure). */
-export interface AuthRefusal {
-  status: 403 | 407 | 429 | 503;
-  statusText: string;
-  /** One line for the client. */
-  reason: string;
-  /** The record's `error` word: `auth-required`, `auth-failed`, `auth-forbidden`, `auth-throttled`, `auth-unavailable`. */
-  error: string;
-  headers: Record<string, string>;
+/** The verdict on one request's credentials. */
+export type AuthOutcome = { ok: true; identity: Identity } | { ok: false; refusal: Refusal };
+
+/** What a check of a group ACL is told about the request. */
+export interface AclRequest {
+  client: string;
+  protocol: FrontProtocol;
+  host: string;
+  port: number;
 }
 
-/** The verdict on one request's credentials. */
-export type AuthOutcome = { ok: true; identity: Identity } | { ok: false; refusal: AuthRefusal };
+const UNAVAILABLE: AuthOutcome = { ok: false, refusal: refusal('auth-unavailable', 'authentication service unavailable') };
+const FORBIDDEN: AuthOutcome = { ok: false, refusal: refusal('auth-forbidden', 'proxy access forbidden: the user is not in an allowed group') };
 
 /** Where authentication reports what a person should know. */
 export interface AuthEvents {
@@ -116,25 +116,25 @@ export class AuthService {
     return settings.mode === 'none' ? null : new AuthService(settings, state);
   }
 
-  /** Checks a `Proxy-Authorization` value; calls `done` synchronously when the verdict is cached. */
-  checkHttp(header: string | undefined, client: string, done: (outcome: AuthOutcome) => void): void {
+  /** Checks a `Proxy-Authorization` value: the outcome at once when the verdict is cached, else a promise of it that never rejects. */
+  checkHttp(header: string | undefined, client: string): AuthOutcome | Promise<AuthOutcome> {
     const wait = this.state.failures.blockedFor(client);
-    if (wait > 0) return done(this.throttled(wait));
-    if (header === undefined) return done(this.refuse('auth-required', 'proxy authentication required'));
+    if (wait > 0) return this.throttled(wait);
+    if (header === undefined) return this.refuse('auth-required', 'proxy authentication required');
     const key = this.cache.keyOf(`h\0${header}`);
     const known = this.cache.get(key);
-    if (known !== undefined) return done(this.decide(known, client, header));
+    if (known !== undefined) return this.decide(known, client, header);
     const credentials = parseProxyAuthorization(header);
     if (credentials === null || credentials === 'malformed' || (credentials.kind === 'bearer' && !this.acceptsBearer)) {
       const why = credentials === 'malformed' || credentials === null ? 'malformed Proxy-Authorization header' : `a Bearer token, but auth mode "${this.mode}" takes only Basic`;
       this.failed(client, 'http', undefined, why);
-      return done(this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`));
+      return this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`);
     }
-    this.run(key, credentials).then(
-      (verdict) => done(this.decide(verdict, client, header)),
+    return this.run(key, credentials).then(
+      (verdict) => this.decide(verdict, client, header),
       (error: Error) => {
         this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${error.message}`);
-        done({ ok: false, refusal: { status: 503, statusText: 'Service Unavailable', reason: 'authentication service unavailable', error: 'auth-unavailable', headers: {} } });
+        return UNAVAILABLE;
       },
     );
   }
@@ -164,11 +164,11 @@ export class AuthService {
   }
 
   /** The refusal when a user's groups may not use a backend (403 / SOCKS5 0x02), or null. */
-  backendDenial(identity: Identity | undefined, backend: string, info: { client: string; protocol: FrontProtocol; target: string }): Denial | null {
+  backendDenial(identity: Identity | undefined, backend: string, info: AclRequest): Refusal | null {
     if (this.acl === null || identity === undefined || this.acl.allows(identity.groups, backend)) return null;
     const reason = `user "${identity.user}" may not use backend "${backend}" (no server.auth acl entry for ${identity.groups.length ? `groups ${identity.groups.join(', ')}` : 'a user without groups'})`;
-    this.state.events.hit({ scope: 'acl', client: info.client, user: identity.user, reason, protocol: info.protocol, target: info.target, time: Date.now() });
-    return { scope: 'acl', reason, error: 'acl-denied', status: 403, statusText: 'Forbidden', proxyStatus: 'http_request_denied', socks: SocksReply.notAllowed };
+    this.state.events.hit({ scope: 'acl', client: info.client, user: identity.user, reason, protocol: info.protocol, target: targetText(info.host, info.port), time: Date.now() });
+    return refusal('acl-denied', reason);
   }
 
   /** Verdict-cache counters: how many checks reached the provider, how many were answered from the cache. */
@@ -198,7 +198,7 @@ export class AuthService {
     if (verdict.outsideGroups) {
       // The credentials are right: asking for them again (407) would not help.
       this.forbidden(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
-      return { ok: false, refusal: { status: 403, statusText: 'Forbidden', reason: 'proxy access forbidden: the user is not in an allowed group', error: 'auth-forbidden', headers: {} } };
+      return FORBIDDEN;
     }
     this.failed(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
     return this.refuse('auth-failed', 'proxy authentication failed');
@@ -219,12 +219,12 @@ export class AuthService {
     this.state.events.hit({ scope: 'auth', client, mode: this.mode, reason: `${max} failed authentication attempts within ${window}; further attempts are refused until it ends (server.auth.failed_attempts)`, protocol, time: Date.now() });
   }
 
-  private refuse(error: string, reason: string): AuthOutcome {
-    return { ok: false, refusal: { status: 407, statusText: 'Proxy Authentication Required', reason, error, headers: { 'Proxy-Authenticate': this.challenge } } };
+  private refuse(code: 'auth-required' | 'auth-failed', reason: string): AuthOutcome {
+    return { ok: false, refusal: refusal(code, reason, { 'Proxy-Authenticate': this.challenge }) };
   }
 
   private throttled(waitMs: number): AuthOutcome {
     const retry = Math.max(1, Math.ceil(waitMs / 1000));
-    return { ok: false, refusal: { status: 429, statusText: 'Too Many Requests', reason: 'too many failed authentication attempts from this address', error: 'auth-throttled', headers: { 'Retry-After': String(retry) } } };
+    return { ok: false, refusal: refusal('auth-throttled', 'too many failed authentication attempts from this address', { 'Retry-After': String(retry) }) };
   }
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { DialError } from '../errors.js';
 import type { Credentials } from '../config/model.js';
 import type { Target } from './backend.js';
-import { interceptReads, isForwarding } from '../proxy/read-forwarding.js';
+import { interceptReads, isForwarding } from './read-forwarding.js';
 
 const MAX_RESPONSE_HEAD = 16 * 1024;
 

@@ -1,7 +1,7 @@
 import { connect, isIPv6, type Socket, type LookupFunction } from 'node:net';
 import { lookup, type LookupAddress } from 'node:dns';
 import type { NetworkSpec } from '../config/model.js';
-import { forwardingReadOption } from '../proxy/read-forwarding.js';
+import { forwardingReadOption } from './read-forwarding.js';
 import { DialError } from '../errors.js';
 import { normalizeAddress } from '../policy/ip-address.js';
 import { isPrivateAddress, privateTargetError } from '../policy/private-target.js';

@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { TrafficEvent } from '../debug/debug-request.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
-import type { Engine } from '../proxy/engine.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { StreamLine } from './answers/records.js';
 

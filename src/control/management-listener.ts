@@ -2,7 +2,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { FailureLimiter } from '../auth/failure-limiter.js';
 import type { ManagementSpec } from '../config/model.js';
-import { readTlsMaterial } from '../proxy/tls-material.js';
 import { healthAnswer, type Readiness } from '../telemetry/metrics-server.js';
 import type { KeyStore } from './api-keys.js';
 import { errorBody, send, type ControlRouter } from './control-router.js';
@@ -20,6 +19,8 @@ export interface EarlyRefusal {
 /** What the listener needs of the daemon. */
 export interface ManagementHooks {
   readiness(): Readiness;
+  /** Reads and checks a certificate and key pair (throws on a bad pair, so a bad renewal never replaces a good one). */
+  readTls(tls: NonNullable<ManagementSpec['tls']>): { cert: Buffer; key: Buffer };
   /** Hears each refusal made before routing, for the audit trail. */
   refused(refusal: EarlyRefusal): void;
 }
@@ -48,7 +49,7 @@ export class ManagementListener {
   /** Binds the listener; resolves with where it listens. */
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const server = this.spec.tls ? createHttpsServer(readTlsMaterial(this.spec.tls, 'management.tls'), handler) : createHttpServer(handler);
+    const server = this.spec.tls ? createHttpsServer(this.hooks.readTls(this.spec.tls), handler) : createHttpServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot serve the control API on ${this.spec.host}:${this.spec.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)));
       server.listen({ host: this.spec.host, port: this.spec.port ?? 0 }, () => resolve());
@@ -62,7 +63,7 @@ export class ManagementListener {
   update(spec: ManagementSpec): boolean {
     if (spec.host !== this.spec.host || spec.port !== this.spec.port || (spec.tls === undefined) !== (this.spec.tls === undefined)) return false;
     // Read and checked before it replaces the one in use: a bad renewal keeps the old certificate serving.
-    if (spec.tls) (this.server as HttpsServer).setSecureContext(readTlsMaterial(spec.tls, 'management.tls'));
+    if (spec.tls) (this.server as HttpsServer).setSecureContext(this.hooks.readTls(spec.tls));
     this.spec = spec;
     return true;
   }

@@ -13,7 +13,7 @@ import { ControlRouter } from '../control/control-router.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
 import { createEngine } from '../proxy/create-engine.js';
-import type { BoundListener, Engine, EngineStats } from '../proxy/engine.js';
+import type { BoundListener, Engine, EngineStats } from '../engine/engine-api.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';

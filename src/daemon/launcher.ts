@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { ProxyError, ConfigError } from '../errors.js';
-import type { BoundListener } from '../proxy/engine.js';
+import type { BoundListener } from '../engine/engine-api.js';
 import type { DaemonPaths } from './paths.js';
 
 /** What a daemon reports to the process that started it. */

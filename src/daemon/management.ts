@@ -9,6 +9,7 @@ import { managementProblem } from '../control/management-access.js';
 import { ManagementListener } from '../control/management-listener.js';
 import type { ConfigSnapshot, ManagementSpec } from '../config/model.js';
 import { ProxyError } from '../errors.js';
+import { readTlsMaterial } from '../proxy/tls-material.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Readiness } from '../telemetry/metrics-server.js';
 import type { DaemonPaths } from './paths.js';
@@ -75,6 +76,7 @@ export class DaemonManagement {
     if (spec.port === null) return;
     const listener = new ManagementListener(spec, this.router, this.keys, {
       readiness,
+      readTls: (tls) => readTlsMaterial(tls, 'management.tls'),
       refused: ({ req, address, status, code, message }) => this.record(req, { name: null, spec: null, params: {} }, { kind: 'key', role: 'viewer', keyId: '', address }, status, { error: { code, message } }, this.version(), undefined, true),
     });
     this.address = await listener.start();

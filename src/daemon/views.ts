@@ -1,6 +1,6 @@
 import type { ConfigSnapshot } from '../config/model.js';
 import type { BackendHealth } from '../health/health-state.js';
-import type { EngineStats } from '../proxy/engine.js';
+import type { EngineStats } from '../engine/engine-api.js';
 import type { BackendView, HealthAnswer } from '../control/answers/backends.js';
 
 /** The spec 11.5 answer for one backend's health. */

@@ -1,5 +1,5 @@
 import type { DebugSpec } from '../config/model.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { TrafficCounts } from './traffic-stats.js';
 
 /** One debugger event: a request routed, or its end. Records are already masked. */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { CapturedBody, ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
+import type { CapturedBody, ConnectionRecord, HeaderList } from '../protocol/connection-record.js';
 
 /** A HAR 1.2 name/value pair. */
 interface HarPair {

@@ -1,4 +1,4 @@
-import type { HeaderList } from '../proxy/connection-record.js';
+import type { HeaderList } from '../protocol/connection-record.js';
 
 const MASK = '***';
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DebugSpec } from '../config/model.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
-import type { Engine } from '../proxy/engine.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { TrafficEvent } from './debug-request.js';
 import { mergeCounts, type TrafficStats } from './traffic-stats.js';
 

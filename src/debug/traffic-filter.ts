@@ -1,5 +1,5 @@
 import type { DebugSpec } from '../config/model.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { DomainMatcher } from '../routing/domain-matcher.js';
 
 /** The `debug.filter` of the config: which records the debugger keeps (empty lists keep all). */

@@ -1,4 +1,4 @@
-import type { CapturedBody, ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
+import type { CapturedBody, ConnectionRecord, HeaderList } from '../protocol/connection-record.js';
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 

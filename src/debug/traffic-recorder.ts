@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { DebugSpec } from '../config/model.js';
-import type { CaptureSettings, ConnectionRecord } from '../proxy/connection-record.js';
-import type { EngineEvents } from '../proxy/engine.js';
+import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
+import type { EngineEvents } from '../engine/engine-api.js';
 import type { DebugAnswer, DebugRequest, DebugState, TrafficEvent } from './debug-request.js';
 import { maskHeaderList, maskedNames } from './header-mask.js';
 import { TrafficFilter } from './traffic-filter.js';

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 
 /** Distinct hosts counted by name in one process; later ones count as "(other)". */
 const MAX_HOSTS = 10_000;

@@ -1,4 +1,4 @@
-import type { FrontProtocol } from '../proxy/connection-record.js';
+import type { FrontProtocol } from '../protocol/connection-record.js';
 
 /** What refused a client: a rate-limit bucket, a connection limit, the IP lists, the open-relay guard, authentication or a request loop. */
 export type LimitScope = 'global' | 'ip' | 'user' | 'connections' | 'acl' | 'port' | 'private-target' | 'auth' | 'loop';

@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
 import type { ConfigSnapshot } from '../config/model.js';
-import { targetText } from '../auth/http-auth.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import { RedisStore } from '../limits/redis-store.js';
-import type { ConnectionRecord, FrontProtocol } from '../proxy/connection-record.js';
+import type { ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
+import { refusal, type Refusal } from '../protocol/refusal.js';
+import { targetText } from '../protocol/target-text.js';
 import { CidrSet } from './cidr-set.js';
 import { ClientLists } from './client-lists.js';
-import { backendDenial, guardDenial, rateDenial, type Denial } from './denial.js';
 import type { LimitHit, LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
 import { PortSet } from './port-set.js';
@@ -175,21 +175,22 @@ export class Policy {
 
   /**
    * Checks a request whose target is known: the port lists and private targets (for clients
-   * outside trusted_clients), then the rate limits. Calls `done` with null to go on, or with
-   * the refusal (already reported). Synchronous unless a shared store answers. Names are not
-   * resolved here: a backend that resolves them on this host checks the addresses it dials
-   * (see `refusesPrivate`), so a name is looked up once, and what is checked is what is used.
+   * outside trusted_clients), then the rate limits. Answers null to go on, or the refusal
+   * (already reported); synchronously unless a shared store answers, and then with a promise
+   * that never rejects. Names are not resolved here: a backend that resolves them on this host
+   * checks the addresses it dials (see `refusesPrivate`), so a name is looked up once, and what
+   * is checked is what is used.
    */
-  checkRequest(info: RequestInfo, done: (denial: Denial | null) => void): void {
+  checkRequest(info: RequestInfo): Refusal | null | Promise<Refusal | null> {
     const untrusted = !this.trusted.has(info.client);
     if (untrusted) {
       const connect = info.protocol === 'connect';
       if (!(connect ? this.connectPorts : this.safePorts).has(info.port)) {
-        return done(this.deny(info, guardDenial('port', `port ${info.port} is not in access_control.${connect ? 'connect_ports' : 'safe_ports'}`)));
+        return this.deny(info, 'port', refusal('port-not-allowed', `port ${info.port} is not in access_control.${connect ? 'connect_ports' : 'safe_ports'}`));
       }
-      if (!this.allowPrivate && isPrivateLiteral(info.host)) return done(this.deny(info, guardDenial('private-target', privateTargetReason(info.host))));
+      if (!this.allowPrivate && isPrivateLiteral(info.host)) return this.deny(info, 'private-target', refusal('private-target', privateTargetReason(info.host)));
     }
-    if (this.buckets.length === 0) return done(null);
+    if (this.buckets.length === 0) return null;
     const requests: BucketRequest[] = [];
     const used: Bucket[] = [];
     for (const bucket of this.buckets) {
@@ -198,18 +199,12 @@ export class Policy {
       requests.push({ key, rate: bucket.rate, burst: bucket.burst });
       used.push(bucket);
     }
-    if (requests.length === 0) return done(null);
-    const decide = (verdict: Verdict): void => {
-      if (verdict.ok) return done(null);
-      const bucket = used[verdict.refusedBy];
-      const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';
-      done(this.deny(info, rateDenial(bucket.scope, `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, verdict.retryAfterMs)));
-    };
+    if (requests.length === 0) return null;
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
     this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
-    if (verdict instanceof Promise) verdict.then(decide, () => done(null));
-    else decide(verdict);
+    if (verdict instanceof Promise) return verdict.then((v) => this.decide(info, used, v), () => null);
+    return this.decide(info, used, verdict);
   }
 
   /** Whether connections for this client must refuse loopback and link-local addresses where they are dialled (it is outside trusted_clients). */
@@ -228,10 +223,10 @@ export class Policy {
   }
 
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
-  acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Denial | null {
+  acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Refusal | null {
     if (this.maxPerBackend === 0) return null;
     if ((this.state.perBackend.get(backend) ?? 0) >= this.maxPerBackend) {
-      return this.deny(info, backendDenial(`network.limits.max_connections_per_backend (${this.maxPerBackend}) reached for backend "${backend}"`));
+      return this.deny(info, 'connections', refusal('backend-limit', `network.limits.max_connections_per_backend (${this.maxPerBackend}) reached for backend "${backend}"`));
     }
     this.state.hold(record, backend);
     return null;
@@ -242,9 +237,18 @@ export class Policy {
     return this.state.bandwidth.pacer(unmapIpv4(client));
   }
 
-  private deny(info: RequestInfo, denial: Denial): Denial {
-    this.hit(denial.scope, info.client, denial.reason, info.protocol, info.user, targetText(info.host, info.port));
-    return denial;
+  /** The rate limits' verdict: null, or the refusal (429 with Retry-After) of the bucket that refused. */
+  private decide(info: RequestInfo, used: Bucket[], verdict: Verdict): Refusal | null {
+    if (verdict.ok) return null;
+    const bucket = used[verdict.refusedBy];
+    const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';
+    const retryAfterS = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    return this.deny(info, bucket.scope, refusal('rate-limited', `rate_limiting.${name} exceeded (${bucket.rate} requests/s, burst ${bucket.burst})`, { 'Retry-After': retryAfterS }));
+  }
+
+  private deny(info: RequestInfo, scope: LimitScope, refused: Refusal): Refusal {
+    this.hit(scope, info.client, refused.reason, info.protocol, info.user, targetText(info.host, info.port));
+    return refused;
   }
 
   private hit(scope: LimitScope, client: string, reason: string, protocol: FrontProtocol, user?: string, target?: string): void {

@@ -1,4 +1,4 @@
-import type { CapturedBody } from './connection-record.js';
+import type { CapturedBody } from '../protocol/connection-record.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

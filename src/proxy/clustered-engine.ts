@@ -10,7 +10,8 @@ import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
-import { ProxyEngine, type Engine, type BoundListener, type EngineEvents, type EngineStats, type ReloadReport } from './engine.js';
+import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));

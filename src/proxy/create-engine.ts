@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ClusteredEngine } from './clustered-engine.js';
-import { ProxyEngine, type Engine, type EngineOptions } from './engine.js';
+import type { Engine, EngineOptions } from '../engine/engine-api.js';
+import { ProxyEngine } from './engine.js';
 
 /** How many engine processes serve for a `workers` setting (0: one per core). */
 export function engineProcesses(workers: number): number {

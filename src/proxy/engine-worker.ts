@@ -1,6 +1,6 @@
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ProxyEngine } from './engine.js';
 import { RecordBatch } from './record-batch.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';

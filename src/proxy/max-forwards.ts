@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 
 /** Methods Max-Forwards applies to (RFC 9110 section 7.6.2). */
 const LIMITED = new Set(['TRACE', 'OPTIONS']);

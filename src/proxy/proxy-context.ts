@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { CaptureSettings, ConnectionRecord, FrontProtocol } from './connection-record.js';
+import type { CaptureSettings, ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { RecordEvent } from './worker-protocol.js';
 
 /**

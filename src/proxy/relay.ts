@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { pacedPipe, type Pacer } from '../limits/bandwidth.js';
-import { attachForwarding, isForwarding } from './read-forwarding.js';
+import { attachForwarding, isForwarding } from '../backends/read-forwarding.js';
 
 /** How a relay ended: bytes each way and the first error, if any. */
 export interface RelayResult {

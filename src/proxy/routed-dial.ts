@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { DialOptions, Target } from '../backends/backend.js';
 import { backendFault } from '../health/backend-fault.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { Resolution } from './runtime.js';
 
 /**

@@ -5,6 +5,7 @@ import { checkSettings } from '../health/check-settings.js';
 import type { HealthSource } from '../health/health-source.js';
 import { BackendGroup, type BackendChoice } from '../routing/load-balancer.js';
 import { configuredChoice } from '../routing/route-explanation.js';
+import type { RouteQuery } from '../routing/route-query.js';
 import { Router } from '../routing/router.js';
 
 /** Where a host goes under one snapshot. */
@@ -66,13 +67,13 @@ export class Runtime {
     return { runtime: new Runtime(config, backends, context.health ?? ALWAYS_HEALTHY, previous), retired };
   }
 
-  /** The rule and backend for a host (first match wins); among several members, the one for this client address. */
-  resolve(host: string, client = ''): Resolution {
-    const match = this.router.route(host);
-    if (!match) return { ok: false, reason: `no routing rule matches ${host}` };
+  /** The rule and backend for a request (first match wins); among several members, the one for its client address. */
+  resolve(query: RouteQuery): Resolution {
+    const match = this.router.route(query.host);
+    if (!match) return { ok: false, reason: `no routing rule matches ${query.host}` };
     const route = this.routes[match.index];
     if (!(route instanceof BackendGroup)) return route;
-    const backend = route.pick(client);
+    const backend = route.pick(query.client);
     if (!backend) return { ok: false, rule: route.rule, reason: route.unhealthyReason(), unhealthy: true };
     return { ok: true, rule: route.rule, backend, group: route };
   }

@@ -1,15 +1,16 @@
 import type { Socket } from 'node:net';
-import { SocksReply } from './refusals.js';
+import { REFUSALS } from '../protocol/refusal.js';
+import { SocksMethod } from '../protocol/socks5-codes.js';
+import { encodeReply, greetingLength, methodChoice, offersMethod, requestComplete } from '../protocol/socks5-codec.js';
 
-const NO_AUTH = 0x00;
-const NO_ACCEPTABLE = 0xff;
 /** A greeting (at most 257 bytes) and a request (at most 262) fit in this; more is not SOCKS5. */
 const MAX_BYTES = 600;
 
 /**
  * Answers a SOCKS5 client refused by a connection limit the way RFC 1928 allows: the greeting is
  * answered ("no authentication" when offered, else "no acceptable methods") and the request gets
- * reply 0x02 (connection not allowed by ruleset), so the client sees why instead of a bare close.
+ * the reply of the `connection-limit` refusal (0x02, connection not allowed by ruleset), so the
+ * client sees why instead of a bare close.
  * No credentials are read and nothing is routed or dialed; a client that does not finish within
  * `timeoutMs` or sends more than a handshake's worth of bytes is dropped.
  */
@@ -28,22 +29,14 @@ export function refuseSocks5(socket: Socket, timeoutMs: number): void {
     buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
     if (buffer.length > MAX_BYTES || buffer[0] !== 0x05) return void socket.destroy();
     if (!greeted) {
-      if (buffer.length < 2 || buffer.length < 2 + buffer[1]) return;
-      const methods = buffer.subarray(2, 2 + buffer[1]);
-      if (!methods.includes(NO_AUTH)) return finish(Buffer.from([0x05, NO_ACCEPTABLE]));
-      socket.write(Buffer.from([0x05, NO_AUTH]));
+      const length = greetingLength(buffer);
+      if (length === 0) return;
+      if (!offersMethod(buffer, SocksMethod.none)) return finish(methodChoice(SocksMethod.noAcceptable));
+      socket.write(methodChoice(SocksMethod.none));
       greeted = true;
-      buffer = buffer.subarray(2 + buffer[1]);
+      buffer = buffer.subarray(length);
     }
-    if (requestComplete(buffer)) finish(Buffer.from([0x05, SocksReply.notAllowed, 0x00, 0x01, 0, 0, 0, 0, 0, 0]));
+    if (requestComplete(buffer)) finish(encodeReply(REFUSALS['connection-limit'].socks));
   };
   socket.on('data', onData);
-}
-
-/** Whether a whole SOCKS5 request (VER CMD RSV ATYP DST.ADDR DST.PORT) is in `buffer`. */
-function requestComplete(buffer: Buffer): boolean {
-  if (buffer.length < 5) return false;
-  const address = buffer[3] === 0x01 ? 4 : buffer[3] === 0x04 ? 16 : buffer[3] === 0x03 ? 1 + buffer[4] : 0;
-  // An unknown address type gets the refusal at once: there is nothing more worth waiting for.
-  return address === 0 || buffer.length >= 4 + address + 2;
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { ProxyContext } from './proxy-context.js';
 import { relay } from './relay.js';
 
@@ -7,7 +7,7 @@ import { relay } from './relay.js';
  * Ends the record when the client went away while its upstream was being dialed, closing the
  * upstream if one was opened; true when it did, so the caller answers nobody.
  */
-export function endIfClientGone(ctx: ProxyContext, record: ConnectionRecord, client: Socket, reason: string, upstream?: Socket): boolean {
+export function endIfClientGone(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, reason: string, upstream?: Socket): boolean {
   if (!client.destroyed) return false;
   upstream?.destroy();
   record.error = reason;

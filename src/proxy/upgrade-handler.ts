@@ -1,17 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { authenticateHttp, targetText } from '../auth/http-auth.js';
 import { authority } from '../backends/http-connect.js';
-import type { ConnectionRecord } from './connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { refusal } from '../protocol/refusal.js';
+import { admit } from './admission/admit.js';
+import { SocketRequest } from './admission/socket-request.js';
+import { answerRaw, refuseDialFailure } from './admission/answers.js';
 import { badTargetReason, parseAbsoluteTarget, type HttpTarget } from './http-target.js';
 import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import type { ProxyContext } from './proxy-context.js';
-import { rawRefuser, refuseAuth, refuseDenial, refuseDialFailure, type RawRefuse } from './raw-refusal.js';
-import { UNHEALTHY_REFUSAL } from './refusals.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
-import type { Resolution, Runtime } from './runtime.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
 const DROP_WITH_FORWARDED = new Set([...DROP, ...FORWARDED_FIELDS]);
@@ -36,70 +36,60 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
     referer: req.headers.referer,
   });
   client.on('error', () => client.destroy());
-  const refuse = rawRefuser(ctx, record, client);
-  if (!target) return refuse(400, 'Bad Request', badTargetReason(req.url ?? ''), 'bad-request', 'http_request_error');
-  const runtime = ctx.runtime();
-  const policy = ctx.policy();
-  const auth = ctx.auth();
-  authenticateHttp(auth, req, record, (r) => refuseAuth(refuse, r), (identity) => {
-    const info = { protocol: 'upgrade' as const, client: record.clientAddress, user: identity?.user, host: target.host, port: target.port };
-    policy.checkRequest(info, (denial) => {
-      if (denial) return refuseDenial(refuse, denial);
-      const resolution = runtime.resolve(target.host, record.clientAddress);
-      record.rule = resolution.rule;
-      if (!resolution.ok && resolution.unhealthy) return refuse(UNHEALTHY_REFUSAL.status, 'Bad Gateway', resolution.reason, UNHEALTHY_REFUSAL.reason, UNHEALTHY_REFUSAL.proxyStatus);
-      if (!resolution.ok) return refuse(403, 'Forbidden', resolution.reason, 'no-route', 'destination_ip_prohibited');
-      const forbidden = auth?.backendDenial(identity, resolution.backend.name, { client: record.clientAddress, protocol: 'upgrade', target: targetText(target.host, target.port) });
-      if (forbidden) return refuseDenial(refuse, forbidden);
-      ctx.routed(record, resolution.backend.name);
-      const full = policy.acquireBackend(record, resolution.backend.name, info);
-      if (full) return refuseDenial(refuse, full);
-      upgrade(ctx, req, client, head, record, target, resolution, runtime, policy.refusesPrivate(record.clientAddress), refuse);
-    });
-  });
+  if (!target) return answerRaw(ctx, record, client, refusal('bad-request', badTargetReason(req.url ?? '')));
+  const request = new UpgradeRequest(ctx, record, req, client, head, target);
+  request.authorization = req.headers['proxy-authorization'];
+  admit(ctx, request);
 }
 
-/** Dials the origin, sends the upgrade request and relays once it switched protocols. */
-function upgrade(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  client: Socket,
-  head: Buffer,
-  record: ConnectionRecord,
-  target: HttpTarget,
-  resolution: Extract<Resolution, { ok: true }>,
-  runtime: Runtime,
-  refusePrivate: boolean,
-  refuse: RawRefuse,
-): void {
-  dialRouted(resolution, target, { connectTimeoutMs: runtime.config.network.timeouts.connectMs, refusePrivate }, record.clientAddress, record).then(
-    (socket) => {
-      const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
-      ctx.track(upstream, record);
-      if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
-      let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
-      const raw = req.rawHeaders;
-      const forwardedFor = runtime.config.network.forwardedFor;
-      const drop = forwardedFor === 'off' ? DROP : DROP_WITH_FORWARDED;
-      for (let i = 0; i < raw.length; i += 2) {
-        if (!drop.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+/** An upgrade on its way through admission: dials the origin, sends the request and relays once it switched protocols. */
+class UpgradeRequest extends SocketRequest {
+  constructor(
+    ctx: ProxyContext,
+    record: ConnectionRecord,
+    private readonly req: IncomingMessage,
+    socket: Socket,
+    private readonly head: Buffer,
+    private readonly target: HttpTarget,
+  ) {
+    super(ctx, 'upgrade', 'upgrade', record, socket);
+  }
+
+  admitted(): void {
+    dialRouted(this.resolution, this.target, this, this.client, this.record).then(
+      (socket) => this.send(socket),
+      (error: unknown) => refuseDialFailure(this.ctx, this, this.socket, error),
+    );
+  }
+
+  private send(socket: Socket): void {
+    const { ctx, req, record, target, head } = this;
+    const client = this.socket;
+    const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
+    ctx.track(upstream, record);
+    if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
+    let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;
+    const raw = req.rawHeaders;
+    const forwardedFor = this.runtime.config.network.forwardedFor;
+    const drop = forwardedFor === 'off' ? DROP : DROP_WITH_FORWARDED;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!drop.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    }
+    const added: string[] = [];
+    addForwarded(forwardedFor, raw, record.clientAddress, added);
+    for (let i = 0; i < added.length; i += 2) lines += `${added[i]}: ${added[i + 1]}\r\n`;
+    upstream.write(`${lines}Via: 1.1 ${ctx.viaToken}\r\n\r\n`);
+    if (head.length > 0) upstream.write(head);
+    const idleMs = this.runtime.config.network.timeouts.idleMs;
+    awaitSwitch(upstream, client, (switched, status) => {
+      record.status = status;
+      if (!switched) {
+        record.error = 'upgrade-declined';
+        return;
       }
-      const added: string[] = [];
-      addForwarded(forwardedFor, raw, record.clientAddress, added);
-      for (let i = 0; i < added.length; i += 2) lines += `${added[i]}: ${added[i + 1]}\r\n`;
-      upstream.write(`${lines}Via: 1.1 ${ctx.viaToken}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-      awaitSwitch(upstream, client, (switched, status) => {
-        record.status = status;
-        if (!switched) {
-          record.error = 'upgrade-declined';
-          return;
-        }
-        relayTunnel(ctx, record, client, upstream, runtime.config.network.timeouts.idleMs);
-      }, () => ctx.end(record));
-    },
-    (error: unknown) => refuseDialFailure(ctx, record, client, refuse, error),
-  );
+      relayTunnel(ctx, record, client, upstream, idleMs);
+    }, () => ctx.end(record));
+  }
 }
 
 /**

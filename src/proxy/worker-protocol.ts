@@ -3,8 +3,8 @@ import type { ConfigSnapshot } from '../config/model.js';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from './connection-record.js';
-import type { BoundListener, EngineStats, ReloadReport } from './engine.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =

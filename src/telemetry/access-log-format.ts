@@ -1,5 +1,5 @@
 import { maskHeaderList, maskedNames } from '../debug/header-mask.js';
-import type { ConnectionRecord, HeaderList } from '../proxy/connection-record.js';
+import type { ConnectionRecord, HeaderList } from '../protocol/connection-record.js';
 import { unmapIpv4 } from '../policy/ip-address.js';
 import type { AccessLogSettings } from '../policy/policy-settings.js';
 

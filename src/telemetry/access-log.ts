@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { AccessLogSettings } from '../policy/policy-settings.js';
 import { formatAccessLine } from './access-log-format.js';
 

@@ -1,29 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from '../proxy/connection-record.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'PROPFIND', 'PURGE']);
 
-/** Error words the proxy itself produces; an unexpected one counts as `other`, so labels stay bounded. */
+/** Error words the proxy itself produces (every refusal's label, and how relays end); an unexpected one counts as `other`, so labels stay bounded. */
 const KNOWN_ERRORS = new Set([
-  // DialFailure reasons.
-  'timeout',
-  'refused',
-  'unreachable',
-  'host-unreachable',
-  'dns',
-  'upstream',
-  'upstream-auth',
-  'not-allowed',
-  'private-target',
-  'protocol',
-  'unavailable',
-  'failed',
-  // Refusals and relay outcomes of the front handlers.
-  'bad-request',
-  'no-route',
-  'loop',
+  ...Object.values(REFUSALS).map((answer) => answer.metricLabel),
   'upgrade-declined',
   'idle-timeout',
   'upstream-error',

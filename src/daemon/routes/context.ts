@@ -4,7 +4,7 @@ import type { BackendView } from '../../control/answers/backends.js';
 import type { ConfigSnapshot } from '../../config/model.js';
 import type { Edit, EditOptions } from '../../config/editor.js';
 import type { TrafficDebugger } from '../../debug/traffic-debugger.js';
-import type { Engine, EngineStats } from '../../proxy/engine.js';
+import type { Engine, EngineStats } from '../../engine/engine-api.js';
 import type { Role } from '../../role.js';
 import type { TunnelManager } from '../../tunnels/tunnel-manager.js';
 import type { DaemonManagement } from '../management.js';

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import type { ConnectionRecord } from '../../protocol/connection-record.js';
 import { statusClass, type TrafficFilter } from './traffic-filter.js';
 import { markerRow, toRow, type TrafficRow } from './traffic-row.js';
 

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../../proxy/connection-record.js';
+import type { ConnectionRecord } from '../../protocol/connection-record.js';
 
 /** One line of the traffic pane: the record's fields it shows, the client as one address, and whether it is still open. */
 export type TrafficRow = Pick<

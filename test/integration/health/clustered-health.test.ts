@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import type { BackendHealthEvent } from '../../../src/health/health-state.js';
 import { echoOrigin } from '../proxy/raw-peers.js';
 import { get, many, poolConfig, startUpstreams, until } from './pool-fixture.js';

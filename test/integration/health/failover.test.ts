@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { Agent } from 'node:http';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import type { BackendHealthEvent } from '../../../src/health/health-state.js';
 import { connectTunnel, echoOrigin, rawServer } from '../proxy/raw-peers.js';
 import { get, poolConfig, startUpstreams, until } from './pool-fixture.js';

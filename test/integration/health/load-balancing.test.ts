@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { connectTunnel, echoOrigin, rawServer } from '../proxy/raw-peers.js';
 import { get, many, poolConfig, startFront, startUpstreams, until } from './pool-fixture.js';
 

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { startEngine, snapshot, type RunningEngine } from '../proxy/engine-fixture.js';
 import { TRUSTED_LOOPBACK_YAML } from '../../helpers/trusted-loopback.js';
 

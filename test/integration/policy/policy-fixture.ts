@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import type { MetricsSpec } from '../../../src/config/model.js';
-import type { Engine } from '../../../src/proxy/engine.js';
+import type { Engine } from '../../../src/engine/engine-api.js';
 import { parseMetrics } from '../../helpers/prometheus-text.js';
 
 /** A snapshot's `metrics` that turns the proxy metrics on (read with `scrape`, no listener needed). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import { once } from 'node:events';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { snapshot } from './engine-fixture.js';
 
 function get(proxyPort: number, url: string, agent = false): Promise<{ status: number; body: string }> {

@@ -1,8 +1,9 @@
 import { tmpdir } from 'node:os';
 import type { BackendSpec, ConfigSnapshot, RuleSpec } from '../../../src/config/model.js';
 import { debugSpec } from '../../../src/config/normalize.js';
-import { ProxyEngine, type BoundListener, type EngineOptions } from '../../../src/proxy/engine.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { BoundListener, EngineOptions } from '../../../src/engine/engine-api.js';
+import { ProxyEngine } from '../../../src/proxy/engine.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { TRUSTED_LOOPBACK } from '../../helpers/trusted-loopback.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendSpec, ConfigSnapshot } from '../../../src/config/model.js';
 import { createEngine } from '../../../src/proxy/create-engine.js';
-import type { BoundListener } from '../../../src/proxy/engine.js';
+import type { BoundListener } from '../../../src/engine/engine-api.js';
 import { freePort } from '../../helpers/ports.js';
 import { makeTlsFiles } from '../../helpers/tls-files.js';
 import { makePayloads, runAll, startOrigins, type Front, type ProxyAddress } from './bulk-transfers.js';

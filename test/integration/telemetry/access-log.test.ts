@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accessLogSchema } from '../../../src/config/schema.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { AccessLog } from '../../../src/telemetry/access-log.js';
 import { debugSpec } from '../../../src/config/normalize.js';
 import { snapshot, startEngine } from '../proxy/engine-fixture.js';

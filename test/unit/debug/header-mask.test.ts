@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskHeaderList, maskedNames } from '../../../src/debug/header-mask.js';
 import { formatAccessLine } from '../../../src/telemetry/access-log-format.js';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { debugSpec } from '../../../src/config/normalize.js';
 import { debugSchema } from '../../../src/config/schema.js';
 

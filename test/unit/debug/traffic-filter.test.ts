@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { TrafficFilter } from '../../../src/debug/traffic-filter.js';
 
 const record = (extra: Partial<ConnectionRecord>): ConnectionRecord => ({

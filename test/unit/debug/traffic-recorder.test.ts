@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DebugSpec } from '../../../src/config/model.js';
-import type { CaptureSettings, ConnectionRecord } from '../../../src/proxy/connection-record.js';
-import type { EngineEvents } from '../../../src/proxy/engine.js';
+import type { CaptureSettings, ConnectionRecord } from '../../../src/protocol/connection-record.js';
+import type { EngineEvents } from '../../../src/engine/engine-api.js';
 import type { TrafficEvent } from '../../../src/debug/debug-request.js';
 import { TrafficRecorder } from '../../../src/debug/traffic-recorder.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionRecord } from '../../../src/proxy/connection-record.js';
+import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { backendView, statsAnswer, statusAnswer } from '../../helpers/api-answers.js';
 import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
 import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/model/format.js';

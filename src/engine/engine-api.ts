@@ -1,0 +1,97 @@
+import type { EventEmitter } from 'node:events';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { AuthClientView } from '../auth/client-registry.js';
+import type { Target } from '../backends/backend.js';
+import type { ConfigSnapshot } from '../config/model.js';
+import type { DebugAnswer, DebugRequest, TrafficEvent } from '../debug/debug-request.js';
+import type { LiveCheck } from '../health/health-checker.js';
+import type { HealthSource } from '../health/health-source.js';
+import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
+import type { LimitHit } from '../policy/limit-hit.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
+
+/*
+ * What the daemon, the control server, the debugger and the CLI know of an engine: its interface,
+ * events and counters. The implementations (src/proxy) are known to the daemon only.
+ */
+
+/** A listener the engine has bound. */
+export interface BoundListener {
+  kind: 'http' | 'socks5';
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+/** Counters the engine keeps in place (cheap to read at any time). */
+export interface EngineStats {
+  startedAt: number;
+  connectionsActive: number;
+  connectionsTotal: number;
+  backends: Record<string, { active: number; total: number; errors: number }>;
+  /** Client IPs with the most open connections (counted while max_connections_per_ip applies), most first. */
+  busiestClients: { client: string; active: number }[];
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  version: string;
+  previousVersion: string;
+  /** Settings that changed but only take effect after a restart (ports, bind address, TLS, auth mode). */
+  restartRequired: string[];
+}
+
+/** Events the engine publishes. */
+export interface EngineEvents {
+  /** A request or tunnel was routed to its backend (debugger REQ line); refusals before routing have no start. */
+  'connection:start': [ConnectionRecord];
+  /** A request or tunnel ended (access log, metrics, debugger RES line). */
+  'connection:end': [ConnectionRecord];
+  /** Something a person should know (listener error, backend unavailable). */
+  warning: [string];
+  /** The traffic policy refused a client or request (rate limit, connection limit, IP lists, open-relay guard). */
+  'limit:hit': [LimitHit];
+  /** The traffic debugger recorded a request or its end (masked). */
+  traffic: [TrafficEvent];
+  /** A backend became healthy or unhealthy (active or passive checks). */
+  'backend:health': [BackendHealthEvent];
+}
+
+/** What the daemon drives: one in-process engine, or the same spread over worker processes. */
+export interface Engine extends EventEmitter<EngineEvents> {
+  /** The config snapshot new connections use. */
+  readonly snapshot: ConfigSnapshot;
+  /** Binds every listener; rejects (and binds none) if any cannot be bound. */
+  start(): Promise<BoundListener[]>;
+  /** Listeners currently bound. */
+  boundListeners(): BoundListener[];
+  /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
+  reload(next: ConfigSnapshot): Promise<ReloadReport>;
+  /** Stops accepting, drains open connections up to drainMs, destroys the rest. */
+  stop(options?: { drainMs?: number; forceMs?: number }): Promise<{ drained: number; forced: number }>;
+  /** Live counters. */
+  stats(): Promise<EngineStats>;
+  /** Runs one check through a backend now (its configured check, or tcp to `target`) and reports how long it took. */
+  testBackend(name: string, target?: Target): Promise<LiveCheck>;
+  /** Runs a backend's health check now rather than at its next interval. */
+  recheck(name: string): void;
+  /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
+  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
+  /** Asks the traffic debugger of every engine process; one answer per process. */
+  debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
+  /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
+  metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+  /** Every backend's health now (spec 11.5), by name. */
+  health(): Record<string, BackendHealth>;
+  /** Authenticated clients of every engine process, one list per process. */
+  authClients(): Promise<AuthClientView[][]>;
+}
+
+/** Engine options that are not part of the config file. */
+export interface EngineOptions {
+  /** Export this process's CPU, memory and event-loop metrics with the proxy metrics (worker processes). */
+  processMetrics?: boolean;
+  /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
+  health?: HealthSource;
+}

@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { answerResponse } from './admission/answers.js';
+import { dialRefusal } from './admission/dial-refusal.js';
+import type { BodyCapture } from './body-capture.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import type { ProxyContext } from './proxy-context.js';
+
+/** Undici's word for a body that did not come, which a 204 or 304 with Content-Length never has. */
+const LENGTH_MISMATCH = 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
+const DROP_ON_RESPONSE = new Set(['via']);
+
+/** Methods a reset on a reused upstream connection may be retried for (RFC 9110 section 9.2.2). */
+export const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** How a reused upstream connection closed under a request shows up: undici's own code or the socket's errno. */
+export const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** ServerResponse's raw write, the one Node uses for writeContinue and writeEarlyHints. */
+interface RawWritable {
+  _writeRaw(data: string, encoding: BufferEncoding): boolean;
+}
+
+/** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
+export interface Balanced {
+  answered(): void;
+  /** Takes over a failure before any answer (true) by sending the request through another member. */
+  retry(error: Error): boolean;
+}
+
+/**
+ * Streams an upstream response into the client's ServerResponse. Uses undici's raw-header
+ * handler interface, which skips header parsing we would only undo, and maps the write
+ * side's backpressure onto undici's pause/resume.
+ */
+export class ResponseRelay {
+  private abort: ((error?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private done = false;
+  /** The answer is a 204 or 304: it has no body, whatever its Content-Length says. */
+  private bodiless = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly record: ConnectionRecord,
+    private readonly pacer: Pacer | null,
+    private readonly keepHeaders: boolean,
+    private readonly body: BodyCapture | null,
+    private readonly balanced?: Balanced,
+  ) {
+    res.once('close', () => {
+      pacer?.release();
+      if (!this.done) this.abort?.(new Error('client closed'));
+    });
+    // A paced response resumes from holdAfterWrite, after the drain and the pace's wait.
+    if (!pacer) res.on('drain', () => this.resume?.());
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    this.ctx.cancellable(this.record, abort);
+    if (this.res.destroyed) abort(new Error('client closed'));
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) {
+      this.interim(status, statusText, rawHeaders);
+      return true;
+    }
+    this.bodiless = status === 204 || status === 304;
+    this.balanced?.answered();
+    this.resume = resume;
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    kept.push('via', `1.1 ${this.ctx.viaToken}`);
+    this.record.status = status;
+    if (this.keepHeaders) this.record.responseHeaders = kept;
+    this.res.writeHead(status, statusText, kept);
+    return true;
+  }
+
+  /** Relays a 1xx answer (103 Early Hints and others, RFC 9110 15.2) ahead of the final one; never to an HTTP/1.0 client. */
+  private interim(status: number, statusText: string, rawHeaders: Buffer[]): void {
+    if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
+    const headers: string[] = new Array(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
+    for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
+    // The way Node writes its own 1xx answers: straight out, or queued behind an earlier pipelined response.
+    (this.res as unknown as RawWritable)._writeRaw(`${head}\r\n`, 'latin1');
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.body?.add(chunk);
+    const ok = this.res.write(chunk);
+    if (!this.pacer) return ok;
+    return holdAfterWrite(ok, this.pacer.down(chunk.length), this.res, () => undefined, () => this.resume?.());
+  }
+
+  onComplete(): void {
+    this.done = true;
+    this.res.end();
+  }
+
+  onError(error: Error): void {
+    // A 204 or 304 that names the length of the representation it leaves out (RFC 9110 8.6) is complete as it is.
+    if (this.bodiless && (error as { code?: string }).code === LENGTH_MISMATCH) return this.onComplete();
+    this.done = true;
+    if (this.res.headersSent) {
+      this.record.error = (error as { code?: string }).code ?? 'upstream-error';
+      this.res.destroy();
+      return;
+    }
+    if (this.res.destroyed || this.req.destroyed) {
+      this.record.error = 'client-closed';
+      return;
+    }
+    if (this.balanced?.retry(error)) return;
+    answerResponse(this.res, this.record, dialRefusal(this.ctx, this.record, error));
+  }
+}
