@@ -34,6 +34,11 @@ const trafficQuery = z.object({ limit: z.string().optional(), filter: z.string()
 const reloadQuery = z.object({ dry_run: z.string().optional() });
 /** `types`: a comma-separated list of event types to receive (all when absent). */
 const eventsQuery = z.object({ types: z.string().optional() });
+const connectionsQuery = z.strictObject({ backend: z.string().min(1).optional(), client: z.string().min(1).optional() });
+/** `POST /api/connections/close`: one connection by id, or all through a backend or from a client. */
+const connectionsCloseBody = z
+  .strictObject({ id: z.string().min(1).optional(), backend: z.string().min(1).optional(), client: z.string().min(1).optional() })
+  .refine((f) => f.id !== undefined || f.backend !== undefined || f.client !== undefined, { error: 'name the connection to close: id, backend or client' });
 const auditQuery = z.object({ lines: z.string().regex(/^\d+$/, 'expected a number of lines').optional() });
 
 /**
@@ -75,6 +80,8 @@ export const API = {
   userRemove: route({ method: 'DELETE', path: '/api/users/:name', role: 'admin', answer: editAnswerSchema }),
   userPassword: route({ method: 'PUT', path: '/api/users/:name/password', role: 'admin', body: userPasswordSchema, answer: editAnswerSchema }),
   userGroups: route({ method: 'PUT', path: '/api/users/:name/groups', role: 'admin', body: userGroupsSchema, answer: editAnswerSchema }),
+  connections: route({ method: 'GET', path: '/api/connections', role: 'viewer', query: connectionsQuery, answer: z.strictObject({ connections: z.array(connectionRecordSchema) }) }),
+  connectionsClose: route({ method: 'POST', path: '/api/connections/close', role: 'operator', body: connectionsCloseBody, answer: z.strictObject({ closed: z.number() }) }),
   keys: route({ method: 'GET', path: '/api/keys', role: 'admin', answer: keysAnswerSchema }),
   keyAdd: route({ method: 'POST', path: '/api/keys', role: 'admin', body: keyAddSchema, answer: keyAddAnswerSchema }),
   keyRevoke: route({ method: 'DELETE', path: '/api/keys/:id', role: 'admin', answer: keyRevokeAnswerSchema }),

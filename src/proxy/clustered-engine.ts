@@ -11,6 +11,8 @@ import type { BackendHealth } from '../health/health-state.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import type { ConnectionFilter } from '../protocol/connection-filter.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -166,6 +168,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   async authClients(): Promise<AuthClientView[][]> {
     const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
+  }
+
+  /** The tunnels and requests open in every worker. */
+  async openConnections(): Promise<ConnectionRecord[]> {
+    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'connections' })))) as ConnectionRecord[][];
+    return all.flat();
+  }
+
+  /** Closes the matching tunnels and requests in every worker. */
+  async closeConnections(filter: ConnectionFilter): Promise<number> {
+    const counts = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'close', filter })))) as number[];
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   private async spawn(): Promise<BoundListener[]> {

@@ -151,6 +151,31 @@ export class ConnectionLedger {
     this.retiring.add(timer);
   }
 
+  /** The records open now, without captured headers or bodies. */
+  list(): ConnectionRecord[] {
+    return [...this.open].map((record) => ({ ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined }));
+  }
+
+  /**
+   * Closes the open tunnels and forwarded requests an operator picked (`connections close`); the
+   * record names the reason. Returns how many it closed.
+   */
+  close(picked: (record: ConnectionRecord) => boolean): number {
+    const closed = (): Error => Object.assign(new Error('closed by an operator'), { code: 'closed-by-operator' });
+    let count = 0;
+    for (const [socket, record] of [...this.upstreams]) {
+      if (!picked(record)) continue;
+      socket.destroy(closed());
+      count++;
+    }
+    for (const [record, abort] of [...this.requests]) {
+      if (!picked(record)) continue;
+      abort(closed());
+      count++;
+    }
+    return count;
+  }
+
   /** Cancels the pending closes of retired backends (a stop closes everything anyway). */
   cancelRetiring(): void {
     for (const timer of this.retiring) clearTimeout(timer);

@@ -16,6 +16,7 @@ import { busiest } from '../policy/busiest-clients.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
+import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
@@ -213,6 +214,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The users authenticated by this process, with their connections open now. */
   async authClients(): Promise<AuthClientView[][]> {
     return [this.authState.clients.list(this.ledger.openByUser())];
+  }
+
+  /** The tunnels and requests open in this process. */
+  async openConnections(): Promise<ConnectionRecord[]> {
+    return this.ledger.list();
+  }
+
+  /** Closes this process's open tunnels and requests that match. */
+  async closeConnections(filter: ConnectionFilter): Promise<number> {
+    return this.ledger.close((record) => matchesFilter(record, filter));
   }
 
   /** The authentication of new connections (null when auth is off), for its counters. */

@@ -113,6 +113,8 @@ test('every route of the control API answers what its schema in the route table 
     userGroups: () => call('userGroups', { params: { name: 'alice' }, body: { add: ['ops'] } }),
     userRemove: () => call('userRemove', { params: { name: 'alice' } }),
     userAdd: async () => userAdd,
+    connections: () => call('connections', { query: { backend: 'direct' } }),
+    connectionsClose: () => call('connectionsClose', { body: { backend: 'direct' } }),
     keyAdd: () => call('keyAdd', { body: { role: 'viewer', expires: new Date(Date.now() + 3_600_000).toISOString() } }),
     keys: () => call('keys'),
     keyRevoke: async () => {

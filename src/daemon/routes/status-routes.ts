@@ -2,6 +2,7 @@ import { authSettings } from '../../auth/auth-settings.js';
 import { mergeClientViews } from '../../auth/client-registry.js';
 import type { ControlRouter } from '../../control/control-router.js';
 import type { LiveEvent } from '../../control/event-hub.js';
+import { matchesFilter } from '../../protocol/connection-filter.js';
 import { maskSecrets } from '../views.js';
 import type { DaemonContext } from './context.js';
 
@@ -35,6 +36,8 @@ export function bindStatusRoutes(router: ControlRouter, daemon: DaemonContext): 
       return { auth: authSettings(daemon.snapshot).mode, connected: clients.filter((v) => v.connections > 0), seen: clients.filter((v) => v.connections === 0), clients };
     })
     .serve('config', () => ({ source: daemon.snapshot.source, version: daemon.snapshot.version, warnings: daemon.snapshot.warnings, config: maskSecrets(daemon.snapshot.raw) }))
+    .serve('connections', async ({ query }) => ({ connections: (await daemon.engine.openConnections()).filter((record) => matchesFilter(record, query)) }))
+    .serve('connectionsClose', async ({ body }) => ({ closed: await daemon.engine.closeConnections(body) }))
     .serve('reload', ({ query }) => daemon.reload(query.dry_run === '1' || query.dry_run === 'true'))
     .serve('stop', ({ body }) => {
       setImmediate(() => void daemon.stop(body.force));
