@@ -51,14 +51,19 @@ export class ControlServer {
     const server = this.server;
     this.server = null;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
     try {
       unlinkSync(this.socketPath);
     } catch {
       // Already gone.
     }
   }
+}
+
+/** Closes an HTTP server and every connection it holds (open streams included). */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** Whether something accepts connections on a Unix socket (a live daemon, not a stale file). */

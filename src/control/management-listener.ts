@@ -5,6 +5,7 @@ import type { ManagementSpec } from '../config/model.js';
 import { healthAnswer, type Readiness } from '../telemetry/metrics-server.js';
 import type { KeyStore } from './api-keys.js';
 import { errorBody, send, type ControlRouter } from './control-router.js';
+import { closeServer } from './control-server.js';
 import { bearerKey, browserProblem, roleGuard } from './management-access.js';
 
 /** A refusal before any route ran (health of the request itself: Host, Origin, key, throttle). */
@@ -72,9 +73,7 @@ export class ManagementListener {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,15 +1,5 @@
+import type { ConfigDiff } from '../config/diff.js';
 import type { RouteName } from '../control/api.js';
-
-interface Diff {
-  rulesAdded: string[];
-  rulesRemoved: string[];
-  rulesChanged: string[];
-  rulesReordered: boolean;
-  backendsAdded: string[];
-  backendsRemoved: string[];
-  backendsChanged: string[];
-  settingsChanged: string[];
-}
 
 /**
  * What a call changed, in a few words for the audit trail: the config diff of an edit or reload,
@@ -17,7 +7,7 @@ interface Diff {
  * password hash).
  */
 export function changeSummary(action: RouteName | null, answer: unknown, request: unknown): string {
-  const body = (answer ?? {}) as { diff?: Diff; error?: { message?: string }; id?: string; role?: string; enabled?: boolean; dryRun?: boolean };
+  const body = (answer ?? {}) as { diff?: ConfigDiff; error?: { message?: string }; id?: string; role?: string; enabled?: boolean; dryRun?: boolean };
   if (body.error) return body.error.message ?? 'refused';
   if (body.diff) {
     const d = body.diff;

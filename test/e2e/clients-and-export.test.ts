@@ -2,28 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.js';
-import { httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { echoServer, httpPort, okOrigin, sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 test('GET /api/clients lists the users connected now apart from those seen before; debug export does not overwrite a file without --force', { timeout: 120_000 }, async (t) => {
   const o = await okOrigin();
   t.after(() => o.server.close());
-  const held = new Set<Socket>();
-  const echo = createServer((socket) => {
-    held.add(socket);
-    socket.pipe(socket);
-  });
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  t.after(() => {
-    for (const socket of held) socket.destroy();
-    echo.close();
-  });
-  const echoPort = (echo.address() as { port: number }).port;
+  const echo = await echoServer();
+  t.after(() => echo.close());
+  const echoPort = echo.port;
   const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n  auth:\n    mode: native\n${TRUSTED_LOOPBACK_YAML}`);
   t.after(() => box.cleanup());
   for (const [user, password] of [['ann', 'ann-Secret-1'], ['john', 'john-Secret-1']]) {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { until } from '../integration/health/pool-fixture.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { httpPort, sandbox } from './cli-harness.js';
+import { echoServer, httpPort, sandbox } from './cli-harness.js';
 
 /** A CONNECT tunnel through the proxy to the echo server, open until closed. */
 async function tunnel(proxyPort: number, targetPort: number): Promise<{ socket: Socket; closed: () => boolean }> {
@@ -25,19 +25,9 @@ async function tunnel(proxyPort: number, targetPort: number): Promise<{ socket: 
 }
 
 test('connections list shows open tunnels in every worker; connections close ends one by id, then all through a backend', { timeout: 120_000 }, async (t) => {
-  const held = new Set<Socket>();
-  const echo = createServer((socket) => {
-    held.add(socket);
-    socket.on('error', () => undefined);
-    socket.pipe(socket);
-  });
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  t.after(() => {
-    for (const socket of held) socket.destroy();
-    echo.close();
-  });
-  const echoPort = (echo.address() as { port: number }).port;
+  const echo = await echoServer();
+  t.after(() => echo.close());
+  const echoPort = echo.port;
   const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
