@@ -1,7 +1,7 @@
 import type { AuthClientView } from './client-registry.js';
 import { aclEntries, type AuthSettings } from './auth-settings.js';
 
-/** The group-to-backend ACL of `server.auth` (spec 14.2): which groups may use which backends. */
+/** The group-to-backend ACL of `server.auth` (README "Authentication"): which groups may use which backends. */
 export class Acl {
   private readonly byGroup = new Map<string, Set<string>>();
 

@@ -79,7 +79,7 @@ function claimedUser(header: string): string | undefined {
  * Authentication and group ACLs of one config snapshot: the mode's provider (loaded on first
  * use), the verdict cache in front of it, the failed-attempt limit and the ACL. A reload that
  * leaves `server.auth` alone keeps the service and its cache; one that changes users gets a new
- * cache; a changed mode needs a restart (spec 13.2), so the running mode stays.
+ * cache; a changed mode needs a restart (a reload says so), so the running mode stays.
  */
 export class AuthService {
   readonly mode: AuthSettings['mode'];

@@ -1,15 +1,12 @@
-import type { z } from 'zod';
 import type { ConfigSnapshot } from '../config/model.js';
-import { authSchema } from '../config/schema.js';
 import type { KeyPath } from '../config/problems.js';
+import type { AuthSettings } from '../config/sections.js';
 
-/** `server.auth:` with defaults applied. */
-export type AuthSettings = z.infer<typeof authSchema>;
+export type { AuthSettings };
 
-/** The auth section of a snapshot (mode "none" for the client role and for a snapshot built by hand). */
+/** The auth section of a snapshot, as the load normalised it (mode "none" for the client role). */
 export function authSettings(snapshot: ConfigSnapshot): AuthSettings {
-  const section = snapshot.role === 'server' ? (snapshot.raw.server as { auth?: unknown } | undefined)?.auth : undefined;
-  return authSchema.parse(section ?? {});
+  return snapshot.auth;
 }
 
 const AT = (...path: (string | number)[]): KeyPath => ['server', 'auth', ...path];
@@ -46,7 +43,7 @@ export function authWarnings(auth: AuthSettings, backends: string[]): string[] {
   return warnings;
 }
 
-/** Every ACL entry: `server.auth.acl` and `server.auth.native.acl` (spec 14.2) together. */
+/** Every ACL entry: `server.auth.acl` and `server.auth.native.acl` together. */
 export function aclEntries(auth: AuthSettings): { group: string; backends: string[] }[] {
   return [...auth.acl, ...(auth.native?.acl ?? [])];
 }

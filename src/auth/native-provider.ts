@@ -16,7 +16,7 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 /**
- * `native` mode: users and bcrypt hashes from the config (spec 14.2). bcrypt runs on libuv's
+ * `native` mode: users and bcrypt hashes from the config (README "Authentication"). bcrypt runs on libuv's
  * thread pool, never on the event loop.
  */
 export class NativeProvider implements AuthProvider {

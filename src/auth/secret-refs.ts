@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
 import { ConfigError } from '../errors.js';
+import { runtimeSections } from '../config/sections.js';
 import { KEYRING_SERVICE, keyring } from './keyring.js';
 
 /** Keys whose value may be a reference to a secret kept elsewhere. */
@@ -58,5 +59,6 @@ export async function resolveSecretRefs(snapshot: ConfigSnapshot): Promise<Confi
   const backends: BackendSpec[] = await Promise.all(
     snapshot.backends.map(async (b) => ('auth' in b && b.auth ? { ...b, auth: { ...b.auth, password: await resolveOne(b.auth.password, `backend "${b.name}" password`) } } : b)),
   );
-  return { ...snapshot, raw, backends };
+  // The sections read at run time come from the resolved document (an LDAP bind password, for one).
+  return { ...snapshot, ...runtimeSections(snapshot.role, raw), raw, backends };
 }

@@ -1,6 +1,6 @@
 import { TunnelFileError } from './wireguard-config.js';
 
-/** What the proxy needs to know of an OpenVPN client profile (spec 3.4). */
+/** What the proxy needs to know of an OpenVPN client profile (README "Tunnels"). */
 export interface OpenvpnConfig {
   remotes: { host: string; port?: number; proto?: string }[];
   dev?: string;

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 
-/** A parsed wg-quick configuration (spec 3.3). */
+/** A parsed wg-quick configuration (README "Tunnels"). */
 export interface WireguardConfig {
   iface: { privateKey: string; addresses: string[]; dns: string[]; mtu?: number; listenPort?: number };
   peers: { publicKey: string; presharedKey?: string; endpoint?: string; allowedIps: string[]; persistentKeepalive?: number }[];

@@ -25,8 +25,7 @@ async function currentNames(role: Role, client: ControlClient): Promise<Names> {
     if (!(error instanceof NoDaemonError)) throw error;
   }
   const snapshot = await configWithoutDaemon(role);
-  const raw = snapshot.raw as { server?: { auth?: { native?: { users?: { username: string }[] } } } };
-  return { backends: snapshot.backends.map((b) => b.name), rules: snapshot.rules, users: (raw.server?.auth?.native?.users ?? []).map((u) => u.username) };
+  return { backends: snapshot.backends.map((b) => b.name), rules: snapshot.rules, users: (snapshot.auth.native?.users ?? []).map((u) => u.username) };
 }
 
 /** The live names of a kind, for shell completion (domains without their `*.`; the catch-all left out). */

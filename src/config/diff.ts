@@ -62,7 +62,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Settings whose change needs a restart to take effect (spec 13.2). */
+/** Settings whose change needs a restart to take effect (README "Use it", reload). */
 export function restartRequired(before: ConfigSnapshot, after: ConfigSnapshot): string[] {
   const changes: string[] = [];
   const key = (s: ConfigSnapshot): string => json(s.listeners.map((l) => [l.kind, l.host, l.port]));
@@ -70,7 +70,7 @@ export function restartRequired(before: ConfigSnapshot, after: ConfigSnapshot): 
   // New certificate files are served at once; only turning TLS on or off changes the listener.
   const tls = (s: ConfigSnapshot): string => json(s.listeners.map((l) => l.tls !== undefined));
   if (tls(before) !== tls(after)) changes.push('server.tls (TLS on or off)');
-  const authMode = (s: ConfigSnapshot): unknown => (s.raw.server as { auth?: { mode?: string } } | undefined)?.auth?.mode ?? 'none';
+  const authMode = (s: ConfigSnapshot): unknown => s.auth.mode;
   if (authMode(before) !== authMode(after)) changes.push('server.auth.mode');
   if (before.workers !== after.workers) changes.push('workers');
   return changes;

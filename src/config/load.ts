@@ -13,6 +13,7 @@ import { authProblems, authWarnings } from '../auth/auth-settings.js';
 import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
 import type { ConfigSnapshot } from './model.js';
 import { normalizeClient, normalizeServer } from './normalize.js';
+import { runtimeSections } from './sections.js';
 import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
 import { exposedFileWarning, holdsClearSecrets, ovpnHoldsSecrets } from './secret-file-modes.js';
 import { tunnelFileProblem } from './tunnel-files.js';
@@ -202,7 +203,7 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
 
   const validated = config as Record<string, unknown>;
   const version = createHash('sha256').update(JSON.stringify({ role, validated })).digest('hex').slice(0, 12);
-  return { ...model, source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
+  return { ...model, ...runtimeSections(role, validated), source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
 }
 
 /** One ConfigError for problems found in different checks, in file order. */
@@ -243,7 +244,7 @@ function proxyPingWarnings(backends: ConfigSnapshot['backends']): string[] {
 
 type Issue = z.core.$ZodIssue;
 
-/** Where a key belongs when it sits at the wrong level: the snippets of spec 14.2 write `auth:` at the top, the server reads `server.auth`. */
+/** Where a key belongs when it sits at the wrong level: auth snippets written elsewhere put `auth:` at the top, the server reads `server.auth`. */
 function misplacedHint(path: KeyPath, key: string, allowed: readonly string[]): string {
   return path.length === 0 && key === 'auth' && allowed.includes('server') ? ' (authentication goes under "server:": nest this block as server.auth)' : '';
 }

@@ -1,11 +1,13 @@
 import type { Role } from '../role.js';
+import type { RuntimeSections } from './sections.js';
 
 /**
  * The normalised, immutable view of a configuration that the engine runs on.
- * Both YAML dialects (server and client) become this one shape; the raw parsed
- * document stays available for features that read their own section.
+ * Both YAML dialects (server and client) become this one shape, every section normalised once
+ * per load; the validated document stays available to show and compare, never to read a
+ * setting from at use time.
  */
-export interface ConfigSnapshot {
+export interface ConfigSnapshot extends RuntimeSections {
   role: Role;
   /** Where it came from: a file path, or null for the embedded default. */
   source: string | null;
@@ -30,7 +32,7 @@ export interface ConfigSnapshot {
   management: ManagementSpec;
   /** Load-time warnings (unknown-yet features, shadowed rules, unavailable tunnel files). */
   warnings: string[];
-  /** The validated document as the schema produced it (keys as in the file). */
+  /** The validated document as the schema produced it (keys as in the file), for `config show` and reload diffs. */
   raw: Record<string, unknown>;
 }
 

@@ -1,3 +1,4 @@
+import type { RuntimeSections } from './sections.js';
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
 import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, ManagementSpec, NetworkSpec, RuleSpec } from './model.js';
@@ -81,7 +82,7 @@ function common(config: ServerConfig | ClientConfig, section: { bind_address: st
 }
 
 /** The server dialect as the engine's model (before tunnel-file checks). */
-export function normalizeServer(config: ServerConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+export function normalizeServer(config: ServerConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw' | keyof RuntimeSections> {
   const backends: BackendSpec[] = config.backends.map((b) => {
     const base = { name: b.name, ...(b.health_check ? { healthCheck: b.health_check as Record<string, unknown> } : {}) };
     switch (b.type) {
@@ -108,7 +109,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
-export function normalizeClient(config: ClientConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw'> {
+export function normalizeClient(config: ClientConfig, baseDir: string): Omit<ConfigSnapshot, 'source' | 'version' | 'loadedAt' | 'warnings' | 'raw' | keyof RuntimeSections> {
   const backends: BackendSpec[] = [{ name: 'direct', type: 'direct' }];
   if (config.server) {
     const address = parseHostPort(config.server.address)!;

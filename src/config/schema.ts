@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { bindAddress, cidr, duration, hostPort, listenPort, port } from './values.js';
 
 /*
- * The configuration schema of both dialects (spec sections 3.1 and 3.2, plus the keys of sections
- * 11, 12, 13 and 14). Every object is strict: an unknown key is an error, never ignored.
+ * The configuration schema of both dialects (the server and client files, README "Use it", with
+ * the keys of health checks, metrics, reload and authentication). Every object is strict: an
+ * unknown key is an error, never ignored.
  */
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
@@ -42,7 +43,7 @@ const network = z.strictObject({
 
 const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });
 
-/** `rate_limiting:` (spec 3.1): token buckets and bandwidth throttling. */
+/** `rate_limiting:`: token buckets and bandwidth throttling. */
 export const rateLimitingSchema = z.strictObject({
   enabled: z.boolean().default(false),
   global: bucket.optional(),
@@ -64,7 +65,7 @@ const portOrRange = z.union([port, z.string().regex(/^\d{1,5}-\d{1,5}$/, 'expect
 /** Squid's Safe_ports: what plain requests, WebSocket upgrades and SOCKS5 may reach by default. */
 export const SAFE_PORTS_DEFAULT = [80, 21, 443, 70, 210, '1025-65535', 280, 488, 591, 777];
 
-/** `access_control:` (spec 3.1) plus the open-relay guard's keys. */
+/** `access_control:` plus the open-relay guard's keys. */
 export const accessControlSchema = z.strictObject({
   whitelist: z.array(cidr).default([]),
   blacklist: z.array(cidr).default([]),
@@ -94,7 +95,7 @@ export const stateSchema = z
 
 const accessLogField = z.enum(['timestamp', 'client_ip', 'username', 'method', 'host', 'path', 'status', 'bytes_sent', 'bytes_received', 'duration', 'backend', 'user_agent', 'rule', 'referer']);
 
-/** `access_log:` (spec 3.1). */
+/** `access_log:`. */
 export const accessLogSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
@@ -174,12 +175,12 @@ const nativeUser = z.strictObject({
 
 const aclEntry = z.strictObject({ group: nonEmpty, backends: z.array(nonEmpty) });
 
-/** `server.auth:` (spec 14.2): how clients authenticate, and which backends each group may use. */
+/** `server.auth:` (README "Authentication"): how clients authenticate, and which backends each group may use. */
 export const authSchema = z.strictObject({
   mode: z.enum(['none', 'native', 'system', 'ldap', 'oauth']).default('none'),
   /** Realm named in `Proxy-Authenticate`. */
   realm: nonEmpty.default('simple-proxy'),
-  /** Group-to-backend ACL for every mode (`native.acl` of spec 14.2 is read too). */
+  /** Group-to-backend ACL for every mode (`native.acl` is read too). */
   acl: z.array(aclEntry).default([]),
   /** How long a verdict is remembered, so the password check does not run per request. */
   cache: z.strictObject({ ttl: duration.default('60s'), negative_ttl: duration.default('5s'), max_entries: z.number().int().min(1).default(10_000) }).prefault({}),
@@ -226,7 +227,7 @@ export const authSchema = z.strictObject({
     .optional(),
 });
 
-/** `debug:` (spec 3.2), shared by both roles. */
+/** `debug:`, shared by both roles. */
 export const debugSchema = z.strictObject({
   enabled: z.boolean().default(false),
   log_requests: z.boolean().default(true),
@@ -282,7 +283,7 @@ const common = {
 /** `workers`: engine processes (0 = one per core). */
 const workers = z.number().int('expected a whole number').min(0, 'expected 0 (one per core) or more');
 
-/** The server dialect (spec 3.1). */
+/** The server dialect (`server-config.yaml`). */
 export const serverConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -301,7 +302,7 @@ export const serverConfigSchema = z.strictObject({
   ...common,
 });
 
-/** The client dialect (spec 3.2). */
+/** The client dialect (`client-config.yaml`). */
 export const clientConfigSchema = z.strictObject({
   client: z
     .strictObject({

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 const CLEAR_SECRET = /^\s*-?\s*(password|password_hash|bind_password|client_secret)\s*:\s*["']?(?!\$\{|keyring:|file:|["']|\s*$)\S/m;
 
 /**
- * A warning when a file holding secrets can be read by group or others (spec 7), the way
+ * A warning when a file holding secrets can be read by group or others (README "Authentication", secrets), the way
  * wg-quick warns about a world-accessible .conf; null when its mode is tight or it cannot be read.
  */
 export function exposedFileWarning(file: string, what: string): string | null {

@@ -3,7 +3,7 @@ import type { BackendHealth } from '../health/health-state.js';
 import type { EngineStats } from '../engine/engine-api.js';
 import type { BackendView, HealthAnswer } from '../control/answers/backends.js';
 
-/** The spec 11.5 answer for one backend's health. */
+/** The `GET /api/backends/:name/health` answer for one backend. */
 export function healthAnswer(health: BackendHealth): HealthAnswer {
   return {
     name: health.name,

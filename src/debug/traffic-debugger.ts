@@ -6,7 +6,7 @@ import type { TrafficEvent } from './debug-request.js';
 import { mergeCounts, type TrafficStats } from './traffic-stats.js';
 
 /**
- * The traffic debugger as the daemon and the control API see it (spec 4). The work on each
+ * The traffic debugger as the daemon and the control API see it (README "Watching it"). The work on each
  * record is done by a TrafficRecorder inside every engine process, where the record is; this
  * side holds the settings, fans requests out and merges the answers. Live `traffic` events are
  * relayed from the engine only while something here listens for them, so that unwatched records

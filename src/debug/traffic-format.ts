@@ -5,7 +5,7 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 /** The last second formatted: busy logs stamp thousands of lines within the same second. */
 let lastSecond = { at: NaN, text: '' };
 
-/** `2024-01-15 10:30:45.123` in local time, as the debug log of spec 4.1 shows it. */
+/** `2024-01-15 10:30:45.123` in local time, as the debug log shows it. */
 export function logTimestamp(time: number): string {
   const ms = Math.floor(time);
   const second = Math.floor(ms / 1000);
@@ -23,17 +23,17 @@ export function displayHost(record: ConnectionRecord): string {
   return defaultPort || record.port === 0 ? host : `${host}:${record.port}`;
 }
 
-/** The REQ line of spec 4.1 (without the headers and body lines). */
+/** The debug log's REQ line (without the headers and body lines). */
 export function requestLine(record: ConnectionRecord): string {
   const parts = [`[${logTimestamp(record.startedAt)}] [REQ] id=${record.id} method=${record.method} host=${displayHost(record)} path=${record.path ?? '-'}`];
   parts.push(`client=${record.clientAddress.includes(':') ? `[${record.clientAddress}]` : record.clientAddress}:${record.clientPort}`);
   parts.push(`route=${record.backend ?? '-'}`);
-  // Not in the spec's line: after its fields, so a parser of that line still reads them in place.
+  // After the line's fixed fields, so a parser of the fixed format still reads them in place.
   if (record.user !== undefined) parts.push(`user=${record.user}`);
   return parts.join(' ');
 }
 
-/** The RES line of spec 4.1. */
+/** The debug log's RES line. */
 export function responseLine(record: ConnectionRecord): string {
   const end = record.startedAt + (record.durationMs ?? 0);
   const line = `[${logTimestamp(end)}] [RES] id=${record.id} status=${record.status ?? '-'} size=${record.bytesOut} duration=${record.durationMs ?? 0}ms`;

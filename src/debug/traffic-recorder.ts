@@ -31,7 +31,7 @@ interface Entry {
 }
 
 /**
- * The traffic debugger's work in one engine process (spec 4), next to the records it follows so
+ * The traffic debugger's work in one engine process (README "Watching it"), next to the records it follows so
  * that they need not leave the process: masks what must not be shown, writes this process's
  * lines of the debug log (appended to the same file as the other processes'), keeps the most
  * recent records in a ring bounded by count and memory, keeps running counters and publishes

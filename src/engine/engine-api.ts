@@ -83,7 +83,7 @@ export interface Engine extends EventEmitter<EngineEvents> {
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
-  /** Every backend's health now (spec 11.5), by name. */
+  /** Every backend's health now (as `GET /api/backends/:name/health` answers), by name. */
   health(): Record<string, BackendHealth>;
   /** Authenticated clients of every engine process, one list per process. */
   authClients(): Promise<AuthClientView[][]>;

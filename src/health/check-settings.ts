@@ -1,11 +1,12 @@
 import type { Target } from '../backends/backend.js';
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
+import { BUILT_IN_CHECK_DEFAULTS, type HealthCheckDefaults } from '../config/sections.js';
 import { parseDuration, parseHostPort } from '../config/values.js';
 
 /** Where a check goes when the backend names no `target:` (the same default as `backend test`). */
 export const DEFAULT_PROBE_TARGET: Target = { host: 'example.com', port: 80 };
 
-/** One backend's active check, with the global defaults (spec 11.2) filled in. */
+/** One backend's active check, with the global defaults (`health_checks.defaults`) filled in. */
 export interface CheckSettings {
   type: 'tcp' | 'http' | 'ping';
   intervalMs: number;
@@ -30,33 +31,23 @@ interface BackendCheckSection {
   http?: { url: string; expected_status?: number };
 }
 
-interface Defaults {
-  interval: string;
-  timeout: string;
-  healthy_threshold: number;
-  unhealthy_threshold: number;
-}
-
-const BUILT_IN: Defaults = { interval: '30s', timeout: '5s', healthy_threshold: 2, unhealthy_threshold: 3 };
-
 /**
  * The active checks a snapshot asks for, by backend name. A backend is checked when its own
  * `health_check:` is enabled, or, when a global `health_checks:` section exists, unless its own
  * section says `enabled: false`. Pure: every worker process derives the same answer.
  */
 export function checkSettings(config: ConfigSnapshot): Map<string, CheckSettings> {
-  const global = (config.raw.health_checks as { defaults?: Partial<Defaults> } | undefined) ?? undefined;
-  const defaults: Defaults = { ...BUILT_IN, ...global?.defaults };
+  const defaults = config.healthChecks;
   const checks = new Map<string, CheckSettings>();
   for (const backend of config.backends) {
     const own = backend.healthCheck as BackendCheckSection | undefined;
-    if (own ? own.enabled === false : global === undefined) continue;
-    checks.set(backend.name, settingsFor(backend, own ?? {}, defaults));
+    if (own ? own.enabled === false : defaults === null) continue;
+    checks.set(backend.name, settingsFor(backend, own ?? {}, defaults ?? BUILT_IN_CHECK_DEFAULTS));
   }
   return checks;
 }
 
-function settingsFor(backend: BackendSpec, own: BackendCheckSection, defaults: Defaults): CheckSettings {
+function settingsFor(backend: BackendSpec, own: BackendCheckSection, defaults: HealthCheckDefaults): CheckSettings {
   const type = own.type ?? 'tcp';
   const http = type === 'http' && own.http ? { url: own.http.url, expectedStatus: own.http.expected_status ?? 200 } : undefined;
   const written = own.target ? parseHostPort(own.target) : null;

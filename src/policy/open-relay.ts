@@ -12,7 +12,7 @@ export const OPEN_RELAY_KEY = 'access_control.allow_open_relay';
 export function openRelayProblem(snapshot: ConfigSnapshot): string | null {
   const exposed = snapshot.listeners.filter((l) => l.host !== 'localhost' && !isLoopback(l.host));
   if (exposed.length === 0) return null;
-  const auth = snapshot.role === 'server' ? ((snapshot.raw.server as { auth?: { mode?: string } } | undefined)?.auth?.mode ?? 'none') : 'none';
+  const auth = snapshot.auth.mode;
   if (auth !== 'none') return null;
   const { whitelist, allow_open_relay: allowed } = policySettings(snapshot).accessControl;
   if (whitelist.length > 0 || allowed) return null;

@@ -179,7 +179,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return (this.checker ?? new HealthChecker()).check(backend, this.current.config.network.timeouts.connectMs, target);
   }
 
-  /** Every backend's health now (spec 11.5), by name. */
+  /** Every backend's health now (as `GET /api/backends/:name/health` answers), by name. */
   health(): Record<string, BackendHealth> {
     return this.checker?.health() ?? {};
   }

@@ -2,7 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import type { RuleSpec } from '../config/model.js';
 import type { HealthSource } from '../health/health-source.js';
 
-/** A load-balancing algorithm (spec 11.4). */
+/** A load-balancing algorithm (`load_balancing.algorithm`). */
 type Algorithm = NonNullable<RuleSpec['loadBalancing']>['algorithm'];
 
 /** Something whose end is announced by a 'close' event (a socket, a response). */

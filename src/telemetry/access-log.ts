@@ -17,7 +17,7 @@ const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const STDOUT = 1;
 
 /**
- * The access log (spec 3.1 `access_log`). Lines are formatted when a connection ends and
+ * The access log (`access_log:`, README "Traffic policy"). Lines are formatted when a connection ends and
  * written in batches by the libuv thread pool, one write at a time and in order, so the proxy
  * never waits for the disk or a slow stdout reader; if the output falls more than 8 MiB behind,
  * lines are dropped and counted rather than held without bound. `reopen` (SIGUSR1, after

@@ -25,8 +25,8 @@ export function healthAnswer(path: string, readiness: () => Readiness): { status
 }
 
 /**
- * The metrics listener (spec 12): the Prometheus text at `endpoint` and the health endpoints of
- * spec 12.4. It is its own listener so scrapers and load balancers never touch the proxy ports.
+ * The metrics listener (README "Watching it"): the Prometheus text at `endpoint` and the health
+ * endpoints. It is its own listener so scrapers and load balancers never touch the proxy ports.
  */
 export class MetricsServer {
   private server: Server | null = null;

@@ -34,7 +34,7 @@ export function errorLabel(error: string): string {
 }
 
 /**
- * The per-process proxy metrics of spec 12.2 (connections, requests, durations, bytes), fed by
+ * The per-process proxy metrics (README "Watching it": connections, requests, durations, bytes), fed by
  * the engine's finished records. Each engine process keeps its own; the daemon merges them at
  * scrape time, so the hot path never crosses a process boundary for a counter.
  */

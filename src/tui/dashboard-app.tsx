@@ -35,13 +35,14 @@ export interface DashboardActions {
 }
 
 /** Fetches what a view needs when its key changes; null until it arrives (or when there is nothing to fetch). */
-function useFetched<T>(key: string | null, fetch: (key: string) => Promise<T>): T | null {
-  const [value, setValue] = useState<T | null>(null);
+function useFetched<T>(key: string | null, fetch: (key: string) => Promise<T>): T | null | undefined {
+  // undefined while the answer for this key is on its way; null when there is none.
+  const [value, setValue] = useState<T | null | undefined>(undefined);
   useEffect(() => {
-    setValue(null);
+    setValue(undefined);
     if (key === null) return;
     let live = true;
-    fetch(key).then((v) => live && setValue(() => v), () => undefined);
+    fetch(key).then((v) => live && setValue(() => v), () => live && setValue(null));
     return () => {
       live = false;
     };
@@ -90,8 +91,8 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const detailRow = ui.detail === null ? undefined : model.traffic.get(ui.detail);
   const detail = useFetched(ui.detail, (id) => actions.detail(id));
   const routeKey = detailRow && detailRow.marker === undefined ? `${detailRow.host}\n${detailRow.client.replace(/^\[?(.*?)\]?:\d+$/, '$1')}` : null;
-  const route = useFetched(routeKey, (key) => actions.route(...(key.split('\n') as [string, string])));
-  const check = useFetched(ui.backendDetail, (name) => actions.backendCheck(name));
+  const route = useFetched(routeKey, (key) => actions.route(...(key.split('\n') as [string, string]))) ?? null;
+  const check = useFetched(ui.backendDetail, (name) => actions.backendCheck(name)) ?? null;
 
   const filterText = activeFilter(ui);
   const paused = model.traffic.paused;
@@ -147,7 +148,7 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
       const row = model.traffic.get(command.id);
       if (!row) return;
       const http = /(?:^|, )http ([^,]+)/.exec(model.summary?.listeners ?? '')?.[1] ?? null;
-      const curl = curlCommand(row, detail, http ? `http://${http.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}` : null);
+      const curl = curlCommand(row, detail ?? null, http ? `http://${http.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}` : null);
       actions.copy(curl);
       model.tell(`copied as curl: ${curl}`, false, at);
     }

@@ -6,7 +6,7 @@ import { parseOpenvpnConfig, type OpenvpnConfig } from '../backends/openvpn-conf
 import { TunnelProcess } from './tunnel-process.js';
 import type { RunPlace, TunnelRun, TunnelRunEvents } from './tunnel-run.js';
 
-/** How an OpenVPN backend authenticates (spec 3.4): an auth file, inline credentials, or certificates only. */
+/** How an OpenVPN backend authenticates (README "Tunnels"): an auth file, inline credentials, or certificates only. */
 export interface OpenvpnAuth {
   authFile?: string;
   auth?: Credentials;

@@ -33,7 +33,7 @@ export default class BackendAddCommand extends BaseCommand {
   async run(): Promise<EditOutcome & { warnings: string[] }> {
     const { flags } = await this.parse(BackendAddCommand);
     const tunnel = flags.type === 'wireguard' || flags.type === 'openvpn';
-    // Spec 5.1 writes the tunnel file as --config; a proxy config file is YAML.
+    // Tunnel files are also given as --config; a proxy config file is YAML.
     if (tunnel && !flags['config-file'] && flags.config && !/\.ya?ml$/i.test(flags.config)) {
       flags['config-file'] = flags.config;
       flags.config = undefined;

@@ -7,7 +7,7 @@ import { splitList } from '../../cli/split-list.js';
 import { addUser } from '../../config/user-edits.js';
 import { userAddSchema } from '../../control/schemas.js';
 
-/** `user add`: add a native user (spec 14.5). */
+/** `user add`: add a native user (README "Authentication"). */
 export default class UserAddCommand extends BaseCommand {
   static override roles = ['server'] as const;
   static override summary = 'Add a user for native authentication';

@@ -10,6 +10,9 @@ export type RecordedDetail = RecordAnswer | null;
 /** The route the daemon would give the request's host now (`GET /api/rules/test`), as the CLI's `rule test` shows it. */
 export type RouteAnswer = RouteExplanationAnswer | null;
 
+/** Shown in place of headers and bodies while the daemon's answer is on its way. */
+const LOADING = ['  (loading)'];
+
 function headerLines(list: string[] | undefined): string[] {
   if (!list) return ['  (not recorded)'];
   const out: string[] = [];
@@ -34,8 +37,8 @@ function bodyLines(body: RecordAnswer['requestBody']): string[] {
 
 const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
 
-/** The lines of one tab of a request's detail view. */
-export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail, route: RouteAnswer): string[] {
+/** The lines of one tab of a request's detail view; `detail` is undefined while it is being fetched. */
+export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDetail | undefined, route: RouteAnswer): string[] {
   const hint = detail === null ? [RECORDING_HINT] : [];
   switch (tab) {
     case 'request':
@@ -47,9 +50,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `status ${row.status ?? '-'}${row.error ? `   error ${row.error}` : ''}   ${row.open ? 'still open' : `duration ${formatDuration(row.durationMs ?? 0)}`}`,
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
         'request headers:',
-        ...headerLines(detail?.requestHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.requestHeaders)),
         'request body:',
-        ...bodyLines(detail?.requestBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.requestBody)),
         ...hint,
       ];
     case 'response':
@@ -58,9 +61,9 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         ...(row.error ? [`error: ${row.error}`] : []),
         `bytes to client ${row.bytesOut}`,
         'response headers:',
-        ...headerLines(detail?.responseHeaders),
+        ...(detail === undefined ? LOADING : headerLines(detail?.responseHeaders)),
         'response body:',
-        ...bodyLines(detail?.responseBody),
+        ...(detail === undefined ? LOADING : bodyLines(detail?.responseBody)),
         ...hint,
       ];
     case 'timing':

@@ -9,7 +9,7 @@ import { HEALTH_COLOUR } from './panes.js';
 import { Line, Pane } from './theme.js';
 
 /** A request's detail: Request, Response, Timing and Route tabs, scrollable. */
-export function DetailView({ row, detail, route, tab, scroll, height, width }: { row: TrafficRow | undefined; detail: RecordedDetail; route: RouteAnswer; tab: DetailTab; scroll: number; height: number; width: number }): ReactElement {
+export function DetailView({ row, detail, route, tab, scroll, height, width }: { row: TrafficRow | undefined; detail: RecordedDetail | undefined; route: RouteAnswer; tab: DetailTab; scroll: number; height: number; width: number }): ReactElement {
   if (!row || row.marker !== undefined) {
     return (
       <Pane title="Detail" focused={false} width={width} height={height}>

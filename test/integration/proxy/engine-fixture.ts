@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { BackendSpec, ConfigSnapshot, RuleSpec } from '../../../src/config/model.js';
 import { debugSpec } from '../../../src/config/normalize.js';
+import { runtimeSections } from '../../../src/config/sections.js';
 import type { BoundListener, EngineOptions } from '../../../src/engine/engine-api.js';
 import { ProxyEngine } from '../../../src/proxy/engine.js';
 import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
@@ -12,8 +13,10 @@ import { TRUSTED_LOOPBACK } from '../../helpers/trusted-loopback.js';
  * otherwise, so the tests' loopback origins are reachable.
  */
 export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'direct' }], rules?: RuleSpec[], patch: Partial<ConfigSnapshot> = {}): ConfigSnapshot {
-  const raw = patch.raw ?? {};
-  const accessControl = (raw.access_control ?? {}) as Record<string, unknown>;
+  const patched = patch.raw ?? {};
+  const accessControl = (patched.access_control ?? {}) as Record<string, unknown>;
+  const raw = { ...patched, access_control: { trusted_clients: TRUSTED_LOOPBACK, ...accessControl } };
+  const role = patch.role ?? 'server';
   return {
     role: 'server',
     source: null,
@@ -42,7 +45,9 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     management: { port: null, host: '127.0.0.1', hostNames: [], allowedOrigins: [], auditLog: null },
     warnings: [],
     ...patch,
-    raw: { ...raw, access_control: { trusted_clients: TRUSTED_LOOPBACK, ...accessControl } },
+    // As a load does: the sections read at run time come from the document.
+    ...runtimeSections(role, raw),
+    raw,
   };
 }
 

@@ -7,7 +7,9 @@ import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/mo
 import { LimitStats } from '../../../src/tui/model/limit-stats.js';
 import { RateSeries } from '../../../src/tui/model/rate-series.js';
 import { parseFilter, statusClass } from '../../../src/tui/model/traffic-filter.js';
+import { detailLines } from '../../../src/tui/model/detail-lines.js';
 import { TrafficHistory } from '../../../src/tui/model/traffic-history.js';
+import { toRow } from '../../../src/tui/model/traffic-row.js';
 import { activeFilter, INITIAL_UI, onKey, selectedIndex, splitKeys, type KeyPress, type UiState } from '../../../src/tui/model/ui-state.js';
 
 let next = 0;
@@ -282,4 +284,14 @@ test('dashboard model: live events, status polls and health events', () => {
   model.apply({ type: 'backend:health', time: 3000, backend: 'direct', healthy: false, status: 'unhealthy', latencyMs: 40, consecutiveFailures: 3, lastCheck: 3000, reason: 'timeout' }, 3000);
   assert.equal(model.backends[0].health, 'unhealthy');
   assert.equal(model.backends[0].failures, 3);
+});
+
+test('detail lines: loading while the daemon answers, headers once it did, "not recorded" only when it kept none', () => {
+  const row = toRow(record(), false);
+  const loading = detailLines('request', row, undefined, null).join('\n');
+  assert.match(loading, /request headers:\n {2}\(loading\)/);
+  assert.doesNotMatch(loading, /not recorded/);
+  const kept = detailLines('request', row, { ...record(), requestHeaders: ['User-Agent', 'curl/8'] }, null).join('\n');
+  assert.match(kept, /request headers:\n {2}User-Agent: curl\/8/);
+  assert.match(detailLines('response', row, null, null).join('\n'), /response headers:\n {2}\(not recorded\)/);
 });
