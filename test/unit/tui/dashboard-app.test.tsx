@@ -27,18 +27,20 @@ test('1,000 events a second redraw at the frame rate, not per event, and the his
   await tick(150);
   const before = app.frames.length;
   const started = Date.now();
+  // 1,000 events in 20 batches 50 ms apart: about a second, longer on a busy machine, so the
+  // frame bound follows the time it really took.
   let sent = 0;
-  while (Date.now() - started < 1000) {
+  for (let batch = 0; batch < 20; batch++) {
     for (let i = 0; i < 50; i++, sent++) {
       const record = { id: `e${sent}`, startedAt: Date.now(), protocol: 'http' as const, clientAddress: '127.0.0.1', clientPort: 4000, method: 'GET', host: `h${sent % 7}.test`, port: 80, path: '/', bytesIn: 10, bytesOut: 90, status: 200, durationMs: 1 };
       model.apply({ type: 'connection:end', time: Date.now(), record }, Date.now());
     }
     await tick(50);
   }
+  const elapsed = Date.now() - started;
   await tick(150);
   const frames = app.frames.length - before;
-  assert.ok(sent >= 900, `sent ${sent} events`);
-  assert.ok(frames <= 16, `${frames} frames for ${sent} events in about a second`);
+  assert.ok(frames <= Math.ceil(elapsed / 100) + 6, `${frames} frames for ${sent} events in ${elapsed} ms`);
   assert.ok(frames >= 3, 'it does redraw while events arrive');
   assert.equal(model.traffic.size, 200, 'history bounded');
   assert.match(app.lastFrame() ?? '', /Traffic 200\/200/);
