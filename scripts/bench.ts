@@ -5,7 +5,9 @@
 // to compare with the plain one in the same run. Other arguments go to run.sh (for example
 // `npm run bench -- --only a,d --runs 1`); `--baseline DIR` adds the simple-proxy of another
 // built checkout (for example the commit before a change) as `simple-proxy@base`, so before and
-// after are measured in one interleaved run. Then the routing micro-benchmark.
+// after are measured in one interleaved run. Then the routing micro-benchmark, the HTTPS
+// interception benchmark (leaf minting; intercepted vs plain CONNECT vs mitmproxy) and the UDP
+// relay benchmark (scripts/bench-udp.ts: direct, simple-proxy and danted).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +96,8 @@ const output = await runHarness([...targets, ...args]);
 for (const child of processes) child.kill('SIGTERM');
 const failed = integrityVerdict(output, args.includes('--no-integrity'));
 must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-routing.ts')], { cwd: ROOT });
+must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-mitm.ts')], { cwd: ROOT });
+must(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-udp.ts')], { cwd: ROOT });
 if (failed.length > 0) process.exit(1);
 
 /** Runs run.sh, passing its output through, and resolves with what it printed on stdout. */

@@ -11,6 +11,8 @@ const CODE_REASONS: Record<string, DialFailure> = {
   EHOSTUNREACH: 'host-unreachable',
   ENETUNREACH: 'unreachable',
   EADDRNOTAVAIL: 'unreachable',
+  EMFILE: 'no-descriptors',
+  ENFILE: 'no-descriptors',
 };
 
 const DETAILS: Partial<Record<DialFailure, string>> = {
@@ -19,6 +21,7 @@ const DETAILS: Partial<Record<DialFailure, string>> = {
   dns: 'name not resolved',
   'host-unreachable': 'host unreachable',
   unreachable: 'network unreachable',
+  'no-descriptors': 'the proxy is out of file descriptors',
 };
 
 /** Turns a socket or DNS error into a DialError naming the target and a short reason. */

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
-import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import type { Backend, DialOptions, HttpRoute, Target, UdpChannel, UdpOptions } from './backend.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
+import { openDirectUdp } from './udp-direct.js';
 
 /** Checks a freshly connected socket before it is used (for example: it must not loop back to this proxy). */
 export type SocketGuard = (socket: Socket, target: Target) => void;
@@ -37,10 +38,20 @@ export class DirectBackend implements Backend {
     return socket;
   }
 
+  /** Sends UDP from this host (dual stack, names resolved by the host's resolver). */
+  openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
+    return openDirectUdp(target, options, this.network);
+  }
+
   /** Plain HTTP goes to the origin itself, pooled per origin. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string, refusePrivate = false): HttpRoute {
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     return { dispatcher: refusePrivate ? this.guardedAgent : this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+  }
+
+  /** A fresh connection to the origin itself. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
   }
 
   /** Closes idle pooled connections. */

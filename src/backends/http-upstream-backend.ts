@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { Pool, type Agent, type Dispatcher } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
 import { authority, basicAuth, httpConnect } from './http-connect.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { tlsHandshake } from './tls-handshake.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
 import { checkUpstreamAuth } from './upstream-auth-check.js';
 
 /** Where the upstream HTTP proxy is and how to reach it. */
@@ -75,6 +76,17 @@ export class HttpUpstreamBackend implements Backend {
     return { dispatcher: this.forwarding, origin: `http://${this.upstream}`, path: `http://${authority(target)}${path}`, headers: this.authHeader };
   }
 
+  /** Plain http: a fresh connection to the upstream (the request goes in absolute form); https: a CONNECT tunnel to the origin. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    if (scheme === 'https:') return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
+    return this.connectUpstream(options);
+  }
+
+  /** A connection to the upstream itself, TLS included. */
+  openHop(timeoutMs: number): Promise<Socket> {
+    return this.connectUpstream({ connectTimeoutMs: timeoutMs });
+  }
+
   /** Closes pooled upstream connections. */
   async close(): Promise<void> {
     await Promise.all([this.pool.close(), this.tunnelAgent.close()]);
@@ -103,23 +115,13 @@ export class HttpUpstreamBackend implements Backend {
       socket.destroy();
       return Promise.reject(new DialError('unavailable', `backend "${this.name}": cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code}`));
     }
-    return new Promise((resolve, reject) => {
-      // SNI carries names only (RFC 6066); the certificate is checked against `host` when there is none.
-      const name = servername ?? (isIP(this.options.host) ? undefined : this.options.host);
-      const secure = tlsConnect({ socket, ca, host: this.options.host, servername: name, ALPNProtocols: ['http/1.1'] });
-      const timer = setTimeout(() => {
-        secure.destroy();
-        reject(new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`));
-      }, timeoutMs);
-      secure.once('secureConnect', () => {
-        clearTimeout(timer);
-        resolve(secure);
-      });
-      secure.once('error', (error) => {
-        clearTimeout(timer);
-        secure.destroy();
-        reject(new DialError('upstream', `upstream ${this.upstream}: TLS failed: ${error.message}`, error));
-      });
-    });
+    // SNI carries names only (RFC 6066); the certificate is checked against `host` when there is none.
+    const name = servername ?? (isIP(this.options.host) ? undefined : this.options.host);
+    return tlsHandshake(
+      { socket, ca, host: this.options.host, servername: name },
+      timeoutMs,
+      () => new DialError('timeout', `upstream ${this.upstream}: TLS handshake timed out`),
+      (error) => new DialError('upstream', `upstream ${this.upstream}: TLS failed: ${error.message}`, error),
+    );
   }
 }

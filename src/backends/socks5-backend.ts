@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
-import type { SocksClient as SocksClientType } from 'socks';
 import type { Agent } from 'undici';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError, type DialFailure } from '../errors.js';
-import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';
+import type { Backend, DialOptions, HttpRoute, Target, UdpChannel, UdpOptions } from './backend.js';
 import { authority } from './http-connect.js';
+import { socks5Greeting } from './socks5-greeting.js';
 import { tcpConnect } from './tcp-connect.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
+import { openSocks5Udp } from './udp-socks5-upstream.js';
+import { loadSocks } from './socks-library.js';
 
 /** Where the upstream SOCKS5 proxy is. */
 export interface Socks5UpstreamOptions {
@@ -44,14 +46,7 @@ export class Socks5Backend implements Backend {
 
   /** Connects to the upstream and asks it to connect to the target. */
   async dial(target: Target, options: DialOptions): Promise<Socket> {
-    const label = `upstream ${this.upstream}`;
-    let socket: Socket;
-    try {
-      socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs: options.connectTimeoutMs, network: this.network, label });
-    } catch (error) {
-      const dialError = error as DialError;
-      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
-    }
+    const socket = await this.connectUpstream(options.connectTimeoutMs);
     try {
       const { SocksClient } = await loadSocks();
       const { socket: tunnel } = await SocksClient.createConnection({
@@ -68,14 +63,53 @@ export class Socks5Backend implements Backend {
     }
   }
 
+  /** A UDP flow through the upstream's own UDP ASSOCIATE (its control connection kept open); the upstream resolves names. */
+  async openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
+    const control = await this.connectUpstream(options.timeoutMs);
+    try {
+      return await openSocks5Udp(control, { host: this.options.host, port: this.options.port, auth: this.options.auth }, target, options.timeoutMs);
+    } catch (error) {
+      control.destroy();
+      throw this.toDialError(error as Error);
+    }
+  }
+
   /** Plain HTTP goes through a SOCKS tunnel to the origin, pooled per origin. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     return { dispatcher: this.agent, origin: `${scheme}//${authority(target)}`, path, headers: [] };
   }
 
+  /** A fresh connection to the origin through a SOCKS tunnel. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
+  }
+
+  /** A connection to the upstream that has greeted it (method selection only: no login, no target). */
+  async openHop(timeoutMs: number): Promise<Socket> {
+    const label = `upstream ${this.upstream}`;
+    const socket = await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs, network: this.network, label });
+    try {
+      await socks5Greeting(socket, this.options.auth !== undefined, label, timeoutMs);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return socket;
+  }
+
   /** Closes pooled connections. */
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** The TCP connection to the upstream itself; a failure is the upstream's (or a timeout). */
+  private async connectUpstream(timeoutMs: number): Promise<Socket> {
+    try {
+      return await tcpConnect({ host: this.options.host, port: this.options.port, timeoutMs, network: this.network, label: `upstream ${this.upstream}` });
+    } catch (error) {
+      const dialError = error as DialError;
+      throw new DialError(dialError.reason === 'timeout' ? 'timeout' : 'upstream', dialError.message, error);
+    }
   }
 
   private toDialError(error: Error): DialError {
@@ -91,12 +125,4 @@ export class Socks5Backend implements Backend {
     if (/timed out/i.test(message)) return new DialError('timeout', `${label}: no SOCKS5 answer in time`, error);
     return new DialError('upstream', `${label}: ${message}`, error);
   }
-}
-
-let socks: Promise<{ SocksClient: typeof SocksClientType }> | null = null;
-
-/** The SOCKS client library, loaded by the first SOCKS5 upstream dial: most proxies never use one. */
-function loadSocks(): Promise<{ SocksClient: typeof SocksClientType }> {
-  socks ??= import('socks');
-  return socks;
 }

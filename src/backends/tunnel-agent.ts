@@ -1,7 +1,11 @@
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
-import type { Backend, DialOptions } from './backend.js';
+import { DialError } from '../errors.js';
+import { tlsHandshake } from './tls-handshake.js';
+import type { Backend, DialOptions, Target } from './backend.js';
+import { originTls } from './origin-trust.js';
 
 /**
  * An undici Agent whose connections to origins are opened by a backend's `dial` (TLS added for
@@ -20,7 +24,7 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
       dial({ host: options.hostname, port }, dialOptions()).then(
         (socket) => {
           if (options.protocol !== 'https:') return callback(null, socket);
-          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'] });
+          const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'], ...originTls() });
           secure.once('secureConnect', () => callback(null, secure));
           secure.once('error', (error) => callback(error, null));
         },
@@ -28,4 +32,18 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
       );
     },
   });
+}
+
+/**
+ * A fresh connection to an origin opened by a backend's `dial`, with TLS (verified against the
+ * origin's name, in at most the connect timeout) for `https:`: the way `Backend.openOrigin` goes
+ * through a tunnel.
+ */
+export async function dialOrigin(dial: Backend['dial'], scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+  const socket = await dial(target, options);
+  if (scheme !== 'https:') return socket;
+  // SNI carries names only (RFC 6066); an IP literal is checked against the certificate without it.
+  const tls = { socket, host: target.host, servername: isIP(target.host) ? undefined : target.host, ...originTls() };
+  // As on the pooled path, a TLS failure is told with its own message.
+  return tlsHandshake(tls, options.connectTimeoutMs, () => new DialError('timeout', `${target.host}:${target.port}: TLS handshake timed out`), (error) => error);
 }

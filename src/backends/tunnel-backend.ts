@@ -1,3 +1,4 @@
+import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
@@ -5,10 +6,11 @@ import { DialError } from '../errors.js';
 import { NsDialer, NsDialFailure, type NsConnection } from '../tunnels/ns-dialer.js';
 import { findProgram } from '../tunnels/host-support.js';
 import { StatusReader, type TunnelStatus } from '../tunnels/tunnel-status.js';
-import type { Backend, CommandPlace, DialOptions, HttpRoute, Target } from './backend.js';
+import type { Backend, CommandPlace, DialOptions, HttpRoute, Target, UdpChannel, UdpOptions } from './backend.js';
 import { toDialError } from './dial-errors.js';
 import { isPrivateAddress, privateTargetError } from '../policy/private-target.js';
-import { createTunnelAgent } from './tunnel-agent.js';
+import { createTunnelAgent, dialOrigin } from './tunnel-agent.js';
+import { socketChannel } from './udp-socket-channel.js';
 
 /**
  * A WireGuard or OpenVPN backend as an engine process sees it: the daemon runs the tunnel in
@@ -56,6 +58,32 @@ export class TunnelBackend implements Backend {
     }
   }
 
+  /**
+   * A UDP flow through the tunnel: the socket is created and connected inside the tunnel's
+   * namespace (the name resolved there by the tunnel's DNS) and handed over; no process relays it.
+   */
+  async openUdp(target: Target, options: UdpOptions): Promise<UdpChannel> {
+    this.requireUp();
+    let opened: { socket: DgramSocket; address: string };
+    try {
+      opened = await this.dialer.openUdp(target.host, target.port, options.timeoutMs);
+    } catch (error) {
+      throw dialFailure(error, `UDP ${target.host}:${target.port} through ${this.type} tunnel "${this.name}"`);
+    }
+    if (options.refusePrivate && isPrivateAddress(opened.address)) {
+      opened.socket.close();
+      throw privateTargetError(`${target.host} (${opened.address})`);
+    }
+    // Connected here (routed by the namespace it was made in): only the destination's answers come in.
+    try {
+      await new Promise<void>((resolve, reject) => opened.socket.connect(target.port, opened.address, (error?: Error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      opened.socket.close();
+      throw toDialError(error, `UDP ${target.host}:${target.port} through ${this.type} tunnel "${this.name}"`);
+    }
+    return socketChannel(opened.socket, opened.address);
+  }
+
   /** Inside the tunnel's namespace (`ip netns exec NS`), with the name resolved there by the tunnel's DNS. */
   async commandPlace(host: string, timeoutMs: number): Promise<CommandPlace> {
     const { netns } = this.requireUp();
@@ -79,6 +107,11 @@ export class TunnelBackend implements Backend {
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     return { dispatcher: this.agent, origin: `${scheme}//${host}:${target.port}`, path, headers: [] };
+  }
+
+  /** A fresh connection to the origin through the tunnel. */
+  openOrigin(scheme: 'http:' | 'https:', target: Target, options: DialOptions): Promise<Socket> {
+    return dialOrigin((t, o) => this.dial(t, o), scheme, target, options);
   }
 
   /** Closes pooled connections and this process's dialer helper; the tunnel itself belongs to the daemon. */

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Agent } from 'undici';
 import type { BackendType } from '../config/model.js';
 import { DialError } from '../errors.js';
-import type { Backend, CommandPlace, HttpRoute, Target } from './backend.js';
+import type { Backend, CommandPlace, HttpRoute, Target, UdpChannel } from './backend.js';
 
 /**
  * A backend that cannot carry traffic (a tunnel type this platform or build cannot bring up, or
@@ -25,6 +25,11 @@ export class UnavailableBackend implements Backend {
     throw this.error();
   }
 
+  /** UDP fails the same way, with the reason (a tunnel that cannot come up would carry UDP once it does). */
+  async openUdp(): Promise<UdpChannel> {
+    throw this.error();
+  }
+
   /** Always rejects with the reason: a ping must not go out from the host instead. */
   async commandPlace(): Promise<CommandPlace> {
     throw this.error();
@@ -33,6 +38,11 @@ export class UnavailableBackend implements Backend {
   /** A route whose dispatcher fails every request with the same reason. */
   httpRoute(scheme: 'http:' | 'https:', target: Target, path: string): HttpRoute {
     return { dispatcher: this.agent, origin: `${scheme}//${target.host}:${target.port}`, path, headers: [] };
+  }
+
+  /** Always rejects with the reason this backend is unavailable. */
+  async openOrigin(): Promise<Socket> {
+    throw this.error();
   }
 
   /** Nothing to close but the failing agent. */

@@ -1,6 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
 import type { StatusAnswer } from '../control/answers/daemon.js';
+import { downReason, healthText, serverLine } from '../cli/health-text.js';
 
 /** `status`: what the running daemon is doing. */
 export default class Status_ extends BaseCommand {
@@ -16,9 +17,19 @@ export default class Status_ extends BaseCommand {
     this.say(`listeners    ${status.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ')}`);
     this.say(`connections  ${status.connections.active} open, ${status.connections.total} since start`);
     this.say(`reloads      ${status.reloads.total} (${status.reloads.errors} rejected)`);
+    this.say(`files        ${describeDescriptors(status.descriptors)}`);
+    if (status.server) this.say(serverLine(status.server));
+    else if (status.server === null) this.say('server       none configured (every rule goes direct)');
     this.say();
-    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'CONNECTIONS', 'ERRORS'], status.backends.map((b) => [b.name, b.type, b.address, b.status, b.connections.total, b.connections.errors])));
+    this.say(table(['BACKEND', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'CONNECTIONS', 'ERRORS', 'REASON'], status.backends.map((b) => [b.name, b.type, b.address, b.status, healthText(b), b.connections.total, b.connections.errors, downReason(b)])));
     for (const warning of status.config.warnings) this.say(`warning: ${warning}`);
     return status;
   }
+}
+
+/** Open file descriptors against the limit (of the engine process nearest it) and what running out refused. */
+function describeDescriptors(d: StatusAnswer['descriptors']): string {
+  const use = d.limit > 0 ? `${d.open} of ${d.limit} descriptors open` : 'descriptors not sampled here';
+  const refused = d.exhausted.accept + d.exhausted.dial;
+  return refused === 0 ? use : `${use}; ${refused} connections refused for want of one (${d.exhausted.accept} accepts, ${d.exhausted.dial} dials)`;
 }

@@ -9,6 +9,7 @@ import { parseConfigText } from './load.js';
 import { spliceEdit } from './splice-edit.js';
 import { authFileProblem, tunnelFileProblem } from './tunnel-files.js';
 import type { ConfigSnapshot } from './model.js';
+import type { MatchSpec } from './match-schema.js';
 import { shadowedRules } from '../routing/shadowing.js';
 import { defaultPosition, rulesOf, shadowedRefusal } from './rule-placement.js';
 
@@ -62,11 +63,19 @@ function findRule(seq: YAMLSeq, name: string): number {
 
 function target(role: Role, change: { backend?: string; action?: string }): Record<string, string> {
   if (role === 'client') {
-    if (change.backend !== undefined) throw new ProxyError('BAD_REQUEST', 'client rules take --action server|direct, not --backend');
+    if (change.backend !== undefined) throw new ProxyError('BAD_REQUEST', 'client rules take --action server|direct|reject, not --backend');
     return change.action === undefined ? {} : { action: change.action };
   }
-  if (change.action !== undefined) throw new ProxyError('BAD_REQUEST', 'server rules take --backend NAME, not --action');
+  if (change.action !== undefined && change.action !== 'reject') throw new ProxyError('BAD_REQUEST', 'server rules take --backend NAME or --action reject');
+  if (change.action !== undefined && change.backend !== undefined) throw new ProxyError('BAD_REQUEST', 'a rule takes --backend NAME or --action reject, not both');
+  if (change.action !== undefined) return { action: change.action };
   return change.backend === undefined ? {} : { backend: change.backend };
+}
+
+/** The `match:` of an added or changed rule: the match keys given, with the domains among them. */
+function matchOf(change: { domains?: string[]; match?: MatchSpec }): MatchSpec | undefined {
+  if (change.domains === undefined && change.match === undefined) return undefined;
+  return { ...(change.domains !== undefined ? { domains: change.domains } : {}), ...change.match };
 }
 
 /** Adds a rule at `position` (0-based); without one, last, or just before a trailing catch-all (`*`) rule so that it can match. */
@@ -75,8 +84,10 @@ export function addRule(rule: RuleAdd): Edit {
     const seq = rules(doc);
     if (seq.items.some((item) => isMap(item) && item.get('name') === rule.name)) throw new ProxyError('CONFLICT', `a rule named "${rule.name}" already exists`);
     const to = target(role, rule);
-    if (Object.keys(to).length === 0) throw new ProxyError('BAD_REQUEST', role === 'client' ? 'a rule needs --action server|direct' : 'a rule needs --backend NAME');
-    const node = doc.createNode({ name: rule.name, match: { domains: rule.domains }, ...to }) as YAMLMap;
+    if (Object.keys(to).length === 0) throw new ProxyError('BAD_REQUEST', role === 'client' ? 'a rule needs --action server|direct|reject' : 'a rule needs --backend NAME or --action reject');
+    const match = matchOf(rule);
+    if (match === undefined) throw new ProxyError('BAD_REQUEST', 'a rule needs something to match: --domain, --ip-cidr, --port, --source-cidr, --user, --group, --protocol or --rule-set');
+    const node = doc.createNode({ name: rule.name, match, ...(rule.resolve ? { resolve: true } : {}), ...to }) as YAMLMap;
     const position = rule.position === undefined ? defaultPosition(seq) : Math.min(rule.position, seq.items.length);
     seq.items.splice(position, 0, node);
   };
@@ -92,9 +103,12 @@ export function updateRule(name: string, change: RuleUpdate): Edit {
       if (seq.items.some((other) => isMap(other) && other.get('name') === change.name)) throw new ProxyError('CONFLICT', `a rule named "${change.name}" already exists`);
       item.set('name', change.name);
     }
-    if (change.domains !== undefined) item.setIn(['match', 'domains'], doc.createNode(change.domains));
+    if (change.match !== undefined) item.set('match', doc.createNode(matchOf(change)));
+    else if (change.domains !== undefined) item.setIn(['match', 'domains'], doc.createNode(change.domains));
+    if (change.resolve !== undefined) item.set('resolve', change.resolve);
     for (const [key, value] of Object.entries(target(role, change))) {
-      if (key === 'backend') item.delete('backends');
+      // A server rule has one target: a backend (or several), or action: reject.
+      if (role === 'server') for (const other of key === 'action' ? ['backend', 'backends', 'load_balancing'] : ['backends', 'action']) item.delete(other);
       item.set(key, value);
     }
     if (change.position !== undefined) {

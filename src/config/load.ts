@@ -7,7 +7,7 @@ import { LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
-import { parseDomainPattern } from '../routing/domain-pattern.js';
+import { matchProblems } from '../routing/match-problems.js';
 import { describeShadowed, shadowedRules } from '../routing/shadowing.js';
 import { authProblems, authWarnings } from '../auth/auth-settings.js';
 import { NOT_SUPPORTED, presentNotYetEffective } from './features.js';
@@ -143,20 +143,19 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   });
   const ruleNames = new Map<string, number>();
   const known = model.backends.map((b) => b.name);
+  const setNames = new Map<string, number>();
+  ((config as ServerConfig | ClientConfig).rule_sets ?? []).forEach((set, i) => {
+    if (setNames.has(set.name)) report(positions.valueAt(['rule_sets', i, 'name']), ['rule_sets', i, 'name'], `duplicate rule set name "${set.name}" (first defined at rule_sets[${setNames.get(set.name)}])`);
+    else setNames.set(set.name, i);
+  });
   const rulesRaw = (config as ServerConfig | ClientConfig).rules;
   rulesRaw.forEach((rule, i) => {
     if (ruleNames.has(rule.name)) report(positions.valueAt(['rules', i, 'name']), ['rules', i, 'name'], `duplicate rule name "${rule.name}" (first defined at rules[${ruleNames.get(rule.name)}])`);
     else ruleNames.set(rule.name, i);
-    rule.match.domains.forEach((pattern, j) => {
-      try {
-        parseDomainPattern(pattern);
-      } catch (error) {
-        report(positions.valueAt(['rules', i, 'match', 'domains', j]), ['rules', i, 'match', 'domains', j], (error as Error).message);
-      }
-    });
+    for (const [keyPath, message] of matchProblems(rule.match, ['rules', i, 'match'], setNames)) report(positions.valueAt(keyPath), keyPath, message);
     if (role === 'server') {
       const r = rule as ServerConfig['rules'][number];
-      const refs: [KeyPath, string][] = r.backend !== undefined ? [[['rules', i, 'backend'], r.backend]] : r.backends!.map((m, k) => [['rules', i, 'backends', k, 'name'], m.name]);
+      const refs: [KeyPath, string][] = r.backend !== undefined ? [[['rules', i, 'backend'], r.backend]] : (r.backends ?? []).map((m, k) => [['rules', i, 'backends', k, 'name'], m.name]);
       for (const [keyPath, name] of refs) {
         if (!names.has(name)) report(positions.valueAt(keyPath), keyPath, `unknown backend "${name}"${didYouMean(name, known)}${known.length ? ` (defined: ${known.join(', ')})` : ''}`);
       }

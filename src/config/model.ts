@@ -1,4 +1,5 @@
 import type { Role } from '../role.js';
+import type { MatchSpec } from './match-schema.js';
 import type { RuntimeSections } from './sections.js';
 
 /**
@@ -19,11 +20,17 @@ export interface ConfigSnapshot extends RuntimeSections {
   network: NetworkSpec;
   backends: BackendSpec[];
   rules: RuleSpec[];
+  /** `rule_sets:`: named lists rules match with `match.rule_set`. */
+  ruleSets: RuleSetSpec[];
+  /** Where fetched rule sets are kept for the next start (set by the daemon: its state directory), if anywhere. */
+  ruleSetCacheDir?: string;
   shutdown: { drainTimeoutMs: number; forceTimeoutMs: number };
   reload: { drainTimeoutMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Engine worker processes (0 = one per core). */
   workers: number;
+  /** Route CONNECT and SOCKS5 targets given as IP addresses by the name sniffed from the client's first bytes. */
+  sniff?: boolean;
   /** `metrics:` (Prometheus exposition and health endpoints), or null when off. */
   metrics: MetricsSpec | null;
   /** `debug:` (the traffic debugger). */
@@ -113,11 +120,33 @@ export type BackendType = BackendSpec['type'];
 /** One routing rule; rules are kept in file order and first match wins. */
 export interface RuleSpec {
   name: string;
-  /** Domain patterns as written: exact, `*.suffix` or `*`. */
+  /** Domain patterns as written: exact, `*.suffix` or `*` (empty when the rule matches by other keys only). */
   domains: string[];
+  /** The whole `match:` when it uses keys beyond `domains`; absent, the rule matches by its domains alone. */
+  match?: MatchSpec;
+  /** Match IP blocks against the addresses a name resolves to. */
+  resolve?: boolean;
+  /** Route an IP-literal tunnel target this rule matches again by the name sniffed from its first bytes. */
+  sniff?: boolean;
+  /** `action: reject`: refuse what matches (backends is empty). */
+  reject?: boolean;
   /** Backends this rule sends to (one, or several for load balancing), by name. */
   backends: { name: string; weight: number }[];
   loadBalancing?: { algorithm: 'round_robin' | 'least_conn' | 'random' | 'ip_hash'; stickySessions: boolean };
+  /** `udp: skip`: UDP datagrams skip this rule when its backend cannot carry UDP (default: they are refused). */
+  udpSkip?: true;
+}
+
+/** A named rule set: where it comes from and how its lines read. */
+export interface RuleSetSpec {
+  name: string;
+  format: 'domains' | 'hosts' | 'adblock' | 'cidr';
+  /** A local file (absolute once loaded), or an https URL fetched every intervalMs. */
+  path?: string;
+  url?: string;
+  intervalMs: number;
+  /** CA file (absolute) the URL's server is verified with, beside the system CAs. */
+  caFile?: string;
 }
 
 /** `metrics:`: where the Prometheus text and the health endpoints are served. */
@@ -161,4 +190,20 @@ export interface DebugSpec {
   unmask?: string[];
   history: number;
   filter: { domains: string[]; methods: string[]; statusCodes: number[] };
+  /** `debug.mitm:` HTTPS interception. */
+  mitm: MitmSpec;
+}
+
+/** `debug.mitm:`: which CONNECT and SOCKS5 tunnels are opened up for the debugger. */
+export interface MitmSpec {
+  /** Intercepting now (the file's `enabled`, or `debug mitm on|off` since). */
+  enabled: boolean;
+  /** The config file has a `debug.mitm` section: the server role intercepts only then. */
+  configured: boolean;
+  hosts: string[];
+  ignoreHosts: string[];
+  passthroughAfterFailures: number;
+  /** Absolute path of extra origin CAs (PEM), trusted on top of the system store. */
+  upstreamCaFile?: string;
+  certCacheSize: number;
 }

@@ -1,8 +1,10 @@
 import type { RuntimeSections } from './sections.js';
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
-import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, ManagementSpec, NetworkSpec, RuleSpec } from './model.js';
+import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, ManagementSpec, MitmSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
+import type { MatchSpec } from './match-schema.js';
 import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
+import { mitmSchema, type MitmConfig } from './mitm-schema.js';
 import { parseDuration, parseHostPort } from './values.js';
 
 const ms = (text: string): number => parseDuration(text)!;
@@ -35,7 +37,23 @@ function listeners(section: { http_port: number; socks5_port: number; bind_addre
 }
 
 /** The parts of a snapshot both dialects fill the same way. */
-type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'management'>;
+type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'ruleSets' | 'management'>;
+
+/** The match keys of a rule as the model keeps them: `match` only when keys beyond `domains` are used. */
+function ruleMatch(rule: { match: MatchSpec; resolve?: boolean; sniff?: boolean }): Pick<RuleSpec, 'domains' | 'match' | 'resolve' | 'sniff'> {
+  const domainsOnly = Object.keys(rule.match).every((key) => key === 'domains');
+  return { domains: rule.match.domains ?? [], ...(domainsOnly ? {} : { match: rule.match }), ...(rule.resolve ? { resolve: true } : {}), ...(rule.sniff ? { sniff: true } : {}) };
+}
+
+function ruleSets(sets: ServerConfig['rule_sets'], baseDir: string): RuleSetSpec[] {
+  return (sets ?? []).map((r) => ({
+    name: r.name,
+    format: r.format,
+    intervalMs: ms(r.interval),
+    ...(r.path !== undefined ? { path: resolve(baseDir, r.path) } : { url: r.url }),
+    ...(r.ca_file !== undefined ? { caFile: resolve(baseDir, r.ca_file) } : {}),
+  }));
+}
 
 /** The `debug:` section as the model (defaults when absent); relative files resolve against baseDir. */
 export function debugSpec(section: ServerConfig['debug'], baseDir: string): DebugSpec {
@@ -52,6 +70,21 @@ export function debugSpec(section: ServerConfig['debug'], baseDir: string): Debu
     unmask: d.unmask.map((h) => h.toLowerCase()),
     history: d.history,
     filter: { domains: d.filter.domains, methods: d.filter.methods.map((m) => m.toUpperCase()), statusCodes: d.filter.status_codes },
+    mitm: mitmSpec(d.mitm, baseDir),
+  };
+}
+
+/** The `debug.mitm:` section as the model (off when absent). */
+function mitmSpec(section: MitmConfig | undefined, baseDir: string): MitmSpec {
+  const m = section ?? mitmSchema.parse({});
+  return {
+    enabled: m.enabled,
+    configured: section !== undefined,
+    hosts: m.hosts,
+    ignoreHosts: m.ignore_hosts,
+    passthroughAfterFailures: m.passthrough_after_failures,
+    ...(m.upstream_ca_file !== undefined ? { upstreamCaFile: resolve(baseDir, m.upstream_ca_file) } : {}),
+    certCacheSize: m.cert_cache_size,
   };
 }
 
@@ -74,6 +107,7 @@ function common(config: ServerConfig | ClientConfig, section: { bind_address: st
   return {
     metrics,
     debug: debugSpec(config.debug, baseDir),
+    ruleSets: ruleSets(config.rule_sets, baseDir),
     network: network(config.network),
     shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
     reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
@@ -101,11 +135,13 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
   });
   const rules: RuleSpec[] = config.rules.map((r) => ({
     name: r.name,
-    domains: r.match.domains,
-    backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : r.backends!.map((m) => ({ name: m.name, weight: m.weight })),
+    ...ruleMatch(r),
+    ...(r.action === 'reject' ? { reject: true } : {}),
+    backends: r.backend !== undefined ? [{ name: r.backend, weight: 1 }] : (r.backends ?? []).map((m) => ({ name: m.name, weight: m.weight })),
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
+    ...(r.udp === 'skip' ? { udpSkip: true as const } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, ...common(config, config.server, baseDir) };
+  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, sniff: config.server.sniff, ...common(config, config.server, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
@@ -124,6 +160,6 @@ export function normalizeClient(config: ClientConfig, baseDir: string): Omit<Con
       ...(config.server.tls ? { tls: { caFile: config.server.tls.ca_file && resolve(baseDir, config.server.tls.ca_file), servername: config.server.tls.servername } } : {}),
     });
   }
-  const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, domains: r.match.domains, backends: [{ name: r.action, weight: 1 }] }));
-  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, ...common(config, config.client, baseDir) };
+  const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, ...ruleMatch(r), ...(r.action === 'reject' ? { reject: true, backends: [] } : { backends: [{ name: r.action, weight: 1 }] }) }));
+  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, sniff: config.client.sniff, ...common(config, config.client, baseDir) };
 }

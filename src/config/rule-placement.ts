@@ -29,19 +29,22 @@ export function shadowedRefusal(shadowed: ShadowedRule[], order: { name: string 
   return new ProxyError('RULE_SHADOWED', `refused: ${describeShadowed(first)}${more}; put it before "${first.by[0]}" (position ${at}) or pass --allow-shadowed to keep it anyway`);
 }
 
-/** The rules of a document as written (name and domains), for the shadowing check. */
-export function rulesOf(doc: Document): { name: string; domains: string[] }[] {
+/** The rules of a document as written (name, domains, and the match when it has keys beyond domains), for the shadowing check. */
+export function rulesOf(doc: Document): { name: string; domains: string[]; match?: unknown }[] {
   const list = (doc.toJS() as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(list)) return [];
   return list.map((r: { name?: unknown; match?: { domains?: unknown } } | null) => ({
     name: String(r?.name ?? ''),
     domains: Array.isArray(r?.match?.domains) ? r.match.domains.map(String) : [],
+    ...(r?.match && Object.keys(r.match).some((key) => key !== 'domains') ? { match: r.match } : {}),
   }));
 }
 
 /** The end of the list, or the place of its last rule when that one is a catch-all. */
 export function defaultPosition(seq: YAMLSeq): number {
   const last = seq.items.at(-1);
-  const domains = isMap(last) ? (last.toJSON() as { match?: { domains?: unknown } }).match?.domains : undefined;
-  return Array.isArray(domains) && isCatchAll({ domains: domains.map(String) }) ? seq.items.length - 1 : seq.items.length;
+  const match = isMap(last) ? (last.toJSON() as { match?: { domains?: unknown } }).match : undefined;
+  const domains = match?.domains;
+  const more = match !== undefined && Object.keys(match).some((key) => key !== 'domains') ? { match } : {};
+  return Array.isArray(domains) && isCatchAll({ domains: domains.map(String), ...more }) ? seq.items.length - 1 : seq.items.length;
 }

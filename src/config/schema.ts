@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { bindAddress, cidr, duration, hostPort, listenPort, port } from './values.js';
+import { matchSchema, ruleSetSchema } from './match-schema.js';
+import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, portOrRange } from './values.js';
+import { mitmSchema } from './mitm-schema.js';
+import { socks5Schema } from './socks5-schema.js';
+import { managementSchema } from './management-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -8,7 +12,6 @@ import { bindAddress, cidr, duration, hostPort, listenPort, port } from './value
  */
 
 const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
-const nonEmpty = z.string().min(1, 'must not be empty');
 
 /** Safety caps that apply when the file sets none. */
 export const CONNECTION_LIMIT_DEFAULTS = { maxConnections: 10_000, maxConnectionsPerIp: 256 } as const;
@@ -58,9 +61,6 @@ export const rateLimitingSchema = z.strictObject({
     })
     .optional(),
 });
-
-/** A port (`443`) or an inclusive range (`"1025-65535"`). */
-const portOrRange = z.union([port, z.string().regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')]);
 
 /** Squid's Safe_ports: what plain requests, WebSocket upgrades and SOCKS5 may reach by default. */
 export const SAFE_PORTS_DEFAULT = [80, 21, 443, 70, 210, '1025-65535', 280, 488, 591, 777];
@@ -148,23 +148,33 @@ const backend = z
     }
   });
 
-const match = z.strictObject({ domains: z.array(nonEmpty).min(1, 'a rule needs at least one domain pattern') });
+const match = matchSchema;
 
 const serverRule = z
   .strictObject({
     name: nonEmpty,
     match,
+    /** Match `ip_cidr` against the addresses a name resolves to (one DNS lookup before routing), not only IP literals. */
+    resolve: z.boolean().optional(),
+    /** An IP-literal CONNECT or SOCKS5 target this rule matches is routed again by the name its first bytes carry. */
+    sniff: z.boolean().optional(),
+    /** `reject`: refuse the connection (HTTP 403 naming the rule, SOCKS5 0x02) instead of sending it to a backend. */
+    action: z.literal('reject', { error: 'expected "reject" (or use "backend:" / "backends:")' }).optional(),
     backend: nonEmpty.optional(),
     backends: z.array(z.strictObject({ name: nonEmpty, weight: z.number().int().min(0).default(1) })).min(1).optional(),
     load_balancing: z
       .strictObject({ algorithm: z.enum(['round_robin', 'least_conn', 'random', 'ip_hash']).default('round_robin'), sticky_sessions: z.boolean().default(false) })
       .optional(),
+    /** UDP (SOCKS5 UDP ASSOCIATE) for a backend that cannot carry it: refuse the datagram, or skip to the next matching rule that can. */
+    udp: z.enum(['refuse', 'skip']).optional(),
   })
   .superRefine((r, ctx) => {
-    if ((r.backend === undefined) === (r.backends === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of "backend" or "backends"' });
+    const targets = [r.backend, r.backends, r.action].filter((t) => t !== undefined).length;
+    if (targets !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of "backend", "backends" or "action: reject"' });
+    if (r.load_balancing !== undefined && r.action !== undefined) ctx.addIssue({ code: 'custom', path: ['load_balancing'], message: '"load_balancing" does not apply to a rule that rejects' });
   });
 
-const clientRule = z.strictObject({ name: nonEmpty, match, action: z.enum(['server', 'direct']) });
+const clientRule = z.strictObject({ name: nonEmpty, match, resolve: z.boolean().optional(), sniff: z.boolean().optional(), action: z.enum(['server', 'direct', 'reject']) });
 
 const nativeUser = z.strictObject({
   username: nonEmpty,
@@ -246,11 +256,13 @@ export const debugSchema = z.strictObject({
   filter: z
     .strictObject({ domains: z.array(nonEmpty).default([]), methods: z.array(nonEmpty).default([]), status_codes: z.array(z.number().int().min(100).max(599)).default([]) })
     .prefault({}),
+  mitm: mitmSchema.optional(),
 });
 
 /** Sections both dialects share. */
 const common = {
   network: network.prefault({}),
+  rule_sets: z.array(ruleSetSchema).optional(),
   rate_limiting: rateLimitingSchema.optional(),
   access_control: accessControlSchema.optional(),
   access_log: accessLogSchema.optional(),
@@ -266,19 +278,16 @@ const common = {
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
-  management: z
-    .strictObject({
-      /** Serve the management listener (web_ui_port) over TLS. */
-      tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
-      /** Host header names the management listener answers besides localhost and its own address. */
-      host_names: z.array(nonEmpty).default([]),
-      /** Browser origins allowed to call it (none by default: a web page cannot drive the daemon). */
-      allowed_origins: z.array(z.url({ protocol: /^https?$/ })).default([]),
-      /** Where each change and refusal is recorded (default: audit.log in the state dir). */
-      audit_log: nonEmpty.optional(),
-    })
-    .prefault({}),
+  management: managementSchema,
+  socks5: socks5Schema.optional(),
 };
+
+/** `server.proxy_protocol:` PROXY protocol v1/v2 from the load balancers listed in `trusted`, required from them when enabled. */
+export const proxyProtocolSchema = z
+  .strictObject({ enabled: z.boolean().default(false), trusted: z.array(cidr).default([]) })
+  .superRefine((p, ctx) => {
+    if (p.enabled && p.trusted.length === 0) ctx.addIssue({ code: 'custom', path: ['trusted'], message: 'PROXY protocol needs "trusted": the load balancers\' addresses (a header from anyone else is never believed)' });
+  });
 
 /** `workers`: engine processes (0 = one per core). */
 const workers = z.number().int('expected a whole number').min(0, 'expected 0 (one per core) or more');
@@ -290,10 +299,13 @@ export const serverConfigSchema = z.strictObject({
       http_port: listenPort.default(8080),
       socks5_port: listenPort.default(1080),
       bind_address: bindAddress.default('127.0.0.1'),
+      /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
+      sniff: z.boolean().default(false),
       web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(0),
       tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
+      proxy_protocol: proxyProtocolSchema.optional(),
       auth: authSchema.prefault({}),
     })
     .prefault({}),
@@ -309,6 +321,8 @@ export const clientConfigSchema = z.strictObject({
       http_port: listenPort.default(3128),
       socks5_port: listenPort.default(1081),
       bind_address: bindAddress.default('127.0.0.1'),
+      /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
+      sniff: z.boolean().default(false),
       web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(1),

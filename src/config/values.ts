@@ -62,3 +62,21 @@ export function isCidr(value: string): boolean {
 
 /** An IP address or CIDR block. */
 export const cidr = z.string().refine(isCidr, { error: (issue) => `"${String(issue.input)}" is not an IP address or CIDR block (like "10.0.0.0/8" or "2001:db8::/32")` });
+
+/** A port (`443`) or an inclusive range (`"1025-65535"`), the low end first. */
+export const portOrRange = z.union([
+  port,
+  z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'expected a port or a range like "1025-65535"')
+    .refine(
+      (v) => {
+        const [low, high] = v.split('-').map(Number);
+        return low >= 1 && high <= 65535 && low <= high;
+      },
+      { error: (issue) => `"${String(issue.input)}" is not a port range (expected "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535)` },
+    ),
+]);
+
+/** A string that is not empty. */
+export const nonEmpty = z.string().min(1, 'must not be empty');

@@ -2,10 +2,23 @@ import { z } from 'zod';
 import { backendTestAnswerSchema, backendViewSchema, healthAnswerSchema } from './answers/backends.js';
 import { clientsAnswerSchema, configAnswerSchema, editAnswerSchema, reloadAnswerSchema, statsAnswerSchema, statusAnswerSchema, stopAnswerSchema } from './answers/daemon.js';
 import { auditAnswerSchema, keyAddAnswerSchema, keyAddSchema, keyRevokeAnswerSchema, keysAnswerSchema } from './answers/audit.js';
-import { clearAnswerSchema, debugStatusAnswerSchema, debugSwitchAnswerSchema, trafficAnswerSchema, trafficStatsAnswerSchema } from './answers/debug.js';
+import { clearAnswerSchema, debugStatusAnswerSchema, debugSwitchAnswerSchema, mitmSwitchAnswerSchema, replayAnswerSchema, trafficAnswerSchema, trafficStatsAnswerSchema } from './answers/debug.js';
 import { connectionRecordSchema, liveEventSchema } from './answers/records.js';
-import { routeAnswerSchema, rulesAnswerSchema, usersAnswerSchema } from './answers/routing.js';
-import { backendAddSchema, backendTestSchema, ruleAddSchema, ruleReorderSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from './schemas.js';
+import { routeAnswerSchema, ruleSetTestAnswerSchema, ruleSetsAnswerSchema, rulesAnswerSchema, usersAnswerSchema } from './answers/routing.js';
+import {
+  backendAddSchema,
+  backendTestSchema,
+  replaySchema,
+  ruleAddSchema,
+  ruleReorderSchema,
+  ruleSetTestSchema,
+  ruleTestSchema,
+  ruleUpdateSchema,
+  stopSchema,
+  userAddSchema,
+  userGroupsSchema,
+  userPasswordSchema,
+} from './schemas.js';
 
 /** Who may call a route: a viewer reads, an operator also acts on the running daemon, an admin also edits. */
 export type ApiRole = 'viewer' | 'operator' | 'admin';
@@ -59,9 +72,12 @@ export const API = {
   debugStatus: route({ method: 'GET', path: '/api/debug/status', role: 'viewer', answer: debugStatusAnswerSchema }),
   debugEnable: route({ method: 'POST', path: '/api/debug/enable', role: 'operator', answer: debugSwitchAnswerSchema }),
   debugDisable: route({ method: 'POST', path: '/api/debug/disable', role: 'operator', answer: debugSwitchAnswerSchema }),
+  debugMitmEnable: route({ method: 'POST', path: '/api/debug/mitm/enable', role: 'operator', answer: mitmSwitchAnswerSchema }),
+  debugMitmDisable: route({ method: 'POST', path: '/api/debug/mitm/disable', role: 'operator', answer: mitmSwitchAnswerSchema }),
   debugTraffic: route({ method: 'GET', path: '/api/debug/traffic', role: 'operator', query: trafficQuery, answer: trafficAnswerSchema }),
   debugTrafficStream: route({ method: 'GET', path: '/api/debug/traffic/stream', role: 'operator', answer: 'stream', event: liveEventSchema }),
   debugRecord: route({ method: 'GET', path: '/api/debug/traffic/:id', role: 'operator', answer: connectionRecordSchema }),
+  debugReplay: route({ method: 'POST', path: '/api/debug/replay', role: 'operator', body: replaySchema, answer: replayAnswerSchema }),
   debugClear: route({ method: 'POST', path: '/api/debug/clear', role: 'operator', answer: clearAnswerSchema }),
   debugStats: route({ method: 'GET', path: '/api/debug/stats', role: 'viewer', answer: trafficStatsAnswerSchema }),
   backends: route({ method: 'GET', path: '/api/backends', role: 'viewer', answer: z.strictObject({ backends: z.array(backendViewSchema) }) }),
@@ -71,6 +87,8 @@ export const API = {
   backendHealth: route({ method: 'GET', path: '/api/backends/:name/health', role: 'viewer', answer: healthAnswerSchema }),
   rules: route({ method: 'GET', path: '/api/rules', role: 'viewer', answer: rulesAnswerSchema }),
   ruleTest: route({ method: 'GET', path: '/api/rules/test', role: 'viewer', query: ruleTestSchema, answer: routeAnswerSchema }),
+  ruleSets: route({ method: 'GET', path: '/api/rule-sets', role: 'viewer', answer: ruleSetsAnswerSchema }),
+  ruleSetTest: route({ method: 'GET', path: '/api/rule-sets/test', role: 'viewer', query: ruleSetTestSchema, answer: ruleSetTestAnswerSchema }),
   ruleAdd: route({ method: 'POST', path: '/api/rules', role: 'admin', body: ruleAddSchema, answer: editAnswerSchema }),
   ruleReorder: route({ method: 'POST', path: '/api/rules/reorder', role: 'admin', body: ruleReorderSchema, answer: editAnswerSchema }),
   ruleUpdate: route({ method: 'PUT', path: '/api/rules/:name', role: 'admin', body: ruleUpdateSchema, answer: editAnswerSchema }),

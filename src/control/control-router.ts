@@ -72,13 +72,20 @@ export class ControlRouter {
     const found = candidates.find((r) => r.spec.method === method);
     if (!found) return { name: null, spec: null, params: {}, pathKnown: candidates.length > 0 };
     const match = found.pattern.exec(pathname)!;
-    return { name: found.name, spec: found.spec, params: Object.fromEntries(found.keys.map((key, i) => [key, decodeURIComponent(match[i + 1])])), pathKnown: true };
+    return { name: found.name, spec: found.spec, params: Object.fromEntries(found.keys.map((key, i) => [key, decodeSegment(match[i + 1])])), pathKnown: true };
   }
 
   /** Serves one request for a caller; `guard` may refuse it before anything is read. */
   async dispatch(req: IncomingMessage, res: ServerResponse, caller: Caller, guard?: Guard): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://control');
-    const found = this.find(req.method ?? 'GET', url.pathname);
+    // Everything read from the request line is checked: a malformed path is a 400, never a crash of the daemon.
+    let url: URL;
+    let found: ReturnType<ControlRouter['find']>;
+    try {
+      url = new URL(req.url ?? '/', 'http://control');
+      found = this.find(req.method ?? 'GET', url.pathname);
+    } catch (error) {
+      return send(res, statusOf(error), errorBody(error));
+    }
     if (!found.name) {
       const body = { error: { code: found.pathKnown ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', message: `${req.method} ${url.pathname} is not part of the control API` } };
       return send(res, found.pathKnown ? 405 : 404, body);
@@ -104,6 +111,15 @@ export class ControlRouter {
       send(res, status, answer);
       this.observer?.(found, caller, status, answer, before, req, body);
     }
+  }
+}
+
+/** A path segment with its percent-escapes decoded; a broken escape (`%ZZ`) is the client's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProxyError('BAD_REQUEST', `"${segment}" in the path is not valid percent-encoding`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matchSchema, ROUTE_PROTOCOLS } from '../config/match-schema.js';
 
 /*
  * Bodies of the control API (spec 5.3 and 5.4). The server validates what it receives with these;
@@ -8,9 +9,12 @@ import { z } from 'zod';
 /** POST /api/rules */
 export const ruleAddSchema = z.strictObject({
   name: z.string().min(1),
-  domains: z.array(z.string().min(1)).min(1),
+  domains: z.array(z.string().min(1)).min(1).optional(),
+  /** The other keys of `match:` (ip_cidr, ports, source_cidr, users, groups, protocols, rule_set, not, any, all), as in the config file. */
+  match: matchSchema.optional(),
+  resolve: z.boolean().optional(),
   backend: z.string().min(1).optional(),
-  action: z.enum(['server', 'direct']).optional(),
+  action: z.enum(['server', 'direct', 'reject']).optional(),
   position: z.number().int().min(0).optional(),
   /** Keep the rule even if an earlier rule leaves it unreachable. */
   allow_shadowed: z.boolean().optional(),
@@ -22,8 +26,11 @@ export type RuleAdd = z.infer<typeof ruleAddSchema>;
 export const ruleUpdateSchema = z.strictObject({
   name: z.string().min(1).optional(),
   domains: z.array(z.string().min(1)).min(1).optional(),
+  /** A new `match:` as a whole (replaces the rule's). */
+  match: matchSchema.optional(),
+  resolve: z.boolean().optional(),
   backend: z.string().min(1).optional(),
-  action: z.enum(['server', 'direct']).optional(),
+  action: z.enum(['server', 'direct', 'reject']).optional(),
   position: z.number().int().min(0).optional(),
   /** Keep the change even if it leaves a rule unreachable. */
   allow_shadowed: z.boolean().optional(),
@@ -36,12 +43,22 @@ export const ruleReorderSchema = z.strictObject({ order: z.array(z.string().min(
 /** A new rule order. */
 export type RuleReorder = z.infer<typeof ruleReorderSchema>;
 
-/** GET /api/rules/test: the host to route, and optionally who asks (client address, user). */
-export const ruleTestSchema = z.strictObject({
-  domain: z.string().min(1),
-  client: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' }).optional(),
-  user: z.string().min(1).optional(),
-});
+const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+
+/** GET /api/rules/test: the host (a name, an IP address, or both), and optionally the port, protocol and who asks (client address, user). */
+export const ruleTestSchema = z
+  .strictObject({
+    domain: z.string().min(1).optional(),
+    ip: ipAddress.optional(),
+    port: z.coerce.number({ error: 'expected a port number (1-65535)' }).int().min(1, 'expected a port number (1-65535)').max(65535, 'expected a port number (1-65535)').optional(),
+    protocol: z.enum(ROUTE_PROTOCOLS).optional(),
+    client: ipAddress.optional(),
+    user: z.string().min(1).optional(),
+  })
+  .refine((q) => q.domain !== undefined || q.ip !== undefined, { error: 'give the domain or the ip to route' });
+
+/** GET /api/rule-sets/test: a rule set and the host (name or IP address) to look up in it. */
+export const ruleSetTestSchema = z.strictObject({ name: z.string().min(1), host: z.string().min(1) });
 
 /** POST /api/backends */
 export const backendAddSchema = z.strictObject({
@@ -77,6 +94,9 @@ export const userPasswordSchema = z.strictObject({ password_hash: bcryptHash });
 
 /** PUT /api/users/:name/groups */
 export const userGroupsSchema = z.strictObject({ add: z.array(z.string().min(1)).default([]), remove: z.array(z.string().min(1)).default([]) });
+
+/** `POST /api/debug/replay`: a recorded request to send again, through its own backend or another. */
+export const replaySchema = z.strictObject({ id: z.string().min(1), backend: z.string().min(1).optional(), force: z.boolean().default(false) });
 
 /** POST /api/stop */
 export const stopSchema = z.strictObject({ force: z.boolean().default(false) });

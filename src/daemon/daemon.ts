@@ -1,3 +1,5 @@
+import { isCatchAll } from '../routing/shadowing.js';
+import { join } from 'node:path';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
 import { ConfigError, ProxyError } from '../errors.js';
@@ -18,6 +20,7 @@ import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
+import { proxyProtocolGate, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { TunnelManager } from '../tunnels/tunnel-manager.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
@@ -26,6 +29,7 @@ import { describeBackends } from './views.js';
 import { DaemonManagement } from './management.js';
 import { bindRoutes } from './routes/bind-routes.js';
 import type { DaemonContext } from './routes/context.js';
+import { serverLink } from './server-link.js';
 
 /** A running daemon: the engine, its config file, the control socket and the signals. */
 export class Daemon implements DaemonContext {
@@ -45,6 +49,8 @@ export class Daemon implements DaemonContext {
   private readonly logger: Logger;
   private readonly metrics: DaemonMetrics;
   private metricsServer: MetricsServer | null = null;
+  /** `server.proxy_protocol` of the config in force, for the metrics listener. */
+  private proxyProtocol: ProxyProtocolGate | null = null;
   private metricsAddress: { host: string; port: number } | null = null;
   traffic!: TrafficDebugger;
   readonly policy: PolicyHooks;
@@ -70,10 +76,11 @@ export class Daemon implements DaemonContext {
    * (concurrently, bounded; `progress` hears each); rejects with the reason if a listener cannot come up.
    */
   async start(progress?: (line: string) => void): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
-    const loaded = await resolveSecretRefs(await loadConfig(this.configPath, this.role));
+    const loaded = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.configPath, this.role)));
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
+    this.proxyProtocol = proxyProtocolGate(this.snapshot);
     this.started = this.snapshot;
     this.tunnels.on('tunnel:status', (status) => {
       const text = `tunnel "${status.name}" (${status.type}) ${status.state}${status.reason ? `: ${status.reason}` : ''}`;
@@ -98,7 +105,7 @@ export class Daemon implements DaemonContext {
       else this.logger.warn(`backend "${event.backend}" is ${event.status}`, fields);
       this.hub.publish({ type: 'backend:health', time: Date.now(), ...event });
     });
-    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug);
+    this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, { stateDir: this.paths.stateDir, role: this.snapshot.role, notice: (message) => this.logger.warn(message) });
     this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
     bindRoutes(this.router, this);
@@ -116,7 +123,7 @@ export class Daemon implements DaemonContext {
       await this.control.close();
       throw new ProxyError('LISTEN_FAILED', (error as Error).message);
     }
-    if (this.snapshot.debug.enabled) await this.traffic.enable();
+    await this.traffic.start();
     mkdirSync(this.paths.stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.paths.pidFile, `${process.pid}\n`);
     process.on('SIGTERM', () => void this.stop(false));
@@ -140,7 +147,7 @@ export class Daemon implements DaemonContext {
   async reload(dryRun: boolean): Promise<ReloadAnswer> {
     let next: ConfigSnapshot;
     try {
-      next = await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role));
+      next = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role)));
     } catch (error) {
       if (!dryRun) {
         this.reloadErrors++;
@@ -207,6 +214,7 @@ export class Daemon implements DaemonContext {
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
     await this.management.apply(next, () => this.readiness()).catch((error: Error) => this.logger.error(`control API listener not restarted: ${error.message}`));
+    this.proxyProtocol = proxyProtocolGate(next);
     this.logger.setLevel(next.logLevel);
     this.reloads++;
     this.metrics.reloaded();
@@ -248,6 +256,7 @@ export class Daemon implements DaemonContext {
   /** What the running daemon is doing (`GET /api/status`). */
   async status(): Promise<StatusAnswer> {
     const stats = await this.engine.stats();
+    const backends = this.backendViews(stats);
     return {
       role: this.role,
       pid: process.pid,
@@ -261,9 +270,11 @@ export class Daemon implements DaemonContext {
       workers: this.snapshot.workers,
       socket: this.paths.socket,
       connections: { active: stats.connectionsActive, total: stats.connectionsTotal },
-      backends: this.backendViews(stats),
+      backends,
+      ...(this.role === 'client' ? { server: serverLink(this.snapshot, backends) } : {}),
       tunnels: this.tunnels.list(),
       reloads: { total: this.reloads, errors: this.reloadErrors },
+      descriptors: stats.descriptors,
     };
   }
 
@@ -271,7 +282,10 @@ export class Daemon implements DaemonContext {
   private async startMetrics(snapshot: ConfigSnapshot): Promise<void> {
     const spec = snapshot.metrics;
     if (spec?.port === undefined) return;
-    const server = new MetricsServer({ ...spec, port: spec.port }, { metrics: () => this.exposition(), readiness: () => this.readiness() });
+    const server = new MetricsServer(
+      { ...spec, port: spec.port },
+      { metrics: () => this.exposition(), readiness: () => this.readiness(), proxyProtocol: () => this.proxyProtocol, warn: (message) => this.logger.warn(message) },
+    );
     this.metricsAddress = await server.start();
     this.metricsServer = server;
   }
@@ -310,9 +324,14 @@ export class Daemon implements DaemonContext {
   private readiness(): Readiness {
     if (this.stopping) return { ready: false, reason: 'stopping' };
     const healthy = new Set(this.backendHealth().filter((b) => b.healthy).map((b) => b.name));
-    const catchAll = this.snapshot.rules.find((r) => r.domains.includes('*'));
+    const catchAll = this.snapshot.rules.find((r) => isCatchAll(r) && !r.reject);
     const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
     if (candidates.some((name) => healthy.has(name))) return { ready: true };
     return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };
+  }
+
+  /** Fetched rule sets are kept in the state directory, for the next start to serve before its first fetch answers. */
+  private withRuleSetCache(snapshot: ConfigSnapshot): ConfigSnapshot {
+    return { ...snapshot, ruleSetCacheDir: join(this.paths.stateDir, 'rule-sets') };
   }
 }

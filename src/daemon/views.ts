@@ -28,12 +28,15 @@ export function describeBackends(snapshot: ConfigSnapshot, stats: Pick<EngineSta
     health: {
       status: health[b.name]?.status ?? (b.unavailable ? 'unhealthy' : 'unknown'),
       checked: health[b.name]?.checked ?? false,
+      since: health[b.name]?.since ?? null,
       latencyMs: health[b.name]?.latencyMs ?? null,
       consecutiveFailures: health[b.name]?.consecutiveFailures ?? 0,
       uptimePercent: health[b.name]?.uptimePercent ?? null,
       lastCheck: health[b.name]?.lastCheck ?? null,
       // Why it is unhealthy, or why its last check failed: what a person looks at first.
       ...(health[b.name]?.reason !== undefined && health[b.name]?.status !== 'healthy' ? { reason: health[b.name]!.reason } : {}),
+      ...(health[b.name]?.lastError ? { lastError: health[b.name]!.lastError } : {}),
+      ...(health[b.name]?.credentials ? { credentials: health[b.name]!.credentials } : {}),
     },
   }));
 }

@@ -1,6 +1,7 @@
 import type { DebugSpec } from '../config/model.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { TrafficCounts } from './traffic-stats.js';
+import type { CaMaterial } from '../mitm/ca-store.js';
 
 /** One debugger event: a request routed, or its end. Records are already masked. */
 export interface TrafficEvent {
@@ -12,6 +13,8 @@ export interface TrafficEvent {
 export interface DebugState {
   spec: DebugSpec;
   on: boolean;
+  /** The interception CA, given while `spec.mitm.enabled` (its key stays in the engine processes' memory). */
+  ca?: CaMaterial;
 }
 
 /** What the daemon asks of each engine process's traffic recorder. */

@@ -34,8 +34,10 @@ export interface HarEntry {
     bodySize: number;
   };
   cache: Record<string, never>;
-  timings: { send: number; wait: number; receive: number };
+  timings: { dns: number; connect: number; ssl: number; send: number; wait: number; receive: number };
   comment?: string;
+  /** A tunnel's metadata (custom HAR field): whether its bytes were decrypted, and what its TLS handshake named. */
+  _tunnel?: { decrypted: boolean; sni?: string; alpnOffered?: string[]; alpn?: string; backend?: string; bytesIn: number; bytesOut: number };
 }
 
 /** A HAR 1.2 document. */
@@ -61,29 +63,42 @@ const cutNote = (body: CapturedBody): string | undefined => (body.truncated ? `f
 function urlOf(record: ConnectionRecord): string {
   const host = record.host.includes(':') ? `[${record.host}]` : record.host;
   if (record.protocol === 'http' || record.protocol === 'upgrade') {
-    const scheme = record.port === 443 ? 'https' : 'http';
-    const port = record.port === 80 || record.port === 443 ? '' : `:${record.port}`;
+    const scheme = record.tls?.decrypted || record.port === 443 ? 'https' : 'http';
+    const port = (scheme === 'http' && record.port === 80) || (scheme === 'https' && record.port === 443) ? '' : `:${record.port}`;
     return `${scheme}://${host}${port}${record.path ?? '/'}`;
   }
+  if (record.protocol === 'udp') return `udp://${host}:${record.port}/`;
   return `${record.port === 443 ? 'https' : 'http'}://${host}:${record.port}/`;
+}
+
+const TUNNEL_KIND: Partial<Record<ConnectionRecord['protocol'], string>> = { connect: 'CONNECT tunnel', socks5: 'SOCKS5 tunnel', udp: 'SOCKS5 UDP association' };
+
+/** A UDP association's datagrams and destinations, for the entry's comment. */
+function udpNote(record: ConnectionRecord): string | null {
+  const udp = record.udp;
+  if (!udp) return null;
+  const more = udp.destinationCount > udp.destinations.length ? ` and ${udp.destinationCount - udp.destinations.length} more` : '';
+  return `datagrams ${udp.datagramsIn} in, ${udp.datagramsOut} out, ${udp.dropped} dropped; destinations ${udp.destinations.join(' ')}${more}`;
 }
 
 /** One record as a HAR entry: plain HTTP with what was captured, tunnels as metadata only. */
 export function harEntry(record: ConnectionRecord): HarEntry {
   const url = urlOf(record);
-  const tunnel = record.protocol === 'connect' || record.protocol === 'socks5';
+  const tunnel = record.protocol === 'connect' || record.protocol === 'socks5' || record.protocol === 'udp';
   const requestBody = record.requestBody;
   const responseBody = record.responseBody;
+  const httpVersion = !tunnel && record.tls?.alpn === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1';
   // A SOCKS5 reply code 0 means the tunnel was set up; HAR needs an HTTP status.
-  const status = record.protocol === 'socks5' ? (record.status === 0 ? 200 : 502) : (record.status ?? 0);
-  const notes = [tunnel ? `${record.protocol === 'socks5' ? 'SOCKS5' : 'CONNECT'} tunnel: metadata only` : null, record.backend ? `backend ${record.backend}` : null, record.error ? `error ${record.error}` : null];
+  const status = record.protocol === 'socks5' || record.protocol === 'udp' ? (record.status === 0 ? 200 : 502) : (record.status ?? 0);
+  const seen = record.tls?.decrypted ? 'decrypted, its requests are entries of their own' : record.protocol === 'udp' ? 'metadata only' : 'not decrypted, metadata only';
+  const notes = [tunnel ? `${TUNNEL_KIND[record.protocol]}: ${seen}` : null, !tunnel && record.tls?.decrypted ? 'decrypted by HTTPS interception' : null, udpNote(record), record.backend ? `backend ${record.backend}` : null, record.error ? `error ${record.error}` : null];
   return {
     startedDateTime: new Date(record.startedAt).toISOString(),
     time: record.durationMs ?? 0,
     request: {
       method: record.method,
       url,
-      httpVersion: 'HTTP/1.1',
+      httpVersion,
       cookies: [],
       headers: pairs(record.requestHeaders),
       queryString: [...new URL(url).searchParams].map(([name, value]) => ({ name, value })),
@@ -96,7 +111,7 @@ export function harEntry(record: ConnectionRecord): HarEntry {
     response: {
       status,
       statusText: STATUS_CODES[status] ?? '',
-      httpVersion: 'HTTP/1.1',
+      httpVersion,
       cookies: [],
       headers: pairs(record.responseHeaders),
       content: {
@@ -110,10 +125,26 @@ export function harEntry(record: ConnectionRecord): HarEntry {
       bodySize: tunnel ? -1 : record.bytesOut,
     },
     cache: {},
-    // A proxy sees the exchange as a whole; the split into phases is not measured.
-    timings: { send: 0, wait: record.durationMs ?? 0, receive: 0 },
+    timings: timingsOf(record),
     comment: notes.filter((n) => n !== null).join('; '),
+    ...(tunnel
+      ? { _tunnel: { decrypted: record.tls?.decrypted === true, ...record.tls, ...(record.backend ? { backend: record.backend } : {}), bytesIn: record.bytesIn, bytesOut: record.bytesOut } }
+      : {}),
   };
+}
+
+/**
+ * The phases the proxy measured: a tunnel's dial through its backend and its client's TLS
+ * handshake with the interception front, a request's wait for the head and its body. What was
+ * not measured is -1 (HAR's "does not apply"), or all of the time in `wait` when nothing was.
+ */
+function timingsOf(record: ConnectionRecord): HarEntry['timings'] {
+  const total = record.durationMs ?? 0;
+  const ssl = record.tlsMs ?? -1;
+  // HAR counts the TLS negotiation inside connect.
+  const connect = record.connectMs === undefined && ssl === -1 ? -1 : (record.connectMs ?? 0) + Math.max(0, ssl);
+  if (record.waitMs !== undefined) return { dns: -1, connect, ssl, send: 0, wait: record.waitMs, receive: record.receiveMs ?? Math.max(0, total - record.waitMs) };
+  return { dns: -1, connect, ssl, send: 0, wait: Math.max(0, total - Math.max(0, connect)), receive: 0 };
 }
 
 /** Records (any order) as a HAR 1.2 document, oldest first. */

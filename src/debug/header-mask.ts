@@ -30,3 +30,8 @@ export function maskHeaderList(headers: HeaderList, names: ReadonlySet<string>):
   }
   return out;
 }
+
+/** Whether a header value is one maskHeaderList wrote (the credential itself is gone). */
+export function isMasked(value: string): boolean {
+  return value === MASK || (value.endsWith(` ${MASK}`) && !value.slice(0, -MASK.length - 1).includes(' '));
+}

@@ -30,6 +30,7 @@ export function requestLine(record: ConnectionRecord): string {
   parts.push(`route=${record.backend ?? '-'}`);
   // After the line's fixed fields, so a parser of the fixed format still reads them in place.
   if (record.user !== undefined) parts.push(`user=${record.user}`);
+  if (record.tls?.decrypted && record.protocol !== 'connect' && record.protocol !== 'socks5') parts.push('tls=decrypted');
   return parts.join(' ');
 }
 
@@ -38,6 +39,18 @@ export function responseLine(record: ConnectionRecord): string {
   const end = record.startedAt + (record.durationMs ?? 0);
   const line = `[${logTimestamp(end)}] [RES] id=${record.id} status=${record.status ?? '-'} size=${record.bytesOut} duration=${record.durationMs ?? 0}ms`;
   return record.error !== undefined ? `${line} error=${record.error}` : line;
+}
+
+/** `  Timing: connect=…` and `  TLS: …` of a finished record, as far as measured (for `debug tail`; the log keeps spec 4.1's lines). */
+export function detailAfterResponse(record: ConnectionRecord): string[] {
+  const out: string[] = [];
+  const phases = [['connect', record.connectMs], ['tls', record.tlsMs], ['wait', record.waitMs], ['receive', record.receiveMs]].filter(([, ms]) => ms !== undefined);
+  if (phases.length > 0) out.push(`  Timing: ${phases.map(([name, ms]) => `${name}=${ms}ms`).join(' ')}`);
+  const tls = record.tls;
+  if (tls && (record.protocol === 'connect' || record.protocol === 'socks5')) {
+    out.push(`  TLS: ${tls.decrypted ? 'decrypted' : 'not decrypted'}${tls.sni ? ` sni=${tls.sni}` : ''}${tls.alpnOffered ? ` alpn-offered=${tls.alpnOffered.join(',')}` : ''}${tls.alpn ? ` alpn=${tls.alpn}` : ''}`);
+  }
+  return out;
 }
 
 /** `  Headers: Name: value, Name: value` (values already masked). */
@@ -101,7 +114,7 @@ export function isFailure(record: Pick<ConnectionRecord, 'error'>): boolean {
 export function statusClass(record: Pick<ConnectionRecord, 'protocol' | 'status' | 'error'>): StatusClass | null {
   const failed = isFailure(record);
   if (record.status === undefined) return failed ? 'err' : null;
-  if (record.protocol === 'socks5') return record.status === 0 && !failed ? '2xx' : 'err';
+  if (record.protocol === 'socks5' || record.protocol === 'udp') return record.status === 0 && !failed ? '2xx' : 'err';
   if (record.status >= 500) return '5xx';
   if (record.status >= 400) return '4xx';
   if (failed) return 'err';
@@ -119,7 +132,7 @@ export function statusColour(record: ConnectionRecord): keyof typeof COLOURS | n
 /** The debug-log lines of one live traffic event, coloured by status class when asked. */
 export function trafficEventLines(phase: 'request' | 'response', record: ConnectionRecord, colour: boolean): string[] {
   const options = { requests: true, responses: true };
-  const lines = phase === 'request' ? startLines(record, options) : endLines(record, options);
+  const lines = phase === 'request' ? startLines(record, options) : [...endLines(record, options), ...detailAfterResponse(record)];
   const code = colour ? statusColour(record) : null;
   if (!colour) return lines;
   return lines.map((line) => (line.startsWith('  ') ? `\x1b[${COLOURS.dim}m${line}\x1b[0m` : code && phase === 'response' ? `\x1b[${COLOURS[code]}m${line}\x1b[0m` : line));

@@ -8,6 +8,7 @@ import { TrafficFilter } from './traffic-filter.js';
 import { endLines, recordText, startLines } from './traffic-format.js';
 import { TrafficLogWriter } from './traffic-log-writer.js';
 import { countRecord, emptyCounts, type TrafficCounts } from './traffic-stats.js';
+import { NO_INTERCEPTION, type Interception } from '../mitm/interception.js';
 
 /** Memory the kept records of one process may use, whatever `history` and body sizes say. */
 const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
@@ -23,6 +24,8 @@ export interface RecorderHooks {
   publish(event: TrafficEvent): void;
   /** Reports a problem with the debug log. */
   warn(message: string): void;
+  /** The process's HTTPS interception, which follows the `debug.mitm` settings given here. */
+  interception?: Interception;
 }
 
 interface Entry {
@@ -87,6 +90,7 @@ export class TrafficRecorder {
   /** Applies settings from scratch (the log reopens), keeping what was recorded. */
   private async set(state: DebugState): Promise<void> {
     await this.stop();
+    this.hooks.interception?.configure(state.spec.mitm, state.ca);
     this.spec = state.spec;
     this.filter = new TrafficFilter(state.spec.filter);
     this.masked = maskedNames(state.spec.maskHeaders, state.spec.unmask);
@@ -130,7 +134,7 @@ export class TrafficRecorder {
   private snapshotCounts(): TrafficCounts {
     const hosts = Object.create(null) as Record<string, number>;
     for (const [host, count] of this.hosts) hosts[host] = count;
-    return { ...this.counts, hosts, kept: this.ring.length, keptBytes: this.keptBytes, droppedLines: this.writer?.dropped ?? 0 };
+    return { ...this.counts, hosts, kept: this.ring.length, keptBytes: this.keptBytes, droppedLines: this.writer?.dropped ?? 0, mitm: this.hooks.interception?.counts() ?? NO_INTERCEPTION };
   }
 
   private started(raw: ConnectionRecord): void {

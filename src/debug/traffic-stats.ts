@@ -1,4 +1,5 @@
 import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { Interception, NO_INTERCEPTION, type InterceptionCounts } from '../mitm/interception.js';
 
 /** Distinct hosts counted by name in one process; later ones count as "(other)". */
 const MAX_HOSTS = 10_000;
@@ -20,6 +21,8 @@ export interface TrafficStats {
   kept: number;
   keptBytes: number;
   droppedLines: number;
+  /** HTTPS interception (debug.mitm): tunnels opened up or passed through, client refusals, leaf certificates. */
+  mitm: InterceptionCounts;
 }
 
 /**
@@ -51,6 +54,7 @@ export function emptyCounts(since: number | null): TrafficCounts {
     kept: 0,
     keptBytes: 0,
     droppedLines: 0,
+    mitm: NO_INTERCEPTION,
   };
 }
 
@@ -78,6 +82,7 @@ export function mergeCounts(parts: TrafficCounts[], enabled: boolean, history: n
     if (part.since !== null && (total.since === null || part.since < total.since)) total.since = part.since;
     for (const key of ['requests', 'tunnels', 'errors', 'bytesIn', 'bytesOut', 'finished', 'durationMs', 'kept', 'keptBytes', 'droppedLines'] as const) total[key] += part[key];
     for (const key of ['byStatusClass', 'byMethod', 'byBackend', 'hosts'] as const) for (const [name, count] of Object.entries(part[key])) bump(total[key], name, count);
+    total.mitm = Interception.merge(total.mitm, part.mitm);
   }
   const topHosts = Object.entries(total.hosts)
     .sort((a, b) => b[1] - a[1])
@@ -99,6 +104,7 @@ export function mergeCounts(parts: TrafficCounts[], enabled: boolean, history: n
     kept: Math.min(total.kept, history),
     keptBytes: total.keptBytes,
     droppedLines: total.droppedLines,
+    mitm: total.mitm,
   };
 }
 

@@ -3,14 +3,17 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { Target } from '../backends/backend.js';
 import type { ConfigSnapshot } from '../config/model.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import type { DebugAnswer, DebugRequest, TrafficEvent } from '../debug/debug-request.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
+import type { PrimaryStore } from '../limits/primary-store.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
+import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 /*
  * What the daemon, the control server, the debugger and the CLI know of an engine: its interface,
@@ -33,6 +36,20 @@ export interface EngineStats {
   backends: Record<string, { active: number; total: number; errors: number }>;
   /** Client IPs with the most open connections (counted while max_connections_per_ip applies), most first. */
   busiestClients: { client: string; active: number }[];
+  /** File descriptors of the engine process nearest its limit, and refusals for want of them over all processes. */
+  descriptors: DescriptorView;
+}
+
+/** Where a want of file descriptors turned work away: accepting a client, or dialling its target. */
+export type ExhaustedDuring = 'accept' | 'dial';
+
+/** What `status` and the dashboard show of one engine process's file descriptors. */
+export interface DescriptorView {
+  /** Open descriptors at the last sample (every 2 s), and the soft limit. */
+  open: number;
+  limit: number;
+  /** Connections refused for want of descriptors since start: accepts lost, dials failed with EMFILE or ENFILE. */
+  exhausted: Record<ExhaustedDuring, number>;
 }
 
 /** What a reload did. */
@@ -78,9 +95,15 @@ export interface Engine extends EventEmitter<EngineEvents> {
   /** Runs a backend's health check now rather than at its next interval. */
   recheck(name: string): void;
   /** Which rule and backend a host would take now (for this client and user), and which later rules also match. */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation;
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation;
+  /** The rule sets as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[];
+  /** Whether a rule set matches a host now, and by which entry (null: no such set). */
+  testRuleSet(name: string, host: string): RuleSetTest | null;
   /** Asks the traffic debugger of every engine process; one answer per process. */
   debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]>;
+  /** Sends a recorded request again through the named backend (`debug replay`). */
+  replay(plan: ReplayPlan, backend: string): Promise<ReplayOutcome>;
   /** The proxy metrics of every engine process, one `getMetricsAsJSON()` list per process. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Every backend's health now (as `GET /api/backends/:name/health` answers), by name. */
@@ -99,4 +122,8 @@ export interface EngineOptions {
   processMetrics?: boolean;
   /** Backend health from elsewhere (an engine worker's primary); without it the engine runs its own checks. */
   health?: HealthSource;
+  /** The cluster primary's request-rate buckets (an engine worker), for limits that span clients. */
+  sharedLimits?: PrimaryStore;
+  /** Called when a client connection is admitted or closes (an engine worker reports its load). */
+  onClients?: () => void;
 }

@@ -25,3 +25,6 @@ export function backendFault(error: unknown, type: BackendType): boolean {
       return false;
   }
 }
+
+/** How a refusal of upstream credentials reads: every `upstream-auth` DialError says "authentication" (http-connect, socks5-backend, socks5-greeting). */
+export const CREDENTIALS_REFUSED = /authentication/i;

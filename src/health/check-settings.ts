@@ -6,9 +6,25 @@ import { parseDuration, parseHostPort } from '../config/values.js';
 /** Where a check goes when the backend names no `target:` (the same default as `backend test`). */
 export const DEFAULT_PROBE_TARGET: Target = { host: 'example.com', port: 80 };
 
+/**
+ * Passive health of a backend without active checks: this many failed connections in a row mark
+ * it unhealthy, and the mark holds this long (a balanced rule skips it meanwhile) unless a
+ * connection through it succeeds first.
+ */
+export const PASSIVE = { unhealthyThreshold: 3, holdMs: 30_000 } as const;
+
+/**
+ * The light check the client role's `server` backend gets: a connection to the server itself
+ * (with TLS, or the SOCKS5 greeting; never a login, which would fill the server's log and feed
+ * its failed-login limits), so a stopped server shows as down within seconds, with no request to
+ * any target. Advisory: the client keeps sending to its only server whatever the check says.
+ */
+const SERVER_HOP_CHECK = { type: 'hop', interval: '15s', timeout: '5s', healthy_threshold: 1, unhealthy_threshold: 2 } as const;
+
 /** One backend's active check, with the global defaults (`health_checks.defaults`) filled in. */
 export interface CheckSettings {
-  type: 'tcp' | 'http' | 'ping';
+  /** `hop`: the client's light check of its server (a connection to the server itself). */
+  type: 'tcp' | 'http' | 'ping' | 'hop';
   intervalMs: number;
   timeoutMs: number;
   healthyThreshold: number;
@@ -17,6 +33,8 @@ export interface CheckSettings {
   target: Target;
   /** http: the URL fetched through the backend and the status it must answer with. */
   http?: { url: string; expectedStatus: number };
+  /** The check only informs status and metrics: a rule whose only backend this is still sends to it. */
+  advisory?: true;
 }
 
 /** The `health_check:` section of a backend as the schema produced it. */
@@ -24,7 +42,7 @@ interface BackendCheckSection {
   enabled?: boolean;
   interval?: string;
   timeout?: string;
-  type?: 'tcp' | 'http' | 'ping';
+  type?: 'tcp' | 'http' | 'ping' | 'hop';
   healthy_threshold?: number;
   unhealthy_threshold?: number;
   target?: string;
@@ -41,6 +59,10 @@ export function checkSettings(config: ConfigSnapshot): Map<string, CheckSettings
   const checks = new Map<string, CheckSettings>();
   for (const backend of config.backends) {
     const own = backend.healthCheck as BackendCheckSection | undefined;
+    if (!own && backend.type === 'server') {
+      checks.set(backend.name, { ...settingsFor(backend, { ...SERVER_HOP_CHECK }, BUILT_IN_CHECK_DEFAULTS), advisory: true });
+      continue;
+    }
     if (own ? own.enabled === false : defaults === null) continue;
     checks.set(backend.name, settingsFor(backend, own ?? {}, defaults ?? BUILT_IN_CHECK_DEFAULTS));
   }
@@ -58,6 +80,7 @@ function settingsFor(backend: BackendSpec, own: BackendCheckSection, defaults: H
   }
   // ICMP cannot travel through a proxy: the nearest network-level check of that hop is its host.
   if (type === 'ping' && !written && 'host' in backend) target = { host: backend.host, port: 0 };
+  if (type === 'hop' && 'host' in backend) target = { host: backend.host, port: backend.port };
   return {
     type,
     intervalMs: parseDuration(own.interval ?? defaults.interval)!,

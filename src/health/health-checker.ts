@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Backend, Target } from '../backends/backend.js';
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
-import { checkSettings, DEFAULT_PROBE_TARGET, type CheckSettings } from './check-settings.js';
+import { checkSettings, DEFAULT_PROBE_TARGET, PASSIVE, type CheckSettings } from './check-settings.js';
 import type { HealthSource } from './health-source.js';
 import { BackendHealthState, type BackendHealth, type BackendHealthEvent } from './health-state.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probe.js';
@@ -29,13 +29,22 @@ interface Entry {
   generation: number;
 }
 
+/** Passive health of a backend without active checks, and the timer that ends its unhealthy mark. */
+interface PassiveEntry {
+  spec: string;
+  state: BackendHealthState;
+  hold: NodeJS.Timeout | null;
+}
+
 /**
  * Runs the active checks of every checked backend (each on its own timer, concurrently, off the
- * traffic path), takes the passive reports of live traffic, and keeps each backend's state.
- * A reload keeps the state of every backend whose definition did not change.
+ * traffic path), takes the passive reports of live traffic (for every backend: the only health
+ * an unchecked one has), and keeps each backend's state. A reload keeps the state of every
+ * backend whose definition did not change.
  */
 export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements HealthSource {
   private readonly entries = new Map<string, Entry>();
+  private readonly passive = new Map<string, PassiveEntry>();
   private specs: BackendSpec[] = [];
   private running = false;
 
@@ -43,6 +52,12 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
   sync(config: ConfigSnapshot, backends: ReadonlyMap<string, Backend>): void {
     this.specs = config.backends;
     const wanted = checkSettings(config);
+    for (const [name, entry] of this.passive) {
+      const spec = config.backends.find((b) => b.name === name);
+      if (spec && !wanted.has(name) && JSON.stringify(spec) === entry.spec) continue;
+      if (entry.hold) clearTimeout(entry.hold);
+      this.passive.delete(name);
+    }
     for (const [name, entry] of this.entries) {
       if (!wanted.has(name)) {
         this.halt(entry);
@@ -73,6 +88,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
   stop(): void {
     this.running = false;
     for (const entry of this.entries.values()) this.halt(entry);
+    for (const entry of this.passive.values()) if (entry.hold) clearTimeout(entry.hold);
   }
 
   /**
@@ -86,20 +102,24 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
     void this.run(name, entry);
   }
 
-  /** False while the backend is marked unhealthy. */
+  /** False while the backend is marked unhealthy (by its checks, or passively for a while). */
   usable(name: string): boolean {
-    return this.entries.get(name)?.state.status !== 'unhealthy';
+    return (this.entries.get(name)?.state ?? this.passive.get(name)?.state)?.status !== 'unhealthy';
   }
 
   /** Why the backend is marked unhealthy. */
   reason(name: string): string | undefined {
-    return this.entries.get(name)?.state.reason;
+    return (this.entries.get(name)?.state ?? this.passive.get(name)?.state)?.reason;
   }
 
-  /** A live connection's outcome: consecutive failures mark a checked backend unhealthy before the next check would. */
+  /**
+   * A live connection's outcome: consecutive failures mark a checked backend unhealthy before the
+   * next check would; for an unchecked one they are its passive health (see PASSIVE).
+   */
   report(name: string, ok: boolean, error?: string): void {
     const entry = this.entries.get(name);
-    if (!entry || (ok && entry.state.consecutiveFailures === 0)) return;
+    if (!entry) return this.reportPassive(name, ok, error);
+    if (ok && entry.state.consecutiveFailures === 0 && entry.state.credentials === 'accepted') return;
     if (entry.state.recordTraffic(ok, error, entry.settings)) this.emit('change', entry.state.event(name));
   }
 
@@ -108,12 +128,16 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
     const all: Record<string, BackendHealth> = {};
     for (const spec of this.specs) {
       const entry = this.entries.get(spec.name);
+      const passive = this.passive.get(spec.name);
       all[spec.name] = entry
         ? entry.state.view(spec.name)
+        : passive && !spec.unavailable
+        ? passive.state.view(spec.name, false)
         : {
             name: spec.name,
             status: spec.unavailable ? 'unhealthy' : 'unknown',
             checked: false,
+            since: null,
             lastCheck: null,
             latencyMs: null,
             consecutiveFailures: 0,
@@ -130,7 +154,9 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
    * or a tcp check (to `target` when given, else to the configured or default probe target).
    */
   async check(backend: Backend, timeoutMs: number, target?: Target): Promise<LiveCheck> {
-    const configured = this.entries.get(backend.name)?.settings;
+    // The client's light check of its server says nothing of the path through it: a test still goes through.
+    const own = this.entries.get(backend.name)?.settings;
+    const configured = own?.advisory ? undefined : own;
     const settings: ProbeSpec =
       configured && !target ? configured : { type: 'tcp', target: target ?? configured?.target ?? DEFAULT_PROBE_TARGET, timeoutMs: configured?.timeoutMs ?? timeoutMs };
     const result = await probe(backend, settings);
@@ -146,6 +172,30 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> implements 
     if (entry.state.recordCheck(result.ok, result.latencyMs, result.error, entry.settings)) this.emit('change', entry.state.event(name));
     entry.timer = setTimeout(() => void this.run(name, entry), Math.max(0, entry.settings.intervalMs - (Date.now() - started)));
     entry.timer.unref();
+  }
+
+  private reportPassive(name: string, ok: boolean, error: string | undefined): void {
+    let entry = this.passive.get(name);
+    if (ok && entry?.state.status === 'healthy') return;
+    if (!entry) {
+      const spec = this.specs.find((b) => b.name === name);
+      if (!spec) return;
+      entry = { spec: JSON.stringify(spec), state: new BackendHealthState(), hold: null };
+      this.passive.set(name, entry);
+    }
+    const { state } = entry;
+    if (!state.recordPassive(ok, error, PASSIVE.unhealthyThreshold)) return;
+    if (entry.hold) clearTimeout(entry.hold);
+    entry.hold = null;
+    if (state.status === 'unhealthy') {
+      const held = entry;
+      entry.hold = setTimeout(() => {
+        held.hold = null;
+        if (held.state.expire()) this.emit('change', held.state.event(name));
+      }, PASSIVE.holdMs);
+      entry.hold.unref();
+    }
+    this.emit('change', state.event(name));
   }
 
   private halt(entry: Entry): void {

@@ -16,13 +16,15 @@ export type ProbeSpec = Pick<CheckSettings, 'type' | 'target' | 'timeoutMs' | 'h
 /**
  * Runs one check through a backend (never around it): `tcp` opens a connection to the target
  * through the backend's own dial, `http` fetches the URL through the backend's own request path,
- * `ping` sends one ICMP echo with the system `ping` (inside a tunnel's namespace for a tunnel). Never rejects.
+ * `ping` sends one ICMP echo with the system `ping` (inside a tunnel's namespace for a tunnel),
+ * `hop` connects to the backend's own upstream and no further. Never rejects.
  */
 export async function probe(backend: Backend, spec: ProbeSpec): Promise<ProbeResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   try {
     if (spec.type === 'tcp') await probeTcp(backend, spec.target, spec.timeoutMs);
+    else if (spec.type === 'hop') await probeHop(backend, spec.timeoutMs);
     else if (spec.type === 'http') await probeHttp(backend, spec.http!.url, spec.http!.expectedStatus, spec.timeoutMs);
     else return await probePing(backend, spec.target.host, spec.timeoutMs, started);
     return { ok: true, latencyMs: elapsed() };
@@ -34,6 +36,12 @@ export async function probe(backend: Backend, spec: ProbeSpec): Promise<ProbeRes
 async function probeTcp(backend: Backend, target: Target, timeoutMs: number): Promise<void> {
   const dialing = backend.dial(target, { connectTimeoutMs: timeoutMs });
   const socket = await deadline(dialing, timeoutMs, `no connection to ${authority(target)} within ${timeoutMs} ms`, (late: Socket) => late.destroy());
+  socket.destroy();
+}
+
+async function probeHop(backend: Backend, timeoutMs: number): Promise<void> {
+  if (!backend.openHop) throw new Error(`backend "${backend.name}" has no hop of its own to check`);
+  const socket = await deadline(backend.openHop(timeoutMs), timeoutMs, `no connection to the server within ${timeoutMs} ms`, (late: Socket) => late.destroy());
   socket.destroy();
 }
 

@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
 
+type Parsed = { family: 4 | 6; groups: Uint16Array } | null;
+
+/** The last address parsed: a connection's checks (IP lists, trusted clients, private targets) ask about the same client in a row. */
+let lastText = '';
+let lastParsed: Parsed = null;
+
 /** One block: the address as 16-bit groups (IPv4 as two groups) and the prefix length in bits. */
 interface Block {
   family: 4 | 6;
@@ -64,7 +70,15 @@ function prefixMatches(block: Block, groups: Uint16Array): boolean {
   return true;
 }
 
-function parseAddress(text: string): { family: 4 | 6; groups: Uint16Array } | null {
+function parseAddress(text: string): Parsed {
+  if (text === lastText) return lastParsed;
+  const parsed = parseUncached(text);
+  lastText = text;
+  lastParsed = parsed;
+  return parsed;
+}
+
+function parseUncached(text: string): Parsed {
   const address = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   const family = isIP(address);
   if (family === 4) return { family: 4, groups: ipv4Groups(address) };
@@ -78,9 +92,22 @@ function parseAddress(text: string): { family: 4 | 6; groups: Uint16Array } | nu
   return { family: 6, groups };
 }
 
+/** The two 16-bit groups of a dotted quad (already validated by isIP), read without splitting it. */
 function ipv4Groups(address: string): Uint16Array {
-  const [a, b, c, d] = address.split('.').map(Number);
-  return Uint16Array.of((a << 8) | b, (c << 8) | d);
+  const groups = new Uint16Array(2);
+  let octet = 0;
+  let index = 0;
+  for (let i = 0; i <= address.length; i++) {
+    const code = i < address.length ? address.charCodeAt(i) : 46;
+    if (code !== 46) {
+      octet = octet * 10 + (code - 48);
+      continue;
+    }
+    groups[index >> 1] |= index & 1 ? octet : octet << 8;
+    octet = 0;
+    index++;
+  }
+  return groups;
 }
 
 function ipv6Groups(address: string): Uint16Array {

@@ -1,7 +1,7 @@
 import type { FrontProtocol } from '../protocol/connection-record.js';
 
-/** What refused a client: a rate-limit bucket, a connection limit, the IP lists, the open-relay guard, authentication or a request loop. */
-export type LimitScope = 'global' | 'ip' | 'user' | 'connections' | 'acl' | 'port' | 'private-target' | 'auth' | 'loop';
+/** What refused a client: a rate-limit bucket, a connection limit, the IP lists, the open-relay guard, authentication, a request loop or a rule with `action: reject`. */
+export type LimitScope = 'global' | 'ip' | 'user' | 'connections' | 'acl' | 'port' | 'private-target' | 'auth' | 'loop' | 'reject';
 
 /**
  * One refusal by the traffic policy (engine event `limit:hit`, live event `limit:hit`). Metrics

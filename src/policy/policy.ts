@@ -3,6 +3,7 @@ import type { ConfigSnapshot } from '../config/model.js';
 import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
+import type { PrimaryStore } from '../limits/primary-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';
@@ -14,6 +15,7 @@ import { policySettings, type StateSettings } from './policy-settings.js';
 import { PortSet } from './port-set.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
+import { clientAddress } from '../protocol/client-address.js';
 
 /** What the policy is told about a request once its target is known. */
 export interface RequestInfo {
@@ -45,10 +47,19 @@ export class PolicyState {
   private store: LimiterStore | null = null;
   private storeKey = '';
 
-  constructor(readonly events: PolicyEvents) {}
+  /** `primary`: the cluster primary's buckets, for an engine worker. */
+  constructor(
+    readonly events: PolicyEvents,
+    private readonly primary: PrimaryStore | null = null,
+  ) {}
 
-  /** The store for these settings; a changed `state:` section replaces the store. */
-  storeFor(state: StateSettings): LimiterStore {
+  /**
+   * The store for these settings; a changed `state:` section replaces the store. In an engine
+   * worker, buckets that span clients (global, per user) live in the primary; per-IP ones stay
+   * here, exact, because every connection of a client comes to the same worker.
+   */
+  storeFor(state: StateSettings, spansClients = false): LimiterStore {
+    if (this.primary && spansClients && state.store === 'memory') return this.primary;
     const key = JSON.stringify(state);
     if (this.store && key === this.storeKey) return this.store;
     void this.store?.close();
@@ -152,7 +163,7 @@ export class Policy {
   /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */
   admitClient(socket: Socket, protocol: FrontProtocol): boolean {
     if (this.maxPerIp === 0) return true;
-    const address = socket.remoteAddress ?? '';
+    const address = clientAddress(socket);
     const perIp = this.state.perIp;
     const open = perIp.get(address) ?? 0;
     if (open >= this.maxPerIp) {
@@ -201,7 +212,7 @@ export class Policy {
     }
     if (requests.length === 0) return null;
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
-    this.store ??= this.state.storeFor(this.stateSettings);
+    this.store ??= this.state.storeFor(this.stateSettings, this.buckets.some((b) => b.scope !== 'ip'));
     const verdict = this.store.consume(requests);
     if (verdict instanceof Promise) return verdict.then((v) => this.decide(info, used, v), () => null);
     return this.decide(info, used, verdict);
@@ -222,6 +233,11 @@ export class Policy {
     this.hit('loop', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
   }
 
+  /** Reports a connection a rule with `action: reject` refused (counted as `by="reject"`, logged with the rule's name). */
+  refusedByRule(record: ConnectionRecord, reason: string): void {
+    this.hit('reject', record.clientAddress, reason, record.protocol, record.user, targetText(record.host, record.port));
+  }
+
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
   acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Refusal | null {
     if (this.maxPerBackend === 0) return null;
@@ -230,6 +246,11 @@ export class Policy {
     }
     this.state.hold(record, backend);
     return null;
+  }
+
+  /** Gives back the backend slot `acquireBackend` took for a record that is not finished through the engine (a UDP flow). */
+  releaseBackend(record: ConnectionRecord): void {
+    this.state.release(record);
   }
 
   /** The bandwidth pacer for a new tunnel or response of `client`, or null when no limit applies. */

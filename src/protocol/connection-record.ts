@@ -1,5 +1,5 @@
 /** How a connection entered the proxy. */
-export type FrontProtocol = 'http' | 'connect' | 'upgrade' | 'socks5';
+export type FrontProtocol = 'http' | 'connect' | 'upgrade' | 'socks5' | 'udp';
 
 /**
  * One request or tunnel as the proxy saw it. Published when it ends (and, for
@@ -26,6 +26,8 @@ export interface ConnectionRecord {
   referer?: string;
   /** The rule that matched, and the backend that carried it. */
   rule?: string;
+  /** For an IP-literal target with sniffing on: the name its first bytes carried (TLS SNI or HTTP Host), which it was routed by. */
+  sniffedHost?: string;
   backend?: string;
   /** HTTP status sent to the client (tunnels: 200 when established), or the SOCKS5 reply code. */
   status?: number;
@@ -36,12 +38,48 @@ export interface ConnectionRecord {
   durationMs?: number;
   /** Why it failed, when it failed: a short machine word (`timeout`, `refused`, `dns`, …). */
   error?: string;
+  /** For a SOCKS5 UDP association (protocol `udp`): its datagrams and destinations. */
+  udp?: UdpTally;
   /** Request and response headers, when the debugger asked for them (masked by it). */
   requestHeaders?: HeaderList;
   responseHeaders?: HeaderList;
   /** The first bytes of plain-HTTP bodies, when the debugger asked for them. */
   requestBody?: CapturedBody;
   responseBody?: CapturedBody;
+  /** Phases measured (ms): dialling the target through the backend (tunnels), the client's TLS handshake with the interception front, the wait for the response head and its body (HTTP requests). */
+  connectMs?: number;
+  tlsMs?: number;
+  waitMs?: number;
+  receiveMs?: number;
+  /** What is known of the TLS inside a tunnel, or around a request decrypted by interception. */
+  tls?: TlsInfo;
+}
+
+/** A tunnel's TLS as the interception front saw it, or the decrypted request's. */
+export interface TlsInfo {
+  /** True for a request read out of an intercepted tunnel, and for a tunnel whose requests were. */
+  decrypted: boolean;
+  /** The server name the client asked for (SNI). */
+  sni?: string;
+  /** The protocols the client offered (ALPN), and the one chosen when we answered its handshake. */
+  alpnOffered?: string[];
+  alpn?: string;
+}
+
+/** Why a UDP datagram was dropped: the label values of `proxy_udp_dropped_total`. */
+export type UdpDropReason = 'truncated' | 'fragmented' | 'address-type' | 'stranger' | 'refused' | 'pending' | 'bandwidth';
+
+/** What one UDP association carried (bytes are in bytesIn/bytesOut: payload bytes, headers not counted). */
+export interface UdpTally {
+  /** Datagrams from the client relayed on / relayed back to the client. */
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Datagrams dropped (malformed, fragmented, from a stranger, to a refused destination, over a limit). */
+  dropped: number;
+  /** Destinations (`host:port`) in the order first used, at most 16 listed. */
+  destinations: string[];
+  /** Destinations used in all (also those past the listed 16). */
+  destinationCount: number;
 }
 
 /** Headers as sent, in order: `[name, value, name, value, …]`. */

@@ -26,7 +26,9 @@ export type RefusalCode =
   | 'backend-limit'
   // Routing.
   | 'no-route'
+  | 'rule-reject'
   | 'backend-unhealthy'
+  | 'udp-unsupported'
   // The dial through the backend, or the origin's answer.
   | DialFailure
   | 'response-timeout'
@@ -47,8 +49,10 @@ export type DialFailure =
   | 'not-allowed'
   | 'private-target'
   | 'protocol'
+  | 'tls-certificate'
   | 'loop'
   | 'unavailable'
+  | 'no-descriptors'
   | 'failed';
 
 /** How one refusal code is answered and recorded. */
@@ -102,7 +106,10 @@ export const REFUSALS: Readonly<Record<RefusalCode, RefusalAnswer>> = {
   'acl-denied': row(403, 'Forbidden', 'http_request_denied', SocksReply.notAllowed, 'acl-denied'),
   'backend-limit': row(503, 'Service Unavailable', 'connection_limit_reached', SocksReply.generalFailure, 'backend-limit'),
   'no-route': row(403, 'Forbidden', 'destination_ip_prohibited', SocksReply.notAllowed, 'no-route'),
+  'rule-reject': row(403, 'Forbidden', 'http_request_denied', SocksReply.notAllowed, 'rejected'),
   'backend-unhealthy': row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.hostUnreachable, 'backend-unhealthy'),
+  // A SOCKS5 UDP datagram routed to a backend that cannot carry UDP (an HTTP upstream).
+  'udp-unsupported': row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.commandNotSupported, 'udp-unsupported'),
   timeout: row(504, 'Gateway Timeout', 'connection_timeout', SocksReply.hostUnreachable, 'timeout'),
   'response-timeout': row(504, 'Gateway Timeout', 'http_response_timeout', SocksReply.hostUnreachable, 'timeout'),
   refused: row(502, 'Bad Gateway', 'connection_refused', SocksReply.connectionRefused, 'refused'),
@@ -115,7 +122,10 @@ export const REFUSALS: Readonly<Record<RefusalCode, RefusalAnswer>> = {
   loop: row(403, 'Forbidden', 'proxy_loop_detected', SocksReply.notAllowed, 'loop'),
   unavailable: row(502, 'Bad Gateway', 'destination_unavailable', SocksReply.generalFailure, 'unavailable'),
   protocol: row(502, 'Bad Gateway', 'http_protocol_error', SocksReply.generalFailure, 'protocol'),
+  'tls-certificate': row(502, 'Bad Gateway', 'tls_certificate_error', SocksReply.generalFailure, 'tls-certificate'),
   'response-header-too-large': row(502, 'Bad Gateway', 'http_response_header_section_size', SocksReply.generalFailure, 'protocol'),
+  // Out of file descriptors here: the proxy's own shortage, over once connections close.
+  'no-descriptors': row(503, 'Service Unavailable', 'proxy_internal_error', SocksReply.generalFailure, 'no-descriptors'),
   failed: row(502, 'Bad Gateway', 'proxy_internal_error', SocksReply.generalFailure, 'failed'),
   'backend-removed': row(502, 'Bad Gateway', 'proxy_internal_error', SocksReply.generalFailure, 'backend-removed'),
   internal: row(500, 'Internal Server Error', undefined, SocksReply.generalFailure, 'internal'),

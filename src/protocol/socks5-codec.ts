@@ -65,7 +65,8 @@ export const MALFORMED = -256;
 /**
  * Parses a request (VER CMD RSV ATYP DST.ADDR DST.PORT) into `into` (no allocation beyond the host
  * string). Returns its length; NEED_MORE; MALFORMED; or minus the reply code that refuses it
- * (address type or command not supported, empty host or port 0).
+ * (address type or command not supported, empty host or port 0 for CONNECT). The command is
+ * CONNECT or UDP ASSOCIATE (`buffer[1]`).
  */
 export function parseRequest(buffer: Buffer, into: SocksTarget): number {
   if (buffer.length < 5) return NEED_MORE;
@@ -88,6 +89,8 @@ export function parseRequest(buffer: Buffer, into: SocksTarget): number {
     return -SocksReply.addressTypeNotSupported;
   }
   into.port = buffer.readUInt16BE(end);
+  // UDP ASSOCIATE names where the client will send from, often 0.0.0.0:0 (not known yet).
+  if (buffer[1] === SocksCommand.udpAssociate) return end + 2;
   if (buffer[1] !== SocksCommand.connect) return -SocksReply.commandNotSupported;
   if (into.host === '' || into.port === 0) return -SocksReply.generalFailure;
   return end + 2;

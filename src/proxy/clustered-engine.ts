@@ -5,45 +5,76 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
+import { MemoryStore } from '../limits/memory-store.js';
 import { mergeBusiest } from '../policy/busiest-clients.js';
+import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { ClientDispatch } from './client-dispatch.js';
+import { Descriptors, mergeDescriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { WorkerSlots, type Slot } from './worker-slots.js';
+import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
+/** What a reload that sets the first, or clears the last, limit needing one door reports as taking effect at restart. */
+const ONE_DOOR = 'per-client limits (exact over engine processes from the next start)';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
 
 /**
- * The engine spread over several worker processes (node:cluster) that accept on the same
- * listening sockets, for more than one core. Same surface as ProxyEngine: the primary keeps the
- * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
- * the workers, sums their counters and re-emits their records and debugger events (batched,
- * and only while something listens for them). A worker that dies is replaced with the current snapshot.
+ * The engine spread over several worker processes (node:cluster), for more than one core. The
+ * primary owns the listening sockets and hands each accepted connection, unread, to the worker
+ * its client address hashes to, so per-client limits (rate, connections, bandwidth, failed
+ * logins) are counted in one process and hold exactly; max_connections is counted here over
+ * every worker, and global and per-user rate buckets live here too (PrimaryStore). Same surface
+ * as ProxyEngine: the primary keeps the snapshot, answers route explanations and backend tests
+ * itself, fans reloads and stops out to the workers, sums their counters and re-emits their
+ * records and debugger events (batched, and only while something listens for them). A worker
+ * that dies is replaced with the current snapshot, and the connections it cut are logged.
  */
 export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly local: ProxyEngine;
   private readonly workers = new Set<Worker>();
+  private readonly slots: WorkerSlots;
+  private readonly dispatch: ClientDispatch;
+  /** The primary's own descriptors: it accepts every connection before handing it over. */
+  private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
+  /** Request-rate buckets that span clients (global, per user), shared by every worker. */
+  private limits: MemoryStore | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private bound: BoundListener[] = [];
   private stopping = false;
   private debugState: DebugState | null = null;
+  /**
+   * Whether the primary accepts every connection and hands it to the worker its client hashes to
+   * (a limit needs one door: see needsOneDoor), or the workers accept on the shared sockets
+   * themselves, which costs nothing per connection. Fixed at start: switching re-binds.
+   */
+  private readonly byClient: boolean;
 
   constructor(
     snapshot: ConfigSnapshot,
-    private readonly count: number,
+    count: number,
   ) {
     super();
     this.local = new ProxyEngine(snapshot);
+    this.byClient = needsOneDoor(snapshot);
+    this.slots = new WorkerSlots(count);
+    this.dispatch = new ClientDispatch(
+      (listener, socket) => this.slots.hand(listener, socket, this.local.snapshot.network.limits.maxConnections),
+      (error) => this.descriptors.acceptFailed(error),
+    );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
     this.local.on('backend:health', (event) => {
       this.broadcastHealth();
@@ -59,18 +90,21 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return this.local.snapshot;
   }
 
-  /** Starts the workers; rejects (and stops them all) if any cannot bind its listeners. */
+  /** Binds the listeners (here, or in every worker) and starts the workers; rejects (and stops them all) if either fails. */
   async start(): Promise<BoundListener[]> {
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
+    if (this.byClient) this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
-      const results = await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
+      const results = await Promise.all(this.slots.list.map((_, index) => this.spawn(index)));
       const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
       if (results.some((list) => key(list) !== key(results[0]))) throw new Error(`engine workers bound different ports: ${results.map(key).join(' / ')}`);
       this.bound = results[0];
       this.local.startHealthChecks();
+      this.descriptors.start();
       return this.bound;
     } catch (error) {
       this.stopping = true;
+      await this.dispatch.close();
       for (const worker of this.workers) worker.kill();
       throw error;
     }
@@ -84,6 +118,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const report = await this.local.reload(next);
+    if (needsOneDoor(next) !== this.byClient) report.restartRequired.push(ONE_DOOR);
     this.broadcastHealth();
     await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
     return report;
@@ -92,6 +127,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Stops every worker gracefully (drain, then force) and waits until they have exited. */
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
+    await this.dispatch.close();
+    this.descriptors.stop();
     const workers = [...this.workers];
     const results = await Promise.all(
       workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
@@ -107,12 +144,13 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       ),
     );
     await this.local.stop({ drainMs: 0 });
+    await this.limits?.close();
     return results.reduce((sum, r) => ({ drained: sum.drained + r.drained, forced: sum.forced + r.forced }), { drained: 0, forced: 0 });
   }
 
   /** Counters summed over the workers. */
   async stats(): Promise<EngineStats> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
     const backends: EngineStats['backends'] = {};
     for (const stats of all) {
       for (const [name, b] of Object.entries(stats.backends)) {
@@ -128,12 +166,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       connectionsTotal: all.reduce((n, s) => n + s.connectionsTotal, 0),
       backends,
       busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
+      descriptors: mergeDescriptors([this.descriptors.view(), ...all.map((s) => s.descriptors)]),
     };
   }
 
   /** Runs one check through a backend now (from the primary) and reports how long it took. */
   testBackend(name: string, target?: Target): Promise<LiveCheck> {
     return this.local.testBackend(name, target);
+  }
+
+  /** Replays from the primary's own engine, through its backends. */
+  replay(plan: ReplayPlan, backend: string): Promise<ReplayOutcome> {
+    return this.local.replay(plan, backend);
   }
 
   /** Every backend's health, as the primary's checks see it. */
@@ -147,64 +191,88 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   /** Which rule and backend a host would take now (the primary's health view; balancing state is each worker's own). */
-  explainRoute(host: string, question?: RouteQuestion): RouteExplanation {
+  explainRoute(host: string | undefined, question?: RouteQuestion): RouteExplanation {
     return this.local.explainRoute(host, question);
+  }
+
+  /** The rule sets as the primary's engine holds them (each worker loads the same ones). */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.local.ruleSetStatuses();
+  }
+
+  /** Whether a rule set matches a host, as the primary's engine holds it. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.local.testRuleSet(name, host);
   }
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     if (request.op === 'set') this.debugState = request.state;
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
     return all.flat();
   }
 
   /** Every worker's proxy metrics, one list per worker. */
   async metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[][]> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'metrics' })))) as MetricObjectWithValues<MetricValue<string>>[][][];
     return all.flat();
   }
 
   /** Every worker's authenticated clients, one list per worker. */
   async authClients(): Promise<AuthClientView[][]> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
   }
 
   /** The tunnels and requests open in every worker. */
   async openConnections(): Promise<ConnectionRecord[]> {
-    const all = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'connections' })))) as ConnectionRecord[][];
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'connections' })))) as ConnectionRecord[][];
     return all.flat();
   }
 
   /** Closes the matching tunnels and requests in every worker. */
   async closeConnections(filter: ConnectionFilter): Promise<number> {
-    const counts = (await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'close', filter })))) as number[];
+    const counts = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'close', filter })))) as number[];
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private async spawn(): Promise<BoundListener[]> {
+  private async spawn(index: number): Promise<BoundListener[]> {
     const worker = cluster.fork();
+    const slot = this.slots.list[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
-      worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message)));
+      worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message, worker, slot)));
     });
-    worker.on('exit', () => {
+    worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
+      const cut = this.slots.lost(slot, worker);
       if (this.stopping) return;
-      this.emit('warning', `engine worker ${worker.process.pid} exited; starting a replacement`);
+      if (!this.byClient) this.slots.tellElsewhere();
+      const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
+      this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn().catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
+        if (!this.stopping) this.spawn(index).catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
       }, RESTART_DELAY_MS);
     });
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    return (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null })) as BoundListener[];
+    // Only now does it get connections: its engine is ready for them.
+    this.slots.serve(slot, worker);
+    if (!this.byClient) this.slots.tellElsewhere();
+    return bound;
   }
 
-  private onMessage(message: FromWorker): void {
-    if (message.type === 'reply') {
+  private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
+    if (message.type === 'load') {
+      this.slots.report(slot, worker, message.active, message.received);
+      if (!this.byClient) this.slots.tellElsewhere();
+    } else if (message.type === 'limit') {
+      this.limits ??= new MemoryStore();
+      if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
+    } else if (message.type === 'reply') {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
@@ -247,10 +315,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
   }
 
-  /** The backends routing must skip now (checked and unhealthy), with why. */
+  /** The backends routing must skip now (unhealthy by their checks, or passively for a while), with why. */
   private down(): Record<string, string> {
     const down: Record<string, string> = {};
-    for (const h of Object.values(this.local.health())) if (h.checked && h.status === 'unhealthy') down[h.name] = h.reason ?? 'unhealthy';
+    for (const h of Object.values(this.local.health())) if (h.status === 'unhealthy') down[h.name] = h.reason ?? 'unhealthy';
     return down;
   }
 
@@ -264,4 +332,5 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
+// Without a per-client limit the workers accept on the shared sockets themselves: no hand-over per connection.
 cluster.schedulingPolicy = cluster.SCHED_NONE;

@@ -9,6 +9,7 @@ import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -17,8 +18,8 @@ export function handleConnect(ctx: ProxyContext, req: IncomingMessage, client: S
   const target = parseAuthority(req.url ?? '');
   const record = ctx.begin({
     protocol: 'connect',
-    clientAddress: client.remoteAddress ?? '',
-    clientPort: client.remotePort ?? 0,
+    clientAddress: clientAddress(client),
+    clientPort: clientPort(client),
     method: 'CONNECT',
     host: target?.host ?? '',
     port: target?.port ?? 0,
@@ -38,27 +39,36 @@ class ConnectRequest extends SocketRequest {
     ctx: ProxyContext,
     record: ConnectionRecord,
     socket: Socket,
-    private readonly head: Buffer,
+    head: Buffer,
   ) {
     super(ctx, 'tunnel', 'connect', record, socket);
+    this.opening = head;
+    this.answerEarly = () => socket.write(ESTABLISHED);
   }
 
   admitted(): void {
     const socket = this.socket;
     socket.on('error', () => socket.destroy());
     if (endIfClientGone(this.ctx, this.record, socket, 'client-closed')) return;
+    this.dialAddress();
+    if (this.intercepted(this.opening, () => this.answerSuccess())) return;
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, socket, error),
     );
   }
 
+  /** 200 to the client, unless sniffing answered it already. */
+  private answerSuccess(): void {
+    this.record.status = 200;
+    if (!this.answeredEarly) this.socket.write(ESTABLISHED);
+  }
+
   private established(upstream: Socket): void {
-    const { ctx, record, socket, head } = this;
+    const { ctx, record, socket, opening: head } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
-    record.status = 200;
-    socket.write(ESTABLISHED);
+    this.answerSuccess();
     if (head.length > 0) upstream.write(head);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, head.length);
   }

@@ -67,10 +67,16 @@ export class ConnectionLedger {
       bytesOut: 0,
       durationMs: undefined,
       error: undefined,
+      udp: undefined,
       requestHeaders: undefined,
       responseHeaders: undefined,
       requestBody: undefined,
       responseBody: undefined,
+      connectMs: undefined,
+      tlsMs: undefined,
+      waitMs: undefined,
+      receiveMs: undefined,
+      tls: undefined,
     };
     this.open.add(record);
     return record;

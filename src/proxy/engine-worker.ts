@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import { PrimaryStore } from '../limits/primary-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
@@ -6,23 +8,37 @@ import { RecordBatch } from './record-batch.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /*
- * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
- * sockets it shares with its siblings and answers the primary's requests. Records travel to the
+ * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the connections
+ * the primary accepts and hands to it, and answers the primary's requests. Records travel to the
  * primary only while someone there listens, and in batches, so the hot path stays local.
  */
 const FLUSH_MS = 50;
+/** How often at most this worker tells the primary its open connections (for max_connections over all workers). */
+const LOAD_MS = 20;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 const records = new RecordBatch();
 const traffic = new RecordBatch();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
+let loadTimer: NodeJS.Timeout | null = null;
 
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
+
+const sharedLimits = new PrimaryStore((id, buckets) => {
+  if (!process.connected) return false;
+  process.send!({ type: 'limit', id, buckets } satisfies FromWorker);
+  return true;
+});
+
+const reportLoad = (): void => {
+  loadTimer = null;
+  if (engine) send({ type: 'load', ...engine.load() });
+};
 
 const flush = (): void => {
   timer = null;
@@ -39,7 +55,21 @@ const queue = (batch: RecordBatch, phase: 'start' | 'end', record: ConnectionRec
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 
-process.on('message', (message: ToWorker) => {
+process.on('message', (message: ToWorker, handle?: Socket) => {
+  if (message.type === 'connection') {
+    if (!engine || !handle) return void handle?.destroy();
+    engine.accept(message.listener, handle, message.overLimit);
+    loadTimer ??= setTimeout(reportLoad, LOAD_MS);
+    return;
+  }
+  if (message.type === 'elsewhere') {
+    engine?.setOpenElsewhere(message.active);
+    return;
+  }
+  if (message.type === 'verdict') {
+    sharedLimits.answer(message.id, message.verdict);
+    return;
+  }
   if (message.type === 'subscribe') {
     wanted.clear();
     for (const event of message.events) wanted.add(event);
@@ -58,7 +88,8 @@ process.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health });
+        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, LOAD_MS));
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue(records, 'end', record));
@@ -70,7 +101,7 @@ process.on('message', (message: ToWorker) => {
           timer ??= setTimeout(flush, FLUSH_MS);
         });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
-        return engine.start();
+        return message.bound ? engine.adopt(message.bound) : engine.start();
       });
       break;
     case 'reload':

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { AuthService, AuthState } from '../auth/auth-service.js';
 import type { AuthClientView } from '../auth/client-registry.js';
@@ -8,7 +9,10 @@ import type { ConfigSnapshot } from '../config/model.js';
 import type { DebugAnswer, DebugRequest } from '../debug/debug-request.js';
 import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { BoundListener, Engine, EngineEvents, EngineOptions, EngineStats, ReloadReport } from '../engine/engine-api.js';
-import { DialError } from '../errors.js';
+import { DialError, ProxyError } from '../errors.js';
+import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
+import { Interception } from '../mitm/interception.js';
+import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth } from '../health/health-state.js';
@@ -18,14 +22,19 @@ import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
+import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { CredentialWarnings } from './credential-warnings.js';
+import { Descriptors } from './descriptors.js';
+import { InterceptFront } from './intercept-front.js';
+import { sendReplay } from './replay-send.js';
 import { Listeners } from './listeners.js';
 import type { ProxyContext } from './proxy-context.js';
 import { retiredBackends } from './reload-drain.js';
 import { Runtime } from './runtime.js';
 import { viaToken } from './via-token.js';
+import { UdpHub } from './udp/udp-hub.js';
 
 /**
  * The proxy engine of one process, as composition root and facade: it builds the runtime,
@@ -36,6 +45,7 @@ import { viaToken } from './via-token.js';
 export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private current: Runtime;
   private readonly ledger: ConnectionLedger;
+  private readonly udp = new UdpHub(() => this.liveMetrics());
   private readonly listening: Listeners;
   private metrics: ProxyMetrics | null = null;
   private captureSettings: CaptureSettings | null = null;
@@ -50,6 +60,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private gate: AuthService | null;
   private readonly recorder: TrafficRecorder;
   private readonly credentialWarnings = new CredentialWarnings((message) => this.emit('warning', message));
+  private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
+  /** The rule sets rules match with `match.rule_set`, loaded and refreshed in the background. */
+  readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
+  private readonly interception: Interception;
+  private front: InterceptFront | null = null;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -60,20 +75,23 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.checker?.on('change', (event) => this.emit('backend:health', event));
     this.healthSource = options.health ?? this.checker!;
     this.ledger = new ConnectionLedger({ ended: (record) => this.ended(record), warn: (message) => this.emit('warning', message) });
+    this.ruleSets.apply(snapshot.ruleSets ?? [], snapshot.ruleSetCacheDir);
     this.current = Runtime.build(snapshot, this.runtimeContext()).runtime;
     this.checker?.sync(snapshot, this.current.backends);
     const hit = (limitHit: LimitHit): void => {
       this.liveMetrics()?.limitHit(limitHit.scope);
       this.emit('limit:hit', limitHit);
     };
-    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) });
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
+    this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),
       publish: (event) => this.emit('traffic', event),
       warn: (message) => this.emit('warning', message),
+      interception: this.interception,
     });
     const ledger = this.ledger;
     this.context = {
@@ -90,10 +108,20 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       capture: () => this.captureSettings,
       policy: () => this.policy,
       auth: () => this.gate,
+      outOfDescriptors: () => this.descriptors.refused('dial'),
+      interceptor: (host) => this.interceptor(host),
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
+      udp: this.udp,
     };
-    this.listening = new Listeners({ proxy: this.context, ledger, policy: () => this.policy });
+    this.listening = new Listeners({
+      proxy: this.context,
+      ledger,
+      policy: () => this.policy,
+      acceptFailed: (error) => this.descriptors.acceptFailed(error),
+      onClients: options.onClients,
+      warn: (message) => this.emit('warning', message),
+    });
   }
 
   /** The config snapshot new connections use. */
@@ -107,7 +135,35 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Ports given as 0 are known now: the token names the addresses actually served.
     this.context.viaToken = viaToken(this.current.config.role, bound);
     this.startHealthChecks();
+    this.descriptors.start();
     return bound;
+  }
+
+  /**
+   * Serves listeners another process binds (a clustered engine's primary, `bound` in config
+   * order) without binding them: their connections arrive through accept().
+   */
+  adopt(bound: BoundListener[]): BoundListener[] {
+    this.listening.adopt(this.current.config, bound);
+    this.context.viaToken = viaToken(this.current.config.role, bound);
+    this.descriptors.start();
+    return bound;
+  }
+
+  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
+  accept(index: number, socket: Socket, overLimit: boolean): void {
+    if (this.isDraining) return void socket.destroy();
+    this.listening.accept(index, socket, overLimit, this.current.config);
+  }
+
+  /** Open client connections, and connections received through accept() so far. */
+  load(): { active: number; received: number } {
+    return { active: this.ledger.clients.size, received: this.listening.received };
+  }
+
+  /** Client connections the other engine processes had open at their last report (workers accepting on shared sockets): max_connections counts them. */
+  setOpenElsewhere(count: number): void {
+    this.listening.openElsewhere = count;
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -125,6 +181,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     // Read before anything changes: a certificate that cannot be served refuses the whole reload.
     const applyToListeners = this.listening.prepareReload(next);
     const previous = this.current;
+    // Rule sets load in the background: the ones serving now keep serving until their replacements are built.
+    this.ruleSets.apply(next.ruleSets ?? [], next.ruleSetCacheDir);
     const { runtime, retired } = Runtime.build(next, this.runtimeContext(), previous);
     this.current = runtime;
     this.policy = new Policy(next, this.policyState);
@@ -141,8 +199,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     const drainMs = options.drainMs ?? this.current.config.shutdown.drainTimeoutMs;
     this.isDraining = true;
+    this.ruleSets.stop();
     this.ledger.cancelRetiring();
     this.checker?.stop();
+    this.descriptors.stop();
     const closing = this.listening.close();
     const clients = this.ledger.clients;
     const before = clients.size;
@@ -152,6 +212,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
     const forced = clients.size;
+    this.udp.closeAll('stopped');
     this.ledger.destroyAll();
     await Promise.all(closing.map((c) => c.done));
     await Promise.all([...this.current.backends.values()].map((b) => b.close()));
@@ -169,6 +230,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       connectionsTotal: this.ledger.connectionsTotal,
       backends: this.ledger.backendCounters(this.backendNames()),
       busiestClients: busiest(this.policyState.perIp),
+      descriptors: this.descriptors.view(),
     };
   }
 
@@ -195,12 +257,29 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   /** Which rule and backend a host would take now (live health and balancing state), and which rules matched but were shadowed by an earlier one. */
-  explainRoute(host: string, question: RouteQuestion = {}): RouteExplanation {
+  explainRoute(host: string | undefined, question: RouteQuestion = {}): RouteExplanation {
     const runtime = this.current;
     return explainRoute(runtime.config, runtime.router, host, (index, client) => runtime.preview(index, client), question);
   }
 
+  /** Sends a recorded request again through the named backend, with the read timeout of the config. */
+  async replay(plan: ReplayPlan, name: string): Promise<ReplayOutcome> {
+    const backend = this.current.backends.get(name);
+    if (!backend) throw new ProxyError('NOT_FOUND', `no backend named "${name}"`);
+    return sendReplay(backend, plan, this.current.config.network.timeouts.readMs);
+  }
+
   /** Asks this process's traffic debugger. */
+  /** The rule sets of this process as loaded now. */
+  ruleSetStatuses(): RuleSetStatus[] {
+    return this.ruleSets.statuses();
+  }
+
+  /** Whether a rule set of this process matches a host, and by which entry. */
+  testRuleSet(name: string, host: string): RuleSetTest | null {
+    return this.ruleSets.test(name, host);
+  }
+
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
   }
@@ -234,7 +313,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
     if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(() => this.ledger.activeByBackend(this.backendNames()), this.options.processMetrics === true, () => this.policyState.shared);
+    this.metrics ??= new ProxyMetrics(
+      () => this.ledger.activeByBackend(this.backendNames()),
+      this.options.processMetrics === true,
+      () => this.policyState.shared,
+      () => this.descriptors.view().exhausted,
+      () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+    );
     return this.metrics;
   }
 
@@ -245,11 +330,22 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.emit('connection:end', record);
   }
 
+  /** The interception front when a tunnel to `host` may be intercepted now; an IP target is decided there by its SNI. */
+  private interceptor(host: string): InterceptFront | null {
+    if (!this.interception.active) return null;
+    if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) {
+      this.interception.passed();
+      return null;
+    }
+    this.front ??= new InterceptFront(this.context, this.interception);
+    return this.front;
+  }
+
   private backendNames(): string[] {
     return this.current.config.backends.map((b) => b.name);
   }
 
   private runtimeContext(): Parameters<typeof Runtime.build>[1] {
-    return { guard: (socket, target) => this.listening.guard(socket, target), health: this.healthSource };
+    return { guard: (socket, target) => this.listening.guard(socket, target), health: this.healthSource, ruleSets: this.ruleSets };
   }
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -16,6 +17,8 @@ import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import { answerAsRecipient, maxForwards, setMaxForwards } from './max-forwards.js';
 import type { ProxyContext } from './proxy-context.js';
 import { IDEMPOTENT, RESET_CODES, ResponseRelay, type Balanced } from './response-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
+import { awaitsContinue, forwardAwaitingContinue } from './expect-continue.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -31,15 +34,15 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   const socket = req.socket;
   const target = parseAbsoluteTarget(req.url ?? '');
   if (!target) {
-    const record = ctx.begin({ protocol: 'http', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: req.method ?? '', host: '', port: 0, path: req.url });
+    const record = ctx.begin({ protocol: 'http', clientAddress: clientAddress(socket), clientPort: clientPort(socket), method: req.method ?? '', host: '', port: 0, path: req.url });
     answerResponse(res, record, refusal('bad-request', badTargetReason(req.url ?? '')));
     ctx.end(record);
     return;
   }
   const record = ctx.begin({
     protocol: 'http',
-    clientAddress: socket.remoteAddress ?? '',
-    clientPort: socket.remotePort ?? 0,
+    clientAddress: clientAddress(socket),
+    clientPort: clientPort(socket),
     method: req.method ?? 'GET',
     host: target.host,
     port: target.port,
@@ -65,6 +68,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
   if (ctx.draining()) res.shouldKeepAlive = false;
   const request = new HttpRequest(ctx, record, req, res, target, requestBody, responseBody, capture?.headers === true);
   request.authorization = req.headers['proxy-authorization'];
+  request.asTunnelUser(socket);
   request.via = req.headers.via;
   request.selfAddressed = request.hops === 0;
   admit(ctx, request);
@@ -138,7 +142,12 @@ class HttpRequest extends AdmissionRequest {
           },
         };
       }
-      const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced);
+      const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced, group ? undefined : resolution);
+      if (body && awaitsContinue(req)) {
+        const network = this.runtime.config.network;
+        const open = (): Promise<Socket> => backend.openOrigin(target.scheme, target, { connectTimeoutMs: network.timeouts.connectMs, refusePrivate });
+        return forwardAwaitingContinue({ open, method, path: route.path, headers, body, res, readTimeoutMs: network.timeouts.readMs, maxHeaderSize: network.maxHeaderSize }, handler);
+      }
       route.dispatcher.dispatch({ origin: route.origin, path: route.path, method, headers, body }, handler as unknown as Dispatcher.DispatchHandler);
     };
     send(resolution.backend, false);

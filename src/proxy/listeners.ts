@@ -1,22 +1,27 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import type { Target } from '../backends/backend.js';
 import type { ConfigSnapshot, ListenerSpec } from '../config/model.js';
 import type { BoundListener } from '../engine/engine-api.js';
 import { DialError } from '../errors.js';
 import type { Policy } from '../policy/policy.js';
+import { clientAddress, proxiedClient, setProxiedClient } from '../protocol/client-address.js';
+import type { ProxyEndpoint } from '../protocol/proxy-header.js';
 import { rawHttpError } from '../protocol/http-error.js';
 import { REFUSALS, refusal, type RefusalCode } from '../protocol/refusal.js';
 import { answerResponse } from './admission/answers.js';
 import { handleConnect } from './connect-handler.js';
+import { closeServer, listen } from './listen.js';
 import type { ConnectionLedger } from './connection-ledger.js';
 import { forwardHttpRequest } from './http-forward.js';
 import type { ProxyContext } from './proxy-context.js';
 import { handleSocks5 } from './socks5-handler.js';
 import { refuseSocks5 } from './socks5-refusal.js';
 import { readTlsMaterial } from './tls-material.js';
+import { proxyProtocolGate, readProxyHeaderFirst, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { handleUpgrade } from './upgrade-handler.js';
 
 /** What the listeners need from the engine. */
@@ -26,6 +31,12 @@ export interface ListenerContext {
   readonly ledger: ConnectionLedger;
   /** The traffic policy new connections meet (IP lists and connection limits at accept). */
   policy(): Policy;
+  /** A listener failed to accept a connection (out of descriptors): reported, never fatal. */
+  acceptFailed(error: NodeJS.ErrnoException): void;
+  /** Called when a client connection is admitted or closes (an engine worker reports its load). */
+  onClients?: () => void;
+  /** Tells the daemon log (a refused PROXY header). */
+  warn(message: string): void;
 }
 
 interface Listening {
@@ -49,15 +60,31 @@ export class Listeners {
   private readonly listening: Listening[] = [];
   private ownAddresses = new Set<string>();
   private ownPorts = new Set<number>();
+  /** Connections a clustered engine's primary handed over past max_connections (counted over every process). */
+  private readonly overLimit = new WeakSet<Socket>();
+  /** Connections received through accept() so far. */
+  received = 0;
+  /** Client connections the other engine processes had open at their last report: max_connections counts them. */
+  openElsewhere = 0;
+  /** Who may (and then must) send a PROXY header; null when `server.proxy_protocol` is off. */
+  private proxyProtocol: ProxyProtocolGate | null = null;
+  /**
+   * PROXY clients of TLS connections between the header and the handshake, by the peer's
+   * address and port: the TLS socket the fronts see is another object than the accepted one.
+   */
+  private readonly tlsProxied = new Map<string, ProxyEndpoint>();
 
   constructor(private readonly ctx: ListenerContext) {}
 
   /** Binds a listener per spec; binds none (closing those already bound) if any cannot be bound. */
   async start(config: ConfigSnapshot): Promise<BoundListener[]> {
+    this.proxyProtocol = proxyProtocolGate(config);
     try {
       for (const spec of config.listeners) {
         const server = this.create(spec, config);
         const bound = await listen(server, spec);
+        // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
+        server.on('error', (error: NodeJS.ErrnoException) => this.ctx.acceptFailed(error));
         this.listening.push({ spec, server, bound });
       }
     } catch (error) {
@@ -66,6 +93,30 @@ export class Listeners {
     }
     this.refreshOwnAddresses();
     return this.bound();
+  }
+
+  /** Serves listeners another process binds (`bound`, in config order) without binding them: their connections arrive through accept(). */
+  adopt(config: ConfigSnapshot, bound: BoundListener[]): void {
+    config.listeners.forEach((spec, i) => {
+      const server = this.create(spec, config);
+      // What listen() would have done: the HTTP server's connection tracking enforces headers_timeout.
+      server.emit('listening');
+      this.listening.push({ spec, server, bound: bound[i] });
+    });
+    this.refreshOwnAddresses();
+  }
+
+  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
+  accept(index: number, socket: Socket, overLimit: boolean, config: ConfigSnapshot): void {
+    const listening = this.listening[index];
+    this.received++;
+    if (!listening) return void socket.destroy();
+    if (overLimit) this.overLimit.add(socket);
+    // What the listening server's options do for the sockets it accepts itself.
+    socket.setNoDelay(true);
+    if (config.network.keepalive.enabled) socket.setKeepAlive(true, config.network.keepalive.intervalMs);
+    if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
+    listening.server.emit('connection', socket);
   }
 
   /** Listeners currently bound. */
@@ -82,7 +133,9 @@ export class Listeners {
       const spec = next.listeners.find((n) => n.kind === l.spec.kind && n.host === l.spec.host && n.port === l.spec.port);
       return l.spec.tls && spec?.tls ? [{ listening: l, spec, material: readTlsMaterial(spec.tls) }] : [];
     });
+    const proxyProtocol = proxyProtocolGate(next);
     return () => {
+      this.proxyProtocol = proxyProtocol;
       // Each new connection's parser takes the server's limit: a changed max_header_size applies from the next one.
       for (const l of this.listening) if (l.spec.kind === 'http') (l.server as HttpServer & { maxHeaderSize: number }).maxHeaderSize = next.network.maxHeaderSize;
       // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
@@ -119,11 +172,13 @@ export class Listeners {
     const network = config.network;
     const proxy = this.ctx.proxy;
     if (spec.kind === 'socks5') {
-      return createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
-        if (!this.ctx.policy().allowsClient(socket.remoteAddress ?? '', 'socks5')) return socket.destroy();
+      const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
+        if (!this.ctx.policy().allowsClient(clientAddress(socket), 'socks5')) return socket.destroy();
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(proxy, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
+      readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn);
+      return server;
     }
     const httpOptions = {
       noDelay: true,
@@ -139,21 +194,25 @@ export class Listeners {
     server.timeout = network.timeouts.idleMs;
     // The IP lists act on the raw connection, before TLS or HTTP parsing.
     server.on('connection', (socket: Socket) => {
-      if (!this.ctx.policy().allowsClient(socket.remoteAddress ?? '', 'http')) socket.destroy();
+      if (!this.ctx.policy().allowsClient(clientAddress(socket), 'http')) socket.destroy();
     });
     server.on(spec.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       if (socket.destroyed) return;
+      if (spec.tls) this.inheritProxiedClient(socket as TLSSocket);
       // As on the plain listener: a tunnel client's half-close must not close the way back.
       socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawAnswer('connection-limit', 'too many connections'));
     });
-    server.on('request', (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         forwardHttpRequest(proxy, req, res);
       } catch (error) {
         answerResponse(res, null, refusal('internal', `internal error: ${(error as Error).message}`));
       }
-    });
+    };
+    server.on('request', onRequest);
+    // Expect: 100-continue is answered by the origin (or after a bounded wait), not at once by Node.
+    server.on('checkContinue', onRequest);
     server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(proxy, req, socket, head));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(proxy, req, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -165,7 +224,25 @@ export class Listeners {
       const code = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request-timeout' : 'malformed';
       socket.end(rawAnswer(code, `malformed request (${error.code ?? 'parse error'})`));
     });
+    readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
+  }
+
+  /** Keeps a TLS connection's PROXY client until its handshake completes (or the connection closes). */
+  private holdForHandshake(socket: Socket, client: ProxyEndpoint): void {
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    this.tlsProxied.set(key, client);
+    socket.once('close', () => this.tlsProxied.delete(key));
+  }
+
+  /** Gives a completed TLS connection the PROXY client its accepted socket had. */
+  private inheritProxiedClient(socket: TLSSocket): void {
+    if (this.tlsProxied.size === 0 || proxiedClient(socket)) return;
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const client = this.tlsProxied.get(key);
+    if (client === undefined) return;
+    this.tlsProxied.delete(key);
+    setProxiedClient(socket, client);
   }
 
   /** Counts a new client connection; false when a connection limit (total or per IP) is reached. */
@@ -173,12 +250,17 @@ export class Listeners {
     const ledger = this.ctx.ledger;
     const policy = this.ctx.policy();
     const max = this.ctx.proxy.runtime().config.network.limits.maxConnections;
-    if (ledger.clients.size >= max) {
-      policy.refusedByConnectionLimit(socket.remoteAddress ?? '', protocol, max);
+    if (ledger.clients.size + this.openElsewhere >= max || this.overLimit.has(socket)) {
+      policy.refusedByConnectionLimit(clientAddress(socket), protocol, max);
       return false;
     }
     if (!policy.admitClient(socket, protocol)) return false;
     ledger.addClient(socket);
+    const onClients = this.ctx.onClients;
+    if (onClients) {
+      socket.once('close', onClients);
+      onClients();
+    }
     return true;
   }
 
@@ -204,25 +286,4 @@ export class Listeners {
 function rawAnswer(code: RefusalCode, reason: string): string {
   const answer = REFUSALS[code];
   return rawHttpError(answer.status, answer.statusText, reason, answer.proxyStatus);
-}
-
-function listen(server: NetServer | HttpServer, spec: ListenerSpec): Promise<BoundListener> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const why = error.code === 'EADDRINUSE' ? 'address already in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
-      reject(new Error(`cannot listen for ${spec.kind} on ${spec.host}:${spec.port}: ${why}`, { cause: error }));
-    };
-    server.once('error', onError);
-    server.listen({ host: spec.host, port: spec.port, backlog: 4096 }, () => {
-      server.removeListener('error', onError);
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : spec.port;
-      resolve({ kind: spec.kind, host: spec.host, port, tls: spec.tls !== undefined });
-    });
-  });
-}
-
-/** Resolves once the server closed. */
-function closeServer(server: NetServer | HttpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }

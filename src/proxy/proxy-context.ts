@@ -3,6 +3,8 @@ import type { CaptureSettings, ConnectionRecord, FrontProtocol } from '../protoc
 import type { AuthService } from '../auth/auth-service.js';
 import type { Policy } from '../policy/policy.js';
 import type { Runtime } from './runtime.js';
+import type { TunnelTaker } from './tunnel-handover.js';
+import type { UdpHub } from './udp/udp-hub.js';
 
 /** What every front handler needs from the engine. */
 export interface ProxyContext {
@@ -28,6 +30,12 @@ export interface ProxyContext {
   auth(): AuthService | null;
   /** Tells the log that a backend's upstream refused its credentials (rate-limited per backend). */
   credentialsRefused(backend: string, message: string): void;
+  /** A dial failed because this process is out of file descriptors (counted and logged, rate-limited). */
+  outOfDescriptors(): void;
+  /** The interception front when a tunnel to `host` may be intercepted now (debug.mitm; an IP target is decided by its SNI there), else null. */
+  interceptor(host: string): TunnelTaker | null;
+  /** The SOCKS5 UDP relay state of this engine process (associations, NAT entries, drop counters). */
+  udp: UdpHub;
   /** This proxy's `Via` pseudonym (see via-token; set again once the listeners are bound); a request already carrying it has looped back to us. */
   viaToken: string;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { backendFault } from '../health/backend-fault.js';
 import { holdAfterWrite, type Pacer } from '../limits/bandwidth.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { answerResponse } from './admission/answers.js';
@@ -6,6 +7,7 @@ import { dialRefusal } from './admission/dial-refusal.js';
 import type { BodyCapture } from './body-capture.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
+import type { Resolution } from './runtime.js';
 
 /** Undici's word for a body that did not come, which a 204 or 304 with Content-Length never has. */
 const LENGTH_MISMATCH = 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
@@ -40,6 +42,9 @@ export class ResponseRelay {
   private done = false;
   /** The answer is a 204 or 304: it has no body, whatever its Content-Length says. */
   private bodiless = false;
+  /** When the request was handed to the backend's pool, then when its answer's head came. */
+  private readonly sentAt = Date.now();
+  private headAt = 0;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -50,6 +55,8 @@ export class ResponseRelay {
     private readonly keepHeaders: boolean,
     private readonly body: BodyCapture | null,
     private readonly balanced?: Balanced,
+    /** A rule's only backend: its outcomes are the backend's passive health. */
+    private readonly fixed?: Extract<Resolution, { ok: true }>,
   ) {
     res.once('close', () => {
       pacer?.release();
@@ -66,28 +73,31 @@ export class ResponseRelay {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (status < 200) {
-      this.interim(status, statusText, rawHeaders);
-      return true;
-    }
-    this.bodiless = status === 204 || status === 304;
-    this.balanced?.answered();
-    this.resume = resume;
     const headers: string[] = new Array(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
+    if (status < 200) this.interim(status, statusText, headers);
+    else this.answer(status, statusText, headers, resume);
+    return true;
+  }
+
+  /** Relays the final answer's head; `resume` restarts a body paused by backpressure. */
+  answer(status: number, statusText: string, headers: string[], resume: () => void): void {
+    this.bodiless = status === 204 || status === 304;
+    this.headAt = Date.now();
+    this.record.waitMs = this.headAt - this.sentAt;
+    if (this.balanced) this.balanced.answered();
+    else this.fixed?.passive?.report(this.fixed.backend.name, true);
+    this.resume = resume;
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     kept.push('via', `1.1 ${this.ctx.viaToken}`);
     this.record.status = status;
     if (this.keepHeaders) this.record.responseHeaders = kept;
     this.res.writeHead(status, statusText, kept);
-    return true;
   }
 
   /** Relays a 1xx answer (103 Early Hints and others, RFC 9110 15.2) ahead of the final one; never to an HTTP/1.0 client. */
-  private interim(status: number, statusText: string, rawHeaders: Buffer[]): void {
+  interim(status: number, statusText: string, headers: string[]): void {
     if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
-    const headers: string[] = new Array(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
     for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
@@ -103,6 +113,7 @@ export class ResponseRelay {
   }
 
   onComplete(): void {
+    if (this.headAt > 0 && this.record.receiveMs === undefined) this.record.receiveMs = Date.now() - this.headAt;
     this.done = true;
     this.res.end();
   }
@@ -120,6 +131,8 @@ export class ResponseRelay {
       this.record.error = 'client-closed';
       return;
     }
+    const fixed = this.fixed;
+    if (fixed?.passive && backendFault(error, fixed.backend.type)) fixed.passive.report(fixed.backend.name, false, error.message);
     if (this.balanced?.retry(error)) return;
     answerResponse(this.res, this.record, dialRefusal(this.ctx, this.record, error));
   }

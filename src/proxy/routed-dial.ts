@@ -5,13 +5,20 @@ import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { Resolution } from './runtime.js';
 
 /**
- * Dials the target through the resolved backend. For a balanced or health-checked rule, the
- * outcome feeds the backend's passive check, and a failure the backend caused is retried once
- * through another healthy member (the record then names the member that carried it).
+ * Dials the target through the resolved backend; the outcome feeds the backend's passive health.
+ * For a balanced or health-checked rule, a failure the backend caused is retried once through
+ * another healthy member (the record then names the member that carried it).
  */
 export async function dialRouted(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
+  const started = Date.now();
+  const socket = await dialVia(resolution, target, options, client, record);
+  record.connectMs = Date.now() - started;
+  return socket;
+}
+
+async function dialVia(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
   const group = resolution.group;
-  if (!group) return resolution.backend.dial(target, options);
+  if (!group) return dialReporting(resolution, target, options);
   let backend = resolution.backend;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -27,5 +34,18 @@ export async function dialRouted(resolution: Extract<Resolution, { ok: true }>, 
       backend = other;
       record.backend = other.name;
     }
+  }
+}
+
+/** One dial through a rule's only backend, its outcome reported as the backend's passive health. */
+async function dialReporting({ backend, passive }: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions): Promise<Socket> {
+  if (!passive) return backend.dial(target, options);
+  try {
+    const socket = await backend.dial(target, options);
+    passive.report(backend.name, true);
+    return socket;
+  } catch (error) {
+    if (backendFault(error, backend.type)) passive.report(backend.name, false, (error as Error).message);
+    throw error;
   }
 }

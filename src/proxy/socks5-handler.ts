@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { SocksMethod, SocksReply } from '../protocol/socks5-codes.js';
+import { SocksCommand, SocksMethod, SocksReply } from '../protocol/socks5-codes.js';
 import {
   AUTH_FAILED,
   AUTH_SUCCEEDED,
@@ -22,6 +22,8 @@ import { refuseDialFailure } from './admission/answers.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
+import { associateUdp } from './udp/udp-associate.js';
 
 /** SOCKS5 options that do not come from the routing snapshot. */
 export interface Socks5Options {
@@ -38,8 +40,8 @@ const enum Stage {
 
 /**
  * Serves one SOCKS5 client (RFC 1928, RFC 1929 auth): negotiates, reads a CONNECT request for an
- * IPv4, IPv6 or domain address, admits it, dials through the routed backend and relays. Every
- * failure gets its reply code; a malformed or truncated handshake closes the connection, nothing else.
+ * IPv4, IPv6 or domain address, admits it, dials through the routed backend and relays; a UDP
+ * ASSOCIATE is handed to the UDP relay (./udp). Every failure gets its reply code; a malformed or truncated handshake closes the connection, nothing else.
  */
 export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
   let stage = Stage.Greeting;
@@ -111,6 +113,12 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         }
         stage = Stage.Connecting;
         socket.removeListener('data', onData);
+        if (buffer[1] === SocksCommand.udpAssociate) {
+          socket.removeListener('timeout', onTimeout);
+          socket.setTimeout(0);
+          associateUdp(ctx, socket, target.port, auth, identity);
+          return 0;
+        }
         socket.pause();
         connectTarget(buffer.subarray(length));
         return 0;
@@ -123,7 +131,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
   const authenticate = (username: string, password: string, rest: Buffer): void => {
     stage = Stage.Connecting;
     socket.pause();
-    const verify = auth ? auth.checkPassword(username, password, socket.remoteAddress ?? '') : Promise.resolve({ user: username, groups: [] });
+    const verify = auth ? auth.checkPassword(username, password, clientAddress(socket)) : Promise.resolve({ user: username, groups: [] });
     verify.then(
       (verdict) => {
         if (verdict === null) return fail(AUTH_FAILED);
@@ -140,7 +148,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
 
   const connectTarget = (early: Buffer): void => {
     const user = auth ? identity?.user : undefined;
-    const record = ctx.begin({ protocol: 'socks5', clientAddress: socket.remoteAddress ?? '', clientPort: socket.remotePort ?? 0, method: 'SOCKS5', host: target.host, port: target.port, user });
+    const record = ctx.begin({ protocol: 'socks5', clientAddress: clientAddress(socket), clientPort: clientPort(socket), method: 'SOCKS5', host: target.host, port: target.port, user });
     const request = new Socks5Request(ctx, record, socket, early, onTimeout);
     request.auth = auth;
     request.authenticated = true;
@@ -161,13 +169,21 @@ class Socks5Request extends SocketRequest {
     ctx: ProxyContext,
     record: ConnectionRecord,
     socket: Socket,
-    private readonly early: Buffer,
+    early: Buffer,
     private readonly onTimeout: () => void,
   ) {
     super(ctx, 'tunnel', 'socks5', record, socket);
+    this.opening = early;
+    // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
+    this.answerEarly = () => {
+      this.stopHandshakeTimer();
+      socket.write(encodeReply(SocksReply.succeeded));
+    };
   }
 
   admitted(): void {
+    this.dialAddress();
+    if (this.intercepted(this.opening, () => this.answered())) return;
     dialRouted(this.resolution, this, this, this.client, this.record).then(
       (upstream) => this.established(upstream),
       (error: unknown) => refuseDialFailure(this.ctx, this, this.socket, error),
@@ -175,14 +191,23 @@ class Socks5Request extends SocketRequest {
   }
 
   private established(upstream: Socket): void {
-    const { ctx, record, socket, early } = this;
+    const { ctx, record, socket, opening: early } = this;
     if (endIfClientGone(ctx, record, socket, 'client-closed', upstream)) return;
     ctx.track(upstream, record);
-    record.status = SocksReply.succeeded;
-    socket.removeListener('timeout', this.onTimeout);
-    socket.setTimeout(0);
-    socket.write(encodeReply(SocksReply.succeeded, upstream.localAddress, upstream.localPort));
+    this.answered(upstream);
     if (early.length > 0) upstream.write(early);
     relayTunnel(ctx, record, socket, upstream, this.runtime.config.network.timeouts.idleMs, early.length);
+  }
+
+  /** The success reply, with the upstream's local address when there is one (an intercepted tunnel has none yet), unless sniffing answered it already. */
+  private answered(upstream?: Socket): void {
+    this.record.status = SocksReply.succeeded;
+    this.stopHandshakeTimer();
+    if (!this.answeredEarly) this.socket.write(encodeReply(SocksReply.succeeded, upstream?.localAddress, upstream?.localPort));
+  }
+
+  private stopHandshakeTimer(): void {
+    this.socket.removeListener('timeout', this.onTimeout);
+    this.socket.setTimeout(0);
   }
 }

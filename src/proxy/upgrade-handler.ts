@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { originTls } from '../backends/origin-trust.js';
 import { authority } from '../backends/http-connect.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { refusal } from '../protocol/refusal.js';
@@ -12,6 +13,7 @@ import { addForwarded, FORWARDED_FIELDS } from './forwarded-for.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
 import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const DROP = new Set(['proxy-connection', 'proxy-authorization', 'keep-alive', 'host']);
 const DROP_WITH_FORWARDED = new Set([...DROP, ...FORWARDED_FIELDS]);
@@ -26,8 +28,8 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   const target = parseAbsoluteTarget(req.url ?? '');
   const record = ctx.begin({
     protocol: 'upgrade',
-    clientAddress: client.remoteAddress ?? '',
-    clientPort: client.remotePort ?? 0,
+    clientAddress: clientAddress(client),
+    clientPort: clientPort(client),
     method: req.method ?? 'GET',
     host: target?.host ?? '',
     port: target?.port ?? 0,
@@ -39,6 +41,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   if (!target) return answerRaw(ctx, record, client, refusal('bad-request', badTargetReason(req.url ?? '')));
   const request = new UpgradeRequest(ctx, record, req, client, head, target);
   request.authorization = req.headers['proxy-authorization'];
+  request.asTunnelUser(client);
   admit(ctx, request);
 }
 
@@ -65,7 +68,7 @@ class UpgradeRequest extends SocketRequest {
   private send(socket: Socket): void {
     const { ctx, req, record, target, head } = this;
     const client = this.socket;
-    const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'] }) : socket;
+    const upstream: Socket = target.scheme === 'https:' ? tlsConnect({ socket, servername: target.host, ALPNProtocols: ['http/1.1'], ...originTls() }) : socket;
     ctx.track(upstream, record);
     if (endIfClientGone(ctx, record, client, 'client-closed', upstream)) return;
     let lines = `${req.method} ${target.path} HTTP/1.1\r\nHost: ${authority(target)}\r\n`;

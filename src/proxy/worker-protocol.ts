@@ -2,6 +2,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
+import type { BucketRequest, Verdict } from '../limits/limiter-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
@@ -9,7 +10,8 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null }
+  /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -21,7 +23,13 @@ export type ToWorker =
   /** The events the primary listens for now; the others stay in the worker. */
   | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
-  | { type: 'health'; down: Record<string, string> };
+  | { type: 'health'; down: Record<string, string> }
+  /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
+  | { type: 'connection'; listener: number; overLimit: boolean }
+  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
+  | { type: 'elsewhere'; active: number }
+  /** The primary's answer to a `limit` request. */
+  | { type: 'verdict'; id: number; verdict: Verdict };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
@@ -38,7 +46,11 @@ export type FromWorker =
   | { type: 'limit-hits'; hits: LimitHit[] }
   | { type: 'warning'; message: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
-  | { type: 'traffic'; backend: string; ok: boolean; error?: string };
+  | { type: 'traffic'; backend: string; ok: boolean; error?: string }
+  /** Open client connections now, and connections received from the primary so far (for max_connections and a crash's count). */
+  | { type: 'load'; active: number; received: number }
+  /** Request-rate buckets to check in the primary's shared store. */
+  | { type: 'limit'; id: number; buckets: readonly BucketRequest[] };
 
 /** A record's start or end, in the order the worker saw them; `both` for one that began and ended within a batch. */
 export interface RecordEvent {

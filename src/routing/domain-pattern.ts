@@ -57,9 +57,19 @@ export function parseDomainPattern(pattern: string): DomainPattern {
   return { kind: 'exact', name };
 }
 
+/** Labels of 1-63 characters of `a-z 0-9 _ -`, no hyphen first or last (a loop, not a regex per label: rule sets check a million names). */
 function isValidName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
-  return name.split('.').every((label) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i === name.length ? 46 : name.charCodeAt(i);
+    if (c === 46) {
+      const length = i - start;
+      if (length === 0 || length > 63 || name.charCodeAt(start) === 45 || name.charCodeAt(i - 1) === 45) return false;
+      start = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return false;
+  }
+  return true;
 }
 
 /** Whether every host `inner` matches is also matched by `outer` (so a later `inner` can never win against an earlier `outer`). */

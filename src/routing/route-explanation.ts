@@ -5,14 +5,19 @@ import type { ConfigSnapshot } from '../config/model.js';
 import { ClientLists } from '../policy/client-lists.js';
 import { policySettings } from '../policy/policy-settings.js';
 import { previewChoice, type BackendChoice } from './load-balancer.js';
+import type { RouteQuery } from './route-query.js';
 import type { Router, RuleHit } from './router.js';
 
-/** Who asks `rule test`: the client address (ip_hash, sticky sessions) and the user (group ACLs). */
+/** Who asks `rule test`: the client address (source_cidr, ip_hash, sticky sessions), the user (users, groups, ACLs), and the target's address, port and protocol. */
 export interface RouteQuestion {
   client?: string;
   user?: string;
   /** The user's groups as the daemon knows them (native users, or users who authenticated). */
   groups?: KnownGroups;
+  /** The target's IP address: the target itself without a name, else what the name resolves to. */
+  ip?: string;
+  port?: number;
+  protocol?: RouteQuery['protocol'];
 }
 
 /** Whether the user's groups may use the backends the rule would pick. */
@@ -31,7 +36,13 @@ export interface AccessCheck {
 /** The answer to "where would this host go?". */
 export interface RouteExplanation {
   host: string;
+  /** The target address, port and protocol asked about, when given. */
+  ip: string | null;
+  port: number | null;
+  protocol: string | null;
   client: string | null;
+  /** The winning rule rejects (`action: reject`): 403 / SOCKS5 0x02. */
+  rejected: boolean;
   /** Why access_control's IP lists refuse the client asked about (its connection is closed at accept, before any rule), or null. */
   clientRefused: string | null;
   /** The rule that wins (first match in file order), with its position (0-based). */
@@ -57,13 +68,25 @@ function clientKey(client: string | undefined, snapshot: ConfigSnapshot): string
  * `choose` reports for the rule (live health and balancing state in a daemon, the config alone
  * without one) and the ACL verdict for a user.
  */
-export function explainRoute(snapshot: ConfigSnapshot, router: Router, host: string, choose: (index: number, client?: string) => BackendChoice, question: RouteQuestion = {}): RouteExplanation {
-  const [winner, ...alsoMatching] = router.explain(host);
-  const choice = winner ? choose(winner.index, clientKey(question.client, snapshot)) : null;
+export function explainRoute(snapshot: ConfigSnapshot, router: Router, host: string | undefined, choose: (index: number, client?: string) => BackendChoice, question: RouteQuestion = {}): RouteExplanation {
+  const target = host ?? question.ip ?? '';
+  const query: RouteQuery = {
+    host: target,
+    port: question.port ?? 0,
+    client: clientKey(question.client, snapshot) ?? '',
+    user: question.user,
+    groups: question.groups?.known ? question.groups.groups : undefined,
+    protocol: question.protocol,
+    ...(host !== undefined && question.ip !== undefined ? { addresses: [question.ip] } : {}),
+  };
+  const [winner, ...alsoMatching] = router.explain(query);
+  const rejected = winner !== undefined && snapshot.rules[winner.index].reject === true;
+  const choice = winner && !rejected ? choose(winner.index, clientKey(question.client, snapshot)) : null;
   const backend = choice?.candidates.length === 1 && choice.basis !== 'per-connection' ? choice.candidates[0] : null;
   const access = question.user === undefined ? null : accessCheck(snapshot, question.user, question.groups, choice?.candidates ?? []);
   const clientRefused = question.client === undefined ? null : new ClientLists(policySettings(snapshot).accessControl).refusal(question.client);
-  return { host, client: question.client ?? null, clientRefused, rule: winner ?? null, backend, choice, access, alsoMatching };
+  const asked = { ip: question.ip ?? null, port: question.port ?? null, protocol: question.protocol ?? null };
+  return { host: target, ...asked, client: question.client ?? null, rejected, clientRefused, rule: winner ?? null, backend, choice, access, alsoMatching };
 }
 
 /** How rule `index` chooses its backend by the config alone: every member counted healthy (no health checks run without a daemon). */

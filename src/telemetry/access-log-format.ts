@@ -72,6 +72,9 @@ function jsonEntry(record: ConnectionRecord, fields: readonly AccessLogField[], 
   }
   // Why a request failed or was refused is part of every entry that has one.
   if (record.error) entry.error = record.error;
+  // A UDP association's datagrams and destinations are part of its entry, whatever the fields.
+  const udp = record.udp;
+  if (udp) entry.udp = { datagrams_in: udp.datagramsIn, datagrams_out: udp.datagramsOut, dropped: udp.dropped, destinations: udp.destinations, destination_count: udp.destinationCount };
   if (record.requestHeaders) entry.request_headers = masked(record.requestHeaders, mask, unmask);
   if (record.responseHeaders) entry.response_headers = masked(record.responseHeaders, mask, unmask);
   return entry;
@@ -93,13 +96,14 @@ function requestLine(record: ConnectionRecord): string {
   const authority = `${record.host.includes(':') ? `[${record.host}]` : record.host}:${record.port}`;
   if (record.protocol === 'connect') return `CONNECT ${authority} HTTP/1.1`;
   if (record.protocol === 'socks5') return `CONNECT ${authority} SOCKS/5`;
+  if (record.protocol === 'udp') return `UDP ${authority} SOCKS/5`;
   const origin = record.port === 80 ? authority.slice(0, authority.lastIndexOf(':')) : authority;
   return `${record.method} http://${origin}${record.path ?? '/'} HTTP/1.1`;
 }
 
 function status(record: ConnectionRecord): number {
   if (record.status === undefined) return 499;
-  return record.protocol === 'socks5' ? (SOCKS_AS_HTTP[record.status] ?? 502) : record.status;
+  return record.protocol === 'socks5' || record.protocol === 'udp' ? (SOCKS_AS_HTTP[record.status] ?? 502) : record.status;
 }
 
 /** `[10/Oct/2000:13:55:36 +0000]` without the brackets, in UTC. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { MetricsSpec } from '../config/model.js';
+import { readProxyHeaderFirst, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 
 /** Whether the proxy can serve traffic, and why not. */
 export interface Readiness {
@@ -11,6 +12,10 @@ export interface Readiness {
 export interface MetricsSources {
   metrics(): Promise<{ contentType: string; text: string }>;
   readiness(): Readiness;
+  /** `server.proxy_protocol` in force: a balancer's checks (`check-send-proxy`) send a header here too. */
+  proxyProtocol(): ProxyProtocolGate | null;
+  /** Tells the daemon log (a refused PROXY header). */
+  warn(message: string): void;
 }
 
 /**
@@ -59,6 +64,7 @@ export class MetricsServer {
       if (health) return json(health.status, health.body);
       json(404, { error: `not found; try ${this.spec.endpoint}, /health, /health/ready or /health/live` });
     });
+    readProxyHeaderFirst(server, () => this.sources.proxyProtocol(), (message) => this.sources.warn(message));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(new Error(`cannot listen for metrics on ${this.spec.host}:${this.spec.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)),

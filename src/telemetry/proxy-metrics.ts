@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { ExhaustedDuring } from '../engine/engine-api.js';
+import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
 import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'PROPFIND', 'PURGE']);
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'UDP', 'PROPFIND', 'PURGE']);
 
 /** Error words the proxy itself produces (every refusal's label, and how relays end); an unexpected one counts as `other`, so labels stay bounded. */
 const KNOWN_ERRORS = new Set([
@@ -15,6 +16,11 @@ const KNOWN_ERRORS = new Set([
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
+  // How a UDP association ends besides its control connection closing.
+  'udp-disabled',
+  'udp-bind',
+  'relay-error',
+  'stopped',
 ]);
 
 /** Latency buckets (seconds): sub-millisecond loopback hops up to minute-long tunnels. */
@@ -48,13 +54,25 @@ export class ProxyMetrics {
   private readonly bytes: Counter<'direction'>;
   private readonly rateLimitHits: Counter<'by'>;
   private readonly refusals: Counter<'by'>;
+  private readonly udpAssociations: Counter;
+  private readonly udpDatagrams: Counter<'direction'>;
+  private readonly udpBytes: Counter<'direction'>;
+  private readonly udpDrops: Counter<'reason'>;
 
   /**
    * @param active Open connections by backend, read at scrape time (the engine keeps them anyway).
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
+   * @param exhausted Connections refused so far for want of file descriptors, by where.
+   * @param udpActive Open SOCKS5 UDP associations and NAT entries now.
    */
-  constructor(active: () => Map<string, number>, processMetrics: boolean, sharedState: () => boolean | null) {
+  constructor(
+    active: () => Map<string, number>,
+    processMetrics: boolean,
+    sharedState: () => boolean | null,
+    exhausted: () => Record<ExhaustedDuring, number>,
+    udpActive: () => { associations: number; flows: number } = () => ({ associations: 0, flows: 0 }),
+  ) {
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
@@ -97,6 +115,41 @@ export class ProxyMetrics {
         if (shared !== null) this.set({ store: 'redis' }, shared ? 1 : 0);
       },
     });
+    new Counter({
+      name: 'proxy_fd_exhausted_total',
+      help: 'Connections refused because the proxy was out of file descriptors (EMFILE, ENFILE), by where: accept (a client) or dial (its target)',
+      labelNames: ['during'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [during, count] of Object.entries(exhausted())) this.inc({ during }, count);
+      },
+    });
+    this.udpAssociations = new Counter({ name: 'proxy_udp_associations_total', help: 'SOCKS5 UDP associations ended', registers });
+    this.udpDatagrams = new Counter({ name: 'proxy_udp_datagrams_total', help: 'UDP datagrams relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
+    this.udpBytes = new Counter({ name: 'proxy_udp_bytes_total', help: 'UDP payload bytes relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
+    this.udpDrops = new Counter({
+      name: 'proxy_udp_dropped_total',
+      help: 'UDP datagrams dropped, by reason (truncated, fragmented, address-type, stranger, refused, pending, bandwidth)',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'proxy_udp_associations_active',
+      help: 'Open SOCKS5 UDP associations',
+      registers,
+      collect() {
+        this.set(udpActive().associations);
+      },
+    });
+    new Gauge({
+      name: 'proxy_udp_flows_active',
+      help: 'UDP NAT entries (association and destination) open now',
+      registers,
+      collect() {
+        this.set(udpActive().flows);
+      },
+    });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -110,6 +163,19 @@ export class ProxyMetrics {
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
     if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
     if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
+    const udp = record.udp;
+    if (udp) {
+      this.udpAssociations.inc();
+      this.udpDatagrams.inc({ direction: 'in' }, udp.datagramsIn);
+      this.udpDatagrams.inc({ direction: 'out' }, udp.datagramsOut);
+      this.udpBytes.inc({ direction: 'in' }, record.bytesIn);
+      this.udpBytes.inc({ direction: 'out' }, record.bytesOut);
+    }
+  }
+
+  /** Counts one dropped UDP datagram. */
+  udpDropped(reason: UdpDropReason): void {
+    this.udpDrops.inc({ reason });
   }
 
   /** Counts one refusal: rate limits (global, ip, user) in the spec's counter, every other scope in its own. */

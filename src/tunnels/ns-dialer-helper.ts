@@ -1,5 +1,6 @@
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { promises as dns, lookup } from 'node:dns';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, isIPv6, type Socket } from 'node:net';
 import { StatusReader } from './tunnel-status.js';
 
 /*
@@ -7,22 +8,24 @@ import { StatusReader } from './tunnel-status.js';
  * every socket it opens is routed by that namespace, i.e. through the tunnel. For each request it
  * resolves the name with the tunnel's DNS servers (the query leaves through the tunnel too),
  * connects, and hands the connected socket to its parent over the IPC channel (SCM_RIGHTS). It
- * never reads or relays a byte of the connection.
+ * never reads or relays a byte of the connection. A UDP request gets a UDP socket bound in the
+ * namespace the same way (SOCKS5 UDP ASSOCIATE flows).
  */
 
-/** A request from the parent: connect to host:port, or, without a port, only resolve the host. */
+/** A request from the parent: connect to host:port (TCP, or UDP with `udp`), or, without a port, only resolve the host. */
 interface Request {
   id: number;
   host: string;
   port?: number;
+  udp?: boolean;
   timeoutMs: number;
 }
 
 const status = new StatusReader(process.argv[2] ?? '');
 let resolver: { servers: string; resolver: dns.Resolver } | null = null;
 
-const send = (message: Record<string, unknown>, handle?: Socket): void => {
-  if (process.connected) process.send!(message, handle);
+const send = (message: Record<string, unknown>, handle?: Socket | DgramSocket, sent?: () => void): void => {
+  if (process.connected) process.send!(message, handle, {}, sent);
 };
 
 async function resolve(host: string): Promise<{ address: string; resolvedBy: string }> {
@@ -58,6 +61,7 @@ process.on('message', (request: Request) => {
   resolve(request.host).then(
     ({ address, resolvedBy }) => {
       if (request.port === undefined) return send({ id: request.id, ok: true, address, resolvedBy });
+      if (request.udp) return openUdp(request, address, resolvedBy);
       const socket = connect({ host: address, port: request.port, noDelay: true });
       // Paused before it connects, the socket never starts reading: no byte of a server that
       // speaks first is consumed here before the handle moves to the parent.
@@ -78,5 +82,22 @@ process.on('message', (request: Request) => {
     (error) => fail(request.id, error),
   );
 });
+/**
+ * A UDP socket bound inside the namespace, handed over unread; the parent connects it to the
+ * destination (a socket connected here would reach the parent in a state its libuv handle and
+ * Node's own bookkeeping disagree about). Its routes stay this namespace's wherever it is used.
+ */
+function openUdp(request: Request, address: string, resolvedBy: string): void {
+  const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+  socket.once('error', (error) => {
+    socket.close();
+    fail(request.id, error);
+  });
+  socket.bind(0, () => {
+    // Once the parent holds its own descriptor this copy is closed: it must not read the parent's answers.
+    send({ id: request.id, ok: true, address, resolvedBy, localAddress: socket.address().address }, socket, () => socket.close());
+  });
+}
+
 process.on('disconnect', () => process.exit(0));
 send({ ready: true });

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { findProgram } from './host-support.js';
@@ -30,7 +31,7 @@ export class NsDialFailure extends Error {
 /** What the helper answers to one request: a connected socket, or only the resolved address. */
 interface Answer {
   message: { address: string; resolvedBy: string; localAddress: string };
-  handle?: Socket;
+  handle?: Socket | DgramSocket;
 }
 
 interface Pending {
@@ -60,8 +61,15 @@ export class NsDialer {
   /** Resolves (with the tunnel's DNS) and connects inside the namespace; rejects with an NsDialFailure. */
   async dial(host: string, port: number, timeoutMs: number): Promise<NsConnection> {
     const { message, handle } = await this.ask({ host, port, timeoutMs }, `connect timed out after ${timeoutMs} ms`);
-    if (!handle) throw new NsDialFailure('EFAILED', 'the dialer helper answered without a socket');
+    if (!handle || !('setNoDelay' in handle)) throw new NsDialFailure('EFAILED', 'the dialer helper answered without a socket');
     return { socket: handle, address: message.address, resolvedBy: message.resolvedBy, localAddress: message.localAddress };
+  }
+
+  /** Resolves (with the tunnel's DNS) and opens a UDP socket bound inside the namespace (the caller connects it to `address`). */
+  async openUdp(host: string, port: number, timeoutMs: number): Promise<{ socket: DgramSocket; address: string }> {
+    const { message, handle } = await this.ask({ host, port, udp: true, timeoutMs }, `opening UDP to ${host}:${port} timed out after ${timeoutMs} ms`);
+    if (!handle || 'setNoDelay' in handle) throw new NsDialFailure('EFAILED', 'the dialer helper answered without a UDP socket');
+    return { socket: handle, address: message.address };
   }
 
   /** Resolves a name inside the namespace as `dial` would (with the tunnel's DNS), connecting nowhere. */
@@ -78,7 +86,7 @@ export class NsDialer {
     this.ready = null;
   }
 
-  private async ask(request: { host: string; port?: number; timeoutMs: number }, timeoutMessage: string): Promise<Answer> {
+  private async ask(request: { host: string; port?: number; udp?: boolean; timeoutMs: number }, timeoutMessage: string): Promise<Answer> {
     if (this.closed) throw new NsDialFailure('ECLOSED', 'the tunnel dialer is closed');
     const helper = await this.start();
     const id = this.nextId++;
@@ -109,7 +117,7 @@ export class NsDialer {
         child.kill();
         reject(new NsDialFailure('EHELPER', `the dialer helper in namespace ${this.netns} did not start within ${HELPER_START_MS / 1000} s`));
       }, HELPER_START_MS);
-      child.on('message', (message: { ready?: boolean; id?: number; ok?: boolean; code?: string; message?: string } & Omit<NsConnection, 'socket'>, handle?: Socket) => {
+      child.on('message', (message: { ready?: boolean; id?: number; ok?: boolean; code?: string; message?: string } & Omit<NsConnection, 'socket'>, handle?: Socket | DgramSocket) => {
         if (message.ready) {
           clearTimeout(timer);
           this.helper = child;
@@ -119,7 +127,8 @@ export class NsDialer {
         }
         const pending = this.pending.get(message.id!);
         if (!pending) {
-          handle?.destroy();
+          // Asked for and timed out meanwhile: nobody will use it.
+          if (handle) 'destroy' in handle ? handle.destroy() : handle.close();
           return;
         }
         this.pending.delete(message.id!);

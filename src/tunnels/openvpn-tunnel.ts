@@ -167,8 +167,8 @@ export class OpenvpnRun extends EventEmitter<TunnelRunEvents> implements TunnelR
     } else if (line.includes('AUTH_FAILED')) {
       this.failure = 'the OpenVPN server rejected the credentials (AUTH_FAILED)';
       this.emit('down', this.failure);
-    } else if (/Options error:|Exiting due to fatal error|Cannot load|Error opening configuration file/.test(line)) {
-      this.failure = `openvpn: ${line.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, '')}`;
+    } else if (FATAL.test(line)) {
+      this.failure = fatalReason(this.failure, line);
     } else if (/SIGUSR1\[soft|Restart pause|Connection reset, restarting|TLS key negotiation failed/.test(line)) {
       this.emit('down', `openvpn is reconnecting: ${line.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, '')}`);
     }
@@ -189,4 +189,21 @@ export class OpenvpnRun extends EventEmitter<TunnelRunEvents> implements TunnelR
     }
     return { dns, addresses };
   }
+}
+
+/** OpenVPN's lines that end the run. */
+const FATAL = /Options error:|Exiting due to fatal error|Cannot load|Error opening configuration file/;
+
+/** Its closing words, which follow the line that says what is wrong. */
+const CLOSING = /Options error: Please correct these errors|Exiting due to fatal error/;
+
+/**
+ * The reason a failing OpenVPN run gives, from a line of its output and what was kept before:
+ * the first fatal line that names the cause (`--ca fails with 'ca.crt': No such file`, an
+ * unrecognised option) is kept; the closing words that follow it never replace it, and other
+ * lines leave it as it is.
+ */
+export function fatalReason(kept: string | null, line: string): string | null {
+  if (!FATAL.test(line) || (kept !== null && CLOSING.test(line))) return kept;
+  return `openvpn: ${line.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /, '')}`;
 }

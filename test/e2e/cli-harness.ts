@@ -37,8 +37,13 @@ process.once('exit', () => {
   for (const dir of leftBehind) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Where a role's bin lives: the repository's `bin/` unless a test runs an installed copy. */
+export type BinPath = (role: Role) => string;
+
+const repoBin: BinPath = (role) => join(ROOT, 'bin', `simple-proxy-${role}.js`);
+
 /** Makes a sandbox for a role's daemon with a config file (text) and env overrides that keep everything under a temp dir. */
-export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
+export function sandbox(configText: string, boxRole: Role = 'server', binPath: BinPath = repoBin): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'sp-e2e-'));
   leftBehind.add(dir);
   const config = join(dir, `${boxRole}-config.yaml`);
@@ -47,7 +52,7 @@ export function sandbox(configText: string, boxRole: Role = 'server'): Sandbox {
   delete env.SIMPLE_PROXY_SOCKET;
   const run = (args: string[], role: Role, timeoutMs: number, input?: string): Promise<CliResult> =>
     new Promise((done) => {
-      const child = execFile(process.execPath, [join(ROOT, 'bin', `simple-proxy-${role}.js`), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
+      const child = execFile(process.execPath, [binPath(role), ...args], { env, cwd: dir, timeout: timeoutMs }, (error, stdout, stderr) => {
         done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       });
       if (input !== undefined) child.stdin!.end(input);

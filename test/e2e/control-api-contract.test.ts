@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { hash } from '@node-rs/bcrypt';
 import { z } from 'zod';
 import { API, routePath, type RouteName } from '../../src/control/api.js';
@@ -62,8 +64,9 @@ function checked(name: RouteName, answer: Raw): unknown {
 test('every route of the control API answers what its schema in the route table says (server role)', { timeout: 120_000 }, async (t) => {
   const origin = await okOrigin();
   t.after(() => origin.server.close());
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n  auth:\n    mode: native\n${TRUSTED_LOOPBACK_YAML}debug:\n  enabled: true\n  log_headers: true\n  log_body: true\n  log_file: traffic.log\nbackends:\n  - { name: direct, type: direct, health_check: { type: tcp, target: "127.0.0.1:${origin.port}", interval: 1s } }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n  auth:\n    mode: native\n${TRUSTED_LOOPBACK_YAML}debug:\n  enabled: true\n  log_headers: true\n  log_body: true\n  log_file: traffic.log\n  mitm: { enabled: false }\nrule_sets:\n  - { name: ads, path: ads.txt, format: hosts }\nbackends:\n  - { name: direct, type: direct, health_check: { type: tcp, target: "127.0.0.1:${origin.port}", interval: 1s } }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
   t.after(() => box.cleanup());
+  writeFileSync(join(box.dir, 'ads.txt'), '0.0.0.0 ads.example\n');
   assert.equal((await box.cli(['start'])).code, 0);
   const status = await box.status();
   const socket = (status as unknown as { socket: string }).socket;
@@ -88,12 +91,20 @@ test('every route of the control API answers what its schema in the route table 
     debugStatus: () => call('debugStatus'),
     debugEnable: () => call('debugEnable'),
     debugDisable: () => call('debugDisable'),
+    debugMitmEnable: () => call('debugMitmEnable'),
+    debugMitmDisable: () => call('debugMitmDisable'),
     debugTraffic: () => call('debugTraffic', { query: { limit: '10' } }),
     debugTrafficStream: () => call('debugTrafficStream', {}, 1),
     debugRecord: async () => {
       const { records } = (await call('debugTraffic')) as { records: { id: string }[] };
       assert.ok(records.length > 0, 'the proxied request was recorded');
       return call('debugRecord', { params: { id: records[0].id } });
+    },
+    debugReplay: async () => {
+      const { records } = (await call('debugTraffic')) as { records: { id: string; method: string }[] };
+      const get = records.find((r) => r.method === 'GET');
+      assert.ok(get, 'a GET was recorded');
+      return call('debugReplay', { body: { id: get.id, backend: 'direct' } });
     },
     debugClear: () => call('debugClear'),
     debugStats: () => call('debugStats'),
@@ -102,9 +113,15 @@ test('every route of the control API answers what its schema in the route table 
     backendTest: () => call('backendTest', { params: { name: 'direct' }, body: { target: `127.0.0.1:${origin.port}` } }),
     backendHealth: () => call('backendHealth', { params: { name: 'direct' } }),
     rules: () => call('rules'),
-    ruleTest: () => call('ruleTest', { query: { domain: 'a.test', client: '127.0.0.1', user: 'alice' } }),
-    ruleAdd: () => call('ruleAdd', { body: { name: 'a', domains: ['a.test'], backend: 'extra' } }),
-    ruleUpdate: () => call('ruleUpdate', { params: { name: 'a' }, body: { domains: ['b.test'] } }),
+    ruleTest: () => call('ruleTest', { query: { domain: 'a.test', ip: '127.0.0.1', port: '443', protocol: 'connect', client: '127.0.0.1', user: 'alice' } }),
+    ruleSets: () => call('ruleSets'),
+    ruleSetTest: () => call('ruleSetTest', { query: { name: 'ads', host: 'ads.example' } }),
+    ruleAdd: () => call('ruleAdd', { body: { name: 'a', domains: ['a.test'], match: { ports: [443], not: { source_cidr: ['10.0.0.0/8'] } }, backend: 'extra' } }),
+    ruleUpdate: async () => {
+      const { rules } = (await call('rules')) as { rules: { name: string; match?: unknown }[] };
+      assert.ok(rules.find((r) => r.name === 'a')?.match, 'the rules list carries the match keys');
+      return call('ruleUpdate', { params: { name: 'a' }, body: { domains: ['b.test'] } });
+    },
     ruleReorder: () => call('ruleReorder', { body: { order: ['Default', 'a'], allow_shadowed: true } }),
     ruleRemove: () => call('ruleRemove', { params: { name: 'a' } }),
     backendRemove: () => call('backendRemove', { params: { name: 'extra' } }),

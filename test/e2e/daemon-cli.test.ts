@@ -90,7 +90,7 @@ test('lifecycle: background start, status, live rule edits, second start refused
   assert.ok(human.includes(`\nconfig       ${box.config}  [version ${(status.config as { version: string }).version}]\n`), human);
   assert.ok(human.includes(`\nlisteners    http 127.0.0.1:${port}, socks5 127.0.0.1:${socksPort}\n`), human);
   assert.match(human, /^connections {2}\d+ open, \d+ since start$/m);
-  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +CONNECTIONS +ERRORS\ndirect +direct +- +available +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
+  assert.match(human, /^BACKEND +TYPE +ADDRESS +STATUS +HEALTH +CONNECTIONS +ERRORS +REASON\ndirect +direct +- +available +unknown +\d+ +\d+\ndead +http +127\.0\.0\.1:1 +/m);
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'socket is owner-only');
   assert.equal(statSync(`${box.dir}/run`).mode & 0o777, 0o700, 'socket dir is owner-only');
 
@@ -202,7 +202,7 @@ test('config validate prints every problem with file, line and column; a broken 
     result.stderr.trim(),
     [
       'Error: config is invalid (2 problems):',
-      '  server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, web_ui_port, log_level, workers, tls, auth)',
+      '  server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, auth)',
       '  server-config.yaml:3:14: server.log_level: "loud" is not allowed (expected one of: "debug", "info", "warn", "error")',
     ].join('\n'),
   );

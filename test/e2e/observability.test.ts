@@ -416,3 +416,28 @@ test('debug on/off/clear and a reloaded filter', { timeout: 120_000 }, async (t)
   assert.equal(m.get('proxy_config_reload_total'), 2);
   assert.equal(m.get('proxy_config_reload_errors_total'), 1);
 });
+
+test('a request with Cookie: s=SECRET leaves no SECRET in any file the daemon wrote, with the default masks and with a custom debug.mask_headers', { timeout: 120_000 }, async (t) => {
+  const { server, port: originPort } = await origin();
+  t.after(async () => void server.close());
+  const cookie = 'COOKIE-REQUEST-SECRET-7d2a';
+  for (const extra of ['', '  mask_headers: [x-trace-id]\n']) {
+    const box = sandbox('');
+    const accessLog = `access_log:\n  enabled: true\n  output: file\n  file: ${join(box.dir, 'access.log')}\n`;
+    writeFileSync(box.config, config(box.dir, extra) + accessLog);
+    t.after(() => box.cleanup());
+    assert.equal((await box.cli(['start'])).code, 0);
+    const proxy = `http://127.0.0.1:${portOf(await box.status(), 'http')}`;
+    assert.equal((await curl(['-x', proxy, '-H', `Cookie: s=${cookie}`, '-H', 'X-Trace-Id: t1', `http://127.0.0.1:${originPort}/cookie`])).code, '200');
+    const har = join(box.dir, 'export.har');
+    assert.equal((await box.cli(['debug', 'export', '--output', har])).code, 0);
+    // Written once the request is in the traffic log, the access log and the export.
+    const written = await waitFor('the request in every file', () => {
+      const text = allFilesText(box.dir);
+      return (text.match(/\/cookie/g) ?? []).length >= 3 ? text : undefined;
+    });
+    assert.match(written, /Cookie: \*\*\*|"name":"Cookie","value":"\*\*\*"|cookie: \*\*\*/i, `the cookie is there, masked (${extra.trim() || 'default masks'})`);
+    assert.ok(!written.includes(cookie), `no SECRET in any file (${extra.trim() || 'default masks'})`);
+    await box.cli(['stop']);
+  }
+});

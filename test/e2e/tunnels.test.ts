@@ -12,6 +12,8 @@ import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { tunnelNames } from '../../src/tunnels/tunnel-names.js';
 import { findProgram } from '../../src/tunnels/host-support.js';
 import { makeTlsFiles, type TlsFiles } from '../helpers/tls-files.js';
+import { associate } from '../integration/udp/udp-fixture.js';
+import { createSocket } from 'node:dgram';
 
 /*
  * End to end through real tunnels: the test bed (test/testbed) stands up a WireGuard
@@ -36,6 +38,8 @@ interface WgInfo {
   WG_EXPECTED_SOURCE_IP: string;
   WG_ORIGIN_IP: string;
   WG_DNS_NAME: string;
+  WG_DNS_SERVER: string;
+  WG_ORIGIN_UDP_ECHO: string;
   WG_SERVER_NS: string;
   WG_ORIGIN_NS: string;
 }
@@ -48,6 +52,7 @@ interface OvpnInfo {
   OVPN_USERPASS_EXPECTED_SOURCE_IP: string;
   OVPN_ORIGIN_IP: string;
   OVPN_DNS_NAME: string;
+  OVPN_ORIGIN_UDP_ECHO: string;
   OVPN_SERVER_NS: string;
 }
 
@@ -360,6 +365,53 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
   });
 });
 
+/** A DNS query (A record, recursion desired) for `name`, with id 0x5350. */
+function dnsQuery(name: string): Buffer {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  return Buffer.concat([Buffer.from([0x53, 0x50, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+test('UDP through WireGuard and OpenVPN backends (SOCKS5 UDP ASSOCIATE): datagrams, names and a DNS query leave through the tunnel, none by the host', { skip, timeout: 120_000 }, async (t) => {
+  const [echoIp, echoPort] = wg.WG_ORIGIN_UDP_ECHO.split(':');
+  const dnsRule = `  - name: wg-dns\n    match:\n      domains: ["${wg.WG_DNS_SERVER}"]\n    backend: wg\n`;
+  const box = sandbox(config(wgBackend() + certBackend()).replace('rules:\n', `rules:\n${dnsRule}`));
+  t.after(() => box.cleanup().catch(() => undefined));
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr);
+  const socks = (await box.status()).listeners.find((l) => l.kind === 'socks5')!.port;
+  const association = await associate(socks);
+  t.after(() => association.close());
+
+  // The far side's echo prefixes the source it saw: the tunnel address, not the host's.
+  // Each exchange is sent again if a datagram is lost on a busy host (UDP promises nothing).
+  const byAddress = await association.ask(echoIp, Number(echoPort), 'by address', (r) => r.data.endsWith('by address'));
+  assert.match(byAddress.data, new RegExp(`^${wg.WG_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}:\\d+ by address$`));
+  // A name only the tunnel's DNS knows: resolved inside the tunnel namespace.
+  const byName = await association.ask(wg.WG_DNS_NAME, Number(echoPort), 'by name', (r) => r.data.endsWith('by name'));
+  assert.equal(byName.host, echoIp);
+  assert.match(byName.data, / by name$/);
+
+  // A DNS query as a datagram to the tunnel's resolver is answered through the tunnel...
+  const answer = Buffer.from((await association.ask(wg.WG_DNS_SERVER, 53, dnsQuery(wg.WG_DNS_NAME), (r) => r.port === 53)).data, 'latin1');
+  assert.equal(answer.readUInt16BE(0), 0x5350);
+  assert.equal(answer.readUInt16BE(6), 1, 'one answer');
+  assert.deepEqual([...answer.subarray(-4)], echoIp.split('.').map(Number));
+  // ...while the host itself has no way there: the same query from the host gets nothing back.
+  const host = createSocket('udp4');
+  t.after(() => host.close());
+  const leaked = await new Promise<boolean>((resolve) => {
+    host.once('message', () => resolve(true));
+    host.once('error', () => resolve(false));
+    host.send(dnsQuery(wg.WG_DNS_NAME), 53, wg.WG_DNS_SERVER);
+    setTimeout(() => resolve(false), 2_000);
+  });
+  assert.equal(leaked, false, 'the host cannot reach the tunnel\'s resolver');
+
+  // The OpenVPN backend takes its socket from the same helper: the far side sees the tunnel's address.
+  const overOpenvpn = await association.ask(ovpn.OVPN_DNS_NAME, Number(ovpn.OVPN_ORIGIN_UDP_ECHO.split(':')[1]), 'over openvpn', (r) => r.data.endsWith('over openvpn'));
+  assert.match(overOpenvpn.data, new RegExp(`^${ovpn.OVPN_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}:\\d+ over openvpn$`));
+});
+
 test('the .conf fields reach the tunnel interface; after kill -9 of the daemon, the next start removes what it left', { skip, timeout: 120_000 }, async (t) => {
   const files = mkdtempSync(join(tmpdir(), 'sp-tunnel-files-'));
   const withMtu = join(files, 'mtu.conf');
@@ -400,6 +452,9 @@ test('bad input and silent peers fail their backend with a clear reason while th
   writeFileSync(silent, readFileSync(wg.WG_CLIENT_CONFIG, 'utf8').replace(/^Endpoint = .*$/m, 'Endpoint = 10.213.0.99:51820'), { mode: 0o600 });
   const scripted = join(files, 'scripted.ovpn');
   writeFileSync(scripted, `${readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8')}\nup /bin/true\n`, { mode: 0o600 });
+  // A profile openvpn itself refuses: its CA names a file that is not there.
+  const noCa = join(files, 'no-ca.ovpn');
+  writeFileSync(noCa, readFileSync(ovpn.OVPN_CLIENT_CONFIG, 'utf8').replace(/<ca>[\s\S]*?<\/ca>/, 'ca missing-ca.crt'), { mode: 0o600 });
   const box = sandbox(
     config(
       wgBackend(silent) +
@@ -407,6 +462,10 @@ test('bad input and silent peers fail their backend with a clear reason while th
     type: openvpn
     openvpn:
       config_file: "${scripted}"
+  - name: ovpn-noca
+    type: openvpn
+    openvpn:
+      config_file: "${noCa}"
 ` +
         passBackend(`      auth_file: "${ovpn.OVPN_USERPASS_BAD_AUTH_FILE}"\n`),
       1,
@@ -429,6 +488,12 @@ test('bad input and silent peers fail their backend with a clear reason while th
     return now?.state === 'down' && /AUTH_FAILED/.test(now.reason ?? '') && now;
   });
   assert.ok(auth);
+  // OpenVPN's own line naming the cause reaches the tunnel, status, backend list and the log (not its closing "Please correct these errors").
+  const missingCa = /openvpn: Options error: --ca fails with 'missing-ca\.crt': No such file or directory/;
+  await waitFor('the missing ca named', async () => missingCa.test((await tunnel(box, 'ovpn-noca'))?.reason ?? '') || undefined);
+  assert.match((await backendList(box)).find((b) => b.name === 'ovpn-noca')!.reason!, missingCa);
+  assert.match((await box.cli(['status'])).stdout, new RegExp(`\\novpn-noca +openvpn .*${missingCa.source}`));
+  assert.match(readFileSync(resolve(box.dir, 'state', 'server', 'daemon.log'), 'utf8'), new RegExp(`tunnel "ovpn-noca" \\(openvpn\\) down: ${missingCa.source}`));
   const quiet = await waitFor('the silent peer marked down', async () => {
     const now = await tunnel(box, 'wg');
     return now?.state === 'down' && now;

@@ -19,6 +19,7 @@ export function statusAnswer(over: Partial<Omit<StatusAnswer, 'config'>> & { con
     backends: [],
     tunnels: [],
     reloads: { total: 0, errors: 0 },
+    descriptors: { open: 0, limit: 0, exhausted: { accept: 0, dial: 0 } },
     ...rest,
     config: { source: null, version: 'v0', loadedAt: new Date(0).toISOString(), warnings: [], ...config },
   };
@@ -32,6 +33,7 @@ export function statsAnswer(over: Partial<StatsAnswer> = {}): StatsAnswer {
     connectionsTotal: 0,
     backends: {},
     busiestClients: [],
+    descriptors: { open: 0, limit: 0, exhausted: { accept: 0, dial: 0 } },
     reloads: { total: 0, errors: 0 },
     limits: { maxConnections: 0, maxConnectionsPerIp: 0, maxConnectionsPerBackend: 0 },
     limitHits: {},
@@ -48,6 +50,6 @@ export function backendView(over: Partial<Omit<BackendView, 'health'>> & { name:
     status: 'available',
     connections: { total: 0, errors: 0 },
     ...rest,
-    health: { status: 'unknown', checked: false, latencyMs: null, consecutiveFailures: 0, uptimePercent: null, lastCheck: null, ...health },
+    health: { status: 'unknown', checked: false, since: null, latencyMs: null, consecutiveFailures: 0, uptimePercent: null, lastCheck: null, ...health },
   };
 }

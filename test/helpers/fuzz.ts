@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type NetConnectOpts } from 'node:net';
 
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same cases. */
 export function seeded(seed: number): () => number {
@@ -20,8 +20,28 @@ export const SEEDS = {
     'POST http://127.0.0.1:1/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
   ].map((s) => Buffer.from(s, 'latin1')),
-  socks5: [Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 1]), Buffer.from([5, 2, 0, 2, 1, 1, 0x61, 1, 0x62]), Buffer.from([5, 1, 0, 5, 1, 0, 3, 9, ...Buffer.from('localhost'), 0, 80])],
+  socks5: [Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 1]), Buffer.from([5, 2, 0, 2, 1, 1, 0x61, 1, 0x62]), Buffer.from([5, 1, 0, 5, 1, 0, 3, 9, ...Buffer.from('localhost'), 0, 80]), Buffer.from([5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0])],
 };
+
+/** Valid control-API requests (HTTP/1.1 on the control socket) the control fuzzer mutates; none stops the daemon. */
+export const CONTROL_SEEDS = [
+  'GET /api/status HTTP/1.1\r\nHost: control\r\n\r\n',
+  'GET /api/rules/test?host=www.example.com&client=127.0.0.1 HTTP/1.1\r\nHost: control\r\n\r\n',
+  'GET /api/debug/traffic?limit=5 HTTP/1.1\r\nHost: control\r\n\r\n',
+  'POST /api/config/reload HTTP/1.1\r\nHost: control\r\nContent-Length: 0\r\n\r\n',
+  json('POST', '/api/rules', { name: 'fuzzed', match: { domains: ['*.example.com'] }, backend: 'direct' }),
+  json('PUT', '/api/rules/all', { name: 'all', match: { domains: ['*'] }, backend: 'direct' }),
+  json('POST', '/api/rules/reorder', { names: ['all'] }),
+  json('POST', '/api/backends', { name: 'up', type: 'http', address: '127.0.0.1:1' }),
+  'DELETE /api/backends/up HTTP/1.1\r\nHost: control\r\n\r\n',
+  json('POST', '/api/users', { name: 'alice', password: 'correct horse', groups: ['staff'] }),
+  json('POST', '/api/debug/enable', { headers: true }),
+].map((s) => Buffer.from(s, 'latin1'));
+
+function json(method: string, path: string, body: unknown): string {
+  const text = JSON.stringify(body);
+  return `${method} ${path} HTTP/1.1\r\nHost: control\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+}
 
 /** One mutation of a seed: flipped, inserted, deleted, repeated or truncated bytes. */
 export function mutate(seed: Buffer, random: () => number): Buffer {
@@ -39,19 +59,23 @@ export function mutate(seed: Buffer, random: () => number): Buffer {
   return out;
 }
 
-/** Sends one case and waits (bounded) for the proxy to answer or close; never throws. */
-export function send(port: number, data: Buffer, timeoutMs = 2000): Promise<void> {
+/**
+ * Sends one case (to a loopback port, or a socket path) and waits (bounded) for the other side to
+ * answer or close; resolves with what it answered, never throws.
+ */
+export function send(to: number | string, data: Buffer, timeoutMs = 2000): Promise<Buffer> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket = connect((typeof to === 'number' ? { port: to, host: '127.0.0.1' } : { path: to }) satisfies NetConnectOpts);
+    const answer: Buffer[] = [];
     const done = (): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve();
+      resolve(Buffer.concat(answer));
     };
     const timer = setTimeout(done, timeoutMs);
     socket.on('error', done);
     socket.on('close', done);
-    socket.on('data', () => undefined);
+    socket.on('data', (chunk: Buffer) => answer.push(chunk));
     socket.on('connect', () => socket.end(data));
   });
 }
@@ -66,4 +90,18 @@ export async function fuzz(ports: { http: number; socks5: number }, seed: number
   });
   for (let i = 0; i < cases.length; i += parallel) await Promise.all(cases.slice(i, i + parallel).map((c) => send(c.port, c.data, timeoutMs)));
   return cases.length;
+}
+
+/** Runs `count` seeded mutations of control-API requests against a daemon's control socket; returns how many answered 5xx (none should). */
+export async function fuzzControl(socket: string, seed: number, count: number, parallel = 8, timeoutMs = 2000): Promise<{ sent: number; serverErrors: string[] }> {
+  const random = seeded(seed);
+  const cases = Array.from({ length: count }, () => mutate(CONTROL_SEEDS[Math.floor(random() * CONTROL_SEEDS.length)], random));
+  const serverErrors: string[] = [];
+  for (let i = 0; i < cases.length; i += parallel) {
+    const answers = await Promise.all(cases.slice(i, i + parallel).map((data) => send(socket, data, timeoutMs)));
+    answers.forEach((answer, j) => {
+      if (/^HTTP\/1\.1 5\d\d/.test(answer.toString('latin1'))) serverErrors.push(JSON.stringify(cases[i + j].toString('latin1')));
+    });
+  }
+  return { sent: cases.length, serverErrors };
 }

@@ -25,9 +25,9 @@ export function peerUnavailable(name: keyof typeof BINARIES): string | null {
 /**
  * Starts a reference proxy (loopback only, no cache, no log) in a temp dir: tinyproxy or squid as
  * HTTP proxies, microsocks or dante as SOCKS5. `auth` turns on username/password where the peer
- * supports it simply (tinyproxy, microsocks).
+ * supports it simply (tinyproxy, microsocks); `udp` lets dante relay UDP (UDP ASSOCIATE) too.
  */
-export async function startPeer(name: 'tinyproxy' | 'squid' | 'microsocks' | 'dante', auth?: { username: string; password: string }): Promise<Peer> {
+export async function startPeer(name: 'tinyproxy' | 'squid' | 'microsocks' | 'dante', auth?: { username: string; password: string }, options: { udp?: boolean } = {}): Promise<Peer> {
   const dir = mkdtempSync(join(tmpdir(), `sp-peer-${name}-`));
   chmodSync(dir, 0o755);
   const port = await freePort();
@@ -73,12 +73,13 @@ export async function startPeer(name: 'tinyproxy' | 'squid' | 'microsocks' | 'da
     writeFileSync(
       join(dir, 'danted.conf'),
       `logoutput: ${dir}/danted.log\ninternal: 127.0.0.1 port = ${port}\nexternal: 127.0.0.1\nclientmethod: none\nsocksmethod: none\nuser.privileged: root\nuser.unprivileged: nobody\n` +
-        'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }\nsocks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: connect }\nsocks block { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n',
+        `client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }\nsocks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: connect${options.udp ? ' udpassociate udpreply' : ''} }\nsocks block { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n`,
     );
     child = spawn('danted', ['-f', join(dir, 'danted.conf'), '-p', join(dir, 'danted.pid')], { stdio: 'ignore' });
   }
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
+    // Stopped before (a test that stops a peer midway and again after): a signalled child has no exit code.
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await new Promise((resolve) => child.once('exit', resolve));

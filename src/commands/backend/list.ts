@@ -5,6 +5,7 @@ import { table } from '../../cli/table.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import type { BackendView } from '../../control/answers/backends.js';
 import { describeBackends } from '../../daemon/views.js';
+import { downReason, healthText } from '../../cli/health-text.js';
 
 /** `backend list`: the backends with their state. */
 export default class BackendListCommand extends BaseCommand {
@@ -31,13 +32,13 @@ export default class BackendListCommand extends BaseCommand {
       b.type,
       b.address,
       b.status,
-      b.health.status,
+      healthText(b),
       b.health.latencyMs === null ? null : `${b.health.latencyMs} ms`,
       b.health.uptimePercent === null ? null : `${b.health.uptimePercent}%`,
       b.health.consecutiveFailures,
       b.connections.total,
       b.connections.errors,
-      b.reason ?? '',
+      downReason(b),
     ]);
     this.say(table(['NAME', 'TYPE', 'ADDRESS', 'STATUS', 'HEALTH', 'LATENCY', 'UPTIME', 'FAILS', 'CONNECTIONS', 'ERRORS', 'REASON'], rows));
     return { backends, from };

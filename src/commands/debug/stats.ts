@@ -31,9 +31,19 @@ export default class DebugStatsCommand extends BaseCommand {
           ['top hosts', stats.topHosts.map((h) => `${h.host} ${h.count}`).join(', ') || '-'],
           ['kept records', `${stats.kept} (${Math.ceil(stats.keptBytes / 1024)} KiB)`],
           ['dropped log lines', stats.droppedLines],
+          ...mitmRows(stats.mitm),
         ],
       ),
     );
     return stats;
   }
+}
+
+/** The interception rows: what was opened up or passed through, and the leaf cache against its bound. */
+function mitmRows(mitm: TrafficStatsAnswer['mitm']): (string | number)[][] {
+  const rows: (string | number)[][] = [['https interception', mitm.active ? 'on' : 'off']];
+  if (!mitm.active && mitm.intercepted === 0) return rows;
+  rows.push(['intercepted / passed through', `${mitm.intercepted} / ${mitm.passedThrough}`], ['client certificate refusals', mitm.clientRejections], ['passed through after refusals', mitm.passthroughHosts.join(', ') || '-']);
+  if (mitm.leaves) rows.push(['leaf certificates', `${mitm.leaves.minted} signed (${mitm.leaves.averageMintMs} ms each), ${mitm.leaves.cached} reused, ${mitm.leaves.size} of ${mitm.leaves.capacity} cached`]);
+  return rows;
 }

@@ -15,11 +15,17 @@ export const backendViewSchema = z.strictObject({
   health: z.strictObject({
     status: healthStatus,
     checked: z.boolean(),
+    /** Since when the status holds (ms since epoch), or null while nothing is known. */
+    since: z.number().nullable(),
     latencyMs: z.number().nullable(),
     consecutiveFailures: z.number(),
     uptimePercent: z.number().nullable(),
     lastCheck: z.number().nullable(),
     reason: z.string().optional(),
+    /** The last failure, from a check or live traffic. */
+    lastError: z.strictObject({ at: z.number(), message: z.string() }).optional(),
+    /** What live traffic last said of the upstream credentials. */
+    credentials: z.enum(['accepted', 'refused']).optional(),
   }),
 });
 /** A backend view. */
@@ -45,7 +51,8 @@ export type HealthAnswer = z.infer<typeof healthAnswerSchema>;
  */
 export const backendTestAnswerSchema = z.strictObject({
   name: z.string(),
-  type: z.enum(['tcp', 'http', 'ping']),
+  /** The check that ran: the backend's configured one (`hop`: the client's own server), or tcp. */
+  type: z.enum(['tcp', 'http', 'ping', 'hop']),
   target: z.string(),
   ok: z.boolean(),
   latencyMs: z.number(),

@@ -2,6 +2,22 @@ import { z } from 'zod';
 import { backendViewSchema } from './backends.js';
 import { tunnelStatusSchema } from './records.js';
 
+/** One engine process's file descriptors (the one nearest its limit) and refusals for want of them. */
+const descriptors = z.strictObject({ open: z.number(), limit: z.number(), exhausted: z.strictObject({ accept: z.number(), dial: z.number() }) });
+
+/** The client role's connection to its server (`status`'s server line). */
+export const serverLinkSchema = z.strictObject({
+  address: z.string(),
+  protocol: z.enum(['http', 'https', 'socks5']),
+  state: z.enum(['reachable', 'unreachable', 'refused', 'unknown']),
+  since: z.string().nullable(),
+  latencyMs: z.number().nullable(),
+  lastError: z.strictObject({ at: z.string(), message: z.string() }).nullable(),
+  credentials: z.enum(['none', 'accepted', 'refused', 'unverified']),
+});
+/** The client's server link. */
+export type ServerLink = z.infer<typeof serverLinkSchema>;
+
 const listener = z.strictObject({ kind: z.enum(['http', 'socks5']), host: z.string(), port: z.number(), tls: z.boolean() });
 
 /** `GET /api/status`: what the running daemon is doing. */
@@ -19,8 +35,11 @@ export const statusAnswerSchema = z.strictObject({
   socket: z.string(),
   connections: z.strictObject({ active: z.number(), total: z.number() }),
   backends: z.array(backendViewSchema),
+  /** The client role only: its server link (null without a server). */
+  server: serverLinkSchema.nullable().optional(),
   tunnels: z.array(tunnelStatusSchema),
   reloads: z.strictObject({ total: z.number(), errors: z.number() }),
+  descriptors,
 });
 /** The daemon's status. */
 export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
@@ -32,6 +51,7 @@ export const statsAnswerSchema = z.strictObject({
   connectionsTotal: z.number(),
   backends: z.record(z.string(), z.strictObject({ active: z.number(), total: z.number(), errors: z.number() })),
   busiestClients: z.array(z.strictObject({ client: z.string(), active: z.number() })),
+  descriptors,
   reloads: z.strictObject({ total: z.number(), errors: z.number() }),
   limits: z.strictObject({ maxConnections: z.number(), maxConnectionsPerIp: z.number(), maxConnectionsPerBackend: z.number() }),
   limitHits: z.record(z.string(), z.number()),

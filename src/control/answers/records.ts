@@ -6,13 +6,22 @@ import { auditEntrySchema } from './audit.js';
  * in answers and on the event stream.
  */
 
+/** How a connection entered the proxy (`udp`: a SOCKS5 UDP association). */
+const frontProtocol = z.enum(['http', 'connect', 'upgrade', 'socks5', 'udp']);
+
+/** A tunnel's TLS as the interception front saw it, or a decrypted request's. */
+const tlsInfo = z.strictObject({ decrypted: z.boolean(), sni: z.string().optional(), alpnOffered: z.array(z.string()).optional(), alpn: z.string().optional() });
+
+/** What one UDP association carried. */
+const udpTally = z.strictObject({ datagramsIn: z.number(), datagramsOut: z.number(), dropped: z.number(), destinations: z.array(z.string()), destinationCount: z.number() });
+
 const capturedBody = z.strictObject({ text: z.string(), encoding: z.enum(['utf8', 'base64']), size: z.number(), truncated: z.boolean() });
 
 /** One request or tunnel (a debugger record carries headers and bodies when it captured them). */
 export const connectionRecordSchema = z.strictObject({
   id: z.string(),
   startedAt: z.number(),
-  protocol: z.enum(['http', 'connect', 'upgrade', 'socks5']),
+  protocol: frontProtocol,
   clientAddress: z.string(),
   clientPort: z.number(),
   user: z.string().optional(),
@@ -23,28 +32,37 @@ export const connectionRecordSchema = z.strictObject({
   userAgent: z.string().optional(),
   referer: z.string().optional(),
   rule: z.string().optional(),
+  /** For an IP-literal target with sniffing on: the name its first bytes carried, which it was routed by. */
+  sniffedHost: z.string().optional(),
   backend: z.string().optional(),
   status: z.number().optional(),
   bytesIn: z.number(),
   bytesOut: z.number(),
   durationMs: z.number().optional(),
   error: z.string().optional(),
+  udp: udpTally.optional(),
   requestHeaders: z.array(z.string()).optional(),
   responseHeaders: z.array(z.string()).optional(),
   requestBody: capturedBody.optional(),
   responseBody: capturedBody.optional(),
+  /** Phases measured (ms): dialling the target, the client's TLS handshake with the interception front, the wait for the response head, its body. */
+  connectMs: z.number().optional(),
+  tlsMs: z.number().optional(),
+  waitMs: z.number().optional(),
+  receiveMs: z.number().optional(),
+  tls: tlsInfo.optional(),
 });
 /** A connection record as the API carries it. */
 export type RecordAnswer = z.infer<typeof connectionRecordSchema>;
 
 /** One refusal by the traffic policy. */
 export const limitHitSchema = z.strictObject({
-  scope: z.enum(['global', 'ip', 'user', 'connections', 'acl', 'port', 'private-target', 'auth', 'loop']),
+  scope: z.enum(['global', 'ip', 'user', 'connections', 'acl', 'port', 'private-target', 'auth', 'loop', 'reject']),
   client: z.string(),
   user: z.string().optional(),
   mode: z.string().optional(),
   reason: z.string(),
-  protocol: z.enum(['http', 'connect', 'upgrade', 'socks5']),
+  protocol: frontProtocol,
   target: z.string().optional(),
   time: z.number(),
 });

@@ -1,6 +1,7 @@
 import type { AclRequest, AuthService } from '../../auth/auth-service.js';
 import type { Identity } from '../../auth/identity.js';
 import type { DialOptions } from '../../backends/backend.js';
+import { interceptedOrigin } from '../../mitm/intercepted-origin.js';
 import type { Policy, RequestInfo } from '../../policy/policy.js';
 import type { ConnectionRecord, FrontProtocol } from '../../protocol/connection-record.js';
 import type { Refusal } from '../../protocol/refusal.js';
@@ -63,10 +64,32 @@ export abstract class AdmissionRequest implements RouteQuery, RequestInfo, AclRe
     this.relayOnly = kind === 'tunnel';
   }
 
+  /**
+   * A request decrypted out of an intercepted tunnel carries no Proxy-Authorization: it is the
+   * user who opened the tunnel (the interception front marked the decrypted socket with them).
+   */
+  asTunnelUser(socket: object | null | undefined): void {
+    const identity = interceptedOrigin(socket)?.identity;
+    if (identity === undefined) return;
+    this.identity = identity;
+    this.user = identity.user;
+    this.groups = identity.groups;
+    this.authenticated = true;
+    this.record.user = identity.user;
+  }
+
   /** Passed every check: `resolution` names the backend; the front dials and relays. */
   abstract admitted(): void;
   /** Refused: the front answers in its protocol (the table in protocol/refusal.ts says how) and ends the record. */
   abstract refused(refusal: Refusal): void;
+  /** The IP address the client asked for, when `host` became the name sniffed from its first bytes. */
+  sniffedFrom: string | undefined = undefined;
+
+  /** Runs just before routing, once the request passed authentication and the request check; a front that sniffs the target's name does it here. */
+  beforeRoute(route: () => void): void {
+    route();
+  }
+
   /** A self-addressed request: the front answers it as its recipient. */
   answerLocally(): void {
     throw new Error(`${this.protocol} requests are never self-addressed`);

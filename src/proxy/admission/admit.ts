@@ -1,6 +1,7 @@
 import type { AuthOutcome } from '../../auth/auth-service.js';
 import { refusal, VIA_LOOP, type Refusal } from '../../protocol/refusal.js';
 import type { ProxyContext } from '../proxy-context.js';
+import type { Resolution } from '../runtime.js';
 import type { AdmissionRequest } from './admission-request.js';
 
 /** What admission needs from the engine. */
@@ -47,10 +48,18 @@ function check(ctx: AdmissionContext, request: AdmissionRequest): void {
 function route(ctx: AdmissionContext, request: AdmissionRequest, refused: Refusal | null): void {
   if (refused !== null) return request.refused(refused);
   if (request.selfAddressed) return request.answerLocally();
+  // Synchronous unless the front sniffs the name first, or a rule with `resolve: true` needs it looked up.
+  request.beforeRoute(() => request.runtime.route(request, (resolution) => routed(ctx, request, resolution)));
+}
+
+function routed(ctx: AdmissionContext, request: AdmissionRequest, resolution: Resolution): void {
   const record = request.record;
-  const resolution = request.runtime.resolve(request);
   record.rule = resolution.rule;
-  if (!resolution.ok) return request.refused(refusal(resolution.unhealthy ? 'backend-unhealthy' : 'no-route', resolution.reason));
+  if (!resolution.ok && resolution.rejected) {
+    request.policy.refusedByRule(record, resolution.reason);
+    return request.refused(refusal('rule-reject', resolution.reason));
+  }
+  if (!resolution.ok) return request.refused(refusal(resolution.unhealthy ? 'backend-unhealthy' : resolution.udpUnsupported ? 'udp-unsupported' : 'no-route', resolution.reason));
   const backend = resolution.backend.name;
   const forbidden = request.auth?.backendDenial(request.identity, backend, request);
   if (forbidden) return request.refused(forbidden);

@@ -29,6 +29,13 @@ export function answerSocks(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRe
   client.end(encodeReply(answer.socks));
 }
 
+/** A refusal after success was already answered (the target's name was sniffed first): the record says why and the connection is closed. */
+export function closeRefused(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, refused: Refusal): void {
+  const answer = REFUSALS[refused.code];
+  if (endsAt(ctx, record, client, record.protocol === 'socks5' ? answer.socks : answer.status, answer.logReason)) return;
+  client.destroy();
+}
+
 /** Marks the record refused and ends it when the client closes; true (and ended now) when the client is already gone. */
 function endsAt(ctx: Pick<ProxyContext, 'end'>, record: ConnectionRecord, client: Socket, status: number, logReason: string): boolean {
   record.status = status;
@@ -61,7 +68,7 @@ export function answerResponse(res: ServerResponse, record: ConnectionRecord | n
 }
 
 /** Answers a failed dial of an admitted request through its front (502, 504, 403, a SOCKS5 reply), or only ends the record if the client already left. */
-export function refuseDialFailure(ctx: Pick<ProxyContext, 'end' | 'policy' | 'credentialsRefused'>, request: AdmissionRequest, client: Socket, error: unknown): void {
+export function refuseDialFailure(ctx: Pick<ProxyContext, 'end' | 'policy' | 'credentialsRefused' | 'outOfDescriptors'>, request: AdmissionRequest, client: Socket, error: unknown): void {
   const refused = dialRefusal(ctx, request.record, error);
   if (endIfClientGone(ctx, request.record, client, REFUSALS[refused.code].logReason)) return;
   request.refused(refused);

@@ -15,6 +15,8 @@ export interface ConnectionLoad {
   maxConnectionsPerIp: number;
   /** The clients with the most open connections, most first. */
   busiest: { client: string; active: number }[];
+  /** File descriptors open against the limit (engine process nearest it), and connections refused for want of one. */
+  files: { open: number; limit: number; refused: number };
 }
 
 /** What the status line shows. */
@@ -40,6 +42,10 @@ export interface Message {
   at: number;
 }
 
+/** The stats' `descriptors`, with the refusals summed. */
+function filesOf(d: StatsAnswer['descriptors']): ConnectionLoad['files'] {
+  return { open: d.open, limit: d.limit, refused: d.exhausted.accept + d.exhausted.dial };
+}
 
 /** Messages kept for the log (`m`). */
 const MESSAGES_KEPT = 200;
@@ -154,6 +160,7 @@ export class DashboardModel {
           active: stats.connectionsActive,
           maxConnections: stats.limits.maxConnections,
           maxConnectionsPerIp: stats.limits.maxConnectionsPerIp,
+          files: filesOf(stats.descriptors),
           busiest: stats.busiestClients,
         }
       : null;

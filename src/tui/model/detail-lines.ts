@@ -35,6 +35,23 @@ function bodyLines(body: RecordAnswer['requestBody']): string[] {
   return [`  ${about}`, ...text.split('\n').map((line) => `  ${line}`)];
 }
 
+/** What the interception front knew of the TLS: decrypted or not, the SNI, the ALPN offered and chosen. */
+function tlsLines(row: TrafficRow, detail: RecordedDetail | undefined): string[] {
+  const tls = detail?.tls as { decrypted?: boolean; sni?: string; alpnOffered?: string[]; alpn?: string } | undefined;
+  if (!tls) return [];
+  const tunnel = row.protocol === 'connect' || row.protocol === 'socks5';
+  const what = tls.decrypted ? (tunnel ? 'tunnel decrypted (HTTPS interception): its requests are rows of their own' : 'decrypted by HTTPS interception') : 'tunnel not decrypted: metadata only';
+  const facts = [tls.sni ? `SNI ${tls.sni}` : null, tls.alpnOffered ? `ALPN offered ${tls.alpnOffered.join(', ')}` : null, tls.alpn ? `spoken ${tls.alpn}` : null].filter((f) => f !== null);
+  return [`tls: ${what}${facts.length > 0 ? `   ${facts.join('   ')}` : ''}`];
+}
+
+/** The phases the daemon measured for the record (dial, the client's TLS with the interception front, wait for the head, the body). */
+function phaseLines(detail: RecordedDetail | undefined): string[] {
+  const phases: [string, unknown][] = [['connect (dial through the backend)', detail?.connectMs], ['TLS with the client (interception)', detail?.tlsMs], ['wait for the response head', detail?.waitMs], ['receive the body', detail?.receiveMs]];
+  const measured = phases.filter(([, ms]) => typeof ms === 'number').map(([name, ms]) => `${name}: ${formatDuration(ms as number)}`);
+  return measured.length > 0 ? measured : ['connect, TLS, first byte: not measured for this record'];
+}
+
 const RECORDING_HINT = '(headers and bodies are kept only while the debugger records them: "debug on" with log_headers / log_body)';
 
 /** The lines of one tab of a request's detail view; `detail` is undefined while it is being fetched. */
@@ -49,6 +66,8 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
         `rule ${row.rule ?? '-'}   backend ${row.backend ?? '-'}`,
         `status ${row.status ?? '-'}${row.error ? `   error ${row.error}` : ''}   ${row.open ? 'still open' : `duration ${formatDuration(row.durationMs ?? 0)}`}`,
         `bytes from client ${row.bytesIn}   to client ${row.bytesOut}`,
+        ...tlsLines(row, detail),
+        ...(row.udp ? [`datagrams from client ${row.udp.datagramsIn}   to client ${row.udp.datagramsOut}   dropped ${row.udp.dropped}`, `destinations ${row.udp.destinations.join(' ')}${row.udp.destinationCount > row.udp.destinations.length ? ` (${row.udp.destinationCount} in all)` : ''}`] : []),
         'request headers:',
         ...(detail === undefined ? LOADING : headerLines(detail?.requestHeaders)),
         'request body:',
@@ -70,7 +89,7 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
       return [
         `started ${formatClock(row.startedAt)} (${new Date(row.startedAt).toISOString()})`,
         `total ${row.open ? `still open after ${formatDuration(Date.now() - row.startedAt)}` : formatDuration(row.durationMs ?? 0)}`,
-        'resolve, connect, TLS, first byte: not measured by the daemon for this record',
+        ...phaseLines(detail),
       ];
     case 'route':
       return routeLines(row, route);
@@ -96,7 +115,8 @@ function routeLines(row: TrafficRow, route: RouteAnswer): string[] {
 /** The request as a curl command (headers as recorded; the proxy given with -x when known). */
 export function curlCommand(row: TrafficRow, detail: RecordedDetail, proxy: string | null): string {
   const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
-  const scheme = row.protocol === 'http' ? 'http' : 'https';
+  const decrypted = (detail?.tls as { decrypted?: boolean } | undefined)?.decrypted === true;
+  const scheme = row.protocol === 'http' && !decrypted ? 'http' : 'https';
   const defaultPort = (scheme === 'http' && row.port === 80) || (scheme === 'https' && row.port === 443);
   const url = `${scheme}://${row.host.includes(':') ? `[${row.host}]` : row.host}${defaultPort ? '' : `:${row.port}`}${row.path ?? '/'}`;
   const parts = ['curl', ...(proxy ? ['-x', proxy] : []), ...(row.method === 'GET' || row.method === 'CONNECT' ? [] : ['-X', row.method]), quote(url)];

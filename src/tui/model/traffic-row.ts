@@ -3,7 +3,7 @@ import type { ConnectionRecord } from '../../protocol/connection-record.js';
 /** One line of the traffic pane: the record's fields it shows, the client as one address, and whether it is still open. */
 export type TrafficRow = Pick<
   ConnectionRecord,
-  'id' | 'startedAt' | 'protocol' | 'user' | 'method' | 'host' | 'port' | 'path' | 'rule' | 'backend' | 'status' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'error'
+  'id' | 'startedAt' | 'protocol' | 'user' | 'method' | 'host' | 'port' | 'path' | 'rule' | 'backend' | 'status' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'error' | 'udp'
 > & {
   client: string;
   open: boolean;
@@ -30,6 +30,7 @@ export function toRow(record: ConnectionRecord, open: boolean): TrafficRow {
     bytesOut: record.bytesOut,
     durationMs: record.durationMs,
     error: record.error,
+    udp: record.udp,
     open,
   };
 }

@@ -133,7 +133,10 @@ export function LimitsPane({ model, width, height, focused }: { model: Dashboard
   const inner = Math.max(4, width - 2);
   const scopes = model.limits.byScope();
   const load = model.load;
-  const rows = Math.max(0, height - 5);
+  const files = load?.files;
+  // Shown once descriptors run short (80 % of the limit) or have refused a connection.
+  const filesShort = files !== undefined && (files.refused > 0 || (files.limit > 0 && files.open >= files.limit * 0.8));
+  const rows = Math.max(0, height - 5 - (filesShort ? 1 : 0));
   const top = model.limits.topClients(load && load.busiest.length > 0 ? Math.ceil(rows / 2) : rows);
   const busiest = load ? load.busiest.slice(0, rows - top.length) : [];
   const of = (max: number): string => (max > 0 ? `/${max}` : '');
@@ -146,6 +149,7 @@ export function LimitsPane({ model, width, height, focused }: { model: Dashboard
         </Line>
       ))}
       {load && <Line dim>{fit(`open ${load.active}${of(load.maxConnections)}${load.maxConnectionsPerIp > 0 ? `, ${load.maxConnectionsPerIp} per IP` : ''}`, inner)}</Line>}
+      {filesShort && <Line colour="red">{fit(`files ${files.open}/${files.limit}${files.refused > 0 ? `, ${files.refused} refused (EMFILE)` : ''}`, inner)}</Line>}
       {busiest.map((c) => (
         <Line key={c.client} colour={load && load.maxConnectionsPerIp > 0 && c.active >= load.maxConnectionsPerIp ? 'red' : undefined}>
           {fit(`${c.client} ${c.active}${of(load?.maxConnectionsPerIp ?? 0)} open`, inner)}

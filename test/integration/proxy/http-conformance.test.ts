@@ -1,10 +1,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, createServer, type Socket } from 'node:net';
 import type { ConfigSnapshot, ForwardedFor } from '../../../src/config/model.js';
 import { viaToken } from '../../../src/proxy/via-token.js';
-import { exchange } from '../policy/policy-fixture.js';
+import { curl, exchange } from '../policy/policy-fixture.js';
 import { snapshot, startEngine, type RunningEngine } from './engine-fixture.js';
 
 /** A raw origin: each request head it reads is kept, and answered with what `script` returns for its path (null: say nothing). */
@@ -157,4 +158,85 @@ test('the Via token is the same for the same proxy across restarts, and differs 
   assert.equal(await viaOf(again), token, 'the same proxy after a restart');
   assert.equal(viaToken('server', [{ kind: 'http', host: '127.0.0.1', port: http.port }, { kind: 'socks5', host: '127.0.0.1', port: socks.port }]), token, 'derived from host, role and listeners: every worker computes it alike');
   assert.notEqual(viaToken('client', [{ kind: 'http', host: '127.0.0.1', port: http.port }]), token);
+});
+
+/** A node:http origin that decides on Expect: 100-continue itself: /reject answers 417 at once, /accept says 100, /silent never does; each answers `got N bytes` once the body is in. */
+async function continueOrigin(t: TestContext): Promise<{ port: number; expected: string[]; bodies: Map<string, number> }> {
+  const expected: string[] = [];
+  const bodies = new Map<string, number>();
+  const read = (req: IncomingMessage, res: ServerResponse): void => {
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => bodies.set(req.url ?? '', (bytes += chunk.length)));
+    req.on('end', () => res.end(`got ${bytes} bytes`));
+  };
+  const server = createHttpServer(read);
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    expected.push(req.url ?? '');
+    if (req.url === '/reject') {
+      req.on('data', (chunk: Buffer) => bodies.set('/reject', (bodies.get('/reject') ?? 0) + chunk.length));
+      return void res.writeHead(417, { 'content-type': 'text/plain' }).end('too big for me');
+    }
+    if (req.url === '/accept') res.writeContinue();
+    read(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  return { port: (server.address() as { port: number }).port, expected, bodies };
+}
+
+/** A raw client connection that can wait (bounded) for a pattern in what the proxy answered so far. */
+async function converse(t: TestContext, port: number): Promise<{ socket: Socket; until(pattern: RegExp): Promise<string> }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  let reply = '';
+  socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  t.after(() => socket.destroy());
+  const until = async (pattern: RegExp): Promise<string> => {
+    for (const deadline = Date.now() + 10_000; !pattern.test(reply); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(reply)}`);
+    }
+    return reply;
+  };
+  return { socket, until };
+}
+
+const BODY = 'x'.repeat(2048);
+const expecting = (port: number, path: string): string =>
+  `POST http://127.0.0.1:${port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nExpect: 100-continue\r\nContent-Length: ${BODY.length}\r\n\r\n`;
+
+test('Expect: 100-continue with curl and a 2 KiB body: the origin\'s 417 reaches curl and no body is sent; its 100 lets the body through', async (t) => {
+  const origin = await continueOrigin(t);
+  const proxy = await proxyFor(t);
+  const post = (path: string) =>
+    curl(['-v', '-x', `http://127.0.0.1:${proxy.http.port}`, '-H', 'Expect: 100-continue', '--expect100-timeout', '10', '--data-binary', BODY, '-w', '\n%{http_code}', `http://127.0.0.1:${origin.port}${path}`]);
+  const rejected = await post('/reject');
+  assert.equal(rejected.stdout, 'too big for me\n417');
+  assert.equal(origin.bodies.get('/reject') ?? 0, 0, 'the body never reached the origin');
+  assert.doesNotMatch(rejected.stderr, /< HTTP\/1\.1 100 Continue/, 'no 100 before the final answer');
+  const accepted = await post('/accept');
+  assert.equal(accepted.stdout, 'got 2048 bytes\n200');
+  assert.match(accepted.stderr, /< HTTP\/1\.1 100 Continue/);
+  assert.deepEqual(origin.expected, ['/reject', '/accept'], 'the expectation went on to the origin');
+});
+
+test('Expect: 100-continue on a raw socket: a final answer (after a 103) comes with no 100 and closes the connection; the origin\'s 100 is relayed; a silent origin gets the proxy\'s own 100 after a bounded wait', async (t) => {
+  const raw = await rawOrigin(t, (path) =>
+    (path === '/hints' ? 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n' : '') + 'HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n');
+  const proxy = await proxyFor(t);
+  const rejected = await ask(proxy, expecting(raw.port, '/reject'));
+  assert.match(rejected, /^HTTP\/1\.1 417 Expectation Failed\r\n[^]*connection: close\r\n/i);
+  assert.match(raw.heads[0], /^POST \/reject HTTP\/1\.1\r\n[^]*expect: 100-continue/i);
+  assert.match(await ask(proxy, expecting(raw.port, '/hints')), /^HTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload\r\n\r\nHTTP\/1\.1 417 /);
+
+  const origin = await continueOrigin(t);
+  for (const path of ['/accept', '/silent']) {
+    const client = await converse(t, proxy.http.port);
+    client.socket.write(expecting(origin.port, path));
+    assert.match(await client.until(/\r\n\r\n/), /^HTTP\/1\.1 100 Continue\r\n\r\n$/, path);
+    client.socket.write(BODY);
+    assert.match(await client.until(/got \d+ bytes$/), /\r\n\r\ngot 2048 bytes$/, path);
+  }
+  assert.deepEqual(origin.expected, ['/accept', '/silent']);
 });

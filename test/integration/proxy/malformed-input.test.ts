@@ -45,7 +45,6 @@ test('SOCKS5: malformed and unsupported handshakes get the right reply and a cle
     { name: 'no acceptable method', send: [hex('05 01 80')], expect: '05ff' },
     { name: 'zero methods', send: [hex('05 00')], expect: '05ff' },
     { name: 'BIND is not supported', send: [hex('05 01 00'), hex('05 02 00 01 7f000001 0050')], expect: '0500' + '05070001000000000000' },
-    { name: 'UDP ASSOCIATE is not supported', send: [hex('05 01 00'), hex('05 03 00 01 7f000001 0050')], expect: '0500' + '05070001000000000000' },
     { name: 'unknown address type', send: [hex('05 01 00'), hex('05 01 00 09 7f000001 0050')], expect: '0500' + '05080001000000000000' },
     { name: 'bad request version', send: [hex('05 01 00'), hex('04 01 00 01 7f000001 0050')], expect: '0500' },
     { name: 'port zero', send: [hex('05 01 00'), hex('05 01 00 01 7f000001 0000')], expect: '0500' + '05010001000000000000' },
@@ -72,6 +71,12 @@ test('SOCKS5: malformed and unsupported handshakes get the right reply and a cle
   t.after(() => narrow.stop());
   const unrouted = await exchange(narrow.socks.port, [hex('05 01 00'), hex('05 01 00 01 7f000001 0050')]);
   assert.equal(unrouted.data.toString('hex'), '0500' + '05020001000000000000', 'no matching rule');
+  // UDP ASSOCIATE is served (test/integration/udp) unless switched off.
+  const noUdp = await startEngine(snapshot(undefined, undefined, { raw: { socks5: { udp: { enabled: false } } } }));
+  t.after(() => noUdp.stop());
+  const udpOff = await exchange(noUdp.socks.port, [hex('05 01 00'), hex('05 03 00 01 7f000001 0050')]);
+  assert.equal(udpOff.data.toString('hex'), '0500' + '05070001000000000000', 'UDP ASSOCIATE with socks5.udp.enabled: false');
+  assert.equal(udpOff.closed, true);
 });
 
 test('SOCKS5: a handshake split into single bytes still works', async (t) => {

@@ -76,7 +76,7 @@ test('concurrent edits are serialised: all applied, file valid', async () => {
 
 test('client rules take an action, not a backend', async () => {
   const path = file('# client\nrules:\n  - name: d\n    match: { domains: ["*"] }\n    action: direct\n');
-  await assert.rejects(editConfigFile(path, 'client', addRule({ name: 'x', domains: ['x.com'], backend: 'direct' })), /--action server\|direct, not --backend/);
+  await assert.rejects(editConfigFile(path, 'client', addRule({ name: 'x', domains: ['x.com'], backend: 'direct' })), /--action server\|direct\|reject, not --backend/);
   const snapshot = await editConfigFile(path, 'client', addRule({ name: 'x', domains: ['x.com'], action: 'direct', position: 0 }));
   assert.deepEqual(snapshot.rules.map((r) => r.name), ['x', 'd']);
 });

@@ -56,8 +56,8 @@ test('the embedded default is a working local proxy per role', async () => {
 
 test('broken configs: each problem names file, line, column, path and what was expected', () => {
   const cases: [string, string, string[]][] = [
-    ['mistyped key', 'server:\n  http_prot: 8080\n', ['server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, web_ui_port, log_level, workers, tls, auth)']],
-    ['unknown top-level section', 'backend:\n  - name: x\n', ['server-config.yaml:1:1: backend: unknown key (did you mean "backends"?) (expected one of: server, backends, rules, network, rate_limiting, access_control, access_log, state, health_checks, metrics, shutdown, reload, debug, management)']],
+    ['mistyped key', 'server:\n  http_prot: 8080\n', ['server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, proxy_protocol, auth)']],
+    ['unknown top-level section', 'backend:\n  - name: x\n', ['server-config.yaml:1:1: backend: unknown key (did you mean "backends"?) (expected one of: server, backends, rules, network, rule_sets, rate_limiting, access_control, access_log, state, health_checks, metrics, shutdown, reload, debug, management, socks5)']],
     ['wrong type', 'server:\n  http_port: "eighty"\n', ['server-config.yaml:2:14: server.http_port: expected a port number (0-65535), got string "eighty"']],
     ['bad enum', 'server:\n  log_level: verbos\n', ['server-config.yaml:2:14: server.log_level: "verbos" is not allowed (expected one of: "debug", "info", "warn", "error")']],
     ['enum near miss', 'backends:\n  - name: p\n    type: sock5\n    proxy: { address: "h:1" }\n', ['server-config.yaml:3:11: backends[0].type: "sock5" is not allowed (did you mean "socks5"?) (expected one of: "direct", "http", "socks5", "wireguard", "openvpn")']],
@@ -71,7 +71,8 @@ test('broken configs: each problem names file, line, column, path and what was e
     ['bad bind address', 'server:\n  bind_address: "300.1.1.1:80"\n', ['server-config.yaml:2:17: server.bind_address: "300.1.1.1:80" is not an IP address or host name']],
     ['YAML syntax error', 'server:\n  http_port: 8080\n   socks5_port: 1080\n', ['server-config.yaml:2:14: YAML syntax error: Nested mappings are not allowed in compact mappings']],
     ['bad pattern', 'rules:\n  - name: a\n    match: { domains: ["*.exa*mple.com"] }\n    backend: direct\n', ['server-config.yaml:3:24: rules[0].match.domains[0]: "*.exa*mple.com" is not a valid domain pattern (expected "*.example.com")']],
-    ['rule without a backend', 'rules:\n  - name: a\n    match: { domains: ["*"] }\n', ['server-config.yaml:2:5: rules[0]: a rule needs exactly one of "backend" or "backends"']],
+    ['rule without a backend', 'rules:\n  - name: a\n    match: { domains: ["*"] }\n', ['server-config.yaml:2:5: rules[0]: a rule needs exactly one of "backend", "backends" or "action: reject"']],
+    ['PROXY protocol without trusted balancers', 'server:\n  proxy_protocol: { enabled: true }\n', ['server-config.yaml:2:19: server.proxy_protocol.trusted: PROXY protocol needs "trusted": the load balancers\' addresses (a header from anyone else is never believed)']],
     ['backend without its section', 'backends:\n  - name: g\n    type: wireguard\n', ['server-config.yaml:2:5: backends[0]: a backend of type "wireguard" needs a "wireguard:" section']],
     ['ldap mode without its section', 'server:\n  auth:\n    mode: ldap\n', ['server-config.yaml:3:11: server.auth.mode: mode "ldap" needs a "server.auth.ldap:" section (server, base_dn, user_filter)']],
     ['oauth JWTs without an audience', 'server:\n  auth:\n    mode: oauth\n    oauth:\n      jwt: { issuer: "https://idp.example" }\n', ['server-config.yaml:5:12: server.auth.oauth.jwt: JWT validation needs jwt.audience: a token issued for another application must not pass']],

@@ -7,6 +7,7 @@ import type { Engine, EngineEvents } from '../../../src/engine/engine-api.js';
 import type { DebugAnswer, DebugRequest, TrafficEvent } from '../../../src/debug/debug-request.js';
 import { TrafficDebugger } from '../../../src/debug/traffic-debugger.js';
 import { TrafficRecorder } from '../../../src/debug/traffic-recorder.js';
+import { debugSpec } from '../../../src/config/normalize.js';
 
 const spec: DebugSpec = {
   enabled: true,
@@ -19,6 +20,7 @@ const spec: DebugSpec = {
   maskHeaders: [],
   history: 3,
   filter: { domains: [], methods: [], statusCodes: [] },
+  mitm: debugSpec(undefined, '/').mitm,
 };
 
 /** Two engine processes, each with its own recorder, behind the engine surface the debugger uses. */

@@ -9,6 +9,7 @@ import type { CaptureSettings, ConnectionRecord } from '../../../src/protocol/co
 import type { EngineEvents } from '../../../src/engine/engine-api.js';
 import type { TrafficEvent } from '../../../src/debug/debug-request.js';
 import { TrafficRecorder } from '../../../src/debug/traffic-recorder.js';
+import { debugSpec } from '../../../src/config/normalize.js';
 
 const spec = (logFile: string, extra: Partial<DebugSpec> = {}): DebugSpec => ({
   enabled: true,
@@ -21,6 +22,7 @@ const spec = (logFile: string, extra: Partial<DebugSpec> = {}): DebugSpec => ({
   maskHeaders: ['authorization'],
   history: 3,
   filter: { domains: [], methods: [], statusCodes: [] },
+  mitm: debugSpec(undefined, '/').mitm,
   ...extra,
 });
 

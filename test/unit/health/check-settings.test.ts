@@ -77,3 +77,17 @@ test('a ping check of an upstream proxy pings the proxy host, says so, and refus
     return true;
   });
 });
+
+test('the client role\'s server gets a light, advisory check of the server itself (no target, no login)', () => {
+  const config = parseConfigText('client:\n  http_port: 0\nserver:\n  address: "proxy.example.com:1080"\n  protocol: socks5\nrules: []\n', 'client.yaml', 'client');
+  assert.deepEqual(checkSettings(config).get('server'), {
+    type: 'hop',
+    intervalMs: 15_000,
+    timeoutMs: 5000,
+    healthyThreshold: 1,
+    unhealthyThreshold: 2,
+    target: { host: 'proxy.example.com', port: 1080 },
+    advisory: true,
+  });
+  assert.equal(checkSettings(config).has('direct'), false);
+});

@@ -17,7 +17,10 @@ test('the first check decides; then thresholds in a row flip the status', () => 
   assert.equal(state.status, 'unhealthy');
   assert.equal(state.recordCheck(true, 7, undefined, thresholds), false, 'one pass is not enough to come back');
   assert.equal(state.recordCheck(true, 8, undefined, thresholds, 5000), true);
-  assert.deepEqual(state.view('b'), { name: 'b', status: 'healthy', checked: true, lastCheck: 5000, latencyMs: 8, consecutiveFailures: 0, uptimePercent: 44.4, checks: 9 });
+  const { since, lastError, ...view } = state.view('b');
+  assert.deepEqual(view, { name: 'b', status: 'healthy', checked: true, lastCheck: 5000, latencyMs: 8, consecutiveFailures: 0, uptimePercent: 44.4, checks: 9 });
+  assert.equal(typeof since, 'number');
+  assert.equal(lastError?.message, 'refused', 'the last failure is kept after recovery');
 });
 
 test('a first failed check marks unhealthy at once, with the reason', () => {
@@ -38,4 +41,23 @@ test('failures on live traffic count toward the unhealthy threshold; a success r
   assert.equal(state.status, 'unhealthy');
   assert.equal(state.reason, '3 connections in a row failed: refused');
   assert.equal(state.view('x').uptimePercent, 100, 'uptime counts active checks only');
+});
+
+test('passive health: a success marks healthy at once, failures in a row unhealthy, with the credentials refusal noted; expire ends the mark', () => {
+  const state = new BackendHealthState();
+  assert.equal(state.recordPassive(true, undefined, 3), true);
+  assert.equal(state.status, 'healthy');
+  assert.equal(state.credentials, 'accepted');
+  assert.equal(state.recordPassive(false, 'upstream 127.0.0.1:1: proxy authentication required (407)', 3), false);
+  assert.equal(state.credentials, 'refused');
+  assert.equal(state.recordPassive(false, 'upstream 127.0.0.1:1: connection refused', 3), false);
+  assert.equal(state.recordPassive(false, 'upstream 127.0.0.1:1: connection refused', 3), true);
+  assert.equal(state.status, 'unhealthy');
+  assert.equal(state.reason, '3 connections in a row failed: upstream 127.0.0.1:1: connection refused');
+  assert.equal(state.view('p', false).checked, false);
+  assert.equal(state.expire(), true);
+  assert.equal(state.status, 'unknown');
+  assert.match(state.reason ?? '', /\(no connection tried since\)$/);
+  assert.equal(state.recordPassive(true, undefined, 3), true);
+  assert.equal(state.status, 'healthy');
 });

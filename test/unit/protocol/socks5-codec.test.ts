@@ -55,7 +55,9 @@ test('requests: IPv4, domain and IPv6 targets, byte by byte', () => {
 test('requests that are refused, each with its reply code, and those closed without one', () => {
   const into: SocksTarget = { host: '', port: 0 };
   assert.equal(parseRequest(hex('05 02 00 01 7f000001 0050'), into), -SocksReply.commandNotSupported, 'BIND');
-  assert.equal(parseRequest(hex('05 03 00 01 7f000001 0050'), into), -SocksReply.commandNotSupported, 'UDP ASSOCIATE');
+  // UDP ASSOCIATE is parsed (the relay takes it); its usual 0.0.0.0:0 is no refusal.
+  assert.equal(parseRequest(hex('05 03 00 01 00000000 0000'), into), 10, 'UDP ASSOCIATE');
+  assert.deepEqual(into, { host: '0.0.0.0', port: 0 });
   assert.equal(parseRequest(hex('05 01 00 09 7f000001 0050'), into), -SocksReply.addressTypeNotSupported, 'unknown address type');
   assert.equal(requestComplete(hex('05 01 00 09 7f')), true, 'an unknown address type is refused at once');
   assert.equal(parseRequest(hex('05 01 00 01 7f000001 0000'), into), -SocksReply.generalFailure, 'port zero');

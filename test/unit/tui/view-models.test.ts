@@ -276,11 +276,12 @@ test('dashboard model: live events, status polls and health events', () => {
       backends: { direct: { active: 2, total: 9, errors: 1 } },
       busiestClients: [{ client: '127.0.0.2', active: 2 }],
       limits: { maxConnections: 100, maxConnectionsPerIp: 4, maxConnectionsPerBackend: 50 },
+      descriptors: { open: 120, limit: 1024, exhausted: { accept: 1, dial: 2 } },
     }),
   );
   assert.equal(model.summary?.listeners, 'http 127.0.0.1:8080');
   assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', address: null, health: 'unknown', since: model.backends[0].since, reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1, limit: 50, checks: [], lastCheck: null });
-  assert.deepEqual(model.load, { active: 2, maxConnections: 100, maxConnectionsPerIp: 4, busiest: [{ client: '127.0.0.2', active: 2 }] });
+  assert.deepEqual(model.load, { active: 2, maxConnections: 100, maxConnectionsPerIp: 4, files: { open: 120, limit: 1024, refused: 3 }, busiest: [{ client: '127.0.0.2', active: 2 }] });
   model.apply({ type: 'backend:health', time: 3000, backend: 'direct', healthy: false, status: 'unhealthy', latencyMs: 40, consecutiveFailures: 3, lastCheck: 3000, reason: 'timeout' }, 3000);
   assert.equal(model.backends[0].health, 'unhealthy');
   assert.equal(model.backends[0].failures, 3);

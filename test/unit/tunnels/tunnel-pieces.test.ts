@@ -1,11 +1,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tunnelNames } from '../../../src/tunnels/tunnel-names.js';
 import { stripWgQuick } from '../../../src/tunnels/wireguard-tunnel.js';
-import { openvpnProfileProblem } from '../../../src/tunnels/openvpn-tunnel.js';
+import { fatalReason, openvpnProfileProblem } from '../../../src/tunnels/openvpn-tunnel.js';
 import { StatusReader, writeStatusFile, type TunnelStatus } from '../../../src/tunnels/tunnel-status.js';
 import { findProgram, programDirs, tunnelSupportProblem } from '../../../src/tunnels/host-support.js';
 
@@ -92,4 +93,18 @@ test('a missing program is named with the Debian package that provides it', { sk
   writeFileSync(join(notExecutable, 'wg'), '', { mode: 0o644 });
   assert.match(tunnelSupportProblem('wireguard', { dirs: [notExecutable], capabilities: ALL_CAPS })!, /need "wg"/, 'a file without the execute bit is no program');
   assert.equal(tunnelSupportProblem('wireguard', { dirs: [programsDir(['ip', 'wireguard-go', 'wg'])], capabilities: ALL_CAPS }), null);
+});
+
+test('an OpenVPN run that fails on its profile is reported with openvpn\'s own line naming the cause, not its closing words', { skip: findProgram('openvpn') ? false : 'openvpn is not installed' }, () => {
+  const failures = { 'missing ca': 'ca missing-ca.crt', 'unknown option': 'bogus-option 1' };
+  const reasons: Record<string, string | null> = {};
+  for (const [name, line] of Object.entries(failures)) {
+    const profile = join(dir, `${name.replace(' ', '-')}.ovpn`);
+    writeFileSync(profile, `client\ndev tun\nremote 127.0.0.1 1194\nauth-user-pass\n${line}\n`);
+    // openvpn stops at the profile, before it needs root or the network.
+    const run = spawnSync('openvpn', ['--config', profile, '--verb', '3'], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+    reasons[name] = `${run.stdout}${run.stderr}`.split('\n').reduce<string | null>(fatalReason, null);
+  }
+  assert.equal(reasons['missing ca'], "openvpn: Options error: --ca fails with 'missing-ca.crt': No such file or directory (errno=2)");
+  assert.match(reasons['unknown option'] ?? '', /^openvpn: Options error: Unrecognized option or missing or extra parameter\(s\) in [^:]+:5: bogus-option/);
 });

@@ -1,0 +1,81 @@
+import type { UdpDropReason as DropReason } from '../../protocol/connection-record.js';
+import type { UdpFlow } from './udp-flow.js';
+
+/** Where the hub reports what metrics count (absent while metrics are off). */
+export interface UdpMetricsSink {
+  udpDropped(reason: DropReason): void;
+}
+
+/** Something the engine can close at stop: an open association. */
+export interface Closable {
+  close(reason: string): void;
+}
+
+/**
+ * The UDP relay state of one engine process: open associations (closed at stop), the NAT
+ * entries of all of them under `socks5.udp.max_flows` (least recently used dropped first), and
+ * the drop counters.
+ */
+export class UdpHub {
+  private readonly open = new Set<Closable>();
+  /** Every flow, least recently used first (re-ordered at most once a second per flow). */
+  private readonly flows = new Set<UdpFlow>();
+  /** Datagrams dropped, by reason, since start. */
+  readonly dropped = new Map<DropReason, number>();
+  associationsTotal = 0;
+
+  constructor(private readonly metrics: () => UdpMetricsSink | null) {}
+
+  /** Open associations now. */
+  get active(): number {
+    return this.open.size;
+  }
+
+  /** NAT entries now, over all associations. */
+  get flowCount(): number {
+    return this.flows.size;
+  }
+
+  /** Counts a new association until `closed`. */
+  opened(association: Closable): void {
+    this.open.add(association);
+    this.associationsTotal++;
+  }
+
+  /** Forgets an association that ended. */
+  closed(association: Closable): void {
+    this.open.delete(association);
+  }
+
+  /** Adds a NAT entry; past `max` the least recently used entry (of any association) is dropped. */
+  addFlow(flow: UdpFlow, max: number): void {
+    this.flows.add(flow);
+    while (this.flows.size > max) {
+      const oldest = this.flows.values().next().value as UdpFlow;
+      this.flows.delete(oldest);
+      oldest.owner.evict(oldest);
+    }
+  }
+
+  /** Moves an entry to the recently used end. */
+  touchFlow(flow: UdpFlow): void {
+    if (!this.flows.delete(flow)) return;
+    this.flows.add(flow);
+  }
+
+  /** Forgets an entry (idled out, evicted by its association, or its association ended). */
+  removeFlow(flow: UdpFlow): void {
+    this.flows.delete(flow);
+  }
+
+  /** Counts one dropped datagram. */
+  drop(reason: DropReason): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+    this.metrics()?.udpDropped(reason);
+  }
+
+  /** Ends every association (engine stop). */
+  closeAll(reason: string): void {
+    for (const association of [...this.open]) association.close(reason);
+  }
+}

@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { background, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { haproxyUnavailable, startHaproxy } from '../helpers/haproxy.js';
+import { freePort } from '../helpers/ports.js';
+import { hasRedis, startRedis } from '../helpers/redis.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
+
+const skip = haproxyUnavailable() ?? (hasRedis ? false : 'redis-server is not installed (Debian: redis-server)');
+
+const BURST = 4;
+
+/** One node of the fleet: its own health port, the shared Redis, and (when `limited`) a per-IP request rate. */
+function nodeConfig(healthPort: number, redisPort: number, prefix: string, limited: boolean): string {
+  return `server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+  proxy_protocol: { enabled: true, trusted: ["127.0.0.1"] }
+${TRUSTED_LOOPBACK_YAML}metrics:
+  enabled: true
+  port: ${healthPort}
+state:
+  store: redis
+  redis: { url: "redis://127.0.0.1:${redisPort}/0", key_prefix: "${prefix}" }
+${limited ? `rate_limiting:\n  enabled: true\n  per_ip: { requests_per_second: 1, burst: ${BURST} }\n` : ''}shutdown:
+  drain_timeout: "5s"
+  force_timeout: "10s"
+`;
+}
+
+/** Waits until a node's metrics say its limits are shared through Redis. */
+async function sharedStateUp(healthPort: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    // From 127.0.0.2: the balancer's address (127.0.0.1) must send a PROXY header.
+    last = (await background('curl', ['-s', '--max-time', '5', '--interface', '127.0.0.2', `http://127.0.0.1:${healthPort}/metrics`]).done).stdout;
+    if (/^proxy_shared_state_up\{store="redis"\} 1$/m.test(last)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node on ${healthPort} never shared its limits through Redis: ${last.split('\n').filter((l) => l.includes('shared_state')).join(' ')}`);
+}
+
+// Two daemons behind a real HAProxy (round robin, PROXY v2, /health/ready checks) sharing a real Redis.
+test('a fleet behind HAProxy: a per-IP rate limit holds across both nodes; a stopped node drains with no failed request', { skip, timeout: 180_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const prefix = `fleet-${process.pid}`;
+  const nodes: { box: Sandbox; health: number; port: number }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const health = await freePort();
+    const box = sandbox(nodeConfig(health, redis.port, prefix, true));
+    t.after(() => box.cleanup());
+    const started = await box.cli(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    nodes.push({ box, health, port: httpPort(await box.status()) });
+  }
+  // An engine connects to Redis on its first limited request (checking locally until then): one
+  // request from another loopback address to each node, then wait until both share.
+  for (const node of nodes) {
+    const warm = await background('curl', ['-s', '--max-time', '20', '--interface', '127.0.0.2', '-x', `http://127.0.0.1:${node.port}`, `http://127.0.0.1:${origin.port}/warm`]).done;
+    assert.equal(warm.stdout, 'ok /warm');
+    await sharedStateUp(node.health);
+  }
+  const balancer = await startHaproxy(
+    nodes.map((n) => ({ port: n.port, healthPort: n.health })),
+    { sendProxy: 'v2' },
+  );
+  // Through the balancer (127.0.0.1, which sends PROXY v2) from one client address.
+  const viaBalancer = async (path: string): Promise<string> =>
+    (await background('curl', ['-s', '--max-time', '20', '-w', ' %{http_code}', '--interface', '127.0.0.51', '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}${path}`]).done).stdout;
+  t.after(() => balancer.stop());
+
+  // Each request a new connection, so round robin alternates between the nodes.
+  const began = Date.now();
+  const answers: string[] = [];
+  for (let i = 0; i < 16; i++) answers.push((await viaBalancer(`/r${i}`)).slice(-3));
+  const seconds = (Date.now() - began) / 1000;
+  const admitted = answers.filter((a) => a === '200').length;
+  t.diagnostic(`${admitted} of ${answers.length} admitted in ${seconds.toFixed(1)} s (burst ${BURST}, 1/s)`);
+  assert.deepEqual(new Set(answers), new Set(['200', '429']), answers.join(' '));
+  // Another client behind the same balancer has its own bucket: the nodes see the client, not HAProxy.
+  const other = await background('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.52', '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}/other`]).done;
+  assert.equal(other.stdout, '200');
+  // One bucket for the client across the fleet: the burst plus what refilled while the test ran
+  // (two unshared buckets would admit twice the burst).
+  assert.ok(admitted <= BURST + Math.ceil(seconds) && admitted < 2 * BURST, `${admitted} admitted in ${seconds.toFixed(1)} s: ${answers.join(' ')}`);
+
+  // Without the limit: node 0 stops while requests keep coming; HAProxy sends them all to node 1.
+  for (const node of nodes) {
+    writeFileSync(node.box.config, nodeConfig(node.health, redis.port, prefix, false));
+    const reloaded = await node.box.cli(['config', 'reload']);
+    assert.equal(reloaded.code, 0, reloaded.stderr);
+  }
+  const during: string[] = [];
+  let stopping: Promise<unknown> | null = null;
+  for (let i = 0; i < 30; i++) {
+    if (i === 8) stopping = nodes[0].box.cli(['stop']);
+    during.push(await viaBalancer(`/d${i}`));
+  }
+  const stopped = (await stopping) as { code: number; stderr: string };
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.deepEqual(
+    during.filter((a) => !a.endsWith(' 200')),
+    [],
+    'no request failed while the node stopped',
+  );
+});
+
+const noCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0 ? null : 'docker-compose is not installed (Debian: docker-compose)';
+
+test('examples/fleet: the compose file, the HAProxy config and the node config are valid', { skip: haproxyUnavailable() ?? noCompose ?? false }, async () => {
+  const root = join(import.meta.dirname, '../..');
+  const composeOk = spawnSync('docker-compose', ['-f', join(root, 'examples/fleet/compose.yaml'), 'config', '--services'], { encoding: 'utf8' });
+  assert.equal(composeOk.status, 0, composeOk.stderr);
+  assert.deepEqual(composeOk.stdout.trim().split('\n').sort(), ['haproxy', 'node-a', 'node-b', 'redis']);
+  const haproxy = spawnSync('haproxy', ['-c', '-f', join(root, 'examples/fleet/haproxy.cfg')], { encoding: 'utf8' });
+  assert.equal(haproxy.status, 0, haproxy.stderr);
+  const box = sandbox('');
+  try {
+    const validated = await box.cli(['config', 'validate', '--config', join(root, 'examples/fleet/node-config.yaml')]);
+    assert.equal(validated.code, 0, validated.stderr);
+  } finally {
+    await box.cleanup();
+  }
+});

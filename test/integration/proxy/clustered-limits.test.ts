@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
+import type { LimitHit } from '../../../src/policy/limit-hit.js';
+import { curl, origin } from '../policy/policy-fixture.js';
+import { until } from '../health/pool-fixture.js';
+import { snapshot } from './engine-fixture.js';
+
+/** As many engine processes as the default (one per core) gives on a machine of two cores or more. */
+const PROCESSES = 2;
+
+/** Opens a CONNECT tunnel from `localAddress`; resolves with the status the proxy answered and the socket (left open). */
+async function tunnel(proxyPort: number, targetPort: number, localAddress: string): Promise<{ status: number; socket: Socket }> {
+  const socket = connect({ port: proxyPort, host: '127.0.0.1', localAddress });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write(`CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n\r\n`);
+  const reply = await Promise.race([once(socket, 'data').then(([chunk]) => String(chunk)), once(socket, 'close').then(() => '')]);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0), socket };
+}
+
+async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record<string, unknown>, limits?: Partial<ReturnType<typeof snapshot>['network']['limits']>): Promise<{ engine: ClusteredEngine; port: number; hits: LimitHit[] }> {
+  const base = snapshot();
+  const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, network: { ...base.network, limits: { ...base.network.limits, ...limits } } }), PROCESSES);
+  const hits: LimitHit[] = [];
+  engine.on('limit:hit', (hit) => hits.push(hit));
+  const bound = await engine.start();
+  t.after(() => engine.stop({ drainMs: 0 }));
+  return { engine, port: bound.find((l) => l.kind === 'http')!.port, hits };
+}
+
+test(`${PROCESSES} engine processes: per-IP rate and connection limits hold exactly for one client, and each client gets its own`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  // 0.2 requests/s: no token comes back during the test; a new connection per request.
+  const { port } = await start(t, { rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.2, burst: 6 } } }, { maxConnectionsPerIp: 3 });
+  const codes = async (localAddress: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (let i = 0; i < 12; i++) out.push((await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', '--interface', localAddress, '-x', `http://127.0.0.1:${port}`, `http://127.0.0.1:${site.port}/`])).stdout);
+    return out;
+  };
+  for (const client of ['127.0.0.1', '127.0.0.2']) {
+    const got = await codes(client);
+    assert.deepEqual([got.filter((c) => c === '200').length, got.filter((c) => c === '429').length], [6, 6], `${client}: burst 6 of 12, then 429 (${got.join(' ')})`);
+  }
+});
+
+test(`${PROCESSES} engine processes: max_connections_per_ip 3 lets exactly 3 tunnels open per client`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const { port, hits } = await start(t, {}, { maxConnectionsPerIp: 3 });
+  const sockets: Socket[] = [];
+  t.after(async () => sockets.forEach((s) => s.destroy()));
+  for (const client of ['127.0.0.1', '127.0.0.2']) {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { status, socket } = await tunnel(port, site.port, client);
+      statuses.push(status);
+      sockets.push(socket);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 503, 503, 503], client);
+  }
+  // Workers send their limit hits in batches.
+  await until(() => hits.filter((h) => h.scope === 'connections').length === 6, 10_000, 'six connection-limit hits');
+});
+
+test(`${PROCESSES} engine processes: global rate and max_connections count every client together`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const { port, hits } = await start(t, { rate_limiting: { enabled: true, global: { requests_per_second: 0.2, burst: 4 } } }, { maxConnections: 5 });
+  const clients = Array.from({ length: 10 }, (_, i) => `127.0.0.${i + 1}`);
+  const codes: string[] = [];
+  for (const client of clients) codes.push((await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', '--interface', client, '-x', `http://127.0.0.1:${port}`, `http://127.0.0.1:${site.port}/`])).stdout);
+  assert.equal(codes.filter((c) => c === '200').length, 4, `global burst 4 over ten clients (${codes.join(' ')})`);
+  await until(() => hits.filter((h) => h.scope === 'global').length === 6, 10_000, 'six global rate-limit hits');
+
+  // Held connections from ten clients (spread over every process): max_connections counts them all.
+  const held: Socket[] = [];
+  t.after(async () => held.forEach((s) => s.destroy()));
+  const refused = new Set<number>();
+  for (const [i, client] of clients.entries()) {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: client });
+    socket.on('error', () => undefined);
+    // An admitted idle connection stays open; one over the limit is answered 503 and closed.
+    socket.on('data', (chunk: Buffer) => void (String(chunk).includes(' 503 ') && refused.add(i)));
+    held.push(socket);
+    await once(socket, 'connect');
+  }
+  await until(() => refused.size >= 5, 10_000, 'five connections refused');
+  const accepted = clients.map((_, i) => !refused.has(i) && !held[i].destroyed);
+  assert.deepEqual(accepted, [true, true, true, true, true, false, false, false, false, false]);
+});
+
+test(`${PROCESSES} engine processes without a per-client limit: the workers accept themselves and max_connections counts them all, within one burst`, { timeout: 60_000 }, async (t) => {
+  // The default per-IP cap needs no single door: connections land on whichever worker accepts first.
+  const { engine, port } = await start(t, {}, { maxConnections: 5, maxConnectionsPerIp: 256 });
+  // What the primary has told each worker the others have open (settled once every report is in).
+  const slots = (engine as unknown as { slots: { list: { active: number; elsewhere: number }[] } }).slots.list;
+  const settled = (open: number): boolean => slots.reduce((n, s) => n + s.active, 0) === open && slots.every((s) => s.elsewhere === open - s.active);
+  const held: Socket[] = [];
+  t.after(async () => held.forEach((s) => s.destroy()));
+  const outcomes: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    held.push(socket);
+    await once(socket, 'connect');
+    // An admitted idle connection stays open; one over the limit is answered 503 at once.
+    let refused = false;
+    socket.on('data', (chunk: Buffer) => void (refused ||= String(chunk).includes(' 503 ')));
+    const open = outcomes.filter((o) => o === 'open').length;
+    await until(async () => refused || (await engine.stats()).connectionsActive === open + 1, 10_000, 'admitted or refused');
+    outcomes.push(refused ? 'refused' : 'open');
+    const now = outcomes.filter((o) => o === 'open').length;
+    await until(() => settled(now), 10_000, 'the workers told of each other');
+  }
+  console.log(slots.map((s) => s.active).join('/'));
+  assert.deepEqual(outcomes, ['open', 'open', 'open', 'open', 'open', 'refused', 'refused', 'refused']);
+});
