@@ -145,3 +145,15 @@ test('every route of the control API answers what its schema in the route table 
   for (const [name, run] of Object.entries(cases)) await t.test(name, () => run().then(() => undefined));
   assert.deepEqual(new Set(Object.keys(cases)), new Set(Object.keys(API)));
 });
+
+test('the client role answers what the route table says too: its status carries the server link', { timeout: 120_000 }, async (t) => {
+  const box = sandbox('client:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\nserver:\n  address: "127.0.0.1:9"\n  protocol: http\nrules:\n  - { name: all, match: { domains: ["*"] }, action: server }\n', 'client');
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const socket = ((await box.status()) as unknown as { socket: string }).socket;
+  const call = (name: RouteName, args?: Parameters<typeof raw>[2]): Promise<unknown> => raw(socket, name, args).then((answer) => checked(name, answer));
+  const status = (await call('status')) as { server?: { address: string } | null };
+  assert.equal(status.server?.address, '127.0.0.1:9');
+  for (const name of ['stats', 'backends', 'rules', 'debugStatus', 'debugStats'] as const) await call(name);
+  await call('ruleTest', { query: { domain: 'example.com' } });
+});
