@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { EngineStats } from '../engine/engine-api.js';
+import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { RecordStart } from './proxy-context.js';
 
@@ -163,10 +164,11 @@ export class ConnectionLedger {
   }
 
   /**
-   * Closes the open tunnels and forwarded requests an operator picked (`connections close`); the
-   * record names the reason. Returns how many it closed.
+   * Closes the open tunnels and forwarded requests that match an operator's filter (`connections
+   * close`); the record names the reason. Returns how many it closed.
    */
-  close(picked: (record: ConnectionRecord) => boolean): number {
+  close(filter: ConnectionFilter): number {
+    const picked = (record: ConnectionRecord): boolean => matchesFilter(record, filter);
     const closed = (): Error => Object.assign(new Error('closed by an operator'), { code: 'closed-by-operator' });
     let count = 0;
     for (const [socket, record] of [...this.upstreams]) {

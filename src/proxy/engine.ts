@@ -20,7 +20,6 @@ import { busiest } from '../policy/busiest-clients.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
-import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
 import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
@@ -301,8 +300,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   }
 
   /** Closes this process's open tunnels and requests that match. */
-  async closeConnections(filter: ConnectionFilter): Promise<number> {
-    return this.ledger.close((record) => matchesFilter(record, filter));
+  async closeConnections(filter: Parameters<Engine['closeConnections']>[0]): Promise<number> {
+    return this.ledger.close(filter);
   }
 
   /** The authentication of new connections (null when auth is off), for its counters. */

@@ -202,7 +202,7 @@ test('config validate prints every problem with file, line and column; a broken 
     result.stderr.trim(),
     [
       'Error: config is invalid (2 problems):',
-      '  server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, auth)',
+      '  server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, proxy_protocol, auth)',
       '  server-config.yaml:3:14: server.log_level: "loud" is not allowed (expected one of: "debug", "info", "warn", "error")',
     ].join('\n'),
   );
