@@ -224,7 +224,7 @@ test('client role: rule add/update with --action server|direct and a repeated --
 
   const backend = await box.cli(['rule', 'add', '--name', 'X', '--domain', 'x.test', '--backend', 'foo']);
   assert.equal(backend.code, 2, 'the daemon refused a malformed edit: a usage error, as from the command itself');
-  assert.match(backend.stderr, /^Error: client rules take --action server\|direct, not --backend$/m);
+  assert.match(backend.stderr, /^Error: client rules take --action server\|direct\|reject, not --backend$/m);
   const bogus = await box.cli(['rule', 'add', '--name', 'Y', '--domain', 'y.test', '--action', 'bogus']);
   assert.equal(bogus.code, 2);
   assert.match(bogus.stderr, /Expected --action=bogus to be one of: server, direct/);

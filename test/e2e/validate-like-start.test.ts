@@ -103,7 +103,7 @@ test('an unset variable and a wrong key are reported in the same run', { timeout
     validated.stderr.trim(),
     [
       'Error: config is invalid (2 problems):',
-      '  server-config.yaml:3:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, auth)',
+      '  server-config.yaml:3:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, proxy_protocol, auth)',
       '  server-config.yaml:9:17: environment variable SP_E2E_UNSET_PASS is not set (used as ${SP_E2E_UNSET_PASS})',
     ].join('\n'),
   );
