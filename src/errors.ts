@@ -11,12 +11,18 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   WRONG_ROLE: 2,
   CONFIG_INVALID: 3,
   OPEN_RELAY: 3,
+  INSECURE_MANAGEMENT: 3,
   ALREADY_RUNNING: 4,
   LISTEN_FAILED: 5,
   BACKEND_TEST_FAILED: 6,
   TUNNEL_LEAK: 6,
   NO_DAEMON: 7,
+  REMOTE_UNREACHABLE: 7,
+  TLS_UNVERIFIED: 7,
   KEYRING_UNAVAILABLE: 8,
+  UNAUTHORIZED: 9,
+  FORBIDDEN: 9,
+  NO_API_KEY: 9,
 };
 
 /** Base class of every error the product reports to a person: a stable code and a one-line message. */

@@ -1,5 +1,6 @@
 import { Command, Flags } from '@oclif/core';
-import { ControlClient } from '../control/control-client.js';
+import { ControlClient, type ControlTarget } from '../control/control-client.js';
+import { remoteTarget } from './remote-target.js';
 import { daemonPaths, type DaemonPaths } from '../daemon/paths.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { getRole, roleDefaults, type Role } from '../role.js';
@@ -13,7 +14,13 @@ export abstract class BaseCommand extends Command {
 
   static override baseFlags = {
     socket: Flags.string({ description: 'control socket of the daemon (default: per role, or $SIMPLE_PROXY_SOCKET)', helpGroup: 'GLOBAL' }),
+    remote: Flags.string({ description: "a daemon's management listener to drive instead of the local socket, https://HOST:PORT (or $SIMPLE_PROXY_REMOTE)", helpGroup: 'GLOBAL' }),
+    'api-key': Flags.string({ description: 'the API key for --remote (or $SIMPLE_PROXY_API_KEY, or the keyring entry "api-key:https://HOST:PORT" stored with "secret set")', helpGroup: 'GLOBAL' }),
+    'ca-file': Flags.string({ description: "a CA file (PEM) that signed the remote daemon's certificate, when the system's CAs do not", helpGroup: 'GLOBAL' }),
   };
+
+  /** The remote daemon this run drives (--remote or $SIMPLE_PROXY_REMOTE), or null for the local socket. */
+  private remote: ControlTarget | null = null;
 
   /** The roles whose bin runs this command (server-only commands narrow it). */
   static roles: readonly Role[] = ['server', 'client'];
@@ -26,6 +33,13 @@ export abstract class BaseCommand extends Command {
       throw new ProxyError('WRONG_ROLE', `"${words}" is not a ${this.role} command; run it as "${roleDefaults(roles[0]).bin} ${words}"`);
     }
     await super.init();
+    const { flags } = await this.parse(this.constructor as typeof BaseCommand);
+    this.remote = await remoteTarget(flags.remote ?? process.env.SIMPLE_PROXY_REMOTE, flags['api-key'] ?? process.env.SIMPLE_PROXY_API_KEY, flags['ca-file'] ?? process.env.SIMPLE_PROXY_CA_FILE);
+  }
+
+  /** Whether this run drives a remote daemon (then nothing falls back to local files). */
+  protected get remoteRun(): boolean {
+    return this.remote !== null;
   }
 
   /** The role of the bin that was run. */
@@ -43,9 +57,9 @@ export abstract class BaseCommand extends Command {
     return daemonPaths(this.role, process.env, socket);
   }
 
-  /** A control client on this role's socket. */
+  /** A control client of the remote daemon, or on this role's socket. */
   protected client(socket?: string): ControlClient {
-    return new ControlClient(this.paths(socket).socket, this.role);
+    return new ControlClient(this.remote ?? { kind: 'socket', path: this.paths(socket).socket }, this.role);
   }
 
   /** Prints human output unless `--json` is on. */

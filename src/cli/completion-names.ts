@@ -16,9 +16,9 @@ interface Names {
 async function currentNames(role: Role, client: ControlClient): Promise<Names> {
   try {
     const [backends, rules, users] = await Promise.all([
-      client.call<{ backends: { name: string }[] }>('GET', '/api/backends'),
-      client.call<{ rules: RuleSpec[] }>('GET', '/api/rules'),
-      role === 'server' ? client.call<{ users: { username: string }[] }>('GET', '/api/users') : Promise.resolve({ users: [] }),
+      client.call('backends'),
+      client.call('rules'),
+      role === 'server' ? client.call('users') : Promise.resolve({ users: [] }),
     ]);
     return { backends: backends.backends.map((b) => b.name), rules: rules.rules, users: users.users.map((u) => u.username) };
   } catch (error) {

@@ -2,6 +2,7 @@ import { locateConfig } from '../config/load.js';
 import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js';
 import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
 import { NoDaemonError } from '../control/control-client.js';
+import type { EditAnswer } from '../control/answers/daemon.js';
 import { ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 
@@ -17,20 +18,12 @@ export interface EditOutcome {
   placement?: RulePlacement | null;
 }
 
-/** What the daemon answers to an edit. */
-export interface DaemonEditAnswer {
-  version: string;
-  restartRequired: string[];
-  warnings: string[];
-  placement?: RulePlacement | null;
-}
-
 /**
  * Applies a config edit through the running daemon (which writes the file and reloads), or,
  * when no daemon runs, directly to the config file with the same library code. `placed` names
  * a rule whose place the outcome reports.
  */
-export async function applyEdit(role: Role, configFlag: string | undefined, viaDaemon: () => Promise<DaemonEditAnswer>, edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<EditOutcome> {
+export async function applyEdit(role: Role, configFlag: string | undefined, viaDaemon: () => Promise<EditAnswer>, edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<EditOutcome> {
   if (configFlag === undefined) {
     try {
       const answer = await viaDaemon();

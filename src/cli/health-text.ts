@@ -1,5 +1,5 @@
-import type { ServerLink } from '../daemon/server-link.js';
-import type { BackendView } from '../daemon/views.js';
+import type { ServerLink } from '../control/answers/daemon.js';
+import type { BackendView } from '../control/answers/backends.js';
 
 /** The client's server line: reachable or not, since when, latency, credentials, last error. */
 export function serverLine(link: ServerLink): string {

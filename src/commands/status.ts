@@ -1,34 +1,16 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
+import type { StatusAnswer } from '../control/answers/daemon.js';
 import { downReason, healthText, serverLine } from '../cli/health-text.js';
-import type { ServerLink } from '../daemon/server-link.js';
-import type { BackendView } from '../daemon/views.js';
-import type { BoundListener, DescriptorView } from '../engine/engine-api.js';
-
-interface Status {
-  role: string;
-  pid: number;
-  uptimeSeconds: number;
-  config: { source: string | null; version: string; warnings: string[] };
-  listeners: BoundListener[];
-  workers: number;
-  socket: string;
-  connections: { active: number; total: number };
-  backends: BackendView[];
-  /** The client role's connection to its server (null without one; absent in the server role). */
-  server?: ServerLink | null;
-  reloads: { total: number; errors: number };
-  descriptors: DescriptorView;
-}
 
 /** `status`: what the running daemon is doing. */
 export default class Status_ extends BaseCommand {
   static override summary = 'Show the running daemon: listeners, config, connections, backends';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
 
-  async run(): Promise<Status> {
+  async run(): Promise<StatusAnswer> {
     const { flags } = await this.parse(Status_);
-    const status = await this.client(flags.socket).call<Status>('GET', '/api/status');
+    const status = await this.client(flags.socket).call('status');
     const uptime = `${Math.floor(status.uptimeSeconds / 3600)}h${String(Math.floor((status.uptimeSeconds % 3600) / 60)).padStart(2, '0')}m${String(status.uptimeSeconds % 60).padStart(2, '0')}s`;
     this.say(`${this.bin} running (pid ${status.pid}, up ${uptime}, role ${status.role})`);
     this.say(`config       ${status.config.source ?? 'embedded default'}  [version ${status.config.version}]`);
@@ -46,7 +28,7 @@ export default class Status_ extends BaseCommand {
 }
 
 /** Open file descriptors against the limit (of the engine process nearest it) and what running out refused. */
-function describeDescriptors(d: DescriptorView): string {
+function describeDescriptors(d: StatusAnswer['descriptors']): string {
   const use = d.limit > 0 ? `${d.open} of ${d.limit} descriptors open` : 'descriptors not sampled here';
   const refused = d.exhausted.accept + d.exhausted.dial;
   return refused === 0 ? use : `${use}; ${refused} connections refused for want of one (${d.exhausted.accept} accepts, ${d.exhausted.dial} dials)`;

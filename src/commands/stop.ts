@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { socketAnswers } from '../control/control-server.js';
 
 /** `stop`: stop the daemon gracefully (drain, then exit). */
 export default class Stop extends BaseCommand {
@@ -12,10 +11,10 @@ export default class Stop extends BaseCommand {
   async run(): Promise<{ stopped: boolean; pid: number }> {
     const { flags } = await this.parse(Stop);
     const client = this.client(flags.socket);
-    const answer = await client.call<{ pid: number; drainTimeoutMs: number }>('POST', '/api/stop', { force: flags.force });
+    const answer = await client.call('stop', { body: { force: flags.force } });
     this.say(flags.force ? `stopping ${this.bin} (pid ${answer.pid}) now` : `stopping ${this.bin} (pid ${answer.pid}); open connections have up to ${answer.drainTimeoutMs / 1000} s to finish`);
     const deadline = Date.now() + answer.drainTimeoutMs + 15_000;
-    while (Date.now() < deadline && (await socketAnswers(client.socketPath))) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && (await client.answers())) await new Promise((r) => setTimeout(r, 100));
     this.say('stopped');
     return { stopped: true, pid: answer.pid };
   }

@@ -3,8 +3,6 @@
  * and named in one startup warning, never silently ignored. Remove an entry when its feature lands.
  */
 export const NOT_YET_EFFECTIVE: readonly string[] = [
-  'server.web_ui_port',
-  'client.web_ui_port',
   'network.timeouts.write',
   'network.keepalive.max_idle_conns',
 ];

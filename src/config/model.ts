@@ -35,6 +35,8 @@ export interface ConfigSnapshot extends RuntimeSections {
   metrics: MetricsSpec | null;
   /** `debug:` (the traffic debugger). */
   debug: DebugSpec;
+  /** The management listener (`web_ui_port`, `management:`) and the audit trail. */
+  management: ManagementSpec;
   /** Load-time warnings (unknown-yet features, shadowed rules, unavailable tunnel files). */
   warnings: string[];
   /** The validated document as the schema produced it (keys as in the file), for `config show` and reload diffs. */
@@ -154,6 +156,21 @@ export interface MetricsSpec {
   port?: number;
   /** Address the metrics listener binds (the proxy's bind address). */
   host: string;
+}
+
+/** `management:` with `web_ui_port`: the control API over TCP, and where changes are audited. */
+export interface ManagementSpec {
+  /** The listener's port (0: any free one), or null when web_ui_port is not set. */
+  port: number | null;
+  /** Address it binds (the role's bind_address). */
+  host: string;
+  tls?: { certFile: string; keyFile: string };
+  /** Host header names accepted besides localhost and the bound address. */
+  hostNames: string[];
+  /** Origins a browser may call from (none by default). */
+  allowedOrigins: string[];
+  /** Absolute path of the audit log, or null for the default in the state dir. */
+  auditLog: string | null;
 }
 
 /** `debug:`: what the traffic debugger records, where it writes, and what it leaves out. */

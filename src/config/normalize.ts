@@ -1,7 +1,7 @@
 import type { RuntimeSections } from './sections.js';
 import type { Role } from '../role.js';
 import { resolve } from 'node:path';
-import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, MitmSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
+import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec, ManagementSpec, MitmSpec, NetworkSpec, RuleSetSpec, RuleSpec } from './model.js';
 import type { MatchSpec } from './match-schema.js';
 import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
 import { mitmSchema, type MitmConfig } from './mitm-schema.js';
@@ -37,7 +37,7 @@ function listeners(section: { http_port: number; socks5_port: number; bind_addre
 }
 
 /** The parts of a snapshot both dialects fill the same way. */
-type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'ruleSets'>;
+type Common = Pick<ConfigSnapshot, 'network' | 'shutdown' | 'reload' | 'metrics' | 'debug' | 'ruleSets' | 'management'>;
 
 /** The match keys of a rule as the model keeps them: `match` only when keys beyond `domains` are used. */
 function ruleMatch(rule: { match: MatchSpec; resolve?: boolean; sniff?: boolean }): Pick<RuleSpec, 'domains' | 'match' | 'resolve' | 'sniff'> {
@@ -88,7 +88,21 @@ function mitmSpec(section: MitmConfig | undefined, baseDir: string): MitmSpec {
   };
 }
 
-function common(config: ServerConfig | ClientConfig, bindAddress: string, baseDir: string): Common {
+/** The management listener and audit settings; relative files resolve against baseDir. */
+function management(config: ServerConfig | ClientConfig, section: { bind_address: string; web_ui_port?: number }, baseDir: string): ManagementSpec {
+  const m = config.management;
+  return {
+    port: section.web_ui_port ?? null,
+    host: section.bind_address,
+    ...(m.tls ? { tls: { certFile: resolve(baseDir, m.tls.cert_file), keyFile: resolve(baseDir, m.tls.key_file) } } : {}),
+    hostNames: m.host_names.map((n) => n.toLowerCase()),
+    allowedOrigins: m.allowed_origins.map((o) => new URL(o).origin),
+    auditLog: m.audit_log === undefined ? null : resolve(baseDir, m.audit_log),
+  };
+}
+
+function common(config: ServerConfig | ClientConfig, section: { bind_address: string; web_ui_port?: number }, baseDir: string): Common {
+  const bindAddress = section.bind_address;
   const metrics = config.metrics?.enabled ? { endpoint: config.metrics.endpoint, host: bindAddress, ...(config.metrics.port !== undefined ? { port: config.metrics.port } : {}) } : null;
   return {
     metrics,
@@ -97,6 +111,7 @@ function common(config: ServerConfig | ClientConfig, bindAddress: string, baseDi
     network: network(config.network),
     shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
     reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
+    management: management(config, section, baseDir),
   };
 }
 
@@ -126,7 +141,7 @@ export function normalizeServer(config: ServerConfig, baseDir: string): Omit<Con
     ...(r.load_balancing ? { loadBalancing: { algorithm: r.load_balancing.algorithm, stickySessions: r.load_balancing.sticky_sessions } } : {}),
     ...(r.udp === 'skip' ? { udpSkip: true as const } : {}),
   }));
-  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, sniff: config.server.sniff, ...common(config, config.server.bind_address, baseDir) };
+  return { role: 'server', listeners: listeners(config.server, baseDir, config.server.tls), backends, rules, logLevel: config.server.log_level, workers: config.server.workers, sniff: config.server.sniff, ...common(config, config.server, baseDir) };
 }
 
 /** The client dialect: `server:` becomes a backend named "server", `action` a backend reference. */
@@ -146,5 +161,5 @@ export function normalizeClient(config: ClientConfig, baseDir: string): Omit<Con
     });
   }
   const rules: RuleSpec[] = config.rules.map((r) => ({ name: r.name, ...ruleMatch(r), ...(r.action === 'reject' ? { reject: true, backends: [] } : { backends: [{ name: r.action, weight: 1 }] }) }));
-  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, sniff: config.client.sniff, ...common(config, config.client.bind_address, baseDir) };
+  return { role: 'client' as Role, listeners: listeners(config.client, baseDir), backends, rules, logLevel: config.client.log_level, workers: config.client.workers, sniff: config.client.sniff, ...common(config, config.client, baseDir) };
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { matchSchema, ruleSetSchema } from './match-schema.js';
-import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, port, portOrRange } from './values.js';
+import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, portOrRange } from './values.js';
 import { mitmSchema } from './mitm-schema.js';
 import { socks5Schema } from './socks5-schema.js';
+import { managementSchema } from './management-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -277,6 +278,7 @@ const common = {
   shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
+  management: managementSchema,
   socks5: socks5Schema.optional(),
 };
 
@@ -299,7 +301,7 @@ export const serverConfigSchema = z.strictObject({
       bind_address: bindAddress.default('127.0.0.1'),
       /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
       sniff: z.boolean().default(false),
-      web_ui_port: port.optional(),
+      web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(0),
       tls: z.strictObject({ cert_file: nonEmpty, key_file: nonEmpty }).optional(),
@@ -321,7 +323,7 @@ export const clientConfigSchema = z.strictObject({
       bind_address: bindAddress.default('127.0.0.1'),
       /** For CONNECT and SOCKS5 targets given as IP addresses, route by the name the client's first bytes carry (TLS SNI, HTTP Host). */
       sniff: z.boolean().default(false),
-      web_ui_port: port.optional(),
+      web_ui_port: listenPort.optional(),
       log_level: logLevel.default('info'),
       workers: workers.default(1),
     })

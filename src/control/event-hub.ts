@@ -1,22 +1,13 @@
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { TrafficEvent } from '../debug/debug-request.js';
-import type { LimitHit } from '../policy/limit-hit.js';
-import type { BackendHealthEvent } from '../health/health-state.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { Engine } from '../engine/engine-api.js';
-import type { TunnelStatus } from '../tunnels/tunnel-status.js';
+import type { LimitHit } from '../policy/limit-hit.js';
+import type { StreamLine } from './answers/records.js';
 
 /** One event of the live stream (`GET /api/events`, NDJSON: one JSON object per line). */
-export type LiveEvent =
-  | { type: 'connection:start'; time: number; record: ConnectionRecord }
-  | { type: 'connection:end'; time: number; record: ConnectionRecord }
-  | { type: 'reload'; time: number; ok: boolean; version?: string; errors?: string[]; restartRequired?: string[] }
-  | { type: 'warning'; time: number; message: string }
-  | { type: 'traffic'; time: number; phase: 'request' | 'response'; record: ConnectionRecord }
-  | { type: 'limit:hit'; time: number; hit: LimitHit }
-  | ({ type: 'backend:health'; time: number } & BackendHealthEvent)
-  | { type: 'tunnel'; time: number; tunnel: TunnelStatus };
+export type LiveEvent = Exclude<StreamLine, { type: 'hello' }>;
 
 const MAX_BUFFERED = 1024 * 1024;
 

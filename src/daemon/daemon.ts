@@ -1,59 +1,46 @@
 import { isCatchAll } from '../routing/shadowing.js';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { authSettings } from '../auth/auth-settings.js';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
-import { mergeClientViews } from '../auth/client-registry.js';
-import { knownGroups } from '../auth/acl.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import { diffConfigs, type ConfigDiff } from '../config/diff.js';
-import { addBackend, addRule, editConfigFile, removeBackend, removeRule, reorderRules, updateRule, type Edit, type EditOptions } from '../config/editor.js';
-import { rulePlacement, type RulePlacement } from '../config/rule-placement.js';
+import { diffConfigs } from '../config/diff.js';
+import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js';
+import { rulePlacement } from '../config/rule-placement.js';
+import type { BackendView } from '../control/answers/backends.js';
+import type { EditAnswer, ReloadAnswer, StatusAnswer } from '../control/answers/daemon.js';
+import { ControlRouter } from '../control/control-router.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
-import { replayPlan, recordedOutcome, type ReplayReport } from '../debug/replay.js';
-import { authority } from '../backends/http-connect.js';
-import { backendAddSchema, backendTestSchema, replaySchema, ruleAddSchema, ruleReorderSchema, ruleSetTestSchema, ruleTestSchema, ruleUpdateSchema, stopSchema, userAddSchema, userGroupsSchema, userPasswordSchema } from '../control/schemas.js';
-import { addUser, changeUserGroups, removeUser, setUserPassword } from '../config/user-edits.js';
 import { createEngine } from '../proxy/create-engine.js';
-import type { BoundListener, Engine } from '../engine/engine-api.js';
-import { parseAuthority } from '../proxy/http-target.js';
+import type { BoundListener, Engine, EngineStats } from '../engine/engine-api.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
 import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import { proxyProtocolGate, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { TunnelManager } from '../tunnels/tunnel-manager.js';
-import { testTunnel } from '../tunnels/tunnel-test.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { checkTlsFiles } from '../proxy/tls-material.js';
+import { describeBackends } from './views.js';
+import { DaemonManagement } from './management.js';
+import { bindRoutes } from './routes/bind-routes.js';
+import type { DaemonContext } from './routes/context.js';
 import { serverLink } from './server-link.js';
-import { describeBackends, healthAnswer, maskSecrets } from './views.js';
-
-/** What a reload did (or, for a dry run, would do). */
-export interface ReloadResult {
-  ok: boolean;
-  dryRun: boolean;
-  version: string;
-  previousVersion: string;
-  diff: ConfigDiff;
-  restartRequired: string[];
-  warnings: string[];
-}
 
 /** A running daemon: the engine, its config file, the control socket and the signals. */
-export class Daemon {
-  private engine!: Engine;
-  private snapshot!: ConfigSnapshot;
+export class Daemon implements DaemonContext {
+  engine!: Engine;
+  snapshot!: ConfigSnapshot;
   /** The snapshot the daemon started with: what runs for settings only a restart changes. */
   private started!: ConfigSnapshot;
   private listeners: BoundListener[] = [];
+  private readonly router = new ControlRouter();
   private readonly control: ControlServer;
-  private readonly hub = new EventHub();
+  readonly hub = new EventHub();
   private readonly startedAt = Date.now();
   private reloads = 0;
   private reloadErrors = 0;
@@ -65,20 +52,23 @@ export class Daemon {
   /** `server.proxy_protocol` of the config in force, for the metrics listener. */
   private proxyProtocol: ProxyProtocolGate | null = null;
   private metricsAddress: { host: string; port: number } | null = null;
-  private traffic!: TrafficDebugger;
-  private readonly policy: PolicyHooks;
-  private readonly tunnels: TunnelManager;
+  traffic!: TrafficDebugger;
+  readonly policy: PolicyHooks;
+  readonly tunnels: TunnelManager;
+  readonly management: DaemonManagement;
 
   constructor(
-    private readonly role: Role,
+    readonly role: Role,
     private readonly configPath: string | null,
     private readonly paths: DaemonPaths,
   ) {
-    this.control = new ControlServer(paths.socket);
+    this.control = new ControlServer(paths.socket, this.router);
     this.logger = new Logger('info');
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
     this.policy = new PolicyHooks(this.logger);
     this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
+    this.router.version = () => this.snapshot?.version ?? '';
+    this.management = new DaemonManagement(paths, this.router, this.hub, this.logger, () => this.snapshot?.version ?? '');
   }
 
   /**
@@ -102,6 +92,7 @@ export class Daemon {
     });
     this.logger.setLevel(this.snapshot.logLevel);
     this.policy.check(this.snapshot);
+    this.management.check(this.snapshot);
     checkTlsFiles(this.snapshot);
     this.engine = createEngine(this.snapshot, this.snapshot.workers);
     this.engine.on('warning', (message) => {
@@ -117,14 +108,16 @@ export class Daemon {
     this.traffic = new TrafficDebugger(this.engine, this.snapshot.debug, { stateDir: this.paths.stateDir, role: this.snapshot.role, notice: (message) => this.logger.warn(message) });
     this.hub.attach(this.engine, this.traffic);
     await this.policy.start(this.snapshot, this.engine);
-    this.routes();
+    bindRoutes(this.router, this);
     await this.control.listen();
     try {
       const tunnelsUp = this.tunnels.apply(this.snapshot, progress).catch((error: Error) => this.logger.error(`tunnels not brought up: ${error.message}`));
       this.listeners = await this.engine.start();
       await this.startMetrics(this.snapshot);
+      await this.management.start(this.snapshot, () => this.readiness());
       await tunnelsUp;
     } catch (error) {
+      await this.management.close().catch(() => undefined);
       await this.engine.stop({ drainMs: 0 }).catch(() => undefined);
       await this.tunnels.stop();
       await this.control.close();
@@ -136,7 +129,14 @@ export class Daemon {
     process.on('SIGTERM', () => void this.stop(false));
     process.on('SIGINT', () => void this.stop(false));
     process.on('SIGHUP', () => void this.reload(false).catch(() => undefined));
-    process.on('SIGUSR1', () => void this.policy.reopen().catch((error: Error) => this.logger.error(error.message)));
+    process.on('SIGUSR1', () => {
+      void this.policy.reopen().catch((error: Error) => this.logger.error(error.message));
+      try {
+        this.management.reopen();
+      } catch (error) {
+        this.logger.error(`audit log not reopened: ${(error as Error).message}`);
+      }
+    });
     const where = this.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ');
     this.logger.info(`${roleDefaults(this.role).bin} started`, { pid: process.pid, listeners: where, config: this.snapshot.source ?? 'embedded default', version: this.snapshot.version, socket: this.paths.socket });
     for (const warning of this.snapshot.warnings) this.logger.warn(warning);
@@ -144,7 +144,7 @@ export class Daemon {
   }
 
   /** Reloads the config file: validated whole, then swapped in; an invalid file leaves the running config alone. */
-  async reload(dryRun: boolean): Promise<ReloadResult> {
+  async reload(dryRun: boolean): Promise<ReloadAnswer> {
     let next: ConfigSnapshot;
     try {
       next = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role)));
@@ -172,6 +172,7 @@ export class Daemon {
       }, forceTimeoutMs);
       hardStop.unref();
       await this.metricsServer?.close();
+      await this.management.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
       await this.tunnels.stop();
       this.hub.close();
@@ -188,12 +189,13 @@ export class Daemon {
     return this.stopping;
   }
 
-  private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadResult> {
+  private async apply(loaded: ConfigSnapshot, dryRun: boolean): Promise<ReloadAnswer> {
     const next = this.tunnels.prepare(loaded);
     const diff = diffConfigs(this.snapshot, next, this.started);
-    const result: ReloadResult = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
+    const result: ReloadAnswer = { ok: true, dryRun, version: next.version, previousVersion: this.snapshot.version, diff, restartRequired: diff.restartRequired, warnings: next.warnings };
     try {
       this.policy.check(next);
+      this.management.check(next);
       checkTlsFiles(next);
     } catch (error) {
       if (!dryRun) {
@@ -211,6 +213,7 @@ export class Daemon {
     const previous = this.snapshot;
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
+    await this.management.apply(next, () => this.readiness()).catch((error: Error) => this.logger.error(`control API listener not restarted: ${error.message}`));
     this.proxyProtocol = proxyProtocolGate(next);
     this.logger.setLevel(next.logLevel);
     this.reloads++;
@@ -230,7 +233,7 @@ export class Daemon {
   }
 
   /** Edits the config file (serialised), then applies the result like a reload; `placed` names a rule whose new place the answer reports. */
-  private edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<ReloadResult & { placement?: RulePlacement | null }> {
+  edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<EditAnswer> {
     const source = this.snapshot.source;
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
@@ -245,7 +248,13 @@ export class Daemon {
     return run;
   }
 
-  private async status(): Promise<Record<string, unknown>> {
+  /** Reloads accepted and rejected since start. */
+  get reloadCounts(): { total: number; errors: number } {
+    return { total: this.reloads, errors: this.reloadErrors };
+  }
+
+  /** What the running daemon is doing (`GET /api/status`). */
+  async status(): Promise<StatusAnswer> {
     const stats = await this.engine.stats();
     const backends = this.backendViews(stats);
     return {
@@ -256,6 +265,7 @@ export class Daemon {
       config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
       listeners: this.listeners,
       metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
+      management: this.management.address,
       debug: { enabled: this.traffic.enabled },
       workers: this.snapshot.workers,
       socket: this.paths.socket,
@@ -281,7 +291,7 @@ export class Daemon {
   }
 
   /** Every metric of the daemon and its engine processes, as Prometheus text. */
-  private async exposition(): Promise<{ contentType: string; text: string }> {
+  async exposition(): Promise<{ contentType: string; text: string }> {
     return this.metrics.exposition(await this.engine.metricsJson());
   }
 
@@ -296,14 +306,14 @@ export class Daemon {
   }
 
   /** Why a tunnel backend cannot carry traffic now (null: it can, or it is no tunnel). */
-  private tunnelProblem(name: string): string | null {
+  tunnelProblem(name: string): string | null {
     const status = this.tunnels.status(name);
     if (!status || status.state === 'up') return null;
     return `tunnel ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`;
   }
 
   /** The backend list with tunnels that are not up shown as unavailable, with the reason. */
-  private backendViews(stats: Awaited<ReturnType<Engine['stats']>>): ReturnType<typeof describeBackends> {
+  backendViews(stats: Pick<EngineStats, 'backends'>): BackendView[] {
     return describeBackends(this.snapshot, stats, this.engine.health()).map((view) => {
       const problem = this.tunnelProblem(view.name);
       return problem ? { ...view, status: 'unavailable', reason: problem } : view;
@@ -323,136 +333,5 @@ export class Daemon {
   /** Fetched rule sets are kept in the state directory, for the next start to serve before its first fetch answers. */
   private withRuleSetCache(snapshot: ConfigSnapshot): ConfigSnapshot {
     return { ...snapshot, ruleSetCacheDir: join(this.paths.stateDir, 'rule-sets') };
-  }
-
-  private routes(): void {
-    const c = this.control;
-    c.route('GET', '/metrics', async (_req, res) => {
-      const { contentType, text } = await this.exposition();
-      res.writeHead(200, { 'content-type': contentType });
-      res.end(text);
-    });
-    c.route('GET', '/api/debug/status', () => ({ enabled: this.traffic.enabled, settings: this.traffic.settings }));
-    c.route('POST', '/api/debug/enable', async () => {
-      await this.traffic.enable();
-      return { enabled: true };
-    });
-    c.route('POST', '/api/debug/mitm/enable', async () => {
-      await this.traffic.setMitm(true);
-      return { mitm: true };
-    });
-    c.route('POST', '/api/debug/mitm/disable', async () => {
-      await this.traffic.setMitm(false);
-      return { mitm: false };
-    });
-    c.route('POST', '/api/debug/disable', async () => {
-      await this.traffic.disable();
-      return { enabled: false };
-    });
-    c.route('GET', '/api/debug/traffic', async ({ query }) => {
-      const limit = Math.min(Number(query.get('limit') ?? 100) || 100, 100_000);
-      return { enabled: this.traffic.enabled, records: await this.traffic.list(limit, query.get('filter') ?? undefined) };
-    });
-    c.route('GET', '/api/debug/traffic/stream', (_req, res) => this.hub.subscribe(res, new Set(['traffic'])));
-    c.route('GET', '/api/debug/traffic/:id', async ({ params }) => {
-      const record = await this.traffic.get(params.id);
-      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${params.id}"`);
-      return record;
-    });
-    c.route('POST', '/api/debug/replay', async ({ body }) => {
-      const { id, backend, force } = replaySchema.parse(body ?? {});
-      const record = await this.traffic.get(id);
-      if (!record) throw new ProxyError('NOT_FOUND', `no recorded request with id "${id}"`);
-      const plan = replayPlan(record, force);
-      const through = backend ?? record.backend;
-      if (through === undefined) throw new ProxyError('BAD_REQUEST', `record ${id} went through no backend: name one with --backend`);
-      const report: ReplayReport = { id, method: plan.method, url: `${plan.scheme}//${authority(plan)}${plan.path}`, original: recordedOutcome(record), replay: await this.engine.replay(plan, through), masked: plan.masked };
-      return report;
-    });
-    c.route('POST', '/api/debug/clear', async () => {
-      await this.traffic.clear();
-      return { cleared: true };
-    });
-    c.route('GET', '/api/debug/stats', () => this.traffic.summary());
-    c.route('GET', '/api/status', () => this.status());
-    c.route('GET', '/api/stats', async () => ({
-      ...(await this.engine.stats()),
-      reloads: { total: this.reloads, errors: this.reloadErrors },
-      limits: this.snapshot.network.limits,
-      limitHits: this.policy.limitHits(),
-    }));
-    c.route('GET', '/api/clients', async () => {
-      const clients = mergeClientViews(await this.engine.authClients()).map((v) => ({ ...v, firstSeen: new Date(v.firstSeen).toISOString(), lastSeen: new Date(v.lastSeen).toISOString() }));
-      // Connected now apart from seen before; `clients` keeps every one for existing readers.
-      return { auth: authSettings(this.snapshot).mode, connected: clients.filter((v) => v.connections > 0), seen: clients.filter((v) => v.connections === 0), clients };
-    });
-    c.route('GET', '/api/events', (_req, res) => this.hub.subscribe(res));
-    c.route('GET', '/api/config', () => ({ source: this.snapshot.source, version: this.snapshot.version, warnings: this.snapshot.warnings, config: maskSecrets(this.snapshot.raw) }));
-    c.route('POST', '/api/config/reload', ({ query }) => this.reload(query.get('dry_run') === '1' || query.get('dry_run') === 'true'));
-    c.route('POST', '/api/stop', ({ body }) => {
-      const { force } = stopSchema.parse(body ?? {});
-      setImmediate(() => void this.stop(force));
-      return { stopping: true, pid: process.pid, drainTimeoutMs: force ? 0 : this.snapshot.shutdown.drainTimeoutMs };
-    });
-    c.route('GET', '/api/backends', async () => ({ backends: this.backendViews(await this.engine.stats()) }));
-    c.route('POST', '/api/backends', ({ body }) => this.edit(addBackend(backendAddSchema.parse(body))));
-    c.route('DELETE', '/api/backends/:name', ({ params }) => this.edit(removeBackend(params.name)));
-    c.route('POST', '/api/backends/:name/test', async ({ params, body }) => {
-      const { target, ip_url: ipUrl } = backendTestSchema.parse(body ?? {});
-      const parsed = target === undefined ? undefined : parseAuthority(target, 80);
-      if (target !== undefined && !parsed) throw new ProxyError('BAD_REQUEST', `"${target}" is not host:port`);
-      const spec = this.snapshot.backends.find((b) => b.name === params.name);
-      if (!spec) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      const tunnel = this.tunnels.status(params.name);
-      if (tunnel && tunnel.state === 'up' && 'tunnel' in spec && spec.tunnel) {
-        const to = parsed ?? { host: 'example.com', port: 80 };
-        const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, this.snapshot.network, ipUrl);
-        return { name: params.name, type: 'tcp', target: `${to.host}:${to.port}`, tunnel, ...report };
-      }
-      return { name: params.name, ...(await this.engine.testBackend(params.name, parsed ?? undefined)) };
-    });
-    c.route('GET', '/api/backends/:name/health', ({ params }) => {
-      const health = this.engine.health()[params.name];
-      if (!health) throw new ProxyError('NOT_FOUND', `no backend named "${params.name}"`);
-      const tunnel = this.tunnels.status(params.name);
-      const problem = this.tunnelProblem(params.name);
-      // A tunnel that is not up cannot carry traffic, whatever its last probe said.
-      if (tunnel && problem) return { ...healthAnswer({ ...health, status: 'unhealthy', reason: problem }), tunnel };
-      return tunnel ? { ...healthAnswer(health), tunnel } : healthAnswer(health);
-    });
-    c.route('GET', '/api/rules', () => ({ rules: this.snapshot.rules.map((r, index) => ({ index, ...r })) }));
-    c.route('GET', '/api/rules/test', async ({ query }) => {
-      const { domain, ...question } = ruleTestSchema.parse(Object.fromEntries(query));
-      const groups = question.user === undefined ? undefined : knownGroups(authSettings(this.snapshot), question.user, mergeClientViews(await this.engine.authClients()));
-      return this.engine.explainRoute(domain, { ...question, groups });
-    });
-    c.route('GET', '/api/rule-sets', () => ({ ruleSets: this.engine.ruleSetStatuses() }));
-    c.route('GET', '/api/rule-sets/test', ({ query }) => {
-      const { name, host } = ruleSetTestSchema.parse(Object.fromEntries(query));
-      const answer = this.engine.testRuleSet(name, host);
-      if (!answer) throw new ProxyError('NOT_FOUND', `no rule set named "${name}" (rule sets: ${this.snapshot.ruleSets.map((r) => r.name).join(', ') || 'none'})`);
-      return answer;
-    });
-    c.route('POST', '/api/rules', ({ body }) => {
-      const rule = ruleAddSchema.parse(body);
-      return this.edit(addRule(rule), { allowShadowed: rule.allow_shadowed, placed: rule.name });
-    });
-    c.route('POST', '/api/rules/reorder', ({ body }) => {
-      const { order, allow_shadowed: allowShadowed } = ruleReorderSchema.parse(body);
-      return this.edit(reorderRules(order), { allowShadowed });
-    });
-    c.route('PUT', '/api/rules/:name', ({ params, body }) => {
-      const change = ruleUpdateSchema.parse(body);
-      return this.edit(updateRule(params.name, change), { allowShadowed: change.allow_shadowed, placed: change.name ?? params.name });
-    });
-    c.route('DELETE', '/api/rules/:name', ({ params }) => this.edit(removeRule(params.name)));
-    c.route('GET', '/api/users', () => ({ mode: authSettings(this.snapshot).mode, users: (authSettings(this.snapshot).native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })) }));
-    c.route('POST', '/api/users', ({ body }) => this.edit(addUser(userAddSchema.parse(body))));
-    c.route('DELETE', '/api/users/:name', ({ params }) => this.edit(removeUser(params.name)));
-    c.route('PUT', '/api/users/:name/password', ({ params, body }) => this.edit(setUserPassword(params.name, userPasswordSchema.parse(body).password_hash)));
-    c.route('PUT', '/api/users/:name/groups', ({ params, body }) => {
-      const { add, remove } = userGroupsSchema.parse(body ?? {});
-      return this.edit(changeUserGroups(params.name, add, remove));
-    });
   }
 }

@@ -1,20 +1,6 @@
 import type { ConfigSnapshot } from '../config/model.js';
-import type { BackendView } from './views.js';
-
-/** The client role's connection to its server, as `status` shows it. */
-export interface ServerLink {
-  address: string;
-  protocol: 'http' | 'https' | 'socks5';
-  /** From the light check and live traffic; refused: it answers but refuses the credentials; unknown before either said anything. */
-  state: 'reachable' | 'unreachable' | 'refused' | 'unknown';
-  /** Since when the state holds (ISO time), or null while unknown. */
-  since: string | null;
-  /** How long the last successful check took. */
-  latencyMs: number | null;
-  lastError: { at: string; message: string } | null;
-  /** From live traffic (the light check never logs in): none configured, accepted, refused, or unverified before any connection through the server. */
-  credentials: 'none' | 'accepted' | 'refused' | 'unverified';
-}
+import type { BackendView } from '../control/answers/backends.js';
+import type { ServerLink } from '../control/answers/daemon.js';
 
 /** The client's server connection, from the `server` backend's health and counters; null in the server role or without a server. */
 export function serverLink(snapshot: ConfigSnapshot, backends: BackendView[]): ServerLink | null {

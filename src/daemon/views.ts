@@ -1,28 +1,7 @@
-import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
+import type { ConfigSnapshot } from '../config/model.js';
 import type { BackendHealth } from '../health/health-state.js';
 import type { EngineStats } from '../engine/engine-api.js';
-
-/** A backend as the API and `backend list` show it (no secrets). */
-export interface BackendView {
-  name: string;
-  type: BackendSpec['type'];
-  address: string | null;
-  status: 'available' | 'unavailable';
-  reason?: string;
-  connections: { total: number; errors: number };
-  health: Pick<BackendHealth, 'status' | 'checked' | 'since' | 'latencyMs' | 'consecutiveFailures' | 'uptimePercent' | 'lastCheck' | 'reason' | 'lastError' | 'credentials'>;
-}
-
-/** A backend's health as `GET /api/backends/:name/health` answers. */
-export interface HealthAnswer {
-  name: string;
-  status: BackendHealth['status'];
-  last_check: string | null;
-  latency_ms: number | null;
-  consecutive_failures: number;
-  uptime_percent: number | null;
-  reason?: string;
-}
+import type { BackendView, HealthAnswer } from '../control/answers/backends.js';
 
 /** The `GET /api/backends/:name/health` answer for one backend. */
 export function healthAnswer(health: BackendHealth): HealthAnswer {
@@ -64,10 +43,14 @@ export function describeBackends(snapshot: ConfigSnapshot, stats: Pick<EngineSta
 
 const SECRET_KEY = /pass(word)?|secret|token|private/i;
 
-/** A deep copy of a config with every secret-looking value replaced by "***". */
-export function maskSecrets(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
+/** A deep copy of a config with every secret-looking value replaced by "***" (same shape, so same type). */
+export function maskSecrets<T>(value: T, key = ''): T {
+  return masked(value, key) as T;
+}
+
+function masked(value: unknown, key: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => masked(v, ''));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, k)]));
   if (SECRET_KEY.test(key) && typeof value === 'string' && value !== '') return '***';
   return value;
 }

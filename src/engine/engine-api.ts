@@ -11,6 +11,7 @@ import type { PrimaryStore } from '../limits/primary-store.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
@@ -109,6 +110,10 @@ export interface Engine extends EventEmitter<EngineEvents> {
   health(): Record<string, BackendHealth>;
   /** Authenticated clients of every engine process, one list per process. */
   authClients(): Promise<AuthClientView[][]>;
+  /** The tunnels and requests open now in every engine process (no headers or bodies). */
+  openConnections(): Promise<ConnectionRecord[]>;
+  /** Closes the open tunnels and requests that match (an id, a backend, a client address); how many were closed. */
+  closeConnections(filter: ConnectionFilter): Promise<number>;
 }
 
 /** Engine options that are not part of the config file. */

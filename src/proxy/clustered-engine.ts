@@ -14,6 +14,8 @@ import { mergeBusiest } from '../policy/busiest-clients.js';
 import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import type { ConnectionFilter } from '../protocol/connection-filter.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
 import { Descriptors, mergeDescriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
@@ -220,6 +222,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   async authClients(): Promise<AuthClientView[][]> {
     const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'clients' })))) as AuthClientView[][][];
     return all.flat();
+  }
+
+  /** The tunnels and requests open in every worker. */
+  async openConnections(): Promise<ConnectionRecord[]> {
+    const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'connections' })))) as ConnectionRecord[][];
+    return all.flat();
+  }
+
+  /** Closes the matching tunnels and requests in every worker. */
+  async closeConnections(filter: ConnectionFilter): Promise<number> {
+    const counts = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'close', filter })))) as number[];
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   private async spawn(index: number): Promise<BoundListener[]> {

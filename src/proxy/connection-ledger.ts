@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { EngineStats } from '../engine/engine-api.js';
+import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { RecordStart } from './proxy-context.js';
 
@@ -155,6 +156,32 @@ export class ConnectionLedger {
     }, drainMs);
     timer.unref();
     this.retiring.add(timer);
+  }
+
+  /** The records open now, without captured headers or bodies. */
+  list(): ConnectionRecord[] {
+    return [...this.open].map((record) => ({ ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined }));
+  }
+
+  /**
+   * Closes the open tunnels and forwarded requests that match an operator's filter (`connections
+   * close`); the record names the reason. Returns how many it closed.
+   */
+  close(filter: ConnectionFilter): number {
+    const picked = (record: ConnectionRecord): boolean => matchesFilter(record, filter);
+    const closed = (): Error => Object.assign(new Error('closed by an operator'), { code: 'closed-by-operator' });
+    let count = 0;
+    for (const [socket, record] of [...this.upstreams]) {
+      if (!picked(record)) continue;
+      socket.destroy(closed());
+      count++;
+    }
+    for (const [record, abort] of [...this.requests]) {
+      if (!picked(record)) continue;
+      abort(closed());
+      count++;
+    }
+    return count;
   }
 
   /** Cancels the pending closes of retired backends (a stop closes everything anyway). */

@@ -116,6 +116,12 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     case 'clients':
       reply(async () => engine!.authClients());
       break;
+    case 'connections':
+      reply(async () => engine!.openConnections());
+      break;
+    case 'close':
+      reply(async () => engine!.closeConnections(message.filter));
+      break;
     case 'debug':
       reply(async () => engine!.debug(message.request));
       break;

@@ -294,6 +294,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return [this.authState.clients.list(this.ledger.openByUser())];
   }
 
+  /** The tunnels and requests open in this process. */
+  async openConnections(): Promise<ConnectionRecord[]> {
+    return this.ledger.list();
+  }
+
+  /** Closes this process's open tunnels and requests that match. */
+  async closeConnections(filter: Parameters<Engine['closeConnections']>[0]): Promise<number> {
+    return this.ledger.close(filter);
+  }
+
   /** The authentication of new connections (null when auth is off), for its counters. */
   get auth(): AuthService | null {
     return this.gate;

@@ -13,19 +13,19 @@ export interface TlsMaterial {
  * Reads a listener's certificate and key and checks that they make a usable pair (PEM that
  * parses, a key that matches the certificate), so a bad renewal is refused before it is served.
  */
-export function readTlsMaterial(tls: NonNullable<ListenerSpec['tls']>): TlsMaterial {
+export function readTlsMaterial(tls: NonNullable<ListenerSpec['tls']>, section = 'server.tls'): TlsMaterial {
   const read = (file: string, key: string): Buffer => {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new ConfigError(`server.tls.${key}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new ConfigError(`${section}.${key}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   };
   const material = { cert: read(tls.certFile, 'cert_file'), key: read(tls.keyFile, 'key_file') };
   try {
     createSecureContext(material);
   } catch (error) {
-    throw new ConfigError(`server.tls: ${tls.certFile} and ${tls.keyFile} are not a usable certificate and key (${(error as Error).message})`);
+    throw new ConfigError(`${section}: ${tls.certFile} and ${tls.keyFile} are not a usable certificate and key (${(error as Error).message})`);
   }
   return material;
 }
@@ -33,4 +33,5 @@ export function readTlsMaterial(tls: NonNullable<ListenerSpec['tls']>): TlsMater
 /** Checks the TLS files of every listener of a snapshot; throws the first problem as a ConfigError. */
 export function checkTlsFiles(snapshot: ConfigSnapshot): void {
   for (const listener of snapshot.listeners) if (listener.tls) readTlsMaterial(listener.tls);
+  if (snapshot.management.tls && snapshot.management.port !== null) readTlsMaterial(snapshot.management.tls, 'management.tls');
 }

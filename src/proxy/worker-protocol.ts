@@ -6,6 +6,7 @@ import type { BucketRequest, Verdict } from '../limits/limiter-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import type { ConnectionFilter } from '../protocol/connection-filter.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
@@ -16,6 +17,8 @@ export type ToWorker =
   | { type: 'stats'; id: number }
   | { type: 'metrics'; id: number }
   | { type: 'clients'; id: number }
+  | { type: 'connections'; id: number }
+  | { type: 'close'; id: number; filter: ConnectionFilter }
   | { type: 'debug'; id: number; request: DebugRequest }
   /** The events the primary listens for now; the others stay in the worker. */
   | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
@@ -35,7 +38,7 @@ export type FromWorker =
       type: 'reply';
       id: number;
       ok: true;
-      value: BoundListener[] | ReloadReport | EngineStats | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | AuthClientView[][] | DebugAnswer<DebugRequest>[] | null;
+      value: BoundListener[] | ReloadReport | EngineStats | ConnectionRecord[] | number | { drained: number; forced: number } | MetricObjectWithValues<MetricValue<string>>[][] | AuthClientView[][] | DebugAnswer<DebugRequest>[] | null;
     }
   | { type: 'reply'; id: number; ok: false; error: string }
   /** Engine record events, and the debugger's masked ones (start: its request, end: its response). */

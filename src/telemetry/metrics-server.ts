@@ -19,6 +19,17 @@ export interface MetricsSources {
 }
 
 /**
+ * The answer of `/health/live` (the process answers), `/health/ready` and `/health` (a config is
+ * loaded and traffic has a healthy backend), or null for any other path.
+ */
+export function healthAnswer(path: string, readiness: () => Readiness): { status: number; body: { status: string; reason?: string } } | null {
+  if (path === '/health/live') return { status: 200, body: { status: 'ok' } };
+  if (path !== '/health/ready' && path !== '/health') return null;
+  const now = readiness();
+  return { status: now.ready ? 200 : 503, body: { status: now.ready ? 'ok' : 'unavailable', ...(now.reason ? { reason: now.reason } : {}) } };
+}
+
+/**
  * The metrics listener (README "Watching it"): the Prometheus text at `endpoint` and the health
  * endpoints. It is its own listener so scrapers and load balancers never touch the proxy ports.
  */
@@ -49,11 +60,8 @@ export class MetricsServer {
         );
         return;
       }
-      if (path === '/health/live') return json(200, { status: 'ok' });
-      if (path === '/health/ready' || path === '/health') {
-        const readiness = this.sources.readiness();
-        return json(readiness.ready ? 200 : 503, { status: readiness.ready ? 'ok' : 'unavailable', ...(readiness.reason ? { reason: readiness.reason } : {}) });
-      }
+      const health = healthAnswer(path, this.sources.readiness);
+      if (health) return json(health.status, health.body);
       json(404, { error: `not found; try ${this.spec.endpoint}, /health, /health/ready or /health/live` });
     });
     readProxyHeaderFirst(server, () => this.sources.proxyProtocol(), (message) => this.sources.warn(message));

@@ -1,5 +1,4 @@
 import type { ControlClient } from '../control/control-client.js';
-import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { DashboardModel } from './model/dashboard-model.js';
 
 /** Status and health change slowly: a poll every two seconds keeps an idle dashboard cheap for both ends. */
@@ -39,8 +38,8 @@ export class DashboardFeed {
     while (!this.abort.signal.aborted) {
       try {
         await this.client.follow(
-          '/api/events',
-          (event) => this.model.apply(event as Record<string, unknown>, Date.now()),
+          'events',
+          (event) => this.model.apply(event, Date.now()),
           this.abort.signal,
           // Live from here: what came before is loaded once, and events merge with it by id.
           () => {
@@ -58,8 +57,8 @@ export class DashboardFeed {
 
   private async backfill(): Promise<void> {
     const [traffic, stats] = await Promise.all([
-      this.client.call<{ records: ConnectionRecord[] }>('GET', `/api/debug/traffic?limit=${BACKFILL}`, undefined, 5000).catch(() => null),
-      this.client.call<{ limitHits?: Record<string, number> }>('GET', '/api/stats', undefined, 5000).catch(() => null),
+      this.client.call('debugTraffic', { query: { limit: String(BACKFILL) } }, 5000).catch(() => null),
+      this.client.call('stats', {}, 5000).catch(() => null),
     ]);
     if (traffic) this.model.traffic.backfill(traffic.records);
     if (stats?.limitHits) this.model.limits.setTotals(stats.limitHits);
@@ -69,8 +68,8 @@ export class DashboardFeed {
   private async poll(): Promise<void> {
     try {
       const [status, stats] = await Promise.all([
-        this.client.call<Record<string, unknown>>('GET', '/api/status', undefined, 3000),
-        this.client.call<Record<string, unknown>>('GET', '/api/stats', undefined, 3000).catch(() => null),
+        this.client.call('status', {}, 3000),
+        this.client.call('stats', {}, 3000).catch(() => null),
       ]);
       this.model.applyStatus(status, stats);
       this.model.link = { state: 'connected' };

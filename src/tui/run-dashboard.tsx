@@ -4,7 +4,6 @@ import { render, type Instance } from 'ink';
 import type { ControlClient } from '../control/control-client.js';
 import { toHar } from '../debug/har.js';
 import { ProxyError } from '../errors.js';
-import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { DashboardApp, type DashboardActions } from './dashboard-app.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import { DashboardModel } from './model/dashboard-model.js';
@@ -26,8 +25,10 @@ function checkLine(check: Record<string, unknown>): string {
 
 /** A backend's health_check block as the config file has it (secrets masked), or null. */
 async function healthCheckOf(client: ControlClient, name: string): Promise<Record<string, unknown> | null> {
-  const answer = await client.call<{ config: { backends?: Record<string, unknown>[] } }>('GET', '/api/config');
-  const check = answer.config.backends?.find((b) => b.name === name)?.health_check;
+  const answer = await client.call('config');
+  // The config as the file has it: its own schema (not the API's) says what a backend holds.
+  const backends = answer.config.backends as Record<string, unknown>[] | undefined;
+  const check = backends?.find((b) => b.name === name)?.health_check;
   return check && typeof check === 'object' ? (check as Record<string, unknown>) : null;
 }
 
@@ -41,20 +42,20 @@ function harName(now = new Date()): string {
 function actionsFor(client: ControlClient, version: string, quit: () => void): DashboardActions {
   return {
     setDebug: async (on) => {
-      await client.call('POST', `/api/debug/${on ? 'enable' : 'disable'}`);
+      await client.call(on ? 'debugEnable' : 'debugDisable');
       return on ? 'debugger on: requests are recorded' : 'debugger off: what was kept stays';
     },
     switchBackend: async (rule, backend) => {
-      const result = await client.call<{ version: string }>('PUT', `/api/rules/${encodeURIComponent(rule)}`, { backend });
+      const result = await client.call('ruleUpdate', { params: { name: rule }, body: { backend } });
       return `rule ${rule} now goes to backend ${backend} (config version ${result.version})`;
     },
     clear: async () => {
-      await client.call('POST', '/api/debug/clear');
+      await client.call('debugClear');
       return 'cleared: the list and the records the daemon kept';
     },
     exportHar: async (ids, file) => {
       const wanted = new Set(ids);
-      const { records } = await client.call<{ records: ConnectionRecord[] }>('GET', '/api/debug/traffic?limit=100000');
+      const { records } = await client.call('debugTraffic', { query: { limit: '100000' } });
       const kept = records.filter((r) => wanted.has(r.id));
       const path = resolve(file ?? harName());
       // Headers and bodies may be in it (masked by the debugger): readable by the user only.
@@ -62,26 +63,26 @@ function actionsFor(client: ControlClient, version: string, quit: () => void): D
       return `exported ${kept.length} of ${ids.length} requests to ${path}${kept.length < ids.length ? ' (the others are no longer kept by the daemon)' : ''}`;
     },
     reload: async () => {
-      const result = await client.call<{ version: string; restartRequired: string[] }>('POST', '/api/config/reload');
+      const result = await client.call('reload');
       return `config reloaded: version ${result.version}${result.restartRequired.length > 0 ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''}`;
     },
     testBackend: async (name) => {
       // Against the backend's own check target when it has one (the daemon's default otherwise).
       const target = (await healthCheckOf(client, name).catch(() => null))?.target;
       const body = typeof target === 'string' ? { target } : {};
-      const result = await client.call<{ ok: boolean; latencyMs: number; target?: string; error?: string }>('POST', `/api/backends/${encodeURIComponent(name)}/test`, body);
+      const result = await client.call('backendTest', { params: { name }, body });
       const to = result.target ? ` (${result.target})` : '';
       return { ok: result.ok, text: result.ok ? `${name}: reachable in ${result.latencyMs} ms${to}` : `${name}: failed after ${result.latencyMs} ms${to}: ${result.error ?? 'unknown error'}` };
     },
     detail: async (id) => {
       try {
-        return await client.call<Record<string, unknown>>('GET', `/api/debug/traffic/${encodeURIComponent(id)}`);
+        return await client.call('debugRecord', { params: { id } });
       } catch (error) {
         if (error instanceof ProxyError && error.code === 'NOT_FOUND') return null;
         throw error;
       }
     },
-    route: (host, from) => client.call<Record<string, unknown>>('GET', `/api/rules/test?${new URLSearchParams({ domain: host, ...(from ? { client: from } : {}) })}`),
+    route: (host, from) => client.call('ruleTest', { query: { domain: host, ...(from ? { client: from } : {}) } }),
     backendCheck: async (name) => {
       const check = await healthCheckOf(client, name);
       return check ? checkLine(check) : null;

@@ -43,7 +43,7 @@ debug:
   const status = await box.status();
   const live: { type: string; record?: { user?: string }; hit?: { scope: string; user?: string; mode?: string; reason: string } }[] = [];
   const following = new AbortController();
-  const followed = new ControlClient(status.socket as string, 'server').follow('/api/events', (event) => live.push(event as (typeof live)[number]), following.signal).catch(() => undefined);
+  const followed = new ControlClient({ kind: 'socket', path: status.socket as string }, 'server').follow('events', (event) => live.push(event as (typeof live)[number]), following.signal).catch(() => undefined);
   t.after(async () => {
     following.abort();
     await followed;
@@ -73,7 +73,7 @@ debug:
   assert.equal(await curl([...via, '-U', 'john:first-Secret-1', url]), '407');
   assert.equal(await curl([...via, '-U', 'john:second-Secret-2', url]), '200');
 
-  const clients = await new ControlClient(status.socket as string, 'server').call<{ auth: string; clients: { user: string; requests: number }[] }>('GET', '/api/clients');
+  const clients = await new ControlClient({ kind: 'socket', path: status.socket as string }, 'server').call('clients');
   assert.equal(clients.auth, 'native');
   assert.deepEqual(clients.clients.map((c) => c.user), ['john']);
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { HealthAnswer } from '../../src/control/answers/backends.js';
 import { ControlClient } from '../../src/control/control-client.js';
 import { echoOrigin } from '../integration/proxy/raw-peers.js';
 import { startUpstreams, until } from '../integration/health/pool-fixture.js';
@@ -14,16 +15,6 @@ const run = promisify(execFile);
 async function curl(proxyPort: number, url: string): Promise<string> {
   const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', ' %{http_code}', '-x', `http://127.0.0.1:${proxyPort}`, url]).catch((e: { stdout: string }) => e);
   return stdout;
-}
-
-interface HealthAnswer {
-  name: string;
-  status: string;
-  last_check: string | null;
-  latency_ms: number | null;
-  consecutive_failures: number;
-  uptime_percent: number | null;
-  reason?: string;
 }
 
 test('daemon: health API (spec 11.5), backend list and test, health events on the live stream, fail-fast when the pool is down', { timeout: 180_000 }, async (t) => {
@@ -63,11 +54,11 @@ rules:
   assert.equal(started.code, 0, started.stderr);
   const status = await box.status();
   const port = status.listeners.find((l) => l.kind === 'http')!.port;
-  const client = new ControlClient((status as unknown as { socket: string }).socket, 'server');
-  const health = (name: string): Promise<HealthAnswer> => client.call<HealthAnswer>('GET', `/api/backends/${name}/health`);
+  const client = new ControlClient({ kind: 'socket', path: (status as unknown as { socket: string }).socket }, 'server');
+  const health = (name: string): Promise<HealthAnswer> => client.call('backendHealth', { params: { name } });
   const stream: { type: string; backend?: string; healthy?: boolean; reason?: string }[] = [];
   const following = new AbortController();
-  const followed = client.follow('/api/events', (event) => stream.push(event as (typeof stream)[number]), following.signal).catch(() => undefined);
+  const followed = client.follow('events', (event) => stream.push(event as (typeof stream)[number]), following.signal).catch(() => undefined);
   t.after(async () => {
     following.abort();
     await followed;

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -106,6 +107,25 @@ export async function okOrigin(): Promise<{ server: Server; port: number }> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/** A loopback TCP echo server holding its connections until `close`; the caller closes it. */
+export async function echoServer(): Promise<{ port: number; close: () => void }> {
+  const held = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const socket of held) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 /** The HTTP proxy port in a `status --json` answer. */

@@ -40,9 +40,9 @@ test('rule add takes the new match keys and action reject (CLI and REST API), ru
 
   assert.equal((await box.cli(['start'])).code, 0);
   const status = await box.status();
-  const control = new ControlClient((status as unknown as { socket: string }).socket, 'server');
+  const control = new ControlClient({ kind: 'socket', path: (status as unknown as { socket: string }).socket }, 'server');
   // The REST API takes the same keys as the file: here a rule for the client's own address block.
-  await control.call('POST', '/api/rules', { name: 'from-loopback', match: { source_cidr: ['127.0.0.0/8'], not: { ports: [origin.port] } }, backend: 'other', position: 1 });
+  await control.call('ruleAdd', { body: { name: 'from-loopback', match: { source_cidr: ['127.0.0.0/8'], not: { ports: [origin.port] } }, backend: 'other', position: 1 } });
 
   const refused = await curlVia(httpPort(status), `http://127.0.0.1:${origin.port}/`);
   assert.match(refused, /rejected by rule "block-loopback-port"/);

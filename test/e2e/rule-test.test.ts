@@ -64,12 +64,12 @@ test('rule test DOMAIN --client --user: the ip_hash member real traffic takes, p
   assert.equal((await box.cli(['start'])).code, 0);
   const status = await box.status();
   const port = status.listeners.find((l) => l.kind === 'http')!.port;
-  const control = new ControlClient((status as unknown as { socket: string }).socket, 'server');
+  const control = new ControlClient({ kind: 'socket', path: (status as unknown as { socket: string }).socket }, 'server');
 
   // A client address that ip_hash sends to the second member (the first is what a naive answer would name).
   let client = '';
   for (let i = 2; i < 60 && !client; i++) {
-    const probe = await control.call<RouteExplanation>('GET', `/api/rules/test?domain=localhost&client=127.0.0.${i}`);
+    const probe = await control.call('ruleTest', { query: { domain: 'localhost', client: `127.0.0.${i}` } });
     if (probe.backend === 'other') client = `127.0.0.${i}`;
   }
   assert.ok(client, 'some loopback address hashes to "other"');
@@ -84,10 +84,10 @@ test('rule test DOMAIN --client --user: the ip_hash member real traffic takes, p
   ]);
 
   // Real traffic from that address goes where the answer said.
-  const before = (await control.call<{ backends: Record<string, { total: number }> }>('GET', '/api/stats')).backends;
+  const before = (await control.call('stats')).backends;
   const { stdout } = await run('curl', ['-s', '--max-time', '10', '--interface', client, '-x', `http://alice:alice-pw@127.0.0.1:${port}`, `http://localhost:${originPort}/`]);
   assert.equal(stdout, 'ok');
-  const after = (await control.call<{ backends: Record<string, { total: number }> }>('GET', '/api/stats')).backends;
+  const after = (await control.call('stats')).backends;
   assert.equal((after.other?.total ?? 0) - (before.other?.total ?? 0), 1, 'the request went through "other"');
 
   const unknownClient = await box.cli(['rule', 'test', 'localhost']);
@@ -105,7 +105,7 @@ test('rule test DOMAIN --client --user: the ip_hash member real traffic takes, p
   const bad = await box.cli(['rule', 'test', 'example.com', '--client', 'not-an-ip']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^Error: --client: expected an IPv4 or IPv6 address$/m);
-  const api = await control.call('GET', '/api/rules/test?domain=example.com&client=nope').catch((error: Error) => error);
+  const api = await control.call('ruleTest', { query: { domain: 'example.com', client: 'nope' } }).catch((error: Error) => error);
   assert.match(String(api), /client: expected an IPv4 or IPv6 address/, 'the control API validates the query too');
 });
 

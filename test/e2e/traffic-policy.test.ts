@@ -191,11 +191,11 @@ rate_limiting:
 `);
   const status = await startDaemon(t, box);
   const port = httpPort(status);
-  const client = new ControlClient(status.socket as string, 'server');
+  const client = new ControlClient({ kind: 'socket', path: status.socket as string }, 'server');
   const hits: LimitHit[] = [];
   let subscribed = false;
   const following = new AbortController();
-  const followed = client.follow('/api/events', (event) => {
+  const followed = client.follow('events', (event) => {
     const e = event as { type: string; hit?: LimitHit };
     if (e.type === 'hello') subscribed = true;
     if (e.type === 'limit:hit') hits.push(e.hit!);

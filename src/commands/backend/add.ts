@@ -52,7 +52,7 @@ export default class BackendAddCommand extends BaseCommand {
       ...(flags.force ? { force: true } : {}),
     };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/backends', backend), addBackend(backend));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('backendAdd', { body: backend }), addBackend(backend));
     this.say(`backend "${flags.name}" added (config version ${outcome.version})`);
     // Forced past a file problem: the backend is in the config but cannot carry traffic yet.
     const problem = flags.force ? backendFilesProblem(backend) : null;

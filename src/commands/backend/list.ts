@@ -3,7 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { configWithoutDaemon, offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { table } from '../../cli/table.js';
 import { NoDaemonError } from '../../control/control-client.js';
-import { describeBackends, type BackendView } from '../../daemon/views.js';
+import type { BackendView } from '../../control/answers/backends.js';
+import { describeBackends } from '../../daemon/views.js';
 import { downReason, healthText } from '../../cli/health-text.js';
 
 /** `backend list`: the backends with their state. */
@@ -18,7 +19,7 @@ export default class BackendListCommand extends BaseCommand {
     let from: AnswerSource = 'daemon';
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      backends = (await this.client(flags.socket).call<{ backends: BackendView[] }>('GET', '/api/backends')).backends;
+      backends = (await this.client(flags.socket).call('backends')).backends;
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);

@@ -16,7 +16,7 @@ export default class BackendRemoveCommand extends BaseCommand {
   async run(): Promise<EditOutcome> {
     const { flags } = await this.parse(BackendRemoveCommand);
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/backends/${encodeURIComponent(flags.name)}`), removeBackend(flags.name));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('backendRemove', { params: { name: flags.name } }), removeBackend(flags.name));
     this.say(`backend "${flags.name}" removed (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

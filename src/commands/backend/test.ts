@@ -3,18 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { ProxyError } from '../../errors.js';
 import { DEFAULT_IP_ECHO_URL } from '../../control/schemas.js';
 import type { TunnelTestReport } from '../../tunnels/tunnel-test.js';
-
-interface TestAnswer {
-  name: string;
-  /** The check that ran: the backend's configured one, or tcp. */
-  type: 'tcp' | 'http' | 'ping' | 'hop';
-  target: string;
-  ok: boolean;
-  latencyMs: number;
-  error?: string;
-  /** Only for tunnels: the leak self-test. */
-  leaks?: string[];
-}
+import type { BackendTestAnswer } from '../../control/answers/backends.js';
 
 /** `backend test`: run a health check through a backend now. */
 export default class BackendTestCommand extends BaseCommand {
@@ -28,18 +17,18 @@ export default class BackendTestCommand extends BaseCommand {
     }),
   };
 
-  async run(): Promise<TestAnswer> {
+  async run(): Promise<BackendTestAnswer> {
     const { flags } = await this.parse(BackendTestCommand);
     const body = { ...(flags.target ? { target: flags.target } : {}), ...(flags['ip-url'] ? { ip_url: flags['ip-url'] } : {}) };
-    const answer = await this.client(flags.socket).call<TestAnswer>('POST', `/api/backends/${encodeURIComponent(flags.name)}/test`, body);
+    const answer = await this.client(flags.socket).call('backendTest', { params: { name: flags.name }, body });
     if (!answer.ok) throw new ProxyError('BACKEND_TEST_FAILED', `backend "${answer.name}" failed its ${answer.type} check of ${answer.target} (${answer.latencyMs} ms): ${answer.error}`);
     this.say(`backend "${answer.name}" passed its ${answer.type} check of ${answer.target} in ${answer.latencyMs} ms`);
-    if (answer.leaks) this.reportTunnel(answer as TunnelTestReport & TestAnswer, flags['ip-url'] !== undefined);
+    if (answer.leaks) this.reportTunnel(answer as TunnelTestReport & BackendTestAnswer, flags['ip-url'] !== undefined);
     return answer;
   }
 
   /** The tunnel's leak self-test: egress address, DNS path, and loud failure on any leak (or on an echo URL the caller named that did not answer). */
-  private reportTunnel(answer: TunnelTestReport & TestAnswer, echoNamed: boolean): void {
+  private reportTunnel(answer: TunnelTestReport & BackendTestAnswer, echoNamed: boolean): void {
     this.say(`  source address in the tunnel  ${answer.localAddress ?? '-'} (tunnel addresses: ${answer.tunnelAddresses.join(', ') || '-'})`);
     this.say(`  name resolved by              ${answer.resolvedBy ?? '-'}`);
     for (const d of answer.dns) this.say(`  DNS server ${d.server.padEnd(18)} reached via ${d.via ?? 'nothing (unreachable)'}`);

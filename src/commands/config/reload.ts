@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import type { ReloadResult } from '../../daemon/daemon.js';
+import type { ReloadAnswer } from '../../control/answers/daemon.js';
 
 /** `config reload`: re-read the config file in the running daemon. */
 export default class ConfigReloadCommand extends BaseCommand {
@@ -9,9 +9,9 @@ export default class ConfigReloadCommand extends BaseCommand {
   static override examples = ['<%= config.bin %> config reload', '<%= config.bin %> config reload --dry-run'];
   static override flags = { 'dry-run': Flags.boolean({ description: 'show what would change, apply nothing' }) };
 
-  async run(): Promise<ReloadResult> {
+  async run(): Promise<ReloadAnswer> {
     const { flags } = await this.parse(ConfigReloadCommand);
-    const result = await this.client(flags.socket).call<ReloadResult>('POST', `/api/config/reload${flags['dry-run'] ? '?dry_run=1' : ''}`);
+    const result = await this.client(flags.socket).call('reload', flags['dry-run'] ? { query: { dry_run: '1' } } : {});
     const d = result.diff;
     const lines: string[] = [];
     if (d.rulesAdded.length) lines.push(`rules added: ${d.rulesAdded.join(', ')}`);

@@ -3,15 +3,11 @@ import { stringify } from 'yaml';
 import { BaseCommand } from '../../cli/base-command.js';
 import { configWithoutDaemon, offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { NoDaemonError } from '../../control/control-client.js';
+import type { ConfigAnswer } from '../../control/answers/daemon.js';
 import { maskSecrets } from '../../daemon/views.js';
 
-interface ShownConfig {
-  source: string | null;
-  version: string;
-  warnings: string[];
-  config: unknown;
-  from: AnswerSource;
-}
+/** The config `config show` prints, and where it came from. */
+type ShownConfig = ConfigAnswer & { from: AnswerSource };
 
 /** `config show`: the effective config (defaults filled in, secrets masked). */
 export default class ConfigShowCommand extends BaseCommand {
@@ -24,7 +20,7 @@ export default class ConfigShowCommand extends BaseCommand {
     let shown: ShownConfig;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      shown = { ...(await this.client(flags.socket).call<Omit<ShownConfig, 'from'>>('GET', '/api/config')), from: 'daemon' };
+      shown = { ...(await this.client(flags.socket).call('config')), from: 'daemon' };
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);

@@ -37,7 +37,7 @@ export default class ConfigValidateCommand extends BaseCommand {
   private async daemonConfig(configFlag: string | undefined, socket: string | undefined): Promise<{ path: string | null } | null> {
     if (configFlag !== undefined) return null;
     try {
-      const { source } = await this.client(socket).call<{ source: string | null }>('GET', '/api/config');
+      const { source } = await this.client(socket).call('config');
       this.say(`(checking the running daemon's config: ${source ?? 'the embedded default'})`);
       return { path: source };
     } catch (error) {

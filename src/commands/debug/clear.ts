@@ -7,7 +7,7 @@ export default class DebugClearCommand extends BaseCommand {
 
   async run(): Promise<{ cleared: boolean }> {
     const { flags } = await this.parse(DebugClearCommand);
-    const result = await this.client(flags.socket).call<{ cleared: boolean }>('POST', '/api/debug/clear');
+    const result = await this.client(flags.socket).call('debugClear');
     this.say('recorded traffic cleared');
     return result;
   }

@@ -3,7 +3,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { toHar } from '../../debug/har.js';
 import { ProxyError } from '../../errors.js';
-import type { ConnectionRecord } from '../../protocol/connection-record.js';
 
 /** `debug export`: recorded traffic as a HAR 1.2 file. */
 export default class DebugExportCommand extends BaseCommand {
@@ -18,8 +17,7 @@ export default class DebugExportCommand extends BaseCommand {
   async run(): Promise<{ output: string; entries: number }> {
     const { flags } = await this.parse(DebugExportCommand);
     if (!flags.force && existsSync(flags.output)) throw exists(flags.output);
-    const query = new URLSearchParams({ limit: '100000', ...(flags.filter ? { filter: flags.filter } : {}) });
-    const { records } = await this.client(flags.socket).call<{ records: ConnectionRecord[] }>('GET', `/api/debug/traffic?${query}`);
+    const { records } = await this.client(flags.socket).call('debugTraffic', { query: { limit: '100000', ...(flags.filter ? { filter: flags.filter } : {}) } });
     const har = toHar(records, this.config.version);
     // Headers are masked, but URLs and bodies may still be private.
     try {

@@ -12,7 +12,7 @@ export default class DebugMitmCommand extends BaseCommand {
   async run(): Promise<{ mitm: boolean }> {
     const { args, flags } = await this.parse(DebugMitmCommand);
     const on = args.state === 'on';
-    const result = await this.client(flags.socket).call<{ mitm: boolean }>('POST', `/api/debug/mitm/${on ? 'enable' : 'disable'}`);
+    const result = await this.client(flags.socket).call(on ? 'debugMitmEnable' : 'debugMitmDisable');
     this.say(on ? `HTTPS interception is on (clients must trust the CA: ${this.bin} ca install-help)` : 'HTTPS interception is off: tunnels are relayed end to end');
     return result;
   }

@@ -7,7 +7,7 @@ export default class DebugOffCommand extends BaseCommand {
 
   async run(): Promise<{ enabled: boolean }> {
     const { flags } = await this.parse(DebugOffCommand);
-    const result = await this.client(flags.socket).call<{ enabled: boolean }>('POST', '/api/debug/disable');
+    const result = await this.client(flags.socket).call('debugDisable');
     this.say('traffic debugging is off');
     return result;
   }

@@ -7,7 +7,7 @@ export default class DebugOnCommand extends BaseCommand {
 
   async run(): Promise<{ enabled: boolean }> {
     const { flags } = await this.parse(DebugOnCommand);
-    const result = await this.client(flags.socket).call<{ enabled: boolean }>('POST', '/api/debug/enable');
+    const result = await this.client(flags.socket).call('debugEnable');
     this.say('traffic debugging is on');
     return result;
   }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/table.js';
-import type { ReplayOutcome, ReplayReport } from '../../debug/replay.js';
+import type { ReplayAnswer } from '../../control/answers/debug.js';
 
 /** `debug replay ID`: sends a recorded request again and compares the answers. */
 export default class DebugReplayCommand extends BaseCommand {
@@ -15,9 +15,9 @@ export default class DebugReplayCommand extends BaseCommand {
     force: Flags.boolean({ description: 'replay a method that is not idempotent (it may act twice)' }),
   };
 
-  async run(): Promise<ReplayReport> {
+  async run(): Promise<ReplayAnswer> {
     const { args, flags } = await this.parse(DebugReplayCommand);
-    const report = await this.client(flags.socket).call<ReplayReport>('POST', '/api/debug/replay', { id: args.id, ...(flags.backend ? { backend: flags.backend } : {}), force: flags.force }, 120_000);
+    const report = await this.client(flags.socket).call('debugReplay', { body: { id: args.id, ...(flags.backend ? { backend: flags.backend } : {}), force: flags.force } }, 120_000);
     const { original: a, replay: b } = report;
     const same = (x: string | number | null, y: string | number | null): string => (x !== null && x === y ? 'same' : '');
     this.say(`${report.method} ${report.url}`);
@@ -38,5 +38,5 @@ export default class DebugReplayCommand extends BaseCommand {
   }
 }
 
-const ms = (o: ReplayOutcome): string => (o.durationMs === null ? '-' : `${o.durationMs} ms`);
-const bytes = (o: ReplayOutcome): string => (o.size === null ? '-' : `${o.size} B`);
+const ms = (o: ReplayAnswer['original']): string => (o.durationMs === null ? '-' : `${o.durationMs} ms`);
+const bytes = (o: ReplayAnswer['original']): string => (o.size === null ? '-' : `${o.size} B`);

@@ -1,16 +1,15 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/table.js';
-import type { TrafficStats } from '../../debug/traffic-stats.js';
-import type { InterceptionCounts } from '../../mitm/interception.js';
+import type { TrafficStatsAnswer } from '../../control/answers/debug.js';
 
 /** `debug stats`: traffic statistics since debugging was turned on. */
 export default class DebugStatsCommand extends BaseCommand {
   static override summary = 'Show traffic statistics (requests, errors, bytes, status classes, top hosts)';
   static override examples = ['<%= config.bin %> debug stats', '<%= config.bin %> debug stats --json'];
 
-  async run(): Promise<TrafficStats> {
+  async run(): Promise<TrafficStatsAnswer> {
     const { flags } = await this.parse(DebugStatsCommand);
-    const stats = await this.client(flags.socket).call<TrafficStats>('GET', '/api/debug/stats');
+    const stats = await this.client(flags.socket).call('debugStats');
     const counts = (record: Record<string, number>): string =>
       Object.entries(record)
         .map(([k, v]) => `${k} ${v}`)
@@ -41,7 +40,7 @@ export default class DebugStatsCommand extends BaseCommand {
 }
 
 /** The interception rows: what was opened up or passed through, and the leaf cache against its bound. */
-function mitmRows(mitm: InterceptionCounts): (string | number)[][] {
+function mitmRows(mitm: TrafficStatsAnswer['mitm']): (string | number)[][] {
   const rows: (string | number)[][] = [['https interception', mitm.active ? 'on' : 'off']];
   if (!mitm.active && mitm.intercepted === 0) return rows;
   rows.push(['intercepted / passed through', `${mitm.intercepted} / ${mitm.passedThrough}`], ['client certificate refusals', mitm.clientRejections], ['passed through after refusals', mitm.passthroughHosts.join(', ') || '-']);

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { recordText, trafficEventLines } from '../../debug/traffic-format.js';
-import type { ConnectionRecord } from '../../protocol/connection-record.js';
 
 /** `debug tail`: follows live traffic until interrupted. */
 export default class DebugTailCommand extends BaseCommand {
@@ -16,7 +15,7 @@ export default class DebugTailCommand extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(DebugTailCommand);
     const client = this.client(flags.socket);
-    const status = await client.call<{ enabled: boolean }>('GET', '/api/debug/status');
+    const status = await client.call('debugStatus');
     if (!status.enabled && !this.jsonEnabled()) this.logToStderr(`traffic debugging is off: nothing will show until "${this.bin} debug on"`);
     const needle = flags.filter?.toLowerCase();
     const colour = process.stdout.isTTY === true && !flags['no-color'] && process.env.NO_COLOR === undefined;
@@ -25,12 +24,11 @@ export default class DebugTailCommand extends BaseCommand {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await client.follow(
-      '/api/debug/traffic/stream',
-      (raw) => {
-        const event = raw as { type: string; phase?: 'request' | 'response'; record?: ConnectionRecord };
+      'debugTrafficStream',
+      (event) => {
         // The daemon greets a new stream: from here on every record shows.
         if (event.type === 'hello') this.logToStderr('following live traffic (Ctrl-C to stop)');
-        if (event.type !== 'traffic' || !event.record || !event.phase) return;
+        if (event.type !== 'traffic') return;
         if (needle !== undefined && !recordText(event.record).includes(needle)) return;
         if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(event)}\n`);
         else for (const line of trafficEventLines(event.phase, event.record, colour)) process.stdout.write(`${line}\n`);

@@ -3,7 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { configWithoutDaemon } from '../../cli/current-config.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { ProxyError } from '../../errors.js';
-import { RuleSetStore, type RuleSetTest } from '../../routing/rule-set-store.js';
+import type { RuleSetTestAnswer } from '../../control/answers/routing.js';
+import { RuleSetStore } from '../../routing/rule-set-store.js';
 
 /** `rule-set test NAME HOST`: whether a rule set matches a host, and by which entry. */
 export default class RuleSetTestCommand extends BaseCommand {
@@ -17,12 +18,12 @@ export default class RuleSetTestCommand extends BaseCommand {
   };
   static override flags = { config: Flags.string({ char: 'c', description: 'load the set from this config file instead of asking the daemon' }) };
 
-  async run(): Promise<RuleSetTest> {
+  async run(): Promise<RuleSetTestAnswer> {
     const { args, flags } = await this.parse(RuleSetTestCommand);
-    let answer: RuleSetTest;
+    let answer: RuleSetTestAnswer;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      answer = await this.client(flags.socket).call<RuleSetTest>('GET', `/api/rule-sets/test?${new URLSearchParams({ name: args.name, host: args.host })}`);
+      answer = await this.client(flags.socket).call('ruleSetTest', { query: { name: args.name, host: args.host } });
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);

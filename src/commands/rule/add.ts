@@ -32,7 +32,7 @@ export default class RuleAddCommand extends BaseCommand {
     const match = matchFromFlags(flags);
     const rule: RuleAdd = { name: flags.name, domains: flags.domain, match, resolve: flags.resolve || undefined, backend: flags.backend, action: flags.action as RuleAdd['action'], position: flags.position, allow_shadowed: allowShadowed };
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/rules', rule), addRule(rule), { allowShadowed, placed: flags.name });
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('ruleAdd', { body: rule }), addRule(rule), { allowShadowed, placed: flags.name });
     this.say(`rule "${flags.name}" added${placementText(outcome.placement)}${outcome.via === 'daemon' ? ' and live' : ` to ${outcome.path}`} (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

@@ -17,7 +17,7 @@ export default class RuleListCommand extends BaseCommand {
     let from: AnswerSource = 'daemon';
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      rules = (await this.client(flags.socket).call<{ rules: (RuleSpec & { index: number })[] }>('GET', '/api/rules')).rules;
+      rules = (await this.client(flags.socket).call('rules')).rules;
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);

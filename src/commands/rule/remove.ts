@@ -15,7 +15,7 @@ export default class RuleRemoveCommand extends BaseCommand {
   async run(): Promise<EditOutcome> {
     const { flags } = await this.parse(RuleRemoveCommand);
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/rules/${encodeURIComponent(flags.name)}`), removeRule(flags.name));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('ruleRemove', { params: { name: flags.name } }), removeRule(flags.name));
     this.say(`rule "${flags.name}" removed (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

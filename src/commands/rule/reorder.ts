@@ -19,7 +19,7 @@ export default class RuleReorderCommand extends BaseCommand {
     const order = argv as string[];
     const client = this.client(flags.socket);
     const allowShadowed = flags['allow-shadowed'] ? true : undefined;
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/rules/reorder', { order, allow_shadowed: allowShadowed }), reorderRules(order), { allowShadowed });
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('ruleReorder', { body: { order, allow_shadowed: allowShadowed } }), reorderRules(order), { allowShadowed });
     this.say(`rules reordered (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

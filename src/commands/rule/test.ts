@@ -7,7 +7,8 @@ import { routeLines } from '../../cli/route-text.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { ruleTestSchema } from '../../control/schemas.js';
 import { ProxyError } from '../../errors.js';
-import { configuredChoice, explainRoute, type RouteExplanation } from '../../routing/route-explanation.js';
+import { configuredChoice, explainRoute } from '../../routing/route-explanation.js';
+import type { RouteAnswer } from '../../control/answers/routing.js';
 import { Router } from '../../routing/router.js';
 
 /** `rule test`: which rule and backend a host takes, for which client and user, and why. */
@@ -32,7 +33,7 @@ export default class RuleTestCommand extends BaseCommand {
     config: Flags.string({ char: 'c', description: 'explain with this config file instead of the running daemon' }),
   };
 
-  async run(): Promise<RouteExplanation> {
+  async run(): Promise<RouteAnswer> {
     const { args, flags } = await this.parse(RuleTestCommand);
     const domain = args.domain ?? flags.domain;
     // Exit code 2, like the flag errors oclif reports itself.
@@ -41,11 +42,10 @@ export default class RuleTestCommand extends BaseCommand {
     const parsed = ruleTestSchema.safeParse(asked);
     if (!parsed.success) throw new ProxyError('BAD_REQUEST', parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
     const { domain: host, ...question } = parsed.data;
-    let answer: RouteExplanation;
+    let answer: RouteAnswer;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      const query = new URLSearchParams(Object.entries(asked).filter((entry): entry is [string, string] => entry[1] !== undefined));
-      answer = await this.client(flags.socket).call<RouteExplanation>('GET', `/api/rules/test?${query}`);
+      answer = await this.client(flags.socket).call('ruleTest', { query: parsed.data });
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const snapshot = await configWithoutDaemon(this.role, flags.config);

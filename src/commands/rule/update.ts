@@ -29,7 +29,7 @@ export default class RuleUpdateCommand extends BaseCommand {
     const change: RuleUpdate = { name: flags['new-name'], domains: flags.domain, match, resolve: flags.resolve || undefined, backend: flags.backend, action: flags.action as RuleUpdate['action'], position: flags.position, allow_shadowed: allowShadowed };
     const client = this.client(flags.socket);
     const edit = updateRule(flags.name, change);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/rules/${encodeURIComponent(flags.name)}`, change), edit, { allowShadowed, placed: flags['new-name'] ?? flags.name });
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('ruleUpdate', { params: { name: flags.name }, body: change }), edit, { allowShadowed, placed: flags['new-name'] ?? flags.name });
     this.say(`rule "${flags.name}" updated${flags.position === undefined ? '' : `, now${placementText(outcome.placement)}`} (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

@@ -26,7 +26,7 @@ export default class UserAddCommand extends BaseCommand {
     const password = await readSecret({ fromStdinFlag: flags['password-stdin'], label: 'password', confirm: true, flagName: 'password-stdin' });
     const user = userAddSchema.parse({ username: flags.username, password_hash: await hashPassword(password), groups: splitList(flags.groups) });
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('POST', '/api/users', user), addUser(user));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('userAdd', { body: user }), addUser(user));
     this.say(`user "${user.username}" added${outcome.via === 'daemon' ? ' and live' : ` to ${outcome.path}`} (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

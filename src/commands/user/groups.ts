@@ -23,7 +23,7 @@ export default class UserGroupsCommand extends BaseCommand {
     const remove = flags.remove.flatMap(splitList);
     if (add.length === 0 && remove.length === 0) throw new ProxyError('BAD_REQUEST', 'name groups to --add or --remove');
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/users/${encodeURIComponent(flags.username)}/groups`, { add, remove }), changeUserGroups(flags.username, add, remove));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('userGroups', { params: { name: flags.username }, body: { add, remove } }), changeUserGroups(flags.username, add, remove));
     this.say(`groups of "${flags.username}" changed (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

@@ -5,13 +5,10 @@ import { offlineNote, offlineSource, type AnswerSource } from '../../cli/current
 import { table } from '../../cli/table.js';
 import { loadConfig, locateConfig } from '../../config/load.js';
 import { NoDaemonError } from '../../control/control-client.js';
+import type { UsersAnswer } from '../../control/answers/routing.js';
 
 /** What `user list` shows: names and groups, never hashes. */
-interface UserList {
-  mode: string;
-  users: { username: string; groups: string[] }[];
-  from: AnswerSource;
-}
+type UserList = UsersAnswer & { from: AnswerSource };
 
 /** `user list`: the native users and their groups. */
 export default class UserListCommand extends BaseCommand {
@@ -25,7 +22,7 @@ export default class UserListCommand extends BaseCommand {
     let list: UserList;
     try {
       if (flags.config) throw new NoDaemonError(this.role, '');
-      list = { ...(await this.client(flags.socket).call<Omit<UserList, 'from'>>('GET', '/api/users')), from: 'daemon' };
+      list = { ...(await this.client(flags.socket).call('users')), from: 'daemon' };
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const location = await locateConfig(this.role, flags.config);

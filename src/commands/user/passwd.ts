@@ -22,7 +22,7 @@ export default class UserPasswdCommand extends BaseCommand {
     const password = await readSecret({ fromStdinFlag: flags['password-stdin'], label: 'new password', confirm: true, flagName: 'password-stdin' });
     const hash = await hashPassword(password);
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('PUT', `/api/users/${encodeURIComponent(flags.username)}/password`, { password_hash: hash }), setUserPassword(flags.username, hash));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('userPassword', { params: { name: flags.username }, body: { password_hash: hash } }), setUserPassword(flags.username, hash));
     this.say(`password of "${flags.username}" changed (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

@@ -16,7 +16,7 @@ export default class UserRemoveCommand extends BaseCommand {
   async run(): Promise<EditOutcome> {
     const { flags } = await this.parse(UserRemoveCommand);
     const client = this.client(flags.socket);
-    const outcome = await applyEdit(this.role, flags.config, () => client.call('DELETE', `/api/users/${encodeURIComponent(flags.username)}`), removeUser(flags.username));
+    const outcome = await applyEdit(this.role, flags.config, () => client.call('userRemove', { params: { name: flags.username } }), removeUser(flags.username));
     this.say(`user "${flags.username}" removed (config version ${outcome.version})`);
     for (const note of editNotes(outcome)) this.say(note);
     return outcome;

@@ -1,5 +1,9 @@
-type Json = Record<string, unknown>;
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+import type { BackendView } from '../../control/answers/backends.js';
+import type { StatsAnswer } from '../../control/answers/daemon.js';
+import type { StreamLine } from '../../control/answers/records.js';
+
+/** A `backend:health` event of the live stream. */
+type HealthEvent = Extract<StreamLine, { type: 'backend:health' }>;
 
 /** Checks kept a backend for its latency strip. */
 const CHECKS_KEPT = 40;
@@ -43,39 +47,37 @@ function withCheck(row: BackendRow, previous: BackendRow | undefined): BackendRo
 }
 
 /** A backend row from the API's view of it, carrying over what the dashboard learnt before (state since, checks). */
-export function backendRow(view: Json, stats: Json | undefined, previous: BackendRow | undefined, limit: number, nowMs: number): BackendRow {
-  const health = (view.health as Json | undefined) ?? {};
-  const connections = (view.connections as Json | undefined) ?? {};
-  const status = String(health.status ?? view.status ?? 'unknown');
-  const state: BackendRow['health'] = view.status === 'unavailable' ? 'unavailable' : status === 'healthy' || status === 'unhealthy' ? status : (previous?.health ?? 'unknown');
+export function backendRow(view: BackendView, stats: StatsAnswer['backends'][string] | undefined, previous: BackendRow | undefined, limit: number, nowMs: number): BackendRow {
+  const { health, connections } = view;
+  const state: BackendRow['health'] = view.status === 'unavailable' ? 'unavailable' : health.status === 'healthy' || health.status === 'unhealthy' ? health.status : (previous?.health ?? 'unknown');
   const row: BackendRow = {
-    name: String(view.name),
-    type: String(view.type),
-    address: typeof view.address === 'string' ? view.address : null,
+    name: view.name,
+    type: view.type,
+    address: view.address,
     health: state,
     since: previous && previous.health === state ? previous.since : nowMs,
-    reason: typeof view.reason === 'string' ? view.reason : typeof health.reason === 'string' ? health.reason : undefined,
-    latencyMs: num(health.latencyMs) ?? previous?.latencyMs ?? null,
-    failures: num(health.consecutiveFailures) ?? previous?.failures ?? 0,
-    uptimePercent: num(health.uptimePercent) ?? previous?.uptimePercent ?? null,
-    active: num(stats?.active) ?? 0,
-    total: num(connections.total) ?? 0,
-    errors: num(connections.errors) ?? 0,
+    reason: view.reason ?? health.reason,
+    latencyMs: health.latencyMs ?? previous?.latencyMs ?? null,
+    failures: health.consecutiveFailures,
+    uptimePercent: health.uptimePercent ?? previous?.uptimePercent ?? null,
+    active: stats?.active ?? 0,
+    total: connections.total,
+    errors: connections.errors,
     limit,
     checks: [],
-    lastCheck: num(health.lastCheck),
+    lastCheck: health.lastCheck,
   };
   return withCheck(row, previous);
 }
 
 /** Applies a `backend:health` event to a row (in place); whether the state changed. */
-export function applyHealthEvent(row: BackendRow, event: Json, nowMs: number): boolean {
+export function applyHealthEvent(row: BackendRow, event: HealthEvent, nowMs: number): boolean {
   const health: BackendRow['health'] = event.healthy ? 'healthy' : 'unhealthy';
   const changed = row.health !== health;
   if (changed) row.since = nowMs;
   row.health = health;
-  row.latencyMs = num(event.latencyMs) ?? row.latencyMs;
-  row.failures = num(event.consecutiveFailures) ?? row.failures;
-  row.reason = typeof event.reason === 'string' ? event.reason : undefined;
+  row.latencyMs = event.latencyMs ?? row.latencyMs;
+  row.failures = event.consecutiveFailures;
+  row.reason = event.reason;
   return changed;
 }

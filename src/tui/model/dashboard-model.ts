@@ -1,7 +1,8 @@
-import type { ConnectionRecord } from '../../protocol/connection-record.js';
+import type { StatsAnswer, StatusAnswer } from '../../control/answers/daemon.js';
+import type { StreamLine } from '../../control/answers/records.js';
 import { applyHealthEvent, backendRow, orderBackends, type BackendRow } from './backend-rows.js';
 import { formatClock } from './format.js';
-import { LimitStats, type LimitHitEvent } from './limit-stats.js';
+import { LimitStats } from './limit-stats.js';
 import { RateSeries } from './rate-series.js';
 import { TrafficHistory } from './traffic-history.js';
 
@@ -41,13 +42,9 @@ export interface Message {
   at: number;
 }
 
-type Json = Record<string, unknown>;
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-
-/** The stats' `descriptors`, with the refusals summed (an older daemon sends none: zeros). */
-function filesOf(d: Json | undefined): ConnectionLoad['files'] {
-  const exhausted = (d?.exhausted as Json | undefined) ?? {};
-  return { open: num(d?.open) ?? 0, limit: num(d?.limit) ?? 0, refused: (num(exhausted.accept) ?? 0) + (num(exhausted.dial) ?? 0) };
+/** The stats' `descriptors`, with the refusals summed. */
+function filesOf(d: StatsAnswer['descriptors']): ConnectionLoad['files'] {
+  return { open: d.open, limit: d.limit, refused: d.exhausted.accept + d.exhausted.dial };
 }
 
 /** Messages kept for the log (`m`). */
@@ -99,19 +96,19 @@ export class DashboardModel {
   }
 
   /** Applies one event of the live stream. */
-  apply(event: Json, nowMs: number): void {
+  apply(event: StreamLine, nowMs: number): void {
     switch (event.type) {
       case 'connection:start':
-        this.traffic.upsert(event.record as ConnectionRecord, true);
+        this.traffic.upsert(event.record, true);
         break;
       case 'connection:end': {
-        const record = event.record as ConnectionRecord;
+        const { record } = event;
         this.traffic.upsert(record, false);
         this.series.add(nowMs, 1, record.bytesIn + record.bytesOut);
         break;
       }
       case 'limit:hit':
-        this.limits.add(event.hit as LimitHitEvent, nowMs);
+        this.limits.add(event.hit, nowMs);
         break;
       case 'backend:health': {
         const row = this.backends.find((b) => b.name === event.backend);
@@ -120,11 +117,11 @@ export class DashboardModel {
         break;
       }
       case 'reload':
-        if (event.ok) this.tell(`config reloaded: version ${String(event.version)}`, false, nowMs);
-        else this.tell(`reload rejected: ${((event.errors as string[] | undefined) ?? []).join('; ')}`, true, nowMs);
+        if (event.ok) this.tell(`config reloaded: version ${event.version ?? '?'}`, false, nowMs);
+        else this.tell(`reload rejected: ${(event.errors ?? []).join('; ')}`, true, nowMs);
         return;
       case 'warning':
-        this.tell(String(event.message), true, nowMs);
+        this.tell(event.message, true, nowMs);
         return;
       default:
         return;
@@ -136,21 +133,18 @@ export class DashboardModel {
    * Takes the daemon's `/api/status` and `/api/stats` answers. A daemon that started anew since
    * the last answer is marked in the traffic list, and a debugger the restart turned off is told.
    */
-  applyStatus(status: Json, stats: Json | null, nowMs = Date.now()): void {
-    const listeners = (status.listeners as { kind: string; host: string; port: number }[] | undefined) ?? [];
-    const config = (status.config as Json | undefined) ?? {};
-    const connections = (status.connections as Json | undefined) ?? {};
-    const started = typeof status.startedAt === 'string' ? Date.parse(status.startedAt) : Number.NaN;
+  applyStatus(status: StatusAnswer, stats: StatsAnswer | null, nowMs = Date.now()): void {
+    const started = Date.parse(status.startedAt);
     const previous = this.summary;
     const summary: DaemonSummary = {
-      role: String(status.role ?? '?'),
-      pid: num(status.pid),
-      startedAt: Number.isFinite(started) ? started : nowMs - (num(status.uptimeSeconds) ?? 0) * 1000,
-      listeners: listeners.map((l) => `${l.kind} ${l.host}:${l.port}`).join(', '),
-      configVersion: String(config.version ?? '?'),
-      configSource: String(config.source ?? 'embedded default'),
-      connectionsActive: num(connections.active) ?? 0,
-      debug: Boolean((status.debug as Json | undefined)?.enabled),
+      role: status.role,
+      pid: status.pid,
+      startedAt: Number.isFinite(started) ? started : nowMs - status.uptimeSeconds * 1000,
+      listeners: status.listeners.map((l) => `${l.kind} ${l.host}:${l.port}`).join(', '),
+      configVersion: status.config.version,
+      configSource: status.config.source ?? 'embedded default',
+      connectionsActive: status.connections.active,
+      debug: status.debug.enabled,
     };
     this.summary = summary;
     if (previous && (previous.startedAt !== summary.startedAt || previous.pid !== summary.pid)) {
@@ -158,18 +152,16 @@ export class DashboardModel {
       this.revision++;
       if (previous.debug && !summary.debug) this.tell('the daemon restarted and its debugger is off: press d (or run "debug on") to record requests again', true, nowMs);
     }
-    const active = ((stats?.backends as Record<string, Json> | undefined) ?? {}) as Record<string, Json>;
-    const limits = (stats?.limits as Json | undefined) ?? {};
-    const perBackend = num(limits.maxConnectionsPerBackend) ?? 0;
+    const perBackend = stats?.limits.maxConnectionsPerBackend ?? 0;
     const before = new Map(this.backends.map((b) => [b.name, b]));
-    this.backends = orderBackends(((status.backends as Json[] | undefined) ?? []).map((b) => backendRow(b, active[String(b.name)], before.get(String(b.name)), perBackend, nowMs)));
+    this.backends = orderBackends(status.backends.map((b) => backendRow(b, stats?.backends[b.name], before.get(b.name), perBackend, nowMs)));
     this.load = stats
       ? {
-          active: num(stats.connectionsActive) ?? summary.connectionsActive,
-          maxConnections: num(limits.maxConnections) ?? 0,
-          maxConnectionsPerIp: num(limits.maxConnectionsPerIp) ?? 0,
-          files: filesOf(stats.descriptors as Json | undefined),
-          busiest: ((stats.busiestClients as { client: string; active: number }[] | undefined) ?? []).filter((c) => typeof c.client === 'string' && num(c.active) !== null),
+          active: stats.connectionsActive,
+          maxConnections: stats.limits.maxConnections,
+          maxConnectionsPerIp: stats.limits.maxConnectionsPerIp,
+          files: filesOf(stats.descriptors),
+          busiest: stats.busiestClients,
         }
       : null;
     const shown = JSON.stringify([{ ...summary, startedAt: 0 }, this.backends.map((b) => [b.name, b.health, b.reason, b.latencyMs, b.failures, b.uptimePercent, b.active, b.total, b.errors, b.limit]), this.load]);

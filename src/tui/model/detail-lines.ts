@@ -1,29 +1,28 @@
+import type { RecordAnswer } from '../../control/answers/records.js';
+import type { RouteAnswer as RouteExplanationAnswer } from '../../control/answers/routing.js';
 import { formatClock, formatDuration } from './format.js';
 import type { TrafficRow } from './traffic-row.js';
 import type { DetailTab } from './ui-state.js';
 
-type Json = Record<string, unknown>;
-
 /** A request's detail as the daemon kept it (headers and bodies while the debugger recorded them). */
-export type RecordedDetail = Json | null;
+export type RecordedDetail = RecordAnswer | null;
 
 /** The route the daemon would give the request's host now (`GET /api/rules/test`), as the CLI's `rule test` shows it. */
-export type RouteAnswer = Json | null;
+export type RouteAnswer = RouteExplanationAnswer | null;
 
 /** Shown in place of headers and bodies while the daemon's answer is on its way. */
 const LOADING = ['  (loading)'];
 
-function headerLines(list: unknown): string[] {
-  if (!Array.isArray(list)) return ['  (not recorded)'];
+function headerLines(list: string[] | undefined): string[] {
+  if (!list) return ['  (not recorded)'];
   const out: string[] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) out.push(`  ${String(list[i])}: ${String(list[i + 1])}`);
+  for (let i = 0; i + 1 < list.length; i += 2) out.push(`  ${list[i]}: ${list[i + 1]}`);
   return out;
 }
 
 /** A body: pretty-printed when it is JSON, line by line otherwise. */
-function bodyLines(value: unknown): string[] {
-  const body = value as { text?: string; size?: number; truncated?: boolean; encoding?: string } | undefined;
-  if (body?.text === undefined) return ['  (none recorded)'];
+function bodyLines(body: RecordAnswer['requestBody']): string[] {
+  if (body === undefined) return ['  (none recorded)'];
   const about = `(${body.size} bytes${body.truncated ? ', cut' : ''}${body.encoding === 'base64' ? ', base64' : ''})`;
   let text = body.text;
   if (body.encoding !== 'base64') {
@@ -100,18 +99,16 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
 function routeLines(row: TrafficRow, route: RouteAnswer): string[] {
   const lines = [`this request: rule ${row.rule ?? '-'}, backend ${row.backend ?? '-'}`];
   if (route === null) return [...lines, `how ${row.host} routes now: asking the daemon…`];
-  const rule = route.rule as Json | null;
-  const choice = route.choice as Json | null;
+  const { rule, choice } = route;
   lines.push(`how ${row.host} routes now:`);
-  if (typeof route.clientRefused === 'string') lines.push(`  client refused before any rule: ${route.clientRefused}`);
-  lines.push(rule ? `  rule #${Number(rule.index) + 1} ${String(rule.name)} (pattern ${String(rule.pattern)})` : '  no rule matches');
+  if (route.clientRefused !== null) lines.push(`  client refused before any rule: ${route.clientRefused}`);
+  lines.push(rule ? `  rule #${rule.index + 1} ${rule.name} (pattern ${rule.pattern})` : '  no rule matches');
   if (choice) {
-    const candidates = (choice.candidates as string[] | undefined) ?? [];
-    if (candidates.length > 0) lines.push(`  candidates ${candidates.join(', ')}${choice.algorithm ? ` (${String(choice.algorithm)}, ${String(choice.basis)})` : ''}`);
-    for (const skipped of (choice.skipped as { name: string; reason: string }[] | undefined) ?? []) lines.push(`  skipped ${skipped.name}: ${skipped.reason}`);
+    if (choice.candidates.length > 0) lines.push(`  candidates ${choice.candidates.join(', ')}${choice.algorithm ? ` (${choice.algorithm}, ${choice.basis})` : ''}`);
+    for (const skipped of choice.skipped) lines.push(`  skipped ${skipped.name}: ${skipped.reason}`);
   }
-  lines.push(`  backend ${typeof route.backend === 'string' ? route.backend : 'chosen per connection'}`);
-  for (const also of (route.alsoMatching as Json[] | undefined) ?? []) lines.push(`  also matches (loses to the first): ${String(also.name)}`);
+  lines.push(`  backend ${route.backend ?? 'chosen per connection'}`);
+  for (const also of route.alsoMatching) lines.push(`  also matches (loses to the first): ${also.name}`);
   return lines;
 }
 
@@ -123,12 +120,12 @@ export function curlCommand(row: TrafficRow, detail: RecordedDetail, proxy: stri
   const defaultPort = (scheme === 'http' && row.port === 80) || (scheme === 'https' && row.port === 443);
   const url = `${scheme}://${row.host.includes(':') ? `[${row.host}]` : row.host}${defaultPort ? '' : `:${row.port}`}${row.path ?? '/'}`;
   const parts = ['curl', ...(proxy ? ['-x', proxy] : []), ...(row.method === 'GET' || row.method === 'CONNECT' ? [] : ['-X', row.method]), quote(url)];
-  const headers = Array.isArray(detail?.requestHeaders) ? (detail.requestHeaders as string[]) : [];
+  const headers = detail?.requestHeaders ?? [];
   for (let i = 0; i + 1 < headers.length; i += 2) {
     if (/^(host|proxy-connection|proxy-authorization|content-length)$/i.test(headers[i])) continue;
     parts.push('-H', quote(`${headers[i]}: ${headers[i + 1]}`));
   }
-  const body = detail?.requestBody as { text?: string; encoding?: string } | undefined;
-  if (body?.text !== undefined && body.encoding !== 'base64') parts.push('--data-raw', quote(body.text));
+  const body = detail?.requestBody;
+  if (body !== undefined && body.encoding !== 'base64') parts.push('--data-raw', quote(body.text));
   return parts.join(' ');
 }

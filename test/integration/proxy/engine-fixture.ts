@@ -43,6 +43,7 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     workers: 1,
     metrics: null,
     debug: debugSpec(undefined, tmpdir()),
+    management: { port: null, host: '127.0.0.1', hostNames: [], allowedOrigins: [], auditLog: null },
     warnings: [],
     ...patch,
     // As a load does: the sections read at run time come from the document.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { DashboardApp, type DashboardActions } from '../../../src/tui/dashboard-app.js';
 import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
+import { backendView, statsAnswer, statusAnswer } from '../../helpers/api-answers.js';
 
 const actions: DashboardActions = {
   reload: async () => 'config reloaded: version test',
@@ -32,7 +33,7 @@ test('1,000 events a second redraw at the frame rate, not per event, and the his
   for (let batch = 0; batch < 20; batch++) {
     for (let i = 0; i < 50; i++, sent++) {
       const record = { id: `e${sent}`, startedAt: Date.now(), protocol: 'http' as const, clientAddress: '127.0.0.1', clientPort: 4000, method: 'GET', host: `h${sent % 7}.test`, port: 80, path: '/', bytesIn: 10, bytesOut: 90, status: 200, durationMs: 1 };
-      model.apply({ type: 'connection:end', record }, Date.now());
+      model.apply({ type: 'connection:end', time: Date.now(), record }, Date.now());
     }
     await tick(50);
   }
@@ -49,8 +50,8 @@ test('1,000 events a second redraw at the frame rate, not per event, and the his
 test('keys reach the view: filter box, help, and quit', { timeout: 10_000 }, async () => {
   let quit = 0;
   const model = new DashboardModel();
-  model.apply({ type: 'connection:end', record: { id: 'a', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, method: 'GET', host: 'alpha.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 200, durationMs: 1 } }, Date.now());
-  model.apply({ type: 'connection:end', record: { id: 'b', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, user: 'alice', method: 'GET', host: 'beta.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 503, durationMs: 1 } }, Date.now());
+  model.apply({ type: 'connection:end', time: Date.now(), record: { id: 'a', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, method: 'GET', host: 'alpha.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 200, durationMs: 1 } }, Date.now());
+  model.apply({ type: 'connection:end', time: Date.now(), record: { id: 'b', startedAt: Date.now(), protocol: 'http', clientAddress: '127.0.0.1', clientPort: 1, user: 'alice', method: 'GET', host: 'beta.test', port: 80, path: '/', bytesIn: 1, bytesOut: 1, status: 503, durationMs: 1 } }, Date.now());
   const app = render(<DashboardApp model={model} actions={{ ...actions, quit: () => quit++ }} frameMs={20} />);
   await tick(60);
   app.stdin.write('/');
@@ -78,13 +79,13 @@ test('keys reach the view: filter box, help, and quit', { timeout: 10_000 }, asy
 test('backends show their type and load; limits show open connections against network.limits', { timeout: 10_000 }, async () => {
   const model = new DashboardModel();
   model.applyStatus(
-    { role: 'server', uptimeSeconds: 5, listeners: [], config: { version: 'v1' }, connections: { active: 3 }, backends: [{ name: 'eu', type: 'socks5', status: 'available', health: { status: 'healthy', latencyMs: 4, consecutiveFailures: 0, uptimePercent: 100 } }] },
-    {
+    statusAnswer({ uptimeSeconds: 5, config: { version: 'v1' }, connections: { active: 3, total: 7 }, backends: [backendView({ name: 'eu', type: 'socks5', health: { status: 'healthy', checked: true, latencyMs: 4, uptimePercent: 100 } })] }),
+    statsAnswer({
       connectionsActive: 3,
       backends: { eu: { active: 3, total: 7, errors: 0 } },
       busiestClients: [{ client: '192.0.2.7', active: 2 }, { client: '192.0.2.8', active: 1 }],
       limits: { maxConnections: 1000, maxConnectionsPerIp: 2, maxConnectionsPerBackend: 10 },
-    },
+    }),
   );
   const app = render(<DashboardApp model={model} actions={actions} frameMs={20} />);
   await tick(80);

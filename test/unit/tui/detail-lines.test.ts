@@ -8,21 +8,21 @@ const record = (fields: Partial<ConnectionRecord>): ConnectionRecord => ({ id: '
 
 test('the detail view says whether a request was decrypted and what the TLS handshake named; its curl command uses https://', () => {
   const decrypted = record({ tls: { decrypted: true, sni: 'api.example.com', alpn: 'h2' } });
-  const lines = detailLines('request', toRow(decrypted, false), decrypted as unknown as Record<string, unknown>, null);
+  const lines = detailLines('request', toRow(decrypted, false), decrypted, null);
   assert.ok(lines.includes('tls: decrypted by HTTPS interception   SNI api.example.com   spoken h2'), lines.join('\n'));
-  assert.match(curlCommand(toRow(decrypted, false), decrypted as unknown as Record<string, unknown>, null), /'https:\/\/api\.example\.com:8443\/v1\?x=1'/);
+  assert.match(curlCommand(toRow(decrypted, false), decrypted, null), /'https:\/\/api\.example\.com:8443\/v1\?x=1'/);
   const tunnel = record({ protocol: 'connect', method: 'CONNECT', path: undefined, tls: { decrypted: false, sni: 'pinned.example.com', alpnOffered: ['h2', 'http/1.1'] } });
-  const tunnelLines = detailLines('request', toRow(tunnel, false), tunnel as unknown as Record<string, unknown>, null);
+  const tunnelLines = detailLines('request', toRow(tunnel, false), tunnel, null);
   assert.ok(tunnelLines.includes('tls: tunnel not decrypted: metadata only   SNI pinned.example.com   ALPN offered h2, http/1.1'), tunnelLines.join('\n'));
   const plain = record({});
-  assert.ok(!detailLines('request', toRow(plain, false), plain as unknown as Record<string, unknown>, null).some((l) => l.startsWith('tls:')));
+  assert.ok(!detailLines('request', toRow(plain, false), plain, null).some((l) => l.startsWith('tls:')));
 });
 
 test('the timing tab lists the phases the daemon measured, and says so when none were', () => {
   const timed = record({ waitMs: 12, receiveMs: 3 });
-  const lines = detailLines('timing', toRow(timed, false), timed as unknown as Record<string, unknown>, null);
+  const lines = detailLines('timing', toRow(timed, false), timed, null);
   assert.ok(lines.some((l) => /^wait for the response head: /.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /^receive the body: /.test(l)));
   const untimed = record({});
-  assert.ok(detailLines('timing', toRow(untimed, false), untimed as unknown as Record<string, unknown>, null).some((l) => /not measured/.test(l)));
+  assert.ok(detailLines('timing', toRow(untimed, false), untimed, null).some((l) => /not measured/.test(l)));
 });

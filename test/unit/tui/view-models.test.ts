@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
+import { backendView, statsAnswer, statusAnswer } from '../../helpers/api-answers.js';
 import { DashboardModel } from '../../../src/tui/model/dashboard-model.js';
 import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/model/format.js';
 import { LimitStats } from '../../../src/tui/model/limit-stats.js';
@@ -259,29 +260,29 @@ test('keys that arrive in one chunk are taken one by one', () => {
 test('dashboard model: live events, status polls and health events', () => {
   const model = new DashboardModel(100);
   const r = record({ backend: 'direct' });
-  model.apply({ type: 'connection:start', record: r }, 1000);
-  model.apply({ type: 'connection:end', record: { ...r, status: 200, durationMs: 5 } }, 1500);
-  model.apply({ type: 'limit:hit', hit: { scope: 'ip', client: '127.0.0.2' } }, 1500);
-  model.apply({ type: 'reload', ok: false, errors: ['x.yaml:1:1: bad'] }, 1600);
+  model.apply({ type: 'connection:start', time: 1000, record: r }, 1000);
+  model.apply({ type: 'connection:end', time: 1500, record: { ...r, status: 200, durationMs: 5 } }, 1500);
+  model.apply({ type: 'limit:hit', time: 1500, hit: { scope: 'ip', client: '127.0.0.2', reason: 'rate', protocol: 'http', time: 1500 } }, 1500);
+  model.apply({ type: 'reload', time: 1600, ok: false, errors: ['x.yaml:1:1: bad'] }, 1600);
   assert.equal(model.traffic.size, 1);
   assert.equal(model.traffic.visible()[0].open, false);
   assert.deepEqual(model.series.window(2500, 2).requests, [0, 1]);
   assert.equal(model.limits.count, 1);
   assert.deepEqual(model.message, { text: 'reload rejected: x.yaml:1:1: bad', error: true, at: 1600 });
   model.applyStatus(
-    { role: 'server', uptimeSeconds: 61, listeners: [{ kind: 'http', host: '127.0.0.1', port: 8080 }], config: { version: 'abc', source: '/etc/x.yaml' }, connections: { active: 2 }, backends: [{ name: 'direct', type: 'direct', status: 'available', connections: { total: 9, errors: 1 } }] },
-    {
+    statusAnswer({ uptimeSeconds: 61, listeners: [{ kind: 'http', host: '127.0.0.1', port: 8080, tls: false }], config: { version: 'abc', source: '/etc/x.yaml' }, connections: { active: 2, total: 9 }, backends: [backendView({ name: 'direct', connections: { total: 9, errors: 1 } })] }),
+    statsAnswer({
       connectionsActive: 2,
       backends: { direct: { active: 2, total: 9, errors: 1 } },
       busiestClients: [{ client: '127.0.0.2', active: 2 }],
       limits: { maxConnections: 100, maxConnectionsPerIp: 4, maxConnectionsPerBackend: 50 },
       descriptors: { open: 120, limit: 1024, exhausted: { accept: 1, dial: 2 } },
-    },
+    }),
   );
   assert.equal(model.summary?.listeners, 'http 127.0.0.1:8080');
   assert.deepEqual(model.backends[0], { name: 'direct', type: 'direct', address: null, health: 'unknown', since: model.backends[0].since, reason: undefined, latencyMs: null, failures: 0, uptimePercent: null, active: 2, total: 9, errors: 1, limit: 50, checks: [], lastCheck: null });
   assert.deepEqual(model.load, { active: 2, maxConnections: 100, maxConnectionsPerIp: 4, files: { open: 120, limit: 1024, refused: 3 }, busiest: [{ client: '127.0.0.2', active: 2 }] });
-  model.apply({ type: 'backend:health', backend: 'direct', healthy: false, latencyMs: 40, consecutiveFailures: 3, reason: 'timeout' }, 3000);
+  model.apply({ type: 'backend:health', time: 3000, backend: 'direct', healthy: false, status: 'unhealthy', latencyMs: 40, consecutiveFailures: 3, lastCheck: 3000, reason: 'timeout' }, 3000);
   assert.equal(model.backends[0].health, 'unhealthy');
   assert.equal(model.backends[0].failures, 3);
 });
@@ -291,7 +292,7 @@ test('detail lines: loading while the daemon answers, headers once it did, "not 
   const loading = detailLines('request', row, undefined, null).join('\n');
   assert.match(loading, /request headers:\n {2}\(loading\)/);
   assert.doesNotMatch(loading, /not recorded/);
-  const kept = detailLines('request', row, { requestHeaders: ['User-Agent', 'curl/8'] }, null).join('\n');
+  const kept = detailLines('request', row, { ...record(), requestHeaders: ['User-Agent', 'curl/8'] }, null).join('\n');
   assert.match(kept, /request headers:\n {2}User-Agent: curl\/8/);
   assert.match(detailLines('response', row, null, null).join('\n'), /response headers:\n {2}\(not recorded\)/);
 });
