@@ -117,3 +117,5 @@ for (const target of targets) {
   console.log(`BENCHJSON ${JSON.stringify({ metric: 'mitm_https_rps', target: target.name, unit: 'req/s', median: Math.round(value), runs: results.get(target.name)!.map(Math.round), ratio_to_plain_connect: Number((value / plain).toFixed(3)) })}`);
 }
 console.log(`BENCHJSON ${JSON.stringify({ metric: 'mitm_leaf_ms', target: 'simple-proxy', unit: 'ms', median: Number(median(sequential).toFixed(3)) })}`);
+// The proxies, nginx and mitmdump it started keep the event loop alive: exiting runs the handler that stops them.
+process.exit(0);
