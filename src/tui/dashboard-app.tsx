@@ -1,10 +1,14 @@
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
+import type { RecordAnswer } from '../control/answers/records.js';
+import type { CloseTarget } from './model/connection-keys.js';
+import { connectionRows } from './model/connection-rows.js';
 import type { DashboardModel } from './model/dashboard-model.js';
 import { curlCommand, type RecordedDetail, type RouteAnswer } from './model/detail-lines.js';
 import { fit, formatClock, formatDuration, formatMinute } from './model/format.js';
 import { parseFilter } from './model/traffic-filter.js';
 import { activeFilter, INITIAL_UI, onKey, selectedIndex, splitKeys, type KeyPress, type Pane, type UiState } from './model/ui-state.js';
+import { ConnectionsView } from './views/connections-view.js';
 import { BackendDetailView, DetailView, HelpView, MessageLog } from './views/overlays.js';
 import { BackendsPane, LimitsPane, ServerPane, ThroughputPane, TrafficPane } from './views/panes.js';
 import { ThemeProvider, useTheme, useTint } from './views/theme.js';
@@ -29,6 +33,10 @@ export interface DashboardActions {
   exportHar(ids: readonly string[], file?: string): Promise<string>;
   /** Sends a rule's traffic to another backend (the config file is edited and reloaded); one line saying so. */
   switchBackend(rule: string, backend: string): Promise<string>;
+  /** The daemon's open connections. */
+  connections(): Promise<RecordAnswer[]>;
+  /** Closes one connection or all of a client's; one line saying how many. */
+  closeConnections(target: CloseTarget): Promise<string>;
   /** Puts text on the terminal's clipboard. */
   copy(text: string): void;
   quit(): void;
@@ -49,6 +57,34 @@ function useFetched<T>(key: string | null, fetch: (key: string) => Promise<T>): 
     // The fetch function is the same for a given key: only the key decides.
   }, [key]);
   return value;
+}
+
+/** How often the Connections view asks the daemon, while it is shown (and only then). */
+const CONNECTIONS_POLL_MS = 2000;
+
+/** The open connections while `shown`, asked for every `CONNECTIONS_POLL_MS` and at once after each `refresh` bump; nothing is asked while hidden. */
+function useOpenConnections(shown: boolean, refresh: number, fetch: () => Promise<RecordAnswer[]>): { records: RecordAnswer[] | null; error: string | null; at: number } {
+  const [answer, setAnswer] = useState<{ records: RecordAnswer[] | null; error: string | null; at: number }>({ records: null, error: null, at: 0 });
+  useEffect(() => {
+    if (!shown) {
+      setAnswer({ records: null, error: null, at: 0 });
+      return;
+    }
+    let live = true;
+    const poll = (): void =>
+      void fetch().then(
+        (records) => live && setAnswer({ records, error: null, at: Date.now() }),
+        (error: Error) => live && setAnswer((a) => ({ ...a, error: `cannot list connections: ${error.message}` })),
+      );
+    poll();
+    const timer = setInterval(poll, CONNECTIONS_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+    // The fetch function does not change while the view is open: only opening it and a refresh decide.
+  }, [shown, refresh]);
+  return answer;
 }
 
 /**
@@ -94,6 +130,12 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const route = useFetched(routeKey, (key) => actions.route(...(key.split('\n') as [string, string]))) ?? null;
   const check = useFetched(ui.backendDetail, (name) => actions.backendCheck(name)) ?? null;
 
+  const [refresh, setRefresh] = useState(0);
+  const open = useOpenConnections(ui.connections, refresh, () => actions.connections());
+  const connRows = useMemo(() => (open.records === null ? null : connectionRows(open.records, open.at)), [open]);
+  const connRefs = useRef<{ id: string; client: string }[]>([]);
+  connRefs.current = connRows ?? [];
+
   const filterText = activeFilter(ui);
   const paused = model.traffic.paused;
   // The list is worked out again only when traffic or the filter changed, not at each clock tick.
@@ -110,7 +152,7 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const apply = (press: KeyPress): void => {
     const state0 = current.current;
     const ids = model.traffic.visible(parseFilter(activeFilter(state0)), state0.sort).map((r) => r.id);
-    const { state, command } = onKey(state0, press, { trafficIds: ids, backendCount: model.backends.length, backendNames: model.backends.map((b) => b.name) });
+    const { state, command } = onKey(state0, press, { trafficIds: ids, backendCount: model.backends.length, backendNames: model.backends.map((b) => b.name), connections: connRefs.current });
     current.current = state;
     setUi(state);
     if (!command) return;
@@ -144,6 +186,12 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
       else model.tell('the request under the cursor went by no rule: nothing to switch', true, at);
     } else if (command.type === 'unknown-command') {
       model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], backend NAME, reload, quit`, true, at);
+    } else if (command.type === 'close-connections') {
+      model.tell('closing…', false, at);
+      void actions.closeConnections(command.target).then(
+        (text) => model.tell(text, false, Date.now()),
+        (error: Error) => model.tell(`cannot close: ${error.message}`, true, Date.now()),
+      ).finally(() => setRefresh((n) => n + 1));
     } else if (command.type === 'copy-curl') {
       const row = model.traffic.get(command.id);
       if (!row) return;
@@ -166,8 +214,9 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
   const third = Math.floor(columns / 3);
   chartStep.current = model.series.stepFor(Math.max(4, third - 2));
   let main: ReactElement;
-  if (ui.help) main = <HelpView pane={ui.pane} height={fullHeight} />;
+  if (ui.help) main = <HelpView pane={ui.connections ? 'connections' : ui.pane} height={fullHeight} />;
   else if (ui.messages) main = <MessageLog messages={model.messages} height={fullHeight} width={columns} />;
+  else if (ui.connections) main = <ConnectionsView rows={connRows} selected={Math.min(ui.connectionIndex, Math.max(0, (connRows?.length ?? 0) - 1))} error={open.error} height={fullHeight} width={columns} />;
   else if (ui.detail !== null) main = <DetailView row={detailRow} detail={detail} route={route} tab={ui.detailTab} scroll={ui.detailScroll} height={fullHeight} width={columns} />;
   else if (ui.backendDetail !== null) main = <BackendDetailView backend={model.backends.find((b) => b.name === ui.backendDetail)} check={check} height={fullHeight} width={columns} />;
   else {
@@ -230,13 +279,18 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
       </Box>
     );
   }
+  if (ui.confirmClose !== null) {
+    const what = 'id' in ui.confirmClose ? `connection ${ui.confirmClose.id}` : `every connection of client ${ui.confirmClose.client}`;
+    return <Text color={tint('yellow')} bold>{fit(`close ${what}? y/n`, width)}</Text>;
+  }
   const message = model.message && now - model.message.at < 15_000 ? model.message : null;
   if (message) return <Text color={tint(message.error ? 'red' : 'green')}>{fit(message.error && message.text.length > width ? `${message.text.slice(0, width - 12)}… (m: more)` : message.text, width)}</Text>;
   const hints: Record<Pane, string> = {
-    traffic: 'Enter detail  / filter  F follow  s sort  b backend  : command',
+    traffic: 'Enter detail  / filter  F follow  s sort  b backend  o connections  : command',
     throughput: 'requests and bytes per second',
     backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',
   };
-  return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages │ ${hints[ui.pane]}`, width)}</Text>;
+  if (ui.connections) return <Text dimColor>{fit('q quit  ? help  Esc/o back  ↑↓ move  x close  X close all of the client\'s  m messages', width)}</Text>;
+  return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages  o connections │ ${hints[ui.pane]}`, width)}</Text>;
 }

@@ -87,6 +87,12 @@ function actionsFor(client: ControlClient, version: string, quit: () => void): D
       const check = await healthCheckOf(client, name);
       return check ? checkLine(check) : null;
     },
+    connections: async () => (await client.call('connections')).connections,
+    closeConnections: async (target) => {
+      const { closed } = await client.call('connectionsClose', { body: target });
+      const what = 'id' in target ? `connection ${target.id}` : `connections of client ${target.client}`;
+      return `closed ${closed} ${closed === 1 ? 'connection' : 'connections'}${closed === 0 ? ` (${what} had ended already)` : ` (${what})`}`;
+    },
     // OSC 52: the terminal (and tmux, and an SSH client's terminal) takes it as a clipboard write.
     copy: (text) => void process.stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
     quit,

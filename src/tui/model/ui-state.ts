@@ -1,3 +1,4 @@
+import { onConnectionsKey, type CloseTarget, type ConnectionRef } from './connection-keys.js';
 import { DEFAULT_SORT, SORT_KEYS, type SortOrder } from './traffic-history.js';
 
 /** The panes, in Tab order. */
@@ -46,6 +47,10 @@ export interface UiState {
   /** The message log (`m`) and help (`?`) overlays. */
   messages: boolean;
   help: boolean;
+  /** The Connections view (`o`): whether it is open, its cursor, and the close it asks to confirm. */
+  connections: boolean;
+  connectionIndex: number;
+  confirmClose: CloseTarget | null;
 }
 
 /** A key as ink reports it (the fields the dashboard uses). */
@@ -80,7 +85,9 @@ export type UiCommand =
   | { type: 'export-har'; file?: string }
   /** The rule of the request under the cursor goes to this backend from now on. */
   | { type: 'switch-backend'; backend: string }
-  | { type: 'unknown-command'; text: string };
+  | { type: 'unknown-command'; text: string }
+  /** Closes open connections through the daemon (confirmed with `y`). */
+  | { type: 'close-connections'; target: CloseTarget };
 
 /** What the reducer needs to know about the current lists. */
 export interface UiContext {
@@ -89,6 +96,8 @@ export interface UiContext {
   backendCount: number;
   /** Backend names in the order shown (for the backend detail). */
   backendNames?: readonly string[];
+  /** The open connections the Connections view shows, in order. */
+  connections?: readonly ConnectionRef[];
 }
 
 /** The dashboard as it opens: following the newest request. */
@@ -111,6 +120,9 @@ export const INITIAL_UI: UiState = {
   commandInput: null,
   messages: false,
   help: false,
+  connections: false,
+  connectionIndex: 0,
+  confirmClose: null,
 };
 
 const clamp = (value: number, count: number): number => Math.max(0, Math.min(value, count - 1));
@@ -149,6 +161,7 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
   if (state.editingFilter) return { state: editFilter(state, key) };
   if (state.commandInput !== null) return editCommand(state, key, ctx.backendNames ?? []);
   if (state.help || state.messages) return key.input === 'q' ? { state, command: { type: 'quit' } } : { state: { ...state, help: false, messages: false } };
+  if (state.connections) return onConnectionsKey(state, key, ctx.connections ?? []);
   if (state.detail !== null) return onDetailKey(state, key, ctx);
   if (state.backendDetail !== null) {
     if (key.input === 'q') return { state, command: { type: 'quit' } };
@@ -188,6 +201,8 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
       return { state: { ...state, help: true } };
     case 'm':
       return { state: { ...state, messages: true } };
+    case 'o':
+      return { state: { ...state, connections: true, connectionIndex: 0, confirmClose: null } };
     case '/':
       return { state: { ...state, pane: 'traffic', editingFilter: true, filterInput: state.filter, historyIndex: -1 } };
     case 'F':

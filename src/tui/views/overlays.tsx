@@ -64,9 +64,13 @@ const HELP_COMMON: [string, string][] = [
   ['Tab / ← →', 'next / previous pane'],
   ['m', 'message log (long errors in full)'],
   ['r', 'reload the config file'],
+  ['o', 'open connections (Esc back)'],
 ];
 
-const HELP_PANE: Record<PaneName, [string, string][]> = {
+/** What the help overlay is about: a pane, or the Connections view. */
+export type HelpTopic = PaneName | 'connections';
+
+const HELP_PANE: Record<HelpTopic, [string, string][]> = {
   traffic: [
     ['↑ ↓ (j k)', 'move the cursor (it stays on the request you chose)'],
     ['F', 'follow mode: the cursor stays on the newest request'],
@@ -88,12 +92,18 @@ const HELP_PANE: Record<PaneName, [string, string][]> = {
     ['t', "test the backend against its own check target"],
   ],
   limits: [],
+  connections: [
+    ['↑ ↓ (j k)', 'move in the list (oldest first; asked again every 2 s while shown)'],
+    ['x', 'close the selected connection (y to confirm)'],
+    ['X', "close every connection of the selected row's client (y to confirm)"],
+    ['Esc / o', 'back to the panes'],
+  ],
 };
 
 /** The keys of the focused pane, then the ones that work everywhere. */
-export function HelpView({ pane, height }: { pane: PaneName; height: number }): ReactElement {
+export function HelpView({ pane, height }: { pane: HelpTopic; height: number }): ReactElement {
   return (
-    <Pane title={`Keys (any key closes): ${pane} pane`} focused={false} height={height}>
+    <Pane title={`Keys (any key closes): ${pane === 'connections' ? 'connections view' : `${pane} pane`}`} focused={false} height={height}>
       {[...HELP_PANE[pane], ...HELP_COMMON].map(([keys, what]) => (
         <Text key={keys} wrap="truncate">
           <Text bold>{fit(keys, 14)}</Text>

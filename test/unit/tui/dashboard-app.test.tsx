@@ -16,6 +16,8 @@ const actions: DashboardActions = {
   clear: async () => 'cleared',
   exportHar: async (ids) => `exported ${ids.length}`,
   switchBackend: async (rule, backend) => `rule ${rule} now goes to backend ${backend}`,
+  connections: async () => [],
+  closeConnections: async () => 'closed 0 connections',
   quit: () => undefined,
 };
 
@@ -96,5 +98,64 @@ test('backends show their type and load; limits show open connections against ne
   assert.match(frame, /open 3\/1000, 2 per IP/);
   assert.match(frame, /192\.0\.2\.7 2\/2 open/);
   assert.match(frame, /config v1 │ 3 open/, 'version and load come before the listener list');
+  app.unmount();
+});
+
+test('connections view: polled only while shown, x then y closes the selected one and the count goes to the message line', { timeout: 10_000 }, async () => {
+  let asked = 0;
+  const closed: unknown[] = [];
+  let open = [
+    { id: 'old', startedAt: Date.now() - 65_000, protocol: 'connect' as const, clientAddress: '127.0.0.9', clientPort: 4100, method: 'CONNECT', host: 'db.test', port: 5432, rule: 'Default', backend: 'direct', bytesIn: 0, bytesOut: 0 },
+    { id: 'new', startedAt: Date.now() - 1_000, protocol: 'http' as const, clientAddress: '127.0.0.1', clientPort: 4200, method: 'GET', host: 'web.test', port: 80, path: '/', bytesIn: 0, bytesOut: 2_000 },
+  ];
+  const model = new DashboardModel();
+  const app = render(
+    <DashboardApp
+      model={model}
+      actions={{
+        ...actions,
+        connections: async () => {
+          asked++;
+          return open;
+        },
+        closeConnections: async (target) => {
+          closed.push(target);
+          open = open.filter((c) => !('id' in target) || c.id !== target.id);
+          return 'closed 1 connection';
+        },
+      }}
+      frameMs={20}
+    />,
+  );
+  await tick(150);
+  assert.equal(asked, 0, 'nothing is asked while the view is not shown');
+  assert.match(app.lastFrame() ?? '', /o connections/, 'the footer names the key');
+  app.stdin.write('o');
+  await tick(150);
+  const frame = app.lastFrame() ?? '';
+  assert.ok(asked >= 1);
+  assert.match(frame, /Connections 2 open/);
+  assert.match(frame, /1m +127\.0\.0\.9:4100 +- +connect +db\.test:5432 +Default +direct +-/, 'oldest first; an open tunnel claims no bytes');
+  assert.match(frame, /web\.test:80\/ +- +- +2\.0K/);
+  assert.ok(frame.indexOf('db.test') < frame.indexOf('web.test'));
+  app.stdin.write('?');
+  await tick(80);
+  assert.match(app.lastFrame() ?? '', /connections view[\s\S]*X +close every connection/);
+  app.stdin.write(' ');
+  await tick(50);
+  app.stdin.write('x');
+  await tick(80);
+  assert.match(app.lastFrame() ?? '', /close connection old\? y\/n/);
+  app.stdin.write('y');
+  await tick(200);
+  assert.deepEqual(closed, [{ id: 'old' }]);
+  const after = app.lastFrame() ?? '';
+  assert.match(after, /closed 1 connection/);
+  assert.match(after, /Connections 1 open/, 'asked again at once after closing');
+  app.stdin.write('\x1b');
+  await tick(100);
+  const seen = asked;
+  await tick(2_300);
+  assert.equal(asked, seen, 'no polling once the view is closed');
   app.unmount();
 });

@@ -7,6 +7,7 @@ import { fit, formatBytes, formatDuration, sparkline } from '../../../src/tui/mo
 import { LimitStats } from '../../../src/tui/model/limit-stats.js';
 import { RateSeries } from '../../../src/tui/model/rate-series.js';
 import { parseFilter, statusClass } from '../../../src/tui/model/traffic-filter.js';
+import { connectionRows } from '../../../src/tui/model/connection-rows.js';
 import { detailLines } from '../../../src/tui/model/detail-lines.js';
 import { TrafficHistory } from '../../../src/tui/model/traffic-history.js';
 import { toRow } from '../../../src/tui/model/traffic-row.js';
@@ -295,4 +296,50 @@ test('detail lines: loading while the daemon answers, headers once it did, "not 
   const kept = detailLines('request', row, { ...record(), requestHeaders: ['User-Agent', 'curl/8'] }, null).join('\n');
   assert.match(kept, /request headers:\n {2}User-Agent: curl\/8/);
   assert.match(detailLines('response', row, null, null).join('\n'), /response headers:\n {2}\(not recorded\)/);
+});
+
+test('connection rows: oldest first, age as of now, bytes only where the daemon counted some', () => {
+  const now = 1_700_000_100_000;
+  const rows = connectionRows(
+    [
+      record({ id: 'new', startedAt: now - 2_000, protocol: 'http', bytesIn: 10, bytesOut: 1990, rule: 'api', backend: 'eu' }),
+      record({ id: 'old', startedAt: now - 90_000, protocol: 'connect', clientAddress: '::1', clientPort: 7, user: 'alice', method: 'CONNECT', host: 'db.test', port: 5432, path: undefined, bytesIn: 0, bytesOut: 0 }),
+    ],
+    now,
+  );
+  assert.deepEqual(rows.map((r) => r.id), ['old', 'new']);
+  assert.deepEqual(rows[0], { id: 'old', client: '::1', age: '1m', clientText: '[::1]:7', user: 'alice', protocol: 'connect', target: 'db.test:5432', rule: '-', backend: '-', bytes: '-' });
+  assert.equal(rows[1].age, '2.0s');
+  assert.equal(rows[1].target, 'api.example.com:80/v1');
+  assert.equal(rows[1].bytes, '2.0K');
+  assert.equal(rows[1].clientText, '127.0.0.1:5000');
+});
+
+test('connections view keys: o opens it, x and X ask, y closes, anything else cancels, Esc goes back', () => {
+  const connections = [{ id: 'c1', client: '127.0.0.1' }, { id: 'c2', client: '127.0.0.2' }];
+  const ctx = { trafficIds: [], backendCount: 0, connections };
+  let step = onKey(INITIAL_UI, { input: 'o' }, ctx);
+  assert.equal(step.state.connections, true);
+  step = onKey(step.state, { input: '', downArrow: true }, ctx);
+  step = onKey(step.state, { input: 'j' }, ctx);
+  assert.equal(step.state.connectionIndex, 1, 'the cursor stops at the last row');
+  step = onKey(step.state, { input: 'x' }, ctx);
+  assert.deepEqual(step.state.confirmClose, { id: 'c2' });
+  assert.equal(step.command, undefined, 'nothing is closed before y');
+  step = onKey(step.state, { input: 'n' }, ctx);
+  assert.equal(step.state.confirmClose, null);
+  assert.equal(step.command, undefined);
+  step = onKey(step.state, { input: 'X' }, ctx);
+  assert.deepEqual(step.state.confirmClose, { client: '127.0.0.2' });
+  step = onKey(step.state, { input: 'y' }, ctx);
+  assert.deepEqual(step.command, { type: 'close-connections', target: { client: '127.0.0.2' } });
+  assert.equal(step.state.confirmClose, null);
+  step = onKey(step.state, { input: 'k' }, ctx);
+  step = onKey(step.state, { input: 'x' }, ctx);
+  step = onKey(step.state, { input: 'y' }, ctx);
+  assert.deepEqual(step.command, { type: 'close-connections', target: { id: 'c1' } });
+  assert.equal(onKey(step.state, { input: 'x' }, { ...ctx, connections: [] }).state.confirmClose, null, 'x on an empty list asks nothing');
+  step = onKey(step.state, { input: '', escape: true }, ctx);
+  assert.equal(step.state.connections, false);
+  assert.equal(onKey(step.state, { input: 'x' }, ctx).command, undefined, 'x does nothing outside the view');
 });
