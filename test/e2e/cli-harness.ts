@@ -1,11 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Role } from '../../src/role.js';
+import { until } from '../integration/health/pool-fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -126,6 +127,24 @@ export async function echoServer(): Promise<{ port: number; close: () => void }>
       server.close();
     },
   };
+}
+
+/** A CONNECT tunnel through the proxy to a loopback port, open until closed; `closed` says whether its client side has ended. */
+export async function connectTunnel(proxyPort: number, targetPort: number): Promise<{ socket: Socket; closed: () => boolean }> {
+  const socket = connect(proxyPort, '127.0.0.1');
+  let ended = false;
+  socket.on('close', () => (ended = true));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write(`CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n\r\n`);
+  let seen = '';
+  await until(async () => {
+    const chunk = socket.read() as Buffer | null;
+    if (chunk) seen += chunk.toString('latin1');
+    return seen.includes('\r\n\r\n');
+  }, 15_000, 'the tunnel is established');
+  if (!/^HTTP\/1\.1 200/.test(seen)) throw new Error(`the proxy refused the tunnel: ${seen.split('\r\n')[0]}`);
+  return { socket, closed: () => ended };
 }
 
 /** The HTTP proxy port in a `status --json` answer. */

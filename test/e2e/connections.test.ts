@@ -1,28 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { until } from '../integration/health/pool-fixture.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { echoServer, httpPort, sandbox } from './cli-harness.js';
-
-/** A CONNECT tunnel through the proxy to the echo server, open until closed. */
-async function tunnel(proxyPort: number, targetPort: number): Promise<{ socket: Socket; closed: () => boolean }> {
-  const socket = connect(proxyPort, '127.0.0.1');
-  let ended = false;
-  socket.on('close', () => (ended = true));
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  socket.write(`CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n\r\n`);
-  let seen = '';
-  await until(async () => {
-    const chunk = socket.read() as Buffer | null;
-    if (chunk) seen += chunk.toString('latin1');
-    return seen.includes('\r\n\r\n');
-  }, 15_000, 'the tunnel is established');
-  assert.match(seen, /^HTTP\/1\.1 200/);
-  return { socket, closed: () => ended };
-}
+import { connectTunnel as tunnel, echoServer, httpPort, sandbox } from './cli-harness.js';
 
 test('connections list shows open tunnels in every worker; connections close ends one by id, then all through a backend', { timeout: 120_000 }, async (t) => {
   const echo = await echoServer();
