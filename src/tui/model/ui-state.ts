@@ -1,3 +1,4 @@
+import { editCommand } from './command-line.js';
 import { onConnectionsKey, type CloseTarget, type ConnectionRef } from './connection-keys.js';
 import { DEFAULT_SORT, SORT_KEYS, type SortOrder } from './traffic-history.js';
 
@@ -12,9 +13,6 @@ export const DETAIL_TABS = ['request', 'response', 'timing', 'route'] as const;
 
 /** One tab of the detail view. */
 export type DetailTab = (typeof DETAIL_TABS)[number];
-
-/** The words the `:` command line knows, for Tab completion. */
-export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'reload', 'quit'] as const;
 
 /** Filters kept for ↑/↓ in the filter box. */
 const FILTER_HISTORY = 20;
@@ -271,36 +269,4 @@ function editFilter(state: UiState, key: KeyPress): UiState {
   if (key.backspace || key.delete) return { ...state, filterInput: state.filterInput.slice(0, -1) };
   if (key.ctrl || key.tab || key.leftArrow || key.rightArrow) return state;
   return { ...state, filterInput: state.filterInput + key.input };
-}
-
-/** The command a `:` line asks for. */
-function parseCommand(text: string): UiCommand {
-  const [word, ...rest] = text.trim().split(/\s+/);
-  if (word === 'debug' && (rest[0] === 'on' || rest[0] === 'off')) return { type: 'debug', on: rest[0] === 'on' };
-  if (word === 'clear' && rest.length === 0) return { type: 'clear' };
-  if (word === 'export' && rest.length <= 1) return { type: 'export-har', ...(rest[0] ? { file: rest[0] } : {}) };
-  if (word === 'backend' && rest.length === 1) return { type: 'switch-backend', backend: rest[0] };
-  if (word === 'reload' && rest.length === 0) return { type: 'reload' };
-  if (word === 'quit' && rest.length === 0) return { type: 'quit' };
-  return { type: 'unknown-command', text: text.trim() };
-}
-
-/** Keys on the `:` command line: Tab completes the command (and backend names), Enter runs it, Esc closes it. */
-function editCommand(state: UiState, key: KeyPress, backendNames: readonly string[]): { state: UiState; command?: UiCommand } {
-  const input = state.commandInput ?? '';
-  if (key.escape) return { state: { ...state, commandInput: null } };
-  if (key.return) return input.trim() === '' ? { state: { ...state, commandInput: null } } : { state: { ...state, commandInput: null }, command: parseCommand(input) };
-  if (key.tab) {
-    const matches = [...COMMANDS.filter((c) => c !== 'backend'), ...backendNames.map((name) => `backend ${name}`)].filter((c) => c.startsWith(input));
-    // One match: completed; several: as far as they agree.
-    const common = matches.reduce<string>((prefix, c) => {
-      let i = 0;
-      while (i < prefix.length && prefix[i] === c[i]) i++;
-      return prefix.slice(0, i);
-    }, matches[0] ?? input);
-    return { state: { ...state, commandInput: matches.length === 1 ? `${common}${common === 'export' ? ' ' : ''}` : common.length > input.length ? common : input } };
-  }
-  if (key.backspace || key.delete) return { state: { ...state, commandInput: input.slice(0, -1) } };
-  if (key.ctrl || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return { state };
-  return { state: { ...state, commandInput: input + key.input } };
 }
