@@ -291,6 +291,6 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
     backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',
   };
-  if (ui.connections) return <Text dimColor>{fit('q quit  ? help  Esc/o back  ↑↓ move  x close  X close all of the client\'s  m messages', width)}</Text>;
+  if (ui.connections) return <Text dimColor>{fit("q quit  ? help  Esc/o back  ↑↓ move  x close  X close all of the client's  r reload  m messages", width)}</Text>;
   return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages  o connections │ ${hints[ui.pane]}`, width)}</Text>;
 }

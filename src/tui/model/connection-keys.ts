@@ -30,6 +30,8 @@ export function onConnectionsKey(state: UiState, key: KeyPress, rows: readonly C
       return { state: { ...state, help: true } };
     case 'm':
       return { state: { ...state, messages: true } };
+    case 'r':
+      return { state, command: { type: 'reload' } };
     case 'x':
       return row ? { state: { ...state, connectionIndex: at, confirmClose: { id: row.id } } } : { state };
     case 'X':

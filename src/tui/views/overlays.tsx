@@ -104,7 +104,8 @@ const HELP_PANE: Record<HelpTopic, [string, string][]> = {
 export function HelpView({ pane, height }: { pane: HelpTopic; height: number }): ReactElement {
   return (
     <Pane title={`Keys (any key closes): ${pane === 'connections' ? 'connections view' : `${pane} pane`}`} focused={false} height={height}>
-      {[...HELP_PANE[pane], ...HELP_COMMON].map(([keys, what]) => (
+      {/* The Connections view has no panes to move between. */}
+      {[...HELP_PANE[pane], ...HELP_COMMON.filter(([keys]) => pane !== 'connections' || !keys.startsWith('Tab'))].map(([keys, what]) => (
         <Text key={keys} wrap="truncate">
           <Text bold>{fit(keys, 14)}</Text>
           {what}
