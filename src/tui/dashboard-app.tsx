@@ -286,11 +286,11 @@ function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState;
   const message = model.message && now - model.message.at < 15_000 ? model.message : null;
   if (message) return <Text color={tint(message.error ? 'red' : 'green')}>{fit(message.error && message.text.length > width ? `${message.text.slice(0, width - 12)}… (m: more)` : message.text, width)}</Text>;
   const hints: Record<Pane, string> = {
-    traffic: 'Enter detail  / filter  F follow  s sort  b backend  o connections  : command',
+    traffic: 'Enter detail  o connections  / filter  F follow  s sort  b backend  : command',
     throughput: 'requests and bytes per second',
     backends: 't test  Enter detail  f: failures in a row  up: uptime  a: open/limit',
     limits: model.summary?.role === 'client' ? 'the server this client forwards to' : 'refusals by scope, top clients',
   };
   if (ui.connections) return <Text dimColor>{fit("q quit  ? help  Esc/o back  ↑↓ move  x close  X close all of the client's  r reload  m messages", width)}</Text>;
-  return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages  o connections │ ${hints[ui.pane]}`, width)}</Text>;
+  return <Text dimColor>{fit(`q quit  ? help  Tab pane  r reload  m messages │ ${hints[ui.pane]}`, width)}</Text>;
 }
