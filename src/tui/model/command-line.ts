@@ -1,4 +1,4 @@
-import type { KeyPress, UiCommand, UiState } from './ui-state.js';
+import type { KeyPress, UiCommand, UiState } from './ui-types.js';
 
 /** The words the `:` command line knows, for Tab completion. */
 export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'reload', 'quit'] as const;

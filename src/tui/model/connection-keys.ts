@@ -1,10 +1,6 @@
-import type { KeyPress, UiCommand, UiState } from './ui-state.js';
+import type { ConnectionRef, KeyPress, UiCommand, UiState } from './ui-types.js';
 
-/** What `x` / `X` close: one connection by id, or every one of a client address. */
-export type CloseTarget = { id: string } | { client: string };
-
-/** What the Connections view needs to know about the rows it shows, in order. */
-export type ConnectionRef = { id: string; client: string };
+export type { CloseTarget, ConnectionRef } from './ui-types.js';
 
 /**
  * Keys in the Connections view: ↑↓ move, `x` asks to close the selected connection, `X` all of
