@@ -1,4 +1,4 @@
-import type { ConnectionRef, KeyPress, UiCommand, UiState } from './ui-types.js';
+import { everywhereKey, type ConnectionRef, type KeyPress, type UiCommand, type UiState } from './ui-types.js';
 
 export type { CloseTarget, ConnectionRef } from './ui-types.js';
 
@@ -19,15 +19,9 @@ export function onConnectionsKey(state: UiState, key: KeyPress, rows: readonly C
   if (key.pageUp) return { state: move(-10) };
   if (key.pageDown) return { state: move(10) };
   const row = rows[at];
+  const everywhere = everywhereKey(state, key.input);
+  if (everywhere) return everywhere;
   switch (key.input) {
-    case 'q':
-      return { state, command: { type: 'quit' } };
-    case '?':
-      return { state: { ...state, help: true } };
-    case 'm':
-      return { state: { ...state, messages: true } };
-    case 'r':
-      return { state, command: { type: 'reload' } };
     case 'x':
       return row ? { state: { ...state, connectionIndex: at, confirmClose: { id: row.id } } } : { state };
     case 'X':

@@ -1,7 +1,7 @@
 import { editCommand } from './command-line.js';
 import { onConnectionsKey } from './connection-keys.js';
 import { DEFAULT_SORT, SORT_KEYS } from './traffic-history.js';
-import { DETAIL_TABS, PANES, type KeyPress, type UiCommand, type UiContext, type UiState } from './ui-types.js';
+import { DETAIL_TABS, everywhereKey, PANES, type KeyPress, type UiCommand, type UiContext, type UiState } from './ui-types.js';
 
 export * from './ui-types.js';
 
@@ -103,13 +103,9 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
     return { state };
   }
   if (key.escape) return { state: { ...state, filter: '', filterInput: '' } };
+  const everywhere = everywhereKey(state, key.input);
+  if (everywhere) return everywhere;
   switch (key.input) {
-    case 'q':
-      return { state, command: { type: 'quit' } };
-    case '?':
-      return { state: { ...state, help: true } };
-    case 'm':
-      return { state: { ...state, messages: true } };
     case 'o':
       return { state: { ...state, connections: true, connectionIndex: 0, confirmClose: null } };
     case '/':
@@ -132,8 +128,6 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
       return ctx.trafficIds.length > 0 ? { state: { ...state, commandInput: 'backend ' } } : { state };
     case 'p':
       return { state, command: { type: 'pause' } };
-    case 'r':
-      return { state, command: { type: 'reload' } };
     case 't':
       return state.pane === 'backends' && ctx.backendCount > 0 ? { state, command: { type: 'test-backend', index: backend } } : { state };
     default:

@@ -98,3 +98,19 @@ export interface UiContext {
   /** The open connections the Connections view shows, in order. */
   connections?: readonly ConnectionRef[];
 }
+
+/** The keys that do the same in every view: q quits, ? help, m messages, r reload; null for any other key. */
+export function everywhereKey(state: UiState, input: string): { state: UiState; command?: UiCommand } | null {
+  switch (input) {
+    case 'q':
+      return { state, command: { type: 'quit' } };
+    case '?':
+      return { state: { ...state, help: true } };
+    case 'm':
+      return { state: { ...state, messages: true } };
+    case 'r':
+      return { state, command: { type: 'reload' } };
+    default:
+      return null;
+  }
+}
