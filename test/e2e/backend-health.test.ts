@@ -69,7 +69,7 @@ rules:
   assert.deepEqual(Object.keys(good), ['name', 'status', 'last_check', 'latency_ms', 'consecutive_failures', 'uptime_percent']);
   assert.equal(good.consecutive_failures, 0);
   assert.equal(good.uptime_percent, 100);
-  assert.ok(typeof good.latency_ms === 'number' && good.latency_ms >= 0 && good.latency_ms < 1000, `latency ${good.latency_ms}`);
+  assert.ok(typeof good.latency_ms === 'number' && good.latency_ms >= 0 && good.latency_ms < 10_000, `latency ${good.latency_ms}`);
   assert.ok(Math.abs(Date.parse(good.last_check!) - Date.now()) < 5000, `last_check ${good.last_check}`);
   const dead = await health('dead');
   assert.equal(dead.status, 'unhealthy');
@@ -83,7 +83,7 @@ rules:
   assert.equal(metrics.get('proxy_backend_healthy{backend="good"}'), 1);
   assert.equal(metrics.get('proxy_backend_healthy{backend="dead"}'), 0);
   const latency = metrics.get('proxy_backend_latency_seconds{backend="good"}');
-  assert.ok(latency !== undefined && latency >= 0 && latency < 1, `latency gauge ${latency}`);
+  assert.ok(latency !== undefined && latency >= 0 && latency < 10, `latency gauge ${latency}`);
   assert.ok(!metrics.has('proxy_backend_latency_seconds{backend="dead"}'), 'no latency for a backend that never passed');
 
   // The pool skips the dead member: every request succeeds through the good one.

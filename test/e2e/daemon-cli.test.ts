@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { background, parallel, sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
+import { waitFor } from '../helpers/run.js';
 
 const run = promisify(execFile);
 
@@ -35,9 +36,11 @@ shutdown:
 ${extra}`;
 }
 
-async function origin(): Promise<{ server: Server; port: number }> {
+async function origin(): Promise<{ server: Server; port: number; slowStarted: () => boolean }> {
+  let slowStarted = false;
   const server = createServer((req, res) => {
     if (req.url === '/slow') {
+      slowStarted = true;
       res.writeHead(200, { 'content-length': '30' });
       let sent = 0;
       const timer = setInterval(() => {
@@ -53,8 +56,17 @@ async function origin(): Promise<{ server: Server; port: number }> {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
+  return { server, port: (server.address() as { port: number }).port, slowStarted: () => slowStarted };
 }
+
+/** Whether a process is gone (or a zombie that only waits to be reaped). */
+const gone = (pid: number): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
+};
 
 const httpPort = (s: { listeners: { kind: string; port: number }[] }): number => s.listeners.find((l) => l.kind === 'http')!.port;
 
@@ -183,7 +195,7 @@ test('stop drains: a slow download in flight completes; a CONNECT tunnel survive
   tunnel.destroy();
 
   const download = background('curl', ['-s', '--max-time', '30', '-x', `http://127.0.0.1:${port}`, `http://127.0.0.1:${o.port}/slow`]);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('the download under way', () => (o.slowStarted() ? true : undefined));
   const started = Date.now();
   const stopped = await box.cli(['stop']);
   assert.equal(stopped.code, 0, stopped.stderr);
@@ -229,7 +241,7 @@ test('a stale socket from a killed daemon is replaced at the next start', { time
   assert.equal((await box.cli(['start'])).code, 0);
   const { pid, socket } = (await box.status()) as unknown as { pid: number; socket: string };
   process.kill(pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('the killed daemon gone', () => (gone(pid) ? true : undefined));
   assert.ok(existsSync(socket), 'the killed daemon left its socket behind');
   const restarted = await box.cli(['start']);
   assert.equal(restarted.code, 0, restarted.stderr);

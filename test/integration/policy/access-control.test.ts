@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../helpers/run.js';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { makeTlsFiles } from '../../helpers/tls-files.js';
@@ -79,7 +80,7 @@ test('connection limits: max_connections_per_ip refuses the next connection of t
   const extra = connect(proxy.http.port, '127.0.0.1');
   await once(extra, 'connect');
   t.after(() => extra.destroy());
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the tunnel and the extra connection counted', async () => ((await proxy.engine.stats()).connectionsActive === 2 ? true : undefined));
   const third = await exchange(proxy.http.port, '127.0.0.1', 'GET / HTTP/1.1\r\n\r\n');
   assert.match(third.reply.toString('latin1'), /^HTTP\/1\.1 503 Service Unavailable/);
   const otherIp = await exchange(proxy.http.port, '127.0.0.1', `GET http://127.0.0.1:${site.port}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { localAddress: '127.0.0.3' });

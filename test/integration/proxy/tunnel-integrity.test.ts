@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../helpers/run.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -32,8 +33,7 @@ test('CONNECT tunnel: server-first bytes, a large payload to a slow reader and a
   assert.equal(total, greeting.length + payload.length);
   assert.equal(hash.digest('hex'), expected);
   assert.equal(await origin.received, createHash('sha256').update(upload).digest('hex'));
-  await new Promise((r) => setTimeout(r, 50));
-  const record = proxy.records.find((r) => r.protocol === 'connect');
+  const record = await waitFor('a record for the tunnel', () => proxy.records.find((r) => r.protocol === 'connect'));
   assert.ok(record, 'a record for the tunnel');
   assert.equal(record.bytesOut, total, 'tunnel bytes sent to the client');
   assert.equal(record.status, 200);
