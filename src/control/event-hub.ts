@@ -22,6 +22,8 @@ export type TrafficSource = Pick<EventEmitter<{ traffic: [TrafficEvent] }>, 'on'
  */
 export class EventHub {
   private readonly subscribers = new Map<ServerResponse, ReadonlySet<string> | null>();
+  /** Subscribers waiting for the engine processes to send what they asked for (no events yet). */
+  private readonly joining = new Map<ServerResponse, ReadonlySet<string> | null>();
   private engine: Engine | null = null;
   private traffic: TrafficSource | null = null;
   private followingEngine = false;
@@ -39,15 +41,24 @@ export class EventHub {
     this.follow();
   }
 
-  /** Streams every later event (or only those of the given types) to this response until the client goes away. */
+  /**
+   * Streams every later event (or only those of the given types) to this response until the client
+   * goes away. Its `hello` line comes once every engine process sends what it asked for, so
+   * nothing that happens after `hello` is missed.
+   */
   subscribe(res: ServerResponse, types: ReadonlySet<LiveEvent['type']> | null = null): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    res.write(`${JSON.stringify({ type: 'hello', time: Date.now() })}\n`);
-    this.subscribers.set(res, types);
+    this.joining.set(res, types);
     this.follow();
     res.once('close', () => {
+      this.joining.delete(res);
       this.subscribers.delete(res);
       this.follow();
+    });
+    void (this.engine?.eventsReady?.() ?? Promise.resolve()).then(() => {
+      if (!this.joining.delete(res)) return;
+      res.write(`${JSON.stringify({ type: 'hello', time: Date.now() })}\n`);
+      this.subscribers.set(res, types);
     });
   }
 
@@ -65,14 +76,15 @@ export class EventHub {
 
   /** Ends every stream. */
   close(): void {
-    for (const res of this.subscribers.keys()) res.end();
+    for (const res of [...this.subscribers.keys(), ...this.joining.keys()]) res.end();
     this.subscribers.clear();
+    this.joining.clear();
     this.follow();
   }
 
   /** Listens to exactly the sources some subscriber wants now (to none when `active` is false). */
   private follow(active = true): void {
-    const types = active ? [...this.subscribers.values()] : [];
+    const types = active ? [...this.subscribers.values(), ...this.joining.values()] : [];
     const engine = types.some(wantsEngine);
     const traffic = types.some((t) => t === null || t.has('traffic'));
     if (engine !== this.followingEngine) {

@@ -114,6 +114,8 @@ export interface Engine extends EventEmitter<EngineEvents> {
   openConnections(): Promise<ConnectionRecord[]>;
   /** Closes the open tunnels and requests that match (an id, a backend, a client address); how many were closed. */
   closeConnections(filter: ConnectionFilter): Promise<number>;
+  /** Resolves once every engine process emits the events that have listeners now, so a live stream misses nothing (absent: at once). */
+  eventsReady?(): Promise<void>;
 }
 
 /** Engine options that are not part of the config file. */

@@ -52,6 +52,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
   private limits: MemoryStore | null = null;
   private readonly pending = new Map<number, Pending>();
+  /** Each worker's acknowledgement of the last subscription sent to it. */
+  private readonly subscribed = new WeakMap<Worker, Promise<void>>();
   private nextId = 0;
   private bound: BoundListener[] = [];
   private stopping = false;
@@ -312,7 +314,15 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   private sendSubscription(worker: Worker): void {
     const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic'] as const).filter((event) => this.listenerCount(event) > 0);
-    worker.send({ type: 'subscribe', events } satisfies ToWorker);
+    // A worker that exits meanwhile is replaced and told afresh.
+    this.subscribed.set(worker, this.request(worker, { type: 'subscribe', events }).then(() => undefined, () => undefined));
+  }
+
+  /** Resolves once every worker has acknowledged the events wanted now. */
+  async eventsReady(): Promise<void> {
+    // A listener added just before this call is broadcast in a microtask queued ahead of this one.
+    await undefined;
+    await Promise.all([...this.workers].filter((worker) => worker.isConnected()).map((worker) => this.subscribed.get(worker)));
   }
 
   /** The backends routing must skip now (unhealthy by their checks, or passively for a while), with why. */

@@ -73,6 +73,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'subscribe') {
     wanted.clear();
     for (const event of message.events) wanted.add(event);
+    send({ type: 'reply', id: message.id, ok: true, value: null });
     return;
   }
   if (message.type === 'health') {

@@ -21,7 +21,7 @@ export type ToWorker =
   | { type: 'close'; id: number; filter: ConnectionFilter }
   | { type: 'debug'; id: number; request: DebugRequest }
   /** The events the primary listens for now; the others stay in the worker. */
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
+  | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */

@@ -12,6 +12,7 @@ import { TrafficDebugger } from '../../../src/debug/traffic-debugger.js';
 import type { TrafficEvent } from '../../../src/debug/debug-request.js';
 import { debugSpec } from '../../../src/config/normalize.js';
 import { snapshot } from './engine-fixture.js';
+import { waitFor } from '../../helpers/run.js';
 
 function get(proxyPort: number, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,7 +25,8 @@ function get(proxyPort: number, url: string): Promise<number> {
   });
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+/** A pause before checking that something did NOT happen (what must happen is waited for). */
+const quiet = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
 
 test('clustered engine: the debugger records in the workers, and records cross to the primary only while someone watches', { timeout: 60_000 }, async (t) => {
   const origin = createServer((req, res) => res.end(`hello ${req.url}`));
@@ -53,7 +55,7 @@ test('clustered engine: the debugger records in the workers, and records cross t
 
   const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => get(port, `http://127.0.0.1:${originPort}/quiet${i}`)));
   assert.ok(statuses.every((s) => s === 200));
-  await settle();
+  await quiet();
   assert.equal(recordMessages, 0, 'with nobody watching, no record leaves its worker');
   const kept = await debug.list(100);
   assert.equal(kept.length, 30, 'every record is kept, in the workers');
@@ -68,9 +70,9 @@ test('clustered engine: the debugger records in the workers, and records cross t
   const seen: TrafficEvent[] = [];
   const watch = (event: TrafficEvent): void => void seen.push(event);
   debug.on('traffic', watch);
-  await settle();
+  await engine.eventsReady();
   assert.equal(await get(port, `http://127.0.0.1:${originPort}/watched`), 200);
-  await settle();
+  await waitFor('the live records', () => (seen.filter((e) => e.record.path === '/watched').length === 2 ? true : undefined));
   assert.ok(recordMessages > 0, 'a live viewer gets the records');
   assert.deepEqual(
     seen.filter((e) => e.record.path === '/watched').map((e) => e.phase),
@@ -78,10 +80,10 @@ test('clustered engine: the debugger records in the workers, and records cross t
   );
 
   debug.off('traffic', watch);
-  await settle();
+  await engine.eventsReady();
   const before = recordMessages;
   assert.equal(await get(port, `http://127.0.0.1:${originPort}/after`), 200);
-  await settle();
+  await quiet();
   assert.equal(recordMessages, before, 'once the viewer leaves, records stay in the workers again');
   assert.equal((await debug.list(1))[0].path, '/after');
 });
