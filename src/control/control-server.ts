@@ -52,8 +52,20 @@ export class ControlServer {
    * made it (its peer credentials), looked up while it waits; a read has no uid (null, unknown).
    */
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const uid = READS.has(req.method ?? 'GET') ? null : await peerUid(req.socket);
+    const uid = this.isChange(req) ? await peerUid(req.socket) : null;
     await this.router.dispatch(req, res, { kind: 'local', role: 'admin', uid });
+  }
+
+  /** Whether a request is a call of the API that changes something (what the audit trail records with its uid). */
+  private isChange(req: IncomingMessage): boolean {
+    const method = req.method ?? 'GET';
+    if (READS.has(method)) return false;
+    try {
+      return this.router.find(method, new URL(req.url ?? '/', 'http://control').pathname).name !== null;
+    } catch {
+      // A malformed path: the router answers 400, which is no change.
+      return false;
+    }
   }
 
   /** Stops listening, ends open streams and removes the socket file. */

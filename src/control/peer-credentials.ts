@@ -14,7 +14,17 @@ const SS_TIMEOUT_MS = 5000;
  * owning processes `ss -p` lists; their uid comes from /proc. It costs a process spawn and a scan
  * of /proc, so it is done for audited requests only, while the peer still waits for its answer.
  */
-export async function peerUid(socket: Socket): Promise<number | null> {
+export function peerUid(socket: Socket): Promise<number | null> {
+  // A kept-alive connection has one peer: looked up once for all its changes.
+  let known = looked.get(socket);
+  if (!known) looked.set(socket, (known = lookUp(socket)));
+  return known;
+}
+
+/** The lookup of each connection's peer, for as long as the connection lives. */
+const looked = new WeakMap<Socket, Promise<number | null>>();
+
+async function lookUp(socket: Socket): Promise<number | null> {
   if (process.platform !== 'linux') return null;
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return null;
