@@ -34,7 +34,7 @@ async function lookUp(socket: Socket): Promise<number | null> {
   } catch {
     return null;
   }
-  const table = await ssUnixTable();
+  const table = await freshTable();
   return table === null ? null : uidOfPeer(table, inode);
 }
 
@@ -59,6 +59,26 @@ function processUid(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** The `ss` run going on now, and the one queued after it. */
+let running: Promise<string | null> | null = null;
+let queued: Promise<string | null> | null = null;
+
+/**
+ * A table taken after this call. A run already going may have started before the connection was
+ * made, so a caller waits for the next; callers in a burst share that one run.
+ */
+function freshTable(): Promise<string | null> {
+  if (!running) {
+    running = ssUnixTable().finally(() => (running = null));
+    return running;
+  }
+  queued ??= running.then(() => {
+    queued = null;
+    return freshTable();
+  });
+  return queued;
 }
 
 /** Every Unix socket with its owning processes, as `ss` lists them; null when `ss` cannot run. */

@@ -23,17 +23,19 @@ test('the peer of an accepted socket is the process holding the socket whose pee
   assert.equal(uidOfPeer(TABLE, 500, () => null), null, 'a process whose uid cannot be read is unknown');
 });
 
-test('peerUid finds this process as the peer of a real Unix socket connection', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+test('peerUid finds this process as the peer of real Unix socket connections, a burst of them sharing runs of ss', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sp-peer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const server = createServer();
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const accepted: Socket[] = [];
+  server.on('connection', (socket) => accepted.push(socket));
   server.listen(join(dir, 'peer.sock'));
   await once(server, 'listening');
   t.after(() => server.close());
-  const client = connect(join(dir, 'peer.sock'));
-  t.after(() => client.destroy());
-  const socket = await accepted;
-  t.after(() => socket.destroy());
-  assert.equal(await peerUid(socket), process.getuid!());
+  const clients = Array.from({ length: 4 }, () => connect(join(dir, 'peer.sock')));
+  t.after(() => [...clients, ...accepted].forEach((s) => s.destroy()));
+  const deadline = Date.now() + 10_000;
+  while (accepted.length < clients.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(accepted.length, clients.length);
+  assert.deepEqual(await Promise.all(accepted.map((socket) => peerUid(socket))), accepted.map(() => process.getuid!()));
 });
