@@ -1,12 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ProxyError } from '../errors.js';
-import type { Caller, ControlRouter } from './control-router.js';
+import type { ControlRouter } from './control-router.js';
+import { peerUid } from './peer-credentials.js';
 
-/** The caller on the owner-only socket. */
-const LOCAL_CALLER: Caller = { kind: 'local', role: 'admin', uid: process.getuid?.() ?? null };
+/** Methods that read only: not audited unless refused, so their caller's uid is not looked up. */
+const READS = new Set(['GET', 'HEAD']);
 
 /** HTTP+JSON over an owner-only Unix socket: the daemon's control plane. */
 export class ControlServer {
@@ -32,7 +33,7 @@ export class ControlServer {
       unlinkSync(this.socketPath);
     }
     // Only the owner (and root) can open the 0600 socket: whoever connects has every right.
-    const server = createServer((req, res) => void this.router.dispatch(req, res, LOCAL_CALLER));
+    const server = createServer((req, res) => void this.serve(req, res));
     const previous = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -44,6 +45,27 @@ export class ControlServer {
     }
     chmodSync(this.socketPath, 0o600);
     this.server = server;
+  }
+
+  /**
+   * Serves one request as a local admin. A change is audited with the uid of the process that
+   * made it (its peer credentials), looked up while it waits; a read has no uid (null, unknown).
+   */
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const uid = this.isChange(req) ? await peerUid(req.socket) : null;
+    await this.router.dispatch(req, res, { kind: 'local', role: 'admin', uid });
+  }
+
+  /** Whether a request is a call of the API that changes something (what the audit trail records with its uid). */
+  private isChange(req: IncomingMessage): boolean {
+    const method = req.method ?? 'GET';
+    if (READS.has(method)) return false;
+    try {
+      return this.router.find(method, new URL(req.url ?? '/', 'http://control').pathname).name !== null;
+    } catch {
+      // A malformed path: the router answers 400, which is no change.
+      return false;
+    }
   }
 
   /** Stops listening, ends open streams and removes the socket file. */

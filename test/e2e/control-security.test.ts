@@ -1,28 +1,73 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sandbox } from './cli-harness.js';
 
 const CONFIG = 'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n';
 
+/** Why a test that needs a throwaway user cannot run here, or null. */
+function noThrowawayUser(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to create a throwaway user';
+  if (spawnSync('sh', ['-c', 'command -v useradd && command -v runuser && command -v curl']).status !== 0) return 'useradd, runuser or curl missing';
+  return null;
+}
+
+/** Creates a user with no home and no shell for one test (removed after it); its name and uid. */
+function throwawayUser(t: TestContext, tag: string): { name: string; uid: number } {
+  const name = `sp${tag}${process.pid}`;
+  assert.equal(spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', name]).status, 0);
+  t.after(() => spawnSync('userdel', [name]));
+  return { name, uid: Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim()) };
+}
+
+/** A control API call through the socket with curl, run as `user` (or as this process's user). */
+function curlSocket(socket: string, method: string, path: string, user?: string): { status: number | null; stdout: string } {
+  const curl = ['curl', '-s', '--max-time', '10', '-X', method, '--unix-socket', socket, `http://control${path}`];
+  return spawnSync(user ? 'runuser' : curl[0], user ? ['-u', user, '--', ...curl] : curl.slice(1), { encoding: 'utf8' });
+}
+
 test('the control socket refuses a connection from another uid', { timeout: 120_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root to create a throwaway user');
-  if (spawnSync('sh', ['-c', 'command -v useradd && command -v runuser && command -v curl']).status !== 0) return t.skip('useradd, runuser or curl missing');
-  const user = `sptest${process.pid}`;
-  assert.equal(spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user]).status, 0);
-  t.after(() => spawnSync('userdel', [user]));
+  const missing = noThrowawayUser();
+  if (missing) return t.skip(missing);
+  const user = throwawayUser(t, 'test').name;
   const box = sandbox(CONFIG);
   t.after(() => box.cleanup());
   chmodSync(box.dir, 0o755);
   assert.equal((await box.cli(['start'])).code, 0);
   const socket = ((await box.status()) as unknown as { socket: string }).socket;
-  const asOwner = spawnSync('curl', ['-s', '--max-time', '5', '--unix-socket', socket, 'http://control/api/status'], { encoding: 'utf8' });
-  assert.match(asOwner.stdout, /"role":"server"/);
-  const asOther = spawnSync('runuser', ['-u', user, '--', 'curl', '-s', '--max-time', '5', '--unix-socket', socket, 'http://control/api/status'], { encoding: 'utf8' });
+  assert.match(curlSocket(socket, 'GET', '/api/status').stdout, /"role":"server"/);
+  const asOther = curlSocket(socket, 'GET', '/api/status', user);
   assert.notEqual(asOther.status, 0, 'another user cannot talk to the daemon');
   assert.doesNotMatch(asOther.stdout, /"role"/);
+});
+
+test('the audit line of a change through the socket names the uid of the process that made it (its peer credentials), not the daemon\'s', { timeout: 120_000 }, async (t) => {
+  const missing = noThrowawayUser();
+  if (missing) return t.skip(missing);
+  const other = throwawayUser(t, 'audit');
+  const box = sandbox(CONFIG);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const socket = ((await box.status()) as unknown as { socket: string }).socket;
+  // Root changes something with the CLI.
+  assert.equal((await box.cli(['debug', 'on'])).code, 0);
+  // The socket is owner-only (0600 in a 0700 directory): the test opens it to the other user
+  // (directories searchable, socket writable by all) so that user can make a change too.
+  chmodSync(box.dir, 0o711);
+  chmodSync(dirname(socket), 0o711);
+  chmodSync(socket, 0o666);
+  const asOther = curlSocket(socket, 'POST', '/api/debug/disable', other.name);
+  assert.equal(asOther.status, 0, asOther.stdout);
+  assert.match(asOther.stdout, /"enabled":false/);
+  const lines = readFileSync(join(box.dir, 'state', 'server', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; uid: number | null; remote: string });
+  assert.deepEqual(lines.map((l) => [l.action, l.uid, l.remote]), [
+    ['debugEnable', 0, 'local'],
+    ['debugDisable', other.uid, 'local'],
+  ]);
+  const tail = await box.cli(['audit', 'tail']);
+  assert.match(tail.stdout, new RegExp(`uid ${other.uid} from local {2}POST /api/debug/disable`));
 });
 
 test('shell completion: scripts for bash, zsh and PowerShell name the role bin, and bash completes commands', { timeout: 120_000 }, async (t) => {

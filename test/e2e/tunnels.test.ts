@@ -39,6 +39,8 @@ interface WgInfo {
   WG_ORIGIN_IP: string;
   WG_DNS_NAME: string;
   WG_DNS_SERVER: string;
+  /** Where the far side's DNS server appends one JSON line per query it receives. */
+  WG_DNS_QUERY_LOG: string;
   WG_ORIGIN_UDP_ECHO: string;
   WG_SERVER_NS: string;
   WG_ORIGIN_NS: string;
@@ -365,6 +367,49 @@ test('WireGuard and OpenVPN backends carry exactly the connections routed to the
   });
 });
 
+/** A DNS server's query log (dnsd.py --log), from the lines written after this call on. */
+function queryLog(file: string): { queries(): { from: string; name: string | null }[] } {
+  const lines = (): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const skipped = lines().length;
+  return { queries: () => lines().slice(skipped).map((l) => JSON.parse(l) as { from: string; name: string | null }) };
+}
+
+/**
+ * A DNS server in the host's own namespace on `address` (a veth of the test's, removed after the
+ * test), recording what it receives: where a datagram would land if it left by the host's route.
+ */
+async function hostSideResolver(t: { after(fn: () => void): void }, address: string): Promise<ReturnType<typeof queryLog>> {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-decoy-dns-'));
+  const log = join(dir, 'queries.log');
+  writeFileSync(log, '');
+  const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore', timeout: 10_000 });
+  spawnSync('ip', ['link', 'del', 'spdecoy0'], { stdio: 'ignore', timeout: 10_000 });
+  ip(['link', 'add', 'spdecoy0', 'type', 'veth', 'peer', 'name', 'spdecoy1']);
+  let server: ReturnType<typeof spawn> | null = null;
+  t.after(() => {
+    server?.kill();
+    spawnSync('ip', ['link', 'del', 'spdecoy0'], { stdio: 'ignore', timeout: 10_000 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  ip(['link', 'set', 'spdecoy0', 'up']);
+  ip(['link', 'set', 'spdecoy1', 'up']);
+  ip(['addr', 'add', `${address}/32`, 'dev', 'spdecoy0']);
+  server = spawn('python3', [join(TESTBED, 'dnsd.py'), '--bind', address, '--port', '53', '--record', 'host.decoy.test=192.0.2.1', '--log', log], { stdio: 'ignore' });
+  // It answers the host: the host now has a way to that address.
+  const probe = createSocket('udp4');
+  probe.on('error', () => undefined);
+  try {
+    await waitFor('the host-side resolver answering the host', async () => {
+      const answered = once(probe, 'message').then(([message]) => (message as Buffer).readUInt16BE(0) === 0x5350);
+      probe.send(dnsQuery('host.decoy.test'), 53, address);
+      return Promise.race([answered, new Promise<false>((r) => setTimeout(() => r(false), 500))]);
+    }, 15_000);
+  } finally {
+    probe.close();
+  }
+  return queryLog(log);
+}
+
 /** A DNS query (A record, recursion desired) for `name`, with id 0x5350. */
 function dnsQuery(name: string): Buffer {
   const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
@@ -381,6 +426,7 @@ test('UDP through WireGuard and OpenVPN backends (SOCKS5 UDP ASSOCIATE): datagra
   const socks = (await box.status()).listeners.find((l) => l.kind === 'socks5')!.port;
   const association = await associate(socks);
   t.after(() => association.close());
+  const farSide = queryLog(wg.WG_DNS_QUERY_LOG);
 
   // The far side's echo prefixes the source it saw: the tunnel address, not the host's.
   // Each exchange is sent again if a datagram is lost on a busy host (UDP promises nothing).
@@ -391,21 +437,25 @@ test('UDP through WireGuard and OpenVPN backends (SOCKS5 UDP ASSOCIATE): datagra
   assert.equal(byName.host, echoIp);
   assert.match(byName.data, / by name$/);
 
-  // A DNS query as a datagram to the tunnel's resolver is answered through the tunnel...
+  // The name was resolved by the tunnel's DNS server, asked from the tunnel address.
+  const fromTunnel = new RegExp(`^${wg.WG_EXPECTED_SOURCE_IP.replaceAll('.', '\\.')}:\\d+$`);
+  assert.ok(farSide.queries().some((q) => q.name === wg.WG_DNS_NAME && fromTunnel.test(q.from)), `the far side resolved the name: ${JSON.stringify(farSide.queries())}`);
+
+  // A host-side resolver on the tunnel resolver's own address, answering the host: a datagram
+  // that left by the host's route would reach it.
+  const decoy = await hostSideResolver(t, wg.WG_DNS_SERVER);
+  // A DNS query as a datagram to the tunnel's resolver is answered through the tunnel: seen on
+  // the far side from the tunnel address, never by the host-side resolver.
   const answer = Buffer.from((await association.ask(wg.WG_DNS_SERVER, 53, dnsQuery(wg.WG_DNS_NAME), (r) => r.port === 53)).data, 'latin1');
+  assert.deepEqual(decoy.queries(), [], 'the host-side resolver saw nothing from the proxy');
   assert.equal(answer.readUInt16BE(0), 0x5350);
   assert.equal(answer.readUInt16BE(6), 1, 'one answer');
   assert.deepEqual([...answer.subarray(-4)], echoIp.split('.').map(Number));
-  // ...while the host itself has no way there: the same query from the host gets nothing back.
-  const host = createSocket('udp4');
-  t.after(() => host.close());
-  const leaked = await new Promise<boolean>((resolve) => {
-    host.once('message', () => resolve(true));
-    host.once('error', () => resolve(false));
-    host.send(dnsQuery(wg.WG_DNS_NAME), 53, wg.WG_DNS_SERVER);
-    setTimeout(() => resolve(false), 2_000);
-  });
-  assert.equal(leaked, false, 'the host cannot reach the tunnel\'s resolver');
+  const leakCheck = `udp-leak-${process.pid}.wg.test`;
+  const unknown = Buffer.from((await association.ask(wg.WG_DNS_SERVER, 53, dnsQuery(leakCheck), (r) => r.port === 53)).data, 'latin1');
+  assert.equal(unknown.readUInt16BE(2) & 0xf, 3, 'the far side, which does not know the name, says NXDOMAIN');
+  assert.ok(farSide.queries().some((q) => q.name === leakCheck && fromTunnel.test(q.from)), `the far side saw the query from the tunnel address: ${JSON.stringify(farSide.queries())}`);
+  assert.deepEqual(decoy.queries(), [], 'the host-side resolver saw nothing from the proxy');
 
   // The OpenVPN backend takes its socket from the same helper: the far side sees the tunnel's address.
   const overOpenvpn = await association.ask(ovpn.OVPN_DNS_NAME, Number(ovpn.OVPN_ORIGIN_UDP_ECHO.split(':')[1]), 'over openvpn', (r) => r.data.endsWith('over openvpn'));

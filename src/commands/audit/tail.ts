@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../control/answers/audit.js';
 
 /** One audit line for a person. */
 function line(e: AuditEntry): string {
-  const who = e.key !== null ? `key ${e.key} (${e.role})` : e.uid !== null ? `uid ${e.uid}` : 'no key';
+  const who = e.key !== null ? `key ${e.key} (${e.role})` : e.uid !== null ? `uid ${e.uid}` : e.remote === 'local' ? 'uid unknown' : 'no key';
   return `${e.time}  ${who} from ${e.remote}  ${e.method} ${e.path}  ${e.result.status}${e.result.code ? ` ${e.result.code}` : ''}  ${e.summary}${e.versionBefore !== e.versionAfter ? `  [${e.versionBefore} -> ${e.versionAfter}]` : ''}`;
 }
 

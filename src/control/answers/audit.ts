@@ -5,7 +5,7 @@ export const auditEntrySchema = z.strictObject({
   time: z.string(),
   /** The API key's id (management listener), or null for a local user on the socket. */
   key: z.string().nullable(),
-  /** The local user's uid (socket), or null for a key. */
+  /** The uid of the local process that made a change on the socket (its peer credentials); null for a key, or when it cannot be known. */
   uid: z.number().nullable(),
   role: z.enum(['viewer', 'operator', 'admin']).nullable(),
   /** The client's address, or "local" for the socket. */

@@ -113,6 +113,30 @@ test('NAT entries are capped per association, least recently used first', { time
   assert.notEqual(echoes[0].seen[0].from, echoes[0].seen[1].from);
 });
 
+test('NAT entries are capped per process under socks5.udp.max_flows, least recently used first, whichever association holds them', { timeout: 60_000 }, async (t) => {
+  const echoes = await Promise.all([udpEcho('127.0.0.1'), udpEcho('127.0.0.1'), udpEcho('127.0.0.1')]);
+  t.after(() => echoes.forEach((e) => e.close()));
+  const proxy = await startEngine(udpConfig({ max_flows: 2, max_flows_per_association: 16 }));
+  t.after(() => proxy.stop());
+  const first = await associate(proxy.socks.port);
+  t.after(() => first.close());
+  const second = await associate(proxy.socks.port);
+  t.after(() => second.close());
+  const exchange = (association: typeof first, echo: (typeof echoes)[number], data: string) => association.ask('127.0.0.1', echo.port, data, (r) => r.data === data);
+  await exchange(first, echoes[0], 'a0');
+  await exchange(first, echoes[1], 'a1');
+  assert.equal(hubOf(proxy.engine).flowCount, 2);
+  // A third entry, in another association: the oldest entry of the process (the first association's first) goes.
+  await exchange(second, echoes[2], 'b2');
+  assert.equal(hubOf(proxy.engine).flowCount, 2, 'the cap holds over all associations');
+  const source = (echo: (typeof echoes)[number], data: string): string => echo.seen.find((s) => s.data === data)!.from;
+  await exchange(first, echoes[1], 'a1-again');
+  assert.equal(source(echoes[1], 'a1-again'), source(echoes[1], 'a1'), 'a recent entry is kept (same source port)');
+  await exchange(first, echoes[0], 'a0-again');
+  assert.notEqual(source(echoes[0], 'a0-again'), source(echoes[0], 'a0'), 'the least recently used entry was dropped and made again (a new source port)');
+  assert.equal(hubOf(proxy.engine).flowCount, 2);
+});
+
 test('under engine workers each association relays on its own exclusively bound socket', { timeout: 90_000 }, async (t) => {
   const echo = await udpEcho('127.0.0.1');
   t.after(() => echo.close());
