@@ -4,6 +4,7 @@ import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, portOrRang
 import { mitmSchema } from './mitm-schema.js';
 import { socks5Schema } from './socks5-schema.js';
 import { managementSchema } from './management-schema.js';
+import { configSectionSchema } from './source-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -261,6 +262,8 @@ export const debugSchema = z.strictObject({
 
 /** Sections both dialects share. */
 const common = {
+  /** `config.source`: the config comes from a URL (the file then holds only this). */
+  config: configSectionSchema.optional(),
   network: network.prefault({}),
   rule_sets: z.array(ruleSetSchema).optional(),
   rate_limiting: rateLimitingSchema.optional(),
