@@ -262,8 +262,6 @@ export const debugSchema = z.strictObject({
 
 /** Sections both dialects share. */
 const common = {
-  /** `config.source`: the config comes from a URL (the file then holds only this). */
-  config: configSectionSchema.optional(),
   network: network.prefault({}),
   rule_sets: z.array(ruleSetSchema).optional(),
   rate_limiting: rateLimitingSchema.optional(),
@@ -283,6 +281,8 @@ const common = {
   debug: debugSchema.optional(),
   management: managementSchema,
   socks5: socks5Schema.optional(),
+  /** `config.source`: the config comes from a URL (the file then holds only this). */
+  config: configSectionSchema.optional(),
 };
 
 /** `server.proxy_protocol:` PROXY protocol v1/v2 from the load balancers listed in `trusted`, required from them when enabled. */

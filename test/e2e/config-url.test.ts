@@ -41,7 +41,8 @@ async function configOrigin(dir: string, text: string): Promise<ConfigOrigin> {
     const status = ifNoneMatch === etag ? 304 : 200;
     state.asked.push({ ifNoneMatch, status });
     res.writeHead(status, { etag, 'content-type': 'application/yaml' });
-    res.end(status === 200 ? state.current : undefined);
+    if (status === 200) res.end(state.current);
+    else res.end();
   });
   return Object.assign(state, {
     origin,
