@@ -6,7 +6,7 @@ import { ConfigError, ProxyError } from '../errors.js';
 import type { Role } from '../role.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { conditionalGet } from './https-get.js';
-import { parseConfigText } from './load.js';
+import { loadConfig, parseConfigText, type LoadOptions } from './load.js';
 import type { ConfigSnapshot } from './model.js';
 import { displayUrl, type ConfigSourceSpec } from './source-schema.js';
 
@@ -169,4 +169,13 @@ export class RemoteConfig {
       return null;
     }
   }
+}
+
+/**
+ * The config a command without a daemon sees at `path`: the file, or, when it names
+ * `config.source`, the body of that URL fetched now (validated the same way, nothing kept).
+ */
+export async function loadEffectiveConfig(path: string | null, role: Role, options: LoadOptions = {}): Promise<ConfigSnapshot> {
+  const local = await loadConfig(path, role, options);
+  return local.configSource ? (await new RemoteConfig(null).load(local, role, 'reload'))! : local;
 }

@@ -187,6 +187,9 @@ test('config.source: a sha256 pin refuses another body, config reload fetches no
   assert.equal(reload.code, 0, reload.stderr);
   assert.match(reload.stdout, /Bravo/);
   assert.match(await ruleNames(box), /Bravo/);
+  const validated = await box.cli(['config', 'validate', '--config', box.config]);
+  assert.equal(validated.code, 0, validated.stderr);
+  assert.match(validated.stdout, /server-config\.yaml \(config\.source https:\/\/localhost:\d+\/fleet\/server\.yaml\): valid \(version \w+, 2 backends, 3 rules\)/);
   assert.equal((await box.cli(['stop'])).code, 0);
 
   // No origin and no copy kept: start fails, naming the URL and why.
