@@ -33,7 +33,8 @@ export function conditionalGet(url: string, held: Validators, options: GetOption
     } catch (error) {
       return reject(new Error(`cannot read ca_file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
     }
-    const req = get(url, { headers, timeout: TIMEOUT_MS, ...(ca ? { ca } : {}) }, (res) => {
+    // A connection of its own each time: one kept alive across a long interval is likely closed by the server by then (a spurious "socket hang up").
+    const req = get(url, { headers, timeout: TIMEOUT_MS, agent: false, ...(ca ? { ca } : {}) }, (res) => {
       if (res.statusCode === 304) {
         res.resume();
         return resolve({ modified: false });

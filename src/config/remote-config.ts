@@ -24,6 +24,8 @@ interface Copy {
 
 const MAX_BYTES = 16 * 1024 * 1024;
 const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+/** A body refused under one pin is worth another look under a new one. */
+const refusalKey = (copy: Copy, spec: ConfigSourceSpec | null): string => `${copy.sha256}:${spec?.sha256 ?? ''}`;
 
 /**
  * A config that comes from `config.source`: fetched with the ETag of the copy in force
@@ -38,9 +40,10 @@ export class RemoteConfig {
   private inForce: string | null = null;
   /** A copy validated but not yet in force, by the version of its snapshot. */
   private pending: { version: string; copy: Copy; from: ConfigSourceStatus['from'] } | null = null;
-  /** Hash of the last body refused, so that each interval does not refuse (and log) it again. */
+  /** The last body refused (with the pin it was held against), so that each interval does not refuse (and log) it again. */
   private refused: string | null = null;
   private state: ConfigSourceStatus | null = null;
+  private spec: ConfigSourceSpec | null = null;
 
   constructor(private readonly cacheDir: string | null) {}
 
@@ -56,6 +59,7 @@ export class RemoteConfig {
    */
   async load(pointer: ConfigSnapshot, role: Role, mode: SourceMode): Promise<ConfigSnapshot | null> {
     const spec = pointer.configSource!;
+    this.spec = spec;
     this.pending = null;
     if (this.held?.url !== spec.url) this.held = this.readKept(spec);
     const state = this.stateFor(spec);
@@ -69,7 +73,7 @@ export class RemoteConfig {
       });
       const copy: Copy | null = answer.modified ? { url: spec.url, text: answer.body.toString('utf8'), etag: answer.etag, sha256: sha256(answer.body), fetchedAt: Date.now() } : held;
       if (!copy) throw new ProxyError('CONFIG_UNREACHABLE', `${state.url} answered 304 Not Modified to a request that held no copy`);
-      if (mode === 'poll' && answer.modified && copy.sha256 === this.refused) return null;
+      if (mode === 'poll' && answer.modified && refusalKey(copy, spec) === this.refused) return null;
       if (spec.sha256 !== undefined && copy.sha256 !== spec.sha256) {
         throw this.refuse(copy, 'pin mismatch', new ConfigError(`${state.url}: the body's sha256 is ${copy.sha256}, but config.source.sha256 pins ${spec.sha256}; it is not used`));
       }
@@ -134,7 +138,7 @@ export class RemoteConfig {
   }
 
   private refuse<T extends Error>(copy: Copy, result: 'invalid' | 'pin mismatch', error: T): T {
-    this.refused = copy.sha256;
+    this.refused = refusalKey(copy, this.spec);
     this.note(result, error.message);
     return error;
   }
