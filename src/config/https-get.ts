@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 /** What a conditional GET gave: a new body, or "not modified". */
 export type FetchAnswer = { modified: false } | { modified: true; body: Buffer; etag?: string; lastModified?: string };
@@ -27,9 +28,10 @@ export function conditionalGet(url: string, held: Validators, options: GetOption
     const headers: Record<string, string> = { 'user-agent': `simple-proxy ${options.purpose}` };
     if (held.etag) headers['if-none-match'] = held.etag;
     if (held.lastModified) headers['if-modified-since'] = held.lastModified;
-    let ca: Buffer | undefined;
+    // Node's `ca` replaces the public roots: the extra CA is added to them, as documented.
+    let ca: string[] | undefined;
     try {
-      ca = caFile ? readFileSync(caFile) : undefined;
+      ca = caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : undefined;
     } catch (error) {
       return reject(new Error(`cannot read ca_file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
     }
