@@ -92,6 +92,7 @@ test('config.source: starts from the URL, 304 changes nothing, a new body is app
 
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr + started.stdout);
+  assert.match(started.stdout, /^  source   https:\/\/localhost:\d+\/fleet\/server\.yaml \(config\.source\)$/m);
   assert.match(await ruleNames(box), /Alpha/);
   const first = await remote(box);
   assert.equal(first.remote.url, source.url);
