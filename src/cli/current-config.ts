@@ -1,11 +1,12 @@
-import { loadConfig, locateConfig } from '../config/load.js';
+import { locateConfig } from '../config/load.js';
+import { loadEffectiveConfig } from '../config/remote-config.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { roleDefaults, type Role } from '../role.js';
 
 /** The config a read-only command shows when no daemon runs: --config, or the one `start` would find. */
 export async function configWithoutDaemon(role: Role, configFlag?: string): Promise<ConfigSnapshot> {
   const location = await locateConfig(role, configFlag);
-  return loadConfig(location.path, role);
+  return loadEffectiveConfig(location.path, role);
 }
 
 /** Where a read-only command's answer came from: the running daemon, a config file, or the embedded default. */

@@ -6,6 +6,7 @@ import { socketAnswers } from '../control/control-server.js';
 import { Daemon } from '../daemon/daemon.js';
 import { launchDaemon, type ReadyMessage } from '../daemon/launcher.js';
 import { ConfigError, ProxyError } from '../errors.js';
+import { displayUrl } from '../config/source-schema.js';
 
 /** `start`: run the proxy daemon (background by default). */
 export default class Start extends BaseCommand {
@@ -43,7 +44,8 @@ export default class Start extends BaseCommand {
     const daemon = new Daemon(this.role, configPath, paths);
     try {
       const { listeners, snapshot } = await daemon.start((line) => (process.send ? process.send({ type: 'progress', message: line } satisfies ReadyMessage) : this.say(line)));
-      const ready: ReadyMessage = { type: 'ready', pid: process.pid, listeners, source: snapshot.source, version: snapshot.version, warnings: snapshot.warnings, socket: paths.socket };
+      const remote = snapshot.configSource ? { remote: displayUrl(snapshot.configSource.url) } : {};
+      const ready: ReadyMessage = { type: 'ready', pid: process.pid, listeners, source: snapshot.source, version: snapshot.version, warnings: snapshot.warnings, socket: paths.socket, ...remote };
       if (process.send) {
         process.send(ready);
         process.disconnect();
@@ -61,6 +63,7 @@ export default class Start extends BaseCommand {
   private report(ready: Extract<ReadyMessage, { type: 'ready' }>, logFile: string): void {
     this.say(`${this.bin} started (pid ${ready.pid})`);
     this.say(`  config   ${ready.source ?? 'embedded default (no config file found)'}  [version ${ready.version}]`);
+    if (ready.remote) this.say(`  source   ${ready.remote} (config.source)`);
     for (const l of ready.listeners) this.say(`  ${l.kind.padEnd(8)} ${l.tls ? 'https' : l.kind === 'http' ? 'http' : 'socks5'}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`);
     this.say(`  socket   ${ready.socket}`);
     this.say(`  log      ${logFile}`);

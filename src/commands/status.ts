@@ -1,6 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { table } from '../cli/table.js';
 import type { StatusAnswer } from '../control/answers/daemon.js';
+import type { ConfigSourceStatus } from '../control/answers/config-source.js';
 import { downReason, healthText, serverLine } from '../cli/health-text.js';
 
 /** `status`: what the running daemon is doing. */
@@ -14,6 +15,7 @@ export default class Status_ extends BaseCommand {
     const uptime = `${Math.floor(status.uptimeSeconds / 3600)}h${String(Math.floor((status.uptimeSeconds % 3600) / 60)).padStart(2, '0')}m${String(status.uptimeSeconds % 60).padStart(2, '0')}s`;
     this.say(`${this.bin} running (pid ${status.pid}, up ${uptime}, role ${status.role})`);
     this.say(`config       ${status.config.source ?? 'embedded default'}  [version ${status.config.version}]`);
+    if (status.config.remote) for (const line of describeSource(status.config.remote)) this.say(line);
     this.say(`listeners    ${status.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ')}`);
     this.say(`connections  ${status.connections.active} open, ${status.connections.total} since start`);
     this.say(`reloads      ${status.reloads.total} (${status.reloads.errors} rejected)`);
@@ -25,6 +27,17 @@ export default class Status_ extends BaseCommand {
     for (const warning of status.config.warnings) this.say(`warning: ${warning}`);
     return status;
   }
+}
+
+/** Where a URL-sourced config stands: the URL, the last fetch and why it was not applied. */
+function describeSource(remote: ConfigSourceStatus): string[] {
+  const details = [`every ${remote.intervalSeconds}s`, ...(remote.pin ? [`sha256 pinned ${remote.pin.slice(0, 12)}…`] : []), `etag ${remote.etag ?? 'none'}`];
+  const serving = remote.from === 'url' ? 'serving the body of the URL' : 'serving the last good copy kept from an earlier fetch';
+  return [
+    `source       ${remote.url}  [${details.join(', ')}]`,
+    `last fetch   ${remote.lastFetch ?? 'never'}: ${remote.result ?? 'none yet'} (${serving}${remote.lastChange ? `, changed ${remote.lastChange}` : ''})`,
+    ...(remote.error ? [`fetch error  ${remote.error}`] : []),
+  ];
 }
 
 /** Open file descriptors against the limit (of the engine process nearest it) and what running out refused. */

@@ -6,12 +6,12 @@ import { ProxyError } from '../errors.js';
 /**
  * Replaces a file's content atomically: a temp file in the same directory, fsync, rename over the
  * original, fsync the directory. Readers see the old or the new file, never a torn one; the
- * original's mode is kept.
+ * original's mode is kept, unless `fixedMode` says which one the file must have.
  */
-export function writeFileAtomic(path: string, content: string): void {
-  let mode = 0o644;
+export function writeFileAtomic(path: string, content: string, fixedMode?: number): void {
+  let mode = fixedMode ?? 0o644;
   try {
-    mode = statSync(path).mode & 0o777;
+    if (fixedMode === undefined) mode = statSync(path).mode & 0o777;
   } catch {
     // A new file gets the default mode.
   }

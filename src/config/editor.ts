@@ -7,6 +7,7 @@ import type { BackendAdd, RuleAdd, RuleUpdate } from '../control/schemas.js';
 import { writeFileAtomic, withFileLock } from './atomic-write.js';
 import { parseConfigText } from './load.js';
 import { spliceEdit } from './splice-edit.js';
+import { remoteEditRefusal } from './source-schema.js';
 import { authFileProblem, tunnelFileProblem } from './tunnel-files.js';
 import type { ConfigSnapshot } from './model.js';
 import type { MatchSpec } from './match-schema.js';
@@ -34,6 +35,8 @@ export async function editConfigFile(path: string, role: Role, edit: Edit, optio
     const before = readFileSync(path, 'utf8');
     const doc = parseDocument(before);
     if (doc.errors.length > 0) throw new ProxyError('CONFIG_INVALID', `${path} does not parse; fix it before editing: ${doc.errors[0].message.split('\n')[0]}`);
+    const remote = doc.getIn(['config', 'source', 'url']);
+    if (remote !== undefined) throw remoteEditRefusal(String(remote));
     const shadowedBefore = new Set(shadowedRules(rulesOf(doc)).map((s) => s.rule));
     edit(doc, role);
     const after = spliceEdit(before, parseDocument(before), doc);

@@ -17,6 +17,7 @@ import { runtimeSections } from './sections.js';
 import { didYouMean, formatPath, PositionFinder, type KeyPath } from './problems.js';
 import { exposedFileWarning, holdsClearSecrets, ovpnHoldsSecrets } from './secret-file-modes.js';
 import { tunnelFileProblem } from './tunnel-files.js';
+import { normalizeSource, sourceProblems } from './source-schema.js';
 import { clientConfigSchema, serverConfigSchema, type ClientConfig, type ServerConfig } from './schema.js';
 
 /** Where a configuration was found, and how (flag, env, cwd, user dir, system dir, or embedded). */
@@ -42,6 +43,8 @@ export interface LoadOptions {
    * `config validate`, which adds the checks `start` makes and reports everything at once.
    */
   onProblems?: (problems: string[]) => void;
+  /** The URL the text was fetched from (`config.source`): problems name it instead of the file. */
+  origin?: string;
 }
 
 /**
@@ -80,7 +83,7 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** Validates an in-memory config text as if it were the file at `path` (null: the embedded default). */
 export function parseConfigText(text: string, path: string | null, role: Role, options: LoadOptions = {}): ConfigSnapshot {
   const env = options.env ?? process.env;
-  const file = path === null ? '(embedded default)' : basename(path);
+  const file = options.origin ?? (path === null ? '(embedded default)' : basename(path));
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const positions = new PositionFinder(doc, lineCounter);
@@ -128,6 +131,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
     throw fail(problems);
   }
   if (unset > 0) throw fail(problems);
+  for (const [keyPath, message] of sourceProblems(raw as Record<string, unknown>, options.origin !== undefined)) report(positions.keyAt([], String(keyPath[0])), keyPath, message);
+  if (problems.length > 0) throw fail(problems);
   const config = parsed.data;
   // Relative files (the debug log) live beside the config file; the embedded default uses the working directory.
   const baseDir = path === null ? process.cwd() : dirname(resolve(path));
@@ -191,7 +196,7 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
   if (problems.length > 0 && options.onProblems) options.onProblems(problems);
   else if (problems.length > 0) throw fail(problems);
 
-  const exposedConfig = path !== null && holdsClearSecrets(text) ? exposedFileWarning(resolve(path), 'config file') : null;
+  const exposedConfig = path !== null && options.origin === undefined && holdsClearSecrets(text) ? exposedFileWarning(resolve(path), 'config file') : null;
   if (exposedConfig) warnings.push(exposedConfig);
   if (model.metrics && model.metrics.port === undefined) {
     warnings.push('metrics.enabled is true but metrics.port is not set: metrics are served only on the control socket (GET /metrics), with no address for Prometheus to scrape and no /health endpoints; set metrics.port (for example 9090) to serve them');
@@ -202,7 +207,8 @@ export function parseConfigText(text: string, path: string | null, role: Role, o
 
   const validated = config as Record<string, unknown>;
   const version = createHash('sha256').update(JSON.stringify({ role, validated })).digest('hex').slice(0, 12);
-  return { ...model, ...runtimeSections(role, validated), source: path === null ? null : resolve(path), version, loadedAt: Date.now(), warnings, raw: validated };
+  const configSource = normalizeSource((config as ServerConfig | ClientConfig).config, baseDir);
+  return { ...model, ...runtimeSections(role, validated), source: path === null ? null : resolve(path), ...(configSource ? { configSource } : {}), version, loadedAt: Date.now(), warnings, raw: validated };
 }
 
 /** One ConfigError for problems found in different checks, in file order. */

@@ -1,6 +1,7 @@
 import type { Role } from '../role.js';
 import type { MatchSpec } from './match-schema.js';
 import type { RuntimeSections } from './sections.js';
+import type { ConfigSourceSpec } from './source-schema.js';
 
 /**
  * The normalised, immutable view of a configuration that the engine runs on.
@@ -16,6 +17,8 @@ export interface ConfigSnapshot extends RuntimeSections {
   version: string;
   /** When it was loaded (ms since epoch). */
   loadedAt: number;
+  /** `config.source`: the config comes from this URL (the file at `source` holds only that). */
+  configSource?: ConfigSourceSpec;
   listeners: ListenerSpec[];
   network: NetworkSpec;
   backends: BackendSpec[];

@@ -4,6 +4,7 @@ import { bindAddress, cidr, duration, hostPort, listenPort, nonEmpty, portOrRang
 import { mitmSchema } from './mitm-schema.js';
 import { socks5Schema } from './socks5-schema.js';
 import { managementSchema } from './management-schema.js';
+import { configSectionSchema } from './source-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -280,6 +281,8 @@ const common = {
   debug: debugSchema.optional(),
   management: managementSchema,
   socks5: socks5Schema.optional(),
+  /** `config.source`: the config comes from a URL (the file then holds only this). */
+  config: configSectionSchema.optional(),
 };
 
 /** `server.proxy_protocol:` PROXY protocol v1/v2 from the load balancers listed in `trusted`, required from them when enabled. */

@@ -4,13 +4,13 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
 import { ConfigError, ProxyError } from '../errors.js';
 import { roleDefaults, type Role } from '../role.js';
-import { loadConfig } from '../config/load.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { diffConfigs } from '../config/diff.js';
 import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js';
 import { rulePlacement } from '../config/rule-placement.js';
 import type { BackendView } from '../control/answers/backends.js';
 import type { EditAnswer, ReloadAnswer, StatusAnswer } from '../control/answers/daemon.js';
+import type { ConfigSourceStatus } from '../control/answers/config-source.js';
 import { ControlRouter } from '../control/control-router.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
@@ -30,6 +30,8 @@ import { DaemonManagement } from './management.js';
 import { bindRoutes } from './routes/bind-routes.js';
 import type { DaemonContext } from './routes/context.js';
 import { serverLink } from './server-link.js';
+import { ConfigReader } from './config-reader.js';
+import { remoteEditRefusal } from '../config/source-schema.js';
 
 /** A running daemon: the engine, its config file, the control socket and the signals. */
 export class Daemon implements DaemonContext {
@@ -56,6 +58,7 @@ export class Daemon implements DaemonContext {
   readonly policy: PolicyHooks;
   readonly tunnels: TunnelManager;
   readonly management: DaemonManagement;
+  private readonly reader: ConfigReader;
 
   constructor(
     readonly role: Role,
@@ -67,6 +70,7 @@ export class Daemon implements DaemonContext {
     this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
     this.policy = new PolicyHooks(this.logger);
     this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
+    this.reader = new ConfigReader(role, paths.stateDir);
     this.router.version = () => this.snapshot?.version ?? '';
     this.management = new DaemonManagement(paths, this.router, this.hub, this.logger, () => this.snapshot?.version ?? '');
   }
@@ -76,7 +80,7 @@ export class Daemon implements DaemonContext {
    * (concurrently, bounded; `progress` hears each); rejects with the reason if a listener cannot come up.
    */
   async start(progress?: (line: string) => void): Promise<{ listeners: BoundListener[]; snapshot: ConfigSnapshot }> {
-    const loaded = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.configPath, this.role)));
+    const loaded = this.withRuleSetCache(await resolveSecretRefs((await this.reader.read(this.configPath, 'start'))!));
     const leftovers = await this.tunnels.cleanup();
     if (leftovers.length > 0) this.logger.warn(`removed what a previous run left behind: ${leftovers.join(', ')}`);
     this.snapshot = this.tunnels.prepare(loaded);
@@ -137,28 +141,56 @@ export class Daemon implements DaemonContext {
         this.logger.error(`audit log not reopened: ${(error as Error).message}`);
       }
     });
+    this.inForce(this.snapshot);
     const where = this.listeners.map((l) => `${l.kind}${l.tls ? '+tls' : ''} ${l.host}:${l.port}`).join(', ');
     this.logger.info(`${roleDefaults(this.role).bin} started`, { pid: process.pid, listeners: where, config: this.snapshot.source ?? 'embedded default', version: this.snapshot.version, socket: this.paths.socket });
     for (const warning of this.snapshot.warnings) this.logger.warn(warning);
     return { listeners: this.listeners, snapshot: this.snapshot };
   }
 
-  /** Reloads the config file: validated whole, then swapped in; an invalid file leaves the running config alone. */
+  /** Reloads the config file (or fetches its `config.source` URL now): validated whole, then swapped in; an invalid one leaves the running config alone. */
   async reload(dryRun: boolean): Promise<ReloadAnswer> {
     let next: ConfigSnapshot;
     try {
-      next = this.withRuleSetCache(await resolveSecretRefs(await loadConfig(this.snapshot.source, this.role)));
+      next = this.withRuleSetCache(await resolveSecretRefs((await this.reader.read(this.snapshot.source, 'reload'))!));
     } catch (error) {
-      if (!dryRun) {
-        this.reloadErrors++;
-        this.metrics.reloadFailed();
-        const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
-        this.logger.error('reload rejected; the running config keeps serving', { problems });
-        this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: problems });
-      }
+      if (!dryRun) this.refused(error as Error);
       throw error;
     }
     return this.apply(next, dryRun);
+  }
+
+  /** Each `config.source` interval: a new body goes through the reload path; an unchanged one changes nothing. */
+  private async poll(): Promise<void> {
+    const before = this.reader.status(this.snapshot)?.error;
+    let next: ConfigSnapshot | null;
+    try {
+      next = await this.reader.read(this.snapshot.source, 'poll');
+      if (next === null) return;
+      next = this.withRuleSetCache(await resolveSecretRefs(next));
+    } catch (error) {
+      // An origin that stays down is said once, not every interval.
+      if ((error as ProxyError).code !== 'CONFIG_UNREACHABLE') this.refused(error as Error);
+      else if ((error as Error).message !== before) this.logger.warn(`${(error as Error).message}; the running config keeps serving`);
+      return;
+    }
+    await this.apply(next, false).catch(() => undefined);
+  }
+
+  /** A reload that did not validate: counted, logged with its problems, published; the running config stays. */
+  private refused(error: Error): void {
+    this.reloadErrors++;
+    this.metrics.reloadFailed();
+    const problems = error instanceof ConfigError ? error.problems : [error.message];
+    this.reader.rejected(problems.join('; '));
+    this.logger.error('reload rejected; the running config keeps serving', { problems });
+    this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: problems });
+  }
+
+  /** `snapshot` runs now: a URL-sourced body becomes the last good copy, and its interval is followed. */
+  private inForce(snapshot: ConfigSnapshot): void {
+    const warning = this.reader.inForce(snapshot, () => this.poll());
+    if (warning) this.logger.warn(warning);
   }
 
   /** Stops: listeners close, connections drain up to shutdown.drain_timeout, then the process exits. */
@@ -174,6 +206,7 @@ export class Daemon implements DaemonContext {
       await this.metricsServer?.close();
       await this.management.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
+      this.reader.stop();
       await this.tunnels.stop();
       this.hub.close();
       await this.policy.close();
@@ -198,12 +231,7 @@ export class Daemon implements DaemonContext {
       this.management.check(next);
       checkTlsFiles(next);
     } catch (error) {
-      if (!dryRun) {
-        this.reloadErrors++;
-        this.metrics.reloadFailed();
-        this.logger.error('reload rejected; the running config keeps serving', { problems: [(error as Error).message] });
-        this.hub.publish({ type: 'reload', time: Date.now(), ok: false, errors: [(error as Error).message] });
-      }
+      if (!dryRun) this.refused(error as Error);
       throw error;
     }
     if (dryRun) return result;
@@ -213,6 +241,7 @@ export class Daemon implements DaemonContext {
     const previous = this.snapshot;
     await this.policy.apply(next, this.engine);
     this.snapshot = next;
+    this.inForce(next);
     await this.management.apply(next, () => this.readiness()).catch((error: Error) => this.logger.error(`control API listener not restarted: ${error.message}`));
     this.proxyProtocol = proxyProtocolGate(next);
     this.logger.setLevel(next.logLevel);
@@ -235,6 +264,7 @@ export class Daemon implements DaemonContext {
   /** Edits the config file (serialised), then applies the result like a reload; `placed` names a rule whose new place the answer reports. */
   edit(edit: Edit, options: EditOptions & { placed?: string } = {}): Promise<EditAnswer> {
     const source = this.snapshot.source;
+    if (this.snapshot.configSource) return Promise.reject(remoteEditRefusal(this.snapshot.configSource.url));
     if (source === null) {
       return Promise.reject(new ProxyError('NO_CONFIG_FILE', `the daemon runs on the embedded default config; write one with "${roleDefaults(this.role).bin} config init" and start with --config FILE to edit it`));
     }
@@ -262,7 +292,7 @@ export class Daemon implements DaemonContext {
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       startedAt: new Date(this.startedAt).toISOString(),
-      config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings },
+      config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings, ...this.remoteStatus() },
       listeners: this.listeners,
       metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
       management: this.management.address,
@@ -276,6 +306,12 @@ export class Daemon implements DaemonContext {
       reloads: { total: this.reloads, errors: this.reloadErrors },
       descriptors: stats.descriptors,
     };
+  }
+
+  /** `config.remote` of the status, when the config comes from a URL. */
+  private remoteStatus(): { remote?: ConfigSourceStatus } {
+    const remote = this.reader.status(this.snapshot);
+    return remote ? { remote } : {};
   }
 
   /** Binds the metrics listener when the config gives it a port. */

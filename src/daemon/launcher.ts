@@ -6,7 +6,7 @@ import type { DaemonPaths } from './paths.js';
 
 /** What a daemon reports to the process that started it. */
 export type ReadyMessage =
-  | { type: 'ready'; pid: number; listeners: BoundListener[]; source: string | null; version: string; warnings: string[]; socket: string }
+  | { type: 'ready'; pid: number; listeners: BoundListener[]; source: string | null; version: string; warnings: string[]; socket: string; remote?: string }
   | { type: 'failed'; code: string; message: string; problems?: string[]; exitCode: number }
   | { type: 'progress'; message: string };
 

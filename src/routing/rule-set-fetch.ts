@@ -1,55 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { get } from 'node:https';
+import { conditionalGet, type FetchAnswer, type Validators } from '../config/https-get.js';
 
-/** What a conditional fetch of a rule set URL gave: a new body, or "not modified". */
-export type FetchAnswer = { modified: false } | { modified: true; body: Buffer; etag?: string; lastModified?: string };
-
-/** Validators of the copy held, sent as If-None-Match / If-Modified-Since. */
-export interface Validators {
-  etag?: string;
-  lastModified?: string;
-}
+export type { FetchAnswer, Validators };
 
 const MAX_BYTES = 128 * 1024 * 1024;
-const TIMEOUT_MS = 30_000;
 
-/** GETs an https URL with the validators of the copy held; bounded in time and size, and only 200 or 304 count. */
+/** GETs a rule set URL with the validators of the copy held (see conditionalGet). */
 export function fetchRuleSet(url: string, held: Validators, caFile?: string): Promise<FetchAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'user-agent': 'simple-proxy rule-set fetch' };
-    if (held.etag) headers['if-none-match'] = held.etag;
-    if (held.lastModified) headers['if-modified-since'] = held.lastModified;
-    let ca: Buffer | undefined;
-    try {
-      ca = caFile ? readFileSync(caFile) : undefined;
-    } catch (error) {
-      return reject(new Error(`cannot read ca_file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
-    }
-    const req = get(url, { headers, timeout: TIMEOUT_MS, ...(ca ? { ca } : {}) }, (res) => {
-      if (res.statusCode === 304) {
-        res.resume();
-        return resolve({ modified: false });
-      }
-      if (res.statusCode !== 200) {
-        res.resume();
-        return reject(new Error(`${url} answered ${res.statusCode}`));
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BYTES) req.destroy(new Error(`${url} is larger than ${MAX_BYTES} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        if (!res.complete) return reject(new Error(`${url}: the answer was cut short`));
-        const etag = res.headers.etag;
-        const lastModified = res.headers['last-modified'];
-        resolve({ modified: true, body: Buffer.concat(chunks), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${TIMEOUT_MS / 1000} s`)));
-    req.on('error', reject);
-  });
+  return conditionalGet(url, held, { caFile, purpose: 'rule-set fetch', maxBytes: MAX_BYTES });
 }

@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import { resolveSecretRefs } from '../../auth/secret-refs.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { configProblems, loadConfig, locateConfig } from '../../config/load.js';
+import { configProblems, locateConfig } from '../../config/load.js';
+import { loadEffectiveConfig } from '../../config/remote-config.js';
+import { displayUrl } from '../../config/source-schema.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import { preflight } from '../../daemon/preflight.js';
 
@@ -21,14 +23,15 @@ export default class ConfigValidateCommand extends BaseCommand {
     const running = await this.daemonConfig(flags.config, flags.socket);
     const location = running ?? (await locateConfig(this.role, flags.config));
     const problems: string[] = [];
-    const snapshot = await loadConfig(location.path, this.role, { strict: flags.strict, onProblems: (found) => problems.push(...found) });
+    const snapshot = await loadEffectiveConfig(location.path, this.role, { strict: flags.strict, onProblems: (found) => problems.push(...found) });
     await resolveSecretRefs(snapshot).catch((error: Error) => problems.push(error.message));
     // The running daemon holds its own ports: binding them again says nothing.
     const checks = await preflight(snapshot, { listeners: running === null });
     problems.push(...checks.problems);
     if (problems.length > 0) throw configProblems(problems);
     const warnings = [...snapshot.warnings, ...checks.warnings];
-    this.say(`${location.path ?? 'embedded default'}: valid (version ${snapshot.version}, ${snapshot.backends.length} backends, ${snapshot.rules.length} rules)`);
+    const from = snapshot.configSource ? ` (config.source ${displayUrl(snapshot.configSource.url)})` : '';
+    this.say(`${location.path ?? 'embedded default'}${from}: valid (version ${snapshot.version}, ${snapshot.backends.length} backends, ${snapshot.rules.length} rules)`);
     for (const warning of warnings) this.say(`warning: ${warning}`);
     return { valid: true, path: location.path, version: snapshot.version, warnings };
   }

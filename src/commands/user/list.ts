@@ -3,7 +3,8 @@ import { authSettings } from '../../auth/auth-settings.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { offlineNote, offlineSource, type AnswerSource } from '../../cli/current-config.js';
 import { table } from '../../cli/table.js';
-import { loadConfig, locateConfig } from '../../config/load.js';
+import { locateConfig } from '../../config/load.js';
+import { loadEffectiveConfig } from '../../config/remote-config.js';
 import { NoDaemonError } from '../../control/control-client.js';
 import type { UsersAnswer } from '../../control/answers/routing.js';
 
@@ -26,7 +27,7 @@ export default class UserListCommand extends BaseCommand {
     } catch (error) {
       if (!(error instanceof NoDaemonError)) throw error;
       const location = await locateConfig(this.role, flags.config);
-      const snapshot = await loadConfig(location.path, this.role, { keepUnsetVariables: true });
+      const snapshot = await loadEffectiveConfig(location.path, this.role, { keepUnsetVariables: true });
       const auth = authSettings(snapshot);
       list = { mode: auth.mode, users: (auth.native?.users ?? []).map((u) => ({ username: u.username, groups: u.groups })), from: offlineSource(snapshot) };
       if (!flags.config) this.say(offlineNote(this.role, list.from));

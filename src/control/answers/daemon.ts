@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendViewSchema } from './backends.js';
 import { tunnelStatusSchema } from './records.js';
+import { configSourceStatusSchema } from './config-source.js';
 
 /** One engine process's file descriptors (the one nearest its limit) and refusals for want of them. */
 const descriptors = z.strictObject({ open: z.number(), limit: z.number(), exhausted: z.strictObject({ accept: z.number(), dial: z.number() }) });
@@ -26,7 +27,7 @@ export const statusAnswerSchema = z.strictObject({
   pid: z.number(),
   uptimeSeconds: z.number(),
   startedAt: z.string(),
-  config: z.strictObject({ source: z.string().nullable(), version: z.string(), loadedAt: z.string(), warnings: z.array(z.string()) }),
+  config: z.strictObject({ source: z.string().nullable(), version: z.string(), loadedAt: z.string(), warnings: z.array(z.string()), remote: configSourceStatusSchema.optional() }),
   listeners: z.array(listener),
   metrics: z.strictObject({ host: z.string(), port: z.number(), endpoint: z.string() }).nullable(),
   management: z.strictObject({ host: z.string(), port: z.number(), tls: z.boolean() }).nullable(),

@@ -57,7 +57,7 @@ test('the embedded default is a working local proxy per role', async () => {
 test('broken configs: each problem names file, line, column, path and what was expected', () => {
   const cases: [string, string, string[]][] = [
     ['mistyped key', 'server:\n  http_prot: 8080\n', ['server-config.yaml:2:3: server.http_prot: unknown key (did you mean "http_port"?) (expected one of: http_port, socks5_port, bind_address, sniff, web_ui_port, log_level, workers, tls, proxy_protocol, auth)']],
-    ['unknown top-level section', 'backend:\n  - name: x\n', ['server-config.yaml:1:1: backend: unknown key (did you mean "backends"?) (expected one of: server, backends, rules, network, rule_sets, rate_limiting, access_control, access_log, state, health_checks, metrics, shutdown, reload, debug, management, socks5)']],
+    ['unknown top-level section', 'backend:\n  - name: x\n', ['server-config.yaml:1:1: backend: unknown key (did you mean "backends"?) (expected one of: server, backends, rules, network, rule_sets, rate_limiting, access_control, access_log, state, health_checks, metrics, shutdown, reload, debug, management, socks5, config)']],
     ['wrong type', 'server:\n  http_port: "eighty"\n', ['server-config.yaml:2:14: server.http_port: expected a port number (0-65535), got string "eighty"']],
     ['bad enum', 'server:\n  log_level: verbos\n', ['server-config.yaml:2:14: server.log_level: "verbos" is not allowed (expected one of: "debug", "info", "warn", "error")']],
     ['enum near miss', 'backends:\n  - name: p\n    type: sock5\n    proxy: { address: "h:1" }\n', ['server-config.yaml:3:11: backends[0].type: "sock5" is not allowed (did you mean "socks5"?) (expected one of: "direct", "http", "socks5", "wireguard", "openvpn")']],
