@@ -5,6 +5,7 @@ import { mitmSchema } from './mitm-schema.js';
 import { socks5Schema } from './socks5-schema.js';
 import { managementSchema } from './management-schema.js';
 import { configSectionSchema } from './source-schema.js';
+import { networkSchema as network } from './network-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -12,38 +13,9 @@ import { configSectionSchema } from './source-schema.js';
  * unknown key is an error, never ignored.
  */
 
+export { CONNECTION_LIMIT_DEFAULTS } from './network-schema.js';
+
 const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
-
-/** Safety caps that apply when the file sets none. */
-export const CONNECTION_LIMIT_DEFAULTS = { maxConnections: 10_000, maxConnectionsPerIp: 256 } as const;
-
-const network = z.strictObject({
-  ipv6: z.strictObject({ enabled: z.boolean().default(true), prefer_ipv6: z.boolean().default(false) }).prefault({}),
-  timeouts: z
-    .strictObject({ connect: duration.default('10s'), read: duration.default('30s'), write: duration.default('30s'), idle: duration.default('60s') })
-    .prefault({}),
-  keepalive: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      interval: duration.default('30s'),
-      max_idle_conns: z.number().int().min(0).default(100),
-      max_idle_time: duration.default('90s'),
-    })
-    .prefault({}),
-  limits: z
-    .strictObject({
-      max_connections: z.number().int().min(1).default(CONNECTION_LIMIT_DEFAULTS.maxConnections),
-      // 0 = no limit. One browser opens dozens of connections and a whole office may sit behind one
-      // address, so the per-IP default is generous; a per-backend cap is a choice, never a default.
-      max_connections_per_ip: z.number().int().min(0).default(CONNECTION_LIMIT_DEFAULTS.maxConnectionsPerIp),
-      max_connections_per_backend: z.number().int().min(0).default(0),
-    })
-    .prefault({}),
-  /** Largest request (and response) head in bytes, on every listener; above it a request gets 431. */
-  max_header_size: z.number().int().min(1024, 'expected at least 1024 bytes').max(1048576, 'expected at most 1048576 bytes (1 MiB)').default(65536),
-  /** What happens to X-Forwarded-For and Forwarded on plain HTTP and WebSocket requests (default: what the client sent is removed, nothing added). */
-  forwarded_for: z.enum(['off', 'append', 'replace', 'delete']).default('delete'),
-});
 
 const bucket = z.strictObject({ requests_per_second: z.number().positive(), burst: z.number().int().min(1) });
 

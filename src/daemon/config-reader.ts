@@ -50,6 +50,12 @@ export class ConfigReader {
     return this.remote.status(snapshot.configSource);
   }
 
+  /** The `remote` part of the status's config section (empty when the config is a file). */
+  statusPart(snapshot: ConfigSnapshot): { remote?: ConfigSourceStatus } {
+    const remote = this.status(snapshot);
+    return remote ? { remote } : {};
+  }
+
   /** Stops asking the URL. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);

@@ -1,4 +1,3 @@
-import { isCatchAll } from '../routing/shadowing.js';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolveSecretRefs } from '../auth/secret-refs.js';
@@ -10,14 +9,13 @@ import { editConfigFile, type Edit, type EditOptions } from '../config/editor.js
 import { rulePlacement } from '../config/rule-placement.js';
 import type { BackendView } from '../control/answers/backends.js';
 import type { EditAnswer, ReloadAnswer, StatusAnswer } from '../control/answers/daemon.js';
-import type { ConfigSourceStatus } from '../control/answers/config-source.js';
 import { ControlRouter } from '../control/control-router.js';
 import { ControlServer } from '../control/control-server.js';
 import { EventHub } from '../control/event-hub.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine, EngineStats } from '../engine/engine-api.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
-import { DaemonMetrics, type BackendHealthView } from '../telemetry/daemon-metrics.js';
+import { DaemonMetrics } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import { proxyProtocolGate, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
@@ -25,7 +23,7 @@ import { TunnelManager } from '../tunnels/tunnel-manager.js';
 import type { DaemonPaths } from './paths.js';
 import { PolicyHooks } from './policy-hooks.js';
 import { checkTlsFiles } from '../proxy/tls-material.js';
-import { describeBackends } from './views.js';
+import { BackendStates } from './backend-states.js';
 import { DaemonManagement } from './management.js';
 import { bindRoutes } from './routes/bind-routes.js';
 import type { DaemonContext } from './routes/context.js';
@@ -59,6 +57,7 @@ export class Daemon implements DaemonContext {
   readonly tunnels: TunnelManager;
   readonly management: DaemonManagement;
   private readonly reader: ConfigReader;
+  private readonly states: BackendStates;
 
   constructor(
     readonly role: Role,
@@ -67,9 +66,10 @@ export class Daemon implements DaemonContext {
   ) {
     this.control = new ControlServer(paths.socket, this.router);
     this.logger = new Logger('info');
-    this.metrics = new DaemonMetrics(this.startedAt, () => this.backendHealth());
+    this.metrics = new DaemonMetrics(this.startedAt, () => this.states.health());
     this.policy = new PolicyHooks(this.logger);
     this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
+    this.states = new BackendStates(() => ({ snapshot: this.snapshot, engine: this.engine }), this.tunnels);
     this.reader = new ConfigReader(role, paths.stateDir);
     this.router.version = () => this.snapshot?.version ?? '';
     this.management = new DaemonManagement(paths, this.router, this.hub, this.logger, () => this.snapshot?.version ?? '');
@@ -292,7 +292,7 @@ export class Daemon implements DaemonContext {
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       startedAt: new Date(this.startedAt).toISOString(),
-      config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings, ...this.remoteStatus() },
+      config: { source: this.snapshot.source, version: this.snapshot.version, loadedAt: new Date(this.snapshot.loadedAt).toISOString(), warnings: this.snapshot.warnings, ...this.reader.statusPart(this.snapshot) },
       listeners: this.listeners,
       metrics: this.metricsAddress ? { ...this.metricsAddress, endpoint: this.snapshot.metrics!.endpoint } : null,
       management: this.management.address,
@@ -306,12 +306,6 @@ export class Daemon implements DaemonContext {
       reloads: { total: this.reloads, errors: this.reloadErrors },
       descriptors: stats.descriptors,
     };
-  }
-
-  /** `config.remote` of the status, when the config comes from a URL. */
-  private remoteStatus(): { remote?: ConfigSourceStatus } {
-    const remote = this.reader.status(this.snapshot);
-    return remote ? { remote } : {};
   }
 
   /** Binds the metrics listener when the config gives it a port. */
@@ -331,39 +325,18 @@ export class Daemon implements DaemonContext {
     return this.metrics.exposition(await this.engine.metricsJson());
   }
 
-  /** Health for the metrics and readiness: an unchecked backend counts as healthy unless it cannot carry traffic at all (a tunnel that is not up cannot). */
-  private backendHealth(): BackendHealthView[] {
-    const health = this.engine.health();
-    return this.snapshot.backends.map((b) => {
-      const h = health[b.name];
-      const healthy = b.unavailable === undefined && this.tunnelProblem(b.name) === null && h?.status !== 'unhealthy';
-      return { name: b.name, healthy, latencySeconds: h?.latencyMs != null ? h.latencyMs / 1000 : null };
-    });
-  }
-
   /** Why a tunnel backend cannot carry traffic now (null: it can, or it is no tunnel). */
   tunnelProblem(name: string): string | null {
-    const status = this.tunnels.status(name);
-    if (!status || status.state === 'up') return null;
-    return `tunnel ${status.state === 'starting' ? 'not up yet' : status.state}${status.reason ? `: ${status.reason}` : ''}`;
+    return this.states.tunnelProblem(name);
   }
 
   /** The backend list with tunnels that are not up shown as unavailable, with the reason. */
   backendViews(stats: Pick<EngineStats, 'backends'>): BackendView[] {
-    return describeBackends(this.snapshot, stats, this.engine.health()).map((view) => {
-      const problem = this.tunnelProblem(view.name);
-      return problem ? { ...view, status: 'unavailable', reason: problem } : view;
-    });
+    return this.states.views(stats);
   }
 
-  /** Ready: a config is loaded and a backend of the catch-all rule (or, without one, any backend) is healthy. */
   private readiness(): Readiness {
-    if (this.stopping) return { ready: false, reason: 'stopping' };
-    const healthy = new Set(this.backendHealth().filter((b) => b.healthy).map((b) => b.name));
-    const catchAll = this.snapshot.rules.find((r) => isCatchAll(r) && !r.reject);
-    const candidates = catchAll ? catchAll.backends.map((b) => b.name) : this.snapshot.backends.map((b) => b.name);
-    if (candidates.some((name) => healthy.has(name))) return { ready: true };
-    return { ready: false, reason: catchAll ? `no healthy backend for rule "${catchAll.name}"` : 'no healthy backend' };
+    return this.states.readiness(this.stopping !== null);
   }
 
   /** Fetched rule sets are kept in the state directory, for the next start to serve before its first fetch answers. */
