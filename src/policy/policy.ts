@@ -12,6 +12,7 @@ import { CidrSet } from './cidr-set.js';
 import { ClientLists } from './client-lists.js';
 import type { LimitHit, LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
+import { PerIpShare } from './per-ip-share.js';
 import { PortSet } from './port-set.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
@@ -47,11 +48,20 @@ export class PolicyState {
   private store: LimiterStore | null = null;
   private storeKey = '';
 
-  /** `primary`: the cluster primary's buckets, for an engine worker. */
+  /** Per-client connection counts shared with the other engine processes (workers on shared sockets); null otherwise. */
+  readonly share: PerIpShare | null;
+
+  /**
+   * `primary`: the cluster primary's buckets, for an engine worker; `sharing`: the engine
+   * processes accepting on shared sockets that count max_connections_per_ip together (0: none).
+   */
   constructor(
     readonly events: PolicyEvents,
     private readonly primary: PrimaryStore | null = null,
-  ) {}
+    sharing = 0,
+  ) {
+    this.share = sharing > 1 ? new PerIpShare(sharing, this.perIp) : null;
+  }
 
   /**
    * The store for these settings; a changed `state:` section replaces the store. In an engine
@@ -164,17 +174,19 @@ export class Policy {
   admitClient(socket: Socket, protocol: FrontProtocol): boolean {
     if (this.maxPerIp === 0) return true;
     const address = clientAddress(socket);
-    const perIp = this.state.perIp;
+    const { perIp, share } = this.state;
     const open = perIp.get(address) ?? 0;
-    if (open >= this.maxPerIp) {
+    if (open + (share ? share.openElsewhere(address) : 0) >= this.maxPerIp) {
       this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
       return false;
     }
     perIp.set(address, open + 1);
+    share?.changed(address, open + 1, this.maxPerIp);
     socket.once('close', () => {
       const left = (perIp.get(address) ?? 1) - 1;
       if (left <= 0) perIp.delete(address);
       else perIp.set(address, left);
+      share?.changed(address, left, this.maxPerIp);
     });
     return true;
   }
