@@ -18,8 +18,12 @@ export class PerIpShare {
   private readonly reported = new Map<string, number>();
   private readonly dirty = new Set<string>();
 
+  /** The cap last counted against (a change in the processes counting together moves each one's share). */
+  private max = 0;
+
   constructor(
-    private readonly processes: number,
+    /** The processes counting together (the cap's share of each is the cap divided by them). */
+    private processes: number,
     /** This process's open connections per client (PolicyState.perIp). */
     private readonly local: ReadonlyMap<string, number>,
   ) {}
@@ -31,7 +35,20 @@ export class PerIpShare {
 
   /** A client's local count changed to `open` under a cap of `max`: note it for the next report if the primary must know. */
   changed(address: string, open: number, max: number): void {
-    if (open >= Math.max(1, Math.floor(max / this.processes)) || this.reported.has(address) || this.elsewhere.has(address)) this.dirty.add(address);
+    this.max = max;
+    if (open >= this.share() || this.reported.has(address) || this.elsewhere.has(address)) this.dirty.add(address);
+  }
+
+  /** More (or fewer) processes count together now: clients at or past the new share are reported. */
+  setProcesses(processes: number): void {
+    if (processes === this.processes) return;
+    this.processes = processes;
+    const share = this.share();
+    for (const [address, open] of this.local) if (open >= share) this.dirty.add(address);
+  }
+
+  private share(): number {
+    return Math.max(1, Math.floor(this.max / this.processes));
   }
 
   /** Whether a report has counts to carry. */
@@ -52,6 +69,20 @@ export class PerIpShare {
     }
     this.dirty.clear();
     return out.length > 0 ? out : undefined;
+  }
+
+  /** The counts this process has reported and not yet taken back to 0. */
+  reportedCounts(): IterableIterator<[string, number]> {
+    return this.reported.entries();
+  }
+
+  /** What the others have open, in full: clients left out have nothing open elsewhere. */
+  replace(counts: readonly IpCount[]): void {
+    const gone: IpCount[] = [];
+    const present = new Set(counts.map(([address]) => address));
+    for (const address of this.elsewhere.keys()) if (!present.has(address)) gone.push([address, 0]);
+    this.apply(gone);
+    this.apply(counts);
   }
 
   /** What the primary says the other processes have open; a client newly counted elsewhere gets its local count reported. */

@@ -4,7 +4,9 @@ import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.j
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import type { PrimaryStore } from '../limits/primary-store.js';
+import { FleetState } from '../limits/fleet-state.js';
 import { RedisStore } from '../limits/redis-store.js';
+import type { FailureLimiter } from '../auth/failure-limiter.js';
 import type { ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';
 import { targetText } from '../protocol/target-text.js';
@@ -47,6 +49,10 @@ export class PolicyState {
   private readonly holding = new WeakMap<ConnectionRecord, string>();
   private store: LimiterStore | null = null;
   private storeKey = '';
+  /** Connection counts and failed-login lockouts shared with the fleet through Redis (`state.store: redis`), once a client came. */
+  private fleet: FleetState | null = null;
+  private fleetSettings: StateSettings | null = null;
+  private links: FleetLinks | null = null;
 
   /** Per-client connection counts shared with the other engine processes (workers on shared sockets); null otherwise. */
   readonly share: PerIpShare | null;
@@ -81,9 +87,42 @@ export class PolicyState {
     return this.store;
   }
 
-  /** Whether rate limits are shared through Redis right now (false: local fallback), or null without a shared store. */
+  /** What the fleet state reads from the engine: its open connections and its failed-login counts. */
+  link(links: FleetLinks): void {
+    this.links = links;
+  }
+
+  /** The fleet state for these settings (null without Redis); a changed `state:` section replaces it. */
+  fleetFor(state: StateSettings): FleetState | null {
+    if (state === this.fleetSettings) return this.fleet;
+    const key = JSON.stringify(state);
+    if (this.fleetSettings === null || key !== JSON.stringify(this.fleetSettings)) {
+      void this.fleet?.close();
+      this.fleet =
+        state.store === 'redis' && state.redis
+          ? new FleetState({
+              url: state.redis.url,
+              keyPrefix: state.redis.key_prefix,
+              perIp: this.perIp,
+              clientsOpen: this.links?.clientsOpen ?? (() => 0),
+              failures: this.links?.failures ?? null,
+              warn: (message) => this.events.warn(message),
+            })
+          : null;
+    }
+    this.fleetSettings = state;
+    return this.fleet;
+  }
+
+  /** Client connections the fleet's other processes hold at the last sync, or null outside a fleet. */
+  get fleetOpenElsewhere(): number | null {
+    return this.fleet ? this.fleet.openElsewhere : null;
+  }
+
+  /** Whether limits are shared through Redis right now (false: local fallback), or null without a shared store. */
   get shared(): boolean | null {
-    return this.store instanceof RedisStore ? this.store.isShared : null;
+    const parts = [this.store instanceof RedisStore ? this.store.isShared : null, this.fleet ? this.fleet.isShared : null].filter((p) => p !== null);
+    return parts.length === 0 ? null : parts.every(Boolean);
   }
 
   /** Counts a record against its backend's limit until `release`. */
@@ -102,11 +141,19 @@ export class PolicyState {
     else this.perBackend.set(backend, left);
   }
 
-  /** Closes the store. */
+  /** Closes the store and leaves the fleet. */
   async close(): Promise<void> {
-    await this.store?.close();
+    await Promise.all([this.store?.close(), this.fleet?.close()]);
     this.store = null;
+    this.fleet = null;
+    this.fleetSettings = null;
   }
+}
+
+/** What the fleet state reads from the engine. */
+export interface FleetLinks {
+  clientsOpen(): number;
+  failures: FailureLimiter;
 }
 
 interface Bucket {
@@ -132,6 +179,9 @@ export class Policy {
   private store: LimiterStore | null = null;
   private readonly maxPerIp: number;
   private readonly maxPerBackend: number;
+  private readonly maxTotal: number;
+  /** Whether connections are counted with the fleet (`state.store: redis`). */
+  private readonly inFleet: boolean;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -159,6 +209,8 @@ export class Policy {
       total: bw ? mbpsToBytes(bw.max_mbps_total) : 0,
     });
     this.maxPerIp = snapshot.network.limits.maxConnectionsPerIp;
+    this.maxTotal = snapshot.network.limits.maxConnections;
+    this.inFleet = settings.state.store === 'redis';
     this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
   }
 
@@ -170,23 +222,34 @@ export class Policy {
     return false;
   }
 
-  /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */
+  /**
+   * Counts a new client connection against max_connections_per_ip (and, in a fleet sharing
+   * Redis, against max_connections over every node); false (and reported) when over either.
+   */
   admitClient(socket: Socket, protocol: FrontProtocol): boolean {
+    const fleet = this.inFleet ? this.state.fleetFor(this.stateSettings) : null;
+    if (fleet?.full(this.maxTotal)) {
+      this.refusedByConnectionLimit(clientAddress(socket), protocol, this.maxTotal);
+      return false;
+    }
     if (this.maxPerIp === 0) return true;
     const address = clientAddress(socket);
     const { perIp, share } = this.state;
     const open = perIp.get(address) ?? 0;
-    if (open + (share ? share.openElsewhere(address) : 0) >= this.maxPerIp) {
+    const elsewhere = Math.max(share ? share.openElsewhere(address) : 0, fleet ? fleet.perIp.openElsewhere(address) : 0);
+    if (open + elsewhere >= this.maxPerIp) {
       this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
       return false;
     }
     perIp.set(address, open + 1);
     share?.changed(address, open + 1, this.maxPerIp);
+    fleet?.perIp.changed(address, open + 1, this.maxPerIp);
     socket.once('close', () => {
       const left = (perIp.get(address) ?? 1) - 1;
       if (left <= 0) perIp.delete(address);
       else perIp.set(address, left);
       share?.changed(address, left, this.maxPerIp);
+      fleet?.perIp.changed(address, left, this.maxPerIp);
     });
     return true;
   }

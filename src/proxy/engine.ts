@@ -85,6 +85,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.sharingPerIp ?? 0);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
+    this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });
     this.gate = AuthService.build(snapshot, this.authState);
     this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
     this.recorder = new TrafficRecorder(this, {
@@ -329,6 +330,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       () => this.policyState.shared,
       () => this.descriptors.view().exhausted,
       () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+      () => this.policyState.fleetOpenElsewhere,
     );
     return this.metrics;
   }
