@@ -176,7 +176,7 @@ export class FleetState {
       this.rewrite = false;
       this.sentTotal = total;
       this.apply(live, counts, locks);
-      this.setShared(true, `connection limits and failed-login lockouts are shared through redis at ${redact(this.options.url)}`);
+      this.setShared(true, `connection limits and failed-login lockouts count the whole fleet through redis at ${redact(this.options.url)}`);
     } catch (error) {
       // What was sent may not have arrived: the next sync writes everything again.
       this.rewrite = true;
