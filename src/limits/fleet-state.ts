@@ -122,6 +122,11 @@ export class FleetState {
     return this.shared;
   }
 
+  /** As isShared, but null until the first sync or failure (a process just started is not falling back). */
+  get sharedState(): boolean | null {
+    return this.reported;
+  }
+
   /** Whether this process plus what the others hold has reached `max` connections. */
   full(max: number): boolean {
     return this.options.clientsOpen() + this.openElsewhere >= max;
@@ -154,7 +159,7 @@ export class FleetState {
     redis.defineCommand('fleetSync', { lua: SYNC, numberOfKeys: 0 });
     redis.defineCommand('fleetFail', { lua: FAIL, numberOfKeys: 0 });
     redis.on('ready', () => (this.rewrite = true));
-    const lost = (why: string): void => this.setShared(false, `redis at ${url} ${why}; connection limits and failed-login lockouts are local to this process until it is back`);
+    const lost = (why: string): void => this.setShared(false, `redis at ${url} ${why}; connection limits and failed-login lockouts count this process alone until it is back`);
     redis.on('error', (error: Error) => lost(`unreachable (${error.message})`));
     redis.on('close', () => lost('closed the connection'));
     this.redis = redis;
@@ -180,7 +185,7 @@ export class FleetState {
     } catch (error) {
       // What was sent may not have arrived: the next sync writes everything again.
       this.rewrite = true;
-      this.setShared(false, `redis call failed (${(error as Error).message}); connection limits and failed-login lockouts are local to this process until it answers again`);
+      this.setShared(false, `redis call failed (${(error as Error).message}); connection limits and failed-login lockouts count this process alone until it answers again`);
     } finally {
       this.syncing = false;
     }

@@ -102,7 +102,7 @@ export class PolicyState {
 
   /** Whether limits are shared through Redis right now (false: local fallback), or null without a shared store. */
   get shared(): boolean | null {
-    const parts = [this.store instanceof RedisStore ? this.store.isShared : null, this.fleet ? this.fleet.isShared : null].filter((p) => p !== null);
+    const parts = [this.store instanceof RedisStore ? this.store.isShared : null, this.fleet ? this.fleet.sharedState : null].filter((p) => p !== null);
     return parts.length === 0 ? null : parts.every(Boolean);
   }
 

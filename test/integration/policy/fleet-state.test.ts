@@ -47,6 +47,6 @@ test('fleet state through a real redis-server: counts reach the other process, a
   // Without Redis: B counts alone, and says so once.
   await redis.stop();
   await until(() => !b.fleet.isShared, 10_000, 'B falls back to local counts');
-  assert.ok(warnings.some((w) => /connection limits and failed-login lockouts are local to this process/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /connection limits and failed-login lockouts count this process alone/.test(w)), warnings.join('\n'));
   assert.equal(b.fleet.full(3), false);
 });
