@@ -12,6 +12,8 @@ interface Window {
  */
 export class FailureLimiter {
   private readonly windows = new Map<string, Window>();
+  /** Also counts each failure elsewhere (the fleet's shared state), with the current maximum and window. */
+  share: ((address: string, max: number, windowMs: number) => void) | null = null;
 
   constructor(
     private max: number,
@@ -44,7 +46,16 @@ export class FailureLimiter {
       this.windows.set(address, window);
     }
     window.count++;
+    this.share?.(address, this.max, this.windowMs);
     return window.count === this.max;
+  }
+
+  /** Refuses an address until `until` (epoch ms): it was locked out elsewhere. */
+  lock(address: string, until: number): void {
+    const window = this.windows.get(address);
+    if (window !== undefined && window.count >= this.max && window.resetAt >= until) return;
+    if (window === undefined && this.windows.size >= MAX_TRACKED) this.sweep(Date.now());
+    this.windows.set(address, { count: this.max, resetAt: until });
   }
 
   private sweep(now: number): void {

@@ -128,4 +128,6 @@ export interface EngineOptions {
   sharedLimits?: PrimaryStore;
   /** Called when a client connection is admitted or closes (an engine worker reports its load). */
   onClients?: () => void;
+  /** Engine processes accepting on shared sockets that count max_connections_per_ip together (an engine worker; 0: none). */
+  sharingPerIp?: number;
 }

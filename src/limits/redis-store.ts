@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { BucketRequest, LimiterStore, Verdict } from './limiter-store.js';
 import { MemoryStore } from './memory-store.js';
+import { redact } from './redis-url.js';
 
 /*
  * Token buckets in Redis, checked and taken in one script so that every proxy process and
@@ -127,9 +128,4 @@ export class RedisStore implements LimiterStore {
     }, 1000);
     timer.unref();
   }
-}
-
-/** A Redis URL without its password, for logs. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
 }

@@ -1,17 +1,15 @@
 import type { Socket } from 'node:net';
 import type { ConfigSnapshot } from '../config/model.js';
-import { BandwidthLimiter, mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
+import { mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
 import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
-import { MemoryStore } from '../limits/memory-store.js';
-import type { PrimaryStore } from '../limits/primary-store.js';
-import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';
 import { targetText } from '../protocol/target-text.js';
 import { CidrSet } from './cidr-set.js';
 import { ClientLists } from './client-lists.js';
-import type { LimitHit, LimitScope } from './limit-hit.js';
+import type { LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
+import type { PolicyState } from './policy-state.js';
 import { PortSet } from './port-set.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
@@ -24,79 +22,6 @@ export interface RequestInfo {
   user?: string;
   host: string;
   port: number;
-}
-
-/** Where the policy reports refusals and store changes. */
-export interface PolicyEvents {
-  hit(hit: LimitHit): void;
-  warn(message: string): void;
-}
-
-/**
- * Traffic-policy state that outlives a reload: the rate-limit store, bandwidth buckets and
- * connection counters. One per engine.
- */
-export class PolicyState {
-  /** Bandwidth buckets (per IP and total). */
-  readonly bandwidth = new BandwidthLimiter();
-  /** Open client connections per client IP (while max_connections_per_ip applies). */
-  readonly perIp = new Map<string, number>();
-  /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
-  readonly perBackend = new Map<string, number>();
-  private readonly holding = new WeakMap<ConnectionRecord, string>();
-  private store: LimiterStore | null = null;
-  private storeKey = '';
-
-  /** `primary`: the cluster primary's buckets, for an engine worker. */
-  constructor(
-    readonly events: PolicyEvents,
-    private readonly primary: PrimaryStore | null = null,
-  ) {}
-
-  /**
-   * The store for these settings; a changed `state:` section replaces the store. In an engine
-   * worker, buckets that span clients (global, per user) live in the primary; per-IP ones stay
-   * here, exact, because every connection of a client comes to the same worker.
-   */
-  storeFor(state: StateSettings, spansClients = false): LimiterStore {
-    if (this.primary && spansClients && state.store === 'memory') return this.primary;
-    const key = JSON.stringify(state);
-    if (this.store && key === this.storeKey) return this.store;
-    void this.store?.close();
-    this.storeKey = key;
-    this.store =
-      state.store === 'redis' && state.redis
-        ? new RedisStore({ url: state.redis.url, keyPrefix: state.redis.key_prefix, onStatus: (_shared, message) => this.events.warn(message) })
-        : new MemoryStore();
-    return this.store;
-  }
-
-  /** Whether rate limits are shared through Redis right now (false: local fallback), or null without a shared store. */
-  get shared(): boolean | null {
-    return this.store instanceof RedisStore ? this.store.isShared : null;
-  }
-
-  /** Counts a record against its backend's limit until `release`. */
-  hold(record: ConnectionRecord, backend: string): void {
-    this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);
-    this.holding.set(record, backend);
-  }
-
-  /** Gives back a record's backend slot, if it holds one. */
-  release(record: ConnectionRecord): void {
-    const backend = this.holding.get(record);
-    if (backend === undefined) return;
-    this.holding.delete(record);
-    const left = (this.perBackend.get(backend) ?? 1) - 1;
-    if (left <= 0) this.perBackend.delete(backend);
-    else this.perBackend.set(backend, left);
-  }
-
-  /** Closes the store. */
-  async close(): Promise<void> {
-    await this.store?.close();
-    this.store = null;
-  }
 }
 
 interface Bucket {
@@ -122,6 +47,9 @@ export class Policy {
   private store: LimiterStore | null = null;
   private readonly maxPerIp: number;
   private readonly maxPerBackend: number;
+  private readonly maxTotal: number;
+  /** Whether connections are counted with the fleet (`state.store: redis`). */
+  private readonly inFleet: boolean;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -149,6 +77,8 @@ export class Policy {
       total: bw ? mbpsToBytes(bw.max_mbps_total) : 0,
     });
     this.maxPerIp = snapshot.network.limits.maxConnectionsPerIp;
+    this.maxTotal = snapshot.network.limits.maxConnections;
+    this.inFleet = settings.state.store === 'redis';
     this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
   }
 
@@ -160,21 +90,34 @@ export class Policy {
     return false;
   }
 
-  /** Counts a new client connection against max_connections_per_ip; false (and reported) when over it. */
+  /**
+   * Counts a new client connection against max_connections_per_ip (and, in a fleet sharing
+   * Redis, against max_connections over every node); false (and reported) when over either.
+   */
   admitClient(socket: Socket, protocol: FrontProtocol): boolean {
+    const fleet = this.inFleet ? this.state.fleetFor(this.stateSettings) : null;
+    if (fleet?.full(this.maxTotal)) {
+      this.refusedByConnectionLimit(clientAddress(socket), protocol, this.maxTotal);
+      return false;
+    }
     if (this.maxPerIp === 0) return true;
     const address = clientAddress(socket);
-    const perIp = this.state.perIp;
+    const { perIp, share } = this.state;
     const open = perIp.get(address) ?? 0;
-    if (open >= this.maxPerIp) {
+    const elsewhere = Math.max(share ? share.openElsewhere(address) : 0, fleet ? fleet.perIp.openElsewhere(address) : 0);
+    if (open + elsewhere >= this.maxPerIp) {
       this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
       return false;
     }
     perIp.set(address, open + 1);
+    share?.changed(address, open + 1, this.maxPerIp);
+    fleet?.perIp.changed(address, open + 1, this.maxPerIp);
     socket.once('close', () => {
       const left = (perIp.get(address) ?? 1) - 1;
       if (left <= 0) perIp.delete(address);
       else perIp.set(address, left);
+      share?.changed(address, left, this.maxPerIp);
+      fleet?.perIp.changed(address, left, this.maxPerIp);
     });
     return true;
   }
@@ -276,3 +219,5 @@ export class Policy {
     this.state.events.hit({ scope, client: unmapIpv4(client), reason, protocol, time: Date.now(), ...(user ? { user } : {}), ...(target ? { target } : {}) });
   }
 }
+
+export { PolicyState, type PolicyEvents } from './policy-state.js';

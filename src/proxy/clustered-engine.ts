@@ -260,7 +260,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
     if (!this.byClient) this.slots.tellElsewhere();
@@ -269,7 +269,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.received);
+      this.slots.report(slot, worker, message.active, message.received, message.perIp);
       if (!this.byClient) this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();

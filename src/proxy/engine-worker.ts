@@ -63,7 +63,9 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     return;
   }
   if (message.type === 'elsewhere') {
-    engine?.setOpenElsewhere(message.active);
+    engine?.setOpenElsewhere(message.active, message.perIp);
+    // A client newly counted elsewhere: this worker's own count of it goes to the primary too.
+    if (engine?.perIpPending) loadTimer ??= setTimeout(reportLoad, LOAD_MS);
     return;
   }
   if (message.type === 'verdict') {
@@ -90,7 +92,9 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     case 'start':
       reply(async () => {
         const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, LOAD_MS));
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients });
+        // On shared sockets a client's connections land on any worker: max_connections_per_ip is counted with the others.
+        const sharingPerIp = message.bound ? 0 : message.processes;
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, sharingPerIp });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));
         engine.on('connection:end', (record) => wanted.has('connection:end') && queue(records, 'end', record));

@@ -18,6 +18,7 @@ import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { busiest } from '../policy/busiest-clients.js';
 import type { LimitHit } from '../policy/limit-hit.js';
+import type { IpCount } from '../policy/per-ip-share.js';
 import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
@@ -81,9 +82,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.liveMetrics()?.limitHit(limitHit.scope);
       this.emit('limit:hit', limitHit);
     };
-    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null);
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.sharingPerIp ?? 0);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
+    this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });
     this.gate = AuthService.build(snapshot, this.authState);
     this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
     this.recorder = new TrafficRecorder(this, {
@@ -155,14 +157,24 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.listening.accept(index, socket, overLimit, this.current.config);
   }
 
-  /** Open client connections, and connections received through accept() so far. */
-  load(): { active: number; received: number } {
-    return { active: this.ledger.clients.size, received: this.listening.received };
+  /** Open client connections, connections received through accept() so far, and the per-client counts the primary must hear of. */
+  load(): { active: number; received: number; perIp?: IpCount[] } {
+    const perIp = this.policyState.share?.take();
+    return { active: this.ledger.clients.size, received: this.listening.received, ...(perIp ? { perIp } : {}) };
   }
 
-  /** Client connections the other engine processes had open at their last report (workers accepting on shared sockets): max_connections counts them. */
-  setOpenElsewhere(count: number): void {
+  /** Whether per-client counts wait to be reported (see load). */
+  get perIpPending(): boolean {
+    return this.policyState.share?.pending ?? false;
+  }
+
+  /**
+   * Client connections the other engine processes had open at their last report (workers
+   * accepting on shared sockets), in all and for the clients near max_connections_per_ip.
+   */
+  setOpenElsewhere(count: number, perIp?: readonly IpCount[]): void {
     this.listening.openElsewhere = count;
+    if (perIp) this.policyState.share?.apply(perIp);
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -318,6 +330,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       () => this.policyState.shared,
       () => this.descriptors.view().exhausted,
       () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+      () => this.policyState.fleetOpenElsewhere,
     );
     return this.metrics;
   }

@@ -4,6 +4,7 @@ import type { AuthClientView } from '../auth/client-registry.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import type { BucketRequest, Verdict } from '../limits/limiter-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
+import type { IpCount } from '../policy/per-ip-share.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
@@ -11,7 +12,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
   /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null }
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -26,8 +27,8 @@ export type ToWorker =
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
   | { type: 'connection'; listener: number; overLimit: boolean }
-  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
-  | { type: 'elsewhere'; active: number }
+  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it), and per client for max_connections_per_ip. */
+  | { type: 'elsewhere'; active: number; perIp?: IpCount[] }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict };
 
@@ -47,8 +48,8 @@ export type FromWorker =
   | { type: 'warning'; message: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
-  /** Open client connections now, and connections received from the primary so far (for max_connections and a crash's count). */
-  | { type: 'load'; active: number; received: number }
+  /** Open client connections now, connections received from the primary so far (for max_connections and a crash's count), and changed per-client counts (shared sockets). */
+  | { type: 'load'; active: number; received: number; perIp?: IpCount[] }
   /** Request-rate buckets to check in the primary's shared store. */
   | { type: 'limit'; id: number; buckets: readonly BucketRequest[] };
 

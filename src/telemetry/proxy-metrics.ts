@@ -65,6 +65,7 @@ export class ProxyMetrics {
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
    * @param exhausted Connections refused so far for want of file descriptors, by where.
    * @param udpActive Open SOCKS5 UDP associations and NAT entries now.
+   * @param fleetElsewhere Client connections the fleet's other processes hold (state.store: redis), or null outside a fleet.
    */
   constructor(
     active: () => Map<string, number>,
@@ -72,6 +73,7 @@ export class ProxyMetrics {
     sharedState: () => boolean | null,
     exhausted: () => Record<ExhaustedDuring, number>,
     udpActive: () => { associations: number; flows: number } = () => ({ associations: 0, flows: 0 }),
+    fleetElsewhere: () => number | null = () => null,
   ) {
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
@@ -113,6 +115,17 @@ export class ProxyMetrics {
         this.reset();
         const shared = sharedState();
         if (shared !== null) this.set({ store: 'redis' }, shared ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'proxy_fleet_connections_elsewhere',
+      help: 'Client connections the other processes of the fleet hold, as this one last read them from the state store (only with state.store: redis); max_connections counts them',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        const elsewhere = fleetElsewhere();
+        if (elsewhere !== null) this.set(elsewhere);
       },
     });
     new Counter({

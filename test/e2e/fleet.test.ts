@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { background, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
+import { hashPassword } from '../../src/auth/native-provider.js';
 import { haproxyUnavailable, startHaproxy } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/ports.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
@@ -129,4 +132,122 @@ test('examples/fleet: the compose file, the HAProxy config and the node config a
   } finally {
     await box.cleanup();
   }
+});
+
+/** A node that caps each client at `perIp` connections and locks an address out after 3 failed logins, sharing both through Redis. */
+function guardedNodeConfig(healthPort: number, redisPort: number, prefix: string, passwordHash: string, perIp: number): string {
+  return `server:
+  http_port: 0
+  socks5_port: 0
+  workers: 1
+  proxy_protocol: { enabled: true, trusted: ["127.0.0.1"] }
+  auth:
+    mode: native
+    failed_attempts: { max: 3, window: "60s" }
+    native:
+      users:
+        - { username: ann, password_hash: "${passwordHash}" }
+${TRUSTED_LOOPBACK_YAML}network:
+  limits: { max_connections_per_ip: ${perIp} }
+metrics:
+  enabled: true
+  port: ${healthPort}
+state:
+  store: redis
+  redis: { url: "redis://127.0.0.1:${redisPort}/0", key_prefix: "${prefix}" }
+`;
+}
+
+/** A node's value of a metric without labels (NaN when it has none). */
+async function metric(healthPort: number, name: string): Promise<number> {
+  const text = (await background('curl', ['-s', '--max-time', '5', '--interface', '127.0.0.2', `http://127.0.0.1:${healthPort}/metrics`]).done).stdout;
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** Opens a CONNECT tunnel through `proxyPort` from `localAddress` with ann's credentials; the status answered and the socket (left open). */
+async function holdTunnel(proxyPort: number, targetPort: number, localAddress: string): Promise<{ status: number; socket: Socket }> {
+  const socket = connect({ port: proxyPort, host: '127.0.0.1', localAddress });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  const credentials = Buffer.from('ann:right-Secret-1').toString('base64');
+  socket.write(`CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\nProxy-Authorization: Basic ${credentials}\r\n\r\n`);
+  const reply = await Promise.race([once(socket, 'data').then(([chunk]) => String(chunk)), once(socket, 'close').then(() => '')]);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0), socket };
+}
+
+// Two daemons behind HAProxy sharing a real Redis: connection counts and lockouts hold for the fleet.
+test('a fleet behind HAProxy: max_connections_per_ip holds across both nodes, and a lockout made on one node holds on the other', { skip, timeout: 180_000 }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const held: Socket[] = [];
+  t.after(() => held.forEach((s) => s.destroy()));
+  const passwordHash = await hashPassword('right-Secret-1');
+  const prefix = `fleet-guard-${process.pid}`;
+  const nodes: { box: Sandbox; health: number; port: number }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const health = await freePort();
+    const box = sandbox(guardedNodeConfig(health, redis.port, prefix, passwordHash, 2));
+    t.after(() => box.cleanup());
+    const started = await box.cli(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    nodes.push({ box, health, port: httpPort(await box.status()) });
+  }
+  // A node joins the fleet with its first client: one request each, then both share.
+  for (const node of nodes) {
+    const warm = await background('curl', ['-s', '--max-time', '20', '--interface', '127.0.0.2', '-U', 'ann:right-Secret-1', '-x', `http://127.0.0.1:${node.port}`, `http://127.0.0.1:${origin.port}/warm`]).done;
+    assert.equal(warm.stdout, 'ok /warm');
+  }
+  for (const node of nodes) await sharedStateUp(node.health);
+  const balancer = await startHaproxy(
+    nodes.map((n) => ({ port: n.port, healthPort: n.health })),
+    { sendProxy: 'v2' },
+  );
+  t.after(() => balancer.stop());
+  // Settled: each node has read what the other holds (the two figures add up to the tunnels open).
+  const settled = async (open: number): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    let seen: number[] = [];
+    while (Date.now() < deadline) {
+      seen = await Promise.all(nodes.map((n) => metric(n.health, 'proxy_fleet_connections_elsewhere')));
+      if (seen[0] + seen[1] === open) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the nodes never read each other's ${open} open tunnels: ${seen.join('/')}`);
+  };
+  await settled(0);
+
+  // Round robin: the tunnels of one client alternate between the nodes; the cap of 2 is the fleet's.
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { status, socket } = await holdTunnel(balancer.port, origin.port, '127.0.0.51');
+    held.push(socket);
+    statuses.push(status);
+    await settled(statuses.filter((s) => s === 200).length);
+  }
+  assert.deepEqual(statuses, [200, 200, 503, 503]);
+  // Another client behind the same balancer has its own count.
+  const other = await holdTunnel(balancer.port, origin.port, '127.0.0.52');
+  held.push(other.socket);
+  assert.equal(other.status, 200);
+
+  // Three wrong passwords from one client, spread over both nodes by round robin: the fleet locks the address out.
+  const viaBalancer = async (user: string): Promise<string> =>
+    (await background('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.53', '-U', user, '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}/`]).done).stdout;
+  const failed: string[] = [];
+  for (let i = 0; i < 3; i++) failed.push(await viaBalancer('ann:wrong-Secret'));
+  assert.deepEqual(failed, ['407', '407', '407']);
+  // Both nodes now refuse even the right password from that address (each asked in turn).
+  const deadline = Date.now() + 20_000;
+  let last: string[] = [];
+  while (Date.now() < deadline) {
+    last = [await viaBalancer('ann:right-Secret-1'), await viaBalancer('ann:right-Secret-1')];
+    if (last.every((code) => code === '429')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(last, ['429', '429'], 'both nodes refuse the locked-out address');
+  // The lockout is the address's: another client behind the balancer still gets in.
+  const fine = await background('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.54', '-U', 'ann:right-Secret-1', '-x', `http://127.0.0.1:${balancer.port}`, `http://127.0.0.1:${origin.port}/`]).done;
+  assert.equal(fine.stdout, '200');
 });

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { CONNECTION_LIMIT_DEFAULTS } from '../../../src/config/schema.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { curl, origin } from '../policy/policy-fixture.js';
 import { until } from '../health/pool-fixture.js';
+import { freePort } from '../../helpers/ports.js';
 import { snapshot } from './engine-fixture.js';
 
 /** As many engine processes as the default (one per core) gives on a machine of two cores or more. */
@@ -118,4 +120,54 @@ test(`${PROCESSES} engine processes without a per-client limit: the workers acce
   }
   console.log(slots.map((s) => s.active).join('/'));
   assert.deepEqual(outcomes, ['open', 'open', 'open', 'open', 'open', 'refused', 'refused', 'refused']);
+});
+
+test(`${PROCESSES} engine processes on shared sockets: the default max_connections_per_ip (256) counts one client's connections on every worker`, { timeout: 120_000 }, async (t) => {
+  // A target that holds every tunnel open, silent.
+  const held: Socket[] = [];
+  const target = createServer((socket) => held.push(socket.on('error', () => undefined)));
+  target.listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  t.after(() => {
+    held.forEach((s) => s.destroy());
+    target.close();
+  });
+  const base = snapshot();
+  const cap = CONNECTION_LIMIT_DEFAULTS.maxConnectionsPerIp;
+  const config = snapshot(undefined, undefined, {
+    listeners: [{ kind: 'http', host: '127.0.0.1', port: await freePort() }],
+    network: { ...base.network, timeouts: { ...base.network.timeouts, idleMs: 120_000 }, limits: { maxConnections: 10_000, maxConnectionsPerIp: cap, maxConnectionsPerBackend: 0 } },
+  });
+  const engine = new ClusteredEngine(config, PROCESSES);
+  const port = (await engine.start())[0].port;
+  t.after(() => engine.stop({ drainMs: 0 }));
+  const targetPort = (target.address() as AddressInfo).port;
+  // Settled: the primary has every worker's count of the client (none reported while each is
+  // under its share) and has told each worker what the others have open.
+  type Slots = { list: { perIp?: Map<string, number>; toldPerIp?: Map<string, number> }[] };
+  const slots = (engine as unknown as { slots: Slots }).slots.list;
+  const settled = (open: number): boolean => {
+    const sum = slots.reduce((n, s) => n + (s.perIp?.get('127.0.0.1') ?? 0), 0);
+    return (sum === 0 || sum === open) && slots.every((s) => (s.toldPerIp?.get('127.0.0.1') ?? 0) === sum - (s.perIp?.get('127.0.0.1') ?? 0));
+  };
+  // Under the cap in all: every tunnel opens, in parallel.
+  const first = cap - 6;
+  const opened = await Promise.all(Array.from({ length: first }, () => tunnel(port, targetPort, '127.0.0.1')));
+  held.push(...opened.map((o) => o.socket));
+  assert.deepEqual(new Set(opened.map((o) => o.status)), new Set([200]));
+  await until(() => settled(first), 10_000, 'the workers told of each other');
+  // One at a time (each settled before the next): exactly the cap opens, wherever each lands.
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const { status, socket } = await tunnel(port, targetPort, '127.0.0.1');
+    held.push(socket);
+    statuses.push(status);
+    await until(() => settled(first + statuses.filter((s) => s === 200).length), 10_000, 'the workers told of each other');
+  }
+  t.diagnostic(`open per worker: ${slots.map((s) => s.perIp?.get('127.0.0.1') ?? 0).join('/')}`);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 503, 503, 503, 503]);
+  // Another client has its own count.
+  const other = await tunnel(port, targetPort, '127.0.0.2');
+  held.push(other.socket);
+  assert.equal(other.status, 200);
 });

@@ -53,3 +53,14 @@ test('failure limiter: blocks an address after max failures until its window end
   assert.equal(limiter.blockedFor('b', 500), 0);
   assert.equal(limiter.blockedFor('a', 1000), 0);
 });
+
+test('failure limiter: each failure is also told to the fleet, and a lockout made elsewhere blocks here until it ends', () => {
+  const limiter = new FailureLimiter(3, 1000);
+  const told: string[] = [];
+  limiter.share = (address, max, windowMs) => told.push(`${address} ${max} ${windowMs}`);
+  limiter.fail('a', 0);
+  assert.deepEqual(told, ['a 3 1000']);
+  limiter.lock('b', 700);
+  assert.equal(limiter.blockedFor('b', 200), 500);
+  assert.equal(limiter.blockedFor('b', 700), 0);
+});

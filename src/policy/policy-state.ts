@@ -1,0 +1,138 @@
+import type { FailureLimiter } from '../auth/failure-limiter.js';
+import { BandwidthLimiter } from '../limits/bandwidth.js';
+import { FleetState } from '../limits/fleet-state.js';
+import type { LimiterStore } from '../limits/limiter-store.js';
+import { MemoryStore } from '../limits/memory-store.js';
+import type { PrimaryStore } from '../limits/primary-store.js';
+import { RedisStore } from '../limits/redis-store.js';
+import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { LimitHit } from './limit-hit.js';
+import { PerIpShare } from './per-ip-share.js';
+import type { StateSettings } from './policy-settings.js';
+
+/** Where the policy reports refusals and store changes. */
+export interface PolicyEvents {
+  hit(hit: LimitHit): void;
+  warn(message: string): void;
+}
+
+/**
+ * Traffic-policy state that outlives a reload: the rate-limit store, bandwidth buckets and
+ * connection counters. One per engine.
+ */
+export class PolicyState {
+  /** Bandwidth buckets (per IP and total). */
+  readonly bandwidth = new BandwidthLimiter();
+  /** Open client connections per client IP (while max_connections_per_ip applies). */
+  readonly perIp = new Map<string, number>();
+  /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
+  readonly perBackend = new Map<string, number>();
+  private readonly holding = new WeakMap<ConnectionRecord, string>();
+  private store: LimiterStore | null = null;
+  private storeKey = '';
+  /** Connection counts and failed-login lockouts shared with the fleet through Redis (`state.store: redis`), once a client came. */
+  private fleet: FleetState | null = null;
+  private fleetSettings: StateSettings | null = null;
+  private links: FleetLinks | null = null;
+
+  /** Per-client connection counts shared with the other engine processes (workers on shared sockets); null otherwise. */
+  readonly share: PerIpShare | null;
+
+  /**
+   * `primary`: the cluster primary's buckets, for an engine worker; `sharing`: the engine
+   * processes accepting on shared sockets that count max_connections_per_ip together (0: none).
+   */
+  constructor(
+    readonly events: PolicyEvents,
+    private readonly primary: PrimaryStore | null = null,
+    sharing = 0,
+  ) {
+    this.share = sharing > 1 ? new PerIpShare(sharing, this.perIp) : null;
+  }
+
+  /**
+   * The store for these settings; a changed `state:` section replaces the store. In an engine
+   * worker, buckets that span clients (global, per user) live in the primary; per-IP ones stay
+   * here, exact, because every connection of a client comes to the same worker.
+   */
+  storeFor(state: StateSettings, spansClients = false): LimiterStore {
+    if (this.primary && spansClients && state.store === 'memory') return this.primary;
+    const key = JSON.stringify(state);
+    if (this.store && key === this.storeKey) return this.store;
+    void this.store?.close();
+    this.storeKey = key;
+    this.store =
+      state.store === 'redis' && state.redis
+        ? new RedisStore({ url: state.redis.url, keyPrefix: state.redis.key_prefix, onStatus: (_shared, message) => this.events.warn(message) })
+        : new MemoryStore();
+    return this.store;
+  }
+
+  /** What the fleet state reads from the engine: its open connections and its failed-login counts. */
+  link(links: FleetLinks): void {
+    this.links = links;
+  }
+
+  /** The fleet state for these settings (null without Redis); a changed `state:` section replaces it. */
+  fleetFor(state: StateSettings): FleetState | null {
+    if (state === this.fleetSettings) return this.fleet;
+    const key = JSON.stringify(state);
+    if (this.fleetSettings === null || key !== JSON.stringify(this.fleetSettings)) {
+      void this.fleet?.close();
+      this.fleet =
+        state.store === 'redis' && state.redis
+          ? new FleetState({
+              url: state.redis.url,
+              keyPrefix: state.redis.key_prefix,
+              perIp: this.perIp,
+              clientsOpen: this.links?.clientsOpen ?? (() => 0),
+              failures: this.links?.failures ?? null,
+              warn: (message) => this.events.warn(message),
+            })
+          : null;
+    }
+    this.fleetSettings = state;
+    return this.fleet;
+  }
+
+  /** Client connections the fleet's other processes hold at the last sync, or null outside a fleet. */
+  get fleetOpenElsewhere(): number | null {
+    return this.fleet ? this.fleet.openElsewhere : null;
+  }
+
+  /** Whether limits are shared through Redis right now (false: local fallback), or null without a shared store. */
+  get shared(): boolean | null {
+    const parts = [this.store instanceof RedisStore ? this.store.isShared : null, this.fleet ? this.fleet.sharedState : null].filter((p) => p !== null);
+    return parts.length === 0 ? null : parts.every(Boolean);
+  }
+
+  /** Counts a record against its backend's limit until `release`. */
+  hold(record: ConnectionRecord, backend: string): void {
+    this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);
+    this.holding.set(record, backend);
+  }
+
+  /** Gives back a record's backend slot, if it holds one. */
+  release(record: ConnectionRecord): void {
+    const backend = this.holding.get(record);
+    if (backend === undefined) return;
+    this.holding.delete(record);
+    const left = (this.perBackend.get(backend) ?? 1) - 1;
+    if (left <= 0) this.perBackend.delete(backend);
+    else this.perBackend.set(backend, left);
+  }
+
+  /** Closes the store and leaves the fleet. */
+  async close(): Promise<void> {
+    await Promise.all([this.store?.close(), this.fleet?.close()]);
+    this.store = null;
+    this.fleet = null;
+    this.fleetSettings = null;
+  }
+}
+
+/** What the fleet state reads from the engine. */
+export interface FleetLinks {
+  clientsOpen(): number;
+  failures: FailureLimiter;
+}
