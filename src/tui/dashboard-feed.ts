@@ -57,7 +57,11 @@ export class DashboardFeed {
 
   private async backfill(): Promise<void> {
     const [traffic, stats] = await Promise.all([
-      this.client.call('debugTraffic', { query: { limit: String(BACKFILL) } }, 5000).catch(() => null),
+      // A viewer key may not read captured requests: say why the list starts empty rather than nothing.
+      this.client.call('debugTraffic', { query: { limit: String(BACKFILL) } }, 5000).catch((error: Error) => {
+        this.model.tell(`earlier requests not loaded: ${error.message}`, false, Date.now());
+        return null;
+      }),
       this.client.call('stats', {}, 5000).catch(() => null),
     ]);
     if (traffic) this.model.traffic.backfill(traffic.records);
