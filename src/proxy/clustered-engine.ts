@@ -207,7 +207,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
-    if (request.op === 'set') this.debugState = request.state;
+    if (request.op === 'set') {
+      this.debugState = request.state;
+      this.local.followInterception(request.state);
+    }
     const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
     return all.flat();
   }

@@ -6,7 +6,7 @@ import type { AuthClientView } from '../auth/client-registry.js';
 import type { Target } from '../backends/backend.js';
 import { restartRequired } from '../config/diff.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import type { DebugAnswer, DebugRequest } from '../debug/debug-request.js';
+import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { BoundListener, Engine, EngineEvents, EngineOptions, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import { DialError, ProxyError } from '../errors.js';
@@ -281,6 +281,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
+  }
+
+  /** Follows the interception settings without recording here: a primary's replay trusts the origins its workers trust (debug.mitm.upstream_ca_file). */
+  followInterception(state: DebugState): void {
+    this.interception.configure(state.spec.mitm, state.ca);
   }
 
   /** This process's proxy metrics (empty until metrics are enabled in the config). */

@@ -134,3 +134,44 @@ test('the server role intercepts only with a debug.mitm section in its config fi
   assert.notEqual(on.code, 0);
   assert.match(on.stderr, /intercepts HTTPS only when its config file has a debug.mitm section/);
 });
+
+test('debug replay in a daemon with engine workers trusts debug.mitm.upstream_ca_file as the intercepted original did', { timeout: 120_000 }, async (t) => {
+  const box = sandbox('');
+  t.after(() => box.cleanup());
+  const site = await startOrigin(box.dir, (req, res) => {
+    req.resume();
+    req.on('end', () => res.end(BODY));
+  });
+  t.after(() => site.server.close());
+  writeFileSync(
+    box.config,
+    `server:
+  http_port: 0
+  socks5_port: 0
+  workers: 2
+${TRUSTED_LOOPBACK_YAML}debug:
+  enabled: true
+  log_body: true
+  mitm:
+    enabled: true
+    upstream_ca_file: ${site.files.ca}
+`,
+  );
+  const start = await box.cli(['start']);
+  assert.equal(start.code, 0, start.stderr);
+  const status = await box.status();
+  const proxy = `http://127.0.0.1:${status.listeners.find((l) => l.kind === 'http')!.port}`;
+  const ca = (await box.cli(['ca', 'path'])).stdout.trim();
+  const original = await run('curl', ['-sS', '--proxy', proxy, '--cacert', ca, `https://localhost:${site.port}/private-ca`]);
+  assert.equal(original.stdout, BODY, original.stderr);
+  const record = await waitFor('the decrypted request', async () => {
+    const list = JSON.parse((await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/api/debug/traffic?limit=100'])).stdout) as { records: { id: string; path?: string }[] };
+    return list.records.find((r) => r.path === '/private-ca');
+  });
+  const replay = await box.cli(['debug', 'replay', record.id, '--json']);
+  assert.equal(replay.code, 0, replay.stderr);
+  const report = JSON.parse(replay.stdout) as ReplayReport;
+  assert.equal(report.replay.error, undefined, 'the origin\'s private CA is trusted by the replay too');
+  assert.equal(report.replay.status, 200);
+  assert.equal(report.replay.sha256, report.original.sha256);
+});
