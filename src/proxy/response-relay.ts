@@ -24,6 +24,11 @@ interface RawWritable {
   _writeRaw(data: string, encoding: BufferEncoding): boolean;
 }
 
+/** A response that takes 1xx answers as fields, not raw bytes (an intercepted HTTP/2 stream). */
+interface InterimWritable {
+  writeInterim(status: number, headers: string[]): void;
+}
+
 /** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
 export interface Balanced {
   answered(): void;
@@ -99,6 +104,7 @@ export class ResponseRelay {
   interim(status: number, statusText: string, headers: string[]): void {
     if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    if ('writeInterim' in this.res) return (this.res as unknown as InterimWritable).writeInterim(status, kept);
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
     for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
     // The way Node writes its own 1xx answers: straight out, or queued behind an earlier pipelined response.
