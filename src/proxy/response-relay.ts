@@ -7,6 +7,7 @@ import { dialRefusal } from './admission/dial-refusal.js';
 import type { BodyCapture } from './body-capture.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
+import { timeConnection } from './request-timing.js';
 import type { Resolution } from './runtime.js';
 
 /** Undici's word for a body that did not come, which a 204 or 304 with Content-Length never has. */
@@ -74,6 +75,8 @@ export class ResponseRelay {
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
     this.ctx.cancellable(this.record, abort);
+    // Requests the debugger looks into (headers or bodies kept, or decrypted) learn how their connection was set up.
+    if (this.keepHeaders || this.body !== null || this.record.tls?.decrypted) timeConnection(abort, this.record);
     if (this.res.destroyed) abort(new Error('client closed'));
   }
 
@@ -89,7 +92,9 @@ export class ResponseRelay {
   answer(status: number, statusText: string, headers: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
     this.headAt = Date.now();
-    this.record.waitMs = this.headAt - this.sentAt;
+    // A connection opened for this request: its set-up is not waiting for the answer.
+    const { dnsMs = 0, connectMs = 0, tlsMs = 0 } = this.record;
+    this.record.waitMs = Math.max(0, this.headAt - this.sentAt - dnsMs - connectMs - tlsMs);
     if (this.balanced) this.balanced.answered();
     else this.fixed?.passive?.report(this.fixed.backend.name, true);
     this.resume = resume;
