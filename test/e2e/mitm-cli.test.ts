@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox } from './cli-harness.js';
@@ -51,6 +52,11 @@ debug:
   assert.ok(ca.cert.startsWith(join(box.dir, 'state')), 'in the state dir');
   const again = await box.cli(['ca', 'init']);
   assert.match(again.stdout, /the CA exists: .* \(pass --regenerate to replace it\)/);
+  const before = readFileSync(ca.cert, 'utf8');
+  const regenerated = await box.cli(['ca', 'init', '--regenerate']);
+  assert.equal(regenerated.code, 0, regenerated.stderr);
+  assert.match(regenerated.stderr, /Warning: the interception CA was replaced\. Clients that trusted the old one now refuse intercepted hosts/);
+  assert.notEqual(readFileSync(ca.cert, 'utf8'), before, 'a new CA');
   assert.equal((await box.cli(['ca', 'path'])).stdout.trim(), ca.cert);
   const der = join(box.dir, 'ca.cer');
   assert.equal((await box.cli(['ca', 'export', '--format', 'der', '--output', der])).code, 0);
@@ -135,7 +141,7 @@ test('the server role intercepts only with a debug.mitm section in its config fi
   assert.match(on.stderr, /intercepts HTTPS only when its config file has a debug.mitm section/);
 });
 
-test('debug replay in a daemon with engine workers trusts debug.mitm.upstream_ca_file as the intercepted original did', { timeout: 120_000 }, async (t) => {
+test('a daemon with engine workers: decrypted requests in debug tail with their DNS, connect and TLS time; debug replay trusts debug.mitm.upstream_ca_file as the original did', { timeout: 120_000 }, async (t) => {
   const box = sandbox('');
   t.after(() => box.cleanup());
   const site = await startOrigin(box.dir, (req, res) => {
@@ -162,8 +168,18 @@ ${TRUSTED_LOOPBACK_YAML}debug:
   const status = await box.status();
   const proxy = `http://127.0.0.1:${status.listeners.find((l) => l.kind === 'http')!.port}`;
   const ca = (await box.cli(['ca', 'path'])).stdout.trim();
+  const tail = spawn(process.execPath, [join(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'debug', 'tail'], { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tailText = '';
+  let tailNotes = '';
+  tail.stdout.on('data', (chunk) => (tailText += chunk));
+  tail.stderr.on('data', (chunk) => (tailNotes += chunk));
+  t.after(() => void tail.kill());
+  await waitFor('the tail following', () => (tailNotes.includes('following live traffic') ? true : undefined));
   const original = await run('curl', ['-sS', '--proxy', proxy, '--cacert', ca, `https://localhost:${site.port}/private-ca`]);
   assert.equal(original.stdout, BODY, original.stderr);
+  await waitFor('the decrypted request in the tail', () => (/\n {2}Timing: dns=\d+ms connect=\d+ms tls=\d+ms wait=/.test(tailText) ? true : undefined));
+  assert.match(tailText, /\[REQ\] id=\w+ method=GET host=localhost:\d+ path=\/private-ca .*tls=decrypted/);
+  tail.kill('SIGINT');
   const record = await waitFor('the decrypted request', async () => {
     const list = JSON.parse((await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/api/debug/traffic?limit=100'])).stdout) as { records: { id: string; path?: string }[] };
     return list.records.find((r) => r.path === '/private-ca');
