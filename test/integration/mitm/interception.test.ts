@@ -14,6 +14,7 @@ import { authSnapshot } from '../auth/auth-fixture.js';
 import { hashPassword } from '../../../src/auth/native-provider.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';
+import { snapshot } from '../proxy/engine-fixture.js';
 
 const BIG = Buffer.alloc(100 * 1024, 0);
 for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7919) % 251;
@@ -220,4 +221,16 @@ test('with authentication on, the decrypted requests are the tunnel\'s user: no 
   const request = await waitFor('the decrypted request', () => decrypted(mitm.run.records, '/page?user')[0]);
   assert.equal(request.user, 'bob');
   assert.equal(request.status, 200);
+});
+
+test('decrypted requests pass the same limits as plain HTTP: a per-IP rate limit refuses the request beyond the burst inside the tunnel with a 429', { timeout: 60_000 }, async (t) => {
+  const { site } = await originFor(t);
+  const mitm = await intercepting(t, site.files.ca, {}, snapshot(undefined, undefined, { raw: { rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.1, burst: 3 } } } }));
+  const base = `https://localhost:${site.port}`;
+  // One tunnel (its CONNECT takes the first token), then three requests inside it.
+  const answered = await run('curl', ['-sS', '--proxy', mitm.proxy, '--cacert', mitm.ca, '-w', '%{http_code}\n', ...[1, 2, 3].flatMap((n) => ['-o', '/dev/null', `${base}/page?n=${n}`])]);
+  assert.equal(answered.code, 0, answered.stderr);
+  assert.deepEqual(answered.stdout.trim().split('\n'), ['200', '200', '429'], 'the third decrypted request is beyond the burst');
+  const refused = await waitFor('the refused request', () => decrypted(mitm.run.records, '/page?n=3')[0]);
+  assert.equal(refused.status, 429);
 });
