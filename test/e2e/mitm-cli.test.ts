@@ -1,18 +1,19 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sandbox } from './cli-harness.js';
+import { sandbox, type Sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { startOrigin } from '../helpers/https-origin.js';
+import { startOrigin, type Origin } from '../helpers/https-origin.js';
 import { run, waitFor } from '../helpers/run.js';
 import type { Har } from '../../src/debug/har.js';
 import type { ReplayReport } from '../../src/debug/replay.js';
 
 const BODY = 'hello from the https origin\n';
 
-test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, replay through another backend; the CA key stays in the state dir', { timeout: 180_000 }, async (t) => {
+/** A sandbox and an HTTPS origin (its own CA) answering BODY, both removed after the test; the config has `workers` and `rest` (given the origin) after the listeners. */
+async function boxWithOrigin(t: TestContext, workers: number, rest: (site: Origin) => string): Promise<{ box: Sandbox; site: Origin }> {
   const box = sandbox('');
   t.after(() => box.cleanup());
   const site = await startOrigin(box.dir, (req, res) => {
@@ -23,13 +24,15 @@ test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, 
     });
   });
   t.after(() => site.server.close());
-  writeFileSync(
-    box.config,
-    `server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-${TRUSTED_LOOPBACK_YAML}backends:
+  writeFileSync(box.config, `server:\n  http_port: 0\n  socks5_port: 0\n  workers: ${workers}\n${TRUSTED_LOOPBACK_YAML}${rest(site)}`);
+  return { box, site };
+}
+
+test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, replay through another backend; the CA key stays in the state dir', { timeout: 180_000 }, async (t) => {
+  const { box, site } = await boxWithOrigin(
+    t,
+    1,
+    (origin) => `backends:
   - name: direct
     type: direct
   - name: second
@@ -41,7 +44,7 @@ debug:
   max_body_log_size: 4096
   mitm:
     enabled: false
-    upstream_ca_file: ${site.files.ca}
+    upstream_ca_file: ${origin.files.ca}
 `,
   );
 
@@ -142,25 +145,15 @@ test('the server role intercepts only with a debug.mitm section in its config fi
 });
 
 test('a daemon with engine workers: decrypted requests in debug tail with their DNS, connect and TLS time; debug replay trusts debug.mitm.upstream_ca_file as the original did', { timeout: 120_000 }, async (t) => {
-  const box = sandbox('');
-  t.after(() => box.cleanup());
-  const site = await startOrigin(box.dir, (req, res) => {
-    req.resume();
-    req.on('end', () => res.end(BODY));
-  });
-  t.after(() => site.server.close());
-  writeFileSync(
-    box.config,
-    `server:
-  http_port: 0
-  socks5_port: 0
-  workers: 2
-${TRUSTED_LOOPBACK_YAML}debug:
+  const { box, site } = await boxWithOrigin(
+    t,
+    2,
+    (origin) => `debug:
   enabled: true
   log_body: true
   mitm:
     enabled: true
-    upstream_ca_file: ${site.files.ca}
+    upstream_ca_file: ${origin.files.ca}
 `,
   );
   const start = await box.cli(['start']);
