@@ -296,6 +296,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
       this.emit('warning', message.message);
+    } else if (message.type === 'mitm-rejected') {
+      // Every worker counts every refusal: passthrough_after_failures holds whichever worker a client reaches.
+      for (const other of this.workers) if (other !== worker && other.isConnected()) other.send({ type: 'mitm-rejected', host: message.host } satisfies ToWorker);
     } else if (message.type === 'traffic') {
       this.local.reportTraffic(message.backend, message.ok, message.error);
     }

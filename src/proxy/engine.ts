@@ -85,7 +85,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.gate = AuthService.build(snapshot, this.authState);
-    this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
+    this.interception = new Interception(
+      snapshot.role,
+      (message) => this.emit('warning', message),
+      (host, why) => this.emit('mitm:rejected', host, why),
+    );
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),
       publish: (event) => this.emit('traffic', event),
@@ -281,6 +285,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
+  }
+
+  /** Counts a refusal of the interception certificate another engine process saw. */
+  heardRejection(host: string): void {
+    this.interception.heardRejection(host);
   }
 
   /** Follows the interception settings without recording here: a primary's replay trusts the origins its workers trust (debug.mitm.upstream_ca_file). */
