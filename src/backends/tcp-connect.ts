@@ -6,6 +6,7 @@ import { DialError } from '../errors.js';
 import { normalizeAddress } from '../policy/ip-address.js';
 import { isPrivateAddress, privateTargetError } from '../policy/private-target.js';
 import { dialTimeout, toDialError } from './dial-errors.js';
+import { timeLookup } from './dial-timing.js';
 
 /** Options for one outgoing TCP connection. */
 export interface TcpConnectOptions {
@@ -61,6 +62,7 @@ export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
   // A literal address skips the lookup, so `family: 4` alone would still let it through.
   if (!ipv6.enabled && literal !== null && isIPv6(host)) return Promise.reject(new DialError('unreachable', `${label}: IPv6 is off (network.ipv6.enabled: false)`));
   const forwarding = options.relayOnly ? forwardingReadOption() : undefined;
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const socket = connect({
       onread: forwarding?.onread,
@@ -73,6 +75,8 @@ export function tcpConnect(options: TcpConnectOptions): Promise<Socket> {
       keepAlive: keepalive.enabled,
       keepAliveInitialDelay: keepalive.enabled ? keepalive.intervalMs : 0,
     });
+    // A name is resolved here: how long it took is the DNS phase of the records' timings.
+    if (literal === null) timeLookup(socket, started);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(dialTimeout(label, options.timeoutMs));

@@ -4,6 +4,7 @@ import { Agent } from 'undici';
 import type { NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import { tlsHandshake } from './tls-handshake.js';
+import { lookupMs, stampTiming, type DialTiming } from './dial-timing.js';
 import type { Backend, DialOptions, Target } from './backend.js';
 import { originTls } from './origin-trust.js';
 
@@ -21,11 +22,22 @@ export function createTunnelAgent(dial: Backend['dial'], network: NetworkSpec, d
     maxHeaderSize: network.maxHeaderSize,
     connect: (options, callback) => {
       const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+      const started = Date.now();
       dial({ host: options.hostname, port }, dialOptions()).then(
         (socket) => {
-          if (options.protocol !== 'https:') return callback(null, socket);
+          const dialled = Date.now();
+          const dnsMs = lookupMs(socket);
+          const timing: DialTiming = { ...(dnsMs !== undefined ? { dnsMs } : {}), connectMs: dialled - started - (dnsMs ?? 0) };
+          if (options.protocol !== 'https:') {
+            stampTiming(socket, timing);
+            return callback(null, socket);
+          }
           const secure = tlsConnect({ socket, servername: options.servername || options.hostname, ALPNProtocols: ['http/1.1'], ...originTls() });
-          secure.once('secureConnect', () => callback(null, secure));
+          secure.once('secureConnect', () => {
+            timing.tlsMs = Date.now() - dialled;
+            stampTiming(secure, timing);
+            callback(null, secure);
+          });
           secure.once('error', (error) => callback(error, null));
         },
         (error: Error) => callback(error, null),

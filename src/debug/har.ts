@@ -134,17 +134,20 @@ export function harEntry(record: ConnectionRecord): HarEntry {
 }
 
 /**
- * The phases the proxy measured: a tunnel's dial through its backend and its client's TLS
- * handshake with the interception front, a request's wait for the head and its body. What was
- * not measured is -1 (HAR's "does not apply"), or all of the time in `wait` when nothing was.
+ * The phases the proxy measured: name resolution and the dial through the backend (a tunnel's,
+ * or a request's new pooled connection), TLS (a tunnel's client handshake with the interception
+ * front, a request's handshake with the origin), a request's wait for the head and its body.
+ * What was not measured is -1 (HAR's "does not apply": a request on a reused connection has no
+ * dns or connect), or all of the time in `wait` when nothing was.
  */
 function timingsOf(record: ConnectionRecord): HarEntry['timings'] {
   const total = record.durationMs ?? 0;
   const ssl = record.tlsMs ?? -1;
   // HAR counts the TLS negotiation inside connect.
   const connect = record.connectMs === undefined && ssl === -1 ? -1 : (record.connectMs ?? 0) + Math.max(0, ssl);
-  if (record.waitMs !== undefined) return { dns: -1, connect, ssl, send: 0, wait: record.waitMs, receive: record.receiveMs ?? Math.max(0, total - record.waitMs) };
-  return { dns: -1, connect, ssl, send: 0, wait: Math.max(0, total - Math.max(0, connect)), receive: 0 };
+  const dns = record.dnsMs ?? -1;
+  if (record.waitMs !== undefined) return { dns, connect, ssl, send: 0, wait: record.waitMs, receive: record.receiveMs ?? Math.max(0, total - record.waitMs) };
+  return { dns, connect, ssl, send: 0, wait: Math.max(0, total - Math.max(0, dns) - Math.max(0, connect)), receive: 0 };
 }
 
 /** Records (any order) as a HAR 1.2 document, oldest first. */

@@ -44,7 +44,7 @@ export function responseLine(record: ConnectionRecord): string {
 /** `  Timing: connect=…` and `  TLS: …` of a finished record, as far as measured (for `debug tail`; the log keeps spec 4.1's lines). */
 export function detailAfterResponse(record: ConnectionRecord): string[] {
   const out: string[] = [];
-  const phases = [['connect', record.connectMs], ['tls', record.tlsMs], ['wait', record.waitMs], ['receive', record.receiveMs]].filter(([, ms]) => ms !== undefined);
+  const phases = [['dns', record.dnsMs], ['connect', record.connectMs], ['tls', record.tlsMs], ['wait', record.waitMs], ['receive', record.receiveMs]].filter(([, ms]) => ms !== undefined);
   if (phases.length > 0) out.push(`  Timing: ${phases.map(([name, ms]) => `${name}=${ms}ms`).join(' ')}`);
   const tls = record.tls;
   if (tls && (record.protocol === 'connect' || record.protocol === 'socks5')) {

@@ -74,6 +74,8 @@ export interface EngineEvents {
   traffic: [TrafficEvent];
   /** A backend became healthy or unhealthy (active or passive checks). */
   'backend:health': [BackendHealthEvent];
+  /** A client refused the interception certificate for a host (engine workers tell each other, so that all count it). */
+  'mitm:rejected': [host: string, why: string];
 }
 
 /** What the daemon drives: one in-process engine, or the same spread over worker processes. */

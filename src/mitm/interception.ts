@@ -46,6 +46,8 @@ export class Interception {
   constructor(
     private readonly role: Role,
     private readonly warn: (message: string) => void,
+    /** Tells the other engine processes of a refusal seen here, so that every process counts every refusal. */
+    private readonly share: (host: string, why: string) => void = () => undefined,
   ) {}
 
   /**
@@ -107,14 +109,26 @@ export class Interception {
     if (this.spec === null) return;
     this.clientRejections++;
     const name = normalizeHost(host);
+    this.share(name, why);
+    if (this.count(name)) this.warn(`interception: clients refused the certificate for ${name} ${this.spec.passthroughAfterFailures} times (${why}); passing ${name} through untouched from now on`);
+  }
+
+  /** Counts a refusal another engine process saw (it told the log and its counters itself). */
+  heardRejection(host: string): void {
+    if (this.spec !== null) this.count(normalizeHost(host));
+  }
+
+  /** Counts one refusal for `name`; true when that one makes it pass through. */
+  private count(name: string): boolean {
     const count = (this.failures.get(name) ?? 0) + 1;
-    if (count < this.spec.passthroughAfterFailures) {
+    if (count < this.spec!.passthroughAfterFailures) {
       this.failures.set(name, count);
-      return;
+      return false;
     }
     this.failures.delete(name);
+    const already = this.passthrough.has(name);
     this.passthrough.set(name, true);
-    this.warn(`interception: clients refused the certificate for ${name} ${count} times (${why}); passing ${name} through untouched from now on`);
+    return !already;
   }
 
   /** Reports a failure of our own (a leaf that could not be signed). */

@@ -46,7 +46,13 @@ export interface ConnectionRecord {
   /** The first bytes of plain-HTTP bodies, when the debugger asked for them. */
   requestBody?: CapturedBody;
   responseBody?: CapturedBody;
-  /** Phases measured (ms): dialling the target through the backend (tunnels), the client's TLS handshake with the interception front, the wait for the response head and its body (HTTP requests). */
+  /**
+   * Phases measured (ms): resolving the target's name and dialling it through the backend (a
+   * tunnel's dial, or the pooled connection opened for a request the debugger looks into), TLS
+   * (a tunnel: the client's handshake with the interception front; a request: the handshake with
+   * the origin on that new connection), the wait for the response head and its body (requests).
+   */
+  dnsMs?: number;
   connectMs?: number;
   tlsMs?: number;
   waitMs?: number;

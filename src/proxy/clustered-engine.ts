@@ -209,7 +209,10 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   /** Asks every worker's traffic debugger; one answer per worker. Settings given are kept for replacement workers. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
-    if (request.op === 'set') this.debugState = request.state;
+    if (request.op === 'set') {
+      this.debugState = request.state;
+      this.local.followInterception(request.state);
+    }
     const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'debug', request })))) as DebugAnswer<R>[][];
     return all.flat();
   }
@@ -295,6 +298,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
       this.emit('warning', message.message);
+    } else if (message.type === 'mitm-rejected') {
+      // Every worker counts every refusal: passthrough_after_failures holds whichever worker a client reaches.
+      for (const other of this.workers) if (other !== worker && other.isConnected()) other.send({ type: 'mitm-rejected', host: message.host } satisfies ToWorker);
     } else if (message.type === 'traffic') {
       this.local.reportTraffic(message.backend, message.ok, message.error);
     }

@@ -73,6 +73,7 @@ export class ConnectionLedger {
       responseHeaders: undefined,
       requestBody: undefined,
       responseBody: undefined,
+      dnsMs: undefined,
       connectMs: undefined,
       tlsMs: undefined,
       waitMs: undefined,

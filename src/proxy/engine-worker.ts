@@ -82,6 +82,10 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     health.apply(message.down);
     return;
   }
+  if (message.type === 'mitm-rejected') {
+    engine?.heardRejection(message.host);
+    return;
+  }
   const reply = (work: () => Promise<unknown>): void => {
     work().then(
       (value) => send({ type: 'reply', id: message.id, ok: true, value: value as never }),
@@ -106,6 +110,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
           timer ??= setTimeout(flush, FLUSH_MS);
         });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
+        engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         return message.bound ? engine.adopt(message.bound) : engine.start();
       });
       break;

@@ -6,7 +6,7 @@ import type { AuthClientView } from '../auth/client-registry.js';
 import type { Target } from '../backends/backend.js';
 import { restartRequired } from '../config/diff.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import type { DebugAnswer, DebugRequest } from '../debug/debug-request.js';
+import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import { TrafficRecorder } from '../debug/traffic-recorder.js';
 import type { BoundListener, Engine, EngineEvents, EngineOptions, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import { DialError, ProxyError } from '../errors.js';
@@ -87,7 +87,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
     this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });
     this.gate = AuthService.build(snapshot, this.authState);
-    this.interception = new Interception(snapshot.role, (message) => this.emit('warning', message));
+    this.interception = new Interception(
+      snapshot.role,
+      (message) => this.emit('warning', message),
+      (host, why) => this.emit('mitm:rejected', host, why),
+    );
     this.recorder = new TrafficRecorder(this, {
       capture: (settings) => (this.captureSettings = settings),
       publish: (event) => this.emit('traffic', event),
@@ -293,6 +297,16 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
+  }
+
+  /** Counts a refusal of the interception certificate another engine process saw. */
+  heardRejection(host: string): void {
+    this.interception.heardRejection(host);
+  }
+
+  /** Follows the interception settings without recording here: a primary's replay trusts the origins its workers trust (debug.mitm.upstream_ca_file). */
+  followInterception(state: DebugState): void {
+    this.interception.configure(state.spec.mitm, state.ca);
   }
 
   /** This process's proxy metrics (empty until metrics are enabled in the config). */

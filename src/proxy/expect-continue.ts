@@ -12,10 +12,10 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
  */
 export const CONTINUE_WAIT_MS = 1000;
 
-/** Whether the client holds its body back until it hears 100 Continue (an HTTP/1.1 request with `Expect: 100-continue`). */
+/** Whether the client holds its body back until it hears 100 Continue (an HTTP/1.1 or HTTP/2 request with `Expect: 100-continue`). */
 export function awaitsContinue(req: IncomingMessage): boolean {
   const expect = req.headers.expect;
-  return expect !== undefined && req.httpVersion === '1.1' && CONTINUE.test(expect);
+  return expect !== undefined && req.httpVersion !== '1.0' && CONTINUE.test(expect);
 }
 
 /** What relays the origin's answers to the client (the plain-HTTP path's ResponseRelay). */

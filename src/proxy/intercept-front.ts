@@ -6,7 +6,7 @@ import { getExtensionData, readTlsClientHello, type TlsClientHelloMessage } from
 import type { TlsInfo } from '../protocol/connection-record.js';
 import { REFUSALS, refusal } from '../protocol/refusal.js';
 import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
-import { Http1StyleResponse, asHttp1 } from '../mitm/h2-compat.js';
+import { CountedRequest, Http1StyleResponse, asHttp1 } from '../mitm/h2-compat.js';
 import { interceptedOrigin, markIntercepted } from '../mitm/intercepted-origin.js';
 import type { Interception } from '../mitm/interception.js';
 import { answerResponse } from './admission/answers.js';
@@ -63,14 +63,17 @@ export class InterceptFront implements TunnelTaker {
       handleUpgrade(this.inner, req, socket, head);
       this.starting = undefined;
     });
-    this.h2 = createHttp2Server({ Http2ServerResponse: Http1StyleResponse as unknown as typeof Http2ServerResponse, maxHeaderListPairs: 256 });
+    this.h2 = createHttp2Server({ Http2ServerRequest: CountedRequest, Http2ServerResponse: Http1StyleResponse as unknown as typeof Http2ServerResponse, maxHeaderListPairs: 256 });
     this.h2.setTimeout(network.timeouts.idleMs);
-    this.h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    const h2Request = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
       const origin = interceptedOrigin(req.socket);
       if (!origin) return void res.destroy();
-      asHttp1(req, origin.socket);
+      asHttp1(req, res, origin.socket);
       this.request(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-    });
+    };
+    this.h2.on('request', h2Request);
+    // Heard, Node would answer 100 itself: the forwarder waits for the origin's 100 (or final answer) instead, as over HTTP/1.1.
+    this.h2.on('checkContinue', h2Request);
   }
 
   /** Takes over a tunnel: answers it and either intercepts it or relays it end to end. */

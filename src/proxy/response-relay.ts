@@ -7,6 +7,7 @@ import { dialRefusal } from './admission/dial-refusal.js';
 import type { BodyCapture } from './body-capture.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
+import { timeConnection } from './request-timing.js';
 import type { Resolution } from './runtime.js';
 
 /** Undici's word for a body that did not come, which a 204 or 304 with Content-Length never has. */
@@ -22,6 +23,11 @@ export const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 /** ServerResponse's raw write, the one Node uses for writeContinue and writeEarlyHints. */
 interface RawWritable {
   _writeRaw(data: string, encoding: BufferEncoding): boolean;
+}
+
+/** A response that takes 1xx answers as fields, not raw bytes (an intercepted HTTP/2 stream). */
+interface InterimWritable {
+  writeInterim(status: number, headers: string[]): void;
 }
 
 /** What a request to a balanced rule does besides relaying: feed the passive check, and retry once elsewhere. */
@@ -69,6 +75,8 @@ export class ResponseRelay {
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
     this.ctx.cancellable(this.record, abort);
+    // Requests the debugger looks into (headers or bodies kept, or decrypted) learn how their connection was set up.
+    if (this.keepHeaders || this.body !== null || this.record.tls?.decrypted) timeConnection(abort, this.record);
     if (this.res.destroyed) abort(new Error('client closed'));
   }
 
@@ -84,7 +92,9 @@ export class ResponseRelay {
   answer(status: number, statusText: string, headers: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
     this.headAt = Date.now();
-    this.record.waitMs = this.headAt - this.sentAt;
+    // A connection opened for this request: its set-up is not waiting for the answer.
+    const { dnsMs = 0, connectMs = 0, tlsMs = 0 } = this.record;
+    this.record.waitMs = Math.max(0, this.headAt - this.sentAt - dnsMs - connectMs - tlsMs);
     if (this.balanced) this.balanced.answered();
     else this.fixed?.passive?.report(this.fixed.backend.name, true);
     this.resume = resume;
@@ -99,6 +109,7 @@ export class ResponseRelay {
   interim(status: number, statusText: string, headers: string[]): void {
     if (this.req.httpVersion === '1.0' || this.res.headersSent || status === 101) return;
     const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
+    if ('writeInterim' in this.res) return (this.res as unknown as InterimWritable).writeInterim(status, kept);
     let head = `HTTP/1.1 ${status} ${statusText}\r\n`;
     for (let i = 0; i < kept.length; i += 2) head += `${kept[i]}: ${kept[i + 1]}\r\n`;
     // The way Node writes its own 1xx answers: straight out, or queued behind an earlier pipelined response.

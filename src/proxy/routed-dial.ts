@@ -1,18 +1,22 @@
 import type { Socket } from 'node:net';
 import type { DialOptions, Target } from '../backends/backend.js';
+import { lookupMs } from '../backends/dial-timing.js';
 import { backendFault } from '../health/backend-fault.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { Resolution } from './runtime.js';
 
 /**
- * Dials the target through the resolved backend; the outcome feeds the backend's passive health.
+ * Dials the target through the resolved backend; the outcome feeds the backend's passive health,
+ * the time it took the record's timings (name resolution, when the dial resolved one here, apart).
  * For a balanced or health-checked rule, a failure the backend caused is retried once through
  * another healthy member (the record then names the member that carried it).
  */
 export async function dialRouted(resolution: Extract<Resolution, { ok: true }>, target: Target, options: DialOptions, client: string, record: ConnectionRecord): Promise<Socket> {
   const started = Date.now();
   const socket = await dialVia(resolution, target, options, client, record);
-  record.connectMs = Date.now() - started;
+  const dns = lookupMs(socket);
+  if (dns !== undefined) record.dnsMs = dns;
+  record.connectMs = Date.now() - started - (dns ?? 0);
   return socket;
 }
 

@@ -30,7 +30,9 @@ export type ToWorker =
   /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it), and per client for max_connections_per_ip. */
   | { type: 'elsewhere'; active: number; perIp?: IpCount[] }
   /** The primary's answer to a `limit` request. */
-  | { type: 'verdict'; id: number; verdict: Verdict };
+  | { type: 'verdict'; id: number; verdict: Verdict }
+  /** Another worker's client refused the interception certificate for `host`. */
+  | { type: 'mitm-rejected'; host: string };
 
 /** Messages a worker engine sends to the primary. */
 export type FromWorker =
@@ -46,6 +48,8 @@ export type FromWorker =
   | { type: 'records'; events: RecordEvent[]; traffic: RecordEvent[] }
   | { type: 'limit-hits'; hits: LimitHit[] }
   | { type: 'warning'; message: string }
+  /** A client refused the interception certificate for `host` here: the primary tells the other workers. */
+  | { type: 'mitm-rejected'; host: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
   /** Open client connections now, connections received from the primary so far (for max_connections and a crash's count), and changed per-client counts (shared sockets). */

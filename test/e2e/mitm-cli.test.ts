@@ -1,17 +1,19 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sandbox } from './cli-harness.js';
+import { sandbox, type Sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { startOrigin } from '../helpers/https-origin.js';
+import { startOrigin, type Origin } from '../helpers/https-origin.js';
 import { run, waitFor } from '../helpers/run.js';
 import type { Har } from '../../src/debug/har.js';
 import type { ReplayReport } from '../../src/debug/replay.js';
 
 const BODY = 'hello from the https origin\n';
 
-test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, replay through another backend; the CA key stays in the state dir', { timeout: 180_000 }, async (t) => {
+/** A sandbox and an HTTPS origin (its own CA) answering BODY, both removed after the test; the config has `workers` and `rest` (given the origin) after the listeners. */
+async function boxWithOrigin(t: TestContext, workers: number, rest: (site: Origin) => string): Promise<{ box: Sandbox; site: Origin }> {
   const box = sandbox('');
   t.after(() => box.cleanup());
   const site = await startOrigin(box.dir, (req, res) => {
@@ -22,13 +24,15 @@ test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, 
     });
   });
   t.after(() => site.server.close());
-  writeFileSync(
-    box.config,
-    `server:
-  http_port: 0
-  socks5_port: 0
-  workers: 1
-${TRUSTED_LOOPBACK_YAML}backends:
+  writeFileSync(box.config, `server:\n  http_port: 0\n  socks5_port: 0\n  workers: ${workers}\n${TRUSTED_LOOPBACK_YAML}${rest(site)}`);
+  return { box, site };
+}
+
+test('ca commands, debug mitm on|off live, decrypted requests in HAR and stats, replay through another backend; the CA key stays in the state dir', { timeout: 180_000 }, async (t) => {
+  const { box, site } = await boxWithOrigin(
+    t,
+    1,
+    (origin) => `backends:
   - name: direct
     type: direct
   - name: second
@@ -40,7 +44,7 @@ debug:
   max_body_log_size: 4096
   mitm:
     enabled: false
-    upstream_ca_file: ${site.files.ca}
+    upstream_ca_file: ${origin.files.ca}
 `,
   );
 
@@ -51,6 +55,11 @@ debug:
   assert.ok(ca.cert.startsWith(join(box.dir, 'state')), 'in the state dir');
   const again = await box.cli(['ca', 'init']);
   assert.match(again.stdout, /the CA exists: .* \(pass --regenerate to replace it\)/);
+  const before = readFileSync(ca.cert, 'utf8');
+  const regenerated = await box.cli(['ca', 'init', '--regenerate']);
+  assert.equal(regenerated.code, 0, regenerated.stderr);
+  assert.match(regenerated.stderr, /Warning: the interception CA was replaced\. Clients that trusted the old one now refuse intercepted hosts/);
+  assert.notEqual(readFileSync(ca.cert, 'utf8'), before, 'a new CA');
   assert.equal((await box.cli(['ca', 'path'])).stdout.trim(), ca.cert);
   const der = join(box.dir, 'ca.cer');
   assert.equal((await box.cli(['ca', 'export', '--format', 'der', '--output', der])).code, 0);
@@ -133,4 +142,45 @@ test('the server role intercepts only with a debug.mitm section in its config fi
   const on = await box.cli(['debug', 'mitm', 'on']);
   assert.notEqual(on.code, 0);
   assert.match(on.stderr, /intercepts HTTPS only when its config file has a debug.mitm section/);
+});
+
+test('a daemon with engine workers: decrypted requests in debug tail with their DNS, connect and TLS time; debug replay trusts debug.mitm.upstream_ca_file as the original did', { timeout: 120_000 }, async (t) => {
+  const { box, site } = await boxWithOrigin(
+    t,
+    2,
+    (origin) => `debug:
+  enabled: true
+  log_body: true
+  mitm:
+    enabled: true
+    upstream_ca_file: ${origin.files.ca}
+`,
+  );
+  const start = await box.cli(['start']);
+  assert.equal(start.code, 0, start.stderr);
+  const status = await box.status();
+  const proxy = `http://127.0.0.1:${status.listeners.find((l) => l.kind === 'http')!.port}`;
+  const ca = (await box.cli(['ca', 'path'])).stdout.trim();
+  const tail = spawn(process.execPath, [join(import.meta.dirname, '../../bin/simple-proxy-server.js'), 'debug', 'tail'], { env: box.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tailText = '';
+  let tailNotes = '';
+  tail.stdout.on('data', (chunk) => (tailText += chunk));
+  tail.stderr.on('data', (chunk) => (tailNotes += chunk));
+  t.after(() => void tail.kill());
+  await waitFor('the tail following', () => (tailNotes.includes('following live traffic') ? true : undefined));
+  const original = await run('curl', ['-sS', '--proxy', proxy, '--cacert', ca, `https://localhost:${site.port}/private-ca`]);
+  assert.equal(original.stdout, BODY, original.stderr);
+  await waitFor('the decrypted request in the tail', () => (/\n {2}Timing: dns=\d+ms connect=\d+ms tls=\d+ms wait=/.test(tailText) ? true : undefined));
+  assert.match(tailText, /\[REQ\] id=\w+ method=GET host=localhost:\d+ path=\/private-ca .*tls=decrypted/);
+  tail.kill('SIGINT');
+  const record = await waitFor('the decrypted request', async () => {
+    const list = JSON.parse((await run('curl', ['-s', '--unix-socket', status.socket as string, 'http://control/api/debug/traffic?limit=100'])).stdout) as { records: { id: string; path?: string }[] };
+    return list.records.find((r) => r.path === '/private-ca');
+  });
+  const replay = await box.cli(['debug', 'replay', record.id, '--json']);
+  assert.equal(replay.code, 0, replay.stderr);
+  const report = JSON.parse(replay.stdout) as ReplayReport;
+  assert.equal(report.replay.error, undefined, 'the origin\'s private CA is trusted by the replay too');
+  assert.equal(report.replay.status, 200);
+  assert.equal(report.replay.sha256, report.original.sha256);
 });

@@ -46,6 +46,7 @@ export const connectionRecordSchema = z.strictObject({
   requestBody: capturedBody.optional(),
   responseBody: capturedBody.optional(),
   /** Phases measured (ms): dialling the target, the client's TLS handshake with the interception front, the wait for the response head, its body. */
+  dnsMs: z.number().optional(),
   connectMs: z.number().optional(),
   tlsMs: z.number().optional(),
   waitMs: z.number().optional(),

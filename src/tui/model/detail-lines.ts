@@ -45,9 +45,10 @@ function tlsLines(row: TrafficRow, detail: RecordedDetail | undefined): string[]
   return [`tls: ${what}${facts.length > 0 ? `   ${facts.join('   ')}` : ''}`];
 }
 
-/** The phases the daemon measured for the record (dial, the client's TLS with the interception front, wait for the head, the body). */
-function phaseLines(detail: RecordedDetail | undefined): string[] {
-  const phases: [string, unknown][] = [['connect (dial through the backend)', detail?.connectMs], ['TLS with the client (interception)', detail?.tlsMs], ['wait for the response head', detail?.waitMs], ['receive the body', detail?.receiveMs]];
+/** The phases the daemon measured for the record (name resolution, dial, TLS with the client or the origin, wait for the head, the body). */
+function phaseLines(row: TrafficRow, detail: RecordedDetail | undefined): string[] {
+  const tunnel = row.protocol === 'connect' || row.protocol === 'socks5';
+  const phases: [string, unknown][] = [['DNS (resolve the name)', detail?.dnsMs], ['connect (dial through the backend)', detail?.connectMs], [tunnel ? 'TLS with the client (interception)' : 'TLS with the origin (new connection)', detail?.tlsMs], ['wait for the response head', detail?.waitMs], ['receive the body', detail?.receiveMs]];
   const measured = phases.filter(([, ms]) => typeof ms === 'number').map(([name, ms]) => `${name}: ${formatDuration(ms as number)}`);
   return measured.length > 0 ? measured : ['connect, TLS, first byte: not measured for this record'];
 }
@@ -89,7 +90,7 @@ export function detailLines(tab: DetailTab, row: TrafficRow, detail: RecordedDet
       return [
         `started ${formatClock(row.startedAt)} (${new Date(row.startedAt).toISOString()})`,
         `total ${row.open ? `still open after ${formatDuration(Date.now() - row.startedAt)}` : formatDuration(row.durationMs ?? 0)}`,
-        ...phaseLines(detail),
+        ...phaseLines(row, detail),
       ];
     case 'route':
       return routeLines(row, route);

@@ -14,6 +14,7 @@ import { authSnapshot } from '../auth/auth-fixture.js';
 import { hashPassword } from '../../../src/auth/native-provider.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';
+import { snapshot } from '../proxy/engine-fixture.js';
 
 const BIG = Buffer.alloc(100 * 1024, 0);
 for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7919) % 251;
@@ -71,7 +72,7 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
   writeFileSync(upload, BIG);
   const base = `https://localhost:${site.port}`;
   for (const version of ['--http1.1', '--http2']) {
-    const page = await run('curl', ['-sS', version, '--proxy', mitm.proxy, '--cacert', mitm.ca, `${base}/page?v=${version}`]);
+    const page = await run('curl', ['-sS', version, '--proxy', mitm.proxy, '--cacert', mitm.ca, '-H', 'authorization: Bearer s3cret-token', `${base}/page?v=${version}`]);
     assert.equal(page.code, 0, page.stderr);
     assert.equal(page.stdout, PAGE);
     const posted = await run('curl', ['-sS', version, '--proxy', mitm.proxy, '--cacert', mitm.ca, '-b', 'a=1; b=2', '--data-binary', `@${upload}`, '-H', 'content-type: application/octet-stream', `${base}/upload`]);
@@ -105,9 +106,15 @@ test('curl over HTTP/1.1 and HTTP/2 trusts the CA and its requests are decrypted
   assert.ok(pageEntry, 'the decrypted request has its https:// URL');
   assert.equal(pageEntry.request.httpVersion, 'HTTP/2.0');
   assert.equal(pageEntry.response.content.text, PAGE, 'the body the origin sent, as text');
-  assert.ok(pageEntry.timings.wait >= 0 && pageEntry.timings.receive >= 0 && pageEntry.timings.dns === -1);
+  assert.ok(pageEntry.timings.wait >= 0 && pageEntry.timings.receive >= 0);
+  // DNS applies only when the request went out on a connection opened for it (not a reused one).
+  assert.equal(pageEntry.timings.dns, decrypted(records, '/page?v=--http2')[0].dnsMs ?? -1);
   const cookieHeader = pageEntry.response.headers.find((h) => h.name.toLowerCase() === 'set-cookie');
   assert.equal(cookieHeader?.value, '***', 'set-cookie stays masked in HAR');
+  assert.equal(pageEntry.request.headers.find((h) => h.name.toLowerCase() === 'authorization')?.value, 'Bearer ***', 'a decrypted Authorization stays masked in HAR');
+  assert.ok(!JSON.stringify(har).includes('s3cret-token'), 'the secret is not in the HAR');
+  const log = readFileSync(join(mitm.dir, 'traffic.log'), 'utf8');
+  assert.ok(!log.includes('s3cret-token'), log.split('\n').filter((l) => l.includes('s3cret')).join('\n'));
   const bigEntry = har.log.entries.find((e) => e.request.url === `${base}/big`);
   assert.equal(bigEntry?.response.content.encoding, 'base64');
   assert.ok(Buffer.from(bigEntry?.response.content.text ?? '', 'base64').equals(BIG), 'binary bodies are base64 in HAR');
@@ -220,4 +227,16 @@ test('with authentication on, the decrypted requests are the tunnel\'s user: no 
   const request = await waitFor('the decrypted request', () => decrypted(mitm.run.records, '/page?user')[0]);
   assert.equal(request.user, 'bob');
   assert.equal(request.status, 200);
+});
+
+test('decrypted requests pass the same limits as plain HTTP: a per-IP rate limit refuses the request beyond the burst inside the tunnel with a 429', { timeout: 60_000 }, async (t) => {
+  const { site } = await originFor(t);
+  const mitm = await intercepting(t, site.files.ca, {}, snapshot(undefined, undefined, { raw: { rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.1, burst: 3 } } } }));
+  const base = `https://localhost:${site.port}`;
+  // One tunnel (its CONNECT takes the first token), then three requests inside it.
+  const answered = await run('curl', ['-sS', '--proxy', mitm.proxy, '--cacert', mitm.ca, '-w', '%{http_code}\n', ...[1, 2, 3].flatMap((n) => ['-o', '/dev/null', `${base}/page?n=${n}`])]);
+  assert.equal(answered.code, 0, answered.stderr);
+  assert.deepEqual(answered.stdout.trim().split('\n'), ['200', '200', '429'], 'the third decrypted request is beyond the burst');
+  const refused = await waitFor('the refused request', () => decrypted(mitm.run.records, '/page?n=3')[0]);
+  assert.equal(refused.status, 429);
 });

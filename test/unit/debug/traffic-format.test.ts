@@ -66,9 +66,9 @@ test('without colour the tail prints the debug-log lines of spec 4.1 as they are
 });
 
 test('debug tail shows the measured phases and a tunnel\'s TLS after the RES line; the log keeps spec 4.1\'s line', () => {
-  const tunnel = record({ status: 200, protocol: 'connect', method: 'CONNECT', connectMs: 4, tlsMs: 9, tls: { decrypted: false, sni: 'pinned.example.com', alpnOffered: ['h2', 'http/1.1'] } });
+  const tunnel = record({ status: 200, protocol: 'connect', method: 'CONNECT', dnsMs: 2, connectMs: 4, tlsMs: 9, tls: { decrypted: false, sni: 'pinned.example.com', alpnOffered: ['h2', 'http/1.1'] } });
   const lines = trafficEventLines('response', tunnel, false);
   assert.match(lines[0], /duration=333ms$/);
-  assert.deepEqual(lines.slice(1), ['  Timing: connect=4ms tls=9ms', '  TLS: not decrypted sni=pinned.example.com alpn-offered=h2,http/1.1']);
+  assert.deepEqual(lines.slice(1), ['  Timing: dns=2ms connect=4ms tls=9ms', '  TLS: not decrypted sni=pinned.example.com alpn-offered=h2,http/1.1']);
   assert.equal(responseLine(tunnel), '[2024-01-15 10:30:45.456] [RES] id=abc123 status=200 size=1234 duration=333ms');
 });

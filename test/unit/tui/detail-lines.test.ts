@@ -26,3 +26,14 @@ test('the timing tab lists the phases the daemon measured, and says so when none
   const untimed = record({});
   assert.ok(detailLines('timing', toRow(untimed, false), untimed, null).some((l) => /not measured/.test(l)));
 });
+
+test('the timing tab shows DNS time, and TLS as the origin\'s handshake for a request, the client\'s for a tunnel', () => {
+  const request = record({ tls: { decrypted: true }, dnsMs: 2, connectMs: 1, tlsMs: 7, waitMs: 12, receiveMs: 3 });
+  const lines = detailLines('timing', toRow(request, false), request, null);
+  assert.ok(lines.some((l) => /^DNS \(resolve the name\): /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^TLS with the origin \(new connection\): /.test(l)), lines.join('\n'));
+  const tunnel = record({ protocol: 'connect', method: 'CONNECT', dnsMs: 2, connectMs: 1, tlsMs: 7 });
+  const tunnelLines = detailLines('timing', toRow(tunnel, false), tunnel, null);
+  assert.ok(tunnelLines.some((l) => /^DNS \(resolve the name\): /.test(l)), tunnelLines.join('\n'));
+  assert.ok(tunnelLines.some((l) => /^TLS with the client \(interception\): /.test(l)));
+});
