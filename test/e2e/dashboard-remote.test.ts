@@ -53,6 +53,8 @@ test('dashboard under tmux over --remote (TLS with a CA file): traffic, backends
   t.after(() => viewing.kill());
   viewing.start(`${dashboardCommand(env, { args: remote(viewer) })}; echo DASHBOARD-EXITED; sleep 60`, 120, 30);
   await viewing.waitFor('the viewer connected', (s) => s.includes('● connected') && s.includes('● checked healthy'));
+  // Captured requests need the operator role: the viewer's list starts empty, and says why.
+  await viewing.waitFor('why earlier requests are not listed', (s) => /earlier requests not loaded: .*operator/.test(s));
   await viewing.keys('r');
   await viewing.waitFor('the refusal in the message line', (s) => /needs the operator role/.test(s));
   await run('curl', ['-s', '-o', '/dev/null', '-x', proxy, `http://127.0.0.1:${origin.port}/after-refusal`]);
