@@ -31,6 +31,8 @@ export interface DashboardActions {
   clear(): Promise<string>;
   /** Writes the kept records of these requests as a HAR file (named, or one made up); one line saying where. */
   exportHar(ids: readonly string[], file?: string): Promise<string>;
+  /** Sends a recorded request again (through `backend` when named); whether the replay got an answer, and one line comparing it with the original. */
+  replay(id: string, backend: string | undefined, force: boolean): Promise<{ ok: boolean; text: string }>;
   /** Sends a rule's traffic to another backend (the config file is edited and reloaded); one line saying so. */
   switchBackend(rule: string, backend: string): Promise<string>;
   /** The daemon's open connections. */
@@ -185,7 +187,13 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
       if (rule) report(actions.switchBackend(rule, command.backend));
       else model.tell('the request under the cursor went by no rule: nothing to switch', true, at);
     } else if (command.type === 'unknown-command') {
-      model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], backend NAME, reload, quit`, true, at);
+      model.tell(`unknown command "${command.text}": debug on|off, clear, export [file], backend NAME, replay ID [BACKEND] [force], reload, quit`, true, at);
+    } else if (command.type === 'replay') {
+      model.tell(`replaying ${command.id}…`, false, at);
+      actions.replay(command.id, command.backend, command.force).then(
+        (result) => model.tell(result.text, !result.ok, Date.now()),
+        (error: Error) => model.tell(`replay of ${command.id}: ${error.message}`, true, Date.now()),
+      );
     } else if (command.type === 'close-connections') {
       model.tell('closing…', false, at);
       void actions.closeConnections(command.target).then(
@@ -267,7 +275,7 @@ function StatusLine({ model, width, now }: { model: DashboardModel; width: numbe
 
 function Footer({ model, ui, width, now }: { model: DashboardModel; ui: UiState; width: number; now: number }): ReactElement {
   const tint = useTint();
-  if (ui.commandInput !== null) return <Text>{fit(`:${ui.commandInput}█  (Tab completes: debug on|off, clear, export [file], backend NAME, reload, quit; Esc closes)`, width)}</Text>;
+  if (ui.commandInput !== null) return <Text>{fit(`:${ui.commandInput}█  (Tab completes: debug on|off, clear, export [file], backend NAME, replay ID [BACKEND] [force], reload, quit; Esc closes)`, width)}</Text>;
   if (ui.editingFilter) {
     const parsed = parseFilter(ui.filterInput);
     const bad = [...parsed.unknown.map((w) => `unknown key ${w}`), ...parsed.invalid.map((w) => `cannot read ${w}`)];

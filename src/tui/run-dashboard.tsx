@@ -45,6 +45,14 @@ function actionsFor(client: ControlClient, version: string, quit: () => void): D
       await client.call(on ? 'debugEnable' : 'debugDisable');
       return on ? 'debugger on: requests are recorded' : 'debugger off: what was kept stays';
     },
+    replay: async (id, backend, force) => {
+      const { original: a, replay: b } = await client.call('debugReplay', { body: { id, ...(backend ? { backend } : {}), force } }, 120_000);
+      const size = (o: typeof a): string => (o.size === null ? '-' : `${o.size} B`);
+      const took = (o: typeof a): string => (o.durationMs === null ? '-' : `${o.durationMs} ms`);
+      const body = b.sha256 === null || a.sha256 === null ? '' : a.sha256 === b.sha256 ? ', same body' : ', different body';
+      const outcome = b.status === null ? `failed: ${b.error ?? 'error'}` : `${b.status} in ${took(b)}, ${size(b)}${body}`;
+      return { ok: b.status !== null, text: `replay of ${id} via ${b.backend ?? '-'}: ${outcome} (original via ${a.backend ?? '-'}: ${a.status ?? '-'} in ${took(a)}, ${size(a)})` };
+    },
     switchBackend: async (rule, backend) => {
       const result = await client.call('ruleUpdate', { params: { name: rule }, body: { backend } });
       return `rule ${rule} now goes to backend ${backend} (config version ${result.version})`;

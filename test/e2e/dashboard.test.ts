@@ -302,6 +302,10 @@ debug:
   shots['Detail: Route tab'] = route;
   await tmux.keys('c');
   await tmux.waitFor('the request copied as curl', (s) => new RegExp(`copied as curl: curl -x http://127\\.0\\.0\\.1:\\d+ 'http://127\\.0\\.0\\.1:${originPort}/before3'`).test(s));
+  await tmux.keys('R');
+  await tmux.waitFor('R: the command line ready to replay it', (s) => /:replay \w+ /.test(s));
+  await tmux.keys('Enter');
+  await tmux.waitFor('the replay compared with the original', (s) => /replay of \w+ via direct: 200 in \d+ ms, \d+ B, same body \(original via direct: 200 in/.test(s));
   await tmux.keys('Escape', 'F');
   await tmux.waitFor('follow mode again', (s) => /\[follow\]/.test(s) && cursorRow(tmux)?.includes('/later2 ') === true);
 

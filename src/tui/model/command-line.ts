@@ -1,7 +1,7 @@
 import type { KeyPress, UiCommand, UiState } from './ui-types.js';
 
 /** The words the `:` command line knows, for Tab completion. */
-export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'reload', 'quit'] as const;
+export const COMMANDS = ['debug on', 'debug off', 'clear', 'export', 'backend', 'replay', 'reload', 'quit'] as const;
 
 /** The command a `:` line asks for. */
 function parseCommand(text: string): UiCommand {
@@ -11,6 +11,11 @@ function parseCommand(text: string): UiCommand {
   if (word === 'export' && rest.length <= 1) return { type: 'export-har', ...(rest[0] ? { file: rest[0] } : {}) };
   if (word === 'backend' && rest.length === 1) return { type: 'switch-backend', backend: rest[0] };
   if (word === 'reload' && rest.length === 0) return { type: 'reload' };
+  if (word === 'replay' && rest.length >= 1 && rest.length <= 3) {
+    const [id, ...more] = rest;
+    const backend = more.find((w) => w !== 'force');
+    if (more.filter((w) => w !== 'force').length <= 1) return { type: 'replay', id, ...(backend ? { backend } : {}), force: more.includes('force') };
+  }
   if (word === 'quit' && rest.length === 0) return { type: 'quit' };
   return { type: 'unknown-command', text: text.trim() };
 }
@@ -21,7 +26,10 @@ export function editCommand(state: UiState, key: KeyPress, backendNames: readonl
   if (key.escape) return { state: { ...state, commandInput: null } };
   if (key.return) return input.trim() === '' ? { state: { ...state, commandInput: null } } : { state: { ...state, commandInput: null }, command: parseCommand(input) };
   if (key.tab) {
-    const matches = [...COMMANDS.filter((c) => c !== 'backend'), ...backendNames.map((name) => `backend ${name}`)].filter((c) => c.startsWith(input));
+    // `replay ID ` completes a backend name after the id.
+    const replaying = /^replay \S+ /.exec(input)?.[0];
+    const words = replaying ? backendNames.map((name) => `${replaying}${name}`) : [...COMMANDS.filter((c) => c !== 'backend'), ...backendNames.map((name) => `backend ${name}`)];
+    const matches = words.filter((c) => c.startsWith(input));
     // One match: completed; several: as far as they agree.
     const common = matches.reduce<string>((prefix, c) => {
       let i = 0;

@@ -135,7 +135,7 @@ export function onKey(state: UiState, key: KeyPress, ctx: UiContext): { state: U
   }
 }
 
-/** Keys in a request's detail: tabs, scrolling, the next and previous request, copy as curl. */
+/** Keys in a request's detail: tabs, scrolling, the next and previous request, copy as curl, replay. */
 function onDetailKey(state: UiState, key: KeyPress, ctx: UiContext): { state: UiState; command?: UiCommand } {
   if (key.input === 'q') return { state, command: { type: 'quit' } };
   if (key.escape || key.backspace) return { state: { ...state, detail: null } };
@@ -149,6 +149,8 @@ function onDetailKey(state: UiState, key: KeyPress, ctx: UiContext): { state: Ui
   if (key.pageUp) return { state: scroll(-10) };
   if (key.pageDown) return { state: scroll(10) };
   if (key.input === 'c') return { state, command: { type: 'copy-curl', id: state.detail! } };
+  // R: the command line, ready to replay this request (Enter: the same backend; Tab: another).
+  if (key.input === 'R') return { state: { ...state, commandInput: `replay ${state.detail} ` } };
   if (key.input === 'n' || key.input === 'N') {
     // n goes down the list (older, in the default order), N back up; the cursor goes along.
     const index = ctx.trafficIds.indexOf(state.detail!);

@@ -85,6 +85,8 @@ export type UiCommand =
   /** The rule of the request under the cursor goes to this backend from now on. */
   | { type: 'switch-backend'; backend: string }
   | { type: 'unknown-command'; text: string }
+  /** Sends a recorded request again (`debug replay`), through `backend` when named; `force` for a method that is not idempotent. */
+  | { type: 'replay'; id: string; backend?: string; force: boolean }
   /** Closes open connections through the daemon (confirmed with `y`). */
   | { type: 'close-connections'; target: CloseTarget };
 

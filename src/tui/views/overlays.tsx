@@ -23,7 +23,7 @@ export function DetailView({ row, detail, route, tab, scroll, height, width }: {
   const tabs = DETAIL_TABS.map((t) => (t === tab ? `[${t[0].toUpperCase()}${t.slice(1)}]` : ` ${t[0].toUpperCase()}${t.slice(1)} `)).join(' ');
   const position = lines.length > room ? `  lines ${top + 1}-${Math.min(lines.length, top + room)} of ${lines.length}` : '';
   return (
-    <Pane title={`Detail ${row.id} (Esc back, Tab tab, ↑↓ scroll, n/N next/previous, c copy as curl)`} focused={false} width={width} height={height}>
+    <Pane title={`Detail ${row.id} (Esc back, Tab tab, ↑↓ scroll, n/N next/previous, c copy as curl, R replay)`} focused={false} width={width} height={height}>
       <Text bold>{fit(`${tabs}${position}`, width - 2)}</Text>
       {lines.slice(top, top + room).map((line, i) => (
         <Line key={i}>{fit(line, width - 2)}</Line>
@@ -74,7 +74,7 @@ const HELP_PANE: Record<HelpTopic, [string, string][]> = {
   traffic: [
     ['↑ ↓ (j k)', 'move the cursor (it stays on the request you chose)'],
     ['F', 'follow mode: the cursor stays on the newest request'],
-    ['Enter', 'open the detail (Tab tabs, ↑↓ scroll, n/N next/previous, c copy as curl)'],
+    ['Enter', 'open the detail (Tab tabs, ↑↓ scroll, n/N next/previous, c copy as curl, R replay)'],
     ['/', 'filter: host: method: status:5xx|>=400|err backend: client: user: rule: proto: dur:>1s bytes:>1M, ! not, | or, /regex/; ↑↓ history'],
     ['s / S', 'sort by time, duration, bytes, status, host / reverse'],
     ['Esc', 'clear the filter'],

@@ -16,6 +16,7 @@ const actions: DashboardActions = {
   clear: async () => 'cleared',
   exportHar: async (ids) => `exported ${ids.length}`,
   switchBackend: async (rule, backend) => `rule ${rule} now goes to backend ${backend}`,
+  replay: async (id) => ({ ok: true, text: `replay of ${id}` }),
   connections: async () => [],
   closeConnections: async () => 'closed 0 connections',
   quit: () => undefined,

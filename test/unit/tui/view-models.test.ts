@@ -245,6 +245,19 @@ test('the command line completes and runs commands; d, C and e act at once', () 
   assert.deepEqual(press(switched.state, [k('', { return: true })]).commands, ['switch-backend']);
 });
 
+test('R in a request\'s detail opens the command line to replay it; Tab completes a backend; force is a word of its own', () => {
+  const detail = press(INITIAL_UI, [k('', { downArrow: true }), k('', { return: true })]).state;
+  const opened = press(detail, [k('R')]).state;
+  assert.equal(opened.commandInput, 'replay b ');
+  const completed = press(opened, [k('t'), k('', { tab: true })]).state;
+  assert.equal(completed.commandInput, 'replay b two');
+  const run = (text: string) => onKey({ ...INITIAL_UI, commandInput: text }, k('', { return: true }), { trafficIds: [], backendCount: 2 }).command;
+  assert.deepEqual(run('replay b two'), { type: 'replay', id: 'b', backend: 'two', force: false });
+  assert.deepEqual(run('replay b '), { type: 'replay', id: 'b', force: false });
+  assert.deepEqual(run('replay b force one'), { type: 'replay', id: 'b', backend: 'one', force: true });
+  assert.equal(run('replay b one two')?.type, 'unknown-command');
+});
+
 test('keys that arrive in one chunk are taken one by one', () => {
   assert.deepEqual(splitKeys({ input: '\t\tt' }), [{ input: '', tab: true }, { input: '', tab: true }, { input: 't' }]);
   assert.deepEqual(splitKeys({ input: 'ab\r' }), [{ input: 'a' }, { input: 'b' }, { input: '', return: true }]);
