@@ -102,6 +102,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       },
       end: (record) => ledger.finish(record),
       track: (socket, record) => ledger.track(socket, record),
+      meter: (record, client, inBase, outBase) => ledger.meters.meter(record, client, inBase, outBase),
       cancellable: (record, abort) => ledger.cancellable(record, abort),
       draining: () => this.isDraining,
       capture: () => this.captureSettings,

@@ -110,6 +110,38 @@ export async function okOrigin(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
+/**
+ * A loopback HTTP origin whose every answer trickles: `chunk` bytes every 100 ms, without end,
+ * until `close` (a long download that is still under way whenever the test looks).
+ */
+export async function trickleOrigin(chunk = 8192): Promise<{ port: number; close: () => void }> {
+  const held = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const timer = setInterval(() => res.write(Buffer.alloc(chunk, 0x61)), 100);
+    timers.add(timer);
+    res.once('close', () => {
+      clearInterval(timer);
+      timers.delete(timer);
+    });
+  });
+  server.on('connection', (socket) => {
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const timer of timers) clearInterval(timer);
+      for (const socket of held) socket.destroy();
+      server.close();
+    },
+  };
+}
+
 /** A loopback TCP echo server holding its connections until `close`; the caller closes it. */
 export async function echoServer(): Promise<{ port: number; close: () => void }> {
   const held = new Set<Socket>();
