@@ -289,6 +289,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
         if (phase !== 'end') this.emit('traffic', { phase: 'request', record });
         if (phase !== 'start') this.emit('traffic', { phase: 'response', record });
       }
+    } else if (message.type === 'throughput') {
+      this.emit('throughput', message.bytes);
     } else if (message.type === 'limit-hits') {
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
@@ -311,7 +313,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private sendSubscription(worker: Worker): void {
-    const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic'] as const).filter((event) => this.listenerCount(event) > 0);
+    const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic', 'throughput'] as const).filter((event) => this.listenerCount(event) > 0);
     worker.send({ type: 'subscribe', events } satisfies ToWorker);
   }
 

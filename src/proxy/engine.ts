@@ -34,6 +34,7 @@ import { retiredBackends } from './reload-drain.js';
 import { Runtime } from './runtime.js';
 import { viaToken } from './via-token.js';
 import { UdpHub } from './udp/udp-hub.js';
+import { ThroughputTicker } from './throughput-ticker.js';
 
 /**
  * The proxy engine of one process, as composition root and facade: it builds the runtime,
@@ -64,6 +65,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
   private readonly interception: Interception;
   private front: InterceptFront | null = null;
+  private readonly throughput: ThroughputTicker;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -93,6 +95,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       interception: this.interception,
     });
     const ledger = this.ledger;
+    this.throughput = new ThroughputTicker(ledger, (bytes) => this.emit('throughput', bytes));
+    // The per-second throughput runs only while someone listens for it.
+    const followed = (): void => this.throughput.set(!this.isDraining && this.listenerCount('throughput') > 0);
+    (this as EventEmitter).on('newListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
+    (this as EventEmitter).on('removeListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
     this.context = {
       runtime: () => this.current,
       begin: (fields) => ledger.begin(fields),
@@ -201,6 +208,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.isDraining = true;
     this.ruleSets.stop();
     this.ledger.cancelRetiring();
+    this.throughput.set(false);
     this.checker?.stop();
     this.descriptors.stop();
     const closing = this.listening.close();

@@ -21,7 +21,7 @@ export type ToWorker =
   | { type: 'close'; id: number; filter: ConnectionFilter }
   | { type: 'debug'; id: number; request: DebugRequest }
   /** The events the primary listens for now; the others stay in the worker. */
-  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
+  | { type: 'subscribe'; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic' | 'throughput')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
@@ -44,6 +44,8 @@ export type FromWorker =
   /** Engine record events, and the debugger's masked ones (start: its request, end: its response). */
   | { type: 'records'; events: RecordEvent[]; traffic: RecordEvent[] }
   | { type: 'limit-hits'; hits: LimitHit[] }
+  /** Bytes this worker moved in the last second (sent once a second while the primary wants them). */
+  | { type: 'throughput'; bytes: number }
   | { type: 'warning'; message: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
