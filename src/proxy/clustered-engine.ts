@@ -14,6 +14,7 @@ import { mergeBusiest } from '../policy/busiest-clients.js';
 import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import { sumUdp } from './udp/udp-counts.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
@@ -167,6 +168,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       backends,
       busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
       descriptors: mergeDescriptors([this.descriptors.view(), ...all.map((s) => s.descriptors)]),
+      udp: sumUdp(all.map((s) => s.udp)),
     };
   }
 

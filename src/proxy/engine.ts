@@ -239,6 +239,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       backends: this.ledger.backendCounters(this.backendNames()),
       busiestClients: busiest(this.policyState.perIp),
       descriptors: this.descriptors.view(),
+      udp: this.udp.counts(),
     };
   }
 
@@ -326,7 +327,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.options.processMetrics === true,
       () => this.policyState.shared,
       () => this.descriptors.view().exhausted,
-      () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+      () => this.udp.counts(),
     );
     return this.metrics;
   }

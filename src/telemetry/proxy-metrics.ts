@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LimitScope } from '../policy/limit-hit.js';
 import type { ExhaustedDuring } from '../engine/engine-api.js';
 import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
+import type { UdpCounts } from '../engine/engine-api.js';
 import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
@@ -55,8 +56,6 @@ export class ProxyMetrics {
   private readonly rateLimitHits: Counter<'by'>;
   private readonly refusals: Counter<'by'>;
   private readonly udpAssociations: Counter;
-  private readonly udpDatagrams: Counter<'direction'>;
-  private readonly udpBytes: Counter<'direction'>;
   private readonly udpDrops: Counter<'reason'>;
 
   /**
@@ -64,14 +63,14 @@ export class ProxyMetrics {
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
    * @param exhausted Connections refused so far for want of file descriptors, by where.
-   * @param udpActive Open SOCKS5 UDP associations and NAT entries now.
+   * @param udp The UDP relay's counts now (open associations' datagrams and bytes so far included), read at scrape time.
    */
   constructor(
     active: () => Map<string, number>,
     processMetrics: boolean,
     sharedState: () => boolean | null,
     exhausted: () => Record<ExhaustedDuring, number>,
-    udpActive: () => { associations: number; flows: number } = () => ({ associations: 0, flows: 0 }),
+    udp: () => UdpCounts | null = () => null,
   ) {
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
@@ -126,8 +125,31 @@ export class ProxyMetrics {
       },
     });
     this.udpAssociations = new Counter({ name: 'proxy_udp_associations_total', help: 'SOCKS5 UDP associations ended', registers });
-    this.udpDatagrams = new Counter({ name: 'proxy_udp_datagrams_total', help: 'UDP datagrams relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
-    this.udpBytes = new Counter({ name: 'proxy_udp_bytes_total', help: 'UDP payload bytes relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
+    // Read from the relay at scrape time: open associations count as their datagrams pass, not when they end.
+    new Counter({
+      name: 'proxy_udp_datagrams_total',
+      help: 'UDP datagrams relayed from clients (in) and back to clients (out), open associations included',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const counts = udp();
+        this.reset();
+        this.inc({ direction: 'in' }, counts?.datagramsIn ?? 0);
+        this.inc({ direction: 'out' }, counts?.datagramsOut ?? 0);
+      },
+    });
+    new Counter({
+      name: 'proxy_udp_bytes_total',
+      help: 'UDP payload bytes relayed from clients (in) and back to clients (out), open associations included',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const counts = udp();
+        this.reset();
+        this.inc({ direction: 'in' }, counts?.bytesIn ?? 0);
+        this.inc({ direction: 'out' }, counts?.bytesOut ?? 0);
+      },
+    });
     this.udpDrops = new Counter({
       name: 'proxy_udp_dropped_total',
       help: 'UDP datagrams dropped, by reason (truncated, fragmented, address-type, stranger, refused, pending, bandwidth)',
@@ -139,7 +161,7 @@ export class ProxyMetrics {
       help: 'Open SOCKS5 UDP associations',
       registers,
       collect() {
-        this.set(udpActive().associations);
+        this.set(udp()?.associationsActive ?? 0);
       },
     });
     new Gauge({
@@ -147,7 +169,7 @@ export class ProxyMetrics {
       help: 'UDP NAT entries (association and destination) open now',
       registers,
       collect() {
-        this.set(udpActive().flows);
+        this.set(udp()?.flowsActive ?? 0);
       },
     });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -163,14 +185,7 @@ export class ProxyMetrics {
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
     if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
     if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
-    const udp = record.udp;
-    if (udp) {
-      this.udpAssociations.inc();
-      this.udpDatagrams.inc({ direction: 'in' }, udp.datagramsIn);
-      this.udpDatagrams.inc({ direction: 'out' }, udp.datagramsOut);
-      this.udpBytes.inc({ direction: 'in' }, record.bytesIn);
-      this.udpBytes.inc({ direction: 'out' }, record.bytesOut);
-    }
+    if (record.udp) this.udpAssociations.inc();
   }
 
   /** Counts one dropped UDP datagram. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../integration/health/pool-fixture.js';
+import { associate, udpEcho } from '../integration/udp/udp-fixture.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 import { background, connectTunnel as tunnel, echoServer, httpPort, sandbox, trickleOrigin } from './cli-harness.js';
 
@@ -70,4 +71,34 @@ test('connections list shows the bytes so far and a current rate of long downloa
   assert.match(text.stdout, /\d+(?:\.\d)?[KM]B?\/s/, `a rate in the table: ${text.stdout}`);
   origin.close();
   await Promise.all(downloads.map((d) => d.done));
+});
+
+test('an open UDP association (2 workers): connections list and status count its datagrams and bytes while it is open', { timeout: 120_000 }, async (t) => {
+  const echo = await udpEcho('127.0.0.1');
+  t.after(() => echo.close());
+  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  t.after(() => box.cleanup());
+  assert.equal((await box.cli(['start'])).code, 0);
+  const socksPort = (await box.status()).listeners.find((l) => l.kind === 'socks5')!.port;
+  const association = await associate(socksPort);
+  t.after(() => association.close());
+  const exchange = (data: string): Promise<unknown> => association.ask('127.0.0.1', echo.port, data, (r) => r.data === data);
+  type Listed = { connections: { protocol: string; bytesIn: number; bytesOut: number; udp?: { datagramsIn: number; datagramsOut: number } }[] };
+  const udpRow = async (): Promise<Listed['connections'][number] | undefined> => {
+    const listed = JSON.parse((await box.cli(['connections', 'list', '--json', '--interval', '0'])).stdout) as Listed;
+    return listed.connections.find((c) => c.protocol === 'udp');
+  };
+  await exchange('one');
+  let row = await udpRow();
+  await until(async () => ((row = await udpRow())?.udp?.datagramsOut ?? 0) >= 1, 15_000, 'the association listed with its first datagram');
+  const before = row!.udp!.datagramsIn;
+  await exchange('two');
+  await until(async () => ((row = await udpRow())?.udp?.datagramsIn ?? 0) > before, 15_000, 'its datagram count grows while it is open');
+  assert.ok(row!.bytesIn >= 6 && row!.bytesOut >= 6, JSON.stringify(row));
+
+  const status = (await box.status()) as { udp: { associationsActive: number; datagramsIn: number; bytesOut: number } };
+  assert.equal(status.udp.associationsActive, 1);
+  assert.ok(status.udp.datagramsIn >= 2 && status.udp.bytesOut >= 6, JSON.stringify(status.udp));
+  const text = await box.cli(['status']);
+  assert.match(text.stdout, /udp +1 associations open \(1 since start\), 1 destinations; datagrams \d+ in, \d+ out; \d+B in, \d+B out; none dropped/);
 });
