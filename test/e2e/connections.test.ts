@@ -96,9 +96,9 @@ test('an open UDP association (2 workers): connections list and status count its
   await until(async () => ((row = await udpRow())?.udp?.datagramsIn ?? 0) > before, 15_000, 'its datagram count grows while it is open');
   assert.ok(row!.bytesIn >= 6 && row!.bytesOut >= 6, JSON.stringify(row));
 
-  const status = (await box.status()) as { udp: { associationsActive: number; datagramsIn: number; bytesOut: number } };
-  assert.equal(status.udp.associationsActive, 1);
-  assert.ok(status.udp.datagramsIn >= 2 && status.udp.bytesOut >= 6, JSON.stringify(status.udp));
+  const udp = (await box.status()).udp as { associationsActive: number; datagramsIn: number; bytesOut: number };
+  assert.equal(udp.associationsActive, 1);
+  assert.ok(udp.datagramsIn >= 2 && udp.bytesOut >= 6, JSON.stringify(udp));
   const text = await box.cli(['status']);
   assert.match(text.stdout, /udp +1 associations open \(1 since start\), 1 destinations; datagrams \d+ in, \d+ out; \d+B in, \d+B out; none dropped/);
 });
