@@ -126,30 +126,22 @@ export class ProxyMetrics {
     });
     this.udpAssociations = new Counter({ name: 'proxy_udp_associations_total', help: 'SOCKS5 UDP associations ended', registers });
     // Read from the relay at scrape time: open associations count as their datagrams pass, not when they end.
-    new Counter({
-      name: 'proxy_udp_datagrams_total',
-      help: 'UDP datagrams relayed from clients (in) and back to clients (out), open associations included',
-      labelNames: ['direction'],
-      registers,
-      collect() {
-        const counts = udp();
-        this.reset();
-        this.inc({ direction: 'in' }, counts?.datagramsIn ?? 0);
-        this.inc({ direction: 'out' }, counts?.datagramsOut ?? 0);
-      },
-    });
-    new Counter({
-      name: 'proxy_udp_bytes_total',
-      help: 'UDP payload bytes relayed from clients (in) and back to clients (out), open associations included',
-      labelNames: ['direction'],
-      registers,
-      collect() {
-        const counts = udp();
-        this.reset();
-        this.inc({ direction: 'in' }, counts?.bytesIn ?? 0);
-        this.inc({ direction: 'out' }, counts?.bytesOut ?? 0);
-      },
-    });
+    const relayed = (name: string, help: string, read: (c: UdpCounts) => [number, number]): void =>
+      void new Counter({
+        name,
+        help,
+        labelNames: ['direction'],
+        registers,
+        collect() {
+          const counts = udp();
+          const [inward, outward] = counts ? read(counts) : [0, 0];
+          this.reset();
+          this.inc({ direction: 'in' }, inward);
+          this.inc({ direction: 'out' }, outward);
+        },
+      });
+    relayed('proxy_udp_datagrams_total', 'UDP datagrams relayed from clients (in) and back to clients (out), open associations included', (c) => [c.datagramsIn, c.datagramsOut]);
+    relayed('proxy_udp_bytes_total', 'UDP payload bytes relayed from clients (in) and back to clients (out), open associations included', (c) => [c.bytesIn, c.bytesOut]);
     this.udpDrops = new Counter({
       name: 'proxy_udp_dropped_total',
       help: 'UDP datagrams dropped, by reason (truncated, fragmented, address-type, stranger, refused, pending, bandwidth)',

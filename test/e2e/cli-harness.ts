@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Role } from '../../src/role.js';
 import { until } from '../integration/health/pool-fixture.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -178,6 +179,10 @@ export async function connectTunnel(proxyPort: number, targetPort: number): Prom
   if (!/^HTTP\/1\.1 200/.test(seen)) throw new Error(`the proxy refused the tunnel: ${seen.split('\r\n')[0]}`);
   return { socket, closed: () => ended };
 }
+
+/** A server config with HTTP and SOCKS5 listeners on free ports, `workers` engine processes, loopback trusted, and every host direct. */
+export const directOnly = (workers: number): string =>
+  `server:\n  http_port: 0\n  socks5_port: 0\n  workers: ${workers}\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`;
 
 /** The HTTP proxy port in a `status --json` answer. */
 export const httpPort = (status: { listeners: { kind: string; port: number }[] }): number => status.listeners.find((l) => l.kind === 'http')!.port;

@@ -2,14 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../integration/health/pool-fixture.js';
 import { associate, udpEcho } from '../integration/udp/udp-fixture.js';
-import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { background, connectTunnel as tunnel, echoServer, httpPort, sandbox, trickleOrigin } from './cli-harness.js';
+import { background, connectTunnel as tunnel, echoServer, directOnly, httpPort, sandbox, trickleOrigin } from './cli-harness.js';
 
 test('connections list shows open tunnels in every worker; connections close ends one by id, then all through a backend', { timeout: 120_000 }, async (t) => {
   const echo = await echoServer();
   t.after(() => echo.close());
   const echoPort = echo.port;
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(directOnly(2));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const port = httpPort(await box.status());
@@ -43,7 +42,7 @@ test('connections list shows open tunnels in every worker; connections close end
 test('connections list shows the bytes so far and a current rate of long downloads still under way (plain HTTP and a CONNECT tunnel, 2 workers)', { timeout: 120_000 }, async (t) => {
   const origin = await trickleOrigin();
   t.after(() => origin.close());
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(directOnly(2));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const proxy = `http://127.0.0.1:${httpPort(await box.status())}`;
@@ -76,7 +75,7 @@ test('connections list shows the bytes so far and a current rate of long downloa
 test('an open UDP association (2 workers): connections list and status count its datagrams and bytes while it is open', { timeout: 120_000 }, async (t) => {
   const echo = await udpEcho('127.0.0.1');
   t.after(() => echo.close());
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(directOnly(2));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const socksPort = (await box.status()).listeners.find((l) => l.kind === 'socks5')!.port;

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../integration/health/pool-fixture.js';
-import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { background, connectTunnel, echoServer, httpPort, sandbox, trickleOrigin } from './cli-harness.js';
+import { background, connectTunnel, echoServer, directOnly, httpPort, sandbox, trickleOrigin } from './cli-harness.js';
 import { dashboardCommand, NEEDS_TMUX, Tmux } from './tmux-harness.js';
 
 test('dashboard Connections view under tmux: an open CONNECT tunnel is listed, x + y closes it, the tunnel ends and the list drops it', { skip: NEEDS_TMUX, timeout: 90_000 }, async (t) => {
   const echo = await echoServer();
   t.after(() => echo.close());
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(directOnly(1));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const tunnel = await connectTunnel(httpPort(await box.status()), echo.port);
@@ -46,7 +45,7 @@ test('dashboard Connections view under tmux: an open CONNECT tunnel is listed, x
 test('dashboard under tmux during a long download through 2 workers: the throughput chart and the Connections row show a non-zero rate before it ends', { skip: NEEDS_TMUX, timeout: 90_000 }, async (t) => {
   const origin = await trickleOrigin();
   t.after(() => origin.close());
-  const box = sandbox(`server:\n  http_port: 0\n  socks5_port: 0\n  workers: 2\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`);
+  const box = sandbox(directOnly(2));
   t.after(() => box.cleanup());
   assert.equal((await box.cli(['start'])).code, 0);
   const tmux = new Tmux(box.dir);
