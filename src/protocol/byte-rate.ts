@@ -27,3 +27,8 @@ export function ratesBetween(before: readonly ByteCount[], after: readonly ByteC
   }
   return rates;
 }
+
+/** What an open UDP association has relayed, for a listing: `12↑ 10↓ datagrams`, with drops when there were some. */
+export function datagramText(udp: { datagramsIn: number; datagramsOut: number; dropped: number }): string {
+  return `${udp.datagramsIn}↑ ${udp.datagramsOut}↓ datagrams${udp.dropped > 0 ? `, ${udp.dropped} dropped` : ''}`;
+}

@@ -98,6 +98,8 @@ test('an open UDP association (2 workers): connections list and status count its
   const udp = (await box.status()).udp as { associationsActive: number; datagramsIn: number; bytesOut: number };
   assert.equal(udp.associationsActive, 1);
   assert.ok(udp.datagramsIn >= 2 && udp.bytesOut >= 6, JSON.stringify(udp));
+  const table = await box.cli(['connections', 'list', '--interval', '0']);
+  assert.match(table.stdout, new RegExp(`UDP 127\\.0\\.0\\.1:${echo.port} \\(\\d+↑ \\d+↓ datagrams\\)`), `datagrams each way in the table: ${table.stdout}`);
   const text = await box.cli(['status']);
   assert.match(text.stdout, /udp +1 associations open \(1 since start\), 1 destinations; datagrams \d+ in, \d+ out; \d+B in, \d+B out; none dropped/);
 });

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/table.js';
 import type { RecordAnswer } from '../../control/answers/records.js';
-import { ratesBetween } from '../../protocol/byte-rate.js';
+import { datagramText, ratesBetween } from '../../protocol/byte-rate.js';
 import { formatBytes, formatDuration } from '../../tui/model/format.js';
 
 /** An open connection as listed: its bytes so far, and its rate each way (bytes/s) when it was open for both reads. */
@@ -45,7 +45,7 @@ export default class ConnectionsListCommand extends BaseCommand {
     }
     const now = last.at;
     const rateText = (c: Listed): string => (c.rateIn === undefined || c.rateOut === undefined ? '-' : `${formatBytes(c.rateIn + c.rateOut)}/s`);
-    const rows = connections.map((c) => [c.id, `${c.clientAddress}:${c.clientPort}`, `${c.method} ${c.host}:${c.port}`, c.rule ?? '-', c.backend ?? '-', formatDuration(now - c.startedAt), formatBytes(c.bytesIn), formatBytes(c.bytesOut), rateText(c)]);
+    const rows = connections.map((c) => [c.id, `${c.clientAddress}:${c.clientPort}`, `${c.method} ${c.host}:${c.port}${c.udp ? ` (${datagramText(c.udp)})` : ''}`, c.rule ?? '-', c.backend ?? '-', formatDuration(now - c.startedAt), formatBytes(c.bytesIn), formatBytes(c.bytesOut), rateText(c)]);
     this.say(rows.length === 0 ? 'no open connections' : table(['ID', 'CLIENT', 'TARGET', 'RULE', 'BACKEND', 'AGE', 'UP', 'DOWN', 'RATE'], rows));
     return { connections, rateIntervalMs };
   }

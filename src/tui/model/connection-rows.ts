@@ -1,5 +1,5 @@
 import type { RecordAnswer } from '../../control/answers/records.js';
-import { ratesBetween } from '../../protocol/byte-rate.js';
+import { datagramText, ratesBetween } from '../../protocol/byte-rate.js';
 import { formatBytes, formatDuration } from './format.js';
 
 /** One open connection as the Connections view lists it. */
@@ -45,7 +45,7 @@ export function connectionRows(records: readonly RecordAnswer[], now: number, pr
         clientText: client.includes(':') ? `[${client}]:${r.clientPort}` : `${client}:${r.clientPort}`,
         user: r.user ?? '-',
         protocol: r.protocol,
-        target: `${r.host}:${r.port}${r.protocol === 'http' ? (r.path ?? '') : ''}`,
+        target: `${r.host}:${r.port}${r.protocol === 'http' ? (r.path ?? '') : ''}${r.udp ? ` (${datagramText(r.udp)})` : ''}`,
         rule: r.rule ?? '-',
         backend: r.backend ?? '-',
         up: formatBytes(r.bytesIn),

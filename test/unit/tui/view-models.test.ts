@@ -317,6 +317,8 @@ test('connection rows: oldest first, age as of now, bytes so far each way, rate 
   assert.equal(rows[1].target, 'api.example.com:80/v1');
   assert.deepEqual([rows[1].up, rows[1].down, rows[1].rate], ['10B', '2.0K', '500B/s'], '1000 bytes more in 2 s');
   assert.equal(rows[1].clientText, '127.0.0.1:5000');
+  const [udp] = connectionRows([record({ id: 'u', protocol: 'udp', method: 'UDP', host: '192.0.2.53', port: 53, path: undefined, udp: { datagramsIn: 3, datagramsOut: 2, dropped: 1, destinations: ['192.0.2.53:53'], destinationCount: 1 } })], now);
+  assert.equal(udp.target, '192.0.2.53:53 (3↑ 2↓ datagrams, 1 dropped)', 'an association shows its datagrams each way');
 });
 
 test('connections view keys: o opens it, x and X ask, y closes, anything else cancels, Esc goes back', () => {
