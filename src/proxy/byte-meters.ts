@@ -73,6 +73,18 @@ export class ByteMeters {
     return bytes;
   }
 
+  /** Bytes so far each way of every open record (what metrics add to the ended ones at scrape time). */
+  sum(open: Iterable<ConnectionRecord>): { in: number; out: number } {
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const record of open) {
+      const meter = this.meters.get(record);
+      bytesIn += meter ? Math.max(0, meter.socket.bytesRead - meter.inBase) : record.bytesIn;
+      bytesOut += meter ? Math.max(0, meter.socket.bytesWritten - meter.outBase) : record.bytesOut;
+    }
+    return { in: bytesIn, out: bytesOut };
+  }
+
   private total(record: ConnectionRecord): number {
     const meter = this.meters.get(record);
     if (!meter) return record.bytesIn + record.bytesOut;

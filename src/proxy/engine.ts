@@ -328,6 +328,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       () => this.policyState.shared,
       () => this.descriptors.view().exhausted,
       () => this.udp.counts(),
+      () => this.ledger.meters.sum(this.ledger.open),
     );
     return this.metrics;
   }

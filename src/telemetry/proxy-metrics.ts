@@ -52,7 +52,8 @@ export class ProxyMetrics {
   private readonly connectionErrors: Counter<'backend' | 'error'>;
   private readonly requestsTotal: Counter<'method' | 'backend'>;
   private readonly requestDuration: Histogram<'backend'>;
-  private readonly bytes: Counter<'direction'>;
+  /** Bytes of the records that ended; the open ones' bytes so far are added at scrape time. */
+  private readonly endedBytes = { in: 0, out: 0 };
   private readonly rateLimitHits: Counter<'by'>;
   private readonly refusals: Counter<'by'>;
   private readonly udpAssociations: Counter;
@@ -63,6 +64,7 @@ export class ProxyMetrics {
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
    * @param exhausted Connections refused so far for want of file descriptors, by where.
+   * @param openBytes Bytes so far each way of the open requests, tunnels and associations, read at scrape time.
    * @param udp The UDP relay's counts now (open associations' datagrams and bytes so far included), read at scrape time.
    */
   constructor(
@@ -71,7 +73,9 @@ export class ProxyMetrics {
     sharedState: () => boolean | null,
     exhausted: () => Record<ExhaustedDuring, number>,
     udp: () => UdpCounts | null = () => null,
+    openBytes: () => { in: number; out: number } = () => ({ in: 0, out: 0 }),
   ) {
+    const ended = this.endedBytes;
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
@@ -83,7 +87,19 @@ export class ProxyMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers });
+    // Open connections count with their bytes so far: a long download moves the counter before it ends.
+    new Counter({
+      name: 'proxy_request_bytes_total',
+      help: 'Bytes from clients (in) and to clients (out), open connections included',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const open = openBytes();
+        this.reset();
+        this.inc({ direction: 'in' }, ended.in + open.in);
+        this.inc({ direction: 'out' }, ended.out + open.out);
+      },
+    });
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
     this.refusals = new Counter({
       name: 'proxy_policy_refusals_total',
@@ -175,8 +191,8 @@ export class ProxyMetrics {
     if (failed) this.connectionErrors.inc({ backend, error: errorLabel(record.error!) });
     this.requestsTotal.inc({ method: methodLabel(record.method), backend });
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
-    if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
-    if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
+    this.endedBytes.in += record.bytesIn;
+    this.endedBytes.out += record.bytesOut;
     if (record.udp) this.udpAssociations.inc();
   }
 
