@@ -3,6 +3,7 @@ import { table } from '../cli/table.js';
 import type { StatusAnswer } from '../control/answers/daemon.js';
 import type { ConfigSourceStatus } from '../control/answers/config-source.js';
 import { downReason, healthText, serverLine } from '../cli/health-text.js';
+import { formatBytes } from '../tui/model/format.js';
 
 /** `status`: what the running daemon is doing. */
 export default class Status_ extends BaseCommand {
@@ -20,6 +21,7 @@ export default class Status_ extends BaseCommand {
     this.say(`connections  ${status.connections.active} open, ${status.connections.total} since start`);
     this.say(`reloads      ${status.reloads.total} (${status.reloads.errors} rejected)`);
     this.say(`files        ${describeDescriptors(status.descriptors)}`);
+    this.say(`udp          ${describeUdp(status.udp)}`);
     if (status.server) this.say(serverLine(status.server));
     else if (status.server === null) this.say('server       none configured (every rule goes direct)');
     this.say();
@@ -38,6 +40,13 @@ function describeSource(remote: ConfigSourceStatus): string[] {
     `last fetch   ${remote.lastFetch ?? 'never'}: ${remote.result ?? 'none yet'} (${serving}${remote.lastChange ? `, changed ${remote.lastChange}` : ''})`,
     ...(remote.error ? [`fetch error  ${remote.error}`] : []),
   ];
+}
+
+/** SOCKS5 UDP associations open and since start, datagrams and bytes each way (open associations included), drops by reason. */
+function describeUdp(u: StatusAnswer['udp']): string {
+  const drops = Object.entries(u.dropped).filter(([, n]) => n > 0);
+  const dropped = drops.length === 0 ? 'none dropped' : `dropped ${drops.map(([reason, n]) => `${n} ${reason}`).join(', ')}`;
+  return `${u.associationsActive} associations open (${u.associationsTotal} since start), ${u.flowsActive} destinations; datagrams ${u.datagramsIn} in, ${u.datagramsOut} out; ${formatBytes(u.bytesIn)} in, ${formatBytes(u.bytesOut)} out; ${dropped}`;
 }
 
 /** Open file descriptors against the limit (of the engine process nearest it) and what running out refused. */

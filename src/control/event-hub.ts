@@ -28,9 +28,11 @@ export class EventHub {
   private traffic: TrafficSource | null = null;
   private followingEngine = false;
   private followingTraffic = false;
+  private followingThroughput = false;
   private readonly onStart = (record: ConnectionRecord): void => this.publish({ type: 'connection:start', time: Date.now(), record: metadataOnly(record) });
   private readonly onEnd = (record: ConnectionRecord): void => this.publish({ type: 'connection:end', time: Date.now(), record: metadataOnly(record) });
   private readonly onHit = (hit: LimitHit): void => this.publish({ type: 'limit:hit', time: hit.time, hit });
+  private readonly onThroughput = (bytes: number): void => this.publish({ type: 'throughput', time: Date.now(), bytes });
   private readonly onTraffic = ({ phase, record }: TrafficEvent): void => this.publish({ type: 'traffic', time: Date.now(), phase, record });
 
   /** Follows an engine's events and the traffic debugger's, whenever a subscriber wants them. */
@@ -87,6 +89,13 @@ export class EventHub {
     const types = active ? [...this.subscribers.values(), ...this.joining.values()] : [];
     const engine = types.some(wantsEngine);
     const traffic = types.some((t) => t === null || t.has('traffic'));
+    const throughput = types.some((t) => t === null || t.has('throughput'));
+    if (throughput !== this.followingThroughput) {
+      // The engine's per-second byte count costs a timer: asked for only while someone wants it.
+      if (throughput) this.engine?.on('throughput', this.onThroughput);
+      else this.engine?.off('throughput', this.onThroughput);
+      this.followingThroughput = throughput;
+    }
     if (engine !== this.followingEngine) {
       if (engine) {
         this.engine?.on('connection:start', this.onStart);

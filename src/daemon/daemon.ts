@@ -305,6 +305,7 @@ export class Daemon implements DaemonContext {
       tunnels: this.tunnels.list(),
       reloads: { total: this.reloads, errors: this.reloadErrors },
       descriptors: stats.descriptors,
+      udp: stats.udp,
     };
   }
 

@@ -10,7 +10,7 @@ import type { HealthSource } from '../health/health-source.js';
 import type { PrimaryStore } from '../limits/primary-store.js';
 import type { BackendHealth, BackendHealthEvent } from '../health/health-state.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { ConnectionRecord } from '../protocol/connection-record.js';
+import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
@@ -38,6 +38,22 @@ export interface EngineStats {
   busiestClients: { client: string; active: number }[];
   /** File descriptors of the engine process nearest its limit, and refusals for want of them over all processes. */
   descriptors: DescriptorView;
+  /** The SOCKS5 UDP relay (summed over engine processes). */
+  udp: UdpCounts;
+}
+
+/** What one engine process's UDP relay carried since start, open associations included (`status`, metrics). */
+export interface UdpCounts {
+  associationsActive: number;
+  associationsTotal: number;
+  flowsActive: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Payload bytes from clients (in) and back to them (out). */
+  bytesIn: number;
+  bytesOut: number;
+  /** Datagrams dropped, by reason. */
+  dropped: Partial<Record<UdpDropReason, number>>;
 }
 
 /** Where a want of file descriptors turned work away: accepting a client, or dialling its target. */
@@ -72,6 +88,8 @@ export interface EngineEvents {
   'limit:hit': [LimitHit];
   /** The traffic debugger recorded a request or its end (masked). */
   traffic: [TrafficEvent];
+  /** Bytes (both ways) moved in the last second by open connections and those that just ended; emitted once a second, only while something listens and only when non-zero. */
+  throughput: [number];
   /** A backend became healthy or unhealthy (active or passive checks). */
   'backend:health': [BackendHealthEvent];
   /** A client refused the interception certificate for a host (engine workers tell each other, so that all count it). */

@@ -14,6 +14,7 @@ import { mergeBusiest } from '../policy/busiest-clients.js';
 import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
+import { sumUdp } from './udp/udp-counts.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
@@ -169,6 +170,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       backends,
       busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
       descriptors: mergeDescriptors([this.descriptors.view(), ...all.map((s) => s.descriptors)]),
+      udp: sumUdp(all.map((s) => s.udp)),
     };
   }
 
@@ -294,6 +296,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
         if (phase !== 'end') this.emit('traffic', { phase: 'request', record });
         if (phase !== 'start') this.emit('traffic', { phase: 'response', record });
       }
+    } else if (message.type === 'throughput') {
+      this.emit('throughput', message.bytes);
     } else if (message.type === 'limit-hits') {
       for (const hit of message.hits) this.emit('limit:hit', hit);
     } else if (message.type === 'warning') {
@@ -319,7 +323,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private sendSubscription(worker: Worker): void {
-    const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic'] as const).filter((event) => this.listenerCount(event) > 0);
+    const events = (['connection:start', 'connection:end', 'limit:hit', 'traffic', 'throughput'] as const).filter((event) => this.listenerCount(event) > 0);
     // A worker that exits meanwhile is replaced and told afresh.
     this.subscribed.set(worker, this.request(worker, { type: 'subscribe', events }).then(() => undefined, () => undefined));
   }

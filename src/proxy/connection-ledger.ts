@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { EngineStats } from '../engine/engine-api.js';
 import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { ByteMeters } from './byte-meters.js';
 import type { RecordStart } from './proxy-context.js';
 
 /** Where the ledger reports a finished record and what a person should know. */
@@ -28,6 +29,8 @@ export class ConnectionLedger {
   private readonly upstreams = new Map<Socket, ConnectionRecord>();
   /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
   private readonly requests = new Map<ConnectionRecord, (error: Error) => void>();
+  /** Bytes so far of open requests and tunnels, read from their client sockets on demand. */
+  readonly meters = new ByteMeters();
   /** Pending closes of connections through backends a reload retired. */
   private readonly retiring = new Set<NodeJS.Timeout>();
   private readonly backendStats = new Map<string, { active: number; total: number; errors: number }>();
@@ -90,6 +93,7 @@ export class ConnectionLedger {
     record.durationMs = Date.now() - record.startedAt;
     this.open.delete(record);
     this.requests.delete(record);
+    this.meters.ended(record);
     if (record.backend) {
       let stats = this.backendStats.get(record.backend);
       if (!stats) this.backendStats.set(record.backend, (stats = { active: 0, total: 0, errors: 0 }));
@@ -159,9 +163,13 @@ export class ConnectionLedger {
     this.retiring.add(timer);
   }
 
-  /** The records open now, without captured headers or bodies. */
+  /** The records open now with their bytes so far, without captured headers or bodies. */
   list(): ConnectionRecord[] {
-    return [...this.open].map((record) => ({ ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined }));
+    return [...this.open].map((record) => {
+      const copy = { ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined };
+      this.meters.fill(record, copy);
+      return copy;
+    });
   }
 
   /**

@@ -35,6 +35,13 @@ const sharedLimits = new PrimaryStore((id, buckets) => {
   return true;
 });
 
+const sendThroughput = (bytes: number): void => send({ type: 'throughput', bytes });
+/** Listens for the engine's throughput exactly while the primary wants it (the engine ticks only then). */
+const followThroughput = (): void => {
+  engine?.off('throughput', sendThroughput);
+  if (wanted.has('throughput')) engine?.on('throughput', sendThroughput);
+};
+
 const reportLoad = (): void => {
   loadTimer = null;
   if (engine) send({ type: 'load', ...engine.load() });
@@ -75,6 +82,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'subscribe') {
     wanted.clear();
     for (const event of message.events) wanted.add(event);
+    followThroughput();
     send({ type: 'reply', id: message.id, ok: true, value: null });
     return;
   }
@@ -111,6 +119,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         });
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
+        followThroughput();
         return message.bound ? engine.adopt(message.bound) : engine.start();
       });
       break;

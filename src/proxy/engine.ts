@@ -35,6 +35,7 @@ import { retiredBackends } from './reload-drain.js';
 import { Runtime } from './runtime.js';
 import { viaToken } from './via-token.js';
 import { UdpHub } from './udp/udp-hub.js';
+import { ThroughputTicker } from './throughput-ticker.js';
 
 /**
  * The proxy engine of one process, as composition root and facade: it builds the runtime,
@@ -65,6 +66,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
   private readonly interception: Interception;
   private front: InterceptFront | null = null;
+  private readonly throughput: ThroughputTicker;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -99,6 +101,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       interception: this.interception,
     });
     const ledger = this.ledger;
+    this.throughput = new ThroughputTicker(ledger, (bytes) => this.emit('throughput', bytes));
+    // The per-second throughput runs only while someone listens for it.
+    const followed = (): void => this.throughput.set(!this.isDraining && this.listenerCount('throughput') > 0);
+    (this as EventEmitter).on('newListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
+    (this as EventEmitter).on('removeListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
     this.context = {
       runtime: () => this.current,
       begin: (fields) => ledger.begin(fields),
@@ -108,6 +115,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       },
       end: (record) => ledger.finish(record),
       track: (socket, record) => ledger.track(socket, record),
+      meter: (record, client, inBase, outBase) => ledger.meters.meter(record, client, inBase, outBase),
       cancellable: (record, abort) => ledger.cancellable(record, abort),
       draining: () => this.isDraining,
       capture: () => this.captureSettings,
@@ -216,6 +224,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.isDraining = true;
     this.ruleSets.stop();
     this.ledger.cancelRetiring();
+    this.throughput.set(false);
     this.checker?.stop();
     this.descriptors.stop();
     const closing = this.listening.close();
@@ -246,6 +255,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       backends: this.ledger.backendCounters(this.backendNames()),
       busiestClients: busiest(this.policyState.perIp),
       descriptors: this.descriptors.view(),
+      udp: this.udp.counts(),
     };
   }
 
@@ -343,7 +353,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.options.processMetrics === true,
       () => this.policyState.shared,
       () => this.descriptors.view().exhausted,
-      () => ({ associations: this.udp.active, flows: this.udp.flowCount }),
+      () => this.udp.counts(),
+      () => this.ledger.meters.sum(this.ledger.open),
       () => this.policyState.fleetOpenElsewhere,
     );
     return this.metrics;

@@ -51,6 +51,7 @@ export function forwardHttpRequest(ctx: ProxyContext, req: IncomingMessage, res:
     referer: req.headers.referer,
   });
   const bytesBefore = socket.bytesWritten;
+  ctx.meter(record, socket, (socket as CountedSocket)[READ_MARK] ?? 0, bytesBefore);
   const capture = ctx.capture();
   const requestBody = capture && capture.bodyBytes > 0 ? new BodyCapture(capture.bodyBytes) : null;
   const responseBody = capture && capture.bodyBytes > 0 ? new BodyCapture(capture.bodyBytes) : null;

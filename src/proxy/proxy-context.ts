@@ -18,6 +18,8 @@ export interface ProxyContext {
   end(record: ConnectionRecord): void;
   /** Keeps a tunnel's upstream socket known to the engine so a forced stop, or a reload that retires its backend, can close it. */
   track(socket: Socket, record: ConnectionRecord): void;
+  /** Lets `connections list` read a request's or tunnel's bytes so far from its client socket (counters less the given bases). */
+  meter(record: ConnectionRecord, client: Socket, inBase: number, outBase: number): void;
   /** Keeps a forwarded plain-HTTP request's abort known to the engine so a reload that retires its backend can end it. */
   cancellable(record: ConnectionRecord, abort: (error: Error) => void): void;
   /** True once a stop has begun: responses then close their client connections. */

@@ -21,6 +21,8 @@ export function endIfClientGone(ctx: Pick<ProxyContext, 'end'>, record: Connecti
  * were read before the relay began and already forwarded.
  */
 export function relayTunnel(ctx: ProxyContext, record: ConnectionRecord, client: Socket, upstream: Socket, idleMs: number, early = 0): void {
+  // The same bases relay() counts from: what `connections list` reads while it runs is what the record gets at the end.
+  ctx.meter(record, client, client.bytesRead - early, client.bytesWritten);
   relay(
     client,
     upstream,

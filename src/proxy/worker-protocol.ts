@@ -22,7 +22,7 @@ export type ToWorker =
   | { type: 'close'; id: number; filter: ConnectionFilter }
   | { type: 'debug'; id: number; request: DebugRequest }
   /** The events the primary listens for now; the others stay in the worker. */
-  | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic')[] }
+  | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic' | 'throughput')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
@@ -47,6 +47,8 @@ export type FromWorker =
   /** Engine record events, and the debugger's masked ones (start: its request, end: its response). */
   | { type: 'records'; events: RecordEvent[]; traffic: RecordEvent[] }
   | { type: 'limit-hits'; hits: LimitHit[] }
+  /** Bytes this worker moved in the last second (sent once a second while the primary wants them). */
+  | { type: 'throughput'; bytes: number }
   | { type: 'warning'; message: string }
   /** A client refused the interception certificate for `host` here: the primary tells the other workers. */
   | { type: 'mitm-rejected'; host: string }

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LimitScope } from '../policy/limit-hit.js';
 import type { ExhaustedDuring } from '../engine/engine-api.js';
 import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
+import type { UdpCounts } from '../engine/engine-api.js';
 import { REFUSALS } from '../protocol/refusal.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
@@ -51,12 +52,11 @@ export class ProxyMetrics {
   private readonly connectionErrors: Counter<'backend' | 'error'>;
   private readonly requestsTotal: Counter<'method' | 'backend'>;
   private readonly requestDuration: Histogram<'backend'>;
-  private readonly bytes: Counter<'direction'>;
+  /** Bytes of the records that ended; the open ones' bytes so far are added at scrape time. */
+  private readonly endedBytes = { in: 0, out: 0 };
   private readonly rateLimitHits: Counter<'by'>;
   private readonly refusals: Counter<'by'>;
   private readonly udpAssociations: Counter;
-  private readonly udpDatagrams: Counter<'direction'>;
-  private readonly udpBytes: Counter<'direction'>;
   private readonly udpDrops: Counter<'reason'>;
 
   /**
@@ -64,7 +64,8 @@ export class ProxyMetrics {
    * @param processMetrics Also export this process's CPU, memory and event-loop metrics.
    * @param sharedState Whether rate limits are shared through Redis now (false: local fallback), or null without a shared store.
    * @param exhausted Connections refused so far for want of file descriptors, by where.
-   * @param udpActive Open SOCKS5 UDP associations and NAT entries now.
+   * @param openBytes Bytes so far each way of the open requests, tunnels and associations, read at scrape time.
+   * @param udp The UDP relay's counts now (open associations' datagrams and bytes so far included), read at scrape time.
    * @param fleetElsewhere Client connections the fleet's other processes hold (state.store: redis), or null outside a fleet.
    */
   constructor(
@@ -72,9 +73,11 @@ export class ProxyMetrics {
     processMetrics: boolean,
     sharedState: () => boolean | null,
     exhausted: () => Record<ExhaustedDuring, number>,
-    udpActive: () => { associations: number; flows: number } = () => ({ associations: 0, flows: 0 }),
+    udp: () => UdpCounts | null = () => null,
+    openBytes: () => { in: number; out: number } = () => ({ in: 0, out: 0 }),
     fleetElsewhere: () => number | null = () => null,
   ) {
+    const ended = this.endedBytes;
     const registers = [this.registry];
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
@@ -86,7 +89,19 @@ export class ProxyMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers });
+    // Open connections count with their bytes so far: a long download moves the counter before it ends.
+    new Counter({
+      name: 'proxy_request_bytes_total',
+      help: 'Bytes from clients (in) and to clients (out), open connections included',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const open = openBytes();
+        this.reset();
+        this.inc({ direction: 'in' }, ended.in + open.in);
+        this.inc({ direction: 'out' }, ended.out + open.out);
+      },
+    });
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
     this.refusals = new Counter({
       name: 'proxy_policy_refusals_total',
@@ -139,8 +154,23 @@ export class ProxyMetrics {
       },
     });
     this.udpAssociations = new Counter({ name: 'proxy_udp_associations_total', help: 'SOCKS5 UDP associations ended', registers });
-    this.udpDatagrams = new Counter({ name: 'proxy_udp_datagrams_total', help: 'UDP datagrams relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
-    this.udpBytes = new Counter({ name: 'proxy_udp_bytes_total', help: 'UDP payload bytes relayed from clients (in) and back to clients (out), counted when their association ends', labelNames: ['direction'], registers });
+    // Read from the relay at scrape time: open associations count as their datagrams pass, not when they end.
+    const relayed = (name: string, help: string, read: (c: UdpCounts) => [number, number]): void =>
+      void new Counter({
+        name,
+        help,
+        labelNames: ['direction'],
+        registers,
+        collect() {
+          const counts = udp();
+          const [inward, outward] = counts ? read(counts) : [0, 0];
+          this.reset();
+          this.inc({ direction: 'in' }, inward);
+          this.inc({ direction: 'out' }, outward);
+        },
+      });
+    relayed('proxy_udp_datagrams_total', 'UDP datagrams relayed from clients (in) and back to clients (out), open associations included', (c) => [c.datagramsIn, c.datagramsOut]);
+    relayed('proxy_udp_bytes_total', 'UDP payload bytes relayed from clients (in) and back to clients (out), open associations included', (c) => [c.bytesIn, c.bytesOut]);
     this.udpDrops = new Counter({
       name: 'proxy_udp_dropped_total',
       help: 'UDP datagrams dropped, by reason (truncated, fragmented, address-type, stranger, refused, pending, bandwidth)',
@@ -152,7 +182,7 @@ export class ProxyMetrics {
       help: 'Open SOCKS5 UDP associations',
       registers,
       collect() {
-        this.set(udpActive().associations);
+        this.set(udp()?.associationsActive ?? 0);
       },
     });
     new Gauge({
@@ -160,7 +190,7 @@ export class ProxyMetrics {
       help: 'UDP NAT entries (association and destination) open now',
       registers,
       collect() {
-        this.set(udpActive().flows);
+        this.set(udp()?.flowsActive ?? 0);
       },
     });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -174,16 +204,9 @@ export class ProxyMetrics {
     if (failed) this.connectionErrors.inc({ backend, error: errorLabel(record.error!) });
     this.requestsTotal.inc({ method: methodLabel(record.method), backend });
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
-    if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
-    if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
-    const udp = record.udp;
-    if (udp) {
-      this.udpAssociations.inc();
-      this.udpDatagrams.inc({ direction: 'in' }, udp.datagramsIn);
-      this.udpDatagrams.inc({ direction: 'out' }, udp.datagramsOut);
-      this.udpBytes.inc({ direction: 'in' }, record.bytesIn);
-      this.udpBytes.inc({ direction: 'out' }, record.bytesOut);
-    }
+    this.endedBytes.in += record.bytesIn;
+    this.endedBytes.out += record.bytesOut;
+    if (record.udp) this.udpAssociations.inc();
   }
 
   /** Counts one dropped UDP datagram. */

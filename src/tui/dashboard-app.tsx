@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
 import type { RecordAnswer } from '../control/answers/records.js';
 import type { CloseTarget } from './model/connection-keys.js';
-import { connectionRows } from './model/connection-rows.js';
+import { connectionRows, type ConnectionsRead } from './model/connection-rows.js';
 import type { DashboardModel } from './model/dashboard-model.js';
 import { curlCommand, type RecordedDetail, type RouteAnswer } from './model/detail-lines.js';
 import { fit, formatClock, formatDuration, formatMinute } from './model/format.js';
@@ -61,21 +61,30 @@ function useFetched<T>(key: string | null, fetch: (key: string) => Promise<T>): 
   return value;
 }
 
+/** The Connections view's last answer from the daemon, and the one before it (rates are the growth between the two). */
+interface OpenConnections {
+  records: RecordAnswer[] | null;
+  error: string | null;
+  at: number;
+  previous: ConnectionsRead | null;
+}
+
 /** How often the Connections view asks the daemon, while it is shown (and only then). */
 const CONNECTIONS_POLL_MS = 2000;
 
 /** The open connections while `shown`, asked for every `CONNECTIONS_POLL_MS` and at once after each `refresh` bump; nothing is asked while hidden. */
-function useOpenConnections(shown: boolean, refresh: number, fetch: () => Promise<RecordAnswer[]>): { records: RecordAnswer[] | null; error: string | null; at: number } {
-  const [answer, setAnswer] = useState<{ records: RecordAnswer[] | null; error: string | null; at: number }>({ records: null, error: null, at: 0 });
+function useOpenConnections(shown: boolean, refresh: number, fetch: () => Promise<RecordAnswer[]>): OpenConnections {
+  const [answer, setAnswer] = useState<OpenConnections>({ records: null, error: null, at: 0, previous: null });
   useEffect(() => {
     if (!shown) {
-      setAnswer({ records: null, error: null, at: 0 });
+      setAnswer({ records: null, error: null, at: 0, previous: null });
       return;
     }
     let live = true;
     const poll = (): void =>
       void fetch().then(
-        (records) => live && setAnswer({ records, error: null, at: Date.now() }),
+        // The answer before is kept: rates are the growth between the two.
+        (records) => live && setAnswer((a) => ({ records, error: null, at: Date.now(), previous: a.records === null ? null : { records: a.records, at: a.at } })),
         (error: Error) => live && setAnswer((a) => ({ ...a, error: `cannot list connections: ${error.message}` })),
       );
     poll();
@@ -134,7 +143,7 @@ export function DashboardApp({ model, actions, frameMs = 100, colour = true }: {
 
   const [refresh, setRefresh] = useState(0);
   const open = useOpenConnections(ui.connections, refresh, () => actions.connections());
-  const connRows = useMemo(() => (open.records === null ? null : connectionRows(open.records, open.at)), [open]);
+  const connRows = useMemo(() => (open.records === null ? null : connectionRows(open.records, open.at, open.previous)), [open]);
   const connRefs = useRef<{ id: string; client: string }[]>([]);
   connRefs.current = connRows ?? [];
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Role } from '../../src/role.js';
 import { until } from '../integration/health/pool-fixture.js';
+import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -110,6 +111,38 @@ export async function okOrigin(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
+/**
+ * A loopback HTTP origin whose every answer trickles: `chunk` bytes every 100 ms, without end,
+ * until `close` (a long download that is still under way whenever the test looks).
+ */
+export async function trickleOrigin(chunk = 8192): Promise<{ port: number; close: () => void }> {
+  const held = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const timer = setInterval(() => res.write(Buffer.alloc(chunk, 0x61)), 100);
+    timers.add(timer);
+    res.once('close', () => {
+      clearInterval(timer);
+      timers.delete(timer);
+    });
+  });
+  server.on('connection', (socket) => {
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const timer of timers) clearInterval(timer);
+      for (const socket of held) socket.destroy();
+      server.close();
+    },
+  };
+}
+
 /** A loopback TCP echo server holding its connections until `close`; the caller closes it. */
 export async function echoServer(): Promise<{ port: number; close: () => void }> {
   const held = new Set<Socket>();
@@ -146,6 +179,10 @@ export async function connectTunnel(proxyPort: number, targetPort: number): Prom
   if (!/^HTTP\/1\.1 200/.test(seen)) throw new Error(`the proxy refused the tunnel: ${seen.split('\r\n')[0]}`);
   return { socket, closed: () => ended };
 }
+
+/** A server config with HTTP and SOCKS5 listeners on free ports, `workers` engine processes, loopback trusted, and every host direct. */
+export const directOnly = (workers: number): string =>
+  `server:\n  http_port: 0\n  socks5_port: 0\n  workers: ${workers}\n${TRUSTED_LOOPBACK_YAML}backends:\n  - { name: direct, type: direct }\nrules:\n  - { name: Default, match: { domains: ["*"] }, backend: direct }\n`;
 
 /** The HTTP proxy port in a `status --json` answer. */
 export const httpPort = (status: { listeners: { kind: string; port: number }[] }): number => status.listeners.find((l) => l.kind === 'http')!.port;

@@ -1,6 +1,9 @@
 import type { BackendView } from '../../src/control/answers/backends.js';
 import type { StatsAnswer, StatusAnswer } from '../../src/control/answers/daemon.js';
 
+/** The UDP counts of a daemon that relayed none. */
+const NO_UDP: StatusAnswer['udp'] = { associationsActive: 0, associationsTotal: 0, flowsActive: 0, datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0, dropped: {} };
+
 /** A whole `GET /api/status` answer with what a test names changed (the rest as an idle daemon answers). */
 export function statusAnswer(over: Partial<Omit<StatusAnswer, 'config'>> & { config?: Partial<StatusAnswer['config']> } = {}): StatusAnswer {
   const { config, ...rest } = over;
@@ -20,6 +23,7 @@ export function statusAnswer(over: Partial<Omit<StatusAnswer, 'config'>> & { con
     tunnels: [],
     reloads: { total: 0, errors: 0 },
     descriptors: { open: 0, limit: 0, exhausted: { accept: 0, dial: 0 } },
+    udp: NO_UDP,
     ...rest,
     config: { source: null, version: 'v0', loadedAt: new Date(0).toISOString(), warnings: [], ...config },
   };
@@ -34,6 +38,7 @@ export function statsAnswer(over: Partial<StatsAnswer> = {}): StatsAnswer {
     backends: {},
     busiestClients: [],
     descriptors: { open: 0, limit: 0, exhausted: { accept: 0, dial: 0 } },
+    udp: NO_UDP,
     reloads: { total: 0, errors: 0 },
     limits: { maxConnections: 0, maxConnectionsPerIp: 0, maxConnectionsPerBackend: 0 },
     limitHits: {},

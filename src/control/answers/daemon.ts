@@ -3,6 +3,18 @@ import { backendViewSchema } from './backends.js';
 import { tunnelStatusSchema } from './records.js';
 import { configSourceStatusSchema } from './config-source.js';
 
+/** The SOCKS5 UDP relay since start, open associations included (summed over engine processes). */
+const udpCounts = z.strictObject({
+  associationsActive: z.number(),
+  associationsTotal: z.number(),
+  flowsActive: z.number(),
+  datagramsIn: z.number(),
+  datagramsOut: z.number(),
+  bytesIn: z.number(),
+  bytesOut: z.number(),
+  dropped: z.partialRecord(z.enum(['truncated', 'fragmented', 'address-type', 'stranger', 'refused', 'pending', 'bandwidth']), z.number()),
+});
+
 /** One engine process's file descriptors (the one nearest its limit) and refusals for want of them. */
 const descriptors = z.strictObject({ open: z.number(), limit: z.number(), exhausted: z.strictObject({ accept: z.number(), dial: z.number() }) });
 
@@ -41,6 +53,7 @@ export const statusAnswerSchema = z.strictObject({
   tunnels: z.array(tunnelStatusSchema),
   reloads: z.strictObject({ total: z.number(), errors: z.number() }),
   descriptors,
+  udp: udpCounts,
 });
 /** The daemon's status. */
 export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
@@ -53,6 +66,7 @@ export const statsAnswerSchema = z.strictObject({
   backends: z.record(z.string(), z.strictObject({ active: z.number(), total: z.number(), errors: z.number() })),
   busiestClients: z.array(z.strictObject({ client: z.string(), active: z.number() })),
   descriptors,
+  udp: udpCounts,
   reloads: z.strictObject({ total: z.number(), errors: z.number() }),
   limits: z.strictObject({ maxConnections: z.number(), maxConnectionsPerIp: z.number(), maxConnectionsPerBackend: z.number() }),
   limitHits: z.record(z.string(), z.number()),

@@ -95,6 +95,8 @@ export const liveEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('warning'), time: z.number(), message: z.string() }),
   z.strictObject({ type: z.literal('traffic'), time: z.number(), phase: z.enum(['request', 'response']), record: connectionRecordSchema }),
   z.strictObject({ type: z.literal('limit:hit'), time: z.number(), hit: limitHitSchema }),
+  /** Bytes (both ways) the proxy moved in the last second, open connections included; sent once a second while traffic flows. */
+  z.strictObject({ type: z.literal('throughput'), time: z.number(), bytes: z.number() }),
   z.strictObject({
     type: z.literal('backend:health'),
     time: z.number(),

@@ -7,7 +7,7 @@ import { maskSecrets } from '../views.js';
 import type { DaemonContext } from './context.js';
 
 /** What a viewer's event stream carries: everything but the debugger's records (headers and bodies). */
-const VIEWER_EVENTS: ReadonlySet<LiveEvent['type']> = new Set(['connection:start', 'connection:end', 'reload', 'warning', 'limit:hit', 'backend:health', 'tunnel']);
+const VIEWER_EVENTS: ReadonlySet<LiveEvent['type']> = new Set(['connection:start', 'connection:end', 'throughput', 'reload', 'warning', 'limit:hit', 'backend:health', 'tunnel']);
 
 /** Status, counters, the live stream, the config, reload and stop. */
 export function bindStatusRoutes(router: ControlRouter, daemon: DaemonContext): void {

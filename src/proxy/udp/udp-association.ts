@@ -64,6 +64,11 @@ export class UdpAssociation implements FlowOwner, Closable {
     this.timer.unref();
   }
 
+  /** The association's record: its bytes and datagram tally grow as datagrams pass. */
+  get record(): ConnectionRecord {
+    return this.parts.record;
+  }
+
   /** Ends the association: its sockets and NAT entries are freed and its record published. */
   close(error?: string): void {
     if (this.ended) return;

@@ -1,4 +1,5 @@
-import type { UdpDropReason as DropReason } from '../../protocol/connection-record.js';
+import type { UdpCounts } from '../../engine/engine-api.js';
+import type { ConnectionRecord, UdpDropReason as DropReason } from '../../protocol/connection-record.js';
 import type { UdpFlow } from './udp-flow.js';
 
 /** Where the hub reports what metrics count (absent while metrics are off). */
@@ -6,10 +7,13 @@ export interface UdpMetricsSink {
   udpDropped(reason: DropReason): void;
 }
 
-/** Something the engine can close at stop: an open association. */
+/** An open association as the hub knows it: closed at stop, its record read for the live counts. */
 export interface Closable {
   close(reason: string): void;
+  /** Its record, whose bytes and `udp` tally grow as datagrams pass. */
+  readonly record: ConnectionRecord;
 }
+
 
 /**
  * The UDP relay state of one engine process: open associations (closed at stop), the NAT
@@ -23,6 +27,8 @@ export class UdpHub {
   /** Datagrams dropped, by reason, since start. */
   readonly dropped = new Map<DropReason, number>();
   associationsTotal = 0;
+  /** What associations that ended carried (the open ones are read from their records when asked). */
+  private readonly ended = { datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(private readonly metrics: () => UdpMetricsSink | null) {}
 
@@ -42,9 +48,26 @@ export class UdpHub {
     this.associationsTotal++;
   }
 
-  /** Forgets an association that ended. */
+  /** Forgets an association that ended, keeping what it carried in the totals. */
   closed(association: Closable): void {
-    this.open.delete(association);
+    if (!this.open.delete(association)) return;
+    const { record } = association;
+    this.ended.datagramsIn += record.udp?.datagramsIn ?? 0;
+    this.ended.datagramsOut += record.udp?.datagramsOut ?? 0;
+    this.ended.bytesIn += record.bytesIn;
+    this.ended.bytesOut += record.bytesOut;
+  }
+
+  /** Counts since start, with what the open associations carried so far: they grow while an association is open, never go back. */
+  counts(): UdpCounts {
+    const sum = { ...this.ended };
+    for (const { record } of this.open) {
+      sum.datagramsIn += record.udp?.datagramsIn ?? 0;
+      sum.datagramsOut += record.udp?.datagramsOut ?? 0;
+      sum.bytesIn += record.bytesIn;
+      sum.bytesOut += record.bytesOut;
+    }
+    return { associationsActive: this.open.size, associationsTotal: this.associationsTotal, flowsActive: this.flows.size, ...sum, dropped: Object.fromEntries(this.dropped) };
   }
 
   /** Adds a NAT entry; past `max` the least recently used entry (of any association) is dropped. */

@@ -1,4 +1,5 @@
 import type { RecordAnswer } from '../../control/answers/records.js';
+import { datagramText, ratesBetween } from '../../protocol/byte-rate.js';
 import { formatBytes, formatDuration } from './format.js';
 
 /** One open connection as the Connections view lists it. */
@@ -13,22 +14,29 @@ export interface ConnectionRow {
   target: string;
   rule: string;
   backend: string;
-  /**
-   * Bytes so far as the daemon reports them; `-` while it reports none (a tunnel's are counted
-   * when it ends), rather than a 0 that would claim nothing went through.
-   */
-  bytes: string;
+  /** Bytes so far from the client (up) and to it (down). */
+  up: string;
+  down: string;
+  /** Bytes per second both ways between the previous answer and this one; `-` for a connection the previous answer did not have. */
+  rate: string;
+}
+
+/** One answer of the daemon: the open connections, and when it came. */
+export interface ConnectionsRead {
+  records: readonly RecordAnswer[];
+  at: number;
 }
 
 /** An address with its brackets taken off (IPv6). */
 const bare = (address: string): string => address.replace(/^\[(.*)\]$/, '$1');
 
-/** The open connections, oldest first, as rows of text (ages as of `now`). */
-export function connectionRows(records: readonly RecordAnswer[], now: number): ConnectionRow[] {
+/** The open connections, oldest first, as rows of text (ages as of `now`); rates from the growth since the `previous` answer. */
+export function connectionRows(records: readonly RecordAnswer[], now: number, previous: ConnectionsRead | null = null): ConnectionRow[] {
+  const rates = previous ? ratesBetween(previous.records, records, now - previous.at) : new Map<string, never>();
   return [...records]
     .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
     .map((r) => {
-      const total = r.bytesIn + r.bytesOut;
+      const rate = rates.get(r.id);
       const client = bare(r.clientAddress);
       return {
         id: r.id,
@@ -37,10 +45,12 @@ export function connectionRows(records: readonly RecordAnswer[], now: number): C
         clientText: client.includes(':') ? `[${client}]:${r.clientPort}` : `${client}:${r.clientPort}`,
         user: r.user ?? '-',
         protocol: r.protocol,
-        target: `${r.host}:${r.port}${r.protocol === 'http' ? (r.path ?? '') : ''}`,
+        target: `${r.host}:${r.port}${r.protocol === 'http' ? (r.path ?? '') : ''}${r.udp ? ` (${datagramText(r.udp)})` : ''}`,
         rule: r.rule ?? '-',
         backend: r.backend ?? '-',
-        bytes: total > 0 ? formatBytes(total) : '-',
+        up: formatBytes(r.bytesIn),
+        down: formatBytes(r.bytesOut),
+        rate: rate ? `${formatBytes(rate.in + rate.out)}/s` : '-',
       };
     });
 }

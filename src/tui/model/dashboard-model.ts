@@ -104,9 +104,13 @@ export class DashboardModel {
       case 'connection:end': {
         const { record } = event;
         this.traffic.upsert(record, false);
-        this.series.add(nowMs, 1, record.bytesIn + record.bytesOut);
+        // Its bytes were counted as they flowed (throughput events), not now.
+        this.series.add(nowMs, 1, 0);
         break;
       }
+      case 'throughput':
+        this.series.add(nowMs, 0, event.bytes);
+        break;
       case 'limit:hit':
         this.limits.add(event.hit, nowMs);
         break;

@@ -3,9 +3,12 @@ import type { ConnectionRow } from '../model/connection-rows.js';
 import { fit } from '../model/format.js';
 import { Line, Pane } from './theme.js';
 
-/** The columns after the target, and how wide the target may be. */
+/** Widths of the columns other than the target, in order: age, client, user, protocol, (target), rule, backend, up, down, rate. */
+const W = { age: 7, client: 22, user: 8, proto: 8, rule: 10, backend: 10, up: 6, down: 6, rate: 8 };
+
+/** How wide the target may be: what the other columns leave (a 100-column terminal leaves it 13). */
 function targetWidth(width: number): number {
-  return Math.max(12, width - (7 + 22 + 10 + 9 + 12 + 12 + 7));
+  return Math.max(12, width - Object.values(W).reduce((a, b) => a + b, 0));
 }
 
 /** The daemon's open connections, oldest first; null until the first answer arrives. */
@@ -15,16 +18,18 @@ export function ConnectionsView({ rows, selected, error, height, width }: { rows
   const room = Math.max(1, height - 4);
   const list = rows ?? [];
   const start = Math.max(0, Math.min(selected - Math.floor(room / 2), list.length - room));
-  const header = `${fit('AGE', 7)}${fit('CLIENT', 22)}${fit('USER', 10)}${fit('PROTO', 9)}${fit('TARGET', target)}${fit('RULE', 12)}${fit('BACKEND', 12)}${fit('BYTES', 7)}`;
+  const line = (c: { age: string; client: string; user: string; proto: string; target: string; rule: string; backend: string; up: string; down: string; rate: string }): string =>
+    `${fit(c.age, W.age)}${fit(c.client, W.client)}${fit(c.user, W.user)}${fit(c.proto, W.proto)}${fit(c.target, target)}${fit(c.rule, W.rule)}${fit(c.backend, W.backend)}${fit(c.up, W.up)}${fit(c.down, W.down)}${fit(c.rate, W.rate)}`;
+  const header = line({ age: 'AGE', client: 'CLIENT', user: 'USER', proto: 'PROTO', target: 'TARGET', rule: 'RULE', backend: 'BACKEND', up: 'UP', down: 'DOWN', rate: 'RATE' });
   return (
-    <Pane title={`Connections ${list.length} open, oldest first (a tunnel's bytes count when it ends)`} focused width={width} height={height}>
+    <Pane title={`Connections ${list.length} open, oldest first, bytes so far and rate since the last read`} focused width={width} height={height}>
       <Line dim>{fit(header, inner)}</Line>
       {error !== null && <Line colour="red">{fit(error, inner)}</Line>}
       {rows === null && error === null && <Line dim>loading…</Line>}
       {rows !== null && list.length === 0 && <Line dim>no open connections</Line>}
       {list.slice(start, start + room).map((r, i) => (
         <Line key={r.id} inverse={start + i === selected}>
-          {fit(`${fit(r.age, 7)}${fit(r.clientText, 22)}${fit(r.user, 10)}${fit(r.protocol, 9)}${fit(r.target, target)}${fit(r.rule, 12)}${fit(r.backend, 12)}${fit(r.bytes, 7)}`, inner)}
+          {fit(line({ ...r, client: r.clientText, proto: r.protocol }), inner)}
         </Line>
       ))}
     </Pane>

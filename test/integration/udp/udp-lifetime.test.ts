@@ -1,12 +1,12 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { ConnectionRecord } from '../../../src/protocol/connection-record.js';
 import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
-import { snapshot, startEngine } from '../proxy/engine-fixture.js';
-import { associate, hubOf, udpEcho, until } from './udp-fixture.js';
+import { snapshot, startEngine, type RunningEngine } from '../proxy/engine-fixture.js';
+import { associate, hubOf, udpEcho, until, type Association, type UdpEcho } from './udp-fixture.js';
 
 const udpConfig = (udp: Record<string, unknown>) => snapshot(undefined, undefined, { metrics: METRICS_ON, raw: { socks5: { udp } } });
 
@@ -44,13 +44,19 @@ function ownSocketInodes(): Set<string> {
   return inodes;
 }
 
-test('closing the control connection frees the relay socket and NAT entries at once; metrics count the association', { timeout: 60_000 }, async (t) => {
+/** A UDP echo server, an engine with metrics and UDP on defaults, and one association through it; all closed after the test. */
+async function echoThroughEngine(t: TestContext): Promise<{ echo: UdpEcho; proxy: RunningEngine; association: Association }> {
   const echo = await udpEcho('127.0.0.1');
   t.after(() => echo.close());
   const proxy = await startEngine(udpConfig({}));
   t.after(() => proxy.stop());
   const association = await associate(proxy.socks.port);
   t.after(() => association.close());
+  return { echo, proxy, association };
+}
+
+test('closing the control connection frees the relay socket and NAT entries at once; metrics count the association', { timeout: 60_000 }, async (t) => {
+  const { echo, proxy, association } = await echoThroughEngine(t);
   association.send('127.0.0.1', echo.port, 'ping');
   await association.next();
   const hub = hubOf(proxy.engine);
@@ -181,4 +187,33 @@ test('a reload that removes the association\'s backend ends it after reload.drai
   await until(() => proxy.records.length === 1, 'its record');
   assert.equal(proxy.records[0].error, 'backend-removed');
   assert.equal(hubOf(proxy.engine).active, 0);
+});
+
+test('an open association counts as datagrams pass: metrics, the connections list and the stats grow before it ends', { timeout: 60_000 }, async (t) => {
+  const { echo, proxy, association } = await echoThroughEngine(t);
+  const exchange = async (data: string): Promise<void> => {
+    await association.ask('127.0.0.1', echo.port, data, (r) => r.data === data);
+  };
+  await exchange('one');
+  let metrics = await scrape(proxy.engine);
+  const inCount = metrics.get('proxy_udp_datagrams_total{direction="in"}') ?? 0;
+  assert.ok(inCount >= 1, `a datagram in is counted while the association is open: ${inCount}`);
+  assert.ok((metrics.get('proxy_udp_bytes_total{direction="out"}') ?? 0) >= 3);
+  await exchange('two!');
+  metrics = await scrape(proxy.engine);
+  assert.ok((metrics.get('proxy_udp_datagrams_total{direction="in"}') ?? 0) > inCount, 'and grows with the next one');
+  const [open] = (await proxy.engine.openConnections()).filter((r) => r.protocol === 'udp');
+  assert.ok(open.udp!.datagramsIn >= 2 && open.udp!.datagramsOut >= 2 && open.bytesIn >= 7, `the open association's counters: ${JSON.stringify(open)}`);
+  const { udp } = await proxy.engine.stats();
+  assert.equal(udp.associationsActive, 1);
+  assert.ok(udp.datagramsIn >= 2 && udp.datagramsOut >= 2 && udp.bytesIn >= 7, `stats count the open association: ${JSON.stringify(udp)}`);
+  association.sendRaw(Buffer.from([0, 0]));
+  await until(async () => ((await proxy.engine.stats()).udp.dropped.truncated ?? 0) === 1, 'the truncated datagram counted by reason');
+  association.control.destroy();
+  await until(() => hubOf(proxy.engine).active === 0, 'the association to end');
+  const after = (await proxy.engine.stats()).udp;
+  assert.equal(after.associationsActive, 0);
+  assert.equal(after.datagramsIn, udp.datagramsIn, 'its counts stay in the totals once it ended, counted once');
+  metrics = await scrape(proxy.engine);
+  assert.equal(metrics.get('proxy_udp_datagrams_total{direction="in"}'), udp.datagramsIn);
 });

@@ -136,8 +136,8 @@ test('connections view: polled only while shown, x then y closes the selected on
   const frame = app.lastFrame() ?? '';
   assert.ok(asked >= 1);
   assert.match(frame, /Connections 2 open/);
-  assert.match(frame, /1m +127\.0\.0\.9:4100 +- +connect +db\.test:5432 +Default +direct +-/, 'oldest first; an open tunnel claims no bytes');
-  assert.match(frame, /web\.test:80\/ +- +- +2\.0K/);
+  assert.match(frame, /1m +127\.0\.0\.9:4100 +- +connect +db\.test:5432 +Default +direct +0B +0B +-/, 'oldest first; bytes up, down, and no rate before a second answer');
+  assert.match(frame, /web\.test:80\/ +- +- +0B +2\.0K +-/);
   assert.ok(frame.indexOf('db.test') < frame.indexOf('web.test'));
   app.stdin.write('?');
   await tick(80);

@@ -281,6 +281,9 @@ test('dashboard model: live events, status polls and health events', () => {
   assert.equal(model.traffic.size, 1);
   assert.equal(model.traffic.visible()[0].open, false);
   assert.deepEqual(model.series.window(2500, 2).requests, [0, 1]);
+  assert.deepEqual(model.series.window(2500, 2).bytes, [0, 0], 'an ended record adds no bytes: they were told as they flowed');
+  model.apply({ type: 'throughput', time: 2100, bytes: 4096 }, 2100);
+  assert.deepEqual(model.series.window(3500, 2).bytes, [0, 4096], 'bytes moved by open connections count in the second they were told');
   assert.equal(model.limits.count, 1);
   assert.deepEqual(model.message, { text: 'reload rejected: x.yaml:1:1: bad', error: true, at: 1600 });
   model.applyStatus(
@@ -311,7 +314,7 @@ test('detail lines: loading while the daemon answers, headers once it did, "not 
   assert.match(detailLines('response', row, null, null).join('\n'), /response headers:\n {2}\(not recorded\)/);
 });
 
-test('connection rows: oldest first, age as of now, bytes only where the daemon counted some', () => {
+test('connection rows: oldest first, age as of now, bytes so far each way, rate from the growth since the previous answer', () => {
   const now = 1_700_000_100_000;
   const rows = connectionRows(
     [
@@ -319,13 +322,16 @@ test('connection rows: oldest first, age as of now, bytes only where the daemon 
       record({ id: 'old', startedAt: now - 90_000, protocol: 'connect', clientAddress: '::1', clientPort: 7, user: 'alice', method: 'CONNECT', host: 'db.test', port: 5432, path: undefined, bytesIn: 0, bytesOut: 0 }),
     ],
     now,
+    { records: [record({ id: 'new', bytesIn: 10, bytesOut: 990 })], at: now - 2_000 },
   );
   assert.deepEqual(rows.map((r) => r.id), ['old', 'new']);
-  assert.deepEqual(rows[0], { id: 'old', client: '::1', age: '1m', clientText: '[::1]:7', user: 'alice', protocol: 'connect', target: 'db.test:5432', rule: '-', backend: '-', bytes: '-' });
+  assert.deepEqual(rows[0], { id: 'old', client: '::1', age: '1m', clientText: '[::1]:7', user: 'alice', protocol: 'connect', target: 'db.test:5432', rule: '-', backend: '-', up: '0B', down: '0B', rate: '-' });
   assert.equal(rows[1].age, '2.0s');
   assert.equal(rows[1].target, 'api.example.com:80/v1');
-  assert.equal(rows[1].bytes, '2.0K');
+  assert.deepEqual([rows[1].up, rows[1].down, rows[1].rate], ['10B', '2.0K', '500B/s'], '1000 bytes more in 2 s');
   assert.equal(rows[1].clientText, '127.0.0.1:5000');
+  const [udp] = connectionRows([record({ id: 'u', protocol: 'udp', method: 'UDP', host: '192.0.2.53', port: 53, path: undefined, udp: { datagramsIn: 3, datagramsOut: 2, dropped: 1, destinations: ['192.0.2.53:53'], destinationCount: 1 } })], now);
+  assert.equal(udp.target, '192.0.2.53:53 (3↑ 2↓ datagrams, 1 dropped)', 'an association shows its datagrams each way');
 });
 
 test('connections view keys: o opens it, x and X ask, y closes, anything else cancels, Esc goes back', () => {
