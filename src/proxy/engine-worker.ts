@@ -15,6 +15,14 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 const FLUSH_MS = 50;
 /** How often at most this worker tells the primary its open connections (for max_connections over all workers). */
 const LOAD_MS = 20;
+/**
+ * On the shared sockets, far below max_connections (at least LAZY_HEADROOM connections to go over
+ * every worker), a worker reports less often: each report costs the primary and every other
+ * worker a message, and at some hundred per second that was a few percent of a busy tunnel's CPU.
+ * No worker can gain LAZY_HEADROOM connections in LOAD_FAR_MS unnoticed at any rate this proxy serves.
+ */
+const LOAD_FAR_MS = 200;
+const LAZY_HEADROOM = 4096;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 const records = new RecordBatch();
@@ -22,6 +30,10 @@ const traffic = new RecordBatch();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 let loadTimer: NodeJS.Timeout | null = null;
+/** Connections the other workers have open, as the primary last said (shared sockets only). */
+let openElsewhere = 0;
+/** This worker accepts on the shared sockets itself (no hand-over: the primary does not count in-flight connections). */
+let sharedSockets = false;
 
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
@@ -38,6 +50,13 @@ const sharedLimits = new PrimaryStore((id, buckets) => {
 const reportLoad = (): void => {
   loadTimer = null;
   if (engine) send({ type: 'load', ...engine.load() });
+};
+
+/** How long the next load report may wait: see LOAD_FAR_MS. */
+const loadDelay = (): number => {
+  if (!sharedSockets || !engine) return LOAD_MS;
+  const headroom = engine.snapshot.network.limits.maxConnections - engine.load().active - openElsewhere;
+  return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;
 };
 
 const flush = (): void => {
@@ -63,6 +82,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     return;
   }
   if (message.type === 'elsewhere') {
+    openElsewhere = message.active;
     engine?.setOpenElsewhere(message.active);
     return;
   }
@@ -88,7 +108,8 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, LOAD_MS));
+        sharedSockets = message.bound === null;
+        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, loadDelay()));
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));

@@ -174,11 +174,14 @@ class Socks5Request extends SocketRequest {
   ) {
     super(ctx, 'tunnel', 'socks5', record, socket);
     this.opening = early;
-    // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
-    this.answerEarly = () => {
-      this.stopHandshakeTimer();
-      socket.write(encodeReply(SocksReply.succeeded));
-    };
+  }
+
+  protected override readonly canAnswerEarly = true;
+
+  // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
+  protected override answerEarly(): void {
+    this.stopHandshakeTimer();
+    this.socket.write(encodeReply(SocksReply.succeeded));
   }
 
   admitted(): void {
