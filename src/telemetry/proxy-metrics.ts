@@ -3,6 +3,7 @@ import type { LimitScope } from '../policy/limit-hit.js';
 import type { ExhaustedDuring } from '../engine/engine-api.js';
 import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
 import { REFUSALS } from '../protocol/refusal.js';
+import { RecordTally } from './record-tally.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'UDP', 'PROPFIND', 'PURGE']);
@@ -47,11 +48,14 @@ export function errorLabel(error: string): string {
 export class ProxyMetrics {
   /** Registry holding this process's metrics. */
   readonly registry = new Registry();
-  private readonly connectionsTotal: Counter<'backend' | 'status'>;
-  private readonly connectionErrors: Counter<'backend' | 'error'>;
-  private readonly requestsTotal: Counter<'method' | 'backend'>;
+  /** Per-record counts waiting for the next scrape (see RecordTally). */
+  private readonly tally = new RecordTally();
+  /** The counters the tally is moved into. */
+  readonly connectionsTotal: Counter<'backend' | 'status'>;
+  readonly connectionErrors: Counter<'backend' | 'error'>;
+  readonly requestsTotal: Counter<'method' | 'backend'>;
+  readonly bytes: Counter<'direction'>;
   private readonly requestDuration: Histogram<'backend'>;
-  private readonly bytes: Counter<'direction'>;
   private readonly rateLimitHits: Counter<'by'>;
   private readonly refusals: Counter<'by'>;
   private readonly udpAssociations: Counter;
@@ -74,9 +78,11 @@ export class ProxyMetrics {
     udpActive: () => { associations: number; flows: number } = () => ({ associations: 0, flows: 0 }),
   ) {
     const registers = [this.registry];
-    this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
-    this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
-    this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers });
+    // Whichever of these is read first moves the tally into all of them.
+    const collect = (): void => this.tally.moveInto(this);
+    this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers, collect });
+    this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers, collect });
+    this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers, collect });
     this.requestDuration = new Histogram({
       name: 'proxy_request_duration_seconds',
       help: 'Time from request to the end of the exchange (tunnels: their whole life), by backend',
@@ -84,7 +90,7 @@ export class ProxyMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers });
+    this.bytes = new Counter({ name: 'proxy_request_bytes_total', help: 'Bytes from clients (in) and to clients (out)', labelNames: ['direction'], registers, collect });
     this.rateLimitHits = new Counter({ name: 'proxy_rate_limit_exceeded_total', help: 'Requests refused by a limit, by scope', labelNames: ['by'], registers });
     this.refusals = new Counter({
       name: 'proxy_policy_refusals_total',
@@ -157,12 +163,8 @@ export class ProxyMetrics {
   observe(record: ConnectionRecord): void {
     const backend = record.backend ?? NO_BACKEND;
     const failed = record.error !== undefined && record.error !== 'client-closed';
-    this.connectionsTotal.inc({ backend, status: failed ? 'error' : 'success' });
-    if (failed) this.connectionErrors.inc({ backend, error: errorLabel(record.error!) });
-    this.requestsTotal.inc({ method: methodLabel(record.method), backend });
+    this.tally.add(backend, methodLabel(record.method), failed ? errorLabel(record.error!) : null, record.bytesIn, record.bytesOut);
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
-    if (record.bytesIn > 0) this.bytes.inc({ direction: 'in' }, record.bytesIn);
-    if (record.bytesOut > 0) this.bytes.inc({ direction: 'out' }, record.bytesOut);
     const udp = record.udp;
     if (udp) {
       this.udpAssociations.inc();

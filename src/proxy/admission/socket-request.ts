@@ -7,6 +7,9 @@ import { answerRaw, answerSocks, closeRefused } from './answers.js';
 import { sniffOpening } from './sniff-opening.js';
 import { dialRouted } from '../routed-dial.js';
 
+/** No opening bytes: one empty buffer for every request (nothing writes into it). */
+const NO_BYTES = Buffer.alloc(0);
+
 /** A request that arrived on a client socket the front answers on itself: raw HTTP (CONNECT, upgrade) or SOCKS5. */
 export abstract class SocketRequest extends AdmissionRequest {
   constructor(
@@ -21,7 +24,7 @@ export abstract class SocketRequest extends AdmissionRequest {
   }
 
   /** The bytes the client sent after its request and before the tunnel is up: forwarded first. */
-  opening: Buffer = Buffer.alloc(0);
+  opening: Buffer = NO_BYTES;
   /** Success was answered before routing, to read the name the client's first bytes carry: a refusal now can only close. */
   answeredEarly = false;
   /** Whether the front can answer success ahead of the dial (CONNECT, SOCKS5), and so sniff; those override answerEarly(). */
