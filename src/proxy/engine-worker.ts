@@ -1,4 +1,7 @@
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { EngineEvents } from '../engine/engine-api.js';
+import type { TrafficEvent } from '../debug/debug-request.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
@@ -74,6 +77,31 @@ const queue = (batch: RecordBatch, phase: 'start' | 'end', record: ConnectionRec
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 
+/** Listens to `event` with `forward` while the primary wants it, and not otherwise. */
+function forwardWhileWanted<E extends 'connection:start' | 'connection:end' | 'traffic' | 'limit:hit'>(target: ProxyEngine, event: E, forward: (...args: EngineEvents[E]) => void): void {
+  // The typed emitter cannot take an event name and its listener as one generic pair.
+  const emitter = target as unknown as EventEmitter;
+  emitter.off(event, forward);
+  if (wanted.has(event)) emitter.on(event, forward);
+}
+
+const onStart = (record: ConnectionRecord): void => queue(records, 'start', record);
+const onEnd = (record: ConnectionRecord): void => queue(records, 'end', record);
+// The debugger's records stay here (its log, ring and counters are this process's) unless someone watches live.
+const onTraffic = ({ phase, record }: TrafficEvent): void => queue(traffic, phase === 'request' ? 'start' : 'end', record);
+const onHit = (hit: LimitHit): void => {
+  hits.push(hit);
+  timer ??= setTimeout(flush, FLUSH_MS);
+};
+
+/** Listens to the record events the primary wants, and only to those: a record nobody watches is emitted to no listener. */
+const follow = (target: ProxyEngine): void => {
+  forwardWhileWanted(target, 'connection:start', onStart);
+  forwardWhileWanted(target, 'connection:end', onEnd);
+  forwardWhileWanted(target, 'traffic', onTraffic);
+  forwardWhileWanted(target, 'limit:hit', onHit);
+};
+
 process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'connection') {
     if (!engine || !handle) return void handle?.destroy();
@@ -93,6 +121,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'subscribe') {
     wanted.clear();
     for (const event of message.events) wanted.add(event);
+    if (engine) follow(engine);
     return;
   }
   if (message.type === 'health') {
@@ -112,15 +141,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, loadDelay()));
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
-        engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));
-        engine.on('connection:end', (record) => wanted.has('connection:end') && queue(records, 'end', record));
-        // The debugger's records stay here (its log, ring and counters are this process's) unless someone watches live.
-        engine.on('traffic', ({ phase, record }) => wanted.has('traffic') && queue(traffic, phase === 'request' ? 'start' : 'end', record));
-        engine.on('limit:hit', (hit) => {
-          if (!wanted.has('limit:hit')) return;
-          hits.push(hit);
-          timer ??= setTimeout(flush, FLUSH_MS);
-        });
+        follow(engine);
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         return message.bound ? engine.adopt(message.bound) : engine.start();
       });
