@@ -14,9 +14,12 @@ export const AUTH_SUCCEEDED: Buffer = Buffer.from([0x01, 0x00]);
 /** RFC 1929 status: failure (the server then closes). */
 export const AUTH_FAILED: Buffer = Buffer.from([0x01, 0x01]);
 
+/** The three answers a greeting can get, built once: nothing writes into a buffer handed to a socket. */
+const METHOD_CHOICES = new Map<number, Buffer>([0x00, 0x02, 0xff].map((method) => [method, Buffer.from([0x05, method])]));
+
 /** The method-selection answer to a greeting. */
 export function methodChoice(method: number): Buffer {
-  return Buffer.from([0x05, method]);
+  return METHOD_CHOICES.get(method) ?? Buffer.from([0x05, method]);
 }
 
 /** The length of a complete greeting (VER NMETHODS METHODS) at the start of `buffer`, or 0 while incomplete. */

@@ -43,7 +43,12 @@ class ConnectRequest extends SocketRequest {
   ) {
     super(ctx, 'tunnel', 'connect', record, socket);
     this.opening = head;
-    this.answerEarly = () => socket.write(ESTABLISHED);
+  }
+
+  protected override readonly canAnswerEarly = true;
+
+  protected override answerEarly(): void {
+    this.socket.write(ESTABLISHED);
   }
 
   admitted(): void {

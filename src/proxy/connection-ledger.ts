@@ -11,6 +11,8 @@ export interface LedgerEvents {
   /** A record just ended (its duration is set): metrics, policy slots and the `connection:end` event. */
   ended(record: ConnectionRecord): void;
   warn(message: string): void;
+  /** A client connection was counted in or out (an engine worker reports its load). */
+  clientsChanged?(): void;
 }
 
 /**
@@ -39,13 +41,28 @@ export class ConnectionLedger {
   private readonly idPrefix = randomBytes(3).toString('hex');
   private nextId = 0;
 
-  constructor(private readonly events: LedgerEvents) {}
+  /** The 'close' listeners of client and upstream sockets: one function each for every socket (the socket is `this`), so counting a connection allocates nothing. */
+  private readonly clientClosed: (this: Socket) => void;
+  private readonly upstreamClosed: (this: Socket) => void;
+
+  constructor(private readonly events: LedgerEvents) {
+    const { clients, upstreams } = this;
+    this.clientClosed = function (this: Socket) {
+      clients.delete(this);
+      events.clientsChanged?.();
+    };
+    this.upstreamClosed = function (this: Socket) {
+      upstreams.delete(this);
+    };
+  }
 
   /** Counts an accepted client connection until it closes. */
   addClient(socket: Socket): void {
     this.clients.add(socket);
     this.connectionsTotal++;
-    socket.once('close', () => this.clients.delete(socket));
+    // 'close' is emitted once: on() spares once()'s wrapper.
+    socket.on('close', this.clientClosed);
+    this.events.clientsChanged?.();
   }
 
   /** Starts a record: id, start time, every field present from the start. */
@@ -106,7 +123,7 @@ export class ConnectionLedger {
   /** Keeps a tunnel's upstream socket known, so a forced stop or a retiring reload can close it. */
   track(socket: Socket, record: ConnectionRecord): void {
     this.upstreams.set(socket, record);
-    socket.once('close', () => this.upstreams.delete(socket));
+    socket.on('close', this.upstreamClosed);
   }
 
   /** Keeps a forwarded request's abort known while it is open. */

@@ -1,4 +1,7 @@
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { EngineEvents } from '../engine/engine-api.js';
+import type { TrafficEvent } from '../debug/debug-request.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
@@ -15,6 +18,14 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 const FLUSH_MS = 50;
 /** How often at most this worker tells the primary its open connections (for max_connections over all workers). */
 const LOAD_MS = 20;
+/**
+ * On the shared sockets, far below max_connections (at least LAZY_HEADROOM connections to go over
+ * every worker), a worker reports less often: each report costs the primary and every other
+ * worker a message, and at some hundred per second that was a few percent of a busy tunnel's CPU.
+ * No worker can gain LAZY_HEADROOM connections in LOAD_FAR_MS unnoticed at any rate this proxy serves.
+ */
+const LOAD_FAR_MS = 200;
+const LAZY_HEADROOM = 4096;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 const records = new RecordBatch();
@@ -22,6 +33,10 @@ const traffic = new RecordBatch();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 let loadTimer: NodeJS.Timeout | null = null;
+/** Connections the other workers have open, as the primary last said (shared sockets only). */
+let openElsewhere = 0;
+/** This worker accepts on the shared sockets itself (no hand-over: the primary does not count in-flight connections). */
+let sharedSockets = false;
 
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
@@ -47,6 +62,14 @@ const reportLoad = (): void => {
   if (engine) send({ type: 'load', ...engine.load() });
 };
 
+/** How long the next load report may wait: see LOAD_FAR_MS. */
+const loadDelay = (): number => {
+  // Per-client counts near max_connections_per_ip go at once, whatever the headroom.
+  if (!sharedSockets || !engine || engine.perIpPending) return LOAD_MS;
+  const headroom = engine.snapshot.network.limits.maxConnections - engine.load().active - openElsewhere;
+  return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;
+};
+
 const flush = (): void => {
   timer = null;
   if (hits.length > 0) {
@@ -62,6 +85,31 @@ const queue = (batch: RecordBatch, phase: 'start' | 'end', record: ConnectionRec
   timer ??= setTimeout(flush, FLUSH_MS);
 };
 
+/** Listens to `event` with `forward` while the primary wants it, and not otherwise. */
+function forwardWhileWanted<E extends 'connection:start' | 'connection:end' | 'traffic' | 'limit:hit'>(target: ProxyEngine, event: E, forward: (...args: EngineEvents[E]) => void): void {
+  // The typed emitter cannot take an event name and its listener as one generic pair.
+  const emitter = target as unknown as EventEmitter;
+  emitter.off(event, forward);
+  if (wanted.has(event)) emitter.on(event, forward);
+}
+
+const onStart = (record: ConnectionRecord): void => queue(records, 'start', record);
+const onEnd = (record: ConnectionRecord): void => queue(records, 'end', record);
+// The debugger's records stay here (its log, ring and counters are this process's) unless someone watches live.
+const onTraffic = ({ phase, record }: TrafficEvent): void => queue(traffic, phase === 'request' ? 'start' : 'end', record);
+const onHit = (hit: LimitHit): void => {
+  hits.push(hit);
+  timer ??= setTimeout(flush, FLUSH_MS);
+};
+
+/** Listens to the record events the primary wants, and only to those: a record nobody watches is emitted to no listener. */
+const follow = (target: ProxyEngine): void => {
+  forwardWhileWanted(target, 'connection:start', onStart);
+  forwardWhileWanted(target, 'connection:end', onEnd);
+  forwardWhileWanted(target, 'traffic', onTraffic);
+  forwardWhileWanted(target, 'limit:hit', onHit);
+};
+
 process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'connection') {
     if (!engine || !handle) return void handle?.destroy();
@@ -70,6 +118,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     return;
   }
   if (message.type === 'elsewhere') {
+    openElsewhere = message.active;
     engine?.setOpenElsewhere(message.active, message.perIp);
     // A client newly counted elsewhere: this worker's own count of it goes to the primary too.
     if (engine?.perIpPending) loadTimer ??= setTimeout(reportLoad, LOAD_MS);
@@ -83,6 +132,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     wanted.clear();
     for (const event of message.events) wanted.add(event);
     followThroughput();
+    if (engine) follow(engine);
     send({ type: 'reply', id: message.id, ok: true, value: null });
     return;
   }
@@ -103,20 +153,13 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, LOAD_MS));
+        sharedSockets = message.bound === null;
+        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, loadDelay()));
         // On shared sockets a client's connections land on any worker: max_connections_per_ip is counted with the others.
         const sharingPerIp = message.bound ? 0 : message.processes;
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, sharingPerIp });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
-        engine.on('connection:start', (record) => wanted.has('connection:start') && queue(records, 'start', record));
-        engine.on('connection:end', (record) => wanted.has('connection:end') && queue(records, 'end', record));
-        // The debugger's records stay here (its log, ring and counters are this process's) unless someone watches live.
-        engine.on('traffic', ({ phase, record }) => wanted.has('traffic') && queue(traffic, phase === 'request' ? 'start' : 'end', record));
-        engine.on('limit:hit', (hit) => {
-          if (!wanted.has('limit:hit')) return;
-          hits.push(hit);
-          timer ??= setTimeout(flush, FLUSH_MS);
-        });
+        follow(engine);
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();

@@ -76,7 +76,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.checker = options.health ? null : new HealthChecker();
     this.checker?.on('change', (event) => this.emit('backend:health', event));
     this.healthSource = options.health ?? this.checker!;
-    this.ledger = new ConnectionLedger({ ended: (record) => this.ended(record), warn: (message) => this.emit('warning', message) });
+    this.ledger = new ConnectionLedger({ ended: (record) => this.ended(record), warn: (message) => this.emit('warning', message), clientsChanged: options.onClients });
     this.ruleSets.apply(snapshot.ruleSets ?? [], snapshot.ruleSetCacheDir);
     this.current = Runtime.build(snapshot, this.runtimeContext()).runtime;
     this.checker?.sync(snapshot, this.current.backends);
@@ -132,7 +132,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       ledger,
       policy: () => this.policy,
       acceptFailed: (error) => this.descriptors.acceptFailed(error),
-      onClients: options.onClients,
       warn: (message) => this.emit('warning', message),
     });
   }

@@ -33,8 +33,6 @@ export interface ListenerContext {
   policy(): Policy;
   /** A listener failed to accept a connection (out of descriptors): reported, never fatal. */
   acceptFailed(error: NodeJS.ErrnoException): void;
-  /** Called when a client connection is admitted or closes (an engine worker reports its load). */
-  onClients?: () => void;
   /** Tells the daemon log (a refused PROXY header). */
   warn(message: string): void;
 }
@@ -256,11 +254,6 @@ export class Listeners {
     }
     if (!policy.admitClient(socket, protocol)) return false;
     ledger.addClient(socket);
-    const onClients = this.ctx.onClients;
-    if (onClients) {
-      socket.once('close', onClients);
-      onClients();
-    }
     return true;
   }
 

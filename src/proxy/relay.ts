@@ -11,63 +11,121 @@ export interface RelayResult {
   error?: string;
 }
 
+/** Where a relayed socket finds its relay: the listeners below are shared by every tunnel and get the socket as `this`. */
+const RELAY = Symbol('relay');
+type Relayed = Socket & { [RELAY]?: Relay };
+
 /**
  * Pipes two sockets into each other with backpressure (one write per chunk, no copies), passes
  * half-closes through, destroys both on an error or after `idleMs` without traffic, and reports
  * once both are closed. With a pacer (a bandwidth limit applies) each direction goes at its pace.
  */
 export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (result: RelayResult) => void, pacer?: Pacer | null): void {
-  const baseIn = client.bytesRead;
-  const baseOut = client.bytesWritten;
-  let open = 2;
-  let error: string | undefined;
-  const fail = (err?: Error & { code?: string }): void => {
-    if (err && error === undefined) error = err.code ?? err.message;
-    client.destroy();
-    upstream.destroy();
-  };
-  const closed = (): void => {
-    if (--open > 0) return;
-    pacer?.release();
-    onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error });
-  };
-  client.on('error', fail);
-  upstream.on('error', fail);
-  // A side that is gone can take nothing more: the other one closes once what it was given is
-  // flushed, rather than stalling on bytes still arriving (a TLS close_notify) with nowhere to go.
-  client.once('close', () => {
-    closeAfterFlush(upstream);
-    closed();
-  });
-  upstream.once('close', () => {
-    closeAfterFlush(client);
-    closed();
-  });
-  if (idleMs > 0) {
-    client.setTimeout(idleMs);
-    client.once('timeout', () => {
-      if (error === undefined) error = 'idle-timeout';
-      fail();
-    });
+  new Relay(client, upstream, onEnd, pacer ?? null).start(idleMs);
+}
+
+/**
+ * One tunnel's relay state. Tunnels are many and short: the listeners are module functions shared
+ * by all of them (no closure or once() wrapper per tunnel), so a tunnel allocates this object only.
+ */
+class Relay {
+  private readonly baseIn: number;
+  private readonly baseOut: number;
+  private open = 2;
+  private error: string | undefined = undefined;
+
+  constructor(
+    readonly client: Relayed,
+    readonly upstream: Relayed,
+    private readonly onEnd: (result: RelayResult) => void,
+    private readonly pacer: Pacer | null,
+  ) {
+    this.baseIn = client.bytesRead;
+    this.baseOut = client.bytesWritten;
   }
-  if (pacer) pacedPipe(client, upstream, pacer.up);
-  else {
-    // What pipe() does, with three listeners instead of its eight: tunnels are many and short.
-    client.on('data', (chunk: Buffer) => {
-      if (!upstream.write(chunk)) client.pause();
-    });
-    upstream.on('drain', () => client.resume());
-    client.once('end', () => upstream.end());
-    client.resume();
+
+  start(idleMs: number): void {
+    const { client, upstream, pacer } = this;
+    client[RELAY] = this;
+    upstream[RELAY] = this;
+    client.on('error', onError);
+    upstream.on('error', onError);
+    // A side that is gone can take nothing more: the other one closes once what it was given is
+    // flushed, rather than stalling on bytes still arriving (a TLS close_notify) with nowhere to go.
+    // 'close' is emitted once per socket: on() spares once()'s wrapper.
+    client.on('close', onClose);
+    upstream.on('close', onClose);
+    if (idleMs > 0) {
+      client.setTimeout(idleMs);
+      client.on('timeout', onIdle);
+    }
+    if (pacer) pacedPipe(client, upstream, pacer.up);
+    else {
+      // What pipe() does, with three listeners instead of its eight.
+      client.on('data', onClientData);
+      upstream.on('drain', onUpstreamDrain);
+      client.on('end', onClientEnd);
+      client.resume();
+    }
+    if (isForwarding(upstream)) {
+      upstream.on('end', onUpstreamEnd);
+      attachForwarding(upstream, client, pacer?.down);
+    } else {
+      if (pacer) pacedPipe(upstream, client, pacer.down);
+      else upstream.pipe(client);
+      upstream.resume();
+    }
   }
-  if (isForwarding(upstream)) {
-    upstream.once('end', () => client.end());
-    attachForwarding(upstream, client, pacer?.down);
-  } else {
-    if (pacer) pacedPipe(upstream, client, pacer.down);
-    else upstream.pipe(client);
-    upstream.resume();
+
+  /** Destroys both sides, keeping the first error's code as the reason. */
+  fail(error?: Error & { code?: string }): void {
+    if (error && this.error === undefined) this.error = error.code ?? error.message;
+    this.client.destroy();
+    this.upstream.destroy();
   }
+
+  idle(): void {
+    if (this.error === undefined) this.error = 'idle-timeout';
+    this.fail();
+  }
+
+  closed(side: Socket): void {
+    closeAfterFlush(side === this.client ? this.upstream : this.client);
+    if (--this.open > 0) return;
+    this.pacer?.release();
+    const { client, baseIn, baseOut } = this;
+    this.onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error: this.error });
+  }
+}
+
+function onError(this: Relayed, error: Error): void {
+  this[RELAY]!.fail(error);
+}
+
+function onClose(this: Relayed): void {
+  this[RELAY]!.closed(this);
+}
+
+function onIdle(this: Relayed): void {
+  // A timeout is emitted again after each idle period until the socket is gone; the first one ends the relay.
+  if (this.destroyed) return;
+  this[RELAY]!.idle();
+}
+
+function onClientData(this: Relayed, chunk: Buffer): void {
+  if (!this[RELAY]!.upstream.write(chunk)) this.pause();
+}
+
+function onUpstreamDrain(this: Relayed): void {
+  this[RELAY]!.client.resume();
+}
+
+function onClientEnd(this: Relayed): void {
+  this[RELAY]!.upstream.end();
+}
+
+function onUpstreamEnd(this: Relayed): void {
+  this[RELAY]!.client.end();
 }
 
 /** Ends a socket and destroys it as soon as its pending writes reached the kernel. */
@@ -76,5 +134,9 @@ function closeAfterFlush(socket: Socket): void {
   // Ending twice builds an ERR_STREAM_ALREADY_FINISHED (with its stack) only to drop it: a few percent of a short tunnel's CPU.
   if (!socket.writableEnded) socket.end();
   if (socket.writableFinished) socket.destroy();
-  else socket.once('finish', () => socket.destroy());
+  else socket.once('finish', destroySocket);
+}
+
+function destroySocket(this: Socket): void {
+  this.destroy();
 }

@@ -117,7 +117,7 @@ export class Runtime {
    * a rule `done` runs at once, with no promise or timer.
    */
   route(query: RouteQuery, done: (resolution: Resolution) => void): void {
-    if (!this.router.needsAddresses(query)) return done(this.resolve(query));
+    if (!this.needsLookup(query)) return done(this.resolve(query));
     let answered = false;
     const answer = (addresses: readonly string[]): void => {
       if (answered) return;
@@ -127,6 +127,11 @@ export class Runtime {
     };
     const timer = setTimeout(() => answer([]), this.config.network.timeouts.connectMs);
     lookup(query.host, { all: true }, (error, found) => answer(error ? [] : found.map((a) => a.address)));
+  }
+
+  /** Whether route() must look the query's name up first; when not, resolve() answers the same at once. */
+  needsLookup(query: RouteQuery): boolean {
+    return this.router.needsAddresses(query);
   }
 
   /**

@@ -31,6 +31,9 @@ export interface Socks5Options {
   handshakeTimeoutMs: number;
 }
 
+/** Nothing buffered yet: one empty buffer for every handshake (nothing writes into it). */
+const NO_BYTES = Buffer.alloc(0);
+
 const enum Stage {
   Greeting,
   Auth,
@@ -45,7 +48,7 @@ const enum Stage {
  */
 export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5Options): void {
   let stage = Stage.Greeting;
-  let buffer: Buffer = Buffer.alloc(0);
+  let buffer: Buffer = NO_BYTES;
   let identity: Identity | undefined;
   // Taken once: a reload during the handshake does not change what this client must do.
   const auth = ctx.auth();
@@ -138,7 +141,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
         identity = verdict;
         socket.write(AUTH_SUCCEEDED);
         stage = Stage.Request;
-        buffer = Buffer.alloc(0);
+        buffer = NO_BYTES;
         socket.resume();
         if (rest.length > 0) onData(rest);
       },
@@ -174,11 +177,14 @@ class Socks5Request extends SocketRequest {
   ) {
     super(ctx, 'tunnel', 'socks5', record, socket);
     this.opening = early;
-    // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
-    this.answerEarly = () => {
-      this.stopHandshakeTimer();
-      socket.write(encodeReply(SocksReply.succeeded));
-    };
+  }
+
+  protected override readonly canAnswerEarly = true;
+
+  // Sniffing answers before the dial: no bound address is known yet (zeros, as RFC 1928 allows).
+  protected override answerEarly(): void {
+    this.stopHandshakeTimer();
+    this.socket.write(encodeReply(SocksReply.succeeded));
   }
 
   admitted(): void {

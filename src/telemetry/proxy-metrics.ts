@@ -4,6 +4,7 @@ import type { ExhaustedDuring } from '../engine/engine-api.js';
 import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
 import type { UdpCounts } from '../engine/engine-api.js';
 import { REFUSALS } from '../protocol/refusal.js';
+import { RecordTally } from './record-tally.js';
 
 /** Methods that get their own label value; anything else a client sends counts as OTHER. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'SOCKS5', 'UDP', 'PROPFIND', 'PURGE']);
@@ -48,9 +49,12 @@ export function errorLabel(error: string): string {
 export class ProxyMetrics {
   /** Registry holding this process's metrics. */
   readonly registry = new Registry();
-  private readonly connectionsTotal: Counter<'backend' | 'status'>;
-  private readonly connectionErrors: Counter<'backend' | 'error'>;
-  private readonly requestsTotal: Counter<'method' | 'backend'>;
+  /** Per-record counts waiting for the next scrape (see RecordTally). */
+  private readonly tally = new RecordTally();
+  /** The counters the tally is moved into. */
+  readonly connectionsTotal: Counter<'backend' | 'status'>;
+  readonly connectionErrors: Counter<'backend' | 'error'>;
+  readonly requestsTotal: Counter<'method' | 'backend'>;
   private readonly requestDuration: Histogram<'backend'>;
   /** Bytes of the records that ended; the open ones' bytes so far are added at scrape time. */
   private readonly endedBytes = { in: 0, out: 0 };
@@ -79,9 +83,11 @@ export class ProxyMetrics {
   ) {
     const ended = this.endedBytes;
     const registers = [this.registry];
-    this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers });
-    this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers });
-    this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers });
+    // Whichever of these is read first moves the tally into all of them.
+    const collect = (): void => this.tally.moveInto(this);
+    this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers, collect });
+    this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers, collect });
+    this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers, collect });
     this.requestDuration = new Histogram({
       name: 'proxy_request_duration_seconds',
       help: 'Time from request to the end of the exchange (tunnels: their whole life), by backend',
@@ -200,9 +206,7 @@ export class ProxyMetrics {
   observe(record: ConnectionRecord): void {
     const backend = record.backend ?? NO_BACKEND;
     const failed = record.error !== undefined && record.error !== 'client-closed';
-    this.connectionsTotal.inc({ backend, status: failed ? 'error' : 'success' });
-    if (failed) this.connectionErrors.inc({ backend, error: errorLabel(record.error!) });
-    this.requestsTotal.inc({ method: methodLabel(record.method), backend });
+    this.tally.add(backend, methodLabel(record.method), failed ? errorLabel(record.error!) : null);
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
     this.endedBytes.in += record.bytesIn;
     this.endedBytes.out += record.bytesOut;

@@ -85,7 +85,12 @@ export abstract class AdmissionRequest implements RouteQuery, RequestInfo, AclRe
   /** The IP address the client asked for, when `host` became the name sniffed from its first bytes. */
   sniffedFrom: string | undefined = undefined;
 
-  /** Runs just before routing, once the request passed authentication and the request check; a front that sniffs the target's name does it here. */
+  /** True when the front reads the target's name from the client's first bytes before routing (see beforeRoute). */
+  sniffsFirst(): boolean {
+    return false;
+  }
+
+  /** Runs just before routing when sniffsFirst() said so, once the request passed authentication and the request check: the front sniffs the target's name here. */
   beforeRoute(route: () => void): void {
     route();
   }

@@ -48,8 +48,15 @@ function check(ctx: AdmissionContext, request: AdmissionRequest): void {
 function route(ctx: AdmissionContext, request: AdmissionRequest, refused: Refusal | null): void {
   if (refused !== null) return request.refused(refused);
   if (request.selfAddressed) return request.answerLocally();
-  // Synchronous unless the front sniffs the name first, or a rule with `resolve: true` needs it looked up.
-  request.beforeRoute(() => request.runtime.route(request, (resolution) => routed(ctx, request, resolution)));
+  // Synchronous, with no closure allocated, unless the front sniffs the name first or a rule with `resolve: true` needs it looked up.
+  if (request.sniffsFirst()) return request.beforeRoute(() => routeNow(ctx, request));
+  routeNow(ctx, request);
+}
+
+function routeNow(ctx: AdmissionContext, request: AdmissionRequest): void {
+  const runtime = request.runtime;
+  if (runtime.needsLookup(request)) return runtime.route(request, (resolution) => routed(ctx, request, resolution));
+  routed(ctx, request, runtime.resolve(request));
 }
 
 function routed(ctx: AdmissionContext, request: AdmissionRequest, resolution: Resolution): void {

@@ -7,6 +7,9 @@ import { answerRaw, answerSocks, closeRefused } from './answers.js';
 import { sniffOpening } from './sniff-opening.js';
 import { dialRouted } from '../routed-dial.js';
 
+/** No opening bytes: one empty buffer for every request (nothing writes into it). */
+const NO_BYTES = Buffer.alloc(0);
+
 /** A request that arrived on a client socket the front answers on itself: raw HTTP (CONNECT, upgrade) or SOCKS5. */
 export abstract class SocketRequest extends AdmissionRequest {
   constructor(
@@ -21,19 +24,25 @@ export abstract class SocketRequest extends AdmissionRequest {
   }
 
   /** The bytes the client sent after its request and before the tunnel is up: forwarded first. */
-  opening: Buffer = Buffer.alloc(0);
+  opening: Buffer = NO_BYTES;
   /** Success was answered before routing, to read the name the client's first bytes carry: a refusal now can only close. */
   answeredEarly = false;
-  /** How the front answers success ahead of the dial; set by the fronts that can sniff (CONNECT, SOCKS5). */
-  protected answerEarly: (() => void) | undefined = undefined;
+  /** Whether the front can answer success ahead of the dial (CONNECT, SOCKS5), and so sniff; those override answerEarly(). */
+  protected readonly canAnswerEarly: boolean = false;
+
+  /** Answers success ahead of the dial, to let the client send the bytes that are sniffed. */
+  protected answerEarly(): void {}
 
   /**
    * For an IP-literal target, with `sniff: true` on the listener or on the rule the address takes: answers success, reads the client's first bytes
    * (bounded in time and size) and routes by the name they carry, the address kept for IP keys
    * and for the dial.
    */
+  override sniffsFirst(): boolean {
+    return this.canAnswerEarly && isIP(this.host) !== 0 && this.runtime.wantsSniff(this);
+  }
+
   override beforeRoute(route: () => void): void {
-    if (this.answerEarly === undefined || isIP(this.host) === 0 || !this.runtime.wantsSniff(this)) return route();
     this.answeredEarly = true;
     this.answerEarly();
     sniffOpening(this.socket, this.opening, (opening, name) => {
