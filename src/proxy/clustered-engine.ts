@@ -10,15 +10,14 @@ import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { MemoryStore } from '../limits/memory-store.js';
-import { mergeBusiest } from '../policy/busiest-clients.js';
 import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
-import { sumUdp } from './udp/udp-counts.js';
+import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
-import { Descriptors, mergeDescriptors } from './descriptors.js';
+import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
@@ -154,24 +153,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Counters summed over the workers. */
   async stats(): Promise<EngineStats> {
     const all = (await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stats' })))) as EngineStats[];
-    const backends: EngineStats['backends'] = {};
-    for (const stats of all) {
-      for (const [name, b] of Object.entries(stats.backends)) {
-        const sum = (backends[name] ??= { active: 0, total: 0, errors: 0 });
-        sum.active += b.active;
-        sum.total += b.total;
-        sum.errors += b.errors;
-      }
-    }
-    return {
-      startedAt: Math.min(...all.map((s) => s.startedAt)),
-      connectionsActive: all.reduce((n, s) => n + s.connectionsActive, 0),
-      connectionsTotal: all.reduce((n, s) => n + s.connectionsTotal, 0),
-      backends,
-      busiestClients: mergeBusiest(all.map((s) => s.busiestClients)),
-      descriptors: mergeDescriptors([this.descriptors.view(), ...all.map((s) => s.descriptors)]),
-      udp: sumUdp(all.map((s) => s.udp)),
-    };
+    return mergeStats(all, this.descriptors.view());
   }
 
   /** Runs one check through a backend now (from the primary) and reports how long it took. */

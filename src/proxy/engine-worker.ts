@@ -33,6 +33,8 @@ const traffic = new RecordBatch();
 let hits: LimitHit[] = [];
 let timer: NodeJS.Timeout | null = null;
 let loadTimer: NodeJS.Timeout | null = null;
+/** When the scheduled load report goes out. */
+let loadDue = 0;
 /** Connections the other workers have open, as the primary last said (shared sockets only). */
 let openElsewhere = 0;
 /** This worker accepts on the shared sockets itself (no hand-over: the primary does not count in-flight connections). */
@@ -59,15 +61,24 @@ const followThroughput = (): void => {
 
 const reportLoad = (): void => {
   loadTimer = null;
-  if (engine) send({ type: 'load', ...engine.load() });
+  if (engine) send({ type: 'load', ...engine.worker.load() });
 };
 
 /** How long the next load report may wait: see LOAD_FAR_MS. */
 const loadDelay = (): number => {
   // Per-client counts near max_connections_per_ip go at once, whatever the headroom.
-  if (!sharedSockets || !engine || engine.perIpPending) return LOAD_MS;
-  const headroom = engine.snapshot.network.limits.maxConnections - engine.load().active - openElsewhere;
+  if (!sharedSockets || !engine || engine.worker.perIpPending) return LOAD_MS;
+  const headroom = engine.snapshot.network.limits.maxConnections - engine.worker.active - openElsewhere;
   return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;
+};
+
+/** Schedules the next load report, or brings a lazy one forward when it must go sooner (a client near its per-IP share). */
+const scheduleLoad = (delay = loadDelay()): void => {
+  const due = Date.now() + delay;
+  if (loadTimer !== null && loadDue <= due) return;
+  if (loadTimer !== null) clearTimeout(loadTimer);
+  loadDue = due;
+  loadTimer = setTimeout(reportLoad, delay);
 };
 
 const flush = (): void => {
@@ -113,15 +124,15 @@ const follow = (target: ProxyEngine): void => {
 process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'connection') {
     if (!engine || !handle) return void handle?.destroy();
-    engine.accept(message.listener, handle, message.overLimit);
-    loadTimer ??= setTimeout(reportLoad, LOAD_MS);
+    engine.worker.accept(message.listener, handle, message.overLimit);
+    scheduleLoad(LOAD_MS);
     return;
   }
   if (message.type === 'elsewhere') {
     openElsewhere = message.active;
-    engine?.setOpenElsewhere(message.active, message.perIp);
+    engine?.worker.setOpenElsewhere(message.active, message.perIp);
     // A client newly counted elsewhere: this worker's own count of it goes to the primary too.
-    if (engine?.perIpPending) loadTimer ??= setTimeout(reportLoad, LOAD_MS);
+    if (engine?.worker.perIpPending) scheduleLoad(LOAD_MS);
     return;
   }
   if (message.type === 'verdict') {
@@ -154,7 +165,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
     case 'start':
       reply(async () => {
         sharedSockets = message.bound === null;
-        const onClients = (): void => void (loadTimer ??= setTimeout(reportLoad, loadDelay()));
+        const onClients = (): void => scheduleLoad();
         // On shared sockets a client's connections land on any worker: max_connections_per_ip is counted with the others.
         const sharingPerIp = message.bound ? 0 : message.processes;
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, sharingPerIp });
@@ -163,7 +174,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        return message.bound ? engine.adopt(message.bound) : engine.start();
+        return message.bound ? engine.worker.adopt(message.bound) : engine.start();
       });
       break;
     case 'reload':

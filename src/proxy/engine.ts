@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { AuthService, AuthState } from '../auth/auth-service.js';
 import type { AuthClientView } from '../auth/client-registry.js';
@@ -12,13 +11,11 @@ import type { BoundListener, Engine, EngineEvents, EngineOptions, EngineStats, R
 import { DialError, ProxyError } from '../errors.js';
 import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import { Interception } from '../mitm/interception.js';
-import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
 import { HealthChecker, type LiveCheck } from '../health/health-checker.js';
 import type { HealthSource } from '../health/health-source.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { busiest } from '../policy/busiest-clients.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { IpCount } from '../policy/per-ip-share.js';
 import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
@@ -27,7 +24,7 @@ import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { CredentialWarnings } from './credential-warnings.js';
 import { Descriptors } from './descriptors.js';
-import { InterceptFront } from './intercept-front.js';
+import { InterceptDoor } from './intercept-front.js';
 import { sendReplay } from './replay-send.js';
 import { Listeners } from './listeners.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -36,6 +33,7 @@ import { Runtime } from './runtime.js';
 import { viaToken } from './via-token.js';
 import { UdpHub } from './udp/udp-hub.js';
 import { ThroughputTicker } from './throughput-ticker.js';
+import { WorkerPort } from './worker-port.js';
 
 /**
  * The proxy engine of one process, as composition root and facade: it builds the runtime,
@@ -65,8 +63,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   /** The rule sets rules match with `match.rule_set`, loaded and refreshed in the background. */
   readonly ruleSets = new RuleSetStore((message) => this.emit('warning', message));
   private readonly interception: Interception;
-  private front: InterceptFront | null = null;
+  private readonly door: InterceptDoor;
   private readonly throughput: ThroughputTicker;
+  /** What an engine worker process uses of this engine (see WorkerPort). */
+  readonly worker: WorkerPort;
 
   constructor(
     snapshot: ConfigSnapshot,
@@ -101,11 +101,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       interception: this.interception,
     });
     const ledger = this.ledger;
-    this.throughput = new ThroughputTicker(ledger, (bytes) => this.emit('throughput', bytes));
     // The per-second throughput runs only while someone listens for it.
-    const followed = (): void => this.throughput.set(!this.isDraining && this.listenerCount('throughput') > 0);
-    (this as EventEmitter).on('newListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
-    (this as EventEmitter).on('removeListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
+    this.throughput = new ThroughputTicker(ledger, (bytes) => this.emit('throughput', bytes)).follow(this as EventEmitter, () => this.isDraining);
     this.context = {
       runtime: () => this.current,
       begin: (fields) => ledger.begin(fields),
@@ -122,7 +119,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       policy: () => this.policy,
       auth: () => this.gate,
       outOfDescriptors: () => this.descriptors.refused('dial'),
-      interceptor: (host) => this.interceptor(host),
+      interceptor: (host) => this.door.front(host),
       credentialsRefused: (name, message) => this.credentialWarnings.refused(name, this.current.config.backends.find((b) => b.name === name), message),
       viaToken: viaToken(snapshot.role, snapshot.listeners),
       udp: this.udp,
@@ -134,6 +131,12 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       acceptFailed: (error) => this.descriptors.acceptFailed(error),
       warn: (message) => this.emit('warning', message),
     });
+    this.door = new InterceptDoor(this.context, this.interception);
+    const adopted = (bound: BoundListener[]): void => {
+      this.context.viaToken = viaToken(this.current.config.role, bound);
+      this.descriptors.start();
+    };
+    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining, adopted });
   }
 
   /** The config snapshot new connections use. */
@@ -149,43 +152,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.startHealthChecks();
     this.descriptors.start();
     return bound;
-  }
-
-  /**
-   * Serves listeners another process binds (a clustered engine's primary, `bound` in config
-   * order) without binding them: their connections arrive through accept().
-   */
-  adopt(bound: BoundListener[]): BoundListener[] {
-    this.listening.adopt(this.current.config, bound);
-    this.context.viaToken = viaToken(this.current.config.role, bound);
-    this.descriptors.start();
-    return bound;
-  }
-
-  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
-  accept(index: number, socket: Socket, overLimit: boolean): void {
-    if (this.isDraining) return void socket.destroy();
-    this.listening.accept(index, socket, overLimit, this.current.config);
-  }
-
-  /** Open client connections, connections received through accept() so far, and the per-client counts the primary must hear of. */
-  load(): { active: number; received: number; perIp?: IpCount[] } {
-    const perIp = this.policyState.share?.take();
-    return { active: this.ledger.clients.size, received: this.listening.received, ...(perIp ? { perIp } : {}) };
-  }
-
-  /** Whether per-client counts wait to be reported (see load). */
-  get perIpPending(): boolean {
-    return this.policyState.share?.pending ?? false;
-  }
-
-  /**
-   * Client connections the other engine processes had open at their last report (workers
-   * accepting on shared sockets), in all and for the clients near max_connections_per_ip.
-   */
-  setOpenElsewhere(count: number, perIp?: readonly IpCount[]): void {
-    this.listening.openElsewhere = count;
-    if (perIp) this.policyState.share?.apply(perIp);
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -293,7 +259,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return sendReplay(backend, plan, this.current.config.network.timeouts.readMs);
   }
 
-  /** Asks this process's traffic debugger. */
   /** The rule sets of this process as loaded now. */
   ruleSetStatuses(): RuleSetStatus[] {
     return this.ruleSets.statuses();
@@ -304,6 +269,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return this.ruleSets.test(name, host);
   }
 
+  /** Asks this process's traffic debugger. */
   async debug<R extends DebugRequest>(request: R): Promise<DebugAnswer<R>[]> {
     return [await this.recorder.answer(request)];
   }
@@ -364,17 +330,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.liveMetrics()?.observe(record);
     this.policyState.release(record);
     this.emit('connection:end', record);
-  }
-
-  /** The interception front when a tunnel to `host` may be intercepted now; an IP target is decided there by its SNI. */
-  private interceptor(host: string): InterceptFront | null {
-    if (!this.interception.active) return null;
-    if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) {
-      this.interception.passed();
-      return null;
-    }
-    this.front ??= new InterceptFront(this.context, this.interception);
-    return this.front;
   }
 
   private backendNames(): string[] {

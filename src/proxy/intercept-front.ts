@@ -210,3 +210,24 @@ function originUrl(origin: { host: string; port: number }, path: string): string
   const host = origin.host.includes(':') ? `[${origin.host}]` : origin.host;
   return `https://${host}${origin.port === 443 ? '' : `:${origin.port}`}${path}`;
 }
+
+/** Decides per tunnel whether it may be intercepted, and makes the one interception front on first use. */
+export class InterceptDoor {
+  private made: InterceptFront | null = null;
+
+  constructor(
+    private readonly context: ProxyContext,
+    private readonly interception: Interception,
+  ) {}
+
+  /** The interception front when a tunnel to `host` may be intercepted now (null: it tunnels as is); an IP target is decided by its SNI. */
+  front(host: string): InterceptFront | null {
+    if (!this.interception.active) return null;
+    if (!isIpLiteral(normalizeHost(host)) && !this.interception.wants(host)) {
+      this.interception.passed();
+      return null;
+    }
+    this.made ??= new InterceptFront(this.context, this.interception);
+    return this.made;
+  }
+}

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { ConnectionLedger } from './connection-ledger.js';
 
 /** How often the bytes moved are told while someone listens. */
@@ -16,6 +17,14 @@ export class ThroughputTicker {
     private readonly ledger: ConnectionLedger,
     private readonly tell: (bytes: number) => void,
   ) {}
+
+  /** Ticks while `emitter` has a `throughput` listener and `draining()` is false (checked as listeners come and go). */
+  follow(emitter: EventEmitter, draining: () => boolean): this {
+    const followed = (): void => this.set(!draining() && emitter.listenerCount('throughput') > 0);
+    emitter.on('newListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
+    emitter.on('removeListener', (event: string) => event === 'throughput' && queueMicrotask(followed));
+    return this;
+  }
 
   /** Ticks while `on`, from now (bytes carried before are not told). */
   set(on: boolean): void {

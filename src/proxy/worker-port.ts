@@ -1,0 +1,65 @@
+import type { Socket } from 'node:net';
+import type { ConfigSnapshot } from '../config/model.js';
+import type { BoundListener } from '../engine/engine-api.js';
+import type { IpCount } from '../policy/per-ip-share.js';
+import type { PolicyState } from '../policy/policy.js';
+import type { ConnectionLedger } from './connection-ledger.js';
+import type { Listeners } from './listeners.js';
+
+/** The parts of an engine its worker port works with. */
+export interface WorkerPortParts {
+  listening: Listeners;
+  ledger: ConnectionLedger;
+  policyState: PolicyState;
+  config(): ConfigSnapshot;
+  draining(): boolean;
+  /** Listeners another process binds are served from now on. */
+  adopted(bound: BoundListener[]): void;
+}
+
+/**
+ * What an engine worker process uses of its engine to take part in a cluster: listeners the
+ * primary binds, connections it hands over, and the load reports that let every worker count
+ * max_connections and max_connections_per_ip over all of them.
+ */
+export class WorkerPort {
+  constructor(private readonly parts: WorkerPortParts) {}
+
+  /** Serves listeners another process binds (`bound` in config order) without binding them: their connections arrive through accept(). */
+  adopt(bound: BoundListener[]): BoundListener[] {
+    this.parts.listening.adopt(this.parts.config(), bound);
+    this.parts.adopted(bound);
+    return bound;
+  }
+
+  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
+  accept(index: number, socket: Socket, overLimit: boolean): void {
+    if (this.parts.draining()) return void socket.destroy();
+    this.parts.listening.accept(index, socket, overLimit, this.parts.config());
+  }
+
+  /** Open client connections now. */
+  get active(): number {
+    return this.parts.ledger.clients.size;
+  }
+
+  /** The load report: open client connections, connections received through accept() so far, and the per-client counts the primary must hear of (taken: each goes once). */
+  load(): { active: number; received: number; perIp?: IpCount[] } {
+    const perIp = this.parts.policyState.share?.take();
+    return { active: this.active, received: this.parts.listening.received, ...(perIp ? { perIp } : {}) };
+  }
+
+  /** Whether per-client counts wait to be reported (see load). */
+  get perIpPending(): boolean {
+    return this.parts.policyState.share?.pending ?? false;
+  }
+
+  /**
+   * Client connections the other engine processes had open at their last report (workers
+   * accepting on shared sockets), in all and for the clients near max_connections_per_ip.
+   */
+  setOpenElsewhere(count: number, perIp?: readonly IpCount[]): void {
+    this.parts.listening.openElsewhere = count;
+    if (perIp) this.parts.policyState.share?.apply(perIp);
+  }
+}
