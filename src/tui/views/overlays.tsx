@@ -83,7 +83,7 @@ const HELP_PANE: Record<HelpTopic, [string, string][]> = {
     ['e', 'export the listed requests (the filter in force) as a HAR file'],
     ['C', 'clear the list and the records the daemon kept'],
     ['b', "switch the backend of the selected request's rule (:backend NAME)"],
-    [':', 'command line: debug on|off, clear, export [file], backend NAME, reload, quit (Tab completes)'],
+    [':', 'command line: debug on|off, clear, export [file], backend NAME, replay ID [BACKEND] [force], reload, quit (Tab completes)'],
   ],
   throughput: [],
   backends: [
