@@ -305,7 +305,7 @@ debug:
   await tmux.keys('R');
   await tmux.waitFor('R: the command line ready to replay it', (s) => /:replay \w+ /.test(s));
   await tmux.keys('Enter');
-  await tmux.waitFor('the replay compared with the original', (s) => /replay of \w+ via direct: 200 in \d+ ms, \d+ B, same body \(original via direct: 200 in/.test(s));
+  shots['Detail: R replays the request and compares it with the original'] = await tmux.waitFor('the replay compared with the original', (s) => /replay of \w+ via direct: 200 in \d+ ms, \d+ B, same body \(original via direct: 200 in/.test(s));
   await tmux.keys('Escape', 'F');
   await tmux.waitFor('follow mode again', (s) => /\[follow\]/.test(s) && cursorRow(tmux)?.includes('/later2 ') === true);
 
