@@ -1,13 +1,16 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ProxyError } from '../errors.js';
 import type { ControlRouter } from './control-router.js';
-import { peerUid } from './peer-credentials.js';
+import { peerUidWithin } from './peer-credentials.js';
 
 /** Methods that read only: not audited unless refused, so their caller's uid is not looked up. */
 const READS = new Set(['GET', 'HEAD']);
+/** How long a change waits for its caller's uid before it goes on with the uid unknown. */
+const UID_WAIT_MS = 1000;
 
 /** HTTP+JSON over an owner-only Unix socket: the daemon's control plane. */
 export class ControlServer {
@@ -33,7 +36,7 @@ export class ControlServer {
       unlinkSync(this.socketPath);
     }
     // Only the owner (and root) can open the 0600 socket: whoever connects has every right.
-    const server = createServer((req, res) => void this.serve(req, res));
+    const server = answerHalfClosed(createServer((req, res) => void this.serve(req, res)));
     const previous = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -49,10 +52,12 @@ export class ControlServer {
 
   /**
    * Serves one request as a local admin. A change is audited with the uid of the process that
-   * made it (its peer credentials), looked up while it waits; a read has no uid (null, unknown).
+   * made it (its peer credentials), looked up while it waits, for up to UID_WAIT_MS (on a loaded
+   * machine the lookup can take longer: the call then goes on, audited with an unknown uid); a
+   * read has no uid (null, unknown).
    */
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const uid = this.isChange(req) ? await peerUid(req.socket) : null;
+    const uid = this.isChange(req) ? await peerUidWithin(req.socket, UID_WAIT_MS) : null;
     await this.router.dispatch(req, res, { kind: 'local', role: 'admin', uid });
   }
 
@@ -109,4 +114,16 @@ function answers(socket: Socket, timeoutMs: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * Lets a client that half-closes after its request (`nc -N`, `socket.end(request)`) still get the
+ * answer: Node's HTTP server otherwise drops a request whose handler has not answered by the time
+ * the client's end arrives, and the control API's handlers answer asynchronously (a caller's uid,
+ * the config file, the engine processes).
+ */
+export function answerHalfClosed<T extends Server | HttpsServer>(server: T): T {
+  // Node's own switch for it (its HTTP server reads it on the client's end); not in its typings.
+  (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  return server;
 }

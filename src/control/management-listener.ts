@@ -5,7 +5,7 @@ import type { ManagementSpec } from '../config/model.js';
 import { healthAnswer, type Readiness } from '../telemetry/metrics-server.js';
 import type { KeyStore } from './api-keys.js';
 import { errorBody, send, type ControlRouter } from './control-router.js';
-import { closeServer } from './control-server.js';
+import { answerHalfClosed, closeServer } from './control-server.js';
 import { bearerKey, browserProblem, roleGuard } from './management-access.js';
 
 /** A refusal before any route ran (health of the request itself: Host, Origin, key, throttle). */
@@ -50,7 +50,7 @@ export class ManagementListener {
   /** Binds the listener; resolves with where it listens. */
   async start(): Promise<{ host: string; port: number; tls: boolean }> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const server = this.spec.tls ? createHttpsServer(this.hooks.readTls(this.spec.tls), handler) : createHttpServer(handler);
+    const server = answerHalfClosed(this.spec.tls ? createHttpsServer(this.hooks.readTls(this.spec.tls), handler) : createHttpServer(handler));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot serve the control API on ${this.spec.host}:${this.spec.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)));
       server.listen({ host: this.spec.host, port: this.spec.port ?? 0 }, () => resolve());

@@ -21,6 +21,13 @@ export function peerUid(socket: Socket): Promise<number | null> {
   return known;
 }
 
+/** peerUid, or null when the answer takes longer than `ms` (the lookup goes on for the connection's later calls). */
+export function peerUidWithin(socket: Socket, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  return Promise.race([peerUid(socket), late]).finally(() => clearTimeout(timer));
+}
+
 /** The lookup of each connection's peer, for as long as the connection lives. */
 const looked = new WeakMap<Socket, Promise<number | null>>();
 
