@@ -88,7 +88,7 @@ export interface EngineEvents {
   'limit:hit': [LimitHit];
   /** The traffic debugger recorded a request or its end (masked). */
   traffic: [TrafficEvent];
-  /** Bytes (both ways) moved in the last second by open connections and those that just ended; emitted once a second, only while something listens and only when non-zero. */
+  /** Bytes (both ways) moved in the last second by open connections and those that just ended; emitted once a second by each engine process, only while something listens and only when non-zero. */
   throughput: [number];
   /** A backend became healthy or unhealthy (active or passive checks). */
   'backend:health': [BackendHealthEvent];

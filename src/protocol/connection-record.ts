@@ -61,6 +61,14 @@ export interface ConnectionRecord {
   tls?: TlsInfo;
 }
 
+/**
+ * Whether a record is a request read out of an intercepted tunnel: its bytes travelled inside the
+ * tunnel's, so totals of bytes on the wire (metrics, throughput) count the tunnel's only.
+ */
+export function insideTunnel(record: ConnectionRecord): boolean {
+  return record.tls?.decrypted === true && (record.protocol === 'http' || record.protocol === 'upgrade');
+}
+
 /** A tunnel's TLS as the interception front saw it, or the decrypted request's. */
 export interface TlsInfo {
   /** True for a request read out of an intercepted tunnel, and for a tunnel whose requests were. */

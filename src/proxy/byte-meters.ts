@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { insideTunnel, type ConnectionRecord } from '../protocol/connection-record.js';
 
 /** Where a request's or tunnel's bytes so far are read: its client socket's counters, less what they held before it began. */
 class Meter {
@@ -34,7 +34,7 @@ export class ByteMeters {
   /** Forgets a record that ended (its own counters are final now). */
   ended(record: ConnectionRecord): void {
     this.meters.delete(record);
-    if (this.told === null) return;
+    if (this.told === null || insideTunnel(record)) return;
     this.endedUntold += Math.max(0, record.bytesIn + record.bytesOut - (this.told.get(record) ?? 0));
     this.told.delete(record);
   }
@@ -78,6 +78,7 @@ export class ByteMeters {
     let bytesIn = 0;
     let bytesOut = 0;
     for (const record of open) {
+      if (insideTunnel(record)) continue;
       const meter = this.meters.get(record);
       bytesIn += meter ? Math.max(0, meter.socket.bytesRead - meter.inBase) : record.bytesIn;
       bytesOut += meter ? Math.max(0, meter.socket.bytesWritten - meter.outBase) : record.bytesOut;
@@ -85,7 +86,9 @@ export class ByteMeters {
     return { in: bytesIn, out: bytesOut };
   }
 
+  /** Bytes so far both ways, as totals count them (a request inside an intercepted tunnel: none, the tunnel has them). */
   private total(record: ConnectionRecord): number {
+    if (insideTunnel(record)) return 0;
     const meter = this.meters.get(record);
     if (!meter) return record.bytesIn + record.bytesOut;
     return Math.max(0, meter.socket.bytesRead - meter.inBase) + Math.max(0, meter.socket.bytesWritten - meter.outBase);

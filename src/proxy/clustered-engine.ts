@@ -52,7 +52,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
   private limits: MemoryStore | null = null;
   private readonly pending = new Map<number, Pending>();
-  /** Each worker's acknowledgement of the last subscription sent to it. */
+  /** Each worker's acknowledgement of the last subscription sent to it (only workers that said they are ready: a message before that is lost). */
   private readonly subscribed = new WeakMap<Worker, Promise<void>>();
   private nextId = 0;
   private bound: BoundListener[] = [];
@@ -310,7 +310,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     this.subscribed.set(worker, this.request(worker, { type: 'subscribe', events }).then(() => undefined, () => undefined));
   }
 
-  /** Resolves once every worker has acknowledged the events wanted now. */
+  /** Resolves once every ready worker has acknowledged the events wanted now (one still starting is told before it serves). */
   async eventsReady(): Promise<void> {
     // A listener added just before this call is broadcast in a microtask queued ahead of this one.
     await undefined;
@@ -330,7 +330,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private broadcastSubscription(): void {
-    for (const worker of this.workers) if (worker.isConnected()) this.sendSubscription(worker);
+    // A worker still starting is told when it is ready (spawn), before it serves anything.
+    for (const worker of this.workers) if (worker.isConnected() && this.subscribed.has(worker)) this.sendSubscription(worker);
   }
 }
 

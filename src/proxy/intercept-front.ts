@@ -124,6 +124,8 @@ export class InterceptFront implements TunnelTaker {
       clearTimeout(timer);
       return;
     }
+    // Read live like any tunnel: the client socket's counters, which the record gets when it ends.
+    this.ctx.meter(record, client, 0, 0);
     const secure = new TLSSocket(client, { isServer: true, secureContext, ALPNProtocols: offered?.includes('h2') ? ['h2', 'http/1.1'] : ['http/1.1'] });
     // The listener's half-open habit is for tunnels; a decrypted connection the client ended is over (HTTP/2 would wait for its idle timeout).
     secure.allowHalfOpen = false;

@@ -86,7 +86,8 @@ export class WorkerSlots {
    * Tells each worker accepting on the shared sockets how many connections the others have open,
    * in all and for the clients whose counts changed, so max_connections and
    * max_connections_per_ip count all of them: exact but for what the others admitted since their
-   * last report (at most 20 ms old), that is within one burst.
+   * last report (at most 20 ms old; 200 ms while more than 4,096 connections are still free under
+   * max_connections, and per-client counts go at once), that is within one burst.
    */
   tellElsewhere(): void {
     const total = this.list.reduce((n, s) => n + s.active, 0);

@@ -1,6 +1,6 @@
 import { conditionalGet, type FetchAnswer, type Validators } from '../config/https-get.js';
 
-export type { FetchAnswer, Validators };
+export type { Validators };
 
 const MAX_BYTES = 128 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LimitScope } from '../policy/limit-hit.js';
 import type { ExhaustedDuring } from '../engine/engine-api.js';
-import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-record.js';
+import { insideTunnel, type ConnectionRecord, type UdpDropReason } from '../protocol/connection-record.js';
 import type { UdpCounts } from '../engine/engine-api.js';
 import { REFUSALS } from '../protocol/refusal.js';
 import { RecordTally } from './record-tally.js';
@@ -208,8 +208,10 @@ export class ProxyMetrics {
     const failed = record.error !== undefined && record.error !== 'client-closed';
     this.tally.add(backend, methodLabel(record.method), failed ? errorLabel(record.error!) : null);
     this.requestDuration.observe({ backend }, (record.durationMs ?? 0) / 1000);
-    this.endedBytes.in += record.bytesIn;
-    this.endedBytes.out += record.bytesOut;
+    if (!insideTunnel(record)) {
+      this.endedBytes.in += record.bytesIn;
+      this.endedBytes.out += record.bytesOut;
+    }
     if (record.udp) this.udpAssociations.inc();
   }
 

@@ -12,7 +12,7 @@ import { hasRedis, startRedis } from '../helpers/redis.js';
 import { parseMetrics } from '../helpers/prometheus-text.js';
 import { httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
-import { get, many } from '../integration/health/pool-fixture.js';
+import { get, many, until } from '../integration/health/pool-fixture.js';
 
 /** The `server:` section of a daemon on free ports with one engine worker (more keys of it may follow). */
 const ONE_WORKER = 'server:\n  http_port: 0\n  socks5_port: 0\n  workers: 1\n';
@@ -214,7 +214,7 @@ rate_limiting:
   assert.equal(await curl(port, url, '127.0.0.3'), '403');
   const held = [await rawExchange(port, '127.0.0.4'), await rawExchange(port, '127.0.0.4')];
   t.after(() => held.forEach((h) => h.socket.destroy()));
-  await new Promise((r) => setTimeout(r, 100));
+  await until(async () => (await client.call('stats')).busiestClients.some((c) => c.client === '127.0.0.4' && c.active === 2), 10_000, 'both held connections counted');
   const third = await rawExchange(port, '127.0.0.4', 'GET / HTTP/1.1\r\n\r\n');
   assert.match(await third.reply, /^HTTP\/1\.1 503 /);
 

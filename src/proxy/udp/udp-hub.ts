@@ -14,7 +14,6 @@ export interface Closable {
   readonly record: ConnectionRecord;
 }
 
-
 /**
  * The UDP relay state of one engine process: open associations (closed at stop), the NAT
  * entries of all of them under `socks5.udp.max_flows` (least recently used dropped first), and

@@ -1,6 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHar } from '../../../src/debug/har.js';
@@ -8,6 +11,8 @@ import { trafficEventLines } from '../../../src/debug/traffic-format.js';
 import { startIntercepting, type Intercepting } from './mitm-fixture.js';
 import { startOrigin, type Origin } from '../../helpers/https-origin.js';
 import { run, waitFor } from '../../helpers/run.js';
+import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
+import { snapshot } from '../proxy/engine-fixture.js';
 
 /** An origin on loopback reached by the name `localhost` (so the dial resolves a name), closed after the test. */
 async function origin(t: TestContext): Promise<Origin> {
@@ -67,4 +72,27 @@ test('a tunnel that is not decrypted carries the DNS time of its dial in its rec
   assert.equal(entry?._tunnel?.decrypted, false);
   assert.ok((entry?.timings.dns ?? -1) >= 0, `HAR timings.dns: ${JSON.stringify(entry?.timings)}`);
   assert.ok(trafficEventLines('response', tunnel, false).some((line) => /^ {2}Timing: dns=\d+ms connect=\d+ms/.test(line)));
+});
+
+test('an intercepted tunnel is read live like any tunnel, and its bytes count once in proxy_request_bytes_total (its decrypted requests travelled inside them)', { timeout: 60_000 }, async (t) => {
+  const site = await origin(t);
+  const mitm = await intercepting(t, site.files.ca, {}, snapshot(undefined, undefined, { metrics: METRICS_ON }));
+  // A kept-open tunnel: CONNECT, then TLS to the interception front, one request answered.
+  const raw = connect(mitm.run.http.port, '127.0.0.1');
+  t.after(() => raw.destroy());
+  await once(raw, 'connect');
+  raw.write(`CONNECT localhost:${site.port} HTTP/1.1\r\nHost: localhost:${site.port}\r\n\r\n`);
+  await once(raw, 'data');
+  const secure = tlsConnect({ socket: raw, servername: 'localhost', ca: readFileSync(mitm.ca) });
+  await once(secure, 'secureConnect');
+  secure.write(`GET /live HTTP/1.1\r\nHost: localhost:${site.port}\r\n\r\n`);
+  await waitFor('the answer inside the tunnel', async () => ((await once(secure, 'data'))[0] as Buffer).toString().includes('timed') || undefined);
+  const open = await waitFor('the open tunnel with bytes so far', async () => (await mitm.run.engine.openConnections()).find((r) => r.protocol === 'connect' && r.bytesIn > 0 && r.bytesOut > 0));
+  assert.equal(open.tls?.decrypted, true);
+  secure.end();
+  const tunnel = await waitFor('the tunnel ended', () => mitm.run.records.find((r) => r.protocol === 'connect' && r.durationMs !== undefined));
+  await waitFor('the request ended', () => mitm.run.records.find((r) => r.path === '/live' && r.durationMs !== undefined));
+  const metrics = await scrape(mitm.run.engine);
+  assert.equal(metrics.get('proxy_request_bytes_total{direction="in"}'), tunnel.bytesIn, 'the bytes on the wire: the tunnel\'s, once');
+  assert.equal(metrics.get('proxy_request_bytes_total{direction="out"}'), tunnel.bytesOut);
 });

@@ -49,8 +49,14 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   assert.ok(Math.abs(cut - TUNNELS / 2) <= TUNNELS * 0.05, `one crash cut ${cut} of ${TUNNELS} (its share: ${TUNNELS / 2} ± 10 %)`);
   await until(() => closed === cut, 10_000, `${cut} tunnels closed`);
 
+  // A live stream that starts while the replacement is still starting is ready once it is (the
+  // replacement is told what to send when it is up, not before, when the message would be lost).
+  cluster.once('fork', () => engine.on('limit:hit', () => undefined));
   // The clients the crash cut are served again, by the replacement once it is up.
   const cutClient = clients[sockets.findIndex((s) => s.destroyed)];
   await until(() => warnings.length === 1 && Object.keys(cluster.workers ?? {}).length === 2, 15_000, 'a replacement worker');
+  let ready = false;
+  void engine.eventsReady().then(() => (ready = true));
+  await until(() => ready, 15_000, 'the events of every worker, the replacement included');
   sockets.push(await tunnel(port, site.port, cutClient));
 });
