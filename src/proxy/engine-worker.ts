@@ -181,6 +181,11 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
       reply(async () => engine!.reload(message.snapshot));
       break;
     case 'stats':
+      // A load report still waiting goes first: the primary then counts what the answer counts.
+      if (loadTimer !== null) {
+        clearTimeout(loadTimer);
+        reportLoad();
+      }
       reply(async () => engine!.stats());
       break;
     case 'metrics':
