@@ -52,9 +52,9 @@ export class ProxyMetrics {
   /** Per-record counts waiting for the next scrape (see RecordTally). */
   private readonly tally = new RecordTally();
   /** The counters the tally is moved into. */
-  readonly connectionsTotal: Counter<'backend' | 'status'>;
-  readonly connectionErrors: Counter<'backend' | 'error'>;
-  readonly requestsTotal: Counter<'method' | 'backend'>;
+  private readonly connectionsTotal: Counter<'backend' | 'status'>;
+  private readonly connectionErrors: Counter<'backend' | 'error'>;
+  private readonly requestsTotal: Counter<'method' | 'backend'>;
   private readonly requestDuration: Histogram<'backend'>;
   /** Bytes of the records that ended; the open ones' bytes so far are added at scrape time. */
   private readonly endedBytes = { in: 0, out: 0 };
@@ -84,7 +84,7 @@ export class ProxyMetrics {
     const ended = this.endedBytes;
     const registers = [this.registry];
     // Whichever of these is read first moves the tally into all of them.
-    const collect = (): void => this.tally.moveInto(this);
+    const collect = (): void => this.tally.moveInto({ connectionsTotal: this.connectionsTotal, connectionErrors: this.connectionErrors, requestsTotal: this.requestsTotal });
     this.connectionsTotal = new Counter({ name: 'proxy_connections_total', help: 'Connections (requests and tunnels) handled, by backend and outcome', labelNames: ['backend', 'status'], registers, collect });
     this.connectionErrors = new Counter({ name: 'proxy_connections_errors_total', help: 'Connections that failed, by backend and error', labelNames: ['backend', 'error'], registers, collect });
     this.requestsTotal = new Counter({ name: 'proxy_requests_total', help: 'Requests by method (CONNECT and SOCKS5 for tunnels) and backend', labelNames: ['method', 'backend'], registers, collect });
