@@ -20,6 +20,7 @@ import { ClientDispatch } from './client-dispatch.js';
 import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { WORKER_ENV } from './worker-env.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
@@ -226,7 +227,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private async spawn(index: number): Promise<BoundListener[]> {
-    const worker = cluster.fork();
+    const worker = cluster.fork(WORKER_ENV);
     const slot = this.slots.list[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {

@@ -23,9 +23,27 @@ function connectionOptions(values: string[]): Set<string> | null {
   return names;
 }
 
+/** A bit per name length (names of 32 characters or more share the top bit): a name whose bit is clear is not in the set. */
+function lengthMask(names: Iterable<string>): number {
+  let mask = 0;
+  for (const name of names) mask |= 1 << Math.min(name.length, 31);
+  return mask;
+}
+
+const HOP_LENGTHS = lengthMask(HOP_BY_HOP);
+/** The length mask of each `drop` set a caller passes (they are module constants: computed once). */
+const dropMasks = new WeakMap<ReadonlySet<string>, number>();
+
+function dropMask(drop: ReadonlySet<string>): number {
+  let mask = dropMasks.get(drop);
+  if (mask === undefined) dropMasks.set(drop, (mask = lengthMask(drop)));
+  return mask;
+}
+
 /**
  * Copies a flat raw header list (`[name, value, name, value, …]`) without hop-by-hop fields and
- * without the names in `drop` (lower case); returns the kept list.
+ * without the names in `drop` (lower case); returns the kept list. Only a name as long as one of
+ * the dropped names is lower-cased to compare (a request or answer's usual fields are not).
  */
 export function stripHopByHop(raw: readonly string[], drop?: ReadonlySet<string>): string[] {
   let connectionValues: string[] | null = null;
@@ -33,11 +51,15 @@ export function stripHopByHop(raw: readonly string[], drop?: ReadonlySet<string>
     if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') (connectionValues ??= []).push(raw[i + 1]);
   }
   const listed = connectionValues ? connectionOptions(connectionValues) : null;
+  const lengths = drop ? HOP_LENGTHS | dropMask(drop) : HOP_LENGTHS;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || listed?.has(name) || drop?.has(name)) continue;
-    out.push(raw[i], raw[i + 1]);
+    const field = raw[i];
+    if (listed !== null || (lengths & (1 << Math.min(field.length, 31))) !== 0) {
+      const name = field.toLowerCase();
+      if (HOP_BY_HOP.has(name) || listed?.has(name) || drop?.has(name)) continue;
+    }
+    out.push(field, raw[i + 1]);
   }
   return out;
 }

@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Backend } from '../backends/backend.js';
-import { authority } from '../backends/http-connect.js';
 import { backendFault } from '../health/backend-fault.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';
@@ -109,7 +108,7 @@ class HttpRequest extends AdmissionRequest {
     const headers = stripHopByHop(raw, forwardedFor === 'off' ? DROP_ON_REQUEST : DROP_WITH_FORWARDED);
     addForwarded(forwardedFor, raw, record.clientAddress, headers);
     if (this.hops !== null) setMaxForwards(headers, this.hops - 1);
-    headers.push('host', authority(target).replace(target.scheme === 'https:' ? /:443$/ : /:80$/, ''), 'via', `${req.httpVersion} ${ctx.viaToken}`);
+    headers.push('host', hostField(target), 'via', `${req.httpVersion} ${ctx.viaToken}`);
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     const method = req.method ?? 'GET';
     const group = resolution.group;
@@ -153,4 +152,10 @@ class HttpRequest extends AdmissionRequest {
     };
     send(resolution.backend, false);
   }
+}
+
+/** The Host field for a target: its authority, without the scheme's default port (RFC 9110 section 7.2). */
+function hostField(target: HttpTarget): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return target.port === (target.scheme === 'https:' ? 443 : 80) ? host : `${host}:${target.port}`;
 }

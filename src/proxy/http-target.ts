@@ -11,10 +11,11 @@ export interface HttpTarget extends Target {
 export function parseAbsoluteTarget(url: string): HttpTarget | null {
   let scheme: 'http:' | 'https:';
   let rest: string;
-  if (url.length > 7 && url.slice(0, 7).toLowerCase() === 'http://') {
+  // Clients write the scheme in lower case: only another spelling is lower-cased to compare.
+  if (url.length > 7 && (url.startsWith('http://') || url.slice(0, 7).toLowerCase() === 'http://')) {
     scheme = 'http:';
     rest = url.slice(7);
-  } else if (url.length > 8 && url.slice(0, 8).toLowerCase() === 'https://') {
+  } else if (url.length > 8 && (url.startsWith('https://') || url.slice(0, 8).toLowerCase() === 'https://')) {
     scheme = 'https:';
     rest = url.slice(8);
   } else {
@@ -34,7 +35,7 @@ export function parseAbsoluteTarget(url: string): HttpTarget | null {
   const hash = path.indexOf('#');
   if (hash !== -1) path = path.slice(0, hash);
   if (path === '' || path[0] === '?') path = `/${path}`;
-  return { scheme, ...hostPort, path };
+  return { scheme, host: hostPort.host, port: hostPort.port, path };
 }
 
 /** Why an absolute-form target did not parse: credentials in it (RFC 9110 section 4.2.4), or not an http(s) URL. */
