@@ -42,24 +42,29 @@ function dropMask(drop: ReadonlySet<string>): number {
 
 /**
  * Copies a flat raw header list (`[name, value, name, value, …]`) without hop-by-hop fields and
- * without the names in `drop` (lower case); returns the kept list. Only a name as long as one of
- * the dropped names is lower-cased to compare (a request or answer's usual fields are not).
+ * without the names in `drop` (lower case) into `out` (a new list, or `raw` itself to strip it in
+ * place); returns `out`. Only a name as long as one of the dropped names is lower-cased to compare
+ * (a request or answer's usual fields are not).
  */
-export function stripHopByHop(raw: readonly string[], drop?: ReadonlySet<string>): string[] {
+export function stripHopByHop(raw: readonly string[], drop?: ReadonlySet<string>, out: string[] = []): string[] {
   let connectionValues: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') (connectionValues ??= []).push(raw[i + 1]);
   }
   const listed = connectionValues ? connectionOptions(connectionValues) : null;
   const lengths = drop ? HOP_LENGTHS | dropMask(drop) : HOP_LENGTHS;
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
+  const length = raw.length;
+  let kept = 0;
+  for (let i = 0; i < length; i += 2) {
     const field = raw[i];
     if (listed !== null || (lengths & (1 << Math.min(field.length, 31))) !== 0) {
       const name = field.toLowerCase();
       if (HOP_BY_HOP.has(name) || listed?.has(name) || drop?.has(name)) continue;
     }
-    out.push(field, raw[i + 1]);
+    // In place, the write position never passes the read position.
+    out[kept++] = field;
+    out[kept++] = raw[i + 1];
   }
+  out.length = kept;
   return out;
 }

@@ -84,12 +84,18 @@ export class ResponseRelay {
     const headers: string[] = new Array(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i].toString('latin1');
     if (status < 200) this.interim(status, statusText, headers);
-    else this.answer(status, statusText, headers, resume);
+    // The list is this call's own: stripped in place, no second copy per response.
+    else this.relayHead(status, statusText, stripHopByHop(headers, DROP_ON_RESPONSE, headers), resume);
     return true;
   }
 
   /** Relays the final answer's head; `resume` restarts a body paused by backpressure. */
   answer(status: number, statusText: string, headers: string[], resume: () => void): void {
+    this.relayHead(status, statusText, stripHopByHop(headers, DROP_ON_RESPONSE), resume);
+  }
+
+  /** Relays a final head already stripped of hop-by-hop fields (`kept` gets Via added). */
+  private relayHead(status: number, statusText: string, kept: string[], resume: () => void): void {
     this.bodiless = status === 204 || status === 304;
     this.headAt = Date.now();
     // A connection opened for this request: its set-up is not waiting for the answer.
@@ -98,7 +104,6 @@ export class ResponseRelay {
     if (this.balanced) this.balanced.answered();
     else this.fixed?.passive?.report(this.fixed.backend.name, true);
     this.resume = resume;
-    const kept = stripHopByHop(headers, DROP_ON_RESPONSE);
     kept.push('via', `1.1 ${this.ctx.viaToken}`);
     this.record.status = status;
     if (this.keepHeaders) this.record.responseHeaders = kept;

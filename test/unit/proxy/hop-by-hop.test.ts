@@ -21,3 +21,10 @@ test('hop-by-hop fields go whatever their case; fields Connection names go; the 
   // A long dropped name is matched too.
   assert.deepEqual(stripHopByHop(['X-Forwarded-For-Some-Very-Long-Name-Here', 'v', 'Date', 'd'], new Set(['x-forwarded-for-some-very-long-name-here'])), ['Date', 'd']);
 });
+
+test('stripping in place keeps the same list, compacted', () => {
+  const list = ['Connection', 'close', 'Server', 'nginx', 'Via', '1.1 a', 'Keep-Alive', 'timeout=5', 'Date', 'x'];
+  const out = stripHopByHop(list, new Set(['via']), list);
+  assert.equal(out, list);
+  assert.deepEqual(list, ['Server', 'nginx', 'Date', 'x']);
+});
