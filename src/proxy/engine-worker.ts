@@ -174,7 +174,9 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        return message.bound ? engine.worker.adopt(message.bound) : engine.start();
+        if (!message.bound) return engine.start();
+        await engine.ready();
+        return engine.worker.adopt(message.bound);
       });
       break;
     case 'reload':

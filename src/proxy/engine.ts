@@ -20,7 +20,7 @@ import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
-import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { CredentialWarnings } from './credential-warnings.js';
 import { Descriptors } from './descriptors.js';
@@ -47,6 +47,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly udp = new UdpHub(() => this.liveMetrics());
   private readonly listening: Listeners;
   private metrics: ProxyMetrics | null = null;
+  /** The metrics module, loaded by ready() while the config enables metrics (prom-client is megabytes an unmetered engine does not carry). */
+  private metricsModule: typeof import('../telemetry/proxy-metrics.js') | null = null;
   private captureSettings: CaptureSettings | null = null;
   private readonly startedAt = Date.now();
   private isDraining = false;
@@ -146,12 +148,18 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Binds every listener; rejects (and binds none) if any cannot be bound. */
   async start(): Promise<BoundListener[]> {
+    await this.ready();
     const bound = await this.listening.start(this.current.config);
     // Ports given as 0 are known now: the token names the addresses actually served.
     this.context.viaToken = viaToken(this.current.config.role, bound);
     this.startHealthChecks();
     this.descriptors.start();
     return bound;
+  }
+
+  /** Loads what the current config needs before connections arrive (the metrics module when metrics are on); start() does, an engine worker before it adopts listeners. */
+  async ready(config = this.current.config): Promise<void> {
+    if (config.metrics && !this.metricsModule) this.metricsModule = await import('../telemetry/proxy-metrics.js');
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -166,6 +174,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
+    // Awaited only when there is something to load: otherwise the swap stays synchronous, as callers expect.
+    if (next.metrics && !this.metricsModule) await this.ready(next);
     // Read before anything changes: a certificate that cannot be served refuses the whole reload.
     const applyToListeners = this.listening.prepareReload(next);
     const previous = this.current;
@@ -312,8 +322,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
   private liveMetrics(): ProxyMetrics | null {
-    if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(
+    if (!this.current.config.metrics || !this.metricsModule) return null;
+    this.metrics ??= new this.metricsModule.ProxyMetrics(
       () => this.ledger.activeByBackend(this.backendNames()),
       this.options.processMetrics === true,
       () => this.policyState.shared,
