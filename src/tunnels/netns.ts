@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { execa } from 'execa';
 import { ProxyError } from '../errors.js';
 
 const IP_TIMEOUT_MS = 10_000;
 
 /** Runs `ip ARGS…` (bounded); rejects with a TUNNEL_SETUP error carrying ip's own message. */
 export async function ip(args: string[], input?: string): Promise<string> {
+  // Loaded on first use: a daemon without tunnels never runs a command.
+  const { execa } = await import('execa');
   const result = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS, input, stdin: input === undefined ? 'ignore' : 'pipe' });
   if (result.exitCode !== 0 || result.failed) {
     const detail = String(result.stderr || result.stdout || result.shortMessage).trim();
