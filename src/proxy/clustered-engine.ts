@@ -18,7 +18,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
 import { Descriptors } from './descriptors.js';
-import { ENGINE_V8_FLAGS } from './engine-v8-flags.js';
+import { ENGINE_MALLOC_ENV, ENGINE_V8_FLAGS } from './engine-v8-flags.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
@@ -227,7 +227,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private async spawn(index: number): Promise<BoundListener[]> {
-    const worker = cluster.fork();
+    const worker = cluster.fork(ENGINE_MALLOC_ENV);
     const slot = this.slots.list[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {

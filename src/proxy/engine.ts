@@ -141,6 +141,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining, adopted });
   }
 
+  /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */
+  get activity(): number {
+    return this.ledger.connectionsTotal + this.ledger.begun;
+  }
+
   /** The config snapshot new connections use. */
   get snapshot(): ConfigSnapshot {
     return this.current.config;
