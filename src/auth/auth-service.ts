@@ -1,5 +1,5 @@
 import type { ConfigSnapshot } from '../config/model.js';
-import { parseDuration } from '../config/values.js';
+import { parseDuration } from '../config/value-parsers.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import type { FrontProtocol } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';

@@ -1,4 +1,4 @@
-import { AsyncEntry } from '@napi-rs/keyring';
+import type { AsyncEntry } from '@napi-rs/keyring';
 import { ProxyError } from '../errors.js';
 
 /** The keyring service name the secrets of this product are stored under. */
@@ -20,6 +20,8 @@ export class KeyringUnavailableError extends ProxyError {
 async function call<T>(what: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>, service: string, account: string): Promise<T> {
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   try {
+    // Loaded on first use: a native addon the daemon and most commands never need.
+    const { AsyncEntry } = await import('@napi-rs/keyring');
     // Pinned to the Secret Service on Linux: the kernel keyring fallback forgets everything at reboot.
     const entry = new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
     return await what(entry, signal);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError } from 'ldapts';
-import { parseDuration } from '../config/values.js';
+import { parseDuration } from '../config/value-parsers.js';
 import type { AuthSettings } from './auth-settings.js';
 import { outsideGroups, type AuthProvider, type Credentials, type Verdict } from './identity.js';
 

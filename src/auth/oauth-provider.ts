@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { parseDuration } from '../config/values.js';
+import { parseDuration } from '../config/value-parsers.js';
 import type { AuthSettings } from './auth-settings.js';
 import { outsideGroups, type AuthProvider, type Credentials, type Rejection, type Verdict } from './identity.js';
 

@@ -1,6 +1,6 @@
 import { KeyStore, keysFile } from '../control/api-keys.js';
 import { NoDaemonError, type ControlClient } from '../control/control-client.js';
-import { parseDuration } from '../config/values.js';
+import { parseDuration } from '../config/value-parsers.js';
 import { ProxyError } from '../errors.js';
 
 /**

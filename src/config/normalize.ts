@@ -5,7 +5,7 @@ import type { BackendSpec, ConfigSnapshot, Credentials, DebugSpec, ListenerSpec,
 import type { MatchSpec } from './match-schema.js';
 import { debugSchema, type ClientConfig, type ServerConfig } from './schema.js';
 import { mitmSchema, type MitmConfig } from './mitm-schema.js';
-import { parseDuration, parseHostPort } from './values.js';
+import { parseDuration, parseHostPort } from './value-parsers.js';
 
 const ms = (text: string): number => parseDuration(text)!;
 

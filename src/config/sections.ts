@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Role } from '../role.js';
+import { BUILT_IN_CHECK_DEFAULTS, type HealthCheckDefaults } from './check-defaults.js';
 import { accessControlSchema, accessLogSchema, authSchema, rateLimitingSchema, stateSchema } from './schema.js';
 
 /** `server.auth:` with defaults applied. */
@@ -13,14 +14,6 @@ export type AccessLogSettings = z.infer<typeof accessLogSchema>;
 /** `state:` with defaults applied. */
 export type StateSettings = z.infer<typeof stateSchema>;
 
-/** `health_checks.defaults`: what a backend's own `health_check:` does not say. */
-export interface HealthCheckDefaults {
-  interval: string;
-  timeout: string;
-  healthy_threshold: number;
-  unhealthy_threshold: number;
-}
-
 /** The sections features read at run time, each with its defaults applied, normalised once per load. */
 export interface RuntimeSections {
   /** `server.auth:` (mode "none" for the client role). */
@@ -32,9 +25,6 @@ export interface RuntimeSections {
   /** `health_checks.defaults` over the built-in ones, or null when there is no global `health_checks:` section. */
   healthChecks: HealthCheckDefaults | null;
 }
-
-/** The check defaults without a `health_checks.defaults` section. */
-export const BUILT_IN_CHECK_DEFAULTS: HealthCheckDefaults = { interval: '30s', timeout: '5s', healthy_threshold: 2, unhealthy_threshold: 3 };
 
 /**
  * Who `access_control.trusted_clients` lists when the file does not say. A server trusts no one:

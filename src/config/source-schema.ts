@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ProxyError } from '../errors.js';
 import type { KeyPath } from './problems.js';
-import { duration, nonEmpty, parseDuration } from './values.js';
+import { parseDuration } from './value-parsers.js';
+import { duration, nonEmpty } from './values.js';
 
 /**
  * `config.source:` the whole config comes from an https URL (a fleet's nodes all read one copy).

@@ -15,7 +15,7 @@ import { EventHub } from '../control/event-hub.js';
 import { createEngine } from '../proxy/create-engine.js';
 import type { BoundListener, Engine, EngineStats } from '../engine/engine-api.js';
 import { TrafficDebugger } from '../debug/traffic-debugger.js';
-import { DaemonMetrics } from '../telemetry/daemon-metrics.js';
+import type { DaemonMetrics } from '../telemetry/daemon-metrics.js';
 import { Logger } from '../telemetry/logger.js';
 import { MetricsServer, type Readiness } from '../telemetry/metrics-server.js';
 import { proxyProtocolGate, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
@@ -47,7 +47,8 @@ export class Daemon implements DaemonContext {
   private editing: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
-  private readonly metrics: DaemonMetrics;
+  /** The daemon's metrics, made with the first scrape. */
+  private metrics: Promise<DaemonMetrics> | null = null;
   private metricsServer: MetricsServer | null = null;
   /** `server.proxy_protocol` of the config in force, for the metrics listener. */
   private proxyProtocol: ProxyProtocolGate | null = null;
@@ -66,7 +67,6 @@ export class Daemon implements DaemonContext {
   ) {
     this.control = new ControlServer(paths.socket, this.router);
     this.logger = new Logger('info');
-    this.metrics = new DaemonMetrics(this.startedAt, () => this.states.health());
     this.policy = new PolicyHooks(this.logger);
     this.tunnels = new TunnelManager(paths.stateDir, paths.runtimeDir);
     this.states = new BackendStates(() => ({ snapshot: this.snapshot, engine: this.engine }), this.tunnels);
@@ -180,7 +180,6 @@ export class Daemon implements DaemonContext {
   /** A reload that did not validate: counted, logged with its problems, published; the running config stays. */
   private refused(error: Error): void {
     this.reloadErrors++;
-    this.metrics.reloadFailed();
     const problems = error instanceof ConfigError ? error.problems : [error.message];
     this.reader.rejected(problems.join('; '));
     this.logger.error('reload rejected; the running config keeps serving', { problems });
@@ -246,7 +245,6 @@ export class Daemon implements DaemonContext {
     this.proxyProtocol = proxyProtocolGate(next);
     this.logger.setLevel(next.logLevel);
     this.reloads++;
-    this.metrics.reloaded();
     if (JSON.stringify(previous.debug) !== JSON.stringify(next.debug)) await this.traffic.configure(next.debug);
     if (JSON.stringify(previous.metrics) !== JSON.stringify(next.metrics)) {
       await this.metricsServer?.close();
@@ -323,7 +321,8 @@ export class Daemon implements DaemonContext {
 
   /** Every metric of the daemon and its engine processes, as Prometheus text. */
   async exposition(): Promise<{ contentType: string; text: string }> {
-    return this.metrics.exposition(await this.engine.metricsJson());
+    this.metrics ??= import('../telemetry/daemon-metrics.js').then(({ DaemonMetrics }) => new DaemonMetrics(this.startedAt, () => this.states.health(), () => ({ applied: this.reloads, rejected: this.reloadErrors })));
+    return (await this.metrics).exposition(await this.engine.metricsJson());
   }
 
   /** Why a tunnel backend cannot carry traffic now (null: it can, or it is no tunnel). */

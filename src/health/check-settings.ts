@@ -1,7 +1,7 @@
 import type { Target } from '../backends/backend.js';
 import type { BackendSpec, ConfigSnapshot } from '../config/model.js';
-import { BUILT_IN_CHECK_DEFAULTS, type HealthCheckDefaults } from '../config/sections.js';
-import { parseDuration, parseHostPort } from '../config/values.js';
+import { BUILT_IN_CHECK_DEFAULTS, type HealthCheckDefaults } from '../config/check-defaults.js';
+import { parseDuration, parseHostPort } from '../config/value-parsers.js';
 
 /** Where a check goes when the backend names no `target:` (the same default as `backend test`). */
 export const DEFAULT_PROBE_TARGET: Target = { host: 'example.com', port: 80 };

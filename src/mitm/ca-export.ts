@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ProxyError } from '../errors.js';
-import { x509 } from './x509.js';
+import { loadX509 } from './x509.js';
 
 /** The formats `ca export` writes. */
 export type CaFormat = 'pem' | 'der' | 'p12';
@@ -14,7 +14,7 @@ export type CaFormat = 'pem' | 'der' | 'p12';
  */
 export async function caAs(certPem: string, format: CaFormat): Promise<Buffer> {
   if (format === 'pem') return Buffer.from(certPem);
-  if (format === 'der') return Buffer.from(x509.PemConverter.decodeFirst(certPem));
+  if (format === 'der') return Buffer.from((await loadX509()).PemConverter.decodeFirst(certPem));
   const dir = mkdtempSync(join(tmpdir(), 'simple-proxy-p12-'));
   try {
     writeFileSync(join(dir, 'ca.pem'), certPem);

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
-import { x509 } from './x509.js';
+import { loadX509 } from './x509.js';
 import { ProxyError } from '../errors.js';
 
 /** The algorithm of the CA and of every leaf key: ECDSA P-256 signs fast and every current client accepts it. */
@@ -60,6 +60,7 @@ export async function createCa(stateDir: string, now = new Date()): Promise<CaMa
   const files = caFiles(stateDir);
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   chmodSync(files.dir, 0o700);
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_YEARS);

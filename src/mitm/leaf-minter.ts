@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
-import { x509 } from './x509.js';
+import { loadX509, type X509Module } from './x509.js';
 import { DAY_MS, EC_P256, randomSerial, SIGNING, type CaMaterial } from './ca-store.js';
 
 /** Leaves live a week: short enough that a leaked one soon expires, long enough for any session. */
@@ -31,8 +31,8 @@ export interface MinterCounts {
  */
 export class LeafMinter {
   private readonly cache: LRUCache<string, Promise<SecureContext>>;
-  private readonly caCert: x509.X509Certificate;
-  private readonly caKey: Promise<webcrypto.CryptoKey>;
+  /** The x509 module, the CA's certificate and its signing key, once loaded (see loadX509). */
+  private readonly signer: Promise<{ x509: X509Module; caCert: InstanceType<X509Module['X509Certificate']>; caKey: webcrypto.CryptoKey }>;
   private leafKeys: Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> | null = null;
   private minted = 0;
   private cached = 0;
@@ -43,8 +43,13 @@ export class LeafMinter {
     readonly capacity: number,
   ) {
     this.cache = new LRUCache({ max: capacity });
-    this.caCert = new x509.X509Certificate(ca.certPem);
-    this.caKey = webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), EC_P256, false, ['sign']);
+    this.signer = loadX509().then(async (x509) => ({
+      x509,
+      caCert: new x509.X509Certificate(ca.certPem),
+      caKey: await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), EC_P256, false, ['sign']),
+    }));
+    // A CA that does not parse fails each signing (and is reported there), not this constructor's caller.
+    this.signer.catch(() => undefined);
   }
 
   /** True when this minter signs with that CA (a reload that kept the CA keeps the cache). */
@@ -75,11 +80,11 @@ export class LeafMinter {
   /** Signs a leaf for one host and returns it as PEM. */
   async mint(host: string, now = new Date()): Promise<string> {
     const started = performance.now();
-    const [{ keys }, caKey] = await Promise.all([this.leafKeysOnce(), this.caKey]);
+    const [{ keys }, { x509, caCert, caKey }] = await Promise.all([this.leafKeysOnce(), this.signer]);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       subject: 'O=simple-proxy interception',
-      issuer: this.caCert.subject,
+      issuer: caCert.subject,
       notBefore: new Date(now.getTime() - DAY_MS),
       notAfter: new Date(now.getTime() + LEAF_DAYS * DAY_MS),
       signingAlgorithm: SIGNING,
@@ -90,7 +95,7 @@ export class LeafMinter {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
         new x509.SubjectAlternativeNameExtension([{ type: isIP(host) ? 'ip' : 'dns', value: host }], false),
-        await x509.AuthorityKeyIdentifierExtension.create(this.caCert.publicKey, false),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey, false),
       ],
     });
     this.minted++;
@@ -100,6 +105,7 @@ export class LeafMinter {
 
   private leafKeysOnce(): Promise<{ keys: webcrypto.CryptoKeyPair; pem: string }> {
     this.leafKeys ??= (async () => {
+      const x509 = await loadX509();
       const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
       const pem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
       return { keys, pem };

@@ -18,6 +18,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
 import { Descriptors } from './descriptors.js';
+import { ENGINE_V8_FLAGS } from './engine-v8-flags.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { WORKER_ENV } from './worker-env.js';
@@ -95,7 +96,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
 
   /** Binds the listeners (here, or in every worker) and starts the workers; rejects (and stops them all) if either fails. */
   async start(): Promise<BoundListener[]> {
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false, execArgv: [...ENGINE_V8_FLAGS, ...process.execArgv] });
     if (this.byClient) this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
       const results = await Promise.all(this.slots.list.map((_, index) => this.spawn(index)));

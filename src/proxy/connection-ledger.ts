@@ -65,6 +65,11 @@ export class ConnectionLedger {
     this.events.clientsChanged?.();
   }
 
+  /** Records started since start (requests and tunnels): a count that moves with any traffic. */
+  get begun(): number {
+    return this.nextId;
+  }
+
   /** Starts a record: id, start time, every field present from the start. */
   begin(fields: RecordStart): ConnectionRecord {
     // Every field is present from the start so records keep one hidden class (no shape migrations per connection).

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { letYoungGenerationGrow } from '../cli/young-generation.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ClusteredEngine } from './clustered-engine.js';
 import type { Engine, EngineOptions } from '../engine/engine-api.js';
@@ -15,6 +16,10 @@ export function engineProcesses(workers: number): number {
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = engineProcesses(workers);
-  if (count <= 1) return new ProxyEngine(snapshot, options);
+  if (count <= 1) {
+    // The engine serves in this process: per-connection garbage wants V8's usual young generation.
+    letYoungGenerationGrow();
+    return new ProxyEngine(snapshot, options);
+  }
   return new ClusteredEngine(snapshot, count);
 }

@@ -7,6 +7,7 @@ import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ProxyEngine } from './engine.js';
+import { collectWhenQuiet } from './idle-collector.js';
 import { RecordBatch } from './record-batch.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -169,12 +170,16 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         // On shared sockets a client's connections land on any worker: max_connections_per_ip is counted with the others.
         const sharingPerIp = message.bound ? 0 : message.processes;
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, sharingPerIp });
+        const started = engine;
+        collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         follow(engine);
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        return message.bound ? engine.worker.adopt(message.bound) : engine.start();
+        if (!message.bound) return engine.start();
+        await engine.ready();
+        return engine.worker.adopt(message.bound);
       });
       break;
     case 'reload':

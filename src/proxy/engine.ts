@@ -20,8 +20,9 @@ import { Policy, PolicyState } from '../policy/policy.js';
 import type { CaptureSettings, ConnectionRecord } from '../protocol/connection-record.js';
 import { explainRoute, type RouteExplanation, type RouteQuestion } from '../routing/route-explanation.js';
 import { RuleSetStore, type RuleSetStatus, type RuleSetTest } from '../routing/rule-set-store.js';
-import { ProxyMetrics } from '../telemetry/proxy-metrics.js';
+import type { ProxyMetrics } from '../telemetry/proxy-metrics.js';
 import { ConnectionLedger } from './connection-ledger.js';
+import { LazyMetrics } from './lazy-metrics.js';
 import { CredentialWarnings } from './credential-warnings.js';
 import { Descriptors } from './descriptors.js';
 import { InterceptDoor } from './intercept-front.js';
@@ -46,7 +47,10 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly ledger: ConnectionLedger;
   private readonly udp = new UdpHub(() => this.liveMetrics());
   private readonly listening: Listeners;
-  private metrics: ProxyMetrics | null = null;
+  private readonly metrics = new LazyMetrics(() => [
+    () => this.ledger.activeByBackend(this.backendNames()), this.options.processMetrics === true, () => this.policyState.shared,
+    () => this.descriptors.view().exhausted, () => this.udp.counts(), () => this.ledger.meters.sum(this.ledger.open), () => this.policyState.fleetOpenElsewhere,
+  ]);
   private captureSettings: CaptureSettings | null = null;
   private readonly startedAt = Date.now();
   private isDraining = false;
@@ -139,6 +143,11 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining, adopted });
   }
 
+  /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */
+  get activity(): number {
+    return this.ledger.connectionsTotal + this.ledger.begun;
+  }
+
   /** The config snapshot new connections use. */
   get snapshot(): ConfigSnapshot {
     return this.current.config;
@@ -146,12 +155,18 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Binds every listener; rejects (and binds none) if any cannot be bound. */
   async start(): Promise<BoundListener[]> {
+    await this.ready();
     const bound = await this.listening.start(this.current.config);
     // Ports given as 0 are known now: the token names the addresses actually served.
     this.context.viaToken = viaToken(this.current.config.role, bound);
     this.startHealthChecks();
     this.descriptors.start();
     return bound;
+  }
+
+  /** Loads what the current config needs before connections arrive (the metrics module when metrics are on); start() does, an engine worker before it adopts listeners. */
+  async ready(config = this.current.config): Promise<void> {
+    await this.metrics.load(config.metrics);
   }
 
   /** Starts the active health checks (start() does; a clustered engine's primary calls it without listeners). */
@@ -166,6 +181,8 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
 
   /** Swaps in a new snapshot atomically; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
+    // Awaited only when there is something to load: otherwise the swap stays synchronous, as callers expect.
+    if (this.metrics.missing(next.metrics)) await this.ready(next);
     // Read before anything changes: a certificate that cannot be served refuses the whole reload.
     const applyToListeners = this.listening.prepareReload(next);
     const previous = this.current;
@@ -310,19 +327,9 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return this.gate;
   }
 
-  /** The proxy metrics while the config enables them (created on first use: an unmetered proxy pays nothing). */
+  /** The proxy metrics while the config enables them. */
   private liveMetrics(): ProxyMetrics | null {
-    if (!this.current.config.metrics) return null;
-    this.metrics ??= new ProxyMetrics(
-      () => this.ledger.activeByBackend(this.backendNames()),
-      this.options.processMetrics === true,
-      () => this.policyState.shared,
-      () => this.descriptors.view().exhausted,
-      () => this.udp.counts(),
-      () => this.ledger.meters.sum(this.ledger.open),
-      () => this.policyState.fleetOpenElsewhere,
-    );
-    return this.metrics;
+    return this.metrics.get(this.current.config.metrics);
   }
 
   /** What a finished record updates besides the ledger: metrics, the backend slot, the `connection:end` event. */

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { getExtensionData, readTlsClientHello, type TlsClientHelloMessage } from 'read-tls-client-hello';
+import type { TlsClientHelloMessage } from 'read-tls-client-hello';
 import type { TlsInfo } from '../protocol/connection-record.js';
 import { REFUSALS, refusal } from '../protocol/refusal.js';
 import { isIpLiteral, normalizeHost } from '../routing/domain-pattern.js';
@@ -21,6 +21,11 @@ import { handleUpgrade } from './upgrade-handler.js';
 const HANDSHAKE_MS = 10_000;
 const SNI = 0;
 const ALPN = 16;
+
+type HelloReader = typeof import('read-tls-client-hello');
+let helloReader: Promise<HelloReader> | null = null;
+/** The ClientHello parser, loaded with the first intercepted tunnel: an engine that never intercepts does not carry it. */
+const loadHelloReader = (): Promise<HelloReader> => (helloReader ??= import('read-tls-client-hello'));
 
 /**
  * The interception front. It answers the tunnel, reads the client's TLS ClientHello (SNI names
@@ -86,8 +91,8 @@ export class InterceptFront implements TunnelTaker {
       record.error ??= 'tls-handshake-timeout';
       client.destroy();
     }, HANDSHAKE_MS);
-    readTlsClientHello(client).then(
-      (hello) => this.decide(tunnel, hello, timer),
+    loadHelloReader().then(async (reader) => ({ reader, hello: await reader.readTlsClientHello(client) })).then(
+      ({ reader, hello }) => this.decide(tunnel, reader, hello, timer),
       () => {
         clearTimeout(timer);
         this.passThrough(tunnel);
@@ -95,7 +100,7 @@ export class InterceptFront implements TunnelTaker {
     );
   }
 
-  private decide(tunnel: TunnelHandover, hello: TlsClientHelloMessage, timer: NodeJS.Timeout): void {
+  private decide(tunnel: TunnelHandover, { getExtensionData }: HelloReader, hello: TlsClientHelloMessage, timer: NodeJS.Timeout): void {
     const { target, record } = tunnel;
     const sni = getExtensionData(hello, SNI)?.serverName as string | undefined;
     const offered = getExtensionData(hello, ALPN)?.protocols as string[] | undefined;

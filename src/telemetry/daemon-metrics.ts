@@ -7,16 +7,22 @@ export interface BackendHealthView {
   latencySeconds: number | null;
 }
 
+/** Reloads the daemon applied and rejected since it started. */
+export interface ReloadCounts {
+  applied: number;
+  rejected: number;
+}
+
 /**
  * The daemon's own metrics (uptime, reloads, backend health, the daemon process) and the merge
- * with the engine processes' proxy metrics into one Prometheus exposition.
+ * with the engine processes' proxy metrics into one Prometheus exposition. The daemon makes it
+ * with the first scrape (prom-client stays unloaded where nobody asks for metrics), so every
+ * figure is read from the daemon when collected.
  */
 export class DaemonMetrics {
   private readonly registry = new Registry();
-  private readonly reloads: Counter;
-  private readonly reloadErrors: Counter;
 
-  constructor(startedAt: number, backends: () => BackendHealthView[]) {
+  constructor(startedAt: number, backends: () => BackendHealthView[], reloads: () => ReloadCounts) {
     const registers = [this.registry];
     new Gauge({
       name: 'proxy_uptime_seconds',
@@ -27,8 +33,18 @@ export class DaemonMetrics {
         this.set(Math.round((Date.now() - startedAt) / 1000));
       },
     });
-    this.reloads = new Counter({ name: 'proxy_config_reload_total', help: 'Configuration reloads applied', registers });
-    this.reloadErrors = new Counter({ name: 'proxy_config_reload_errors_total', help: 'Configuration reloads rejected (the old config kept serving)', registers });
+    const counter = (name: string, help: string, count: (counts: ReloadCounts) => number): Counter =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(count(reloads()));
+        },
+      });
+    counter('proxy_config_reload_total', 'Configuration reloads applied', (counts) => counts.applied);
+    counter('proxy_config_reload_errors_total', 'Configuration reloads rejected (the old config kept serving)', (counts) => counts.rejected);
     new Gauge({
       name: 'proxy_backend_healthy',
       help: 'Whether a backend is healthy (1) or not (0)',
@@ -50,16 +66,6 @@ export class DaemonMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /** Counts an applied reload. */
-  reloaded(): void {
-    this.reloads.inc();
-  }
-
-  /** Counts a rejected reload. */
-  reloadFailed(): void {
-    this.reloadErrors.inc();
   }
 
   /** The Prometheus text of the daemon's metrics merged with every engine process's. */

@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { execa } from 'execa';
 import { ProxyError } from '../errors.js';
 
 const IP_TIMEOUT_MS = 10_000;
 
 /** Runs `ip ARGS…` (bounded); rejects with a TUNNEL_SETUP error carrying ip's own message. */
 export async function ip(args: string[], input?: string): Promise<string> {
+  // Loaded on first use: a daemon without tunnels never runs a command.
+  const { execa } = await import('execa');
   const result = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS, input, stdin: input === undefined ? 'ignore' : 'pipe' });
   if (result.exitCode !== 0 || result.failed) {
     const detail = String(result.stderr || result.stdout || result.shortMessage).trim();
@@ -43,13 +44,13 @@ export async function deleteHostLink(name: string): Promise<void> {
   await ip(['link', 'del', name]).catch(() => undefined);
 }
 
-/** Host-namespace links whose name starts with a prefix. */
+/** Host-namespace links whose name starts with a prefix (read from /sys: every start asks, and running ip for it costs a process). */
 export async function hostLinks(prefix: string): Promise<string[]> {
-  const out = await ip(['-o', 'link', 'show']).catch(() => '');
-  return out
-    .split('\n')
-    .map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined && name.startsWith(prefix));
+  try {
+    return readdirSync('/sys/class/net').filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
 }
 
 /** Processes running `program` with an argument that starts with `prefix` (tunnel processes of a previous run). */

@@ -148,7 +148,7 @@ export class OpenvpnRun extends EventEmitter<TunnelRunEvents> implements TunnelR
     } else if (this.auth.authFile) {
       args.push('--auth-user-pass', this.auth.authFile);
     }
-    const proc = new TunnelProcess('openvpn', args, { cwd: dirname(this.configFile), onLine: (line) => this.onLine(line) });
+    const proc = await TunnelProcess.spawn('openvpn', args, { cwd: dirname(this.configFile), onLine: (line) => this.onLine(line) });
     this.process = proc;
     void proc.exited.then((how) => this.emit('exit', this.failure ?? `${how}${proc.lastLines() ? `: ${proc.lastLines()}` : ''}`));
   }

@@ -1,11 +1,18 @@
 import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import type { execa as Execa, ResultPromise } from 'execa';
 import { findProgram } from './host-support.js';
 
 const SPAWN = { all: true, buffer: false, reject: false, stdin: 'ignore', cleanup: true } as const;
 
 const TAIL_LINES = 20;
 const STOP_GRACE_MS = 3_000;
+
+/** Where a tunnel program runs, and who reads its output lines. */
+export interface TunnelProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+}
 
 /** A long-running tunnel program (wireguard-go, openvpn) with its last output lines kept for error messages. */
 export class TunnelProcess {
@@ -15,7 +22,13 @@ export class TunnelProcess {
   readonly exited: Promise<string>;
   private done = false;
 
-  constructor(program: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void }) {
+  /** Starts `program` (execa is loaded here, with the first tunnel: a daemon without tunnels does not carry it). */
+  static async spawn(program: string, args: string[], options: TunnelProcessOptions): Promise<TunnelProcess> {
+    const { execa } = await import('execa');
+    return new TunnelProcess(execa, program, args, options);
+  }
+
+  private constructor(execa: typeof Execa, program: string, args: string[], options: TunnelProcessOptions) {
     // With setpriv, the tunnel process dies with the daemon even on kill -9 (the next start removes the rest).
     const setpriv = findProgram('setpriv');
     this.child = setpriv

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Target } from '../backends/backend.js';
 import { createTunnelAgent } from '../backends/tunnel-agent.js';
 import type { NetworkSpec } from '../config/model.js';
@@ -84,6 +84,8 @@ export async function testTunnel(status: TunnelStatus, statusFile: string, targe
 /** The address an echo URL answers (through `dispatcher`, or from the host), or why there is none. */
 async function askAddress(url: string, dispatcher?: Dispatcher): Promise<{ address?: string; error?: string }> {
   try {
+    // Loaded on first use: the daemon runs such a test only when asked.
+    const { request } = await import('undici');
     const answer = await request(url, { dispatcher, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
     const text = (await answer.body.text()).trim();
     if (answer.statusCode !== 200) return { error: `status ${answer.statusCode}` };

@@ -3,7 +3,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { execa } from 'execa';
 import { parseWireguardConfig, type WireguardConfig } from '../backends/wireguard-config.js';
 import { ProxyError } from '../errors.js';
 import { deleteHostLink, ip } from './netns.js';
@@ -61,13 +60,14 @@ export class WireguardRun extends EventEmitter<TunnelRunEvents> implements Tunne
     this.config = parseWireguardConfig(text);
     rmSync(uapiSocket(iface), { force: true });
     await deleteHostLink(iface);
-    const proc = new TunnelProcess('wireguard-go', ['-f', iface], { env: { WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' } });
+    const proc = await TunnelProcess.spawn('wireguard-go', ['-f', iface], { env: { WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: 'error' } });
     this.process = proc;
     void proc.exited.then((how) => this.emit('exit', `${how}${proc.lastLines() ? `: ${proc.lastLines()}` : ''}`));
     await this.waitForSocket(proc);
     // wg reads a file by name (a socketpair stdin is not one): a private temp file, gone at once.
     const stripped = join(this.place.dir, `${iface}.conf`);
     writeFileSync(stripped, stripWgQuick(text), { mode: 0o600 });
+    const { execa } = await import('execa');
     const set = await execa('wg', ['setconf', iface, stripped], { reject: false, timeout: 10_000 }).finally(() => rmSync(stripped, { force: true }));
     if (set.exitCode !== 0 || set.failed) throw new ProxyError('TUNNEL_SETUP', `wg setconf refused ${this.configFile}: ${String(set.stderr || set.shortMessage).trim()}`);
     const mtu = this.config.iface.mtu ?? (await underlayMtu(this.config));

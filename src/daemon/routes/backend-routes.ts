@@ -2,7 +2,6 @@ import type { ControlRouter } from '../../control/control-router.js';
 import { addBackend, removeBackend } from '../../config/editor.js';
 import { ProxyError } from '../../errors.js';
 import { parseAuthority } from '../../proxy/http-target.js';
-import { testTunnel } from '../../tunnels/tunnel-test.js';
 import { healthAnswer } from '../views.js';
 import type { DaemonContext } from './context.js';
 
@@ -21,6 +20,8 @@ export function bindBackendRoutes(router: ControlRouter, daemon: DaemonContext):
       const tunnel = daemon.tunnels.status(params.name);
       if (tunnel && tunnel.state === 'up' && 'tunnel' in spec && spec.tunnel) {
         const to = parsed ?? { host: 'example.com', port: 80 };
+        // Loaded when asked: it brings an HTTP client (undici) the daemon needs for nothing else.
+        const { testTunnel } = await import('../../tunnels/tunnel-test.js');
         const report = await testTunnel(tunnel, spec.tunnel.statusFile, to, daemon.snapshot.network, ipUrl);
         return { name: params.name, type: 'tcp' as const, target: `${to.host}:${to.port}`, tunnel, ...report };
       }

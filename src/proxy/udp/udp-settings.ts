@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { ConfigSnapshot } from '../../config/model.js';
-import { socks5Schema } from '../../config/socks5-schema.js';
-import { parseDuration } from '../../config/values.js';
+import type { socks5Schema } from '../../config/socks5-schema.js';
+import { UDP_DEFAULTS } from '../../config/socks5-defaults.js';
+import { parseDuration } from '../../config/value-parsers.js';
 
 /** `socks5.udp:` as the relay uses it (durations in ms). */
 export interface UdpSettings {
@@ -13,7 +14,8 @@ export interface UdpSettings {
   maxFlows: number;
 }
 
-type Socks5Section = z.infer<typeof socks5Schema>;
+/** `socks5:` as written in the file, which the loader has validated (keys left out take UDP_DEFAULTS). */
+type Socks5Section = z.input<typeof socks5Schema>;
 
 const cache = new WeakMap<ConfigSnapshot, UdpSettings>();
 
@@ -21,7 +23,7 @@ const cache = new WeakMap<ConfigSnapshot, UdpSettings>();
 export function udpSettings(snapshot: ConfigSnapshot): UdpSettings {
   let settings = cache.get(snapshot);
   if (settings) return settings;
-  const udp = socks5Schema.parse((snapshot.raw.socks5 ?? {}) as Socks5Section).udp;
+  const udp = { ...UDP_DEFAULTS, ...(snapshot.raw.socks5 as Socks5Section | undefined)?.udp };
   settings = {
     enabled: udp.enabled,
     advertiseAddress: udp.advertise_address,

@@ -1,0 +1,31 @@
+/** How long without a new connection or request counts as quiet. */
+const QUIET_MS = 10_000;
+
+/**
+ * Runs one full garbage collection once traffic has been quiet for QUIET_MS after a burst (and
+ * once after start, for the garbage of loading). V8 collects its old generation only when it
+ * grows, and gives memory back only after such a collection: an engine process that served a
+ * burst and went quiet otherwise keeps the burst's heap, tens of megabytes, while idle. The
+ * collection runs while nothing new arrives, so no request waits on it, and at most once per
+ * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
+ * every QUIET_MS). Needs `--expose-gc`, which engine workers are started with (see
+ * ENGINE_V8_FLAGS); does nothing without it. `activity` is a count that grows with every
+ * connection and request.
+ */
+export function collectWhenQuiet(activity: () => number): void {
+  const collect = globalThis.gc;
+  if (!collect) return;
+  let seen = activity();
+  let dirty = true;
+  setInterval(() => {
+    const now = activity();
+    if (now !== seen) {
+      seen = now;
+      dirty = true;
+      return;
+    }
+    if (!dirty) return;
+    dirty = false;
+    collect();
+  }, QUIET_MS).unref();
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connectTunnel, curlVia, directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { waitFor } from '../helpers/run.js';
+
+/*
+ * What the daemon and its engine processes load. Every process of the daemon runs with a loader
+ * hook (NODE_OPTIONS reaches the engine workers too) that, on SIGUSR2, writes the files its
+ * process has loaded, ESM and CommonJS. The packages below are megabytes each in every process
+ * that loads them; an engine worker serving plain traffic needs none of them.
+ */
+const HOOK = `
+import { register, createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const { port1, port2 } = new MessageChannel();
+const loaded = [];
+port1.on('message', (url) => loaded.push(url));
+port1.unref();
+register('data:text/javascript,' + encodeURIComponent(\`
+let port;
+export function initialize(data) { port = data.port; }
+export async function load(url, context, next) { port.postMessage(url); return next(url, context); }
+\`), { data: { port: port2 }, transferList: [port2] });
+const cache = createRequire(import.meta.url).cache;
+process.on('SIGUSR2', () => writeFileSync(process.env.MODULE_LIST_DIR + '/' + process.pid + '.txt', [...loaded, ...Object.keys(cache)].join('\\n')));
+`;
+
+/** Packages of the CLI, the dashboard, interception, metrics and optional features: none belongs in an engine worker of a plain config. */
+const NOT_IN_ENGINE = ['@oclif/', 'ink', 'react', 'yaml', 'zod', 'execa', '@napi-rs/keyring', '@peculiar/', 'reflect-metadata', 'prom-client', 'read-tls-client-hello', 'ldapts', 'ioredis', 'jose', 'conf', 'ws'];
+/** Of those, what the daemon itself does not load either without a config that uses them (it runs the CLI and reads the config: oclif, yaml and zod it needs). */
+const NOT_IN_DAEMON = ['ink', 'react', 'execa', '@napi-rs/keyring', '@peculiar/', 'reflect-metadata', 'prom-client', 'read-tls-client-hello', 'ldapts', 'ioredis'];
+
+/** The packages of node_modules among loaded files (`@scope/name` or `name`). */
+function packagesOf(files: string[]): Set<string> {
+  const names = new Set<string>();
+  for (const file of files) {
+    const at = file.lastIndexOf('/node_modules/');
+    if (at < 0) continue;
+    const parts = file.slice(at + '/node_modules/'.length).split('/');
+    names.add(parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]);
+  }
+  return names;
+}
+
+const hits = (packages: Set<string>, banned: string[]): string[] => [...packages].filter((name) => banned.some((b) => (b.endsWith('/') ? name.startsWith(b) : name === b)));
+
+test('the engine workers load none of the CLI, dashboard, interception or metrics packages, and run with the young generation bounded', async (t) => {
+  const box = sandbox(directOnly(2));
+  t.after(() => box.cleanup());
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const hook = join(box.dir, 'module-list.mjs');
+  writeFileSync(hook, HOOK);
+  box.env.NODE_OPTIONS = `--import ${pathToFileURL(hook).href}`;
+  box.env.MODULE_LIST_DIR = box.dir;
+
+  const started = await box.cli(['start']);
+  assert.equal(started.code, 0, started.stderr);
+  const status = await box.status();
+  const port = httpPort(status);
+  // Some traffic first: what a worker loads on the way (a request, a tunnel) counts too.
+  for (let i = 0; i < 4; i++) assert.match(await curlVia(port, `http://127.0.0.1:${origin.port}/x${i}`), / 200$/);
+  const tunnel = await connectTunnel(port, origin.port);
+  tunnel.socket.destroy();
+
+  const workers = await waitFor('two engine workers', () => {
+    const children = readFileSync(`/proc/${status.pid}/task/${status.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const engines = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine-worker'));
+    return engines.length === 2 ? engines : undefined;
+  });
+  for (const pid of workers) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('--max-semi-space-size=4') && argv.includes('--expose-gc'), `engine worker ${pid} runs with the young generation bounded and collects when quiet: ${argv.join(' ')}`);
+    assert.match(readFileSync(`/proc/${pid}/environ`, 'utf8'), /(^|\0)MALLOC_ARENA_MAX=2\0/, `engine worker ${pid} runs with malloc's arenas bounded`);
+  }
+  const list = async (pid: number): Promise<string[]> => {
+    const file = join(box.dir, `${pid}.txt`);
+    process.kill(pid, 'SIGUSR2');
+    return waitFor(`the module list of ${pid}`, () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : undefined));
+  };
+  for (const pid of workers) {
+    const files = await list(pid);
+    assert.ok(files.some((f) => f.includes('/dist/proxy/engine.js')), `the list of ${pid} is an engine's (${files.length} files)`);
+    assert.deepEqual(hits(packagesOf(files), NOT_IN_ENGINE), [], `engine worker ${pid} loads only what it uses`);
+  }
+  const daemon = packagesOf(await list(status.pid));
+  assert.ok(daemon.has('@oclif/core'), 'the daemon list is the daemon process');
+  assert.deepEqual(hits(daemon, NOT_IN_DAEMON), [], 'the daemon loads only what its config uses');
+});
