@@ -7,7 +7,7 @@ import type { PrimaryStore } from '../limits/primary-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { LimitHit } from './limit-hit.js';
-import { PerIpShare } from './per-ip-share.js';
+import type { SlotLeases } from './slot-leases.js';
 import type { StateSettings } from './policy-settings.js';
 
 /** Where the policy reports refusals and store changes. */
@@ -35,20 +35,15 @@ export class PolicyState {
   private fleetSettings: StateSettings | null = null;
   private links: FleetLinks | null = null;
 
-  /** Per-client connection counts shared with the other engine processes (workers on shared sockets); null otherwise. */
-  readonly share: PerIpShare | null;
-
   /**
-   * `primary`: the cluster primary's buckets, for an engine worker; `sharing`: the engine
-   * processes accepting on shared sockets that count max_connections_per_ip together (0: none).
+   * `primary`: the cluster primary's buckets, for an engine worker; `slots`: max_connections_per_ip
+   * leased from the primary (an engine worker on shared sockets; each policy sets its cap).
    */
   constructor(
     readonly events: PolicyEvents,
     private readonly primary: PrimaryStore | null = null,
-    sharing = 0,
-  ) {
-    this.share = sharing > 1 ? new PerIpShare(sharing, this.perIp) : null;
-  }
+    readonly slots: SlotLeases | null = null,
+  ) {}
 
   /**
    * The store for these settings; a changed `state:` section replaces the store. In an engine

@@ -77,6 +77,7 @@ export class Policy {
       total: bw ? mbpsToBytes(bw.max_mbps_total) : 0,
     });
     this.maxPerIp = snapshot.network.limits.maxConnectionsPerIp;
+    state.slots?.configure(this.maxPerIp);
     this.maxTotal = snapshot.network.limits.maxConnections;
     this.inFleet = settings.state.store === 'redis';
     this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
@@ -102,24 +103,27 @@ export class Policy {
     }
     if (this.maxPerIp === 0) return true;
     const address = clientAddress(socket);
-    const { perIp, share } = this.state;
+    const { perIp } = this.state;
     const open = perIp.get(address) ?? 0;
-    const elsewhere = Math.max(share ? share.openElsewhere(address) : 0, fleet ? fleet.perIp.openElsewhere(address) : 0);
+    const elsewhere = fleet ? fleet.perIp.openElsewhere(address) : 0;
     if (open + elsewhere >= this.maxPerIp) {
-      this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
+      this.refusedByClientLimit(address, protocol);
       return false;
     }
     perIp.set(address, open + 1);
-    share?.changed(address, open + 1, this.maxPerIp);
     fleet?.perIp.changed(address, open + 1, this.maxPerIp);
     socket.once('close', () => {
       const left = (perIp.get(address) ?? 1) - 1;
       if (left <= 0) perIp.delete(address);
       else perIp.set(address, left);
-      share?.changed(address, left, this.maxPerIp);
       fleet?.perIp.changed(address, left, this.maxPerIp);
     });
     return true;
+  }
+
+  /** Reports a connection refused by network.limits.max_connections_per_ip. */
+  refusedByClientLimit(address: string, protocol: FrontProtocol): void {
+    this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
   }
 
   /** Reports a connection refused by network.limits.max_connections. */

@@ -17,6 +17,7 @@ import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
+import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -33,10 +34,11 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
- * primary owns the listening sockets and hands each accepted connection, unread, to the worker
- * its client address hashes to, so per-client limits (rate, connections, bandwidth, failed
- * logins) are counted in one process and hold exactly; max_connections is counted here over
- * every worker, and global and per-user rate buckets live here too (PrimaryStore). Same surface
+ * workers accept on shared sockets and lease max_connections_per_ip's slots from here
+ * (ClusterSlots); while the per-IP rate, bandwidth or failed logins are limited, the primary owns
+ * the sockets and hands each connection to the worker its client hashes to instead, so those are
+ * counted in one process. max_connections is counted here over every worker, and global and
+ * per-user rate buckets live here too (PrimaryStore). Same surface
  * as ProxyEngine: the primary keeps the snapshot, answers route explanations and backend tests
  * itself, fans reloads and stops out to the workers, sums their counters and re-emits their
  * records and debugger events (batched, and only while something listens for them). A worker
@@ -47,6 +49,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly workers = new Set<Worker>();
   private readonly slots: WorkerSlots;
   private readonly dispatch: ClientDispatch;
+  /** max_connections_per_ip's slots each worker on shared sockets holds per client. */
+  private readonly pool: ClusterSlots;
   /** The primary's own descriptors: it accepts every connection before handing it over. */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
@@ -73,6 +77,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     this.local = new ProxyEngine(snapshot);
     this.byClient = needsOneDoor(snapshot);
     this.slots = new WorkerSlots(count);
+    this.pool = new ClusterSlots(count, { workers: () => this.workers, reclaim: (w, address) => this.request(w, { type: 'slots-reclaim', address }), tell: (w, m) => this.tell(w, m), cap: () => this.local.snapshot.network.limits.maxConnectionsPerIp });
     this.dispatch = new ClientDispatch(
       (listener, socket) => this.slots.hand(listener, socket, this.local.snapshot.network.limits.maxConnections),
       (error) => this.descriptors.acceptFailed(error),
@@ -236,6 +241,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
       const cut = this.slots.lost(slot, worker);
+      this.pool.lost(worker);
       if (this.stopping) return;
       if (!this.byClient) this.slots.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
@@ -247,7 +253,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length, pinned: this.pool.pinned() })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
     if (!this.byClient) this.slots.tellElsewhere();
@@ -255,8 +261,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
+    if (this.pool.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.received, message.perIp);
+      this.slots.report(slot, worker, message.active, message.received);
       if (!this.byClient) this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
@@ -325,8 +332,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private broadcastHealth(): void {
-    const message = { type: 'health', down: this.down() } satisfies ToWorker;
-    for (const worker of this.workers) if (worker.isConnected()) worker.send(message);
+    for (const worker of this.workers) this.tell(worker, { type: 'health', down: this.down() });
+  }
+
+  /** Sends unless the worker is gone; one exiting meanwhile is no error (it is replaced and told afresh). */
+  private tell(worker: Worker, message: ToWorker): void {
+    if (worker.isConnected()) worker.send(message, undefined, undefined, () => undefined);
   }
 
   private broadcastSubscription(): void {
