@@ -159,7 +159,7 @@ export class Policy {
     }
     if (requests.length === 0) return null;
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
-    this.store ??= this.state.storeFor(this.stateSettings, this.buckets.some((b) => b.scope !== 'ip'));
+    this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
     if (verdict instanceof Promise) return verdict.then((v) => this.decide(info, used, v), () => null);
     return this.decide(info, used, verdict);

@@ -267,7 +267,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       if (!this.byClient) this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
-      if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
+      this.tell(worker, { type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets, message.lease) });
     } else if (message.type === 'reply') {
       const pending = this.pending.get(message.id);
       if (!pending) return;

@@ -55,11 +55,7 @@ let slotLeases: SlotLeases | null = null;
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
-const sharedLimits = new PrimaryStore((id, buckets) => {
-  if (!process.connected) return false;
-  process.send!({ type: 'limit', id, buckets } satisfies FromWorker);
-  return true;
-});
+const sharedLimits = new PrimaryStore((id, buckets, lease) => sendIfConnected({ type: 'limit', id, buckets, lease }));
 
 const sendThroughput = (bytes: number): void => send({ type: 'throughput', bytes });
 /** Listens for the engine's throughput exactly while the primary wants it (the engine ticks only then). */

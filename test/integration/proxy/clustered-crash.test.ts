@@ -25,7 +25,9 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   const site = await origin();
   t.after(() => site.server.close());
   const base = snapshot();
-  const engine = new ClusteredEngine(snapshot(undefined, undefined, { network: { ...base.network, limits: { ...base.network.limits, maxConnectionsPerBackend: 0 } } }), 2);
+  // A per-client bandwidth limit: the daemon hands each connection to the worker its client hashes to (on the shared sockets the kernel spreads them, unevenly).
+  const raw = { rate_limiting: { enabled: true, bandwidth: { enabled: true, max_mbps_per_ip: 1000 } } };
+  const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, network: { ...base.network, limits: { ...base.network.limits, maxConnectionsPerBackend: 0 } } }), 2);
   const warnings: string[] = [];
   engine.on('warning', (w) => warnings.push(w));
   const port = (await engine.start()).find((l) => l.kind === 'http')!.port;

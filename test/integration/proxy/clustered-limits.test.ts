@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { CONNECTION_LIMIT_DEFAULTS } from '../../../src/config/schema.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
-import { curl, origin } from '../policy/policy-fixture.js';
+import { curl, METRICS_ON, origin } from '../policy/policy-fixture.js';
 import { until } from '../health/pool-fixture.js';
 import { freePort } from '../../helpers/ports.js';
 import { snapshot } from './engine-fixture.js';
@@ -25,7 +25,8 @@ async function tunnel(proxyPort: number, targetPort: number, localAddress: strin
 
 async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record<string, unknown>, limits?: Partial<ReturnType<typeof snapshot>['network']['limits']>): Promise<{ engine: ClusteredEngine; port: number; hits: LimitHit[] }> {
   const base = snapshot();
-  const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, network: { ...base.network, limits: { ...base.network.limits, ...limits } } }), PROCESSES);
+  // Metrics on: each worker's counters tell where connections landed.
+  const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, metrics: METRICS_ON, network: { ...base.network, limits: { ...base.network.limits, ...limits } } }), PROCESSES);
   const hits: LimitHit[] = [];
   engine.on('limit:hit', (hit) => hits.push(hit));
   const bound = await engine.start();
@@ -86,6 +87,37 @@ test(`${PROCESSES} engine processes on shared sockets: max_connections_per_ip 3 
     t.diagnostic(`${client}: open per worker ${spread.join('/')}`);
   }
   await until(() => hits.filter((h) => h.scope === 'connections').length === 8, 10_000, 'eight connection-limit hits');
+});
+
+/** Each worker's total of a counter (its label sets summed), from the per-worker metrics. */
+async function perWorker(engine: ClusteredEngine, name: string): Promise<number[]> {
+  const lists = await engine.metricsJson();
+  return lists.map((metrics) => (metrics.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + v.value, 0));
+}
+
+test(`${PROCESSES} engine processes on shared sockets: per_ip 5/s gives each client 5 requests a second, whichever worker its connections reach`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const { engine, port } = await start(t, { rate_limiting: { enabled: true, per_ip: { requests_per_second: 5, burst: 1 } } }, { maxConnectionsPerIp: 0 });
+  const seconds = 3;
+  for (const client of ['127.0.0.1', '127.0.0.2']) {
+    const before = await perWorker(engine, 'proxy_connections_total');
+    // A new connection every 25 ms (8 a second over the rate), each landing on whichever worker accepts it.
+    const statuses: Promise<number>[] = [];
+    const started = performance.now();
+    while (performance.now() - started < seconds * 1000) {
+      statuses.push(tunnel(port, site.port, client).then(({ status, socket }) => (socket.destroy(), status)));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const passed = (await Promise.all(statuses)).filter((s) => s === 200).length;
+    const landed = (await perWorker(engine, 'proxy_connections_total')).map((n, i) => n - before[i]);
+    t.diagnostic(`${client}: ${passed} passed in ${elapsed.toFixed(1)} s; connections per worker ${landed.join('/')}`);
+    assert.ok(landed.length === PROCESSES && landed.every((n) => n > 10), `${client}: connections on both workers (${landed.join('/')})`);
+    // The burst (1) and 5 a second, ± 1 a second; a bucket per worker would give about twice that.
+    const expected = 1 + 5 * elapsed;
+    assert.ok(Math.abs(passed - expected) <= elapsed + 1, `${client}: ${passed} passed in ${elapsed.toFixed(1)} s, expected ${expected.toFixed(0)}`);
+  }
 });
 
 test(`${PROCESSES} engine processes: global rate counts every client together (max_connections: see the next test)`, { timeout: 60_000 }, async (t) => {
