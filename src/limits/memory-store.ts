@@ -18,11 +18,11 @@ export class MemoryStore implements LimiterStore {
   }
 
   /**
-   * Checks and takes a token from every bucket, or from none. With `lease` (a bucket's index), a
-   * passing request also takes up to about 30 ms of that bucket's rate in more tokens, as
-   * `granted`, for an engine worker to spend locally (LeasedStore).
+   * Checks and takes a token from every bucket, or from none. With `lease`, a passing request
+   * also takes up to about 30 ms of each bucket's rate in more tokens, as `granted` (one count
+   * per bucket), for an engine worker to spend locally (LeasedStore).
    */
-  consume(requests: readonly BucketRequest[], lease = -1): Verdict {
+  consume(requests: readonly BucketRequest[], lease = false): Verdict {
     const now = performance.now();
     const buckets = requests.map((r) => this.bucket(r, now));
     for (let i = 0; i < buckets.length; i++) {
@@ -33,8 +33,8 @@ export class MemoryStore implements LimiterStore {
         return { ok: false, refusedBy: i, retryAfterMs: wait };
       }
     }
-    const chunk = lease < 0 ? 1 : Math.floor((requests[lease].rate * LEASE_MS) / 1000);
-    return chunk <= 1 ? PASS : { ...PASS, granted: buckets[lease].takeUpTo(chunk - 1, now) };
+    if (!lease) return PASS;
+    return { ...PASS, granted: buckets.map((bucket, i) => bucket.takeUpTo(Math.floor((requests[i].rate * LEASE_MS) / 1000) - 1, now)) };
   }
 
   /** Stops the sweeper. */

@@ -65,8 +65,8 @@ export type FromWorker =
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */
   | { type: 'slots-release'; address: string }
-  /** Request-rate buckets to check in the primary's shared store; `lease`: the per-client bucket to lease more tokens of (-1: none). */
-  | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: number };
+  /** Request-rate buckets to check in the primary's shared store; `lease`: and lease more tokens of each. */
+  | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: boolean };
 
 /** A record's start or end, in the order the worker saw them; `both` for one that began and ended within a batch. */
 export interface RecordEvent {
