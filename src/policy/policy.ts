@@ -91,6 +91,11 @@ export class Policy {
     return false;
   }
 
+  /** Whether the IP lists would let a client in (nothing reported: allowsClient reports when it runs). */
+  listsAdmit(address: string): boolean {
+    return this.lists.refusal(address) === null;
+  }
+
   /**
    * Counts a new client connection against max_connections_per_ip (and, in a fleet sharing
    * Redis, against max_connections over every node); false (and reported) when over either.

@@ -179,7 +179,7 @@ export class Listeners {
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(proxy, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
-      if (this.ctx.slots) holdForSlot(server, this.ctx.slots, (socket) => this.refusePerIp(socket, 'socks5', false), false);
+      if (this.ctx.slots) holdForSlot(server, this.ctx.slots, this.listed, (socket) => this.refusePerIp(socket, 'socks5', false), false);
       readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn);
       return server;
     }
@@ -227,7 +227,7 @@ export class Listeners {
       const code = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request-timeout' : 'malformed';
       socket.end(rawAnswer(code, `malformed request (${error.code ?? 'parse error'})`));
     });
-    if (this.ctx.slots) holdForSlot(server, this.ctx.slots, (socket) => this.refusePerIp(socket, 'http', Boolean(spec.tls)), Boolean(spec.tls));
+    if (this.ctx.slots) holdForSlot(server, this.ctx.slots, this.listed, (socket) => this.refusePerIp(socket, 'http', Boolean(spec.tls)), Boolean(spec.tls));
     readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
   }
@@ -262,6 +262,9 @@ export class Listeners {
     ledger.addClient(socket);
     return true;
   }
+
+  /** Whether the IP lists let a client in (the slot gate leaves the others to the 'connection' listeners, which refuse and report them). */
+  private readonly listed = (address: string): boolean => this.ctx.policy().listsAdmit(address);
 
   /** Refuses a connection over max_connections_per_ip counted over every engine process (a TLS one is closed: nothing can be said before its handshake). */
   private refusePerIp(socket: Socket, protocol: 'http' | 'socks5', tls: boolean): void {

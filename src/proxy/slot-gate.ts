@@ -6,9 +6,10 @@ import { clientAddress } from '../protocol/client-address.js';
  * Puts max_connections_per_ip over every engine process ahead of a server's own 'connection'
  * listeners (as they are when this is called): a connection its worker holds a slot for goes on
  * at once; one that needs the primary's answer waits for it unread (the listeners run then);
- * one over the cap goes to `refuse`. Its slot comes back when it closes.
+ * one over the cap goes to `refuse`. Its slot comes back when it closes. A client the IP lists
+ * refuse (`listed` false) takes no slot: the listeners close it.
  */
-export function holdForSlot(server: Server, slots: SlotLeases, refuse: (socket: Socket) => void, tls: boolean): void {
+export function holdForSlot(server: Server, slots: SlotLeases, listed: (address: string) => boolean, refuse: (socket: Socket) => void, tls: boolean): void {
   const accept = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   const run = (socket: Socket, address: string): void => {
@@ -16,11 +17,11 @@ export function holdForSlot(server: Server, slots: SlotLeases, refuse: (socket: 
     for (const listener of accept) listener.call(server, socket);
   };
   server.on('connection', (socket: Socket) => {
-    if (!slots.limited) {
+    const address = slots.limited ? clientAddress(socket) : '';
+    if (!slots.limited || !listed(address)) {
       for (const listener of accept) listener.call(server, socket);
       return;
     }
-    const address = clientAddress(socket);
     const verdict = slots.admit(address);
     if (verdict === true) return run(socket, address);
     if (verdict === false) return refuse(socket);

@@ -89,6 +89,28 @@ test(`${PROCESSES} engine processes on shared sockets: max_connections_per_ip 3 
   await until(() => hits.filter((h) => h.scope === 'connections').length === 8, 10_000, 'eight connection-limit hits');
 });
 
+test(`${PROCESSES} engine processes on shared sockets: a reload that lowers max_connections_per_ip holds for new connections at once`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const { engine, port } = await start(t, {}, { maxConnectionsPerIp: 6 });
+  const sockets: Socket[] = [];
+  t.after(async () => sockets.forEach((s) => s.destroy()));
+  const open = async (n: number): Promise<number[]> => {
+    const opened = await Promise.all(Array.from({ length: n }, () => tunnel(port, site.port, '127.0.0.1')));
+    sockets.push(...opened.map((o) => o.socket));
+    return opened.map((o) => o.status);
+  };
+  assert.deepEqual(await open(5), [200, 200, 200, 200, 200]);
+  const base = engine.snapshot;
+  await engine.reload({ ...base, version: 'lower', network: { ...base.network, limits: { ...base.network.limits, maxConnectionsPerIp: 2 } } });
+  assert.deepEqual(await open(2), [503, 503], 'five open against a cap of 2 now');
+  // Down to one open: one more fits, then none.
+  sockets.splice(0, 4).forEach((s) => s.destroy());
+  await until(async () => (await engine.stats()).connectionsActive === 1, 10_000, 'four tunnels closed');
+  assert.deepEqual(await open(1), [200]);
+  assert.deepEqual(await open(2), [503, 503]);
+});
+
 /** Each worker's total of a counter (its label sets summed), from the per-worker metrics. */
 async function perWorker(engine: ClusteredEngine, name: string): Promise<number[]> {
   const lists = await engine.metricsJson();
