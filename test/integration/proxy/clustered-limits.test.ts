@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { CONNECTION_LIMIT_DEFAULTS } from '../../../src/config/schema.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
-import { curl, METRICS_ON, origin } from '../policy/policy-fixture.js';
+import { curl, exchange, METRICS_ON, origin, socksConnect } from '../policy/policy-fixture.js';
 import { until } from '../health/pool-fixture.js';
 import { freePort } from '../../helpers/ports.js';
 import { snapshot } from './engine-fixture.js';
@@ -23,7 +23,7 @@ async function tunnel(proxyPort: number, targetPort: number, localAddress: strin
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0), socket };
 }
 
-async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record<string, unknown>, limits?: Partial<ReturnType<typeof snapshot>['network']['limits']>): Promise<{ engine: ClusteredEngine; port: number; hits: LimitHit[] }> {
+async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record<string, unknown>, limits?: Partial<ReturnType<typeof snapshot>['network']['limits']>): Promise<{ engine: ClusteredEngine; port: number; socksPort: number; hits: LimitHit[] }> {
   const base = snapshot();
   // Metrics on: each worker's counters tell where connections landed.
   const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, metrics: METRICS_ON, network: { ...base.network, limits: { ...base.network.limits, ...limits } } }), PROCESSES);
@@ -31,7 +31,7 @@ async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record
   engine.on('limit:hit', (hit) => hits.push(hit));
   const bound = await engine.start();
   t.after(() => engine.stop({ drainMs: 0 }));
-  return { engine, port: bound.find((l) => l.kind === 'http')!.port, hits };
+  return { engine, port: bound.find((l) => l.kind === 'http')!.port, socksPort: bound.find((l) => l.kind === 'socks5')!.port, hits };
 }
 
 test(`${PROCESSES} engine processes: per-IP rate and connection limits hold exactly for one client, and each client gets its own`, { timeout: 60_000 }, async (t) => {
@@ -53,7 +53,7 @@ test(`${PROCESSES} engine processes: per-IP rate and connection limits hold exac
 test(`${PROCESSES} engine processes on shared sockets: max_connections_per_ip 3 lets exactly 3 tunnels open per client, wherever they land`, { timeout: 60_000 }, async (t) => {
   const site = await origin();
   t.after(() => site.server.close());
-  const { engine, port, hits } = await start(t, {}, { maxConnectionsPerIp: 3 });
+  const { engine, port, socksPort, hits } = await start(t, {}, { maxConnectionsPerIp: 3 });
   const slots = (engine as unknown as { slots: { list: { active: number }[] } }).slots.list;
   const sockets: Socket[] = [];
   t.after(async () => sockets.forEach((s) => s.destroy()));
@@ -84,9 +84,12 @@ test(`${PROCESSES} engine processes on shared sockets: max_connections_per_ip 3 
     const after = await tunnel(port, site.port, client);
     sockets.push(after.socket);
     assert.deepEqual([...more.map((o) => o.status), after.status], [503, 503, 503, 503], `${client}: the cap counts both workers (${spread.join('/')})`);
+    // And both listeners: a SOCKS5 connection is answered 0x02 after its greeting.
+    const { reply } = await exchange(socksPort, '127.0.0.1', socksConnect('127.0.0.1', site.port), { localAddress: client });
+    assert.deepEqual([...reply.subarray(0, 4)], [0x05, 0x00, 0x05, 0x02], `${client}: SOCKS5 refused`);
     t.diagnostic(`${client}: open per worker ${spread.join('/')}`);
   }
-  await until(() => hits.filter((h) => h.scope === 'connections').length === 8, 10_000, 'eight connection-limit hits');
+  await until(() => hits.filter((h) => h.scope === 'connections').length === 10, 10_000, 'ten connection-limit hits');
 });
 
 test(`${PROCESSES} engine processes on shared sockets: a reload that lowers max_connections_per_ip holds for new connections at once`, { timeout: 60_000 }, async (t) => {
