@@ -137,8 +137,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await this.dispatch.close();
     this.descriptors.stop();
     const workers = [...this.workers];
+    const serving = this.slots.serving();
+    // A worker still starting (a replacement) holds no connection, and a message sent before it listens is lost: it is killed, not asked.
+    for (const worker of workers) if (!serving.includes(worker)) worker.process.kill('SIGKILL');
     const results = await Promise.all(
-      workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
+      serving.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
     );
     await Promise.all(
       workers.map(
@@ -247,7 +250,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
       this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn(index).catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
+        if (!this.stopping) this.spawn(index).catch((error: Error) => this.stopping || this.emit('warning', `replacement worker failed: ${error.message}`));
       }, RESTART_DELAY_MS);
     });
     await ready;

@@ -62,3 +62,24 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   await until(() => ready, 15_000, 'the events of every worker, the replacement included');
   sockets.push(await tunnel(port, site.port, cutClient));
 });
+
+test('stop right after a worker crash on the shared sockets resolves while the replacement starts', { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const engine = new ClusteredEngine(snapshot(), 2);
+  const warnings: string[] = [];
+  engine.on('warning', (w) => warnings.push(w));
+  const port = (await engine.start()).find((l) => l.kind === 'http')!.port;
+  const sockets = await Promise.all(Array.from({ length: 10 }, () => tunnel(port, site.port, '127.0.0.1')));
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  // Stop while the replacement starts: a message sent to it before it listens is lost, so it must not be waited for.
+  const forked = once(cluster, 'fork');
+  Object.values(cluster.workers ?? {})[0]!.process.kill('SIGKILL');
+  await until(() => warnings.some((w) => /was killed/.test(w)), 15_000, 'the crash logged');
+  await forked;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('hung'), 20_000)));
+  const outcome = await Promise.race([engine.stop({ drainMs: 0 }).then(() => 'stopped'), deadline]);
+  clearTimeout(timer);
+  assert.equal(outcome, 'stopped', 'stop resolves within 20 s after a crash');
+});
