@@ -21,6 +21,7 @@ import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { WORKER_ENV } from './worker-env.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
@@ -131,18 +132,14 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return report;
   }
 
-  /** Stops every worker gracefully (drain, then force) and waits until they have exited. */
+  /** Stops every worker gracefully (drain, then force) and waits until they have exited; one still starting holds no connection and would not hear a stop sent before it listens, so it is killed. */
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
     await this.dispatch.close();
     this.descriptors.stop();
     const workers = [...this.workers];
-    const serving = this.slots.serving();
-    // A worker still starting (a replacement) holds no connection, and a message sent before it listens is lost: it is killed, not asked.
-    for (const worker of workers) if (!serving.includes(worker)) worker.process.kill('SIGKILL');
-    const results = await Promise.all(
-      serving.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
-    );
+    for (const worker of workers) if (!this.slots.serving().includes(worker)) worker.process.kill('SIGKILL');
+    const results = await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>));
     await Promise.all(
       workers.map(
         (worker) =>
@@ -234,7 +231,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private async spawn(index: number): Promise<BoundListener[]> {
-    const worker = cluster.fork();
+    const worker = cluster.fork(WORKER_ENV);
     const slot = this.slots.list[index];
     this.workers.add(worker);
     const ready = new Promise<void>((resolve, reject) => {
