@@ -14,6 +14,7 @@ import type { ConnectionRecord, UdpDropReason } from '../protocol/connection-rec
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
+import type { SlotLeases } from '../policy/slot-leases.js';
 
 /*
  * What the daemon, the control server, the debugger and the CLI know of an engine: its interface,
@@ -148,6 +149,6 @@ export interface EngineOptions {
   sharedLimits?: PrimaryStore;
   /** Called when a client connection is admitted or closes (an engine worker reports its load). */
   onClients?: () => void;
-  /** Engine processes accepting on shared sockets that count max_connections_per_ip together (an engine worker; 0: none). */
-  sharingPerIp?: number;
+  /** max_connections_per_ip leased from the cluster primary (an engine worker accepting on shared sockets). */
+  slotLeases?: SlotLeases;
 }

@@ -14,6 +14,8 @@ export interface Verdict {
   refusedBy: number;
   /** When a retry may pass, in ms (when not ok). */
   retryAfterMs: number;
+  /** Tokens of each bucket handed out beyond the one this request took (see LeasedStore). */
+  granted?: number[];
 }
 
 /** The verdict that lets a request pass. */

@@ -1,7 +1,7 @@
 import type { BucketRequest, LimiterStore, Verdict } from './limiter-store.js';
 import { PASS } from './limiter-store.js';
 
-type Send = (id: number, buckets: readonly BucketRequest[]) => boolean;
+type Send = (id: number, buckets: readonly BucketRequest[], lease: boolean) => boolean;
 
 /**
  * Request-rate buckets kept by the cluster primary for every engine process (state.store:
@@ -15,12 +15,12 @@ export class PrimaryStore implements LimiterStore {
 
   constructor(private readonly send: Send) {}
 
-  /** Asks the primary to check and take a token from every bucket, or from none. */
-  consume(buckets: readonly BucketRequest[]): Promise<Verdict> {
+  /** Asks the primary to check and take a token from every bucket, or from none; `lease`: and lease more tokens of each (see LeasedStore). */
+  consume(buckets: readonly BucketRequest[], lease = false): Promise<Verdict> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       // A worker cut off from its primary is exiting: let the request go rather than hang it.
-      if (!this.send(id, buckets)) return resolve(PASS);
+      if (!this.send(id, buckets, lease)) return resolve(PASS);
       this.waiting.set(id, resolve);
     });
   }

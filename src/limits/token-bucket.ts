@@ -34,6 +34,14 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.rate);
   }
 
+  /** Takes as many whole tokens as are there, up to `max`; returns how many it took. */
+  takeUpTo(max: number, now = performance.now()): number {
+    this.refill(now);
+    const n = Math.max(0, Math.min(max, Math.floor(this.tokens)));
+    this.tokens -= n;
+    return n;
+  }
+
   /** Whether the bucket is full (a full bucket holds no state worth keeping). */
   full(now = performance.now()): boolean {
     this.refill(now);

@@ -1,21 +1,17 @@
 import { authSettings } from '../auth/auth-settings.js';
 import type { ConfigSnapshot } from '../config/model.js';
-import { CONNECTION_LIMIT_DEFAULTS } from '../config/schema.js';
 import { policySettings } from './policy-settings.js';
 
 /**
  * Whether a snapshot sets a limit that is exact over several engine processes only if every
- * connection of a client passes one door: the per_ip request rate, max_connections_per_ip
- * (other than its default safety cap of 256: a net, not a promise), max_mbps_per_ip, or
- * failed-login lockouts (any auth mode). With one the clustered engine's primary accepts every
- * connection and hands it to the worker its client hashes to; without one the workers accept
- * themselves, which costs nothing per connection and lets one busy client use every core.
+ * connection of a client passes one door: max_mbps_per_ip, or failed-login lockouts (any auth
+ * mode). With one the clustered engine's primary accepts every connection and hands it to the
+ * worker its client hashes to; without one the workers accept themselves, which costs nothing
+ * per connection and lets one busy client use every core. max_connections_per_ip and the per_ip
+ * request rate need none: the workers lease them from the primary (SlotPool, LeasedStore).
  */
 export function needsOneDoor(snapshot: ConfigSnapshot): boolean {
   const { rateLimiting } = policySettings(snapshot);
-  const rates = rateLimiting.enabled && rateLimiting.per_ip !== undefined;
   const bandwidth = rateLimiting.enabled && rateLimiting.bandwidth?.enabled === true && rateLimiting.bandwidth.max_mbps_per_ip > 0;
-  const perIp = snapshot.network.limits.maxConnectionsPerIp;
-  const connections = perIp > 0 && perIp !== CONNECTION_LIMIT_DEFAULTS.maxConnectionsPerIp;
-  return rates || bandwidth || connections || authSettings(snapshot).mode !== 'none';
+  return bandwidth || authSettings(snapshot).mode !== 'none';
 }

@@ -2,14 +2,14 @@
 export type IpCount = [address: string, open: number];
 
 /**
- * max_connections_per_ip over engine processes that accept on shared sockets (no limit needs one
- * door, so the default cap is in force). A process reports a client's count to the primary once
- * it holds its share of the cap (the cap divided by the processes) or the primary has told it the
- * client has connections elsewhere; from then on it reports every change until the count is 0.
- * The primary sums the reports and tells each process what the others have open for those
- * clients. A client that no process reports has fewer than its share in each, so fewer than the
- * cap in all; one that is reported is counted over every process, exact but for what the others
- * admitted since their last report (one report interval, that is within one burst).
+ * max_connections_per_ip over the nodes of a fleet sharing Redis (FleetState; the engine workers
+ * of one node lease the cap from their daemon instead, see SlotLeases). A process reports a
+ * client's count once it holds its share of the cap (the cap divided by the processes) or it was
+ * told the client has connections elsewhere; from then on it reports every change until the
+ * count is 0. The reports are summed and each process is told what the others have open for
+ * those clients. A client that no process reports has fewer than its share in each, so fewer
+ * than the cap in all; one that is reported is counted over every process, exact but for what
+ * the others admitted since their last report (one sync, that is within one burst).
  */
 export class PerIpShare {
   /** Open connections per client in the other processes, as the primary last told. */

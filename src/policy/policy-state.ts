@@ -4,10 +4,11 @@ import { FleetState } from '../limits/fleet-state.js';
 import type { LimiterStore } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
 import type { PrimaryStore } from '../limits/primary-store.js';
+import { LeasedStore } from '../limits/leased-store.js';
 import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { LimitHit } from './limit-hit.js';
-import { PerIpShare } from './per-ip-share.js';
+import type { SlotLeases } from './slot-leases.js';
 import type { StateSettings } from './policy-settings.js';
 
 /** Where the policy reports refusals and store changes. */
@@ -28,6 +29,8 @@ export class PolicyState {
   /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
   readonly perBackend = new Map<string, number>();
   private readonly holding = new WeakMap<ConnectionRecord, string>();
+  /** The primary's buckets with per-client tokens leased (an engine worker); null otherwise. */
+  private readonly leased: LeasedStore | null;
   private store: LimiterStore | null = null;
   private storeKey = '';
   /** Connection counts and failed-login lockouts shared with the fleet through Redis (`state.store: redis`), once a client came. */
@@ -35,28 +38,24 @@ export class PolicyState {
   private fleetSettings: StateSettings | null = null;
   private links: FleetLinks | null = null;
 
-  /** Per-client connection counts shared with the other engine processes (workers on shared sockets); null otherwise. */
-  readonly share: PerIpShare | null;
-
   /**
-   * `primary`: the cluster primary's buckets, for an engine worker; `sharing`: the engine
-   * processes accepting on shared sockets that count max_connections_per_ip together (0: none).
+   * `primary`: the cluster primary's buckets, for an engine worker; `slots`: max_connections_per_ip
+   * leased from the primary (an engine worker on shared sockets; each policy sets its cap).
    */
   constructor(
     readonly events: PolicyEvents,
-    private readonly primary: PrimaryStore | null = null,
-    sharing = 0,
+    primary: PrimaryStore | null = null,
+    readonly slots: SlotLeases | null = null,
   ) {
-    this.share = sharing > 1 ? new PerIpShare(sharing, this.perIp) : null;
+    this.leased = primary ? new LeasedStore(primary) : null;
   }
 
   /**
    * The store for these settings; a changed `state:` section replaces the store. In an engine
-   * worker, buckets that span clients (global, per user) live in the primary; per-IP ones stay
-   * here, exact, because every connection of a client comes to the same worker.
+   * worker every bucket lives in the primary, per-client tokens leased (LeasedStore).
    */
-  storeFor(state: StateSettings, spansClients = false): LimiterStore {
-    if (this.primary && spansClients && state.store === 'memory') return this.primary;
+  storeFor(state: StateSettings): LimiterStore {
+    if (this.leased && state.store === 'memory') return this.leased;
     const key = JSON.stringify(state);
     if (this.store && key === this.storeKey) return this.store;
     void this.store?.close();

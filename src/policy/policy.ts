@@ -77,6 +77,7 @@ export class Policy {
       total: bw ? mbpsToBytes(bw.max_mbps_total) : 0,
     });
     this.maxPerIp = snapshot.network.limits.maxConnectionsPerIp;
+    state.slots?.configure(this.maxPerIp);
     this.maxTotal = snapshot.network.limits.maxConnections;
     this.inFleet = settings.state.store === 'redis';
     this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
@@ -88,6 +89,11 @@ export class Policy {
     if (refusal === null) return true;
     this.hit('acl', address, refusal, protocol);
     return false;
+  }
+
+  /** Whether the IP lists would let a client in (nothing reported: allowsClient reports when it runs). */
+  listsAdmit(address: string): boolean {
+    return this.lists.refusal(address) === null;
   }
 
   /**
@@ -102,24 +108,27 @@ export class Policy {
     }
     if (this.maxPerIp === 0) return true;
     const address = clientAddress(socket);
-    const { perIp, share } = this.state;
+    const { perIp } = this.state;
     const open = perIp.get(address) ?? 0;
-    const elsewhere = Math.max(share ? share.openElsewhere(address) : 0, fleet ? fleet.perIp.openElsewhere(address) : 0);
+    const elsewhere = fleet ? fleet.perIp.openElsewhere(address) : 0;
     if (open + elsewhere >= this.maxPerIp) {
-      this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
+      this.refusedByClientLimit(address, protocol);
       return false;
     }
     perIp.set(address, open + 1);
-    share?.changed(address, open + 1, this.maxPerIp);
     fleet?.perIp.changed(address, open + 1, this.maxPerIp);
     socket.once('close', () => {
       const left = (perIp.get(address) ?? 1) - 1;
       if (left <= 0) perIp.delete(address);
       else perIp.set(address, left);
-      share?.changed(address, left, this.maxPerIp);
       fleet?.perIp.changed(address, left, this.maxPerIp);
     });
     return true;
+  }
+
+  /** Reports a connection refused by network.limits.max_connections_per_ip. */
+  refusedByClientLimit(address: string, protocol: FrontProtocol): void {
+    this.hit('connections', address, `network.limits.max_connections_per_ip (${this.maxPerIp}) reached`, protocol);
   }
 
   /** Reports a connection refused by network.limits.max_connections. */
@@ -155,7 +164,7 @@ export class Policy {
     }
     if (requests.length === 0) return null;
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
-    this.store ??= this.state.storeFor(this.stateSettings, this.buckets.some((b) => b.scope !== 'ip'));
+    this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
     if (verdict instanceof Promise) return verdict.then((v) => this.decide(info, used, v), () => null);
     return this.decide(info, used, verdict);

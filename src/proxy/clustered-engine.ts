@@ -17,11 +17,11 @@ import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
+import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
-import { ENGINE_V8_FLAGS } from './engine-v8-flags.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
-import { WORKER_ENV } from './worker-env.js';
+import { ENGINE_V8_FLAGS, WORKER_ENV } from './worker-env.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
@@ -35,10 +35,11 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
- * primary owns the listening sockets and hands each accepted connection, unread, to the worker
- * its client address hashes to, so per-client limits (rate, connections, bandwidth, failed
- * logins) are counted in one process and hold exactly; max_connections is counted here over
- * every worker, and global and per-user rate buckets live here too (PrimaryStore). Same surface
+ * workers accept on shared sockets and lease max_connections_per_ip's slots from here
+ * (ClusterSlots); while the per-IP rate, bandwidth or failed logins are limited, the primary owns
+ * the sockets and hands each connection to the worker its client hashes to instead, so those are
+ * counted in one process. max_connections is counted here over every worker, and global and
+ * per-user rate buckets live here too (PrimaryStore). Same surface
  * as ProxyEngine: the primary keeps the snapshot, answers route explanations and backend tests
  * itself, fans reloads and stops out to the workers, sums their counters and re-emits their
  * records and debugger events (batched, and only while something listens for them). A worker
@@ -49,6 +50,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly workers = new Set<Worker>();
   private readonly slots: WorkerSlots;
   private readonly dispatch: ClientDispatch;
+  /** max_connections_per_ip's slots each worker on shared sockets holds per client. */
+  private readonly pool: ClusterSlots;
   /** The primary's own descriptors: it accepts every connection before handing it over. */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
@@ -75,6 +78,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     this.local = new ProxyEngine(snapshot);
     this.byClient = needsOneDoor(snapshot);
     this.slots = new WorkerSlots(count);
+    this.pool = new ClusterSlots(count, { workers: () => this.workers, reclaim: (w, address) => this.request(w, { type: 'slots-reclaim', address }), tell: (w, m) => this.tell(w, m), cap: () => this.local.snapshot.network.limits.maxConnectionsPerIp });
     this.dispatch = new ClientDispatch(
       (listener, socket) => this.slots.hand(listener, socket, this.local.snapshot.network.limits.maxConnections),
       (error) => this.descriptors.acceptFailed(error),
@@ -128,15 +132,14 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     return report;
   }
 
-  /** Stops every worker gracefully (drain, then force) and waits until they have exited. */
+  /** Stops every worker gracefully (drain, then force) and waits until they have exited; one still starting holds no connection and would not hear a stop sent before it listens, so it is killed. */
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
     await this.dispatch.close();
     this.descriptors.stop();
     const workers = [...this.workers];
-    const results = await Promise.all(
-      workers.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>),
-    );
+    for (const worker of workers) if (!this.slots.serving().includes(worker)) worker.process.kill('SIGKILL');
+    const results = await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>));
     await Promise.all(
       workers.map(
         (worker) =>
@@ -238,18 +241,19 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
       const cut = this.slots.lost(slot, worker);
+      this.pool.lost(worker);
       if (this.stopping) return;
       if (!this.byClient) this.slots.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
       this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn(index).catch((error: Error) => this.emit('warning', `replacement worker failed: ${error.message}`));
+        if (!this.stopping) this.spawn(index).catch((error: Error) => this.stopping || this.emit('warning', `replacement worker failed: ${error.message}`));
       }, RESTART_DELAY_MS);
     });
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length, pinned: this.pool.pinned() })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
     if (!this.byClient) this.slots.tellElsewhere();
@@ -257,12 +261,13 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
+    if (this.pool.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.received, message.perIp);
+      this.slots.report(slot, worker, message.active, message.received);
       if (!this.byClient) this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
-      if (worker.isConnected()) worker.send({ type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets) } satisfies ToWorker);
+      this.tell(worker, { type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets, message.lease) });
     } else if (message.type === 'reply') {
       const pending = this.pending.get(message.id);
       if (!pending) return;
@@ -327,8 +332,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private broadcastHealth(): void {
-    const message = { type: 'health', down: this.down() } satisfies ToWorker;
-    for (const worker of this.workers) if (worker.isConnected()) worker.send(message);
+    for (const worker of this.workers) this.tell(worker, { type: 'health', down: this.down() });
+  }
+
+  /** Sends unless the worker is gone; one exiting meanwhile is no error (it is replaced and told afresh). */
+  private tell(worker: Worker, message: ToWorker): void {
+    if (worker.isConnected()) worker.send(message, undefined, undefined, () => undefined);
   }
 
   private broadcastSubscription(): void {

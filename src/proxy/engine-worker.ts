@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { EngineEvents } from '../engine/engine-api.js';
 import type { TrafficEvent } from '../debug/debug-request.js';
 import { PrimaryStore } from '../limits/primary-store.js';
+import { SlotLeases } from '../policy/slot-leases.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
@@ -44,14 +45,18 @@ let sharedSockets = false;
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
+/** Sends when the primary is there; false when this worker is cut off from it (exiting). */
+const sendIfConnected = (message: FromWorker): boolean => {
+  if (!process.connected) return false;
+  process.send!(message);
+  return true;
+};
+/** max_connections_per_ip leased from the primary (shared sockets, several workers). */
+let slotLeases: SlotLeases | null = null;
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
-const sharedLimits = new PrimaryStore((id, buckets) => {
-  if (!process.connected) return false;
-  process.send!({ type: 'limit', id, buckets } satisfies FromWorker);
-  return true;
-});
+const sharedLimits = new PrimaryStore((id, buckets, lease) => sendIfConnected({ type: 'limit', id, buckets, lease }));
 
 const sendThroughput = (bytes: number): void => send({ type: 'throughput', bytes });
 /** Listens for the engine's throughput exactly while the primary wants it (the engine ticks only then). */
@@ -68,12 +73,12 @@ const reportLoad = (): void => {
 /** How long the next load report may wait: see LOAD_FAR_MS. */
 const loadDelay = (): number => {
   // Per-client counts near max_connections_per_ip go at once, whatever the headroom.
-  if (!sharedSockets || !engine || engine.worker.perIpPending) return LOAD_MS;
+  if (!sharedSockets || !engine) return LOAD_MS;
   const headroom = engine.snapshot.network.limits.maxConnections - engine.worker.active - openElsewhere;
   return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;
 };
 
-/** Schedules the next load report, or brings a lazy one forward when it must go sooner (a client near its per-IP share). */
+/** Schedules the next load report, or brings a lazy one forward when it must go sooner. */
 const scheduleLoad = (delay = loadDelay()): void => {
   const due = Date.now() + delay;
   if (loadTimer !== null && loadDue <= due) return;
@@ -131,11 +136,12 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   }
   if (message.type === 'elsewhere') {
     openElsewhere = message.active;
-    engine?.worker.setOpenElsewhere(message.active, message.perIp);
-    // A client newly counted elsewhere: this worker's own count of it goes to the primary too.
-    if (engine?.worker.perIpPending) scheduleLoad(LOAD_MS);
+    engine?.worker.setOpenElsewhere(message.active);
     return;
   }
+  if (message.type === 'slots-grant') return void slotLeases?.granted(message.address, message.held);
+  if (message.type === 'slots-unpin') return void slotLeases?.unpin(message.address);
+  if (message.type === 'slots-reclaim') return void send({ type: 'reply', id: message.id, ok: true, value: slotLeases?.reclaim(message.address) ?? 0 });
   if (message.type === 'verdict') {
     sharedLimits.answer(message.id, message.verdict);
     return;
@@ -167,9 +173,15 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
       reply(async () => {
         sharedSockets = message.bound === null;
         const onClients = (): void => scheduleLoad();
-        // On shared sockets a client's connections land on any worker: max_connections_per_ip is counted with the others.
-        const sharingPerIp = message.bound ? 0 : message.processes;
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, sharingPerIp });
+        // On shared sockets a client's connections land on any worker: max_connections_per_ip is leased from the primary.
+        if (!message.bound && message.processes > 1) {
+          slotLeases = new SlotLeases(message.processes, {
+            ask: (address, open, want) => sendIfConnected({ type: 'slots-ask', address, open, want }),
+            release: (address) => sendIfConnected({ type: 'slots-release', address }),
+          });
+          slotLeases.pin(message.pinned);
+        }
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}) });
         const started = engine;
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });

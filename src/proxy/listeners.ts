@@ -23,6 +23,8 @@ import { refuseSocks5 } from './socks5-refusal.js';
 import { readTlsMaterial } from './tls-material.js';
 import { proxyProtocolGate, readProxyHeaderFirst, type ProxyProtocolGate } from '../policy/proxy-protocol-gate.js';
 import { handleUpgrade } from './upgrade-handler.js';
+import type { SlotLeases } from '../policy/slot-leases.js';
+import { holdForSlot } from './slot-gate.js';
 
 /** What the listeners need from the engine. */
 export interface ListenerContext {
@@ -35,6 +37,8 @@ export interface ListenerContext {
   acceptFailed(error: NodeJS.ErrnoException): void;
   /** Tells the daemon log (a refused PROXY header). */
   warn(message: string): void;
+  /** max_connections_per_ip counted over every engine process (an engine worker on shared sockets); null otherwise. */
+  slots: SlotLeases | null;
 }
 
 interface Listening {
@@ -175,6 +179,7 @@ export class Listeners {
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(proxy, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       });
+      if (this.ctx.slots) holdForSlot(server, this.ctx.slots, this.listed, (socket) => this.refusePerIp(socket, 'socks5', false), false);
       readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn);
       return server;
     }
@@ -222,6 +227,7 @@ export class Listeners {
       const code = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request-timeout' : 'malformed';
       socket.end(rawAnswer(code, `malformed request (${error.code ?? 'parse error'})`));
     });
+    if (this.ctx.slots) holdForSlot(server, this.ctx.slots, this.listed, (socket) => this.refusePerIp(socket, 'http', Boolean(spec.tls)), Boolean(spec.tls));
     readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
   }
@@ -255,6 +261,17 @@ export class Listeners {
     if (!policy.admitClient(socket, protocol)) return false;
     ledger.addClient(socket);
     return true;
+  }
+
+  /** Whether the IP lists let a client in (the slot gate leaves the others to the 'connection' listeners, which refuse and report them). */
+  private readonly listed = (address: string): boolean => this.ctx.policy().listsAdmit(address);
+
+  /** Refuses a connection over max_connections_per_ip counted over every engine process (a TLS one is closed: nothing can be said before its handshake). */
+  private refusePerIp(socket: Socket, protocol: 'http' | 'socks5', tls: boolean): void {
+    this.ctx.policy().refusedByClientLimit(clientAddress(socket), protocol);
+    if (protocol === 'socks5') this.refuseSocks5(socket);
+    else if (tls) socket.destroy();
+    else socket.end(rawAnswer('connection-limit', 'too many connections'));
   }
 
   /** Tells a SOCKS5 client over a connection limit so (reply 0x02), within bounds of time and number. */

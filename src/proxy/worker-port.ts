@@ -1,8 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { BoundListener } from '../engine/engine-api.js';
-import type { IpCount } from '../policy/per-ip-share.js';
-import type { PolicyState } from '../policy/policy.js';
 import type { ConnectionLedger } from './connection-ledger.js';
 import type { Listeners } from './listeners.js';
 
@@ -10,7 +8,6 @@ import type { Listeners } from './listeners.js';
 export interface WorkerPortParts {
   listening: Listeners;
   ledger: ConnectionLedger;
-  policyState: PolicyState;
   config(): ConfigSnapshot;
   draining(): boolean;
   /** Listeners another process binds are served from now on. */
@@ -20,7 +17,7 @@ export interface WorkerPortParts {
 /**
  * What an engine worker process uses of its engine to take part in a cluster: listeners the
  * primary binds, connections it hands over, and the load reports that let every worker count
- * max_connections and max_connections_per_ip over all of them.
+ * max_connections over all of them.
  */
 export class WorkerPort {
   constructor(private readonly parts: WorkerPortParts) {}
@@ -43,23 +40,13 @@ export class WorkerPort {
     return this.parts.ledger.clients.size;
   }
 
-  /** The load report: open client connections, connections received through accept() so far, and the per-client counts the primary must hear of (taken: each goes once). */
-  load(): { active: number; received: number; perIp?: IpCount[] } {
-    const perIp = this.parts.policyState.share?.take();
-    return { active: this.active, received: this.parts.listening.received, ...(perIp ? { perIp } : {}) };
+  /** The load report: open client connections, and connections received through accept() so far. */
+  load(): { active: number; received: number } {
+    return { active: this.active, received: this.parts.listening.received };
   }
 
-  /** Whether per-client counts wait to be reported (see load). */
-  get perIpPending(): boolean {
-    return this.parts.policyState.share?.pending ?? false;
-  }
-
-  /**
-   * Client connections the other engine processes had open at their last report (workers
-   * accepting on shared sockets), in all and for the clients near max_connections_per_ip.
-   */
-  setOpenElsewhere(count: number, perIp?: readonly IpCount[]): void {
+  /** Client connections the other engine processes had open at their last report (workers accepting on shared sockets). */
+  setOpenElsewhere(count: number): void {
     this.parts.listening.openElsewhere = count;
-    if (perIp) this.parts.policyState.share?.apply(perIp);
   }
 }

@@ -4,7 +4,6 @@ import type { AuthClientView } from '../auth/client-registry.js';
 import type { DebugAnswer, DebugRequest, DebugState } from '../debug/debug-request.js';
 import type { BucketRequest, Verdict } from '../limits/limiter-store.js';
 import type { LimitHit } from '../policy/limit-hit.js';
-import type { IpCount } from '../policy/per-ip-share.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
@@ -12,7 +11,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
   /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number }
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number; pinned: string[] }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -27,8 +26,14 @@ export type ToWorker =
   | { type: 'health'; down: Record<string, string> }
   /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
   | { type: 'connection'; listener: number; overLimit: boolean }
-  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it), and per client for max_connections_per_ip. */
-  | { type: 'elsewhere'; active: number; perIp?: IpCount[] }
+  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
+  | { type: 'elsewhere'; active: number }
+  /** Count client `address` with the other workers and give back its idle max_connections_per_ip slots; the reply is the slots held then. */
+  | { type: 'slots-reclaim'; id: number; address: string }
+  /** The answer to a `slots-ask`: this worker holds `held` slots of `address` now (no more than it has open: refused). */
+  | { type: 'slots-grant'; address: string; held: number }
+  /** Client `address` is counted over the workers no more (each holds its share again). */
+  | { type: 'slots-unpin'; address: string }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict }
   /** Another worker's client refused the interception certificate for `host`. */
@@ -54,10 +59,14 @@ export type FromWorker =
   | { type: 'mitm-rejected'; host: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
-  /** Open client connections now, connections received from the primary so far (for max_connections and a crash's count), and changed per-client counts (shared sockets). */
-  | { type: 'load'; active: number; received: number; perIp?: IpCount[] }
-  /** Request-rate buckets to check in the primary's shared store. */
-  | { type: 'limit'; id: number; buckets: readonly BucketRequest[] };
+  /** Open client connections now, and connections received from the primary so far (for max_connections and a crash's count). */
+  | { type: 'load'; active: number; received: number }
+  /** More max_connections_per_ip slots of `address`, which has `open` connections here and `want` waiting. */
+  | { type: 'slots-ask'; address: string; open: number; want: number }
+  /** Every slot of `address` back: nothing of it is open here. */
+  | { type: 'slots-release'; address: string }
+  /** Request-rate buckets to check in the primary's shared store; `lease`: and lease more tokens of each. */
+  | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: boolean };
 
 /** A record's start or end, in the order the worker saw them; `both` for one that began and ended within a batch. */
 export interface RecordEvent {

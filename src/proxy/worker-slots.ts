@@ -1,6 +1,5 @@
 import type { Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
-import type { IpCount } from '../policy/per-ip-share.js';
 import { clientSlot } from './client-dispatch.js';
 import type { ToWorker } from './worker-protocol.js';
 
@@ -14,26 +13,19 @@ export interface Slot {
   received: number;
   /** What this worker was last told the others have open (shared sockets). */
   elsewhere: number;
-  /** Open connections per client as this worker last reported them (clients near max_connections_per_ip, shared sockets). */
-  perIp: Map<string, number>;
-  /** What this worker was last told the others have open per client. */
-  toldPerIp: Map<string, number>;
 }
 
 /**
  * The clustered engine's workers as the primary counts them: one slot per worker (a replacement
  * takes its predecessor's), with the connections each has open at its last report. It hands
  * connections over by client address, and tells workers on the shared sockets what the others
- * have open, in all and per client they report (see PerIpShare), so max_connections and
- * max_connections_per_ip count every worker.
+ * have open, so max_connections counts every worker.
  */
 export class WorkerSlots {
   readonly list: Slot[];
-  /** Clients whose counts changed since the workers were last told. */
-  private readonly changedIps = new Set<string>();
 
   constructor(count: number) {
-    this.list = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, elsewhere: 0, perIp: new Map(), toldPerIp: new Map() }));
+    this.list = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, elsewhere: 0 }));
   }
 
   /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced); `max` is max_connections. */
@@ -56,57 +48,38 @@ export class WorkerSlots {
 
   /** A slot's new process has started: from now on it gets connections and counts. */
   serve(slot: Slot, worker: Worker): void {
-    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, elsewhere: -1, toldPerIp: new Map() });
-    // The new process is told every client counted elsewhere.
-    for (const s of this.list) for (const address of s.perIp.keys()) this.changedIps.add(address);
+    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, elsewhere: -1 });
   }
 
   /** A worker's report of its load (ignored from a process the slot no longer has). */
-  report(slot: Slot, worker: Worker, active: number, received: number, perIp?: readonly IpCount[]): void {
+  report(slot: Slot, worker: Worker, active: number, received: number): void {
     if (slot.worker !== worker) return;
     slot.active = active;
     slot.received = received;
-    for (const [address, open] of perIp ?? []) {
-      if (open > 0) slot.perIp.set(address, open);
-      else slot.perIp.delete(address);
-      this.changedIps.add(address);
-    }
   }
 
   /** A worker exited: the client connections it cut (0 if it was not serving yet). */
   lost(slot: Slot, worker: Worker): number {
     if (slot.worker !== worker) return 0;
     const cut = slot.active + slot.handed - slot.received;
-    for (const address of slot.perIp.keys()) this.changedIps.add(address);
-    Object.assign(slot, { worker: null, active: 0, perIp: new Map() });
+    Object.assign(slot, { worker: null, active: 0 });
     return cut;
   }
 
   /**
    * Tells each worker accepting on the shared sockets how many connections the others have open,
-   * in all and for the clients whose counts changed, so max_connections and
-   * max_connections_per_ip count all of them: exact but for what the others admitted since their
+   * so max_connections counts all of them: exact but for what the others admitted since their
    * last report (at most 20 ms old; 200 ms while more than 4,096 connections are still free under
-   * max_connections, and per-client counts go at once), that is within one burst.
+   * max_connections), that is within one burst.
    */
   tellElsewhere(): void {
     const total = this.list.reduce((n, s) => n + s.active, 0);
-    const sums = [...this.changedIps].map((address): IpCount => [address, this.list.reduce((n, s) => n + (s.perIp.get(address) ?? 0), 0)]);
-    this.changedIps.clear();
     for (const slot of this.list) {
       if (!slot.worker?.isConnected()) continue;
       const active = total - slot.active;
-      const perIp: IpCount[] = [];
-      for (const [address, sum] of sums) {
-        const open = sum - (slot.perIp.get(address) ?? 0);
-        if (open === (slot.toldPerIp.get(address) ?? 0)) continue;
-        if (open > 0) slot.toldPerIp.set(address, open);
-        else slot.toldPerIp.delete(address);
-        perIp.push([address, open]);
-      }
-      if (active === slot.elsewhere && perIp.length === 0) continue;
+      if (active === slot.elsewhere) continue;
       slot.elsewhere = active;
-      slot.worker.send({ type: 'elsewhere', active, ...(perIp.length > 0 ? { perIp } : {}) } satisfies ToWorker);
+      slot.worker.send({ type: 'elsewhere', active } satisfies ToWorker);
     }
   }
 

@@ -25,6 +25,7 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   const site = await origin();
   t.after(() => site.server.close());
   const base = snapshot();
+  // On the shared sockets: each worker takes one connection per accept (UV_TCP_SINGLE_ACCEPT), so a burst of clients spreads over both.
   const engine = new ClusteredEngine(snapshot(undefined, undefined, { network: { ...base.network, limits: { ...base.network.limits, maxConnectionsPerBackend: 0 } } }), 2);
   const warnings: string[] = [];
   engine.on('warning', (w) => warnings.push(w));
@@ -46,7 +47,8 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   const cut = Number(/cutting (\d+) client connections/.exec(line)?.[1]);
   console.log(line);
   assert.match(line, new RegExp(`^engine worker ${victim.process.pid} was killed \\(SIGKILL\\), cutting \\d+ client connections; starting a replacement$`));
-  assert.ok(Math.abs(cut - TUNNELS / 2) <= TUNNELS * 0.05, `one crash cut ${cut} of ${TUNNELS} (its share: ${TUNNELS / 2} ± 10 %)`);
+  // The kernel spreads connections over the workers' accepts: about evenly, not exactly (81 to 109 of 200 seen).
+  assert.ok(Math.abs(cut - TUNNELS / 2) <= TUNNELS / 8, `one crash cut ${cut} of ${TUNNELS} (its share: ${TUNNELS / 2} ± 25 %)`);
   await until(() => closed === cut, 10_000, `${cut} tunnels closed`);
 
   // A live stream that starts while the replacement is still starting is ready once it is (the
@@ -59,4 +61,25 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   void engine.eventsReady().then(() => (ready = true));
   await until(() => ready, 15_000, 'the events of every worker, the replacement included');
   sockets.push(await tunnel(port, site.port, cutClient));
+});
+
+test('stop right after a worker crash on the shared sockets resolves while the replacement starts', { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const engine = new ClusteredEngine(snapshot(), 2);
+  const warnings: string[] = [];
+  engine.on('warning', (w) => warnings.push(w));
+  const port = (await engine.start()).find((l) => l.kind === 'http')!.port;
+  const sockets = await Promise.all(Array.from({ length: 10 }, () => tunnel(port, site.port, '127.0.0.1')));
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  // Stop while the replacement starts: a message sent to it before it listens is lost, so it must not be waited for.
+  const forked = once(cluster, 'fork');
+  Object.values(cluster.workers ?? {})[0]!.process.kill('SIGKILL');
+  await until(() => warnings.some((w) => /was killed/.test(w)), 15_000, 'the crash logged');
+  await forked;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('hung'), 20_000)));
+  const outcome = await Promise.race([engine.stop({ drainMs: 0 }).then(() => 'stopped'), deadline]);
+  clearTimeout(timer);
+  assert.equal(outcome, 'stopped', 'stop resolves within 20 s after a crash');
 });
