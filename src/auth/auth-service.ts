@@ -8,6 +8,7 @@ import { Acl } from './acl.js';
 import { authSettings, type AuthSettings } from './auth-settings.js';
 import { ClientRegistry } from './client-registry.js';
 import { parseProxyAuthorization } from './credentials.js';
+import type { AttemptLeases } from './attempt-leases.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { isIdentity, type AuthProvider, type Credentials, type Identity, type Verdict } from './identity.js';
 import { VerdictCache, type VerdictStats } from './verdict-cache.js';
@@ -38,7 +39,13 @@ export class AuthState {
   readonly clients = new ClientRegistry();
   private lastWarning = 0;
 
-  constructor(readonly events: AuthEvents) {}
+  /** `leases`: failed logins counted in the cluster primary (an engine worker on shared sockets). */
+  constructor(
+    readonly events: AuthEvents,
+    readonly leases: AttemptLeases | null = null,
+  ) {
+    leases?.follow(this.failures);
+  }
 
   /** Warns at most every few seconds (a down directory would otherwise log per request). */
   warnSometimes(message: string): void {
@@ -63,6 +70,9 @@ async function createProvider(settings: AuthSettings): Promise<AuthProvider> {
       throw new Error(`no provider for auth mode "${settings.mode}"`);
   }
 }
+
+/** `answer` once `pending` settles, or at once when nothing is pending. */
+const after = <T>(pending: Promise<void> | undefined, answer: T): T | Promise<T> => (pending === undefined ? answer : pending.then(() => answer));
 
 const quote = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
 
@@ -121,17 +131,27 @@ export class AuthService {
     const wait = this.state.failures.blockedFor(client);
     if (wait > 0) return this.throttled(wait);
     if (header === undefined) return this.refuse('auth-required', 'proxy authentication required');
+    const leases = this.state.leases;
+    if (leases?.watches(client)) {
+      const failed = (outcome: AuthOutcome): boolean => !outcome.ok && outcome.refusal.code === 'auth-failed';
+      return this.leased(leases, client, () => this.verifyHttp(header, client, true), failed, (until) => this.throttled(until - Date.now()));
+    }
+    return this.verifyHttp(header, client, false);
+  }
+
+  /** Checks a present `Proxy-Authorization` value (`leased`: with the primary's go-ahead). */
+  private verifyHttp(header: string, client: string, leased: boolean): AuthOutcome | Promise<AuthOutcome> {
     const key = this.cache.keyOf(`h\0${header}`);
     const known = this.cache.get(key);
-    if (known !== undefined) return this.decide(known, client, header);
+    if (known !== undefined) return this.decide(known, client, header, leased);
     const credentials = parseProxyAuthorization(header);
     if (credentials === null || credentials === 'malformed' || (credentials.kind === 'bearer' && !this.acceptsBearer)) {
       const why = credentials === 'malformed' || credentials === null ? 'malformed Proxy-Authorization header' : `a Bearer token, but auth mode "${this.mode}" takes only Basic`;
-      this.failed(client, 'http', undefined, why);
-      return this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`);
+      const answer = this.refuse('auth-failed', `proxy authentication failed: expected ${this.acceptsBearer ? 'Bearer or Basic' : 'Basic'} credentials`);
+      return after(this.failed(client, 'http', undefined, why, leased), answer);
     }
     return this.run(key, credentials).then(
-      (verdict) => this.decide(verdict, client, header),
+      (verdict) => this.decide(verdict, client, header, leased),
       (error: Error) => {
         this.state.warnSometimes(`authentication backend (${this.mode}) failed: ${error.message}`);
         return UNAVAILABLE;
@@ -142,6 +162,14 @@ export class AuthService {
   /** Checks an RFC 1929 username/password (SOCKS5); null refuses. */
   async checkPassword(username: string, password: string, client: string): Promise<Identity | null> {
     if (this.state.failures.blockedFor(client) > 0) return null;
+    const leases = this.state.leases;
+    if (!leases?.watches(client)) return (await this.verifyPassword(username, password, client, false)) || null;
+    const result = await this.leased(leases, client, () => this.verifyPassword(username, password, client, true), (r) => r === false, () => null);
+    return result || null;
+  }
+
+  /** Checks an RFC 1929 username/password (`leased`: with the primary's go-ahead): false for a failed login, null for another refusal. */
+  private async verifyPassword(username: string, password: string, client: string, leased: boolean): Promise<Identity | null | false> {
     const key = this.cache.keyOf(`s\0${username}\0${password}`);
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
@@ -158,9 +186,12 @@ export class AuthService {
       return verdict;
     }
     // RFC 1929 has one failure reply: a user outside the groups is refused like bad credentials, logged apart.
-    if (verdict.outsideGroups) this.forbidden(client, 'socks5', verdict.user ?? username, verdict.rejected);
-    else this.failed(client, 'socks5', verdict.user ?? username, verdict.rejected);
-    return null;
+    if (verdict.outsideGroups) {
+      this.forbidden(client, 'socks5', verdict.user ?? username, verdict.rejected);
+      return null;
+    }
+    await this.failed(client, 'socks5', verdict.user ?? username, verdict.rejected, leased);
+    return false;
   }
 
   /** The refusal when a user's groups may not use a backend (403 / SOCKS5 0x02), or null. */
@@ -190,7 +221,16 @@ export class AuthService {
     });
   }
 
-  private decide(verdict: Verdict, client: string, header: string): AuthOutcome {
+  /** Runs a check of a watched client with the primary's go-ahead, and says when it ended without a failure (a failure is counted by `failed`). */
+  private async leased<T>(leases: AttemptLeases, client: string, check: () => T | Promise<T>, failed: (result: T) => boolean, locked: (until: number) => T): Promise<T> {
+    const until = await leases.ask(client);
+    if (until > 0) return locked(until);
+    const result = await check();
+    if (!failed(result)) leases.done(client);
+    return result;
+  }
+
+  private decide(verdict: Verdict, client: string, header: string, leased: boolean): AuthOutcome | Promise<AuthOutcome> {
     if (isIdentity(verdict)) {
       this.state.clients.seen(verdict, client);
       return { ok: true, identity: verdict };
@@ -200,8 +240,7 @@ export class AuthService {
       this.forbidden(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
       return FORBIDDEN;
     }
-    this.failed(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected);
-    return this.refuse('auth-failed', 'proxy authentication failed');
+    return after(this.failed(client, 'http', verdict.user ?? claimedUser(header), verdict.rejected, leased), this.refuse('auth-failed', 'proxy authentication failed'));
   }
 
   /** Reports a proven user outside the allowed groups; not a failed attempt, so it does not count toward throttling. */
@@ -210,11 +249,33 @@ export class AuthService {
     this.state.events.hit({ scope: 'auth', client, ...who, mode: this.mode, reason: `refused: ${why}`, protocol, time: Date.now() });
   }
 
-  /** Reports a failed login (the name it claimed, never its secret) and counts it against the address. */
-  private failed(client: string, protocol: FrontProtocol, user: string | undefined, why: string): void {
+  /**
+   * Reports a failed login (the name it claimed, never its secret) and counts it against the
+   * address: here, or in the cluster primary (`leased`: an attempt it allowed), which answers
+   * before the client is, so the client's next attempt finds the count on any worker.
+   */
+  private failed(client: string, protocol: FrontProtocol, user: string | undefined, why: string, leased: boolean): Promise<void> | undefined {
     const who = user === undefined ? {} : { user: shownName(user) };
     this.state.events.hit({ scope: 'auth', client, ...who, mode: this.mode, reason: `failed login: ${why}`, protocol, time: Date.now() });
-    if (!this.state.failures.fail(client)) return;
+    const leases = this.state.leases;
+    if (leases === null) {
+      if (this.state.failures.fail(client)) this.lockedOut(client, protocol);
+      return undefined;
+    }
+    return leases.failed(client, leased).then((until) => {
+      // Cut off from the primary (exiting), the local count decides.
+      if (until === null) {
+        if (this.state.failures.fail(client)) this.lockedOut(client, protocol);
+        return;
+      }
+      // The fleet's shared count (state.store: redis) hears of it too.
+      this.state.failures.shared(client);
+      if (until > 0) this.lockedOut(client, protocol);
+    });
+  }
+
+  /** Reports that `client` just reached the failed-attempt limit. */
+  private lockedOut(client: string, protocol: FrontProtocol): void {
     const { max, window } = this.settings.failed_attempts;
     this.state.events.hit({ scope: 'auth', client, mode: this.mode, reason: `${max} failed authentication attempts within ${window}; further attempts are refused until it ends (server.auth.failed_attempts)`, protocol, time: Date.now() });
   }

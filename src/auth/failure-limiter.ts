@@ -46,8 +46,13 @@ export class FailureLimiter {
       this.windows.set(address, window);
     }
     window.count++;
-    this.share?.(address, this.max, this.windowMs);
+    this.shared(address);
     return window.count === this.max;
+  }
+
+  /** Counts a failure of `address` elsewhere only (it was counted in the cluster primary). */
+  shared(address: string): void {
+    this.share?.(address, this.max, this.windowMs);
   }
 
   /** Refuses an address until `until` (epoch ms): it was locked out elsewhere. */

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { AttemptLeases } from '../auth/attempt-leases.js';
 import type { AuthClientView } from '../auth/client-registry.js';
 import type { Target } from '../backends/backend.js';
 import type { ConfigSnapshot } from '../config/model.js';
@@ -151,4 +152,6 @@ export interface EngineOptions {
   onClients?: () => void;
   /** max_connections_per_ip leased from the cluster primary (an engine worker accepting on shared sockets). */
   slotLeases?: SlotLeases;
+  /** Failed logins counted in the cluster primary (an engine worker accepting on shared sockets). */
+  attemptLeases?: AttemptLeases;
 }

@@ -17,6 +17,7 @@ import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
+import { ClusterAttempts } from './cluster-attempts.js';
 import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
@@ -35,15 +36,14 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
- * workers accept on shared sockets and lease max_connections_per_ip's slots from here
- * (ClusterSlots); while the per-IP rate, bandwidth or failed logins are limited, the primary owns
- * the sockets and hands each connection to the worker its client hashes to instead, so those are
- * counted in one process. max_connections is counted here over every worker, and global and
- * per-user rate buckets live here too (PrimaryStore). Same surface
- * as ProxyEngine: the primary keeps the snapshot, answers route explanations and backend tests
- * itself, fans reloads and stops out to the workers, sums their counters and re-emits their
- * records and debugger events (batched, and only while something listens for them). A worker
- * that dies is replaced with the current snapshot, and the connections it cut are logged.
+ * workers accept on shared sockets, lease max_connections_per_ip's slots from here (ClusterSlots)
+ * and ask here before checking the credentials of a client with failed logins (ClusterAttempts);
+ * while max_mbps_per_ip is set, the primary owns the sockets and hands each connection to the
+ * worker its client hashes to instead. max_connections is counted here over every worker, and
+ * rate buckets live here too (PrimaryStore). Same surface as ProxyEngine: the primary keeps the
+ * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
+ * the workers, sums their counters and re-emits their records and debugger events (batched, and
+ * only while something listens for them). A dead worker is replaced, and the connections it cut are logged.
  */
 export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engine {
   private readonly local: ProxyEngine;
@@ -52,6 +52,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly dispatch: ClientDispatch;
   /** max_connections_per_ip's slots each worker on shared sockets holds per client. */
   private readonly pool: ClusterSlots;
+  /** Failed logins per client over every worker. */
+  private readonly attempts = new ClusterAttempts({ workers: () => this.workers, tell: (w, m) => this.tell(w, m), snapshot: () => this.local.snapshot });
   /** The primary's own descriptors: it accepts every connection before handing it over. */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
@@ -70,10 +72,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
    */
   private readonly byClient: boolean;
 
-  constructor(
-    snapshot: ConfigSnapshot,
-    count: number,
-  ) {
+  constructor(snapshot: ConfigSnapshot, count: number) {
     super();
     this.local = new ProxyEngine(snapshot);
     this.byClient = needsOneDoor(snapshot);
@@ -242,6 +241,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       this.workers.delete(worker);
       const cut = this.slots.lost(slot, worker);
       this.pool.lost(worker);
+      this.attempts.lost(worker);
       if (this.stopping) return;
       if (!this.byClient) this.slots.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
@@ -253,7 +253,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length, pinned: this.pool.pinned() })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length, pinned: this.pool.pinned(), watched: this.attempts.watched() })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
     if (!this.byClient) this.slots.tellElsewhere();
@@ -261,7 +261,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
-    if (this.pool.handle(message, worker)) return;
+    if (this.pool.handle(message, worker) || this.attempts.handle(message, worker)) return;
     if (message.type === 'load') {
       this.slots.report(slot, worker, message.active, message.received);
       if (!this.byClient) this.slots.tellElsewhere();

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { EngineEvents } from '../engine/engine-api.js';
 import type { TrafficEvent } from '../debug/debug-request.js';
+import { AttemptLeases } from '../auth/attempt-leases.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import { SlotLeases } from '../policy/slot-leases.js';
 import type { LimitHit } from '../policy/limit-hit.js';
@@ -53,6 +54,8 @@ const sendIfConnected = (message: FromWorker): boolean => {
 };
 /** max_connections_per_ip leased from the primary (shared sockets, several workers). */
 let slotLeases: SlotLeases | null = null;
+/** Failed logins counted in the primary (shared sockets, several workers). */
+let attemptLeases: AttemptLeases | null = null;
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
@@ -142,6 +145,8 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'slots-grant') return void slotLeases?.granted(message.address, message.held);
   if (message.type === 'slots-unpin') return void slotLeases?.unpin(message.address);
   if (message.type === 'slots-reclaim') return void send({ type: 'reply', id: message.id, ok: true, value: slotLeases?.reclaim(message.address) ?? 0 });
+  if (message.type === 'auth-watch') return void attemptLeases?.watch(message.address, message.until, message.locked);
+  if (message.type === 'auth-answer') return void attemptLeases?.answer(message.id, message.until);
   if (message.type === 'verdict') {
     sharedLimits.answer(message.id, message.verdict);
     return;
@@ -180,8 +185,14 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
             release: (address) => sendIfConnected({ type: 'slots-release', address }),
           });
           slotLeases.pin(message.pinned);
+          attemptLeases = new AttemptLeases({
+            ask: (id, address) => sendIfConnected({ type: 'auth-ask', id, address }),
+            done: (address) => sendIfConnected({ type: 'auth-done', address }),
+            failed: (id, address, leased) => sendIfConnected({ type: 'auth-failed', id, address, leased }),
+          });
+          for (const { address, until, locked } of message.watched) attemptLeases.watch(address, until, locked);
         }
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}) });
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}) });
         const started = engine;
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });

@@ -90,7 +90,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     };
     this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.slotLeases ?? null);
     this.policy = new Policy(snapshot, this.policyState);
-    this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) });
+    this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) }, options.attemptLeases ?? null);
     this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });
     this.gate = AuthService.build(snapshot, this.authState);
     this.interception = new Interception(

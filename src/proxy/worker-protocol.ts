@@ -11,7 +11,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
   /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number; pinned: string[] }
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number; pinned: string[]; watched: { address: string; until: number; locked: boolean }[] }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -34,6 +34,10 @@ export type ToWorker =
   | { type: 'slots-grant'; address: string; held: number }
   /** Client `address` is counted over the workers no more (each holds its share again). */
   | { type: 'slots-unpin'; address: string }
+  /** Client `address` has failed logins on record until `until` (epoch ms): ask before checking its credentials; `locked`: refuse it until then. */
+  | { type: 'auth-watch'; address: string; until: number; locked: boolean }
+  /** The answer to an `auth-ask` or `auth-failed`: 0, or when the client's lock ends (epoch ms). */
+  | { type: 'auth-answer'; id: number; until: number }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict }
   /** Another worker's client refused the interception certificate for `host`. */
@@ -65,6 +69,12 @@ export type FromWorker =
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */
   | { type: 'slots-release'; address: string }
+  /** May a credential of watched client `address` be checked now (server.auth.failed_attempts)? */
+  | { type: 'auth-ask'; id: number; address: string }
+  /** An attempt `auth-ask` allowed ended without a failed login. */
+  | { type: 'auth-done'; address: string }
+  /** A failed login of `address` (`leased`: an attempt `auth-ask` allowed); answered once counted. */
+  | { type: 'auth-failed'; id: number; address: string; leased: boolean }
   /** Request-rate buckets to check in the primary's shared store; `lease`: and lease more tokens of each. */
   | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: boolean };
 
