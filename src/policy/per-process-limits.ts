@@ -11,8 +11,9 @@ interface LocalLimit {
  * The limits of a snapshot that every engine process still counts on its own: the total
  * bandwidth and the connections per backend (both act deep in a request, where asking the
  * primary would cost every request a round trip). Everything else is exact on any number of
- * processes: per-client limits because a client's connections all go to one process, the
- * global request rate and max_connections because the primary counts them.
+ * processes: per-client limits and failed logins because the primary leases or counts them
+ * (max_mbps_per_ip: because a client's connections all go to one process), the global request
+ * rate and max_connections because the primary counts them.
  */
 function perProcessLimits(snapshot: ConfigSnapshot): LocalLimit[] {
   const { rateLimiting } = policySettings(snapshot);

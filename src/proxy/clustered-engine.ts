@@ -29,7 +29,7 @@ import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
 /** What a reload that sets the first, or clears the last, limit needing one door reports as taking effect at restart. */
-const ONE_DOOR = 'per-client limits (exact over engine processes from the next start)';
+const ONE_DOOR = 'rate_limiting.bandwidth.max_mbps_per_ip (exact over engine processes from the next start)';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
