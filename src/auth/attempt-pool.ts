@@ -49,12 +49,13 @@ export class AttemptPool<W> {
     this.settle(address, client, now);
   }
 
-  /** Counts a failure (`leased`: of an attempt allowed here); the answer is the lock's end (epoch ms) once the max is reached, else 0. */
+  /** Counts a failure (`leased`: of an attempt allowed here); the answer is the lock's end (epoch ms) when this failure reached the max, else 0. */
   failed(worker: W, address: string, leased: boolean, now = Date.now()): number {
     const client = this.client(address, now);
     if (leased) release(client, worker);
     client.failures++;
-    const locked = client.failures >= this.parts.settings().max;
+    // Once: a failure past the max (one checked before the lock was known) finds every worker told already.
+    const locked = client.failures === this.parts.settings().max;
     if (client.failures === 1 || locked) this.parts.watch(address, client.resetAt, locked);
     this.settle(address, client, now);
     return locked ? client.resetAt : 0;

@@ -19,6 +19,9 @@ test('a first failure makes the client watched everywhere; max failures over the
   assert.deepEqual(told.at(-1), ['10.0.0.1', 61_000, true]);
   assert.equal(p.ask('b', '10.0.0.1', 4_000), 61_000, 'refused on any worker');
   assert.deepEqual(p.watched(4_000), [{ address: '10.0.0.1', until: 61_000, locked: true }]);
+  const toldBefore = told.length;
+  assert.equal(p.failed('b', '10.0.0.1', false, 5_000), 0, 'a failure checked before the lock was known does not lock (and report) it again');
+  assert.equal(told.length, toldBefore);
   // The window over: a new start.
   assert.equal(p.ask('b', '10.0.0.1', 62_000), 0);
   assert.deepEqual(p.watched(62_000), []);
