@@ -63,3 +63,19 @@ export async function burst(proxyPort: number, url: string, authorization: strin
   agent.destroy();
   return statuses;
 }
+
+/** A SOCKS5 greeting offering username/password, the RFC 1929 request and a CONNECT. */
+export function socksWithPassword(user: string, password: string, host: string, port: number): Buffer {
+  const portBytes = Buffer.alloc(2);
+  portBytes.writeUInt16BE(port);
+  return Buffer.concat([
+    Buffer.from([0x05, 0x01, 0x02]),
+    Buffer.from([0x01, user.length]),
+    Buffer.from(user),
+    Buffer.from([password.length]),
+    Buffer.from(password),
+    Buffer.from([0x05, 0x01, 0x00, 0x03, host.length]),
+    Buffer.from(host),
+    portBytes,
+  ]);
+}

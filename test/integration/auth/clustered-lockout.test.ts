@@ -5,17 +5,10 @@ import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import { curl, exchange, METRICS_ON } from '../policy/policy-fixture.js';
 import { until } from '../health/pool-fixture.js';
-import { authSnapshot, echoOrigin } from './auth-fixture.js';
+import { authSnapshot, echoOrigin, socksWithPassword } from './auth-fixture.js';
 
 const PROCESSES = 2;
 const aliceHash = await hashPassword('alice-pw');
-
-/** A SOCKS5 greeting offering username/password, the RFC 1929 request and a CONNECT. */
-function socksWithPassword(user: string, password: string, host: string, port: number): Buffer {
-  const portBytes = Buffer.alloc(2);
-  portBytes.writeUInt16BE(port);
-  return Buffer.concat([Buffer.from([0x05, 0x01, 0x02, 0x01, user.length]), Buffer.from(user), Buffer.from([password.length]), Buffer.from(password), Buffer.from([0x05, 0x01, 0x00, 0x03, host.length]), Buffer.from(host), portBytes]);
-}
 
 /** Each worker's connections handled so far (which worker a connection reached). */
 async function perWorker(engine: ClusteredEngine): Promise<number[]> {

@@ -6,7 +6,7 @@ import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
 import { curl, exchange, METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { startEngine } from '../proxy/engine-fixture.js';
-import { authSnapshot, basic, burst, echoOrigin } from './auth-fixture.js';
+import { authSnapshot, basic, burst, echoOrigin, socksWithPassword } from './auth-fixture.js';
 
 const [aliceHash, bobHash] = await Promise.all([hashPassword('alice-pw'), hashPassword('bob pw:with colon')]);
 const native = (extra: Record<string, unknown> = {}) => ({
@@ -33,22 +33,6 @@ async function engineWithHits(t: TestContext, snapshot = authSnapshot(native()))
   const hits: LimitHit[] = [];
   proxy.engine.on('limit:hit', (hit) => hits.push(hit));
   return { site, proxy, hits, via: `http://127.0.0.1:${proxy.http.port}` };
-}
-
-/** A SOCKS5 greeting offering username/password, the RFC 1929 request and a CONNECT. */
-function socksWithPassword(user: string, password: string, host: string, port: number): Buffer {
-  const portBytes = Buffer.alloc(2);
-  portBytes.writeUInt16BE(port);
-  return Buffer.concat([
-    Buffer.from([0x05, 0x01, 0x02]),
-    Buffer.from([0x01, user.length]),
-    Buffer.from(user),
-    Buffer.from([password.length]),
-    Buffer.from(password),
-    Buffer.from([0x05, 0x01, 0x00, 0x03, host.length]),
-    Buffer.from(host),
-    portBytes,
-  ]);
 }
 
 test('native: curl through HTTP, CONNECT and SOCKS5 with the right password passes; missing or wrong gets 407 / SOCKS5 failure', { timeout: 60_000 }, async (t) => {
