@@ -23,6 +23,7 @@ import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { ENGINE_V8_FLAGS, WORKER_ENV } from './worker-env.js';
+import { workerExited } from './worker-exit.js';
 import { WorkerSlots, type Slot } from './worker-slots.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
@@ -137,18 +138,11 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await this.dispatch.close();
     this.descriptors.stop();
     const workers = [...this.workers];
-    for (const worker of workers) if (!this.slots.serving().includes(worker)) worker.process.kill('SIGKILL');
-    const results = await Promise.all(this.slots.serving().map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>));
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.disconnect();
-          }),
-      ),
-    );
+    const serving = this.slots.serving();
+    // A worker still starting has no connections: killed, not asked (it would not hear a message yet).
+    for (const worker of workers) if (!serving.includes(worker)) worker.process.kill('SIGKILL');
+    const results = await Promise.all(serving.map((worker) => this.request(worker, { type: 'stop', ...options }).catch(() => ({ drained: 0, forced: 0 })) as Promise<{ drained: number; forced: number }>));
+    await Promise.all(workers.map((worker) => workerExited(worker, serving.includes(worker))));
     await this.local.stop({ drainMs: 0 });
     await this.limits?.close();
     return results.reduce((sum, r) => ({ drained: sum.drained + r.drained, forced: sum.forced + r.forced }), { drained: 0, forced: 0 });
@@ -232,7 +226,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private async spawn(index: number): Promise<BoundListener[]> {
     const worker = cluster.fork(WORKER_ENV);
     const slot = this.slots.list[index];
-    this.workers.add(worker);
+    // A write to a worker that just died fails on its channel (EPIPE); its 'exit' reports the loss, and an unhandled 'error' would end the daemon.
+    this.workers.add(worker.on('error', () => undefined));
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
       worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message, worker, slot)));

@@ -130,15 +130,25 @@ test(`${PROCESSES} engine processes on shared sockets: per_ip 5/s gives each cli
     // A new connection every 25 ms (8 a second over the rate), each landing on whichever worker accepts it.
     const statuses: Promise<number>[] = [];
     const started = performance.now();
-    while (performance.now() - started < seconds * 1000) {
+    const landedNow = async (): Promise<number[]> => (await perWorker(engine, 'proxy_connections_total')).map((n, i) => n - before[i]);
+    // Which worker accepts is the kernel's choice (on a loaded machine one may take nearly all): the
+    // run goes on, up to 20 s, until every worker got more than the tolerance below (elapsed + 1)
+    // plus 2, so a bucket per worker would pass that many more and fail the count.
+    let spread = false;
+    let checkedAt = 0;
+    for (let elapsed = 0; elapsed < seconds || (!spread && elapsed < 20); elapsed = (performance.now() - started) / 1000) {
       statuses.push(tunnel(port, site.port, client).then(({ status, socket }) => (socket.destroy(), status)));
       await new Promise((resolve) => setTimeout(resolve, 25));
+      if (elapsed >= seconds && elapsed - checkedAt >= 0.5) {
+        checkedAt = elapsed;
+        spread = (await landedNow()).every((n) => n > elapsed + 3);
+      }
     }
     const elapsed = (performance.now() - started) / 1000;
     const passed = (await Promise.all(statuses)).filter((s) => s === 200).length;
-    const landed = (await perWorker(engine, 'proxy_connections_total')).map((n, i) => n - before[i]);
+    const landed = await landedNow();
     t.diagnostic(`${client}: ${passed} passed in ${elapsed.toFixed(1)} s; connections per worker ${landed.join('/')}`);
-    assert.ok(landed.length === PROCESSES && landed.every((n) => n > 10), `${client}: connections on both workers (${landed.join('/')})`);
+    assert.ok(landed.length === PROCESSES && landed.every((n) => n > elapsed + 3), `${client}: connections on both workers, enough on each to tell (${landed.join('/')})`);
     // The burst (1) and 5 a second, ± 1 a second; a bucket per worker would give about twice that.
     const expected = 1 + 5 * elapsed;
     assert.ok(Math.abs(passed - expected) <= elapsed + 1, `${client}: ${passed} passed in ${elapsed.toFixed(1)} s, expected ${expected.toFixed(0)}`);
