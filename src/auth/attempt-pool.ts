@@ -114,7 +114,7 @@ export class AttemptPool<W> {
 
   private sweep(now: number): void {
     for (const [address, client] of this.clients) if (client.resetAt <= now && inFlight(client) === 0 && client.waiting.length === 0) this.clients.delete(address);
-    // Still full of live windows: forget the oldest rather than grow without bound.
+    // Still full of live windows: forget every client with no attempt in flight (their failures too) rather than grow without bound.
     if (this.clients.size >= SWEEP_AT) for (const [address, client] of this.clients) if (inFlight(client) === 0 && client.waiting.length === 0) this.clients.delete(address);
   }
 }
