@@ -79,7 +79,11 @@ test('dashboard under tmux: left open with no traffic it draws only when somethi
   const written = readFileSync(outputFile).length;
   const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
   t.diagnostic(`idle 30 s: ${idle.cpuPercent.toFixed(2)} % of a core, RSS ${mb(idle.rssStartBytes)} -> ${mb(idle.rssEndBytes)} MB (max ${mb(Math.max(...idle.rssSamples))}), ${written} bytes to the terminal`);
-  assert.ok(idle.cpuPercent < 2, `idle CPU ${idle.cpuPercent.toFixed(2)} % of a core`);
+  // Redrawing ten times a second cost 9-11 % of a core; drawing only on change costs about 1 %,
+  // and up to 2.5 % was seen on a loaded CI machine (CPU time per unit of work grows with cache
+  // misses and stolen cycles there). The bound sits between the two; the bytes written below are
+  // the steadier measure of the same behaviour.
+  assert.ok(idle.cpuPercent < 5, `idle CPU ${idle.cpuPercent.toFixed(2)} % of a core`);
   // RSS is a garbage collector's sawtooth (a few MB up between collections): the bound catches a
   // leak of the size reported (40 MB a minute), the 10-minute run is `npm run soak:dashboard`.
   assert.ok(idle.rssEndBytes - idle.rssStartBytes < 16e6, `memory flat while idle: ${mb(idle.rssStartBytes)} -> ${mb(idle.rssEndBytes)} MB`);
