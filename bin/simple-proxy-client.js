@@ -3,6 +3,6 @@ import { keepYoungGenerationSmall } from '../dist/cli/young-generation.js';
 
 // Before the rest loads (see young-generation.ts): a dynamic import, as static ones load first.
 keepYoungGenerationSmall();
-const { run } = await import('../dist/cli/run.js');
+const { main } = await import('../dist/cli/entry.js');
 
-await run('client', process.argv.slice(2));
+await main('client', process.argv.slice(2));

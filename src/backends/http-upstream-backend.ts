@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Pool, type Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool, type Agent } from './undici-parts.js';
 import type { Credentials, NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import type { Backend, DialOptions, HttpRoute, Target } from './backend.js';

@@ -1,6 +1,6 @@
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Agent } from 'undici';
+import { Agent } from './undici-parts.js';
 import type { NetworkSpec } from '../config/model.js';
 import { DialError } from '../errors.js';
 import { tlsHandshake } from './tls-handshake.js';

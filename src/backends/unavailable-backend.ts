@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Agent } from 'undici';
+import { Agent } from './undici-parts.js';
 import type { BackendType } from '../config/model.js';
 import { DialError } from '../errors.js';
 import type { Backend, CommandPlace, HttpRoute, Target, UdpChannel } from './backend.js';

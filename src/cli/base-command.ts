@@ -3,6 +3,7 @@ import { ControlClient, type ControlTarget } from '../control/control-client.js'
 import { remoteTarget } from './remote-target.js';
 import { daemonPaths, type DaemonPaths } from '../daemon/paths.js';
 import { ConfigError, ProxyError } from '../errors.js';
+import { errorText } from './error-text.js';
 import { getRole, roleDefaults, type Role } from '../role.js';
 
 /**
@@ -72,11 +73,8 @@ export abstract class BaseCommand extends Command {
     process.exitCode = error.exitCode;
     if (this.jsonEnabled()) {
       this.logJson({ error: { code: error.code, message: error.message, ...(error instanceof ConfigError ? { problems: error.problems } : {}) } });
-    } else if (error instanceof ConfigError && error.problems.length > 0) {
-      this.logToStderr(`Error: config is invalid (${error.problems.length} problem${error.problems.length > 1 ? 's' : ''}):`);
-      for (const problem of error.problems) this.logToStderr(`  ${problem}`);
     } else {
-      this.logToStderr(`Error: ${error.message}`);
+      for (const line of errorText(error)) this.logToStderr(line);
     }
     return undefined;
   }

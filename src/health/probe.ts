@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Backend, Target } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
+import { dispatcherRequest } from '../backends/undici-parts.js';
 import type { CheckSettings } from './check-settings.js';
 
 /** The outcome of one check. */
@@ -54,7 +55,7 @@ async function probeHttp(backend: Backend, url: string, expectedStatus: number, 
   const late = `no answer from ${url} within ${timeoutMs} ms`;
   let response;
   try {
-    const requesting = route.dispatcher.request({
+    const requesting = dispatcherRequest(route.dispatcher, {
       origin: route.origin,
       path: route.path,
       method: 'GET',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from '../backends/backend.js';
 import { authority } from '../backends/http-connect.js';
+import { dispatcherRequest } from '../backends/undici-parts.js';
 import type { ReplayOutcome, ReplayPlan } from '../debug/replay.js';
 import { stripHopByHop } from './hop-by-hop.js';
 
@@ -14,7 +15,7 @@ export async function sendReplay(backend: Backend, plan: ReplayPlan, timeoutMs: 
   const headers = [...stripHopByHop(plan.headers, DROP), ...route.headers, 'host', authority(target).replace(plan.scheme === 'https:' ? /:443$/ : /:80$/, '')];
   const started = performance.now();
   try {
-    const response = await route.dispatcher.request({
+    const response = await dispatcherRequest(route.dispatcher, {
       origin: route.origin,
       path: route.path,
       method: plan.method,
