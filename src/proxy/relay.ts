@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { pacedPipe, type Pacer } from '../limits/bandwidth.js';
 import { attachForwarding, isForwarding } from '../backends/read-forwarding.js';
+import { unwatchIdle, watchIdle, type IdleWatched } from './idle-sweep.js';
 
 /** How a relay ended: bytes each way and the first error, if any. */
 export interface RelayResult {
@@ -28,11 +29,14 @@ export function relay(client: Socket, upstream: Socket, idleMs: number, onEnd: (
  * One tunnel's relay state. Tunnels are many and short: the listeners are module functions shared
  * by all of them (no closure or once() wrapper per tunnel), so a tunnel allocates this object only.
  */
-class Relay {
+class Relay implements IdleWatched {
   private readonly baseIn: number;
   private readonly baseOut: number;
   private open = 2;
   private error: string | undefined = undefined;
+  private idleMs = 0;
+  idleBytes = 0;
+  idleMovedAt = 0;
 
   constructor(
     readonly client: Relayed,
@@ -56,8 +60,8 @@ class Relay {
     client.on('close', onClose);
     upstream.on('close', onClose);
     if (idleMs > 0) {
-      client.setTimeout(idleMs);
-      client.on('timeout', onIdle);
+      this.idleMs = idleMs;
+      watchIdle(this, idleMs);
     }
     if (pacer) pacedPipe(client, upstream, pacer.up);
     else {
@@ -85,6 +89,7 @@ class Relay {
   }
 
   idle(): void {
+    if (this.client.destroyed) return;
     if (this.error === undefined) this.error = 'idle-timeout';
     this.fail();
   }
@@ -92,6 +97,7 @@ class Relay {
   closed(side: Socket): void {
     closeAfterFlush(side === this.client ? this.upstream : this.client);
     if (--this.open > 0) return;
+    if (this.idleMs > 0) unwatchIdle(this, this.idleMs);
     this.pacer?.release();
     const { client, baseIn, baseOut } = this;
     this.onEnd({ bytesIn: client.bytesRead - baseIn, bytesOut: client.bytesWritten - baseOut, error: this.error });
@@ -104,12 +110,6 @@ function onError(this: Relayed, error: Error): void {
 
 function onClose(this: Relayed): void {
   this[RELAY]!.closed(this);
-}
-
-function onIdle(this: Relayed): void {
-  // A timeout is emitted again after each idle period until the socket is gone; the first one ends the relay.
-  if (this.destroyed) return;
-  this[RELAY]!.idle();
 }
 
 function onClientData(this: Relayed, chunk: Buffer): void {

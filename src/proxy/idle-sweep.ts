@@ -1,0 +1,78 @@
+import type { Socket } from 'node:net';
+
+/** A tunnel the sweep watches: its client socket, what it saw there last, and what to do once the tunnel was quiet for its idle time. */
+export interface IdleWatched {
+  readonly client: Socket;
+  /** Bytes the client socket had read and written at the last look. */
+  idleBytes: number;
+  /** When that count last moved (ms since the epoch, as of a sweep). */
+  idleMovedAt: number;
+  /** Called once the tunnel has been quiet for at least the idle time. */
+  idle(): void;
+}
+
+/** Looks this many times per idle period: a quiet tunnel closes after between idleMs and idleMs × 9/8. */
+const LOOKS_PER_PERIOD = 8;
+
+/**
+ * The idle timeouts of tunnels with one timer per idle period in use, not one per socket. A
+ * socket timeout (`socket.setTimeout`) holds a timer and a bound function per socket and re-arms
+ * the timer on every read and write; here nothing runs per chunk, and an idle tunnel costs a
+ * place in a set: a tunnel counts as active when the bytes its client socket read or wrote moved
+ * since the sweep looked last (the same traffic that re-armed the client's socket timeout).
+ */
+class IdleSweep {
+  private readonly watched = new Set<IdleWatched>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly idleMs: number) {}
+
+  add(tunnel: IdleWatched): void {
+    tunnel.idleBytes = movedBytes(tunnel.client);
+    tunnel.idleMovedAt = Date.now();
+    this.watched.add(tunnel);
+    this.timer ??= setInterval(() => this.sweep(), Math.max(1, Math.floor(this.idleMs / LOOKS_PER_PERIOD))).unref();
+  }
+
+  delete(tunnel: IdleWatched): void {
+    this.watched.delete(tunnel);
+  }
+
+  private sweep(): void {
+    // The timer stops only here, once a whole look found nothing: tunnels that come and go one at a time do not start a timer each.
+    if (this.watched.size === 0) {
+      clearInterval(this.timer!);
+      this.timer = null;
+      return;
+    }
+    const now = Date.now();
+    for (const tunnel of this.watched) {
+      const bytes = movedBytes(tunnel.client);
+      if (bytes !== tunnel.idleBytes) {
+        tunnel.idleBytes = bytes;
+        tunnel.idleMovedAt = now;
+      } else if (now - tunnel.idleMovedAt >= this.idleMs) {
+        this.watched.delete(tunnel);
+        tunnel.idle();
+      }
+    }
+  }
+}
+
+function movedBytes(socket: Socket): number {
+  return socket.bytesRead + (socket.bytesWritten ?? 0);
+}
+
+const sweeps = new Map<number, IdleSweep>();
+
+/** Closes `tunnel` (calls its idle()) once it has been quiet for `idleMs`; unwatchIdle() when it ends first. */
+export function watchIdle(tunnel: IdleWatched, idleMs: number): void {
+  let sweep = sweeps.get(idleMs);
+  if (sweep === undefined) sweeps.set(idleMs, (sweep = new IdleSweep(idleMs)));
+  sweep.add(tunnel);
+}
+
+/** Stops watching a tunnel that ended. */
+export function unwatchIdle(tunnel: IdleWatched, idleMs: number): void {
+  sweeps.get(idleMs)?.delete(tunnel);
+}
