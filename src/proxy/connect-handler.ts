@@ -8,7 +8,7 @@ import { answerRaw, refuseDialFailure } from './admission/answers.js';
 import { parseAuthority } from './http-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
-import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { destroyOnError, endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import { clientAddress, clientPort } from '../protocol/client-address.js';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
@@ -53,7 +53,7 @@ class ConnectRequest extends SocketRequest {
 
   admitted(): void {
     const socket = this.socket;
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (endIfClientGone(this.ctx, this.record, socket, 'client-closed')) return;
     this.dialAddress();
     if (this.intercepted(this.opening, () => this.answerSuccess())) return;

@@ -21,7 +21,7 @@ import { SocketRequest } from './admission/socket-request.js';
 import { refuseDialFailure } from './admission/answers.js';
 import type { ProxyContext } from './proxy-context.js';
 import { dialRouted } from './routed-dial.js';
-import { endIfClientGone, relayTunnel } from './tunnel-relay.js';
+import { destroyOnError, endIfClientGone, relayTunnel } from './tunnel-relay.js';
 import { clientAddress, clientPort } from '../protocol/client-address.js';
 import { associateUdp } from './udp/udp-associate.js';
 
@@ -55,7 +55,7 @@ export function handleSocks5(ctx: ProxyContext, socket: Socket, options: Socks5O
   const target: SocksTarget = { host: '', port: 0 };
   socket.setTimeout(options.handshakeTimeoutMs);
   socket.once('timeout', onTimeout);
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroyOnError);
 
   function onTimeout(): void {
     socket.destroy();

@@ -4,6 +4,15 @@ import type { ProxyContext } from './proxy-context.js';
 import { relay } from './relay.js';
 
 /**
+ * The 'error' listener a front puts on a client socket before its tunnel is up: destroys the
+ * socket that emitted it. One function for every socket, so the listener, which stays on the
+ * socket for the tunnel's life, holds nothing of the handshake that added it.
+ */
+export function destroyOnError(this: Socket): void {
+  this.destroy();
+}
+
+/**
  * Ends the record when the client went away while its upstream was being dialed, closing the
  * upstream if one was opened; true when it did, so the caller answers nobody.
  */
