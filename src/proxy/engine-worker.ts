@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { EngineEvents } from '../engine/engine-api.js';
 import type { TrafficEvent } from '../debug/debug-request.js';
 import { AttemptLeases } from '../auth/attempt-leases.js';
+import { ByteLeases } from '../limits/byte-leases.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import { SlotLeases } from '../policy/slot-leases.js';
 import type { LimitHit } from '../policy/limit-hit.js';
@@ -56,6 +57,8 @@ const sendIfConnected = (message: FromWorker): boolean => {
 let slotLeases: SlotLeases | null = null;
 /** Failed logins counted in the primary (shared sockets, several workers). */
 let attemptLeases: AttemptLeases | null = null;
+/** max_mbps_per_ip and max_mbps_total leased from the primary (shared sockets, several workers). */
+let byteLeases: ByteLeases | null = null;
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
@@ -147,6 +150,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'slots-reclaim') return void send({ type: 'reply', id: message.id, ok: true, value: slotLeases?.reclaim(message.address) ?? 0 });
   if (message.type === 'auth-watch') return void attemptLeases?.watch(message.address, message.until, message.locked);
   if (message.type === 'auth-answer') return void attemptLeases?.answer(message.id, message.until);
+  if (message.type === 'bytes-grant') return void byteLeases?.granted(message.id, message.bytes);
   if (message.type === 'verdict') {
     sharedLimits.answer(message.id, message.verdict);
     return;
@@ -191,8 +195,12 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
             failed: (id, address, leased) => sendIfConnected({ type: 'auth-failed', id, address, leased }),
           });
           for (const { address, until, locked } of message.watched) attemptLeases.watch(address, until, locked);
+          byteLeases = new ByteLeases({
+            ask: (id, key, rate, bytes) => sendIfConnected({ type: 'bytes-ask', id, key, rate, bytes }),
+            giveBack: (key, rate, bytes) => sendIfConnected({ type: 'bytes-return', key, rate, bytes }),
+          });
         }
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}) });
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}), ...(byteLeases ? { byteLeases } : {}) });
         const started = engine;
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });

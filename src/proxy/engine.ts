@@ -88,7 +88,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.liveMetrics()?.limitHit(limitHit.scope);
       this.emit('limit:hit', limitHit);
     };
-    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.slotLeases ?? null);
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.slotLeases ?? null, options.byteLeases ?? null);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) }, options.attemptLeases ?? null);
     this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });

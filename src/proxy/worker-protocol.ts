@@ -38,6 +38,8 @@ export type ToWorker =
   | { type: 'auth-watch'; address: string; until: number; locked: boolean }
   /** The answer to an `auth-ask` or `auth-failed`: 0, or when the client's lock ends (epoch ms). */
   | { type: 'auth-answer'; id: number; until: number }
+  /** The answer to a `bytes-ask`: `bytes` of the budget are this worker's to spend. */
+  | { type: 'bytes-grant'; id: number; bytes: number }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict }
   /** Another worker's client refused the interception certificate for `host`. */
@@ -75,6 +77,10 @@ export type FromWorker =
   | { type: 'auth-done'; address: string }
   /** A failed login of `address` (`leased`: an attempt `auth-ask` allowed); answered once counted. */
   | { type: 'auth-failed'; id: number; address: string; leased: boolean }
+  /** `bytes` more of bandwidth budget `key` (max_mbps_per_ip, max_mbps_total) at `rate` bytes/s. */
+  | { type: 'bytes-ask'; id: number; key: string; rate: number; bytes: number }
+  /** Bytes of budget `key` this worker holds no more: unspent (positive) or spent past its lease (negative). */
+  | { type: 'bytes-return'; key: string; rate: number; bytes: number }
   /** Request-rate buckets to check in the primary's shared store; `lease`: and lease more tokens of each. */
   | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: boolean };
 
