@@ -230,7 +230,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: null, processes: this.slots.list.length, pinned: this.pool.pinned(), watched: this.attempts.watched() })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, processes: this.slots.list.length, pinned: this.pool.pinned(), watched: this.attempts.watched() })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
     this.slots.tellElsewhere();
@@ -240,7 +240,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
     if (this.pool.handle(message, worker) || this.attempts.handle(message, worker) || this.bytes.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.received);
+      this.slots.report(slot, worker, message.active);
       this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
@@ -323,5 +323,5 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
-// Without a per-client limit the workers accept on the shared sockets themselves: no hand-over per connection.
+// The workers accept on the shared sockets themselves (the kernel picks one per connection): nothing passes through the primary.
 cluster.schedulingPolicy = cluster.SCHED_NONE;

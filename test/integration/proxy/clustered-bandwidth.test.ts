@@ -27,14 +27,14 @@ async function tunnelsOnEveryWorker(engine: ClusteredEngine, port: number, siteP
   }
 }
 
-/** Downloads through every tunnel at once; resolves with the bytes per second they got together over SECONDS, after the first half second (the bucket's burst and the first leases). */
+/** Downloads through every tunnel at once; resolves with the bytes per second they got together over SECONDS, after the first second (the bucket's burst and the first leases). */
 async function download(sockets: Socket[], sitePort: number): Promise<number> {
   let bytes = 0;
   for (const socket of sockets) {
     socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
     socket.write(`GET /?bytes=${64 * MB} HTTP/1.1\r\nHost: 127.0.0.1:${sitePort}\r\nConnection: close\r\n\r\n`);
   }
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const [started, from] = [performance.now(), bytes];
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const rate = (bytes - from) / ((performance.now() - started) / 1000);
