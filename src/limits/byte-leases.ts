@@ -1,5 +1,7 @@
 /** Ms of a budget's rate a worker leases at a time: one message per budget about every 75 ms while a client sends at full rate. */
 const LEASE_MS = 75;
+/** The slowest grant rate a debt is waited at, as a fraction of the rate: a bound on one wait however many workers share the budget. */
+const MAX_SLOWDOWN = 64;
 /** Fewest bytes leased at a time: about one socket read, so a low rate does not ask per chunk. */
 const MIN_LEASE = 16 * 1024;
 
@@ -16,14 +18,19 @@ export interface ByteLeaseLink {
  * max_mbps_total) as a worker holds it: bytes leased from the primary, spent here synchronously by
  * the pacer. It asks for the next lease while half of this one is left, so a fast client does not
  * wait a round trip per lease; past the lease it runs into debt, and its taker waits the debt at
- * the full rate: a worker that gets only part of the rate runs deeper into debt and waits longer,
- * so the bytes every worker passes add up to what the primary's one bucket grants.
+ * the rate the primary granted the last lease (how long it took: a worker that shares the budget
+ * with others gets its part of the rate), so the bytes every worker passes add up to what the
+ * primary's one bucket grants, with no more debt than one read per connection.
  */
 export class LeasedBytes {
   private balance = 0;
   private asking = false;
   private released = false;
   private readonly lease: number;
+  /** When the lease asked for went out. */
+  private askedAt = 0;
+  /** Bytes per second the primary granted the last lease at (the full rate until one took time). */
+  private granting: number;
 
   constructor(
     readonly key: string,
@@ -31,21 +38,30 @@ export class LeasedBytes {
     private readonly leases: ByteLeases,
   ) {
     this.lease = Math.max(MIN_LEASE, (rate * LEASE_MS) / 1000);
+    this.granting = rate;
   }
 
   /** Spends `amount` bytes; returns the ms the taker should wait to stay within the rate. */
   take(amount: number): number {
     this.balance -= amount;
-    if (!this.asking && this.balance < this.lease / 2) this.asking = this.leases.ask(this, this.lease);
-    return this.balance >= 0 ? 0 : Math.ceil((-this.balance * 1000) / this.rate);
+    if (!this.asking && this.balance < this.lease / 2) this.ask();
+    return this.balance >= 0 ? 0 : Math.ceil((-this.balance * 1000) / this.granting);
   }
 
   /** The primary granted `bytes` (after the wait its bucket asked for). */
   granted(bytes: number): void {
     this.asking = false;
     if (this.released) return this.leases.link.giveBack(this.key, this.rate, bytes);
+    // Granted at once: the bucket had bytes to spare, so the full rate is there.
+    const took = performance.now() - this.askedAt;
+    this.granting = Math.min(this.rate, Math.max(this.rate / MAX_SLOWDOWN, (bytes * 1000) / took));
     this.balance += bytes;
-    if (this.balance < this.lease / 2) this.asking = this.leases.ask(this, this.lease);
+    if (this.balance < this.lease / 2) this.ask();
+  }
+
+  private ask(): void {
+    this.askedAt = performance.now();
+    this.asking = this.leases.ask(this, this.lease);
   }
 
   /** No connection here uses this budget any more: what is left (or owed) goes back to the primary. */

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
@@ -42,23 +42,36 @@ async function download(sockets: Socket[], sitePort: number): Promise<number> {
   return rate;
 }
 
-test(`${PROCESSES} engine processes on shared sockets: max_mbps_per_ip holds for one client over every worker, and another client gets its own`, { timeout: 90_000 }, async (t) => {
+/** A clustered engine with these bandwidth limits (Mbit/s); resolves with its HTTP port and the rates two clients got at once, each over tunnels on every worker. */
+async function twoClients(t: TestContext, limits: Record<string, number>): Promise<number[]> {
   const site = await origin();
   t.after(() => site.server.close());
-  const raw = { rate_limiting: { enabled: true, bandwidth: { enabled: true, max_mbps_per_connection: 0, max_mbps_per_ip: 16, max_mbps_total: 0 } } };
+  const raw = { rate_limiting: { enabled: true, bandwidth: { enabled: true, max_mbps_per_connection: 0, max_mbps_per_ip: 0, max_mbps_total: 0, ...limits } } };
   const engine = new ClusteredEngine(snapshot(undefined, undefined, { raw, metrics: METRICS_ON }), PROCESSES);
   const bound = await engine.start();
   t.after(() => engine.stop({ drainMs: 0 }));
   const port = bound.find((l) => l.kind === 'http')!.port;
-  const limit = (16 * MB) / 8;
   const clients = ['127.0.0.1', '127.0.0.2'];
   const tunnels: Socket[][] = [];
   for (const client of clients) tunnels.push(await tunnelsOnEveryWorker(engine, port, site.port, client));
-  // Both clients at once: each gets its own limit, whatever the other does.
   const rates = await Promise.all(tunnels.map((sockets) => download(sockets, site.port)));
-  rates.forEach((rate, i) => {
-    t.diagnostic(`${clients[i]}: ${(rate / MB).toFixed(3)} MB/s over ${tunnels[i].length} tunnels on ${PROCESSES} workers; limit ${(limit / MB).toFixed(3)} MB/s`);
-    // A bucket per worker would let the client have twice the limit.
-    assert.ok(Math.abs(rate - limit) / limit <= 0.15, `${clients[i]}: ${(rate / MB).toFixed(2)} MB/s vs ${(limit / MB).toFixed(2)} MB/s`);
-  });
+  rates.forEach((rate, i) => t.diagnostic(`${clients[i]}: ${(rate / MB).toFixed(3)} MB/s over ${tunnels[i].length} tunnels on ${PROCESSES} workers`));
+  return rates;
+}
+
+/** Whether `rate` is within 15 % of `limit` (both bytes/s). */
+function near(rate: number, limit: number, what: string): void {
+  assert.ok(Math.abs(rate - limit) / limit <= 0.15, `${what}: ${(rate / MB).toFixed(2)} MB/s vs ${(limit / MB).toFixed(2)} MB/s`);
+}
+
+test(`${PROCESSES} engine processes on shared sockets: max_mbps_per_ip holds for one client over every worker, and another client gets its own`, { timeout: 90_000 }, async (t) => {
+  // Both clients at once: each gets its own limit, whatever the other does; a bucket per worker would give each twice the limit.
+  const rates = await twoClients(t, { max_mbps_per_ip: 64 });
+  rates.forEach((rate, i) => near(rate, (64 * MB) / 8, `client ${i + 1}`));
+});
+
+test(`${PROCESSES} engine processes on shared sockets: max_mbps_total holds over every worker for all clients together`, { timeout: 90_000 }, async (t) => {
+  // A bucket per worker would give the two clients twice the limit together.
+  const rates = await twoClients(t, { max_mbps_total: 64 });
+  near(rates[0] + rates[1], (64 * MB) / 8, 'both clients');
 });
