@@ -154,7 +154,7 @@ test(`${PROCESSES} engine processes: global rate counts every client together (m
 });
 
 test(`${PROCESSES} engine processes without a per-client limit: the workers accept themselves and max_connections counts them all, within one burst`, { timeout: 60_000 }, async (t) => {
-  // The default per-IP cap needs no single door: connections land on whichever worker accepts first.
+  // The default per-IP cap: connections land on whichever worker accepts first.
   const { engine, port } = await start(t, {}, { maxConnections: 5, maxConnectionsPerIp: 256 });
   // What the primary has told each worker the others have open (settled once every report is in).
   const slots = (engine as unknown as { slots: { list: { active: number; elsewhere: number }[] } }).slots.list;
