@@ -16,6 +16,7 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 import type { SlotLeases } from '../policy/slot-leases.js';
+import type { ByteLeases } from '../limits/byte-leases.js';
 
 /*
  * What the daemon, the control server, the debugger and the CLI know of an engine: its interface,
@@ -154,4 +155,6 @@ export interface EngineOptions {
   slotLeases?: SlotLeases;
   /** Failed logins counted in the cluster primary (an engine worker accepting on shared sockets). */
   attemptLeases?: AttemptLeases;
+  /** max_mbps_per_ip and max_mbps_total leased from the cluster primary (an engine worker accepting on shared sockets). */
+  byteLeases?: ByteLeases;
 }

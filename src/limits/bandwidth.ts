@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ByteLeases } from './byte-leases.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Bytes that pass, per direction: returns the ms the source should pause before sending more. */
@@ -31,9 +32,16 @@ export function mbpsToBytes(mbps: number): number {
 const burstOf = (rate: number): number => Math.max(16 * 1024, rate / 10);
 const bucket = (rate: number): TokenBucket | null => (rate > 0 ? new TokenBucket(rate, burstOf(rate)) : null);
 
+/** Bytes of a budget spent: the ms the taker should wait (a local bucket, or one leased from the primary). */
+interface Budget {
+  take(amount: number, now: number): number;
+  /** A leased budget's bytes go back to the primary. */
+  release?(): void;
+}
+
 interface Shared {
-  up: TokenBucket;
-  down: TokenBucket;
+  up: Budget;
+  down: Budget;
   users: number;
 }
 
@@ -41,15 +49,25 @@ interface Shared {
  * Bandwidth throttling at three levels. Every connection of one client IP draws from that IP's
  * buckets, every connection from the total buckets; since a taker waits for the debt it ran up,
  * connections competing for one bucket share it evenly. Each direction is limited on its own.
+ * In an engine worker among several (`leases`), the per-IP and total buckets are the primary's,
+ * each held here as a lease (LeasedBytes), so they hold over every worker.
  */
 export class BandwidthLimiter {
   private readonly perIp = new Map<string, Shared>();
-  private total: { up: TokenBucket; down: TokenBucket } | null = null;
+  private total: { up: Budget; down: Budget } | null = null;
   private limits: BandwidthLimits = { perConnection: 0, perIp: 0, total: 0 };
+
+  constructor(private readonly leases: ByteLeases | null = null) {}
+
+  /** A budget of `rate` bytes/s: the primary's `key` when leased, a bucket of its own otherwise. */
+  private budget(key: string, rate: number): Budget {
+    return this.leases ? this.leases.hold(key, rate) : bucket(rate)!;
+  }
 
   /** Applies new limits (a reload); connections already open keep the buckets they have. */
   configure(limits: BandwidthLimits): void {
-    if (limits.total !== this.limits.total) this.total = limits.total > 0 ? { up: bucket(limits.total)!, down: bucket(limits.total)! } : null;
+    // A changed rate is a new budget in the primary too: the old one's lease is simply dropped.
+    if (limits.total !== this.limits.total) this.total = limits.total > 0 ? { up: this.budget('total:up', limits.total), down: this.budget('total:down', limits.total) } : null;
     if (limits.perIp !== this.limits.perIp) this.perIp.clear();
     this.limits = limits;
   }
@@ -62,12 +80,12 @@ export class BandwidthLimiter {
     let shared: Shared | undefined;
     if (perIp > 0) {
       shared = this.perIp.get(client);
-      if (!shared) this.perIp.set(client, (shared = { up: bucket(perIp)!, down: bucket(perIp)!, users: 0 }));
+      if (!shared) this.perIp.set(client, (shared = { up: this.budget(`ip:${client}:up`, perIp), down: this.budget(`ip:${client}:down`, perIp), users: 0 }));
       shared.users++;
     }
     const total = this.total;
     const pace = (direction: 'up' | 'down'): Pace => {
-      const buckets = [own?.[direction], shared?.[direction], total?.[direction]].filter((b): b is TokenBucket => b !== undefined);
+      const buckets = [own?.[direction], shared?.[direction], total?.[direction]].filter((b): b is Budget => b !== undefined);
       return (bytes) => {
         const now = performance.now();
         let wait = 0;
@@ -82,7 +100,10 @@ export class BandwidthLimiter {
       release: () => {
         if (released || !shared) return;
         released = true;
-        if (--shared.users === 0 && this.perIp.get(client) === shared) this.perIp.delete(client);
+        if (--shared.users > 0) return;
+        if (this.perIp.get(client) === shared) this.perIp.delete(client);
+        shared.up.release?.();
+        shared.down.release?.();
       },
     };
   }

@@ -42,6 +42,12 @@ export class TokenBucket {
     return n;
   }
 
+  /** Returns `amount` tokens (up to the capacity); a negative amount is taken. */
+  putBack(amount: number, now = performance.now()): void {
+    this.refill(now);
+    this.tokens = Math.min(this.capacity, this.tokens + amount);
+  }
+
   /** Whether the bucket is full (a full bucket holds no state worth keeping). */
   full(now = performance.now()): boolean {
     this.refill(now);

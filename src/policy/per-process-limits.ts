@@ -1,5 +1,4 @@
 import type { ConfigSnapshot } from '../config/model.js';
-import { policySettings } from './policy-settings.js';
 
 /** A limit each engine process enforces on its own: its key, and its value as text for a given multiple. */
 interface LocalLimit {
@@ -8,18 +7,14 @@ interface LocalLimit {
 }
 
 /**
- * The limits of a snapshot that every engine process still counts on its own: the total
- * bandwidth and the connections per backend (both act deep in a request, where asking the
- * primary would cost every request a round trip). Everything else is exact on any number of
- * processes: per-client limits and failed logins because the primary leases or counts them
- * (max_mbps_per_ip: because a client's connections all go to one process), the global request
- * rate and max_connections because the primary counts them.
+ * The limits of a snapshot that every engine process still counts on its own: the connections
+ * per backend (it acts deep in a request, where asking the primary would cost every request a
+ * round trip). Everything else is exact on any number of processes: per-client limits, bandwidth
+ * and failed logins because the primary leases or counts them, the global request rate and
+ * max_connections because the primary counts them.
  */
 function perProcessLimits(snapshot: ConfigSnapshot): LocalLimit[] {
-  const { rateLimiting } = policySettings(snapshot);
   const out: LocalLimit[] = [];
-  const total = rateLimiting.enabled && rateLimiting.bandwidth?.enabled ? rateLimiting.bandwidth.max_mbps_total : 0;
-  if (total > 0) out.push({ key: 'rate_limiting.bandwidth.max_mbps_total', text: (n) => `${times(total, n)} Mbit/s` });
   const perBackend = snapshot.network.limits.maxConnectionsPerBackend;
   if (perBackend > 0) out.push({ key: 'network.limits.max_connections_per_backend', text: (n) => String(times(perBackend, n)) });
   return out;

@@ -1,5 +1,6 @@
 import type { FailureLimiter } from '../auth/failure-limiter.js';
 import { BandwidthLimiter } from '../limits/bandwidth.js';
+import type { ByteLeases } from '../limits/byte-leases.js';
 import { FleetState } from '../limits/fleet-state.js';
 import type { LimiterStore } from '../limits/limiter-store.js';
 import { MemoryStore } from '../limits/memory-store.js';
@@ -23,7 +24,7 @@ export interface PolicyEvents {
  */
 export class PolicyState {
   /** Bandwidth buckets (per IP and total). */
-  readonly bandwidth = new BandwidthLimiter();
+  readonly bandwidth: BandwidthLimiter;
   /** Open client connections per client IP (while max_connections_per_ip applies). */
   readonly perIp = new Map<string, number>();
   /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
@@ -40,13 +41,16 @@ export class PolicyState {
 
   /**
    * `primary`: the cluster primary's buckets, for an engine worker; `slots`: max_connections_per_ip
-   * leased from the primary (an engine worker on shared sockets; each policy sets its cap).
+   * leased from the primary (an engine worker on shared sockets; each policy sets its cap);
+   * `bytes`: the per-IP and total bandwidth budgets leased from the primary (the same workers).
    */
   constructor(
     readonly events: PolicyEvents,
     primary: PrimaryStore | null = null,
     readonly slots: SlotLeases | null = null,
+    bytes: ByteLeases | null = null,
   ) {
+    this.bandwidth = new BandwidthLimiter(bytes);
     this.leased = primary ? new LeasedStore(primary) : null;
   }
 

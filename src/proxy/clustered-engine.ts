@@ -10,14 +10,13 @@ import type { Target } from '../backends/backend.js';
 import type { LiveCheck } from '../health/health-checker.js';
 import type { BackendHealth } from '../health/health-state.js';
 import { MemoryStore } from '../limits/memory-store.js';
-import { needsOneDoor } from '../policy/one-door.js';
 import type { RouteExplanation, RouteQuestion } from '../routing/route-explanation.js';
 import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { ClientDispatch } from './client-dispatch.js';
 import { ClusterAttempts } from './cluster-attempts.js';
+import { ClusterBytes } from './cluster-bytes.js';
 import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
 import { ProxyEngine } from './engine.js';
@@ -29,8 +28,6 @@ import type { RuleSetStatus, RuleSetTest } from '../routing/rule-set-store.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 const RESTART_DELAY_MS = 500;
-/** What a reload that sets the first, or clears the last, limit needing one door reports as taking effect at restart. */
-const ONE_DOOR = 'rate_limiting.bandwidth.max_mbps_per_ip (exact over engine processes from the next start)';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; worker: Worker; onExit: () => void };
@@ -38,9 +35,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
  * workers accept on shared sockets, lease max_connections_per_ip's slots from here (ClusterSlots)
- * and ask here before checking the credentials of a client with failed logins (ClusterAttempts);
- * while max_mbps_per_ip is set, the primary owns the sockets and hands each connection to the
- * worker its client hashes to instead. max_connections is counted here over every worker, and
+ * and the bandwidth budgets of max_mbps_per_ip and max_mbps_total (ClusterBytes), and ask here
+ * before checking the credentials of a client with failed logins (ClusterAttempts). max_connections is counted here over every worker, and
  * rate buckets live here too (PrimaryStore). Same surface as ProxyEngine: the primary keeps the
  * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
  * the workers, sums their counters and re-emits their records and debugger events (batched, and
@@ -50,12 +46,13 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly local: ProxyEngine;
   private readonly workers = new Set<Worker>();
   private readonly slots: WorkerSlots;
-  private readonly dispatch: ClientDispatch;
   /** max_connections_per_ip's slots each worker on shared sockets holds per client. */
   private readonly pool: ClusterSlots;
   /** Failed logins per client over every worker. */
+  /** Bandwidth budgets over every worker. */
+  private readonly bytes = new ClusterBytes((w, m) => this.tell(w, m));
   private readonly attempts = new ClusterAttempts({ workers: () => this.workers, tell: (w, m) => this.tell(w, m), snapshot: () => this.local.snapshot });
-  /** The primary's own descriptors: it accepts every connection before handing it over. */
+  /** The primary's own descriptors (status shows the engine process nearest its limit). */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
   /** Request-rate buckets that span clients (global, per user), shared by every worker. */
   private limits: MemoryStore | null = null;
@@ -66,23 +63,12 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private bound: BoundListener[] = [];
   private stopping = false;
   private debugState: DebugState | null = null;
-  /**
-   * Whether the primary accepts every connection and hands it to the worker its client hashes to
-   * (a limit needs one door: see needsOneDoor), or the workers accept on the shared sockets
-   * themselves, which costs nothing per connection. Fixed at start: switching re-binds.
-   */
-  private readonly byClient: boolean;
 
   constructor(snapshot: ConfigSnapshot, count: number) {
     super();
     this.local = new ProxyEngine(snapshot);
-    this.byClient = needsOneDoor(snapshot);
     this.slots = new WorkerSlots(count);
     this.pool = new ClusterSlots(count, { workers: () => this.workers, reclaim: (w, address) => this.request(w, { type: 'slots-reclaim', address }), tell: (w, m) => this.tell(w, m), cap: () => this.local.snapshot.network.limits.maxConnectionsPerIp });
-    this.dispatch = new ClientDispatch(
-      (listener, socket) => this.slots.hand(listener, socket, this.local.snapshot.network.limits.maxConnections),
-      (error) => this.descriptors.acceptFailed(error),
-    );
     // Checks run once, here; every worker gets the resulting list of backends to skip.
     this.local.on('backend:health', (event) => {
       this.broadcastHealth();
@@ -101,7 +87,6 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Binds the listeners (here, or in every worker) and starts the workers; rejects (and stops them all) if either fails. */
   async start(): Promise<BoundListener[]> {
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false, execArgv: [...ENGINE_V8_FLAGS, ...process.execArgv] });
-    if (this.byClient) this.bound = await this.dispatch.bind(this.local.snapshot.listeners);
     try {
       const results = await Promise.all(this.slots.list.map((_, index) => this.spawn(index)));
       const key = (list: BoundListener[]): string => list.map((l) => `${l.kind}@${l.host}:${l.port}`).join(',');
@@ -112,7 +97,6 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       return this.bound;
     } catch (error) {
       this.stopping = true;
-      await this.dispatch.close();
       for (const worker of this.workers) worker.kill();
       throw error;
     }
@@ -126,7 +110,6 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Swaps in a new snapshot in every worker; open connections keep the one they started with. */
   async reload(next: ConfigSnapshot): Promise<ReloadReport> {
     const report = await this.local.reload(next);
-    if (needsOneDoor(next) !== this.byClient) report.restartRequired.push(ONE_DOOR);
     this.broadcastHealth();
     await Promise.all([...this.workers].map((worker) => this.request(worker, { type: 'reload', snapshot: next })));
     return report;
@@ -135,7 +118,6 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Stops every worker gracefully (drain, then force) and waits until they have exited; one still starting holds no connection and would not hear a stop sent before it listens, so it is killed. */
   async stop(options: { drainMs?: number; forceMs?: number } = {}): Promise<{ drained: number; forced: number }> {
     this.stopping = true;
-    await this.dispatch.close();
     this.descriptors.stop();
     const workers = [...this.workers];
     const serving = this.slots.serving();
@@ -238,7 +220,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
       this.pool.lost(worker);
       this.attempts.lost(worker);
       if (this.stopping) return;
-      if (!this.byClient) this.slots.tellElsewhere();
+      this.slots.tellElsewhere();
       const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
       this.emit('warning', `engine worker ${worker.process.pid} ${how}, cutting ${cut} client connection${cut === 1 ? '' : 's'}; starting a replacement`);
       setTimeout(() => {
@@ -248,18 +230,18 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     await ready;
     this.sendSubscription(worker);
     worker.send({ type: 'health', down: this.down() } satisfies ToWorker);
-    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, bound: this.byClient ? this.bound : null, processes: this.slots.list.length, pinned: this.pool.pinned(), watched: this.attempts.watched() })) as BoundListener[];
+    const bound = (await this.request(worker, { type: 'start', snapshot: this.local.snapshot, debug: this.debugState, processes: this.slots.list.length, pinned: this.pool.pinned(), watched: this.attempts.watched() })) as BoundListener[];
     // Only now does it get connections: its engine is ready for them.
     this.slots.serve(slot, worker);
-    if (!this.byClient) this.slots.tellElsewhere();
+    this.slots.tellElsewhere();
     return bound;
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
-    if (this.pool.handle(message, worker) || this.attempts.handle(message, worker)) return;
+    if (this.pool.handle(message, worker) || this.attempts.handle(message, worker) || this.bytes.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.received);
-      if (!this.byClient) this.slots.tellElsewhere();
+      this.slots.report(slot, worker, message.active);
+      this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
       this.tell(worker, { type: 'verdict', id: message.id, verdict: this.limits.consume(message.buckets, message.lease) });
@@ -341,5 +323,5 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
-// Without a per-client limit the workers accept on the shared sockets themselves: no hand-over per connection.
+// The workers accept on the shared sockets themselves (the kernel picks one per connection): nothing passes through the primary.
 cluster.schedulingPolicy = cluster.SCHED_NONE;

@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import type { EngineEvents } from '../engine/engine-api.js';
 import type { TrafficEvent } from '../debug/debug-request.js';
 import { AttemptLeases } from '../auth/attempt-leases.js';
+import { ByteLeases } from '../limits/byte-leases.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import { SlotLeases } from '../policy/slot-leases.js';
 import type { LimitHit } from '../policy/limit-hit.js';
@@ -14,8 +14,8 @@ import { RecordBatch } from './record-batch.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /*
- * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the connections
- * the primary accepts and hands to it, and answers the primary's requests. Records travel to the
+ * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
+ * sockets every worker shares, and answers the primary's requests. Records travel to the
  * primary only while someone there listens, and in batches, so the hot path stays local.
  */
 const FLUSH_MS = 50;
@@ -40,8 +40,6 @@ let loadTimer: NodeJS.Timeout | null = null;
 let loadDue = 0;
 /** Connections the other workers have open, as the primary last said (shared sockets only). */
 let openElsewhere = 0;
-/** This worker accepts on the shared sockets itself (no hand-over: the primary does not count in-flight connections). */
-let sharedSockets = false;
 
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
@@ -56,6 +54,8 @@ const sendIfConnected = (message: FromWorker): boolean => {
 let slotLeases: SlotLeases | null = null;
 /** Failed logins counted in the primary (shared sockets, several workers). */
 let attemptLeases: AttemptLeases | null = null;
+/** max_mbps_per_ip and max_mbps_total leased from the primary (shared sockets, several workers). */
+let byteLeases: ByteLeases | null = null;
 // The primary runs the health checks; this worker skips what it marks unhealthy and reports what its traffic sees.
 const health = new RemoteHealth((backend, ok, error) => send({ type: 'traffic', backend, ok, ...(error === undefined ? {} : { error }) }));
 
@@ -76,7 +76,7 @@ const reportLoad = (): void => {
 /** How long the next load report may wait: see LOAD_FAR_MS. */
 const loadDelay = (): number => {
   // Per-client counts near max_connections_per_ip go at once, whatever the headroom.
-  if (!sharedSockets || !engine) return LOAD_MS;
+  if (!engine) return LOAD_MS;
   const headroom = engine.snapshot.network.limits.maxConnections - engine.worker.active - openElsewhere;
   return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;
 };
@@ -130,13 +130,7 @@ const follow = (target: ProxyEngine): void => {
   forwardWhileWanted(target, 'limit:hit', onHit);
 };
 
-process.on('message', (message: ToWorker, handle?: Socket) => {
-  if (message.type === 'connection') {
-    if (!engine || !handle) return void handle?.destroy();
-    engine.worker.accept(message.listener, handle, message.overLimit);
-    scheduleLoad(LOAD_MS);
-    return;
-  }
+process.on('message', (message: ToWorker) => {
   if (message.type === 'elsewhere') {
     openElsewhere = message.active;
     engine?.worker.setOpenElsewhere(message.active);
@@ -147,6 +141,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'slots-reclaim') return void send({ type: 'reply', id: message.id, ok: true, value: slotLeases?.reclaim(message.address) ?? 0 });
   if (message.type === 'auth-watch') return void attemptLeases?.watch(message.address, message.until, message.locked);
   if (message.type === 'auth-answer') return void attemptLeases?.answer(message.id, message.until);
+  if (message.type === 'bytes-grant') return void byteLeases?.granted(message.id, message.bytes);
   if (message.type === 'verdict') {
     sharedLimits.answer(message.id, message.verdict);
     return;
@@ -176,10 +171,9 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
   switch (message.type) {
     case 'start':
       reply(async () => {
-        sharedSockets = message.bound === null;
         const onClients = (): void => scheduleLoad();
-        // On shared sockets a client's connections land on any worker: max_connections_per_ip is leased from the primary.
-        if (!message.bound && message.processes > 1) {
+        // A client's connections land on any worker: per-client limits and budgets are leased from the primary.
+        if (message.processes > 1) {
           slotLeases = new SlotLeases(message.processes, {
             ask: (address, open, want) => sendIfConnected({ type: 'slots-ask', address, open, want }),
             release: (address) => sendIfConnected({ type: 'slots-release', address }),
@@ -191,8 +185,12 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
             failed: (id, address, leased) => sendIfConnected({ type: 'auth-failed', id, address, leased }),
           });
           for (const { address, until, locked } of message.watched) attemptLeases.watch(address, until, locked);
+          byteLeases = new ByteLeases({
+            ask: (id, key, rate, bytes) => sendIfConnected({ type: 'bytes-ask', id, key, rate, bytes }),
+            giveBack: (key, rate, bytes) => sendIfConnected({ type: 'bytes-return', key, rate, bytes }),
+          });
         }
-        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}) });
+        engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}), ...(byteLeases ? { byteLeases } : {}) });
         const started = engine;
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
@@ -200,9 +198,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        if (!message.bound) return engine.start();
-        await engine.ready();
-        return engine.worker.adopt(message.bound);
+        return engine.start();
       });
       break;
     case 'reload':

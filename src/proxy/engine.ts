@@ -88,7 +88,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       this.liveMetrics()?.limitHit(limitHit.scope);
       this.emit('limit:hit', limitHit);
     };
-    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.slotLeases ?? null);
+    this.policyState = new PolicyState({ hit, warn: (message) => this.emit('warning', message) }, options.sharedLimits ?? null, options.slotLeases ?? null, options.byteLeases ?? null);
     this.policy = new Policy(snapshot, this.policyState);
     this.authState = new AuthState({ hit, warn: (message) => this.emit('warning', message) }, options.attemptLeases ?? null);
     this.policyState.link({ clientsOpen: () => this.ledger.clients.size, failures: this.authState.failures });
@@ -137,11 +137,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       slots: options.slotLeases ?? null,
     });
     this.door = new InterceptDoor(this.context, this.interception);
-    const adopted = (bound: BoundListener[]): void => {
-      this.context.viaToken = viaToken(this.current.config.role, bound);
-      this.descriptors.start();
-    };
-    this.worker = new WorkerPort({ listening: this.listening, ledger, config: () => this.current.config, draining: () => this.isDraining, adopted });
+    this.worker = new WorkerPort({ listening: this.listening, ledger });
   }
 
   /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */

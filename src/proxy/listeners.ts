@@ -62,10 +62,6 @@ export class Listeners {
   private readonly listening: Listening[] = [];
   private ownAddresses = new Set<string>();
   private ownPorts = new Set<number>();
-  /** Connections a clustered engine's primary handed over past max_connections (counted over every process). */
-  private readonly overLimit = new WeakSet<Socket>();
-  /** Connections received through accept() so far. */
-  received = 0;
   /** Client connections the other engine processes had open at their last report: max_connections counts them. */
   openElsewhere = 0;
   /** Who may (and then must) send a PROXY header; null when `server.proxy_protocol` is off. */
@@ -95,30 +91,6 @@ export class Listeners {
     }
     this.refreshOwnAddresses();
     return this.bound();
-  }
-
-  /** Serves listeners another process binds (`bound`, in config order) without binding them: their connections arrive through accept(). */
-  adopt(config: ConfigSnapshot, bound: BoundListener[]): void {
-    config.listeners.forEach((spec, i) => {
-      const server = this.create(spec, config);
-      // What listen() would have done: the HTTP server's connection tracking enforces headers_timeout.
-      server.emit('listening');
-      this.listening.push({ spec, server, bound: bound[i] });
-    });
-    this.refreshOwnAddresses();
-  }
-
-  /** Serves a connection accepted elsewhere on adopted listener `index`; `overLimit` refuses it as over max_connections. */
-  accept(index: number, socket: Socket, overLimit: boolean, config: ConfigSnapshot): void {
-    const listening = this.listening[index];
-    this.received++;
-    if (!listening) return void socket.destroy();
-    if (overLimit) this.overLimit.add(socket);
-    // What the listening server's options do for the sockets it accepts itself.
-    socket.setNoDelay(true);
-    if (config.network.keepalive.enabled) socket.setKeepAlive(true, config.network.keepalive.intervalMs);
-    if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
-    listening.server.emit('connection', socket);
   }
 
   /** Listeners currently bound. */
@@ -254,7 +226,7 @@ export class Listeners {
     const ledger = this.ctx.ledger;
     const policy = this.ctx.policy();
     const max = this.ctx.proxy.runtime().config.network.limits.maxConnections;
-    if (ledger.clients.size + this.openElsewhere >= max || this.overLimit.has(socket)) {
+    if (ledger.clients.size + this.openElsewhere >= max) {
       policy.refusedByConnectionLimit(clientAddress(socket), protocol, max);
       return false;
     }

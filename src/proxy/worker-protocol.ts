@@ -10,8 +10,8 @@ import type { ConnectionFilter } from '../protocol/connection-filter.js';
 
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
-  /** Serve `bound` (the listeners the primary binds), whose connections arrive as `connection` messages; null: bind the shared listeners. */
-  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; bound: BoundListener[] | null; processes: number; pinned: string[]; watched: { address: string; until: number; locked: boolean }[] }
+  /** Bind the shared listeners and serve them. */
+  | { type: 'start'; id: number; snapshot: ConfigSnapshot; debug: DebugState | null; processes: number; pinned: string[]; watched: { address: string; until: number; locked: boolean }[] }
   | { type: 'reload'; id: number; snapshot: ConfigSnapshot }
   | { type: 'stop'; id: number; drainMs?: number; forceMs?: number }
   | { type: 'stats'; id: number }
@@ -24,8 +24,6 @@ export type ToWorker =
   | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic' | 'throughput')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
-  /** A client connection the primary accepted on listener `listener` (the socket is the message's handle); `overLimit` when max_connections is reached across all processes. */
-  | { type: 'connection'; listener: number; overLimit: boolean }
   /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
   | { type: 'elsewhere'; active: number }
   /** Count client `address` with the other workers and give back its idle max_connections_per_ip slots; the reply is the slots held then. */
@@ -38,6 +36,8 @@ export type ToWorker =
   | { type: 'auth-watch'; address: string; until: number; locked: boolean }
   /** The answer to an `auth-ask` or `auth-failed`: 0, or when the client's lock ends (epoch ms). */
   | { type: 'auth-answer'; id: number; until: number }
+  /** The answer to a `bytes-ask`: `bytes` of the budget are this worker's to spend. */
+  | { type: 'bytes-grant'; id: number; bytes: number }
   /** The primary's answer to a `limit` request. */
   | { type: 'verdict'; id: number; verdict: Verdict }
   /** Another worker's client refused the interception certificate for `host`. */
@@ -63,8 +63,8 @@ export type FromWorker =
   | { type: 'mitm-rejected'; host: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
-  /** Open client connections now, and connections received from the primary so far (for max_connections and a crash's count). */
-  | { type: 'load'; active: number; received: number }
+  /** Open client connections now (for max_connections and a crash's count). */
+  | { type: 'load'; active: number }
   /** More max_connections_per_ip slots of `address`, which has `open` connections here and `want` waiting. */
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */
@@ -75,6 +75,10 @@ export type FromWorker =
   | { type: 'auth-done'; address: string }
   /** A failed login of `address` (`leased`: an attempt `auth-ask` allowed); answered once counted. */
   | { type: 'auth-failed'; id: number; address: string; leased: boolean }
+  /** `bytes` more of bandwidth budget `key` (max_mbps_per_ip, max_mbps_total) at `rate` bytes/s. */
+  | { type: 'bytes-ask'; id: number; key: string; rate: number; bytes: number }
+  /** Bytes of budget `key` this worker holds no more: unspent (positive) or spent past its lease (negative). */
+  | { type: 'bytes-return'; key: string; rate: number; bytes: number }
   /** Request-rate buckets to check in the primary's shared store; `lease`: and lease more tokens of each. */
   | { type: 'limit'; id: number; buckets: readonly BucketRequest[]; lease: boolean };
 

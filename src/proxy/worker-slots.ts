@@ -1,67 +1,42 @@
 import type { Worker } from 'node:cluster';
-import type { Socket } from 'node:net';
-import { clientSlot } from './client-dispatch.js';
 import type { ToWorker } from './worker-protocol.js';
 
 /** A worker slot's process and what the primary knows of its load. */
 export interface Slot {
   worker: Worker | null;
-  /** Connections handed to this slot's current process. */
-  handed: number;
-  /** Its last report: open connections, and connections it had received by then. */
+  /** Open connections at its last report. */
   active: number;
-  received: number;
   /** What this worker was last told the others have open (shared sockets). */
   elsewhere: number;
 }
 
 /**
  * The clustered engine's workers as the primary counts them: one slot per worker (a replacement
- * takes its predecessor's), with the connections each has open at its last report. It hands
- * connections over by client address, and tells workers on the shared sockets what the others
- * have open, so max_connections counts every worker.
+ * takes its predecessor's), with the connections each has open at its last report. It tells each
+ * worker what the others have open, so max_connections counts every worker.
  */
 export class WorkerSlots {
   readonly list: Slot[];
 
   constructor(count: number) {
-    this.list = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, elsewhere: 0 }));
-  }
-
-  /** Hands a connection to the worker its client hashes to (the next live one while that one is replaced); `max` is max_connections. */
-  hand(listener: number, socket: Socket, max: number): void {
-    const first = clientSlot(socket.remoteAddress ?? '', this.list.length);
-    let slot: Slot | undefined;
-    for (let i = 0; i < this.list.length && !slot; i++) {
-      const candidate = this.list[(first + i) % this.list.length];
-      if (candidate.worker?.isConnected()) slot = candidate;
-    }
-    if (!slot) return void socket.destroy();
-    // What every worker had open at its last report, plus what is on its way to it: exact but for closes not yet reported.
-    let open = 0;
-    for (const s of this.list) open += s.active + s.handed - s.received;
-    slot.handed++;
-    slot.worker!.send({ type: 'connection', listener, overLimit: open >= max } satisfies ToWorker, socket, undefined, (error) => {
-      if (error) socket.destroy();
-    });
+    this.list = Array.from({ length: count }, () => ({ worker: null, active: 0, elsewhere: 0 }));
   }
 
   /** A slot's new process has started: from now on it gets connections and counts. */
   serve(slot: Slot, worker: Worker): void {
-    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, elsewhere: -1 });
+    Object.assign(slot, { worker, active: 0, elsewhere: -1 });
   }
 
   /** A worker's report of its load (ignored from a process the slot no longer has). */
-  report(slot: Slot, worker: Worker, active: number, received: number): void {
+  report(slot: Slot, worker: Worker, active: number): void {
     if (slot.worker !== worker) return;
     slot.active = active;
-    slot.received = received;
   }
 
   /** A worker exited: the client connections it cut (0 if it was not serving yet). */
   lost(slot: Slot, worker: Worker): number {
     if (slot.worker !== worker) return 0;
-    const cut = slot.active + slot.handed - slot.received;
+    const cut = slot.active;
     Object.assign(slot, { worker: null, active: 0 });
     return cut;
   }

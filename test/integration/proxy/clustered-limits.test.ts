@@ -9,19 +9,10 @@ import { curl, exchange, METRICS_ON, origin, socksConnect } from '../policy/poli
 import { until } from '../health/pool-fixture.js';
 import { freePort } from '../../helpers/ports.js';
 import { snapshot } from './engine-fixture.js';
+import { perWorker, tunnel } from './cluster-fixture.js';
 
 /** As many engine processes as the default (one per core) gives on a machine of two cores or more. */
 const PROCESSES = 2;
-
-/** Opens a CONNECT tunnel from `localAddress`; resolves with the status the proxy answered and the socket (left open). */
-async function tunnel(proxyPort: number, targetPort: number, localAddress: string): Promise<{ status: number; socket: Socket }> {
-  const socket = connect({ port: proxyPort, host: '127.0.0.1', localAddress });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  socket.write(`CONNECT 127.0.0.1:${targetPort} HTTP/1.1\r\nHost: 127.0.0.1:${targetPort}\r\n\r\n`);
-  const reply = await Promise.race([once(socket, 'data').then(([chunk]) => String(chunk)), once(socket, 'close').then(() => '')]);
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0), socket };
-}
 
 async function start(t: { after(fn: () => Promise<unknown>): void }, raw: Record<string, unknown>, limits?: Partial<ReturnType<typeof snapshot>['network']['limits']>): Promise<{ engine: ClusteredEngine; port: number; socksPort: number; hits: LimitHit[] }> {
   const base = snapshot();
@@ -114,11 +105,6 @@ test(`${PROCESSES} engine processes on shared sockets: a reload that lowers max_
   assert.deepEqual(await open(2), [503, 503]);
 });
 
-/** Each worker's total of a counter (its label sets summed), from the per-worker metrics. */
-async function perWorker(engine: ClusteredEngine, name: string): Promise<number[]> {
-  const lists = await engine.metricsJson();
-  return lists.map((metrics) => (metrics.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + v.value, 0));
-}
 
 test(`${PROCESSES} engine processes on shared sockets: per_ip 5/s gives each client 5 requests a second, whichever worker its connections reach`, { timeout: 60_000 }, async (t) => {
   const site = await origin();
@@ -168,7 +154,7 @@ test(`${PROCESSES} engine processes: global rate counts every client together (m
 });
 
 test(`${PROCESSES} engine processes without a per-client limit: the workers accept themselves and max_connections counts them all, within one burst`, { timeout: 60_000 }, async (t) => {
-  // The default per-IP cap needs no single door: connections land on whichever worker accepts first.
+  // The default per-IP cap: connections land on whichever worker accepts first.
   const { engine, port } = await start(t, {}, { maxConnections: 5, maxConnectionsPerIp: 256 });
   // What the primary has told each worker the others have open (settled once every report is in).
   const slots = (engine as unknown as { slots: { list: { active: number; elsewhere: number }[] } }).slots.list;

@@ -7,7 +7,7 @@ const RULES = 'backends:\n  - { name: direct, type: direct }\nrules:\n  - { name
 const server = (extra: string, workers = 2): ReturnType<typeof parseConfigText> =>
   parseConfigText(`server:\n  workers: ${workers}\n${extra}${RULES}`, 'server-config.yaml', 'server');
 
-test('per-process limits: only total bandwidth and connections per backend are named, with what N workers allow in all', () => {
+test('per-process limits: only connections per backend are named, with what N workers allow in all', () => {
   const snapshot = server(
     [
       'network:',
@@ -24,15 +24,15 @@ test('per-process limits: only total bandwidth and connections per backend are n
   assert.equal(
     perProcessLimitsWarning(snapshot, 3),
     'these limits hold per engine process and 3 run (server.workers: 3), so the whole proxy may get up to 3 times as much: ' +
-      'rate_limiting.bandwidth.max_mbps_total 100 Mbit/s (up to 300 Mbit/s), network.limits.max_connections_per_backend 50 (up to 150); ' +
+      'network.limits.max_connections_per_backend 50 (up to 150); ' +
       'set server.workers: 1 for exact limits',
   );
 });
 
-test('per-process limits: per-client limits, the global rate, max_connections and failed logins are exact on any worker count', () => {
+test('per-process limits: per-client limits, bandwidth, the global rate, max_connections and failed logins are exact on any worker count', () => {
   assert.equal(perProcessLimitsWarning(server('', 0), 4), null, 'the default safety caps');
   const exact = server(
-    'network:\n  limits: { max_connections: 100, max_connections_per_ip: 3 }\nrate_limiting:\n  enabled: true\n  global: { requests_per_second: 1, burst: 1 }\n  per_ip: { requests_per_second: 5, burst: 5 }\n  bandwidth: { enabled: true, max_mbps_per_ip: 10 }\n',
+    'network:\n  limits: { max_connections: 100, max_connections_per_ip: 3 }\nrate_limiting:\n  enabled: true\n  global: { requests_per_second: 1, burst: 1 }\n  per_ip: { requests_per_second: 5, burst: 5 }\n  bandwidth: { enabled: true, max_mbps_per_ip: 10, max_mbps_total: 100 }\n',
     0,
   );
   assert.equal(perProcessLimitsWarning(exact, 4), null);
