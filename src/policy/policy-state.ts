@@ -10,6 +10,8 @@ import { RedisStore } from '../limits/redis-store.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { LimitHit } from './limit-hit.js';
 import type { SlotLeases } from './slot-leases.js';
+import type { Socket } from 'node:net';
+import { clientAddress } from '../protocol/client-address.js';
 import type { StateSettings } from './policy-settings.js';
 
 /** Where the policy reports refusals and store changes. */
@@ -27,6 +29,11 @@ export class PolicyState {
   readonly bandwidth: BandwidthLimiter;
   /** Open client connections per client IP (while max_connections_per_ip applies). */
   readonly perIp = new Map<string, number>();
+  /**
+   * The 'close' listener of a connection counted in `perIp` (the socket is `this`): one function
+   * for every connection, so counting one allocates no closure.
+   */
+  readonly perIpClosed: (this: Socket) => void;
   /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
   readonly perBackend = new Map<string, number>();
   private readonly holding = new WeakMap<ConnectionRecord, string>();
@@ -52,6 +59,13 @@ export class PolicyState {
   ) {
     this.bandwidth = new BandwidthLimiter(bytes);
     this.leased = primary ? new LeasedStore(primary) : null;
+    const perIp = this.perIp;
+    this.perIpClosed = function (this: Socket) {
+      const address = clientAddress(this);
+      const left = (perIp.get(address) ?? 1) - 1;
+      if (left <= 0) perIp.delete(address);
+      else perIp.set(address, left);
+    };
   }
 
   /**

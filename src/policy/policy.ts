@@ -116,12 +116,15 @@ export class Policy {
       return false;
     }
     perIp.set(address, open + 1);
-    fleet?.perIp.changed(address, open + 1, this.maxPerIp);
-    socket.once('close', () => {
-      const left = (perIp.get(address) ?? 1) - 1;
-      if (left <= 0) perIp.delete(address);
-      else perIp.set(address, left);
-      fleet?.perIp.changed(address, left, this.maxPerIp);
+    // 'close' is emitted once: on() spares once()'s wrapper, and outside a fleet one listener serves every connection.
+    if (fleet === null) {
+      socket.on('close', this.state.perIpClosed);
+      return true;
+    }
+    fleet.perIp.changed(address, open + 1, this.maxPerIp);
+    socket.on('close', () => {
+      this.state.perIpClosed.call(socket);
+      fleet.perIp.changed(address, perIp.get(address) ?? 0, this.maxPerIp);
     });
     return true;
   }

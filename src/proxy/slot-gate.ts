@@ -12,8 +12,12 @@ import { clientAddress } from '../protocol/client-address.js';
 export function holdForSlot(server: Server, slots: SlotLeases, listed: (address: string) => boolean, refuse: (socket: Socket) => void, tls: boolean): void {
   const accept = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
-  const run = (socket: Socket, address: string): void => {
-    socket.once('close', () => slots.release(address));
+  // One 'close' listener for every connection (the socket is `this`): taking a slot allocates no closure.
+  const released = function (this: Socket): void {
+    slots.release(clientAddress(this));
+  };
+  const run = (socket: Socket): void => {
+    socket.on('close', released);
     for (const listener of accept) listener.call(server, socket);
   };
   server.on('connection', (socket: Socket) => {
@@ -23,13 +27,13 @@ export function holdForSlot(server: Server, slots: SlotLeases, listed: (address:
       return;
     }
     const verdict = slots.admit(address);
-    if (verdict === true) return run(socket, address);
+    if (verdict === true) return run(socket);
     if (verdict === false) return refuse(socket);
     // A TLS server reads through its own handle (see readProxyHeaderFirst): only a plain socket is paused.
     if (!tls) socket.pause();
     void verdict.then((admitted) => {
       if (admitted && socket.destroyed) return slots.release(address);
-      if (admitted) run(socket, address);
+      if (admitted) run(socket);
       else refuse(socket);
       // Read again: a refused client's close is noticed only while the socket reads.
       if (!tls) socket.resume();
