@@ -2,10 +2,8 @@ import { dirname, resolve } from 'node:path';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ProxyError } from '../errors.js';
 import { openRelayProblem } from '../policy/open-relay.js';
-import { perProcessLimitsWarning } from '../policy/per-process-limits.js';
 import { policySettings } from '../policy/policy-settings.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
-import { engineProcesses } from '../proxy/create-engine.js';
 import type { Engine } from '../engine/engine-api.js';
 import { AccessLog } from '../telemetry/access-log.js';
 import { LimitHitLog } from '../telemetry/limit-hit-log.js';
@@ -22,7 +20,6 @@ export class PolicyHooks {
   private readonly hits: LimitHitLog;
   /** Refusals since the daemon started, by scope, whether or not metrics are exposed (the dashboard opens with them). */
   private readonly hitTotals: Record<string, number> = {};
-  private perProcess: string | null = null;
   private readonly onRecord = (record: ConnectionRecord): void => this.accessLog?.write(record);
 
   constructor(private readonly logger: Logger) {
@@ -38,7 +35,6 @@ export class PolicyHooks {
   /** Opens the access log and follows the engine's records and refusals. */
   async start(snapshot: ConfigSnapshot, engine: Engine): Promise<void> {
     const { settings, path } = accessLogOf(snapshot);
-    this.warnPerProcess(snapshot);
     this.accessLog = await AccessLog.open(settings, path, (message) => this.logger.warn(message));
     engine.on('limit:hit', (hit) => {
       this.hitTotals[hit.scope] = (this.hitTotals[hit.scope] ?? 0) + 1;
@@ -56,7 +52,6 @@ export class PolicyHooks {
   /** Applies a reloaded snapshot's access-log settings. */
   async apply(snapshot: ConfigSnapshot, engine: Engine): Promise<void> {
     const { settings, path } = accessLogOf(snapshot);
-    this.warnPerProcess(snapshot);
     await this.accessLog?.configure(settings, path);
     this.follow(engine, settings.enabled);
   }
@@ -71,13 +66,6 @@ export class PolicyHooks {
   async close(): Promise<void> {
     this.hits.flush();
     await this.accessLog?.close();
-  }
-
-  /** Says which limits hold per engine process, at start and whenever a reload changes that. */
-  private warnPerProcess(snapshot: ConfigSnapshot): void {
-    const warning = perProcessLimitsWarning(snapshot, engineProcesses(snapshot.workers));
-    if (warning && warning !== this.perProcess) this.logger.warn(warning);
-    this.perProcess = warning;
   }
 
   private follow(engine: Engine, enabled: boolean): void {

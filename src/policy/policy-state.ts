@@ -36,6 +36,10 @@ export class PolicyState {
   readonly perIpClosed: (this: Socket) => void;
   /** Requests and tunnels in flight per backend (while max_connections_per_backend applies). */
   readonly perBackend = new Map<string, number>();
+  /** What the other engine workers had in flight per backend at their last report (max_connections_per_backend counts them). */
+  backendsElsewhere: ReadonlyMap<string, number> = new Map();
+  /** Called when `perBackend` changes (an engine worker reports it to the primary); null otherwise. */
+  backendsChanged: (() => void) | null = null;
   private readonly holding = new WeakMap<ConnectionRecord, string>();
   /** The primary's buckets with per-client tokens leased (an engine worker); null otherwise. */
   private readonly leased: LeasedStore | null;
@@ -127,6 +131,7 @@ export class PolicyState {
   hold(record: ConnectionRecord, backend: string): void {
     this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);
     this.holding.set(record, backend);
+    this.backendsChanged?.();
   }
 
   /** Gives back a record's backend slot, if it holds one. */
@@ -137,6 +142,7 @@ export class PolicyState {
     const left = (this.perBackend.get(backend) ?? 1) - 1;
     if (left <= 0) this.perBackend.delete(backend);
     else this.perBackend.set(backend, left);
+    this.backendsChanged?.();
   }
 
   /** Closes the store and leaves the fleet. */

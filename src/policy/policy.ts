@@ -196,7 +196,8 @@ export class Policy {
   /** Takes a slot of the record's backend under max_connections_per_backend; the refusal when it is full. */
   acquireBackend(record: ConnectionRecord, backend: string, info: RequestInfo): Refusal | null {
     if (this.maxPerBackend === 0) return null;
-    if ((this.state.perBackend.get(backend) ?? 0) >= this.maxPerBackend) {
+    // With the other workers' count at their last report: exact but for what they took since (within one burst).
+    if ((this.state.perBackend.get(backend) ?? 0) + (this.state.backendsElsewhere.get(backend) ?? 0) >= this.maxPerBackend) {
       return this.deny(info, 'connections', refusal('backend-limit', `network.limits.max_connections_per_backend (${this.maxPerBackend}) reached for backend "${backend}"`));
     }
     this.state.hold(record, backend);

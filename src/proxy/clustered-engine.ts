@@ -240,7 +240,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
     if (this.pool.handle(message, worker) || this.attempts.handle(message, worker) || this.bytes.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active);
+      this.slots.report(slot, worker, message.active, message.backends);
       this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();

@@ -134,6 +134,7 @@ process.on('message', (message: ToWorker) => {
   if (message.type === 'elsewhere') {
     openElsewhere = message.active;
     engine?.worker.setOpenElsewhere(message.active);
+    engine?.worker.setBackendsElsewhere(message.backends);
     return;
   }
   if (message.type === 'slots-grant') return void slotLeases?.granted(message.address, message.held);
@@ -192,6 +193,8 @@ process.on('message', (message: ToWorker) => {
         }
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}), ...(byteLeases ? { byteLeases } : {}) });
         const started = engine;
+        // The others count this worker's connections per backend from its reports: a change goes out within LOAD_MS.
+        engine.worker.watchBackends(() => scheduleLoad(LOAD_MS));
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         follow(engine);

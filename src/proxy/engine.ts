@@ -137,7 +137,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       slots: options.slotLeases ?? null,
     });
     this.door = new InterceptDoor(this.context, this.interception);
-    this.worker = new WorkerPort({ listening: this.listening, ledger });
+    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState });
   }
 
   /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */

@@ -8,6 +8,9 @@ import type { ConnectionRecord } from '../protocol/connection-record.js';
 import type { BoundListener, EngineStats, ReloadReport } from '../engine/engine-api.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 
+/** Connections in flight per backend, as load reports carry them (max_connections_per_backend). */
+export type BackendCounts = [backend: string, open: number][];
+
 /** Messages the primary sends to a worker engine. */
 export type ToWorker =
   /** Bind the shared listeners and serve them. */
@@ -24,8 +27,8 @@ export type ToWorker =
   | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic' | 'throughput')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
-  /** Client connections the other workers have open (workers accepting on shared sockets count max_connections with it). */
-  | { type: 'elsewhere'; active: number }
+  /** Client connections the other workers have open, and their connections in flight per backend (max_connections and max_connections_per_backend count them). */
+  | { type: 'elsewhere'; active: number; backends: BackendCounts }
   /** Count client `address` with the other workers and give back its idle max_connections_per_ip slots; the reply is the slots held then. */
   | { type: 'slots-reclaim'; id: number; address: string }
   /** The answer to a `slots-ask`: this worker holds `held` slots of `address` now (no more than it has open: refused). */
@@ -63,8 +66,8 @@ export type FromWorker =
   | { type: 'mitm-rejected'; host: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
-  /** Open client connections now (for max_connections and a crash's count). */
-  | { type: 'load'; active: number }
+  /** Open client connections now (for max_connections and a crash's count), and connections in flight per backend. */
+  | { type: 'load'; active: number; backends: BackendCounts }
   /** More max_connections_per_ip slots of `address`, which has `open` connections here and `want` waiting. */
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */

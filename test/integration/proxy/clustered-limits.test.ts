@@ -224,3 +224,48 @@ test(`${PROCESSES} engine processes on shared sockets: the default max_connectio
   held.push(other.socket);
   assert.equal(other.status, 200);
 });
+
+test(`${PROCESSES} engine processes on shared sockets: max_connections_per_backend 3 lets 3 tunnels open to the backend in all, wherever they land`, { timeout: 60_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const { engine, port, hits } = await start(t, {}, { maxConnectionsPerBackend: 3 });
+  const slots = (engine as unknown as { slots: { list: { active: number }[] } }).slots.list;
+  const sockets: Socket[] = [];
+  t.after(async () => sockets.forEach((s) => s.destroy()));
+  // A stats round trip carries each worker's waiting load report; a second one reaches every worker after what the daemon told it of the others.
+  const settled = async (): Promise<number[]> => {
+    await engine.stats();
+    await engine.stats();
+    return slots.map((s) => s.active);
+  };
+  // Three tunnels (from three clients, so no per-client cap plays a part) until they landed on both workers.
+  let spread: number[] = [];
+  for (let attempt = 0; attempt < 20 && !(spread.length > 0 && spread.every((n) => n > 0)); attempt++) {
+    sockets.splice(0).forEach((s) => s.destroy());
+    await until(async () => (await engine.stats()).connectionsActive === 0, 10_000, 'earlier tunnels closed');
+    await settled();
+    const opened = await Promise.all(['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((client) => tunnel(port, site.port, client)));
+    sockets.push(...opened.map((o) => o.socket));
+    assert.deepEqual(opened.map((o) => o.status), [200, 200, 200], 'three tunnels under the cap');
+    spread = await settled();
+  }
+  assert.ok(spread.every((n) => n > 0), `tunnels on both workers (${spread.join('/')})`);
+  // Past the cap on every worker: each new tunnel is refused, whichever worker takes it.
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const more = await tunnel(port, site.port, `127.0.0.${4 + i}`);
+    sockets.push(more.socket);
+    statuses.push(more.status);
+  }
+  const landed = await settled();
+  t.diagnostic(`open per worker: ${spread.join('/')}, with the refused ones: ${landed.join('/')}`);
+  assert.deepEqual(statuses, [503, 503, 503, 503, 503, 503], `the cap counts both workers (${spread.join('/')})`);
+  await until(() => hits.filter((h) => h.scope === 'connections').length === 6, 10_000, 'six connection-limit hits');
+  // One closes: one more opens.
+  sockets.shift()!.destroy();
+  await until(async () => (await engine.stats()).connectionsActive === 2, 10_000, 'one tunnel closed');
+  await settled();
+  const again = await tunnel(port, site.port, '127.0.0.20');
+  sockets.push(again.socket);
+  assert.equal(again.status, 200, 'a freed slot opens again');
+});
