@@ -17,6 +17,7 @@ import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ClientDispatch } from './client-dispatch.js';
+import { relayPasses } from './balance-pool.js';
 import { ClusterAttempts } from './cluster-attempts.js';
 import { ClusterSlots } from './cluster-slots.js';
 import { Descriptors } from './descriptors.js';
@@ -228,6 +229,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     const slot = this.slots.list[index];
     // A write to a worker that just died fails on its channel (EPIPE); its 'exit' reports the loss, and an unhandled 'error' would end the daemon.
     this.workers.add(worker.on('error', () => undefined));
+    if (!this.byClient) relayPasses(worker, slot, this.slots);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
       worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message, worker, slot)));

@@ -130,6 +130,12 @@ const follow = (target: ProxyEngine): void => {
   forwardWhileWanted(target, 'limit:hit', onHit);
 };
 
+/** On the shared sockets, connections this worker accepts while over its share go, unread, to the daemon for the worker with the fewest. */
+const balanced = <T>(bound: T, processes: number): T => {
+  if (processes > 1) engine?.worker.balance({ processes, elsewhere: () => openElsewhere, connected: () => process.connected, pass: (listener, socket) => process.send!({ type: 'pass', listener, ...engine!.worker.load() } satisfies FromWorker, socket, undefined, () => socket.destroy()) });
+  return bound;
+};
+
 process.on('message', (message: ToWorker, handle?: Socket) => {
   if (message.type === 'connection') {
     if (!engine || !handle) return void handle?.destroy();
@@ -200,7 +206,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        if (!message.bound) return engine.start();
+        if (!message.bound) return balanced(await engine.start(), message.processes);
         await engine.ready();
         return engine.worker.adopt(message.bound);
       });

@@ -121,6 +121,11 @@ export class Listeners {
     listening.server.emit('connection', socket);
   }
 
+  /** The listening servers, in config order. */
+  servers(): (NetServer | HttpServer)[] {
+    return this.listening.map((l) => l.server);
+  }
+
   /** Listeners currently bound. */
   bound(): BoundListener[] {
     return this.listening.map((l) => l.bound);

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { balanceAccepts, type BalanceParts } from './accept-balance.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import type { BoundListener } from '../engine/engine-api.js';
 import type { ConnectionLedger } from './connection-ledger.js';
@@ -33,6 +34,11 @@ export class WorkerPort {
   accept(index: number, socket: Socket, overLimit: boolean): void {
     if (this.parts.draining()) return void socket.destroy();
     this.parts.listening.accept(index, socket, overLimit, this.parts.config());
+  }
+
+  /** Balances this worker's own accepts on the shared sockets with the other workers' (see balanceAccepts). */
+  balance(parts: Omit<BalanceParts, 'mine'>): void {
+    this.parts.listening.servers().forEach((server, index) => balanceAccepts(server, index, { ...parts, mine: () => this.active }));
   }
 
   /** Open client connections now. */

@@ -65,6 +65,8 @@ export type FromWorker =
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
   /** Open client connections now, and connections received from the primary so far (for max_connections and a crash's count). */
   | { type: 'load'; active: number; received: number }
+  /** A client connection this worker accepted on listener `listener` while over its share, unread (the message's handle), for the worker with the fewest; with this worker's load. */
+  | { type: 'pass'; listener: number; active: number; received: number }
   /** More max_connections_per_ip slots of `address`, which has `open` connections here and `want` waiting. */
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */
