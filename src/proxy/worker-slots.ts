@@ -73,10 +73,12 @@ export class WorkerSlots {
    * max_connections), that is within one burst.
    */
   tellElsewhere(): void {
-    const total = this.list.reduce((n, s) => n + s.active, 0);
+    // With the connections handed to each (passed from another worker) and not yet received: they are about to be open there.
+    const open = (s: Slot): number => (s.worker ? s.active + s.handed - s.received : 0);
+    const total = this.list.reduce((n, s) => n + open(s), 0);
     for (const slot of this.list) {
       if (!slot.worker?.isConnected()) continue;
-      const active = total - slot.active;
+      const active = total - open(slot);
       if (active === slot.elsewhere) continue;
       slot.elsewhere = active;
       slot.worker.send({ type: 'elsewhere', active } satisfies ToWorker);
