@@ -44,23 +44,35 @@ export interface BalanceParts {
 }
 
 /**
- * Puts the balance ahead of a server's own 'connection' listeners (as they are when this is
+ * Puts the balance ahead of each server's own 'connection' listeners (as they are when this is
  * called): a connection this worker accepted itself from the shared socket while over its share
  * goes to `parts.pass` before anything reads it or counts it (IP lists, limits, PROXY header,
  * TLS); every other runs the listeners at once. A connection another worker passed here (it did
  * not come from this server's accept) is always served: a passed connection moves at most once.
+ * Until the daemon's next word on the others, what this worker passed counts with them: a burst
+ * of accepts does not all go while the first pass is still on its way.
  */
-export function balanceAccepts(server: Server, index: number, parts: BalanceParts): void {
-  const accept = server.listeners('connection') as ((socket: Socket) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    const accepted = socket as Socket & { server: Server | null };
-    if (accepted.server === server && overShare(parts.mine(), parts.elsewhere(), parts.processes) && parts.connected()) {
-      holdUnread(socket);
-      // Sent as a socket of no server: Node would otherwise have this server's close wait for the daemon to see it close, which the daemon never does (it hands it on).
-      accepted.server = null;
-      return parts.pass(index, socket);
-    }
-    for (const listener of accept) listener.call(server, socket);
+export function balanceAccepts(servers: readonly Server[], parts: BalanceParts): void {
+  let heard = -1;
+  let passed = 0;
+  const over = (): boolean => {
+    const elsewhere = parts.elsewhere();
+    if (elsewhere !== heard) [heard, passed] = [elsewhere, 0];
+    return overShare(parts.mine(), elsewhere + passed, parts.processes);
+  };
+  servers.forEach((server, index) => {
+    const accept = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => {
+      const accepted = socket as Socket & { server: Server | null };
+      if (accepted.server === server && over() && parts.connected()) {
+        holdUnread(socket);
+        // Sent as a socket of no server: Node would otherwise have this server's close wait for the daemon to see it close, which the daemon never does (it hands it on).
+        accepted.server = null;
+        passed++;
+        return parts.pass(index, socket);
+      }
+      for (const listener of accept) listener.call(server, socket);
+    });
   });
 }

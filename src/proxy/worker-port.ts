@@ -38,7 +38,7 @@ export class WorkerPort {
 
   /** Balances this worker's own accepts on the shared sockets with the other workers' (see balanceAccepts). */
   balance(parts: Omit<BalanceParts, 'mine'>): void {
-    this.parts.listening.servers().forEach((server, index) => balanceAccepts(server, index, { ...parts, mine: () => this.active }));
+    balanceAccepts(this.parts.listening.servers(), { ...parts, mine: () => this.active });
   }
 
   /** Open client connections now. */

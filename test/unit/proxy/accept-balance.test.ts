@@ -20,11 +20,11 @@ test('a worker passes a new connection only when serving it would put it over it
 });
 
 /** A loopback server whose own listener records what it serves, balanced with `mine` open here and none elsewhere. */
-async function balanced(t: { after: (fn: () => void) => void }, mine: { open: number }): Promise<{ server: Server; port: number; served: Socket[]; passed: { index: number; socket: Socket }[] }> {
+async function balanced(t: { after: (fn: () => void) => void }, mine: { open: number; elsewhere?: number }): Promise<{ server: Server; port: number; served: Socket[]; passed: { index: number; socket: Socket }[] }> {
   const served: Socket[] = [];
   const passed: { index: number; socket: Socket }[] = [];
   const server = createServer((socket) => served.push(socket));
-  balanceAccepts(server, 3, { processes: 2, mine: () => mine.open, elsewhere: () => 0, connected: () => true, pass: (index, socket) => passed.push({ index, socket }) });
+  balanceAccepts([createServer(), server], { processes: 2, mine: () => mine.open, elsewhere: () => mine.elsewhere ?? 0, connected: () => true, pass: (index, socket) => passed.push({ index, socket }) });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => {
@@ -43,7 +43,7 @@ test('a connection accepted over the share goes to pass, unread and counted by n
   const deadline = Date.now() + 10_000;
   while (passed.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(passed.length, 1);
-  assert.equal(passed[0].index, 3, 'with the index of its listener');
+  assert.equal(passed[0].index, 1, 'with the index of its listener');
   assert.equal(served.length, 0, 'no listener saw it');
 
   // Under the share again: the next connection is served, and its bytes read here; the passed one's meanwhile stay in the kernel.
@@ -73,4 +73,15 @@ test('a connection handed to this worker (not from its own accept) is served eve
   server.emit('connection', handed);
   assert.deepEqual(served, [handed]);
   assert.equal(passed.length, 0);
+});
+
+test('what a worker passed counts with the others until the daemon says what they have: a burst of accepts is not all passed', async (t) => {
+  // 10 here, 4 elsewhere: over the share; after three passes (7 elsewhere, as far as this worker knows) no longer.
+  const { port, served, passed } = await balanced(t, { open: 10, elsewhere: 4 });
+  const clients = Array.from({ length: 4 }, () => connect(port, '127.0.0.1'));
+  t.after(() => clients.forEach((c) => c.destroy()));
+  const deadline = Date.now() + 10_000;
+  while (served.length + passed.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(passed.length, 3);
+  assert.equal(served.length, 1);
 });
