@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'node:net';
 
 /** The least a worker may hold over its share before it passes new connections on. */
-const MIN_MARGIN = 2;
+const MIN_MARGIN = 4;
 /** How far over its share, as a part of the share, a worker may be before it passes new connections on. */
 const MARGIN_OF_SHARE = 0.05;
 
@@ -9,7 +9,7 @@ const MARGIN_OF_SHARE = 0.05;
  * Whether an engine worker that holds `mine` client connections, while the others hold
  * `elsewhere` in all, should pass a new one on rather than serve it: when serving it would put
  * it over its share of all of them (1 of `processes`) by more than 5 % of the share (at least
- * two connections). Below that the kernel's spread stands, and nothing is passed.
+ * four connections). Below that the kernel's spread stands, and nothing is passed.
  */
 export function overShare(mine: number, elsewhere: number, processes: number): boolean {
   if (processes < 2) return false;

@@ -4,15 +4,17 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { balanceAccepts, overShare } from '../../../src/proxy/accept-balance.js';
 
-test('a worker passes a new connection only when serving it would put it over its share by more than 5 % (at least two)', () => {
+test('a worker passes a new connection only when serving it would put it over its share by more than 5 % (at least four)', () => {
   assert.equal(overShare(500, 0, 1), false, 'a single process keeps everything');
   // Two workers, 200 connections: the share is 100, the margin 5.
   assert.equal(overShare(99, 100, 2), false, 'an even spread passes nothing');
   assert.equal(overShare(104, 95, 2), false, '105 of 200 is within the margin');
   assert.equal(overShare(106, 93, 2), true, '107 of 200 is over it');
-  // Few connections: the margin is two.
-  assert.equal(overShare(3, 0, 2), false);
-  assert.equal(overShare(4, 0, 2), true);
+  // Few connections: the margin is four.
+  assert.equal(overShare(7, 0, 2), false);
+  assert.equal(overShare(8, 0, 2), true);
+  assert.equal(overShare(35, 28, 2), false, '36 of 64 is within it');
+  assert.equal(overShare(36, 27, 2), true);
   // Four workers, 400 connections: the share is 100.
   assert.equal(overShare(104, 295, 4), false);
   assert.equal(overShare(106, 293, 4), true);
@@ -35,7 +37,7 @@ async function balanced(t: { after: (fn: () => void) => void }, mine: { open: nu
 }
 
 test('a connection accepted over the share goes to pass, unread and counted by no listener; one under it is served', async (t) => {
-  const mine = { open: 10 };
+  const mine = { open: 20 };
   const { port, served, passed } = await balanced(t, mine);
   const first = connect(port, '127.0.0.1');
   t.after(() => first.destroy());
@@ -59,7 +61,7 @@ test('a connection accepted over the share goes to pass, unread and counted by n
 });
 
 test('a connection handed to this worker (not from its own accept) is served even over the share: it moves at most once', async (t) => {
-  const { server, served, passed } = await balanced(t, { open: 10 });
+  const { server, served, passed } = await balanced(t, { open: 20 });
   // A connection to another server stands for one the daemon handed over.
   const other = createServer((socket) => socket.destroy());
   other.listen(0, '127.0.0.1');
@@ -76,8 +78,8 @@ test('a connection handed to this worker (not from its own accept) is served eve
 });
 
 test('what a worker passed counts with the others until the daemon says what they have: a burst of accepts is not all passed', async (t) => {
-  // 10 here, 4 elsewhere: over the share; after three passes (7 elsewhere, as far as this worker knows) no longer.
-  const { port, served, passed } = await balanced(t, { open: 10, elsewhere: 4 });
+  // 14 here, 4 elsewhere: over the share; after three passes (7 elsewhere, as far as this worker knows) no longer.
+  const { port, served, passed } = await balanced(t, { open: 14, elsewhere: 4 });
   const clients = Array.from({ length: 4 }, () => connect(port, '127.0.0.1'));
   t.after(() => clients.forEach((c) => c.destroy()));
   const deadline = Date.now() + 10_000;
