@@ -15,6 +15,7 @@ import type { BoundListener, Engine, EngineEvents, EngineStats, ReloadReport } f
 import { mergeStats } from './merged-stats.js';
 import type { ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
+import { relayPasses } from './balance-pool.js';
 import { ClusterAttempts } from './cluster-attempts.js';
 import { ClusterBytes } from './cluster-bytes.js';
 import { ClusterSlots } from './cluster-slots.js';
@@ -34,10 +35,11 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 
 /**
  * The engine spread over several worker processes (node:cluster), for more than one core. The
- * workers accept on shared sockets, lease max_connections_per_ip's slots from here (ClusterSlots)
- * and the bandwidth budgets of max_mbps_per_ip and max_mbps_total (ClusterBytes), and ask here
- * before checking the credentials of a client with failed logins (ClusterAttempts). max_connections is counted here over every worker, and
- * rate buckets live here too (PrimaryStore). Same surface as ProxyEngine: the primary keeps the
+ * workers accept on shared sockets, pass what they accept over their share through here to the
+ * worker with the fewest (relayPasses), lease max_connections_per_ip's slots from here
+ * (ClusterSlots) and the bandwidth budgets of max_mbps_per_ip and max_mbps_total (ClusterBytes),
+ * and ask here before checking the credentials of a client with failed logins (ClusterAttempts).
+ * max_connections is counted here over every worker, and rate buckets live here too (PrimaryStore). Same surface as ProxyEngine: the primary keeps the
  * snapshot, answers route explanations and backend tests itself, fans reloads and stops out to
  * the workers, sums their counters and re-emits their records and debugger events (batched, and
  * only while something listens for them). A dead worker is replaced, and the connections it cut are logged.
@@ -48,9 +50,9 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private readonly slots: WorkerSlots;
   /** max_connections_per_ip's slots each worker on shared sockets holds per client. */
   private readonly pool: ClusterSlots;
-  /** Failed logins per client over every worker. */
   /** Bandwidth budgets over every worker. */
   private readonly bytes = new ClusterBytes((w, m) => this.tell(w, m));
+  /** Failed logins per client over every worker. */
   private readonly attempts = new ClusterAttempts({ workers: () => this.workers, tell: (w, m) => this.tell(w, m), snapshot: () => this.local.snapshot });
   /** The primary's own descriptors (status shows the engine process nearest its limit). */
   private readonly descriptors = new Descriptors((message) => this.emit('warning', message));
@@ -210,6 +212,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
     const slot = this.slots.list[index];
     // A write to a worker that just died fails on its channel (EPIPE); its 'exit' reports the loss, and an unhandled 'error' would end the daemon.
     this.workers.add(worker.on('error', () => undefined));
+    relayPasses(worker, slot, this.slots);
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('exit', () => reject(new Error(`engine worker ${worker.process.pid} exited during start`)));
       worker.on('message', (message: FromWorker) => (message.type === 'ready' ? resolve() : this.onMessage(message, worker, slot)));
@@ -240,7 +243,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
     if (this.pool.handle(message, worker) || this.attempts.handle(message, worker) || this.bytes.handle(message, worker)) return;
     if (message.type === 'load') {
-      this.slots.report(slot, worker, message.active, message.backends);
+      this.slots.report(slot, worker, message.active, message.received, message.backends);
       this.slots.tellElsewhere();
     } else if (message.type === 'limit') {
       this.limits ??= new MemoryStore();
@@ -323,5 +326,5 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 }
 
-// The workers accept on the shared sockets themselves (the kernel picks one per connection): nothing passes through the primary.
+// The workers accept on the shared sockets themselves (the kernel picks one per connection): only a worker's excess over its share passes through the primary (see balance-pool.ts).
 cluster.schedulingPolicy = cluster.SCHED_NONE;

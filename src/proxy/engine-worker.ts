@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { EngineEvents } from '../engine/engine-api.js';
 import type { TrafficEvent } from '../debug/debug-request.js';
 import { AttemptLeases } from '../auth/attempt-leases.js';
@@ -15,7 +16,8 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /*
  * Entry point of one engine worker (node:cluster). It runs a full ProxyEngine on the listening
- * sockets every worker shares, and answers the primary's requests. Records travel to the
+ * sockets every worker shares (and on the connections other workers pass to it through the
+ * primary when over their share), and answers the primary's requests. Records travel to the
  * primary only while someone there listens, and in batches, so the hot path stays local.
  */
 const FLUSH_MS = 50;
@@ -130,7 +132,19 @@ const follow = (target: ProxyEngine): void => {
   forwardWhileWanted(target, 'limit:hit', onHit);
 };
 
-process.on('message', (message: ToWorker) => {
+/** On the shared sockets, connections this worker accepts while over its share go, unread, to the daemon for the worker with the fewest. */
+const balanced = <T>(bound: T, processes: number): T => {
+  if (processes > 1) engine?.worker.balance({ processes, elsewhere: () => openElsewhere, connected: () => process.connected, pass: (listener, socket) => process.send!({ type: 'pass', listener, ...engine!.worker.load() } satisfies FromWorker, socket, undefined, () => socket.destroy()) });
+  return bound;
+};
+
+process.on('message', (message: ToWorker, handle?: Socket) => {
+  if (message.type === 'connection') {
+    if (!engine || !handle) return void handle?.destroy();
+    engine.worker.accept(message.listener, handle);
+    scheduleLoad(LOAD_MS);
+    return;
+  }
   if (message.type === 'elsewhere') {
     openElsewhere = message.active;
     engine?.worker.setOpenElsewhere(message.active);
@@ -201,7 +215,7 @@ process.on('message', (message: ToWorker) => {
         engine.on('warning', (text) => send({ type: 'warning', message: text }));
         engine.on('mitm:rejected', (host) => send({ type: 'mitm-rejected', host }));
         followThroughput();
-        return engine.start();
+        return balanced(await engine.start(), message.processes);
       });
       break;
     case 'reload':

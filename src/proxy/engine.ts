@@ -137,7 +137,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       slots: options.slotLeases ?? null,
     });
     this.door = new InterceptDoor(this.context, this.interception);
-    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState });
+    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining });
   }
 
   /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */
@@ -161,7 +161,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return bound;
   }
 
-  /** Loads what the current config needs before connections arrive (the metrics module when metrics are on); start() does, an engine worker before it adopts listeners. */
+  /** Loads what the current config needs before connections arrive (the metrics module when metrics are on); start() does, and a reload that turns them on. */
   async ready(config = this.current.config): Promise<void> {
     await this.metrics.load(config.metrics);
   }

@@ -93,6 +93,22 @@ export class Listeners {
     return this.bound();
   }
 
+  /** Serves a connection another engine worker accepted on listener `index` and passed here: as if this listener's server had accepted it. */
+  accept(index: number, socket: Socket, config: ConfigSnapshot): void {
+    const listening = this.listening[index];
+    if (!listening) return void socket.destroy();
+    // What the listening server's options do for the sockets it accepts itself.
+    socket.setNoDelay(true);
+    if (config.network.keepalive.enabled) socket.setKeepAlive(true, config.network.keepalive.intervalMs);
+    if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
+    listening.server.emit('connection', socket);
+  }
+
+  /** The listening servers, in config order. */
+  servers(): (NetServer | HttpServer)[] {
+    return this.listening.map((l) => l.server);
+  }
+
   /** Listeners currently bound. */
   bound(): BoundListener[] {
     return this.listening.map((l) => l.bound);

@@ -1,3 +1,6 @@
+import type { Socket } from 'node:net';
+import { balanceAccepts, type BalanceParts } from './accept-balance.js';
+import type { ConfigSnapshot } from '../config/model.js';
 import type { PolicyState } from '../policy/policy-state.js';
 import type { ConnectionLedger } from './connection-ledger.js';
 import type { Listeners } from './listeners.js';
@@ -8,23 +11,42 @@ export interface WorkerPortParts {
   listening: Listeners;
   ledger: ConnectionLedger;
   policyState: PolicyState;
+  config(): ConfigSnapshot;
+  draining(): boolean;
 }
 
 /**
- * What an engine worker process uses of its engine to take part in a cluster: the load reports
- * that let every worker count max_connections and max_connections_per_backend over all of them.
+ * What an engine worker process uses of its engine to take part in a cluster: the balance of its
+ * accepts with the other workers', the connections they pass to it, and the load reports that let
+ * every worker count max_connections and max_connections_per_backend over all of them.
  */
 export class WorkerPort {
+  /** Connections passed to this worker (through accept()) so far. */
+  private received = 0;
+
   constructor(private readonly parts: WorkerPortParts) {}
+
+  /** Serves a connection another worker passed, accepted there on listener `index`: it meets this worker's admission like one accepted here. */
+  accept(index: number, socket: Socket): void {
+    // Counted whatever becomes of it: the daemon counts it on its way until a report says received.
+    this.received++;
+    if (this.parts.draining()) return void socket.destroy();
+    this.parts.listening.accept(index, socket, this.parts.config());
+  }
+
+  /** Balances this worker's own accepts on the shared sockets with the other workers' (see balanceAccepts). */
+  balance(parts: Omit<BalanceParts, 'mine'>): void {
+    balanceAccepts(this.parts.listening.servers(), { ...parts, mine: () => this.active });
+  }
 
   /** Open client connections now. */
   get active(): number {
     return this.parts.ledger.clients.size;
   }
 
-  /** The load report: open client connections, and connections in flight per backend (while max_connections_per_backend applies). */
-  load(): { active: number; backends: BackendCounts } {
-    return { active: this.active, backends: [...this.parts.policyState.perBackend] };
+  /** The load report: open client connections, connections passed to this worker that it has received so far, and connections in flight per backend (while max_connections_per_backend applies). */
+  load(): { active: number; received: number; backends: BackendCounts } {
+    return { active: this.active, received: this.received, backends: [...this.parts.policyState.perBackend] };
   }
 
   /** Client connections the other engine processes had open at their last report (workers accepting on shared sockets). */

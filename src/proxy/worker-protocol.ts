@@ -27,6 +27,8 @@ export type ToWorker =
   | { type: 'subscribe'; id: number; events: ('connection:start' | 'connection:end' | 'limit:hit' | 'traffic' | 'throughput')[] }
   /** The backends the primary's health checks have marked unhealthy now (name → reason). */
   | { type: 'health'; down: Record<string, string> }
+  /** A client connection another worker passed (see `pass`), accepted on listener `listener`: the socket is the message's handle. */
+  | { type: 'connection'; listener: number }
   /** Client connections the other workers have open, and their connections in flight per backend (max_connections and max_connections_per_backend count them). */
   | { type: 'elsewhere'; active: number; backends: BackendCounts }
   /** Count client `address` with the other workers and give back its idle max_connections_per_ip slots; the reply is the slots held then. */
@@ -66,8 +68,10 @@ export type FromWorker =
   | { type: 'mitm-rejected'; host: string }
   /** What a worker's live traffic saw of a health-checked backend (passive check). */
   | { type: 'traffic'; backend: string; ok: boolean; error?: string }
-  /** Open client connections now (for max_connections and a crash's count), and connections in flight per backend. */
-  | { type: 'load'; active: number; backends: BackendCounts }
+  /** Open client connections now, connections passed to it by the daemon that it has received so far, and connections in flight per backend (for max_connections, max_connections_per_backend, the balance and a crash's count). */
+  | { type: 'load'; active: number; received: number; backends: BackendCounts }
+  /** A client connection this worker accepted on listener `listener` while over its share, unread (the message's handle), for the worker with the fewest; with this worker's load. */
+  | { type: 'pass'; listener: number; active: number; received: number; backends: BackendCounts }
   /** More max_connections_per_ip slots of `address`, which has `open` connections here and `want` waiting. */
   | { type: 'slots-ask'; address: string; open: number; want: number }
   /** Every slot of `address` back: nothing of it is open here. */

@@ -4,8 +4,11 @@ import type { BackendCounts, ToWorker } from './worker-protocol.js';
 /** A worker slot's process and what the primary knows of its load. */
 export interface Slot {
   worker: Worker | null;
-  /** Open connections at its last report. */
+  /** Connections passed to this slot's current process (from another worker, through the primary). */
+  handed: number;
+  /** Its last report: open connections, and passed connections it had received by then. */
   active: number;
+  received: number;
   /** Its connections in flight per backend at its last report. */
   backends: BackendCounts;
   /** What this worker was last told the others have open (shared sockets). */
@@ -16,33 +19,35 @@ export interface Slot {
 
 /**
  * The clustered engine's workers as the primary counts them: one slot per worker (a replacement
- * takes its predecessor's), with the connections each has open at its last report. It tells each
- * worker what the others have open, in all and per backend, so max_connections and
- * max_connections_per_backend count every worker.
+ * takes its predecessor's), with the connections each has open at its last report and those
+ * passed to it and still on their way. It tells each worker what the others have open, in all and
+ * per backend, so max_connections, max_connections_per_backend and the balance of accepts count
+ * every worker.
  */
 export class WorkerSlots {
   readonly list: Slot[];
 
   constructor(count: number) {
-    this.list = Array.from({ length: count }, () => ({ worker: null, active: 0, backends: [], elsewhere: 0, backendsElsewhere: '' }));
+    this.list = Array.from({ length: count }, () => ({ worker: null, handed: 0, active: 0, received: 0, backends: [], elsewhere: 0, backendsElsewhere: '' }));
   }
 
   /** A slot's new process has started: from now on it gets connections and counts. */
   serve(slot: Slot, worker: Worker): void {
-    Object.assign(slot, { worker, active: 0, backends: [], elsewhere: -1, backendsElsewhere: '' });
+    Object.assign(slot, { worker, handed: 0, active: 0, received: 0, backends: [], elsewhere: -1, backendsElsewhere: '' });
   }
 
   /** A worker's report of its load (ignored from a process the slot no longer has). */
-  report(slot: Slot, worker: Worker, active: number, backends: BackendCounts): void {
+  report(slot: Slot, worker: Worker, active: number, received: number, backends: BackendCounts): void {
     if (slot.worker !== worker) return;
     slot.active = active;
+    slot.received = received;
     slot.backends = backends;
   }
 
-  /** A worker exited: the client connections it cut (0 if it was not serving yet). */
+  /** A worker exited: the client connections it cut, those passed to it and not yet received included (0 if it was not serving yet). */
   lost(slot: Slot, worker: Worker): number {
     if (slot.worker !== worker) return 0;
-    const cut = slot.active;
+    const cut = slot.active + slot.handed - slot.received;
     Object.assign(slot, { worker: null, active: 0, backends: [] });
     return cut;
   }
@@ -55,12 +60,14 @@ export class WorkerSlots {
    * one burst. Only what changed for a worker is sent to it.
    */
   tellElsewhere(): void {
-    const total = this.list.reduce((n, s) => n + s.active, 0);
+    // With the connections handed to each (passed from another worker) and not yet received: they are about to be open there.
+    const open = (s: Slot): number => (s.worker ? s.active + s.handed - s.received : 0);
+    const total = this.list.reduce((n, s) => n + open(s), 0);
     const perBackend = new Map<string, number>();
-    for (const slot of this.list) for (const [backend, open] of slot.backends) perBackend.set(backend, (perBackend.get(backend) ?? 0) + open);
+    for (const slot of this.list) for (const [backend, count] of slot.backends) perBackend.set(backend, (perBackend.get(backend) ?? 0) + count);
     for (const slot of this.list) {
       if (!slot.worker?.isConnected()) continue;
-      const active = total - slot.active;
+      const active = total - open(slot);
       const backends = othersPerBackend(perBackend, slot.backends);
       const sent = backends.length === 0 ? '' : JSON.stringify(backends);
       if (active === slot.elsewhere && sent === slot.backendsElsewhere) continue;

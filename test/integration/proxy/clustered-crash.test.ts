@@ -47,8 +47,8 @@ test(`a worker crash cuts about its share of ${TUNNELS} tunnels from as many cli
   const cut = Number(/cutting (\d+) client connections/.exec(line)?.[1]);
   console.log(line);
   assert.match(line, new RegExp(`^engine worker ${victim.process.pid} was killed \\(SIGKILL\\), cutting \\d+ client connections; starting a replacement$`));
-  // The kernel spreads connections over the workers' accepts: about evenly, not exactly (81 to 109 of 200 seen).
-  assert.ok(Math.abs(cut - TUNNELS / 2) <= TUNNELS / 8, `one crash cut ${cut} of ${TUNNELS} (its share: ${TUNNELS / 2} ± 25 %)`);
+  // The kernel's spread over the workers' accepts is uneven (81 to 109 of 200 seen); a worker over its share passes the excess to the one with the fewest.
+  assert.ok(Math.abs(cut - TUNNELS / 2) <= TUNNELS / 20, `one crash cut ${cut} of ${TUNNELS} (its share: ${TUNNELS / 2} ± 10 %)`);
   await until(() => closed === cut, 10_000, `${cut} tunnels closed`);
 
   // A live stream that starts while the replacement is still starting is ready once it is (the
