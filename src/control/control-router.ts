@@ -44,7 +44,7 @@ const MAX_BODY = 1024 * 1024;
 /** The control API's dispatcher: every route of the table bound to the daemon's handler for it. */
 export class ControlRouter {
   private readonly bound: Bound[] = [];
-  /** Hears every call once answered, whatever its transport (the audit trail keeps changes and refusals). */
+  /** Hears every call as it is answered, just before the answer goes out, whatever its transport (the audit trail keeps changes and refusals). */
   observer: CallObserver | null = null;
   /** The config version now, for the observer's before and after. */
   version: () => string = () => '';
@@ -101,15 +101,16 @@ export class ControlRouter {
       const query = spec.query ? spec.query.parse(Object.fromEntries(url.searchParams)) : {};
       const result = await bound.handler({ params: found.params, query, body, caller, raw: req } as never, res);
       if (result !== undefined && !res.headersSent) {
-        send(res, 200, result);
+        // Audited before the caller hears the answer: whoever reads the trail after a change finds it there.
         this.observer?.(found, caller, 200, result, before, req, body);
+        send(res, 200, result);
       }
     } catch (error) {
       if (res.headersSent) return void res.destroy();
       const status = statusOf(error);
       const answer = errorBody(error);
-      send(res, status, answer);
       this.observer?.(found, caller, status, answer, before, req, body);
+      send(res, status, answer);
     }
   }
 }
