@@ -13,7 +13,9 @@ import type { ProxyEndpoint } from '../protocol/proxy-header.js';
 import { rawHttpError } from '../protocol/http-error.js';
 import { REFUSALS, refusal, type RefusalCode } from '../protocol/refusal.js';
 import { answerResponse } from './admission/answers.js';
-import { handleConnect } from './connect-handler.js';
+import { connectHeadOf, handleConnect } from './connect-handler.js';
+import { serveConnectFirst, takeHttpParser } from './connect-first.js';
+import { FirstBytesWait } from './first-bytes-wait.js';
 import { closeServer, listen } from './listen.js';
 import type { ConnectionLedger } from './connection-ledger.js';
 import { forwardHttpRequest } from './http-forward.js';
@@ -71,6 +73,10 @@ export class Listeners {
    * address and port: the TLS socket the fronts see is another object than the accepted one.
    */
   private readonly tlsProxied = new Map<string, ProxyEndpoint>();
+  /** Plain HTTP connections waiting for their first bytes (a request head is due within the handshake time). */
+  private readonly waiting = new FirstBytesWait(HANDSHAKE_TIMEOUT_MS, (socket) =>
+    socket.end(rawAnswer('request-timeout', `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), () => socket.destroy()),
+  );
 
   constructor(private readonly ctx: ListenerContext) {}
 
@@ -138,6 +144,7 @@ export class Listeners {
 
   /** Stops accepting; resolves per server once it closed. */
   close(): { server: NetServer | HttpServer; done: Promise<void> }[] {
+    this.waiting.closeAll();
     return this.listening.splice(0).map((l) => {
       const done = closeServer(l.server);
       if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
@@ -183,6 +190,7 @@ export class Listeners {
     };
     const server = spec.tls ? createHttpsServer({ ...httpOptions, ...readTlsMaterial(spec.tls) }) : createHttpServer(httpOptions);
     server.timeout = network.timeouts.idleMs;
+    const parser = spec.tls ? null : takeHttpParser(server);
     // The IP lists act on the raw connection, before TLS or HTTP parsing.
     server.on('connection', (socket: Socket) => {
       if (!this.ctx.policy().allowsClient(clientAddress(socket), 'http')) socket.destroy();
@@ -194,6 +202,14 @@ export class Listeners {
       socket.allowHalfOpen = true;
       if (!this.admit(socket, 'http')) socket.end(rawAnswer('connection-limit', 'too many connections'));
     });
+    // A plain listener reads a strict CONNECT head itself; everything else goes to node:http (taken off above).
+    if (parser) {
+      serveConnectFirst(server, parser, {
+        waiting: this.waiting,
+        maxHeaderSize: () => proxy.runtime().config.network.maxHeaderSize,
+        connect: (head, socket, rest) => handleConnect(proxy, head, socket, rest),
+      });
+    }
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         forwardHttpRequest(proxy, req, res);
@@ -204,7 +220,7 @@ export class Listeners {
     server.on('request', onRequest);
     // Expect: 100-continue is answered by the origin (or after a bounded wait), not at once by Node.
     server.on('checkContinue', onRequest);
-    server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(proxy, req, socket, head));
+    server.on('connect', (req, socket: Socket, head: Buffer) => handleConnect(proxy, connectHeadOf(req), socket, head));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => handleUpgrade(proxy, req, socket, head));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();

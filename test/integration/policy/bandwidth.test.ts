@@ -42,7 +42,9 @@ async function shared(t: import('node:test').TestContext, limits: Record<string,
   const seconds = (performance.now() - started) / 1000;
   const combined = (8 * MB) / seconds;
   t.diagnostic(`${clients.join(' + ')}: combined ${(combined / MB).toFixed(3)} MB/s; each ${speeds.map((s) => (s / MB).toFixed(3)).join(' / ')} MB/s; limit ${(rate / MB).toFixed(3)} MB/s`);
-  assert.ok(Math.abs(combined - rate) / rate <= 0.15, `combined ${(combined / MB).toFixed(2)} MB/s vs ${(rate / MB).toFixed(2)} MB/s`);
+  // The limit is a ceiling. The wall time also counts starting two curls, which a loaded machine can
+  // stretch by seconds: how fast each download went is curl's own figure, checked below.
+  assert.ok(combined <= rate * 1.15, `combined ${(combined / MB).toFixed(2)} MB/s vs ${(rate / MB).toFixed(2)} MB/s`);
   for (const speed of speeds) assert.ok(speed > rate * 0.35 && speed < rate * 0.65, `each gets about half: ${(speed / MB).toFixed(2)} MB/s`);
 }
 
