@@ -157,7 +157,8 @@ export class PolicyState {
     const left = (this.perBackend.get(backend) ?? 1) - 1;
     if (left <= 0) this.perBackend.delete(backend);
     else this.perBackend.set(backend, left);
-    this.backendsChanged?.(this.near(backend, left));
+    // Near by the count before: a slot freed where the others may be refusing goes out at once.
+    this.backendsChanged?.(this.near(backend, left + 1));
   }
 
   /** Whether `backend`, with `held` here, is within LAZY_HEADROOM of its limit over every worker. */
