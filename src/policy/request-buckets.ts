@@ -15,9 +15,10 @@ const KEEP = 4096;
 
 /**
  * The request-rate buckets (rate_limiting per_ip, per_user, global) one request must pass, in
- * configuration order. A request without a user passes the same buckets every time its client
- * asks, so their list is built once per client and kept for the life of this config (a reload
- * builds a new one): a keep-alive request on the limit path allocates nothing.
+ * configuration order. A request without a user (or with one, while per_user is not set) passes
+ * the same buckets every time its client asks, so their list is built once per client and kept
+ * for the life of this config (a reload builds a new one): a keep-alive request on the limit path
+ * allocates nothing.
  */
 export class RequestBuckets {
   /** Every configured bucket, in order (what a request with a user passes). */
@@ -25,6 +26,8 @@ export class RequestBuckets {
   /** The buckets a request without a user passes (per_user left out). */
   readonly anonymous: readonly Bucket[];
   private readonly perClient = new Map<string, readonly BucketRequest[]>();
+  /** Whether per_user is configured (without it a request with a user passes its client's buckets). */
+  private readonly perUser: boolean;
 
   /** The buckets of `rate_limiting` (none while it is not enabled). */
   constructor(rl: RateLimitingSettings) {
@@ -36,16 +39,17 @@ export class RequestBuckets {
     }
     this.all = all;
     this.anonymous = all.filter((bucket) => bucket.scope !== 'user');
+    this.perUser = this.anonymous.length !== all.length;
   }
 
   /** The buckets a request of `user` (or of none) passes: `requests(client, user)` asks for them in this order. */
   used(user: string | undefined): readonly Bucket[] {
-    return user ? this.all : this.anonymous;
+    return user && this.perUser ? this.all : this.anonymous;
   }
 
   /** What to ask the store for a request of `client` (and `user`, when it has one). */
   requests(client: string, user: string | undefined): readonly BucketRequest[] {
-    if (user) return this.all.map((bucket) => toRequest(bucket, client, user));
+    if (user && this.perUser) return this.all.map((bucket) => toRequest(bucket, client, user));
     let requests = this.perClient.get(client);
     if (requests === undefined) {
       if (this.perClient.size >= KEEP) this.perClient.clear();

@@ -32,3 +32,10 @@ test('RequestBuckets: nothing while rate_limiting is off; many clients do not gr
   assert.notEqual(again, first, 'the first client was dropped when the kept lists were started afresh');
   assert.deepEqual(again, first);
 });
+
+test('RequestBuckets: without per_user a request with a user passes its client\'s buckets, kept like any other', () => {
+  const buckets = new RequestBuckets({ ...settings, per_user: undefined });
+  const anonymous = buckets.requests('10.0.0.3', undefined);
+  assert.equal(buckets.requests('10.0.0.3', 'bob'), anonymous);
+  assert.deepEqual(buckets.used('bob').map((b) => b.scope), ['ip', 'global']);
+});
