@@ -209,10 +209,10 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}), ...(byteLeases ? { byteLeases } : {}) });
         const started = engine;
         // The others count this worker's connections per backend from its reports: a change near the limit goes out within
-        // LOAD_MS; far from it, with the next report already due (every request changes the count, so it usually is).
+        // LOAD_MS; far from it, with the next report or within LOAD_FAR_MS (a change in open connections schedules its own).
         engine.worker.watchBackends((near) => {
           if (near) scheduleLoad(LOAD_MS);
-          else if (loadTimer === null) scheduleLoad();
+          else if (loadTimer === null) scheduleLoad(LOAD_FAR_MS);
         });
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
