@@ -28,8 +28,8 @@ const LOAD_MS = 20;
  * On the shared sockets, far below max_connections and max_connections_per_backend (at least
  * LAZY_HEADROOM to go over every worker), a worker reports less often: each report costs the
  * primary and every other worker a message, and at some hundred per second that was a few percent
- * of a busy tunnel's CPU (with a backend counted, a report every 20 ms cost about 3 µs of CPU per
- * keep-alive request). No worker gains LAZY_HEADROOM in LOAD_FAR_MS unnoticed at any rate this proxy serves.
+ * of a busy tunnel's CPU (with a backend counted, a report every 20 ms was about 3 µs of a
+ * keep-alive request's CPU in a profile). No worker gains LAZY_HEADROOM in LOAD_FAR_MS unnoticed at any rate this proxy serves.
  */
 const LOAD_FAR_MS = 200;
 let engine: ProxyEngine | null = null;
