@@ -14,6 +14,14 @@ import type { Socket } from 'node:net';
 import { clientAddress } from '../protocol/client-address.js';
 import type { StateSettings } from './policy-settings.js';
 
+/**
+ * Free connections under max_connections, or under max_connections_per_backend for a backend
+ * (over every engine worker), below which a worker reports a change in its counts within 20 ms
+ * rather than lazily: no worker gains this many connections (or requests in flight to one
+ * backend) within a lazy report's delay at any rate this proxy serves.
+ */
+export const LAZY_HEADROOM = 4096;
+
 /** Where the policy reports refusals and store changes. */
 export interface PolicyEvents {
   hit(hit: LimitHit): void;
@@ -38,8 +46,14 @@ export class PolicyState {
   readonly perBackend = new Map<string, number>();
   /** What the other engine workers had in flight per backend at their last report (max_connections_per_backend counts them). */
   backendsElsewhere: ReadonlyMap<string, number> = new Map();
-  /** Called when `perBackend` changes (an engine worker reports it to the primary); null otherwise. */
-  backendsChanged: (() => void) | null = null;
+  /**
+   * Called when `perBackend` changes (an engine worker reports it to the primary); null otherwise.
+   * `near`: some worker may soon be refused for this backend (its count over every worker is within
+   * LAZY_HEADROOM of max_connections_per_backend), so the report must go soon.
+   */
+  backendsChanged: ((near: boolean) => void) | null = null;
+  /** network.limits.max_connections_per_backend of the policy in force (0: none); set by each Policy. */
+  backendLimit = 0;
   private readonly holding = new WeakMap<ConnectionRecord, string>();
   /** The primary's buckets with per-client tokens leased (an engine worker); null otherwise. */
   private readonly leased: LeasedStore | null;
@@ -129,9 +143,10 @@ export class PolicyState {
 
   /** Counts a record against its backend's limit until `release`. */
   hold(record: ConnectionRecord, backend: string): void {
-    this.perBackend.set(backend, (this.perBackend.get(backend) ?? 0) + 1);
+    const held = (this.perBackend.get(backend) ?? 0) + 1;
+    this.perBackend.set(backend, held);
     this.holding.set(record, backend);
-    this.backendsChanged?.();
+    this.backendsChanged?.(this.near(backend, held));
   }
 
   /** Gives back a record's backend slot, if it holds one. */
@@ -142,7 +157,13 @@ export class PolicyState {
     const left = (this.perBackend.get(backend) ?? 1) - 1;
     if (left <= 0) this.perBackend.delete(backend);
     else this.perBackend.set(backend, left);
-    this.backendsChanged?.();
+    // Near by the count before: a slot freed where the others may be refusing goes out at once.
+    this.backendsChanged?.(this.near(backend, left + 1));
+  }
+
+  /** Whether `backend`, with `held` here, is within LAZY_HEADROOM of its limit over every worker. */
+  private near(backend: string, held: number): boolean {
+    return this.backendLimit - held - (this.backendsElsewhere.get(backend) ?? 0) < LAZY_HEADROOM;
   }
 
   /** Closes the store and leaves the fleet. */

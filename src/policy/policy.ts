@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ConfigSnapshot } from '../config/model.js';
 import { mbpsToBytes, type Pacer } from '../limits/bandwidth.js';
-import type { BucketRequest, LimiterStore, Verdict } from '../limits/limiter-store.js';
+import type { LimiterStore, Verdict } from '../limits/limiter-store.js';
 import type { ConnectionRecord, FrontProtocol } from '../protocol/connection-record.js';
 import { refusal, type Refusal } from '../protocol/refusal.js';
 import { targetText } from '../protocol/target-text.js';
@@ -11,6 +11,7 @@ import type { LimitScope } from './limit-hit.js';
 import { policySettings, type StateSettings } from './policy-settings.js';
 import type { PolicyState } from './policy-state.js';
 import { PortSet } from './port-set.js';
+import { RequestBuckets, type Bucket } from './request-buckets.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isPrivateLiteral, privateTargetReason } from './private-target.js';
 import { clientAddress } from '../protocol/client-address.js';
@@ -24,13 +25,6 @@ export interface RequestInfo {
   port: number;
 }
 
-interface Bucket {
-  scope: 'global' | 'ip' | 'user';
-  key: string;
-  rate: number;
-  burst: number;
-}
-
 /**
  * The traffic policy of one config snapshot: IP access control, connection limits, the
  * open-relay guard (port lists, private targets), request-rate limits and bandwidth. Built on
@@ -42,7 +36,7 @@ export class Policy {
   private readonly connectPorts: PortSet;
   private readonly safePorts: PortSet;
   private readonly allowPrivate: boolean;
-  private readonly buckets: Bucket[];
+  private readonly buckets: RequestBuckets;
   private readonly stateSettings: StateSettings;
   private store: LimiterStore | null = null;
   private readonly maxPerIp: number;
@@ -63,12 +57,7 @@ export class Policy {
     this.safePorts = new PortSet(acl.safe_ports);
     this.allowPrivate = acl.allow_private_targets;
     const rl = settings.rateLimiting;
-    this.buckets = [];
-    if (rl.enabled) {
-      if (rl.per_ip) this.buckets.push({ scope: 'ip', key: 'ip:', rate: rl.per_ip.requests_per_second, burst: rl.per_ip.burst });
-      if (rl.per_user) this.buckets.push({ scope: 'user', key: 'user:', rate: rl.per_user.requests_per_second, burst: rl.per_user.burst });
-      if (rl.global) this.buckets.push({ scope: 'global', key: 'global', rate: rl.global.requests_per_second, burst: rl.global.burst });
-    }
+    this.buckets = new RequestBuckets(rl);
     this.stateSettings = settings.state;
     const bw = rl.enabled && rl.bandwidth?.enabled ? rl.bandwidth : null;
     state.bandwidth.configure({
@@ -81,6 +70,7 @@ export class Policy {
     this.maxTotal = snapshot.network.limits.maxConnections;
     this.inFleet = settings.state.store === 'redis';
     this.maxPerBackend = snapshot.network.limits.maxConnectionsPerBackend;
+    state.backendLimit = this.maxPerBackend;
   }
 
   /** Whether the IP lists let a client in (checked at accept, before any parsing); reports a refusal. */
@@ -156,16 +146,9 @@ export class Policy {
       }
       if (!this.allowPrivate && isPrivateLiteral(info.host)) return this.deny(info, 'private-target', refusal('private-target', privateTargetReason(info.host)));
     }
-    if (this.buckets.length === 0) return null;
-    const requests: BucketRequest[] = [];
-    const used: Bucket[] = [];
-    for (const bucket of this.buckets) {
-      if (bucket.scope === 'user' && !info.user) continue;
-      const key = bucket.scope === 'global' ? bucket.key : `${bucket.key}${bucket.scope === 'ip' ? unmapIpv4(info.client) : info.user}`;
-      requests.push({ key, rate: bucket.rate, burst: bucket.burst });
-      used.push(bucket);
-    }
-    if (requests.length === 0) return null;
+    const used = this.buckets.used(info.user);
+    if (used.length === 0) return null;
+    const requests = this.buckets.requests(info.client, info.user);
     // Taken on first use: an engine that serves no traffic (the cluster primary's) opens no store.
     this.store ??= this.state.storeFor(this.stateSettings);
     const verdict = this.store.consume(requests);
@@ -215,7 +198,7 @@ export class Policy {
   }
 
   /** The rate limits' verdict: null, or the refusal (429 with Retry-After) of the bucket that refused. */
-  private decide(info: RequestInfo, used: Bucket[], verdict: Verdict): Refusal | null {
+  private decide(info: RequestInfo, used: readonly Bucket[], verdict: Verdict): Refusal | null {
     if (verdict.ok) return null;
     const bucket = used[verdict.refusedBy];
     const name = bucket.scope === 'global' ? 'global' : bucket.scope === 'ip' ? 'per_ip' : 'per_user';

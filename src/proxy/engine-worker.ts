@@ -6,6 +6,7 @@ import { AttemptLeases } from '../auth/attempt-leases.js';
 import { ByteLeases } from '../limits/byte-leases.js';
 import { PrimaryStore } from '../limits/primary-store.js';
 import { SlotLeases } from '../policy/slot-leases.js';
+import { LAZY_HEADROOM } from '../policy/policy-state.js';
 import type { LimitHit } from '../policy/limit-hit.js';
 import { RemoteHealth } from '../health/remote-health.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
@@ -24,13 +25,13 @@ const FLUSH_MS = 50;
 /** How often at most this worker tells the primary its open connections (for max_connections over all workers). */
 const LOAD_MS = 20;
 /**
- * On the shared sockets, far below max_connections (at least LAZY_HEADROOM connections to go over
- * every worker), a worker reports less often: each report costs the primary and every other
- * worker a message, and at some hundred per second that was a few percent of a busy tunnel's CPU.
- * No worker can gain LAZY_HEADROOM connections in LOAD_FAR_MS unnoticed at any rate this proxy serves.
+ * On the shared sockets, far below max_connections and max_connections_per_backend (at least
+ * LAZY_HEADROOM to go over every worker), a worker reports less often: each report costs the
+ * primary and every other worker a message, and at some hundred per second that was a few percent
+ * of a busy tunnel's CPU (with a backend counted, a report every 20 ms was about 3 µs of a
+ * keep-alive request's CPU in a profile). No worker gains LAZY_HEADROOM in LOAD_FAR_MS unnoticed at any rate this proxy serves.
  */
 const LOAD_FAR_MS = 200;
-const LAZY_HEADROOM = 4096;
 let engine: ProxyEngine | null = null;
 const wanted = new Set<string>();
 const records = new RecordBatch();
@@ -207,8 +208,12 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
         }
         engine = new ProxyEngine(message.snapshot, { processMetrics: true, health, sharedLimits, onClients, ...(slotLeases ? { slotLeases } : {}), ...(attemptLeases ? { attemptLeases } : {}), ...(byteLeases ? { byteLeases } : {}) });
         const started = engine;
-        // The others count this worker's connections per backend from its reports: a change goes out within LOAD_MS.
-        engine.worker.watchBackends(() => scheduleLoad(LOAD_MS));
+        // The others count this worker's connections per backend from its reports: a change near the limit goes out within
+        // LOAD_MS; far from it, with the next report or within LOAD_FAR_MS (a change in open connections schedules its own).
+        engine.worker.watchBackends((near) => {
+          if (near) scheduleLoad(LOAD_MS);
+          else if (loadTimer === null) scheduleLoad(LOAD_FAR_MS);
+        });
         collectWhenQuiet(() => started.activity);
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         follow(engine);

@@ -59,8 +59,8 @@ export class WorkerPort {
     this.parts.policyState.backendsElsewhere = new Map(counts);
   }
 
-  /** Calls `changed` whenever this process's connections per backend change (to report them). */
-  watchBackends(changed: () => void): void {
+  /** Calls `changed` whenever this process's connections per backend change (to report them); `near`: close to max_connections_per_backend over every worker. */
+  watchBackends(changed: (near: boolean) => void): void {
     this.parts.policyState.backendsChanged = changed;
   }
 }

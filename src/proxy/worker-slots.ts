@@ -56,8 +56,8 @@ export class WorkerSlots {
    * Tells each worker how many connections the others have open, in all and per backend, so
    * max_connections and max_connections_per_backend count all of them: exact but for what the
    * others admitted since their last report (at most 20 ms old; 200 ms while more than 4,096
-   * connections are still free under max_connections and no backend is counted), that is within
-   * one burst. Only what changed for a worker is sent to it.
+   * connections are still free under max_connections and more than 4,096 under
+   * max_connections_per_backend for every backend counted), that is within one burst. Only what changed for a worker is sent to it.
    */
   tellElsewhere(): void {
     // With the connections handed to each (passed from another worker) and not yet received: they are about to be open there.

@@ -100,3 +100,22 @@ test('per-IP rate limit counts requests, not connections: requests on one keep-a
   assert.equal(new Set(proxy.records.map((r) => r.clientPort)).size, 1, 'all on one connection');
   assert.equal((await scrape(proxy.engine)).get('proxy_rate_limit_exceeded_total{by="ip"}'), 2);
 });
+
+test('a reload that changes the request-rate limits holds for the next request on an open keep-alive connection', { timeout: 30_000 }, async (t) => {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 } } }));
+  t.after(() => proxy.stop());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  let n = 0;
+  const status = async (): Promise<number> => (await get(proxy.http.port, `http://127.0.0.1:${site.port}/r${n++}`, { agent })).status;
+  assert.deepEqual([await status(), await status()], [200, 200], 'no per_ip limit yet');
+  await proxy.engine.reload(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 }, per_ip: { requests_per_second: 0.2, burst: 1 } } }));
+  assert.deepEqual([await status(), await status()], [200, 429], 'per_ip added by the reload holds on the open connection');
+  await proxy.engine.reload(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 }, per_ip: { requests_per_second: 0.2, burst: 3 } } }));
+  assert.equal(await status(), 200, 'a bigger burst applies at once');
+  await proxy.engine.reload(limited({ rate_limiting: { enabled: false } }));
+  assert.deepEqual([await status(), await status(), await status()], [200, 200, 200], 'switched off by a reload');
+  assert.equal(new Set(proxy.records.map((r) => r.clientPort)).size, 1, 'all on one connection');
+});
