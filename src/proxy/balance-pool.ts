@@ -2,18 +2,15 @@ import type { Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { holdUnread } from './accept-balance.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
-import type { Slot, WorkerSlots } from './worker-slots.js';
+import { openOn, type Slot, type WorkerSlots } from './worker-slots.js';
 
-/**
- * The serving worker with the fewest client connections: open at its last report, plus those
- * handed to it since that it had not received by then. Ties go to the earliest slot.
- */
+/** The serving worker with the fewest client connections (openOn). Ties go to the earliest slot. */
 export function fewest(list: readonly Slot[]): Slot | undefined {
   let best: Slot | undefined;
   let least = Infinity;
   for (const slot of list) {
     if (!slot.worker?.isConnected()) continue;
-    const open = slot.active + slot.handed - slot.received;
+    const open = openOn(slot);
     if (open < least) {
       least = open;
       best = slot;

@@ -78,7 +78,6 @@ const reportLoad = (): void => {
 
 /** How long the next load report may wait: see LOAD_FAR_MS. */
 const loadDelay = (): number => {
-  // Per-client counts near max_connections_per_ip go at once, whatever the headroom.
   if (!engine) return LOAD_MS;
   const headroom = engine.snapshot.network.limits.maxConnections - engine.worker.active - openElsewhere;
   return headroom >= LAZY_HEADROOM ? LOAD_FAR_MS : LOAD_MS;

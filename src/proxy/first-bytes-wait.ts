@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import { SweepTimer } from './sweep-timer.js';
+import { destroyOnError } from './tunnel-relay.js';
 
 /** How many times per timeout the sweep looks: a silent connection is answered after between timeout and timeout × 11/10. */
 const LOOKS_PER_TIMEOUT = 10;
@@ -12,33 +14,31 @@ type DataListener = (this: Socket, chunk: Buffer) => void;
  */
 export class FirstBytesWait {
   private readonly since = new Map<Socket, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timer: SweepTimer;
 
   constructor(
     private readonly timeoutMs: number,
     private readonly timedOut: (socket: Socket) => void,
-  ) {}
+  ) {
+    this.timer = new SweepTimer(Math.max(1, Math.floor(timeoutMs / LOOKS_PER_TIMEOUT)), () => this.sweep());
+  }
 
   /** Waits for `socket`'s first bytes, which go to `data` (which calls done() first). */
   add(socket: Socket, data: DataListener): void {
     this.since.set(socket, Date.now());
     socket.on('data', data);
-    socket.on('end', closeSilent);
-    socket.on('error', closeSilent);
-    this.timer ??= setInterval(() => this.sweep(), Math.max(1, Math.floor(this.timeoutMs / LOOKS_PER_TIMEOUT))).unref();
+    // Half-closed or failed before a byte: nothing to answer.
+    socket.on('end', destroyOnError);
+    socket.on('error', destroyOnError);
+    this.timer.ensure();
   }
 
   /** Stops waiting on `socket` (its first bytes came, or it is being closed). */
   done(socket: Socket, data: DataListener): void {
     this.since.delete(socket);
     socket.removeListener('data', data);
-    socket.removeListener('end', closeSilent);
-    socket.removeListener('error', closeSilent);
-  }
-
-  /** Connections still waiting. */
-  get size(): number {
-    return this.since.size;
+    socket.removeListener('end', destroyOnError);
+    socket.removeListener('error', destroyOnError);
   }
 
   /** Closes every connection still waiting (the listeners are closing: nothing was asked of them). */
@@ -47,27 +47,19 @@ export class FirstBytesWait {
     this.since.clear();
   }
 
-  private sweep(): void {
-    // The timer stops only here, once a whole look found nobody waiting: connections that come and go one at a time do not start a timer each.
-    if (this.since.size === 0) {
-      clearInterval(this.timer!);
-      this.timer = null;
-      return;
-    }
+  /** Answers the connections that waited the whole timeout; false when none waits. */
+  private sweep(): boolean {
+    if (this.since.size === 0) return false;
     const now = Date.now();
     for (const [socket, since] of this.since) {
       if (socket.destroyed) this.since.delete(socket);
       else if (now - since >= this.timeoutMs) {
         this.since.delete(socket);
         socket.removeAllListeners('data');
-        socket.removeListener('end', closeSilent);
+        socket.removeListener('end', destroyOnError);
         this.timedOut(socket);
       }
     }
+    return true;
   }
-}
-
-/** A waiting connection that half-closed or failed before sending a byte: nothing to answer. */
-function closeSilent(this: Socket): void {
-  this.destroy();
 }

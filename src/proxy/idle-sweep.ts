@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { SweepTimer } from './sweep-timer.js';
 
 /** A tunnel the sweep watches: its client socket, what it saw there last, and what to do once the tunnel was quiet for its idle time. */
 export interface IdleWatched {
@@ -23,28 +24,26 @@ const LOOKS_PER_PERIOD = 8;
  */
 class IdleSweep {
   private readonly watched = new Set<IdleWatched>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timer: SweepTimer;
 
-  constructor(private readonly idleMs: number) {}
+  constructor(private readonly idleMs: number) {
+    this.timer = new SweepTimer(Math.max(1, Math.floor(idleMs / LOOKS_PER_PERIOD)), () => this.sweep());
+  }
 
   add(tunnel: IdleWatched): void {
     tunnel.idleBytes = movedBytes(tunnel.client);
     tunnel.idleMovedAt = Date.now();
     this.watched.add(tunnel);
-    this.timer ??= setInterval(() => this.sweep(), Math.max(1, Math.floor(this.idleMs / LOOKS_PER_PERIOD))).unref();
+    this.timer.ensure();
   }
 
   delete(tunnel: IdleWatched): void {
     this.watched.delete(tunnel);
   }
 
-  private sweep(): void {
-    // The timer stops only here, once a whole look found nothing: tunnels that come and go one at a time do not start a timer each.
-    if (this.watched.size === 0) {
-      clearInterval(this.timer!);
-      this.timer = null;
-      return;
-    }
+  /** Closes the tunnels quiet for the idle time; false when none is watched. */
+  private sweep(): boolean {
+    if (this.watched.size === 0) return false;
     const now = Date.now();
     for (const tunnel of this.watched) {
       const bytes = movedBytes(tunnel.client);
@@ -56,6 +55,7 @@ class IdleSweep {
         tunnel.idle();
       }
     }
+    return true;
   }
 }
 

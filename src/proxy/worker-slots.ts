@@ -17,6 +17,11 @@ export interface Slot {
   backendsElsewhere: string;
 }
 
+/** A slot's client connections now: open at its last report, plus those passed to it that it had not received by then (0 without a live process). */
+export function openOn(slot: Slot): number {
+  return slot.worker ? slot.active + slot.handed - slot.received : 0;
+}
+
 /**
  * The clustered engine's workers as the primary counts them: one slot per worker (a replacement
  * takes its predecessor's), with the connections each has open at its last report and those
@@ -47,7 +52,7 @@ export class WorkerSlots {
   /** A worker exited: the client connections it cut, those passed to it and not yet received included (0 if it was not serving yet). */
   lost(slot: Slot, worker: Worker): number {
     if (slot.worker !== worker) return 0;
-    const cut = slot.active + slot.handed - slot.received;
+    const cut = openOn(slot);
     Object.assign(slot, { worker: null, active: 0, backends: [] });
     return cut;
   }
@@ -61,13 +66,12 @@ export class WorkerSlots {
    */
   tellElsewhere(): void {
     // With the connections handed to each (passed from another worker) and not yet received: they are about to be open there.
-    const open = (s: Slot): number => (s.worker ? s.active + s.handed - s.received : 0);
-    const total = this.list.reduce((n, s) => n + open(s), 0);
+    const total = this.list.reduce((n, s) => n + openOn(s), 0);
     const perBackend = new Map<string, number>();
     for (const slot of this.list) for (const [backend, count] of slot.backends) perBackend.set(backend, (perBackend.get(backend) ?? 0) + count);
     for (const slot of this.list) {
       if (!slot.worker?.isConnected()) continue;
-      const active = total - open(slot);
+      const active = total - openOn(slot);
       const backends = othersPerBackend(perBackend, slot.backends);
       const sent = backends.length === 0 ? '' : JSON.stringify(backends);
       if (active === slot.elsewhere && sent === slot.backendsElsewhere) continue;

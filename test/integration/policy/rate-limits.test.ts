@@ -1,10 +1,10 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { get } from '../health/pool-fixture.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { ClusteredEngine } from '../../../src/proxy/clustered-engine.js';
-import { snapshot, startEngine } from '../proxy/engine-fixture.js';
+import { snapshot, startEngine, type RunningEngine } from '../proxy/engine-fixture.js';
 import { curl, exchange, METRICS_ON, origin, scrape, socksConnect } from './policy-fixture.js';
 
 const limited = (raw: Record<string, unknown>) => snapshot(undefined, undefined, { raw, metrics: METRICS_ON });
@@ -88,28 +88,16 @@ test('clustered engine: refusals in a worker reach the primary as limit:hit even
 });
 
 test('per-IP rate limit counts requests, not connections: requests on one keep-alive connection each take a token', { timeout: 30_000 }, async (t) => {
-  const site = await origin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(limited({ rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.2, burst: 3 } } }));
-  t.after(() => proxy.stop());
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  t.after(() => agent.destroy());
+  const { proxy, status } = await keepAliveClient(t, limited({ rate_limiting: { enabled: true, per_ip: { requests_per_second: 0.2, burst: 3 } } }));
   const statuses: number[] = [];
-  for (let i = 0; i < 5; i++) statuses.push((await get(proxy.http.port, `http://127.0.0.1:${site.port}/k${i}`, { agent })).status);
+  for (let i = 0; i < 5; i++) statuses.push(await status());
   assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
   assert.equal(new Set(proxy.records.map((r) => r.clientPort)).size, 1, 'all on one connection');
   assert.equal((await scrape(proxy.engine)).get('proxy_rate_limit_exceeded_total{by="ip"}'), 2);
 });
 
 test('a reload that changes the request-rate limits holds for the next request on an open keep-alive connection', { timeout: 30_000 }, async (t) => {
-  const site = await origin();
-  t.after(() => site.server.close());
-  const proxy = await startEngine(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 } } }));
-  t.after(() => proxy.stop());
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  t.after(() => agent.destroy());
-  let n = 0;
-  const status = async (): Promise<number> => (await get(proxy.http.port, `http://127.0.0.1:${site.port}/r${n++}`, { agent })).status;
+  const { proxy, status } = await keepAliveClient(t, limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 } } }));
   assert.deepEqual([await status(), await status()], [200, 200], 'no per_ip limit yet');
   await proxy.engine.reload(limited({ rate_limiting: { enabled: true, global: { requests_per_second: 1000, burst: 1000 }, per_ip: { requests_per_second: 0.2, burst: 1 } } }));
   assert.deepEqual([await status(), await status()], [200, 429], 'per_ip added by the reload holds on the open connection');
@@ -119,3 +107,15 @@ test('a reload that changes the request-rate limits holds for the next request o
   assert.deepEqual([await status(), await status(), await status()], [200, 200, 200], 'switched off by a reload');
   assert.equal(new Set(proxy.records.map((r) => r.clientPort)).size, 1, 'all on one connection');
 });
+
+/** An origin, an engine on `config` in front of it, and `status()`: one request on a single keep-alive connection, its status. */
+async function keepAliveClient(t: TestContext, config: Parameters<typeof startEngine>[0]): Promise<{ proxy: RunningEngine; status: () => Promise<number> }> {
+  const site = await origin();
+  t.after(() => site.server.close());
+  const proxy = await startEngine(config);
+  t.after(() => proxy.stop());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  let n = 0;
+  return { proxy, status: async () => (await get(proxy.http.port, `http://127.0.0.1:${site.port}/k${n++}`, { agent })).status };
+}

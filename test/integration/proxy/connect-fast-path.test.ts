@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -11,6 +11,17 @@ async function echoOrigin(): Promise<{ server: Server; port: number }> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/** An echo origin and an engine in front of it, both stopped after the test. */
+async function echoBehindProxy(t: TestContext): Promise<{ origin: { server: Server; port: number }; proxy: RunningEngine }> {
+  const origin = await echoOrigin();
+  const proxy = await startEngine(snapshot());
+  t.after(async () => {
+    await proxy.stop();
+    origin.server.close();
+  });
+  return { origin, proxy };
 }
 
 /** Reads from `socket` until `done(received)` holds (or fails after a generous deadline). */
@@ -49,12 +60,7 @@ function serverSides(proxy: RunningEngine): Socket[] {
 }
 
 test('a CONNECT head sent in one piece is served without node:http: no parser and no socket timer stay on the tunnel', async (t) => {
-  const origin = await echoOrigin();
-  const proxy = await startEngine(snapshot());
-  t.after(async () => {
-    await proxy.stop();
-    origin.server.close();
-  });
+  const { origin, proxy } = await echoBehindProxy(t);
   const client = await open(proxy.http.port);
   t.after(() => client.destroy());
   // The head and the first tunnel bytes in one write, as a client that does not wait for the 200 sends them.
@@ -74,12 +80,7 @@ test('a CONNECT head sent in one piece is served without node:http: no parser an
 });
 
 test('whatever the fast path does not take goes to node:http as before: a head split over writes, a GET then a CONNECT on one connection, a malformed head', async (t) => {
-  const origin = await echoOrigin();
-  const proxy = await startEngine(snapshot());
-  t.after(async () => {
-    await proxy.stop();
-    origin.server.close();
-  });
+  const { origin, proxy } = await echoBehindProxy(t);
   const split = await open(proxy.http.port);
   t.after(() => split.destroy());
   split.write('CONNECT 127.0.0.1:');
