@@ -50,6 +50,8 @@ interface Listening {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** One options object for every SOCKS5 connection. */
+const SOCKS5_OPTIONS = { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS };
 /** How long a SOCKS5 client refused by a connection limit may take to read its answer. */
 const REFUSAL_TIMEOUT_MS = 5_000;
 /** SOCKS5 clients being refused at once; beyond that a refused connection is simply closed. */
@@ -172,7 +174,7 @@ export class Listeners {
       const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
         if (!this.ctx.policy().allowsClient(clientAddress(socket), 'socks5')) return socket.destroy();
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
-        handleSocks5(proxy, socket, { handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+        handleSocks5(proxy, socket, SOCKS5_OPTIONS);
       });
       if (this.ctx.slots) holdForSlot(server, this.ctx.slots, this.listed, (socket) => this.refusePerIp(socket, 'socks5', false), false);
       readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn);
