@@ -1,63 +1,9 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { ConnectionLedger } from '../../../src/proxy/connection-ledger.js';
+import { createServer, type Socket } from 'node:net';
 import { startEngine, snapshot, type RunningEngine } from './engine-fixture.js';
-
-/** A TCP origin that echoes every byte. */
-async function echoOrigin(): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => socket.pipe(socket));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
-}
-
-/** An echo origin and an engine in front of it, both stopped after the test. */
-async function echoBehindProxy(t: TestContext): Promise<{ origin: { server: Server; port: number }; proxy: RunningEngine }> {
-  const origin = await echoOrigin();
-  const proxy = await startEngine(snapshot());
-  t.after(async () => {
-    await proxy.stop();
-    origin.server.close();
-  });
-  return { origin, proxy };
-}
-
-/** Reads from `socket` until `done(received)` holds (or fails after a generous deadline). */
-async function readUntil(socket: Socket, done: (received: string) => boolean, what: string): Promise<string> {
-  let received = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: got ${JSON.stringify(received)}`)), 20_000);
-    const check = (): void => {
-      if (!done(received)) return;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      resolve(received);
-    };
-    const onData = (chunk: Buffer): void => {
-      received += chunk.toString('latin1');
-      check();
-    };
-    socket.on('data', onData);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      if (done(received)) resolve(received);
-      else reject(new Error(`${what}: closed after ${JSON.stringify(received)}`));
-    });
-  });
-}
-
-async function open(port: number): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  return socket;
-}
-
-/** The proxy's side of its open client connections (the engine runs in this process). */
-function serverSides(proxy: RunningEngine): Socket[] {
-  return [...(proxy.engine as unknown as { ledger: ConnectionLedger }).ledger.clients];
-}
+import { echoBehindProxy, noClientsLeft, open, readUntil, serverSides } from './raw-client.js';
 
 test('a CONNECT head sent in one piece is served without node:http: no parser and no socket timer stay on the tunnel', async (t) => {
   const { origin, proxy } = await echoBehindProxy(t);
@@ -127,9 +73,7 @@ test('a connection that sends nothing is answered 408 after the handshake time; 
   assert.match(answer, /^HTTP\/1\.1 408 /);
   assert.ok(waited >= 9_000 && waited < 30_000, `answered after ${waited} ms`);
   await once(quiet, 'close');
-  for (const deadline = Date.now() + 10_000; serverSides(proxy).length > 0; await new Promise((r) => setTimeout(r, 20))) {
-    assert.ok(Date.now() < deadline, `${serverSides(proxy).length} client connections still open`);
-  }
+  await noClientsLeft(proxy);
 });
 
 async function waitForRecord(proxy: RunningEngine): Promise<RunningEngine['records'][number]> {
