@@ -8,7 +8,7 @@ export interface IdleWatched {
   idleBytes: number;
   /** When that count last moved (ms since the epoch, as of a sweep). */
   idleMovedAt: number;
-  /** Called once the tunnel has been quiet for at least the idle time. */
+  /** Called once the tunnel has been quiet for at least the idle time, unless its client socket was destroyed by then. */
   idle(): void;
 }
 
@@ -41,11 +41,17 @@ class IdleSweep {
     this.watched.delete(tunnel);
   }
 
-  /** Closes the tunnels quiet for the idle time; false when none is watched. */
+  /** Closes the tunnels quiet for the idle time, and lets go of those whose client is gone; false when none is watched. */
   private sweep(): boolean {
     if (this.watched.size === 0) return false;
     const now = Date.now();
     for (const tunnel of this.watched) {
+      // Nothing is left to close (a relay's idle() does nothing then): a client that went away
+      // during a SOCKS5 handshake, which has no 'close' listener to unwatch it, is let go at the next look.
+      if (tunnel.client.destroyed) {
+        this.watched.delete(tunnel);
+        continue;
+      }
       const bytes = movedBytes(tunnel.client);
       if (bytes !== tunnel.idleBytes) {
         tunnel.idleBytes = bytes;

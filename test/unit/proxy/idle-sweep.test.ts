@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { unwatchIdle, watchIdle, type IdleWatched } from '../../../src/proxy/idle-sweep.js';
 import { relay, type RelayResult } from '../../../src/proxy/relay.js';
 import { waitFor } from '../../helpers/run.js';
 
@@ -80,4 +81,38 @@ test('traffic either way keeps a tunnel open past its idle time', async (t) => {
   assert.equal(results.length, 0, `no tunnel closed while it carried traffic: ${JSON.stringify(results)}`);
   const closed = await waitFor('both close once quiet', () => (results.length === 2 ? results : undefined));
   assert.deepEqual(closed.map((result) => result.error), ['idle-timeout', 'idle-timeout']);
+});
+
+test('a watched connection whose socket is gone is let go: its idle() is never called', async (t) => {
+  const idleMs = 200;
+  const accepted: Socket[] = [];
+  const server = await listener((socket) => accepted.push(socket));
+  t.after(() => {
+    for (const socket of accepted) socket.destroy();
+    server.server.close();
+  });
+  const watched = async (): Promise<IdleWatched & { calls: number }> => {
+    const client = connect(server.port, '127.0.0.1');
+    await once(client, 'connect');
+    const entry = {
+      client,
+      idleBytes: 0,
+      idleMovedAt: 0,
+      calls: 0,
+      idle: (): void => {
+        entry.calls++;
+        client.destroy();
+      },
+    };
+    return entry;
+  };
+  const gone = await watched();
+  const alive = await watched();
+  watchIdle(gone, idleMs);
+  gone.client.destroy();
+  watchIdle(alive, idleMs);
+  // Watched later with the same time: once the live one is closed, the gone one's time has passed too.
+  await waitFor('the live connection closed as idle', () => (alive.calls > 0 ? true : undefined));
+  assert.equal(gone.calls, 0, 'nothing was called for the connection that was already gone');
+  unwatchIdle(gone, idleMs);
 });
