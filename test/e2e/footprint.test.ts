@@ -85,6 +85,7 @@ test('the engine workers load none of the CLI, dashboard, interception or metric
   for (const pid of workers) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.ok(argv.includes('--max-semi-space-size=4') && argv.includes('--expose-gc'), `engine worker ${pid} runs with the young generation bounded and collects when quiet: ${argv.join(' ')}`);
+    assert.ok(argv.includes('--single-threaded-gc'), `engine worker ${pid} collects on its own thread: ${argv.join(' ')}`);
     assert.match(readFileSync(`/proc/${pid}/environ`, 'utf8'), /(^|\0)MALLOC_ARENA_MAX=2\0/, `engine worker ${pid} runs with malloc's arenas bounded`);
   }
   const list = async (pid: number): Promise<string[]> => {
