@@ -140,9 +140,13 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining });
   }
 
-  /** Connections accepted plus records started so far: grows with any new traffic (see collectWhenQuiet). */
+  /**
+   * Connections accepted and closed plus records started so far: moves with any traffic (see
+   * collectWhenQuiet). Closes count: what thousands of tunnels held becomes garbage when they close.
+   */
   get activity(): number {
-    return this.ledger.connectionsTotal + this.ledger.begun;
+    const { connectionsTotal, clients, begun } = this.ledger;
+    return 2 * connectionsTotal - clients.size + begun;
   }
 
   /** The config snapshot new connections use. */

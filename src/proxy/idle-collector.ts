@@ -1,5 +1,7 @@
-/** How long without a new connection or request counts as quiet. */
-const QUIET_MS = 10_000;
+/** How long without a new, or a closed, connection or request counts as quiet. */
+const QUIET_MS = 5_000;
+/** How often the activity count is looked at: a collection runs QUIET_MS to QUIET_MS + TICK_MS after the last traffic. */
+const TICK_MS = 1_000;
 
 /**
  * Runs one full garbage collection once traffic has been quiet for QUIET_MS after a burst (and
@@ -9,23 +11,27 @@ const QUIET_MS = 10_000;
  * collection runs while nothing new arrives, so no request waits on it, and at most once per
  * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
  * every QUIET_MS). Needs `--expose-gc`, which engine workers are started with (see
- * ENGINE_V8_FLAGS); does nothing without it. `activity` is a count that grows with every
- * connection and request.
+ * ENGINE_V8_FLAGS); does nothing without it. `activity` is a count that moves with every
+ * connection and request, opened or closed: thousands of idle tunnels closing at once are the
+ * end of a spell too, or their memory would stay until the next one.
  */
 export function collectWhenQuiet(activity: () => number): void {
   const collect = globalThis.gc;
   if (!collect) return;
   let seen = activity();
+  let quietFor = 0;
   let dirty = true;
   setInterval(() => {
     const now = activity();
     if (now !== seen) {
       seen = now;
+      quietFor = 0;
       dirty = true;
       return;
     }
-    if (!dirty) return;
+    quietFor += TICK_MS;
+    if (!dirty || quietFor < QUIET_MS) return;
     dirty = false;
     collect();
-  }, QUIET_MS).unref();
+  }, TICK_MS).unref();
 }

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { collectWhenQuiet } from '../../../src/proxy/idle-collector.js';
+
+test('a full collection runs 5 to 6 s after traffic went quiet, once per quiet spell, and again after the next traffic', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const real = globalThis.gc;
+  let collections = 0;
+  globalThis.gc = (() => void collections++) as typeof globalThis.gc;
+  t.after(() => (globalThis.gc = real));
+  let activity = 0;
+  collectWhenQuiet(() => activity);
+
+  t.mock.timers.tick(6_000);
+  assert.equal(collections, 1, 'once after start: the garbage of loading');
+  t.mock.timers.tick(60_000);
+  assert.equal(collections, 1, 'quiet on: nothing more to collect');
+
+  // A burst of 3 s, then quiet (the closes of its connections move the count too).
+  for (let s = 0; s < 3; s++) {
+    activity += 100;
+    t.mock.timers.tick(1_000);
+  }
+  t.mock.timers.tick(4_000);
+  assert.equal(collections, 1, 'not before 5 s of quiet');
+  t.mock.timers.tick(2_000);
+  assert.equal(collections, 2, 'within 6 s of quiet');
+  t.mock.timers.tick(60_000);
+  assert.equal(collections, 2, 'once per quiet spell');
+});
