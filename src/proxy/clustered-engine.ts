@@ -62,6 +62,8 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   /** Each worker's acknowledgement of the last subscription sent to it (only workers that said they are ready: a message before that is lost). */
   private readonly subscribed = new WeakMap<Worker, Promise<void>>();
   private nextId = 0;
+  /** Messages the workers sent so far: what this process handles for their traffic (see collectWhenQuiet). */
+  activity = 0;
   private bound: BoundListener[] = [];
   private stopping = false;
   private debugState: DebugState | null = null;
@@ -241,6 +243,7 @@ export class ClusteredEngine extends EventEmitter<EngineEvents> implements Engin
   }
 
   private onMessage(message: FromWorker, worker: Worker, slot: Slot): void {
+    this.activity++;
     if (this.pool.handle(message, worker) || this.attempts.handle(message, worker) || this.bytes.handle(message, worker)) return;
     if (message.type === 'load') {
       this.slots.report(slot, worker, message.active, message.received, message.backends);

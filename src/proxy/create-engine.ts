@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { letYoungGenerationGrow } from '../cli/young-generation.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ClusteredEngine } from './clustered-engine.js';
+import { collectWhenQuiet, runtimeGc } from './idle-collector.js';
 import type { Engine, EngineOptions } from '../engine/engine-api.js';
 import { ProxyEngine } from './engine.js';
 
@@ -11,15 +12,21 @@ export function engineProcesses(workers: number): number {
 }
 
 /**
- * The engine for a snapshot: in-process for one worker, a ClusteredEngine for more.
- * `workers` 0 means one per core.
+ * The engine for a snapshot: in-process for one worker, a ClusteredEngine for more. `workers` 0
+ * means one per core. Either way this process collects its garbage once its traffic goes quiet,
+ * as engine workers do: an in-process engine's connections, or the workers' messages (records,
+ * passed connections, load reports) that the daemon of a clustered engine takes in.
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = engineProcesses(workers);
   if (count <= 1) {
     // The engine serves in this process: per-connection garbage wants V8's usual young generation.
     letYoungGenerationGrow();
-    return new ProxyEngine(snapshot, options);
+    const engine = new ProxyEngine(snapshot, options);
+    collectWhenQuiet(() => engine.activity, runtimeGc());
+    return engine;
   }
-  return new ClusteredEngine(snapshot, count);
+  const engine = new ClusteredEngine(snapshot, count);
+  collectWhenQuiet(() => engine.activity, runtimeGc());
+  return engine;
 }

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /** How long without a new, or a closed, connection or request counts as quiet. */
 const QUIET_MS = 5_000;
 /** How often the activity count is looked at: a collection runs QUIET_MS to QUIET_MS + TICK_MS after the last traffic. */
@@ -10,13 +13,13 @@ const TICK_MS = 1_000;
  * burst and went quiet otherwise keeps the burst's heap, tens of megabytes, while idle. The
  * collection runs while nothing new arrives, so no request waits on it, and at most once per
  * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
- * every QUIET_MS). Needs `--expose-gc`, which engine workers are started with (see
- * ENGINE_V8_FLAGS); does nothing without it. `activity` is a count that moves with every
+ * every QUIET_MS). `collect` is the full collection: by default the global `gc` of
+ * `--expose-gc`, which engine workers are started with (see ENGINE_V8_FLAGS; without it this does
+ * nothing), else runtimeGc()'s. `activity` is a count that moves with every
  * connection and request, opened or closed: thousands of idle tunnels closing at once are the
  * end of a spell too, or their memory would stay until the next one.
  */
-export function collectWhenQuiet(activity: () => number): void {
-  const collect = globalThis.gc;
+export function collectWhenQuiet(activity: () => number, collect: (() => void) | undefined = globalThis.gc): void {
   if (!collect) return;
   let seen = activity();
   let quietFor = 0;
@@ -34,4 +37,14 @@ export function collectWhenQuiet(activity: () => number): void {
     dirty = false;
     collect();
   }, TICK_MS).unref();
+}
+
+/**
+ * A full collection for a process started without `--expose-gc` (the daemon: its bins cannot
+ * pass node flags): with the flag set at run time, V8 gives every new context a `gc` function.
+ */
+export function runtimeGc(): () => void {
+  if (globalThis.gc) return globalThis.gc;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectWhenQuiet } from '../../../src/proxy/idle-collector.js';
+import { collectWhenQuiet, runtimeGc } from '../../../src/proxy/idle-collector.js';
 
 test('a full collection runs 5 to 6 s after traffic went quiet, once per quiet spell, and again after the next traffic', (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
@@ -27,4 +27,19 @@ test('a full collection runs 5 to 6 s after traffic went quiet, once per quiet s
   assert.equal(collections, 2, 'within 6 s of quiet');
   t.mock.timers.tick(60_000);
   assert.equal(collections, 2, 'once per quiet spell');
+});
+
+/** A weak reference to an object nothing else holds. */
+function unheld(): WeakRef<object> {
+  return new WeakRef({ payload: new Array(1_000).fill(1) });
+}
+
+test('runtimeGc gives a process started without --expose-gc (the daemon) a full collection', async () => {
+  assert.equal(globalThis.gc, undefined, 'this test process runs without --expose-gc');
+  const collect = runtimeGc();
+  const ref = unheld();
+  // A WeakRef keeps its target until the job that made it is over.
+  await new Promise((resolve) => setImmediate(resolve));
+  collect();
+  assert.equal(ref.deref(), undefined, 'what nothing held was collected');
 });

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { curlVia, directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { waitFor } from '../helpers/run.js';
+
+/** A preload (NODE_OPTIONS reaches every process of the daemon) that notes the time of each forced full collection: what gc() runs. */
+const HOOK = `
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { appendFileSync } from 'node:fs';
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) appendFileSync(process.env.GC_LOG_DIR + '/' + process.pid + '.forced', Date.now() + '\\n');
+  }
+}).observe({ entryTypes: ['gc'] });
+`;
+
+/** Times (ms since the epoch) of the forced collections process `pid` ran so far. */
+function forced(dir: string, pid: number): number[] {
+  try {
+    return readFileSync(join(dir, `${pid}.forced`), 'utf8').trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+for (const workers of [1, 2]) {
+  test(`the daemon (workers: ${workers}) runs a full collection once its traffic has gone quiet, though node runs it without --expose-gc`, async (t) => {
+    const box = sandbox(directOnly(workers));
+    t.after(() => box.cleanup());
+    const origin = await okOrigin();
+    t.after(() => origin.server.close());
+    const hook = join(box.dir, 'gc-log.mjs');
+    writeFileSync(hook, HOOK);
+    box.env.NODE_OPTIONS = `--import ${pathToFileURL(hook).href}`;
+    box.env.GC_LOG_DIR = box.dir;
+
+    const started = await box.cli(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    const status = await box.status();
+    for (let i = 0; i < 20; i++) assert.match(await curlVia(httpPort(status), `http://127.0.0.1:${origin.port}/q${i}`), / 200$/);
+    const lastTraffic = Date.now();
+    // Quiet means 5 to 6 s without traffic; the deadline is generous for a loaded machine.
+    await waitFor('a forced full collection in the daemon after the traffic', () => (forced(box.dir, status.pid).some((at) => at > lastTraffic) ? true : undefined), 40_000);
+  });
+}
