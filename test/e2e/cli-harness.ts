@@ -5,6 +5,8 @@ import { connect, createServer as createNetServer, type Socket } from 'node:net'
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { Role } from '../../src/role.js';
 import { until } from '../integration/health/pool-fixture.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
@@ -194,4 +196,21 @@ export function filesUnder(dir: string): string[] {
     const stat = statSync(path);
     return stat.isDirectory() ? filesUnder(path) : stat.isFile() ? [path] : [];
   });
+}
+
+/**
+ * A sandbox of `directOnly(workers)` whose every daemon process (NODE_OPTIONS reaches the engine
+ * workers too) preloads the module `hook`, with env `dirVar` naming the sandbox's directory for
+ * what it writes, and an origin that answers 200; both go after the test.
+ */
+export async function preloadedSandbox(t: TestContext, workers: number, hook: string, dirVar: string): Promise<{ box: Sandbox; origin: { server: Server; port: number } }> {
+  const box = sandbox(directOnly(workers));
+  t.after(() => box.cleanup());
+  const origin = await okOrigin();
+  t.after(() => origin.server.close());
+  const file = join(box.dir, 'preload.mjs');
+  writeFileSync(file, hook);
+  box.env.NODE_OPTIONS = `--import ${pathToFileURL(file).href}`;
+  box.env[dirVar] = box.dir;
+  return { box, origin };
 }

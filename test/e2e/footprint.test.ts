@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { connectTunnel, curlVia, directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { connectTunnel, curlVia, httpPort, preloadedSandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
 /*
@@ -59,14 +58,7 @@ function packagesOf(files: string[]): Set<string> {
 const hits = (packages: Set<string>, banned: string[]): string[] => [...packages].filter((name) => banned.some((b) => (b.endsWith('/') ? name.startsWith(b) : name === b)));
 
 test('the engine workers load none of the CLI, dashboard, interception or metrics packages, and run with the young generation bounded; the daemon runs without the CLI', async (t) => {
-  const box = sandbox(directOnly(2));
-  t.after(() => box.cleanup());
-  const origin = await okOrigin();
-  t.after(() => origin.server.close());
-  const hook = join(box.dir, 'module-list.mjs');
-  writeFileSync(hook, HOOK);
-  box.env.NODE_OPTIONS = `--import ${pathToFileURL(hook).href}`;
-  box.env.MODULE_LIST_DIR = box.dir;
+  const { box, origin } = await preloadedSandbox(t, 2, HOOK, 'MODULE_LIST_DIR');
 
   const started = await box.cli(['start']);
   assert.equal(started.code, 0, started.stderr);

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { curlVia, directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { curlVia, httpPort, preloadedSandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
 /** A preload (NODE_OPTIONS reaches every process of the daemon) that notes the time of each forced full collection: what gc() runs. */
@@ -28,14 +27,7 @@ function forced(dir: string, pid: number): number[] {
 
 for (const workers of [1, 2]) {
   test(`the daemon (workers: ${workers}) runs a full collection once its traffic has gone quiet, though node runs it without --expose-gc`, async (t) => {
-    const box = sandbox(directOnly(workers));
-    t.after(() => box.cleanup());
-    const origin = await okOrigin();
-    t.after(() => origin.server.close());
-    const hook = join(box.dir, 'gc-log.mjs');
-    writeFileSync(hook, HOOK);
-    box.env.NODE_OPTIONS = `--import ${pathToFileURL(hook).href}`;
-    box.env.GC_LOG_DIR = box.dir;
+    const { box, origin } = await preloadedSandbox(t, workers, HOOK, 'GC_LOG_DIR');
 
     const started = await box.cli(['start']);
     assert.equal(started.code, 0, started.stderr);
