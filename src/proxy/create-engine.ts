@@ -19,14 +19,9 @@ export function engineProcesses(workers: number): number {
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = engineProcesses(workers);
-  if (count <= 1) {
-    // The engine serves in this process: per-connection garbage wants V8's usual young generation.
-    letYoungGenerationGrow();
-    const engine = new ProxyEngine(snapshot, options);
-    collectWhenQuiet(() => engine.activity, runtimeGc());
-    return engine;
-  }
-  const engine = new ClusteredEngine(snapshot, count);
+  // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
+  if (count <= 1) letYoungGenerationGrow();
+  const engine = count <= 1 ? new ProxyEngine(snapshot, options) : new ClusteredEngine(snapshot, count);
   collectWhenQuiet(() => engine.activity, runtimeGc());
   return engine;
 }

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { ConnectionLedger } from '../../../src/proxy/connection-ledger.js';
 import type { TestContext } from 'node:test';
 import type { ConfigSnapshot } from '../../../src/config/model.js';
 import { snapshot, startEngine, type RunningEngine } from './engine-fixture.js';
-
-/** A TCP origin that echoes every byte. */
-export async function tcpEchoOrigin(): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => socket.pipe(socket));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port };
-}
+import { echoServer } from '../../e2e/cli-harness.js';
 
 /** An echo origin and an engine (on `config`, the fixture's default unless given) in front of it, both stopped after the test. */
-export async function echoBehindProxy(t: TestContext, config: ConfigSnapshot = snapshot()): Promise<{ origin: { server: Server; port: number }; proxy: RunningEngine }> {
-  const origin = await tcpEchoOrigin();
+export async function echoBehindProxy(t: TestContext, config: ConfigSnapshot = snapshot()): Promise<{ origin: { port: number }; proxy: RunningEngine }> {
+  const origin = await echoServer();
   const proxy = await startEngine(config);
   t.after(async () => {
     await proxy.stop();
-    origin.server.close();
+    origin.close();
   });
   return { origin, proxy };
 }
