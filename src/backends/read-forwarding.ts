@@ -37,6 +37,11 @@ const SMALLEST_BITS = Math.log2(SMALLEST_COPY);
  */
 const spares: (Buffer | null)[] = new Array<Buffer | null>(Math.log2(READ_SIZE / SMALLEST_COPY) + 1).fill(null);
 
+/** Lets go of the spare copy buffers (up to 496 KiB), for an idle process to give back: a later relay allocates again. */
+export function releaseSpareCopies(): void {
+  spares.fill(null);
+}
+
 /** Copies a read into a spare buffer of its size class (or a new one) and writes it to `to`; the buffer is spare again if the write completed at once. */
 function writeCopy(to: Socket, read: Buffer, length: number): boolean {
   const sizeClass = length <= SMALLEST_COPY ? 0 : 32 - Math.clz32(length - 1) - SMALLEST_BITS;

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { releaseSpareCopies } from '../backends/read-forwarding.js';
 
 /** How long without a new, or a closed, connection or request counts as quiet. */
 const QUIET_MS = 5_000;
@@ -13,7 +14,7 @@ const TICK_MS = 1_000;
  * burst and went quiet otherwise keeps the burst's heap, tens of megabytes, while idle. The
  * collection runs while nothing new arrives, so no request waits on it, and at most once per
  * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
- * every QUIET_MS). `collect` is the full collection: by default the global `gc` of
+ * every QUIET_MS). The relays' spare copy buffers go with it. `collect` is the full collection: by default the global `gc` of
  * `--expose-gc`, which engine workers are started with (see ENGINE_V8_FLAGS; without it this does
  * nothing), else runtimeGc()'s. `activity` is a count that moves with every
  * connection and request, opened or closed: thousands of idle tunnels closing at once are the
@@ -35,6 +36,7 @@ export function collectWhenQuiet(activity: () => number, collect: (() => void) |
     quietFor += TICK_MS;
     if (!dirty || quietFor < QUIET_MS) return;
     dirty = false;
+    releaseSpareCopies();
     collect();
   }, TICK_MS).unref();
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { attachForwarding, forwardingReadOption } from '../../../src/backends/read-forwarding.js';
+import { attachForwarding, forwardingReadOption, releaseSpareCopies } from '../../../src/backends/read-forwarding.js';
 import { waitFor } from '../../helpers/run.js';
 
 /** A connected loopback pair: `near` dialled (reading through forwardingReadOption when `forwarding`), `far` accepted. */
@@ -68,6 +68,15 @@ test('reads relayed into a socket that takes each write whole are copied into th
   assert.ok(pending < writes / 2, `${pending} of ${writes} writes stayed pending: the socket did not take them whole`);
   // One buffer per size class (16 to 256 KiB), plus one for each write that stayed pending.
   assert.ok(written.size <= 5 + pending, `${written.size} buffers for ${writes} writes (${pending} stayed pending)`);
+
+  // Once released (an idle process collecting), the next read is copied into new memory.
+  releaseSpareCopies();
+  const before = new Set(written);
+  const last = randomBytes(48 * 1024);
+  source.far.write(last);
+  sent += last.length;
+  await waitFor(`${sent} bytes through the relay`, () => received.bytes() === sent || undefined);
+  assert.ok(written.size > before.size, 'a new buffer after releaseSpareCopies');
 });
 
 test('a copy buffer held by a pending write is not reused: slow and fast tunnels side by side stay intact', { timeout: 120_000 }, async (t) => {
