@@ -33,7 +33,7 @@ const SMALLEST_BITS = Math.log2(SMALLEST_COPY);
  * download copies into the same warm memory again and again, where a new buffer per read cost
  * page faults and V8 collections for the external memory (a 1 GiB download through one tunnel
  * took 0.69 core-seconds per GB instead of 0.90). A write that stays pending keeps its buffer;
- * the class sizes bound what it holds to twice what it wrote.
+ * the class sizes bound what it holds to twice what it wrote, or 16 KiB.
  */
 const spares: (Buffer | null)[] = new Array<Buffer | null>(Math.log2(READ_SIZE / SMALLEST_COPY) + 1).fill(null);
 
