@@ -44,8 +44,19 @@ test(`out of file descriptors: the soft limit is raised to the hard one (${LIMIT
 
   const held: Socket[] = [];
   t.after(() => held.forEach((s) => s.destroy()));
+  // Whether the tunnels leave the proxy one descriptor or none depends on how many it had open
+  // before (the runtime's own count varies), and only with one left is a next connection accepted
+  // and then refused at its dial. This connection holds one (its CONNECT head is not finished):
+  // letting it go when connections go unanswered turns none into one.
+  const spare = connect({ port, host: '127.0.0.1' });
+  held.push(spare);
+  spare.write(`CONNECT 127.0.0.1:${site.port} HTTP/1.1\r\n`);
   const replies: string[] = [];
-  for (let i = 0; i < TUNNELS; i++) replies.push(await tunnel(port, site.port, held));
+  for (let i = 0; i < TUNNELS; i++) {
+    const reply = await tunnel(port, site.port, held);
+    replies.push(reply);
+    if (reply === '' && !replies.some((r) => r.startsWith('HTTP/1.1 503'))) spare.destroy();
+  }
   const opened = replies.filter((r) => r.startsWith('HTTP/1.1 200')).length;
   const refused = replies.filter((r) => r.startsWith('HTTP/1.1 503')).length;
   console.log(`${opened} tunnels opened, ${refused} refused with 503, ${TUNNELS - opened - refused} closed unanswered`);
