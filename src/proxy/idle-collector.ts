@@ -16,9 +16,9 @@ const TICK_MS = 1_000;
  * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
  * every QUIET_MS). The relays' spare copy buffers go with it. `collect` is the full collection:
  * by default the global `gc` of `--expose-gc`, which engine workers are started with (see
- * ENGINE_V8_FLAGS; without it this does nothing), else runtimeGc()'s. `activity` is a count that moves with every
- * connection and request, opened or closed: thousands of idle tunnels closing at once are the
- * end of a spell too, or their memory would stay until the next one.
+ * ENGINE_V8_FLAGS; without it this does nothing), else runtimeGc()'s. `activity` is a count
+ * that moves with every connection and request, opened or closed: thousands of idle tunnels
+ * closing at once are the end of a spell too, or their memory would stay until the next one.
  */
 export function collectWhenQuiet(activity: () => number, collect: (() => void) | undefined = globalThis.gc): void {
   if (!collect) return;
