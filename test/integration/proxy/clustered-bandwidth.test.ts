@@ -59,9 +59,15 @@ async function twoClients(t: TestContext, limits: Record<string, number>): Promi
   return rates;
 }
 
-/** Whether `rate` is within 15 % of `limit` (both bytes/s). */
+/**
+ * Whether `rate` holds to `limit` (both bytes/s): at most 15 % over it, and at least 60 % of it.
+ * Over is what a limit must never be; under only says the machine was busy (a loaded round once
+ * moved 82 % of the limit), unless far under, which a lease that never came would give.
+ */
 function near(rate: number, limit: number, what: string): void {
-  assert.ok(Math.abs(rate - limit) / limit <= 0.15, `${what}: ${(rate / MB).toFixed(2)} MB/s vs ${(limit / MB).toFixed(2)} MB/s`);
+  const shown = `${what}: ${(rate / MB).toFixed(2)} MB/s vs ${(limit / MB).toFixed(2)} MB/s`;
+  assert.ok(rate <= limit * 1.15, `over the limit: ${shown}`);
+  assert.ok(rate >= limit * 0.6, `far under the limit: ${shown}`);
 }
 
 test(`${PROCESSES} engine processes on shared sockets: max_mbps_per_ip holds for one client over every worker, and another client gets its own`, { timeout: 90_000 }, async (t) => {
