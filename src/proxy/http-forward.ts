@@ -18,6 +18,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { IDEMPOTENT, RESET_CODES, ResponseRelay, type Balanced } from './response-relay.js';
 import { clientAddress, clientPort } from '../protocol/client-address.js';
 import { awaitsContinue, forwardAwaitingContinue } from './expect-continue.js';
+import { sendOnLink } from './origin-link.js';
 
 const READ_MARK = Symbol('bytes read when the last request ended');
 type CountedSocket = IncomingMessage['socket'] & { [READ_MARK]?: number };
@@ -118,6 +119,11 @@ class HttpRequest extends AdmissionRequest {
 
     const common = headers.length;
     const refusePrivate = this.refusePrivate;
+    const network = this.runtime.config.network;
+    // A bodiless GET or HEAD straight to an http origin goes on the client connection's own origin
+    // connection (origin-link.ts); balanced rules (their retries) and requests the debugger looks into
+    // (undici's connection timings) take the pool.
+    const linked = body === null && !group && target.scheme === 'http:' && (method === 'GET' || method === 'HEAD') && req.httpVersionMajor === 1 && !this.keepHeaders && this.responseBody === null;
     const send = (backend: Backend, retried: boolean): void => {
       const route = backend.httpRoute(target.scheme, target, target.path, refusePrivate);
       // A retry replaces the first member's own headers (its upstream credentials) with the next one's.
@@ -143,8 +149,12 @@ class HttpRequest extends AdmissionRequest {
         };
       }
       const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced, group ? undefined : resolution);
+      if (linked && backend.type === 'direct') {
+        const timeouts = network.timeouts;
+        const request = { backend, target, refusePrivate: refusePrivate === true, method, path: route.path, headers, connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, idleTimeoutMs: network.keepalive.maxIdleTimeMs, maxHeaderSize: network.maxHeaderSize };
+        return sendOnLink(req.socket, request, handler);
+      }
       if (body && awaitsContinue(req)) {
-        const network = this.runtime.config.network;
         const open = (): Promise<Socket> => backend.openOrigin(target.scheme, target, { connectTimeoutMs: network.timeouts.connectMs, refusePrivate });
         return forwardAwaitingContinue({ open, method, path: route.path, headers, body, res, readTimeoutMs: network.timeouts.readMs, maxHeaderSize: network.maxHeaderSize }, handler);
       }

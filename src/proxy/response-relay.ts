@@ -138,6 +138,11 @@ export class ResponseRelay {
     // A 204 or 304 that names the length of the representation it leaves out (RFC 9110 8.6) is complete as it is.
     if (this.bodiless && (error as { code?: string }).code === LENGTH_MISMATCH) return this.onComplete();
     this.done = true;
+    // The client went away first (its connection closed): that, not what the origin did since, is why the answer ended.
+    if (this.res.destroyed && this.res.headersSent) {
+      this.record.error = 'client-closed';
+      return;
+    }
     if (this.res.headersSent) {
       this.record.error = (error as { code?: string }).code ?? 'upstream-error';
       this.res.destroy();
