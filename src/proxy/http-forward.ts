@@ -151,7 +151,7 @@ class HttpRequest extends AdmissionRequest {
       const handler = new ResponseRelay(ctx, req, res, record, pacer, this.keepHeaders, this.responseBody, balanced, group ? undefined : resolution);
       if (linked && backend.type === 'direct') {
         const timeouts = network.timeouts;
-        const request = { backend, target, refusePrivate: refusePrivate === true, method, path: route.path, headers, connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, idleTimeoutMs: network.keepalive.maxIdleTimeMs, maxHeaderSize: network.maxHeaderSize };
+        const request = { backend, target, refusePrivate, method, path: route.path, headers, connectTimeoutMs: timeouts.connectMs, readTimeoutMs: timeouts.readMs, idleTimeoutMs: network.keepalive.maxIdleTimeMs, maxHeaderSize: network.maxHeaderSize };
         return sendOnLink(req.socket, request, handler);
       }
       if (body && awaitsContinue(req)) {

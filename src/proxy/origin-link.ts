@@ -1,38 +1,12 @@
 import type { Socket } from 'node:net';
-import type { Backend, Target } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 import { ChunkedBody } from '../protocol/chunked-body.js';
 import { isInvalid, parseResponseHead, type ResponseHead } from '../protocol/response-head.js';
+import { coded, Exchange, keyOf, type LinkRequest } from './origin-exchange.js';
 import type { AnswerRelay } from './expect-continue.js';
-
-/** A bodiless GET or HEAD to send on a client connection's own origin connection. */
-export interface LinkRequest {
-  backend: Backend;
-  target: Target;
-  refusePrivate: boolean;
-  method: string;
-  /** Origin-form request target. */
-  path: string;
-  /** Request fields as a flat name/value list (Host included, no hop-by-hop fields). */
-  headers: string[];
-  connectTimeoutMs: number;
-  readTimeoutMs: number;
-  /** How long a connection waits idle for the client's next request (network.keepalive.max_idle_time, as for the pool). */
-  idleTimeoutMs: number;
-  maxHeaderSize: number;
-}
 
 const LINK = Symbol('origin link');
 type LinkedSocket = Socket & { [LINK]?: OriginLink };
-
-/** What a held connection serves: a request for another target, or with the other private-address rule, gets one of its own. */
-function keyOf(request: LinkRequest): string {
-  return `${request.refusePrivate ? 'p' : 'o'}${request.target.port} ${request.target.host}`;
-}
-
-/** An error coded as undici codes the same fault, so the refusal table tells both paths alike. */
-function coded(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 /**
  * Sends `request` on the origin connection that `client` (a client's HTTP/1.x connection) holds
@@ -49,27 +23,6 @@ export function sendOnLink(client: Socket, request: LinkRequest, relay: AnswerRe
     client.once('close', () => link!.close());
   }
   link.send(request, relay);
-}
-
-/** One request's answer as it is read. */
-class Exchange {
-  /** Head bytes read so far (the head may come in several reads). */
-  pending: Buffer | null = null;
-  head: ResponseHead | null = null;
-  remaining = 0;
-  chunked: ChunkedBody | null = null;
-  /** Sent on a connection an earlier request used. */
-  reused = false;
-  /** Any byte of the answer came: a failure now is not a stale connection's. */
-  answered = false;
-  finished = false;
-  /** Bytes came after the answer's end: the connection cannot carry another. */
-  spoilt = false;
-
-  constructor(
-    readonly request: LinkRequest,
-    readonly relay: AnswerRelay,
-  ) {}
 }
 
 /**
