@@ -3,9 +3,19 @@ import type { Backend } from '../backends/backend.js';
 import { ChunkedBody } from '../protocol/chunked-body.js';
 import { isInvalid, parseResponseHead, type ResponseHead } from '../protocol/response-head.js';
 import { coded, Exchange, keyOf, type LinkRequest } from './origin-exchange.js';
+import { park, unpark } from './parked-origins.js';
 import type { AnswerRelay } from './expect-continue.js';
 
 const LINK = Symbol('origin link');
+
+/** A link's listeners on its connection. */
+interface Listeners {
+  data(chunk: Buffer): void;
+  end(): void;
+  close(): void;
+  error(error: Error): void;
+  timeout(): void;
+}
 type LinkedSocket = Socket & { [LINK]?: OriginLink };
 
 /**
@@ -31,6 +41,8 @@ export function sendOnLink(client: Socket, request: LinkRequest, relay: AnswerRe
  */
 class OriginLink {
   private socket: Socket | null = null;
+  /** The listeners this link put on `socket`, taken off when it goes to the park. */
+  private listeners: Listeners | null = null;
   private key = '';
   private backend: Backend | null = null;
   private exchange: Exchange | null = null;
@@ -49,15 +61,25 @@ class OriginLink {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
-    this.forget();
+    if (this.exchange === null) this.release();
+    else this.forget();
   }
 
   private start(exchange: Exchange): void {
     const { request } = exchange;
-    exchange.reused = this.socket !== null && this.key === keyOf(request) && this.backend === request.backend;
+    const key = keyOf(request);
+    const reuse = this.socket !== null && this.key === key && this.backend === request.backend;
+    // Before this exchange is the link's: the connection held now is idle.
+    if (!reuse) this.release();
     this.exchange = exchange;
+    const parked = reuse ? null : unpark(request.backend, key);
+    if (parked) {
+      this.key = key;
+      this.backend = request.backend;
+      this.attach(parked);
+    }
+    exchange.reused = reuse || parked !== null;
     if (exchange.reused) return this.write(exchange);
-    this.forget();
     this.open(exchange);
   }
 
@@ -87,11 +109,27 @@ class OriginLink {
   private attach(socket: Socket): void {
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.read(socket, chunk));
-    socket.on('end', () => this.ended(socket));
-    socket.on('close', () => this.ended(socket));
-    socket.on('error', (error) => this.broke(socket, error));
-    socket.on('timeout', () => this.silent(socket));
+    const listeners: Listeners = {
+      data: (chunk: Buffer) => this.read(socket, chunk),
+      end: () => this.ended(socket),
+      close: () => this.ended(socket),
+      error: (error: Error) => this.broke(socket, error),
+      timeout: () => this.silent(socket),
+    };
+    this.listeners = listeners;
+    socket.on('data', listeners.data).on('end', listeners.end).on('close', listeners.close).on('error', listeners.error).on('timeout', listeners.timeout);
+  }
+
+  /** Lets the idle connection go to the park (parked-origins.ts) for another client connection, or closes it if it is not idle. */
+  private release(): void {
+    const { socket, listeners, backend } = this;
+    if (!socket || !listeners || !backend || this.exchange !== null || socket.destroyed) return this.forget();
+    socket.off('data', listeners.data).off('end', listeners.end).off('close', listeners.close).off('error', listeners.error).off('timeout', listeners.timeout);
+    park(backend, this.key, socket);
+    this.socket = null;
+    this.listeners = null;
+    this.key = '';
+    this.backend = null;
   }
 
   private write(exchange: Exchange): void {
@@ -276,6 +314,7 @@ class OriginLink {
   private forget(): void {
     const socket = this.socket;
     this.socket = null;
+    this.listeners = null;
     this.key = '';
     this.backend = null;
     socket?.destroy();

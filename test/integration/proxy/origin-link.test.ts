@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { snapshot, startEngine } from './engine-fixture.js';
+import { noClientsLeft } from './raw-client.js';
 import { until } from '../health/pool-fixture.js';
 
 /** What the scripted origin does for one request: response parts written one by one (a promise in between: waited for), or 'drop' (close without answering). */
@@ -170,4 +171,27 @@ test('an origin connection left idle for network.keepalive.max_idle_time is clos
   await until(() => origin.sockets[0].destroyed, 5000, 'the idle origin connection closed');
   assert.equal((await get(url)).status, 200);
   assert.equal(origin.sockets.length, 2);
+});
+
+test('a client that opens a connection per request: the origin connection the last one left is taken by the next', async (t) => {
+  const origin = await scriptedOrigin(t, (connection, index) => ({ parts: [`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${connection}${index}`] }));
+  const proxy = await startEngine(snapshot());
+  t.after(() => proxy.stop());
+  const once1 = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      // agent: false, a connection of its own that closes after the answer.
+      const req = request({ host: '127.0.0.1', port: proxy.http.port, path: `http://127.0.0.1:${origin.port}${path}`, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('latin1');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(await once1('/a'), '00');
+  // The first client connection is closed at the proxy too: its origin connection is parked.
+  await noClientsLeft(proxy);
+  assert.equal(await once1('/b'), '01', 'the second request on the first origin connection');
+  assert.equal(origin.sockets.length, 1);
 });
