@@ -28,7 +28,7 @@ function off(socket: Socket): void {
  * Keeps an idle, reusable origin connection that a client connection let go (it closed, or its
  * next request went elsewhere), for the next client connection that asks for the same origin
  * through the same backend: a client that opens a connection per request does not cost an origin
- * connection per request. The connection's idle timer runs on.
+ * connection per request. The connection's idle timer runs on; it holds no process alive.
  */
 export function park(backend: Backend, key: string, socket: Socket): void {
   let lists = parked.get(backend);
@@ -40,6 +40,8 @@ export function park(backend: Backend, key: string, socket: Socket): void {
   socket.on('data', leave).on('end', leave).on('close', leave).on('error', leave).on('timeout', leave);
   // A connection its client held back (backpressure) must still be heard closing.
   socket.resume();
+  // Idle, it keeps no process alive (as undici's pool lets its idle connections go).
+  socket.unref();
 }
 
 /** The connection parked last for `key` through `backend`, taken out of the park (its listeners removed), or null. */
@@ -48,5 +50,6 @@ export function unpark(backend: Backend, key: string): Socket | null {
   if (!socket) return null;
   socket[LIST] = undefined;
   off(socket);
+  socket.ref();
   return socket;
 }
