@@ -20,10 +20,11 @@ type LinkedSocket = Socket & { [LINK]?: OriginLink };
 
 /**
  * Sends `request` on the origin connection that `client` (a client's HTTP/1.x connection) holds
- * for the target, opening one through the backend when it holds none for it (or a different
- * one), and relays the answer to `relay`. One connection per client connection, as a client
- * waits for each answer before its next request (or pipelines, and gets its answers in order):
- * no pool to look up or share, and undici's parser and request objects are not involved.
+ * for the target, taking a parked one (parked-origins.ts) or opening one through the backend
+ * when it holds none for it, and relays the answer to `relay`. One connection per client
+ * connection, as a client waits for each answer before its next request (or pipelines, and gets
+ * its answers in order): no pool to look up per request, and undici's parser and request objects
+ * are not involved.
  */
 export function sendOnLink(client: Socket, request: LinkRequest, relay: AnswerRelay): void {
   let link = (client as LinkedSocket)[LINK];
@@ -57,7 +58,7 @@ class OriginLink {
     else this.start(exchange);
   }
 
-  /** The client connection closed: so does its origin connection. */
+  /** The client connection closed: its origin connection goes to the park if idle, else is closed. */
   close(): void {
     this.closed = true;
     this.queue.length = 0;
