@@ -99,7 +99,7 @@ export class ChunkedBody {
       i++;
       if (i === bytes.length) return i;
     }
-    if (bytes[i] !== 0x0a) throw new ChunkedError('HPE_STRICT', 'expected LF after CR');
+    needLf(bytes[i]);
     this.sawCr = false;
     this.at = next;
     return i + 1;
@@ -110,7 +110,7 @@ export class ChunkedBody {
     while (i < n) {
       const byte = bytes[i];
       if (this.sawCr) {
-        if (byte !== 0x0a) throw new ChunkedError('HPE_STRICT', 'expected LF after CR');
+        needLf(byte);
         this.sawCr = false;
         if (this.digits === 0) throw new ChunkedError('HPE_INVALID_CHUNK_SIZE', 'empty chunk size');
         this.at = this.size === 0 ? At.TrailerLineStart : At.Data;
@@ -147,7 +147,7 @@ export class ChunkedBody {
     while (i < n) {
       const byte = bytes[i];
       if (this.sawCr) {
-        if (byte !== 0x0a) throw new ChunkedError('HPE_STRICT', 'expected LF after CR');
+        needLf(byte);
         this.sawCr = false;
         this.at = At.TrailerLineStart;
         return i + 1;
@@ -159,6 +159,11 @@ export class ChunkedBody {
     }
     return i;
   }
+}
+
+/** A CR must be followed by LF: a bare CR ends no line. */
+function needLf(byte: number): void {
+  if (byte !== 0x0a) throw new ChunkedError('HPE_STRICT', 'expected LF after CR');
 }
 
 /** Tab, space, visible ASCII and obs-text: what a field value or chunk extension may hold. */
