@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
@@ -13,7 +13,7 @@ const REQUESTS = 20_000;
 const IN_FLIGHT = 32;
 /**
  * What a request may leave in an engine worker's old generation, on average. A request's objects
- * die young: with incremental marking the workers promoted 1.8-3.5 KB of every request (the whole
+ * die young: with incremental marking the workers promoted 1.8-3.7 KB of every request (the whole
  * request state, collected again by a mark-compact about every second under load); without it,
  * well under 100 bytes.
  */
