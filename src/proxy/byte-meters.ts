@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { insideTunnel, type ConnectionRecord } from '../protocol/connection-record.js';
+import { SlotMap } from './slot-collections.js';
 
 /** Where a request's or tunnel's bytes so far are read: its client socket's counters, less what they held before it began. */
 class Meter {
@@ -20,7 +21,7 @@ class Meter {
  * bytes moved since the previous sample, over open records and the ones that ended since.
  */
 export class ByteMeters {
-  private readonly meters = new Map<ConnectionRecord, Meter>();
+  private readonly meters = new SlotMap<ConnectionRecord, Meter>();
   /** While followed: the bytes of each open record already told by sample(). */
   private told: Map<ConnectionRecord, number> | null = null;
   /** While followed: bytes of records that ended since the last sample and were not told yet. */

@@ -4,6 +4,7 @@ import type { EngineStats } from '../engine/engine-api.js';
 import { matchesFilter, type ConnectionFilter } from '../protocol/connection-filter.js';
 import type { ConnectionRecord } from '../protocol/connection-record.js';
 import { ByteMeters } from './byte-meters.js';
+import { SlotMap, SlotSet } from './slot-collections.js';
 import type { RecordStart } from './proxy-context.js';
 
 /** Where the ledger reports a finished record and what a person should know. */
@@ -22,15 +23,15 @@ export interface LedgerEvents {
  */
 export class ConnectionLedger {
   /** Client connections open now (max_connections counts these; a stop drains them). */
-  readonly clients = new Set<Socket>();
+  readonly clients = new SlotSet<Socket>();
   /** Records begun and not yet ended. */
-  readonly open = new Set<ConnectionRecord>();
+  readonly open = new SlotSet<ConnectionRecord>();
   /** Clients being told they are over a connection limit. */
   readonly refusing = new Set<Socket>();
   /** Tunnels' upstream sockets, with the record of the tunnel each carries. */
-  private readonly upstreams = new Map<Socket, ConnectionRecord>();
+  private readonly upstreams = new SlotMap<Socket, ConnectionRecord>();
   /** Aborts of plain-HTTP requests being forwarded, by record (a reload that retires their backend ends them). */
-  private readonly requests = new Map<ConnectionRecord, (error: Error) => void>();
+  private readonly requests = new SlotMap<ConnectionRecord, (error: Error) => void>();
   /** Bytes so far of open requests and tunnels, read from their client sockets on demand. */
   readonly meters = new ByteMeters();
   /** Pending closes of connections through backends a reload retired. */
@@ -222,7 +223,7 @@ export class ConnectionLedger {
 
   /** Destroys every client, upstream and refused socket still open (the end of a stop). */
   destroyAll(): void {
-    for (const socket of [...this.clients, ...this.upstreams.keys(), ...this.refusing]) socket.destroy();
+    for (const socket of [...this.clients, ...this.upstreams.keyList(), ...this.refusing]) socket.destroy();
   }
 }
 

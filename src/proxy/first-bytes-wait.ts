@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { SlotMap } from './slot-collections.js';
 import { SweepTimer } from './sweep-timer.js';
 import { destroyOnError } from './tunnel-relay.js';
 
@@ -13,7 +14,7 @@ type DataListener = (this: Socket, chunk: Buffer) => void;
  * timeout goes to `timedOut`; one that half-closes or fails before sending anything is closed.
  */
 export class FirstBytesWait {
-  private readonly since = new Map<Socket, number>();
+  private readonly since = new SlotMap<Socket, number>();
   private readonly timer: SweepTimer;
 
   constructor(
@@ -43,8 +44,10 @@ export class FirstBytesWait {
 
   /** Closes every connection still waiting (the listeners are closing: nothing was asked of them). */
   closeAll(): void {
-    for (const socket of this.since.keys()) socket.destroy();
-    this.since.clear();
+    for (const socket of this.since.keyList()) {
+      this.since.delete(socket);
+      socket.destroy();
+    }
   }
 
   /** Answers the connections that waited the whole timeout; false when none waits. */

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { SlotSet } from './slot-collections.js';
 import { SweepTimer } from './sweep-timer.js';
 
 /** A tunnel the sweep watches: its client socket, what it saw there last, and what to do once the tunnel was quiet for its idle time. */
@@ -23,7 +24,7 @@ const LOOKS_PER_PERIOD = 8;
  * since the sweep looked last (the same traffic that re-armed the client's socket timeout).
  */
 class IdleSweep {
-  private readonly watched = new Set<IdleWatched>();
+  private readonly watched = new SlotSet<IdleWatched>();
   private readonly timer: SweepTimer;
 
   constructor(private readonly idleMs: number) {

@@ -22,8 +22,8 @@ function mallocEnv(): Record<string, string> {
 export const WORKER_ENV: Readonly<Record<string, string>> = { UV_TCP_SINGLE_ACCEPT: '1', ...mallocEnv() };
 
 /**
- * V8 settings of the engine worker processes, chosen for their footprint and speed (measured with
- * the bench, see README "Performance"):
+ * V8 settings of the engine worker processes, chosen for their footprint without costing speed
+ * (measured with the bench, see README "Performance"):
  * - `--max-semi-space-size=4`: the young generation, where each connection's short-lived objects
  *   die, may grow to 2 × 4 MB instead of V8's 2 × 16 MB. A busy engine grows it to the most it may
  *   and keeps it after the load has passed, so this bounds what every worker holds when idle again.
@@ -37,19 +37,10 @@ export const WORKER_ENV: Readonly<Record<string, string>> = { UV_TCP_SINGLE_ACCE
  *   latency was 7-35 % lower in all six comparisons of two interleaved 5-round bench runs
  *   (keep-alive requests, new CONNECT and SOCKS5 connections), at the same CPU per operation
  *   within the runs' noise (-7 to +3 %).
- * - `--no-incremental-marking`: a full collection marks the heap in one pause, not in steps
- *   between the worker's work. While a worker's old generation was being marked in steps, its
- *   scavenges promoted almost everything that survived them (97 %): under keep-alive load the
- *   objects of its requests, 1.8-3.7 KB a request, which died in the old generation
- *   and took a mark-compact (10-40 ms pause) about every second, whose marking in turn kept the
- *   promotion going; scavenges took a fifth of the workers' CPU. With it off the workers promoted
- *   18-30 bytes a request, and CPU per keep-alive request fell by a third. A full collection now
- *   pauses for the whole marking, which grows with the live heap (held tunnels): with 9,000
- *   tunnels open, 7 collections of at most 60 ms, against 11 of at most 83 ms with it on.
  * No heap limit for the old generation: tunnels are held there, and a limit would turn a large
  * but legitimate number of them into an out-of-memory crash. Not `--jitless` or `--lite-mode`:
  * they save memory by giving up the optimising compiler, which the per-request path needs.
  * They go before the daemon's own node flags in a worker's command line, and the later of two
  * settings counts: one given to node explicitly (`node --max-semi-space-size=8 …`) wins.
  */
-export const ENGINE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc', '--single-threaded-gc', '--no-incremental-marking'];
+export const ENGINE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc', '--single-threaded-gc'];

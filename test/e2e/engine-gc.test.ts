@@ -13,9 +13,9 @@ const REQUESTS = 20_000;
 const IN_FLIGHT = 32;
 /**
  * What a request may leave in an engine worker's old generation, on average. A request's objects
- * die young: with incremental marking the workers promoted 1.8-3.7 KB of every request (the whole
- * request state, collected again by a mark-compact about every second under load); without it,
- * well under 100 bytes.
+ * die young; when the ledger kept open records in Maps and Sets, whose replaced tables chain to
+ * the next (slot-collections.ts), the workers promoted 1.8-3.7 KB of every request once a full
+ * collection had run, and a mark-compact ran about every second under load. Now well under 100 bytes.
  */
 const PROMOTED_PER_REQUEST_MAX = 1024;
 
@@ -71,8 +71,15 @@ test('under keep-alive load an engine worker keeps request objects out of its ol
   });
   const port = httpPort(status);
   const url = `http://127.0.0.1:${origin.port}/x`;
-  // Warm up (code compiled, connections open), then measure from here.
+  // Warm up (code compiled), then let each worker go quiet and run its full collection
+  // (idle-collector.ts): what a full collection promotes is where a chain of replaced tables began.
   assert.equal(await keepAliveLoad(port, url, 2_000, IN_FLIGHT), 2_000);
+  const quiet = trace.length;
+  await waitFor(
+    'a full collection in each worker after the warm-up',
+    () => (workers.every((pid) => trace.slice(quiet).split('\n').some((line) => line.startsWith(`[${pid}:`) && line.includes(' gc=mc '))) ? true : undefined),
+    60_000,
+  );
   const from = trace.length;
   assert.equal(await keepAliveLoad(port, url, REQUESTS, IN_FLIGHT), REQUESTS);
 
