@@ -186,9 +186,9 @@ export class ConnectionLedger {
     this.retiring.add(timer);
   }
 
-  /** The records open now with their bytes so far, without captured headers or bodies. */
+  /** The records open now, oldest first, with their bytes so far, without captured headers or bodies. */
   list(): ConnectionRecord[] {
-    return [...this.open].map((record) => {
+    return [...this.open].sort(byStart).map((record) => {
       const copy = { ...record, requestHeaders: undefined, responseHeaders: undefined, requestBody: undefined, responseBody: undefined };
       this.meters.fill(record, copy);
       return copy;
@@ -225,6 +225,11 @@ export class ConnectionLedger {
   destroyAll(): void {
     for (const socket of [...this.clients, ...this.upstreams.keyList(), ...this.refusing]) socket.destroy();
   }
+}
+
+/** Oldest first: by start time, then by id (one process's ids count up in base 36, so a longer one is later). */
+function byStart(a: ConnectionRecord, b: ConnectionRecord): number {
+  return a.startedAt - b.startedAt || a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** "1 tunnel", "3 tunnels"; empty for none. */
