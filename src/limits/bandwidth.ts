@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { ByteLeases } from './byte-leases.js';
+import { holdOf, holds, type GrantWait, type Hold } from './hold.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Bytes that pass, per direction: returns the ms the source should pause before sending more. */
-export type Pace = (bytes: number) => number;
+/** Bytes that pass, per direction: returns what the source should wait for before sending more. */
+export type Pace = (bytes: number) => Hold;
 
 /** The two directions of one connection. */
 export interface Pacer {
@@ -32,9 +33,9 @@ export function mbpsToBytes(mbps: number): number {
 const burstOf = (rate: number): number => Math.max(16 * 1024, rate / 10);
 const bucket = (rate: number): TokenBucket | null => (rate > 0 ? new TokenBucket(rate, burstOf(rate)) : null);
 
-/** Bytes of a budget spent: the ms the taker should wait (a local bucket, or one leased from the primary). */
+/** Bytes of a budget spent: what the taker should wait for (a local bucket's ms, or a leased budget's grants). */
 interface Budget {
-  take(amount: number, now: number): number;
+  take(amount: number, now: number): Hold;
   /** A leased budget's bytes go back to the primary. */
   release?(): void;
 }
@@ -89,8 +90,13 @@ export class BandwidthLimiter {
       return (bytes) => {
         const now = performance.now();
         let wait = 0;
-        for (const b of buckets) wait = Math.max(wait, b.take(bytes, now));
-        return wait;
+        let grants: GrantWait[] | null = null;
+        for (const b of buckets) {
+          const hold = b.take(bytes, now);
+          if (typeof hold === 'number') wait = Math.max(wait, hold);
+          else (grants ??= []).push(hold);
+        }
+        return holdOf(wait, grants);
       };
     };
     let released = false;
@@ -128,14 +134,16 @@ export function pacedPipe(from: Socket, to: Socket, pace: Pace): void {
  * After a write of a paced stream: when the peer's buffer is full or the pace asks for a wait,
  * calls `pause` now and `resume` once both are over. Returns whether the source may go on at once.
  */
-export function holdAfterWrite(writeOk: boolean, waitMs: number, to: NodeJS.EventEmitter, pause: () => void, resume: () => void): boolean {
-  if (writeOk && waitMs <= 0) return true;
-  let pending = (writeOk ? 0 : 1) + (waitMs > 0 ? 1 : 0);
+export function holdAfterWrite(writeOk: boolean, hold: Hold, to: NodeJS.EventEmitter, pause: () => void, resume: () => void): boolean {
+  const waits = holds(hold);
+  if (writeOk && !waits) return true;
+  let pending = (writeOk ? 0 : 1) + (waits ? 1 : 0);
   const done = (): void => {
     if (--pending === 0) resume();
   };
   pause();
   if (!writeOk) to.once('drain', done);
-  if (waitMs > 0) setTimeout(done, waitMs);
+  if (typeof hold !== 'number') hold.onGranted(done);
+  else if (hold > 0) setTimeout(done, hold);
   return false;
 }

@@ -1,7 +1,7 @@
+import type { GrantWait, Hold } from './hold.js';
+
 /** Ms of a budget's rate a worker leases at a time: one message per budget about every 75 ms while a client sends at full rate. */
 const LEASE_MS = 75;
-/** The slowest grant rate a debt is waited at, as a fraction of the rate: a bound on one wait however many workers share the budget. */
-const MAX_SLOWDOWN = 64;
 /** Fewest bytes leased at a time: about one socket read, so a low rate does not ask per chunk. */
 const MIN_LEASE = 16 * 1024;
 
@@ -13,24 +13,29 @@ export interface ByteLeaseLink {
   giveBack(key: string, rate: number, bytes: number): void;
 }
 
+/** A taker that ran ahead of the grants: goes on once the budget has been granted `upTo` bytes in all. */
+interface Waiter {
+  upTo: number;
+  ready: () => void;
+}
+
 /**
  * One bandwidth budget of the primary (one direction of a client's max_mbps_per_ip, or of
  * max_mbps_total) as a worker holds it: bytes leased from the primary, spent here synchronously by
  * the pacer. It asks for the next lease while half of this one is left, so a fast client does not
- * wait a round trip per lease; past the lease it runs into debt, and its taker waits the debt at
- * the rate the primary granted the last lease (how long it took: a worker that shares the budget
- * with others gets its part of the rate), so the bytes every worker passes add up to what the
- * primary's one bucket grants, with no more debt than one read per connection.
+ * wait a round trip per lease. Past the lease a taker runs into debt and waits until grants cover
+ * what it took, however long the primary takes to grant (its one bucket paces the grants to every
+ * worker): the bytes every worker passes add up to what the primary granted, plus at most one read
+ * per connection.
  */
 export class LeasedBytes {
   private balance = 0;
+  /** Bytes granted here since the budget was held: a waiter goes on once this reaches its mark. */
+  private grantedInAll = 0;
+  private readonly waiters: Waiter[] = [];
   private asking = false;
   private released = false;
   private readonly lease: number;
-  /** When the lease asked for went out. */
-  private askedAt = 0;
-  /** Bytes per second the primary granted the last lease at (the full rate until one took time). */
-  private granting: number;
 
   constructor(
     readonly key: string,
@@ -38,38 +43,65 @@ export class LeasedBytes {
     private readonly leases: ByteLeases,
   ) {
     this.lease = Math.max(MIN_LEASE, (rate * LEASE_MS) / 1000);
-    this.granting = rate;
   }
 
-  /** Spends `amount` bytes; returns the ms the taker should wait to stay within the rate. */
-  take(amount: number): number {
+  /** Spends `amount` bytes; returns what the taker should wait for to stay within the rate. */
+  take(amount: number): Hold {
     this.balance -= amount;
     if (!this.asking && this.balance < this.lease / 2) this.ask();
-    return this.balance >= 0 ? 0 : Math.ceil((-this.balance * 1000) / this.granting);
+    if (this.balance >= 0) return 0;
+    // Cut off from the primary (exiting): nothing will be granted, so the debt is waited at the full rate.
+    if (!this.asking) return Math.ceil((-this.balance * 1000) / this.rate);
+    return new Covering(this, this.grantedInAll - this.balance);
+  }
+
+  /** Calls `ready` once `upTo` bytes were granted in all (on the next turn when they were already). */
+  waitFor(upTo: number, ready: () => void): void {
+    if (this.grantedInAll >= upTo || !this.asking) queueMicrotask(ready);
+    else this.waiters.push({ upTo, ready });
   }
 
   /** The primary granted `bytes` (after the wait its bucket asked for). */
   granted(bytes: number): void {
     this.asking = false;
     if (this.released) return this.leases.link.giveBack(this.key, this.rate, bytes);
-    // Granted at once: the bucket had bytes to spare, so the full rate is there.
-    const took = performance.now() - this.askedAt;
-    this.granting = Math.min(this.rate, Math.max(this.rate / MAX_SLOWDOWN, (bytes * 1000) / took));
     this.balance += bytes;
+    this.grantedInAll += bytes;
     if (this.balance < this.lease / 2) this.ask();
+    this.wake();
   }
 
   private ask(): void {
-    this.askedAt = performance.now();
     this.asking = this.leases.ask(this, this.lease);
+  }
+
+  /** Lets go the takers the grants cover (all of them when no grant is coming). */
+  private wake(): void {
+    let n = 0;
+    while (n < this.waiters.length && (!this.asking || this.waiters[n]!.upTo <= this.grantedInAll)) n++;
+    for (const waiter of this.waiters.splice(0, n)) waiter.ready();
   }
 
   /** No connection here uses this budget any more: what is left (or owed) goes back to the primary. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    // Their connections are gone: nobody is left to go on.
+    this.waiters.length = 0;
     if (this.balance !== 0) this.leases.link.giveBack(this.key, this.rate, this.balance);
     this.balance = 0;
+  }
+}
+
+/** A taker's wait on a leased budget's grants. */
+class Covering implements GrantWait {
+  constructor(
+    private readonly budget: LeasedBytes,
+    private readonly upTo: number,
+  ) {}
+
+  onGranted(ready: () => void): void {
+    this.budget.waitFor(this.upTo, ready);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { RemoteInfo, Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import type { Pacer } from '../../limits/bandwidth.js';
+import { holds } from '../../limits/hold.js';
 import type { ConnectionRecord, UdpTally } from '../../protocol/connection-record.js';
 import { destination, readDatagram, replyHeader } from './socks5-datagram.js';
 import { openFlow, type FlowContext, type FlowOutcome } from './flow-opener.js';
@@ -102,7 +103,7 @@ export class UdpAssociation implements FlowOwner, Closable {
     const flow = this.flows.get(header.key) ?? this.newFlow(header.key, now);
     const payload = datagram.subarray(header.offset);
     if (flow.state === 'refused') return this.drop('refused');
-    if (this.parts.pacer && this.parts.pacer.up(payload.length) > 0) return this.drop('bandwidth');
+    if (this.parts.pacer && holds(this.parts.pacer.up(payload.length))) return this.drop('bandwidth');
     this.tally.datagramsIn++;
     this.parts.record.bytesIn += payload.length;
     this.used(flow, now);
@@ -158,7 +159,7 @@ export class UdpAssociation implements FlowOwner, Closable {
 
   private toClient(flow: UdpFlow, payload: Buffer, address: string, port: number): void {
     if (this.ended) return;
-    if (this.parts.pacer && this.parts.pacer.down(payload.length) > 0) return this.drop('bandwidth');
+    if (this.parts.pacer && holds(this.parts.pacer.down(payload.length))) return this.drop('bandwidth');
     const from = `${address}|${port}`;
     if (flow.headerFrom !== from) {
       flow.header = replyHeader(address, port);

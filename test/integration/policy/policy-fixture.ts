@@ -15,13 +15,27 @@ export async function scrape(engine: Engine): Promise<Map<string, number>> {
   return parseMetrics(await AggregatorRegistry.aggregate(await engine.metricsJson()).metrics());
 }
 
-/** A loopback origin that answers every GET with `size` bytes (default 100). */
+/** What a large body is sent in. */
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+
+/** A loopback origin that answers every GET with `size` bytes of 'a' (default 100), or `?bytes=N` of them. */
 export async function origin(size = 100): Promise<{ port: number; server: Server }> {
   const body = Buffer.alloc(size, 0x61);
   const server = createServer((req, res) => {
     const bytes = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('bytes') ?? size);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
-    res.end(bytes === size ? body : Buffer.alloc(bytes, 0x61));
+    if (bytes === size) return void res.end(body);
+    // Streamed with backpressure: a large body allocated and queued at once stalls this process (the test's client too) for as long as it takes.
+    let left = bytes;
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, CHUNK.length);
+        left -= n;
+        if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -2,13 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../../src/config/load.js';
 import { BandwidthLimiter } from '../../../src/limits/bandwidth.js';
+import type { Hold } from '../../../src/limits/hold.js';
 import { Policy, PolicyState } from '../../../src/policy/policy.js';
 
 const MB = 1_000_000;
 
 /** A wait of about `ms` (the buckets refill during the microseconds the test runs). */
-function about(wait: number, ms: number): void {
-  assert.ok(wait > ms - 100 && wait <= ms, `waits ${wait} ms, expected about ${ms} ms`);
+function about(wait: Hold, ms: number): void {
+  assert.equal(typeof wait, 'number', 'a local bucket waits a time');
+  const waited = wait as number;
+  assert.ok(waited > ms - 100 && waited <= ms, `waits ${waited} ms, expected about ${ms} ms`);
 }
 
 test('BandwidthLimiter: no limit gives no pacer (the relay keeps its plain pipe)', () => {
