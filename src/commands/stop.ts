@@ -4,7 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 /** `stop`: stop the daemon gracefully (drain, then exit). */
 export default class Stop extends BaseCommand {
   static override summary = 'Stop the proxy daemon';
-  static override description = 'Stops accepting, lets open connections finish for up to shutdown.drain_timeout, then closes the rest and exits. --force closes everything at once.';
+  static override description = 'Reports not ready at once, keeps accepting for shutdown.accept_grace (0 s unless set: time for a balancer to notice), then stops accepting, lets open connections finish for up to shutdown.drain_timeout, closes the rest and exits. --force closes everything at once.';
   static override examples = ['<%= config.bin %> stop', '<%= config.bin %> stop --force'];
   static override flags = { force: Flags.boolean({ description: 'do not wait for open connections' }) };
 
@@ -12,8 +12,9 @@ export default class Stop extends BaseCommand {
     const { flags } = await this.parse(Stop);
     const client = this.client(flags.socket);
     const answer = await client.call('stop', { body: { force: flags.force } });
-    this.say(flags.force ? `stopping ${this.bin} (pid ${answer.pid}) now` : `stopping ${this.bin} (pid ${answer.pid}); open connections have up to ${answer.drainTimeoutMs / 1000} s to finish`);
-    const deadline = Date.now() + answer.drainTimeoutMs + 15_000;
+    const grace = answer.acceptGraceMs > 0 ? `; not ready, still accepting for ${answer.acceptGraceMs / 1000} s` : '';
+    this.say(flags.force ? `stopping ${this.bin} (pid ${answer.pid}) now` : `stopping ${this.bin} (pid ${answer.pid})${grace}; open connections have up to ${answer.drainTimeoutMs / 1000} s to finish`);
+    const deadline = Date.now() + answer.acceptGraceMs + answer.drainTimeoutMs + 15_000;
     while (Date.now() < deadline && (await client.answers())) await new Promise((r) => setTimeout(r, 100));
     this.say('stopped');
     return { stopped: true, pid: answer.pid };

@@ -27,7 +27,7 @@ export interface ConfigSnapshot extends RuntimeSections {
   ruleSets: RuleSetSpec[];
   /** Where fetched rule sets are kept for the next start (set by the daemon: its state directory), if anywhere. */
   ruleSetCacheDir?: string;
-  shutdown: { drainTimeoutMs: number; forceTimeoutMs: number };
+  shutdown: { acceptGraceMs: number; drainTimeoutMs: number; forceTimeoutMs: number };
   reload: { drainTimeoutMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Engine worker processes (0 = one per core). */

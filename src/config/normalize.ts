@@ -109,7 +109,7 @@ function common(config: ServerConfig | ClientConfig, section: { bind_address: st
     debug: debugSpec(config.debug, baseDir),
     ruleSets: ruleSets(config.rule_sets, baseDir),
     network: network(config.network),
-    shutdown: { drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
+    shutdown: { acceptGraceMs: ms(config.shutdown.accept_grace), drainTimeoutMs: ms(config.shutdown.drain_timeout), forceTimeoutMs: ms(config.shutdown.force_timeout) },
     reload: { drainTimeoutMs: ms(config.reload.drain_timeout) },
     management: management(config, section, baseDir),
   };

@@ -248,7 +248,7 @@ const common = {
     })
     .optional(),
   metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: listenPort.optional() }).optional(),
-  shutdown: z.strictObject({ drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
+  shutdown: z.strictObject({ accept_grace: duration.default('0s'), drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
   management: managementSchema,

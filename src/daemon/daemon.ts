@@ -192,16 +192,25 @@ export class Daemon implements DaemonContext {
     if (warning) this.logger.warn(warning);
   }
 
-  /** Stops: listeners close, connections drain up to shutdown.drain_timeout, then the process exits. */
+  /**
+   * Stops: readiness turns 503 at once; the listeners keep accepting for shutdown.accept_grace (a
+   * balancer's health check takes the node out of rotation meanwhile), then close; connections
+   * drain up to shutdown.drain_timeout, then the process exits.
+   */
   stop(force: boolean): Promise<void> {
     this.stopping ??= (async () => {
-      const { drainTimeoutMs, forceTimeoutMs } = this.snapshot.shutdown;
-      this.logger.info(force ? 'stopping now (forced)' : 'stopping: draining connections', { drain_timeout_ms: force ? 0 : drainTimeoutMs });
+      const { acceptGraceMs, drainTimeoutMs, forceTimeoutMs } = this.snapshot.shutdown;
       const hardStop = setTimeout(() => {
         this.logger.error('force timeout reached; exiting');
         process.exit(1);
       }, forceTimeoutMs);
       hardStop.unref();
+      if (!force && acceptGraceMs > 0) {
+        // A connection a balancer sends while its check has not yet seen the 503 is served, not reset in the listen queue.
+        this.logger.info('stopping: not ready, still accepting', { accept_grace_ms: acceptGraceMs });
+        await new Promise((resolve) => setTimeout(resolve, acceptGraceMs));
+      }
+      this.logger.info(force ? 'stopping now (forced)' : 'stopping: draining connections', { drain_timeout_ms: force ? 0 : drainTimeoutMs });
       await this.metricsServer?.close();
       await this.management.close();
       const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });

@@ -30,6 +30,7 @@ state:
   store: redis
   redis: { url: "redis://127.0.0.1:${redisPort}/0", key_prefix: "${prefix}" }
 ${limited ? `rate_limiting:\n  enabled: true\n  per_ip: { requests_per_second: 1, burst: ${BURST} }\n` : ''}shutdown:
+  accept_grace: "2s"
   drain_timeout: "5s"
   force_timeout: "10s"
 `;

@@ -10,6 +10,7 @@ import { until } from '../integration/health/pool-fixture.js';
 import { connectTunnel } from '../integration/proxy/raw-peers.js';
 import { background, curlVia, httpPort, okOrigin, sandbox, type Sandbox } from './cli-harness.js';
 import { TRUSTED_LOOPBACK_YAML } from '../helpers/trusted-loopback.js';
+import { freePort } from '../helpers/ports.js';
 
 function config(drain: string, extra = ''): string {
   return `server:
@@ -134,6 +135,45 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.match(log, /info stopped drained=\d+ forced=1\n/);
   });
 }
+
+test('SIGTERM with shutdown.accept_grace: /health/ready answers 503 at once, connections are served through the grace, then the listeners close', { timeout: 120_000 }, async (t) => {
+  const o = await okOrigin();
+  t.after(() => o.server.close());
+  const health = await freePort();
+  const GRACE_MS = 5000;
+  const box = sandbox(config('1s', `metrics:\n  enabled: true\n  port: ${health}\n`).replace('shutdown:\n', `shutdown:\n  accept_grace: "${GRACE_MS}ms"\n`));
+  t.after(() => box.cleanup());
+  const daemon = await started(box);
+  const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${health}/health/ready`)).status;
+  assert.equal(await ready(), 200);
+
+  const signalledAt = Date.now();
+  process.kill(daemon.pid, 'SIGTERM');
+  await until(async () => (await ready()) === 503, 2000, 'readiness to answer 503');
+  // A balancer that has not yet seen the 503 still sends connections: they are served, not reset.
+  const sentAt = Date.now();
+  assert.equal(await curlVia(daemon.port, `http://127.0.0.1:${o.port}/during`), 'ok /during 200');
+  assert.ok(Date.now() - signalledAt < GRACE_MS, `the request was served ${sentAt - signalledAt} ms into the ${GRACE_MS} ms grace`);
+
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const probe = connect(daemon.port, '127.0.0.1');
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve(false);
+        });
+        probe.once('error', () => resolve(true));
+      }),
+    GRACE_MS + 10_000,
+    'the listener to close',
+  );
+  const closedMs = Date.now() - signalledAt;
+  assert.ok(closedMs >= GRACE_MS, `the listener closed ${closedMs} ms after SIGTERM, before the ${GRACE_MS} ms grace ended`);
+  await until(() => !alive(daemon.pid), 10_000, 'the daemon to exit');
+  const log = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+  assert.match(log, new RegExp(`info stopping: not ready, still accepting accept_grace_ms=${GRACE_MS}\n[^]*info stopping: draining connections drain_timeout_ms=1000\n`));
+});
 
 test('SIGHUP reloads the edited file; an invalid file is rejected and the old config keeps serving', { timeout: 120_000 }, async (t) => {
   const o = await okOrigin();

@@ -125,4 +125,4 @@ export const editAnswerSchema = reloadAnswerSchema.extend({
 export type EditAnswer = z.infer<typeof editAnswerSchema>;
 
 /** `POST /api/stop`. */
-export const stopAnswerSchema = z.strictObject({ stopping: z.literal(true), pid: z.number(), drainTimeoutMs: z.number() });
+export const stopAnswerSchema = z.strictObject({ stopping: z.literal(true), pid: z.number(), acceptGraceMs: z.number(), drainTimeoutMs: z.number() });

@@ -41,6 +41,7 @@ export function bindStatusRoutes(router: ControlRouter, daemon: DaemonContext): 
     .serve('reload', ({ query }) => daemon.reload(query.dry_run === '1' || query.dry_run === 'true'))
     .serve('stop', ({ body }) => {
       setImmediate(() => void daemon.stop(body.force));
-      return { stopping: true, pid: process.pid, drainTimeoutMs: body.force ? 0 : daemon.snapshot.shutdown.drainTimeoutMs } as const;
+      const { acceptGraceMs, drainTimeoutMs } = daemon.snapshot.shutdown;
+      return { stopping: true, pid: process.pid, acceptGraceMs: body.force ? 0 : acceptGraceMs, drainTimeoutMs: body.force ? 0 : drainTimeoutMs } as const;
     });
 }

@@ -37,7 +37,7 @@ export function snapshot(backends: BackendSpec[] = [{ name: 'direct', type: 'dir
     backends,
     rules: rules ?? [{ name: 'default', domains: ['*'], backends: [{ name: backends[0].name, weight: 1 }] }],
     ruleSets: [],
-    shutdown: { drainTimeoutMs: 2000, forceTimeoutMs: 4000 },
+    shutdown: { acceptGraceMs: 0, drainTimeoutMs: 2000, forceTimeoutMs: 4000 },
     reload: { drainTimeoutMs: 2000 },
     logLevel: 'warn',
     workers: 1,
