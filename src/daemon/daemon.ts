@@ -46,6 +46,10 @@ export class Daemon implements DaemonContext {
   private reloadErrors = 0;
   private editing: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | null = null;
+  /** A stop asked for --force (the first or a later call): no grace, no drain. */
+  private forced = false;
+  /** Ends shutdown.accept_grace early (a forced stop during it). */
+  private endGrace: (() => void) | null = null;
   private readonly logger: Logger;
   /** The daemon's metrics, made with the first scrape. */
   private metrics: Promise<DaemonMetrics> | null = null;
@@ -198,6 +202,10 @@ export class Daemon implements DaemonContext {
    * drain up to shutdown.drain_timeout, then the process exits.
    */
   stop(force: boolean): Promise<void> {
+    if (force) {
+      this.forced = true;
+      this.endGrace?.();
+    }
     this.stopping ??= (async () => {
       const { acceptGraceMs, drainTimeoutMs, forceTimeoutMs } = this.snapshot.shutdown;
       const hardStop = setTimeout(() => {
@@ -205,15 +213,23 @@ export class Daemon implements DaemonContext {
         process.exit(1);
       }, forceTimeoutMs);
       hardStop.unref();
-      if (!force && acceptGraceMs > 0) {
+      if (!this.forced && acceptGraceMs > 0) {
         // A connection a balancer sends while its check has not yet seen the 503 is served, not reset in the listen queue.
         this.logger.info('stopping: not ready, still accepting', { accept_grace_ms: acceptGraceMs });
-        await new Promise((resolve) => setTimeout(resolve, acceptGraceMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, acceptGraceMs);
+          this.endGrace = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.endGrace = null;
       }
-      this.logger.info(force ? 'stopping now (forced)' : 'stopping: draining connections', { drain_timeout_ms: force ? 0 : drainTimeoutMs });
+      const now = this.forced;
+      this.logger.info(now ? 'stopping now (forced)' : 'stopping: draining connections', { drain_timeout_ms: now ? 0 : drainTimeoutMs });
       await this.metricsServer?.close();
       await this.management.close();
-      const result = await this.engine.stop({ drainMs: force ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
+      const result = await this.engine.stop({ drainMs: now ? 0 : drainTimeoutMs, forceMs: forceTimeoutMs });
       this.reader.stop();
       await this.tunnels.stop();
       this.hub.close();

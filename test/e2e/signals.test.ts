@@ -175,6 +175,26 @@ test('SIGTERM with shutdown.accept_grace: /health/ready answers 503 at once, con
   assert.match(log, new RegExp(`info stopping: not ready, still accepting accept_grace_ms=${GRACE_MS}\n[^]*info stopping: draining connections drain_timeout_ms=1000\n`));
 });
 
+test('stop --force during shutdown.accept_grace ends the grace at once and closes without a drain', { timeout: 120_000 }, async (t) => {
+  const health = await freePort();
+  const box = sandbox(config('30s', `metrics:\n  enabled: true\n  port: ${health}\n`).replace('shutdown:\n', 'shutdown:\n  accept_grace: "60s"\n').replace('force_timeout: "10s"', 'force_timeout: "90s"'));
+  t.after(() => box.cleanup());
+  const daemon = await started(box);
+  const graceful = box.cli(['stop']);
+  await until(async () => (await fetch(`http://127.0.0.1:${health}/health/ready`)).status === 503, 10_000, 'readiness to answer 503');
+  const forcedAt = Date.now();
+  const forced = await box.cli(['stop', '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  await until(() => !alive(daemon.pid), 30_000, 'the daemon to exit');
+  const tookMs = Date.now() - forcedAt;
+  assert.ok(tookMs < 30_000, `exited ${tookMs} ms after stop --force, within neither the 60 s grace nor the 30 s drain`);
+  const first = await graceful;
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /; not ready, still accepting for 60 s; open connections have up to 30 s to finish\n/);
+  const log = readFileSync(join(box.dir, 'state', 'server', 'daemon.log'), 'utf8');
+  assert.match(log, /info stopping: not ready, still accepting accept_grace_ms=60000\n[^]*info stopping now \(forced\) drain_timeout_ms=0\n/);
+});
+
 test('SIGHUP reloads the edited file; an invalid file is rejected and the old config keeps serving', { timeout: 120_000 }, async (t) => {
   const o = await okOrigin();
   t.after(() => o.server.close());
