@@ -203,12 +203,12 @@ export class ConnectionLedger {
     const picked = (record: ConnectionRecord): boolean => matchesFilter(record, filter);
     const closed = (): Error => Object.assign(new Error('closed by an operator'), { code: 'closed-by-operator' });
     let count = 0;
-    for (const [socket, record] of [...this.upstreams]) {
+    for (const [socket, record] of this.upstreams) {
       if (!picked(record)) continue;
       socket.destroy(closed());
       count++;
     }
-    for (const [record, abort] of [...this.requests]) {
+    for (const [record, abort] of this.requests) {
       if (!picked(record)) continue;
       abort(closed());
       count++;
