@@ -6,6 +6,7 @@ import { socks5Schema } from './socks5-schema.js';
 import { managementSchema } from './management-schema.js';
 import { configSectionSchema } from './source-schema.js';
 import { networkSchema as network } from './network-schema.js';
+import { shutdownSchema } from './shutdown-schema.js';
 
 /*
  * The configuration schema of both dialects (the server and client files, README "Use it", with
@@ -248,7 +249,7 @@ const common = {
     })
     .optional(),
   metrics: z.strictObject({ enabled: z.boolean().default(false), endpoint: z.string().startsWith('/', 'expected a path starting with "/"').default('/metrics'), port: listenPort.optional() }).optional(),
-  shutdown: z.strictObject({ accept_grace: duration.default('0s'), drain_timeout: duration.default('30s'), force_timeout: duration.default('60s') }).prefault({}),
+  shutdown: shutdownSchema,
   reload: z.strictObject({ drain_timeout: duration.default('10s') }).prefault({}),
   debug: debugSchema.optional(),
   management: managementSchema,
