@@ -8,7 +8,7 @@ const QUIET_MS = 5_000;
 const TICK_MS = 1_000;
 
 /**
- * Runs one full garbage collection once traffic has been quiet for QUIET_MS after a burst (and
+ * Runs full garbage collections once traffic has been quiet for QUIET_MS after a burst (and
  * once after start, for the garbage of loading). V8 collects its old generation only when it
  * grows, and gives memory back only after such a collection: an engine process that served a
  * burst and went quiet otherwise keeps the burst's heap, tens of megabytes, while idle. The
@@ -37,6 +37,10 @@ export function collectWhenQuiet(activity: () => number, collect: (() => void) |
     if (!dirty || quietFor < QUIET_MS) return;
     dirty = false;
     releaseSpareCopies();
+    // Twice: the pages the first collection empties stay committed until they are swept, which
+    // an idle process does at its next collection (V8's own comes 10 to 20 s later): measured in
+    // an engine worker after a burst, 49 MB committed, 30 after the first, 14 after the second.
+    collect();
     collect();
   }, TICK_MS).unref();
 }
