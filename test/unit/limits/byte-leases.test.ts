@@ -17,13 +17,19 @@ function link(connected = () => true): { leases: ByteLeases; asks: number[]; ret
   return { leases, asks, returned };
 }
 
-/** Resolves with the order in which `holds` let their takers go, once `settle` ran and the microtasks after it. */
-async function released(holds: Hold[], settle: () => void): Promise<number[]> {
+/** The order in which `holds` let their takers go, filled in as they do. */
+function follow(holds: Hold[]): number[] {
   const order: number[] = [];
   holds.forEach((hold, i) => {
     assert.notEqual(typeof hold, 'number', `taker ${i} waits for grants, not a time`);
     if (typeof hold !== 'number') hold.onGranted(() => order.push(i));
   });
+  return order;
+}
+
+/** Resolves with the order in which `holds` let their takers go, once `settle` ran and the microtasks after it. */
+async function released(holds: Hold[], settle: () => void): Promise<number[]> {
+  const order = follow(holds);
   settle();
   await new Promise((resolve) => setImmediate(resolve));
   return order;
@@ -44,9 +50,7 @@ test('takers in debt wait for the grants that cover them, however late, and go i
   const { leases, asks } = link();
   const budget = leases.hold('total:down', RATE);
   // Three connections read a lease and a half before anything is granted: each waits its turn.
-  const waits = [budget.take(50_000), budget.take(50_000), budget.take(12_500)];
-  const order: number[] = [];
-  waits.forEach((hold, i) => typeof hold !== 'number' && hold.onGranted(() => order.push(i)));
+  const order = follow([budget.take(50_000), budget.take(50_000), budget.take(12_500)]);
   // However long the primary takes, no time passing lets a taker go: only a grant does.
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(order, [], 'nobody goes before a grant');
