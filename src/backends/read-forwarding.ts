@@ -61,7 +61,16 @@ interface ForwardingState {
   early: Buffer[];
 }
 
-const states = new WeakMap<Socket, ForwardingState>();
+/*
+ * Where a forwarding socket keeps its state: a property of the socket, not a WeakMap entry. A
+ * WeakMap's table in the old generation keeps its values alive through every scavenge, and this
+ * value holds its key (the sink's `resume` holds the socket): each relayed upstream socket, with
+ * its peer and their stream states, lived on until the next mark-compact and was promoted on the
+ * way (3.5 KB of every new CONNECT tunnel on Node 20, 2 KB on Node 24, and scavenge pauses of 9
+ * and 21 ms under `d_connect`).
+ */
+const STATE = Symbol('forwarding');
+type Forwarding = Socket & { [STATE]?: ForwardingState };
 
 /** Creates the `onread` option for a socket that will only be relayed, and registers it once connected. */
 export function forwardingReadOption(): { onread: OnReadOpts; register(socket: Socket): void } {
@@ -76,13 +85,15 @@ export function forwardingReadOption(): { onread: OnReadOpts; register(socket: S
         return false;
       },
     },
-    register: (socket) => states.set(socket, state),
+    register: (socket) => {
+      (socket as Forwarding)[STATE] = state;
+    },
   };
 }
 
 /** Whether a socket reads through forwardingReadOption (it emits no 'data' events). */
 export function isForwarding(socket: Socket): boolean {
-  return states.has(socket);
+  return (socket as Forwarding)[STATE] !== undefined;
 }
 
 /**
@@ -90,7 +101,7 @@ export function isForwarding(socket: Socket): boolean {
  * backpressure, and at the pace `pace` allows when a bandwidth limit applies.
  */
 export function attachForwarding(from: Socket, to: Socket, pace?: Pace): void {
-  const state = states.get(from);
+  const state = (from as Forwarding)[STATE];
   if (!state) throw new Error('not a forwarding socket');
   const resume = (): void => {
     from.resume();
@@ -116,7 +127,7 @@ export function attachForwarding(from: Socket, to: Socket, pace?: Pace): void {
  * bytes that followed it: they and later reads are kept for the relay.
  */
 export function interceptReads(socket: Socket, onData: (chunk: Buffer) => void): (rest: Buffer) => void {
-  const state = states.get(socket);
+  const state = (socket as Forwarding)[STATE];
   if (!state) throw new Error('not a forwarding socket');
   state.sink = (read, length) => {
     onData(owned(read, length));
