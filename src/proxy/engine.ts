@@ -137,7 +137,7 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
       slots: options.slotLeases ?? null,
     });
     this.door = new InterceptDoor(this.context, this.interception);
-    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, config: () => this.current.config, draining: () => this.isDraining });
+    this.worker = new WorkerPort({ listening: this.listening, ledger, policyState: this.policyState, draining: () => this.isDraining });
   }
 
   /**

@@ -27,6 +27,7 @@ import { proxyProtocolGate, readProxyHeaderFirst, type ProxyProtocolGate } from 
 import { handleUpgrade } from './upgrade-handler.js';
 import type { SlotLeases } from '../policy/slot-leases.js';
 import { holdForSlot } from './slot-gate.js';
+import { inheritSocketOptions, setSocketOptions, type KeepaliveSetting } from './accepted-socket-options.js';
 
 /** What the listeners need from the engine. */
 export interface ListenerContext {
@@ -80,17 +81,22 @@ export class Listeners {
     socket.end(rawAnswer('request-timeout', `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), () => socket.destroy()),
   );
 
+  /** `network.keepalive` for the connections accepted from now on (start and each reload set it). */
+  private keepalive: KeepaliveSetting = { enabled: false, intervalMs: 0 };
+
   constructor(private readonly ctx: ListenerContext) {}
 
   /** Binds a listener per spec; binds none (closing those already bound) if any cannot be bound. */
   async start(config: ConfigSnapshot): Promise<BoundListener[]> {
     this.proxyProtocol = proxyProtocolGate(config);
+    this.keepalive = config.network.keepalive;
     try {
       for (const spec of config.listeners) {
         const server = this.create(spec, config);
         const bound = await listen(server, spec);
         // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
         server.on('error', (error: NodeJS.ErrnoException) => this.ctx.acceptFailed(error));
+        this.socketOptions(server);
         this.listening.push({ spec, server, bound });
       }
     } catch (error) {
@@ -102,12 +108,10 @@ export class Listeners {
   }
 
   /** Serves a connection another engine worker accepted on listener `index` and passed here: as if this listener's server had accepted it. */
-  accept(index: number, socket: Socket, config: ConfigSnapshot): void {
+  accept(index: number, socket: Socket): void {
     const listening = this.listening[index];
     if (!listening) return void socket.destroy();
-    // What the listening server's options do for the sockets it accepts itself.
-    socket.setNoDelay(true);
-    if (config.network.keepalive.enabled) socket.setKeepAlive(true, config.network.keepalive.intervalMs);
+    // Accepted on the shared listening socket by another process: it inherited TCP_NODELAY and keepalive there, or gets them from the fallback 'connection' listener (socketOptions).
     if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
     listening.server.emit('connection', socket);
   }
@@ -134,6 +138,8 @@ export class Listeners {
     const proxyProtocol = proxyProtocolGate(next);
     return () => {
       this.proxyProtocol = proxyProtocol;
+      this.keepalive = next.network.keepalive;
+      for (const l of this.listening) this.socketOptions(l.server);
       // Each new connection's parser takes the server's limit: a changed max_header_size applies from the next one.
       for (const l of this.listening) if (l.spec.kind === 'http') (l.server as HttpServer & { maxHeaderSize: number }).maxHeaderSize = next.network.maxHeaderSize;
       // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
@@ -171,7 +177,8 @@ export class Listeners {
     const network = config.network;
     const proxy = this.ctx.proxy;
     if (spec.kind === 'socks5') {
-      const server = createNetServer({ allowHalfOpen: true, noDelay: true, keepAlive: network.keepalive.enabled, keepAliveInitialDelay: network.keepalive.intervalMs }, (socket) => {
+      // No per-socket options here: see socketOptions().
+      const server = createNetServer({ allowHalfOpen: true }, (socket) => {
         if (!this.ctx.policy().allowsClient(clientAddress(socket), 'socks5')) return socket.destroy();
         if (!this.admit(socket, 'socks5')) return this.refuseSocks5(socket);
         handleSocks5(proxy, socket, SOCKS5_OPTIONS);
@@ -181,9 +188,8 @@ export class Listeners {
       return server;
     }
     const httpOptions = {
-      noDelay: true,
-      keepAlive: network.keepalive.enabled,
-      keepAliveInitialDelay: network.keepalive.intervalMs,
+      // Set on the listening socket instead (socketOptions); node:http's default would set it on each socket.
+      noDelay: false,
       keepAliveTimeout: network.timeouts.idleMs,
       // Uploads and downloads may take long; the idle timeout below bounds silence instead.
       requestTimeout: 0,
@@ -237,6 +243,18 @@ export class Listeners {
     readProxyHeaderFirst(server, () => this.proxyProtocol, this.ctx.warn, spec.tls ? { named: (socket, client) => this.holdForHandshake(socket, client) } : undefined);
     return server;
   }
+
+  /**
+   * Gives the sockets a listener accepts from now on TCP_NODELAY and the keepalive in effect: set on
+   * the listening socket for them to inherit, or, where they cannot, on each one as it is accepted.
+   */
+  private socketOptions(server: NetServer | HttpServer): void {
+    server.removeListener('connection', this.setOptions);
+    if (!inheritSocketOptions(server, this.keepalive)) server.prependListener('connection', this.setOptions);
+  }
+
+  /** The per-socket fallback of socketOptions(): one listener for every server. */
+  private readonly setOptions = (socket: Socket): void => setSocketOptions(socket, this.keepalive);
 
   /** Keeps a TLS connection's PROXY client until its handshake completes (or the connection closes). */
   private holdForHandshake(socket: Socket, client: ProxyEndpoint): void {

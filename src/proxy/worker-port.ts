@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import { balanceAccepts, type BalanceParts } from './accept-balance.js';
-import type { ConfigSnapshot } from '../config/model.js';
 import type { PolicyState } from '../policy/policy-state.js';
 import type { ConnectionLedger } from './connection-ledger.js';
 import type { Listeners } from './listeners.js';
@@ -11,7 +10,6 @@ export interface WorkerPortParts {
   listening: Listeners;
   ledger: ConnectionLedger;
   policyState: PolicyState;
-  config(): ConfigSnapshot;
   draining(): boolean;
 }
 
@@ -31,7 +29,7 @@ export class WorkerPort {
     // Counted whatever becomes of it: the daemon counts it on its way until a report says received.
     this.received++;
     if (this.parts.draining()) return void socket.destroy();
-    this.parts.listening.accept(index, socket, this.parts.config());
+    this.parts.listening.accept(index, socket);
   }
 
   /** Balances this worker's own accepts on the shared sockets with the other workers' (see balanceAccepts). */

@@ -124,6 +124,15 @@ function sockets(filter: string): string[] {
   return result.stdout.trim().split('\n').filter(Boolean);
 }
 
+/** The one established socket matching a filter, once nothing it sent is unacknowledged (until then ss shows the retransmission timer, not the keepalive one). */
+function settledSocket(what: string, filter: string): Promise<string> {
+  return waitFor(`${what} with nothing unacknowledged`, () => {
+    const lines = sockets(filter);
+    assert.ok(lines.length <= 1, `${what}: ${lines.join('\n')}`);
+    return lines.length === 1 && lines[0].split(/\s+/)[1] === '0' ? lines[0] : undefined;
+  });
+}
+
 test('network.keepalive: TCP keepalive with its interval on the client connections and the upstream ones, none when disabled', { timeout: 30_000 }, async (t) => {
   if (spawnSync('ss', ['-V']).status !== 0) return t.skip('needs ss (iproute2) to read socket options');
   const echo = createServer((s) => s.pipe(s));
@@ -138,11 +147,9 @@ test('network.keepalive: TCP keepalive with its interval on the client connectio
     t.after(() => (stopped ? undefined : proxy.stop()));
     const { socket } = await connectTunnel(proxy.http.port, echoPort);
     t.after(() => socket.destroy());
-    const front = sockets(`( sport = :${proxy.http.port} )`);
-    const upstream = sockets(`( dport = :${echoPort} )`);
-    assert.equal(front.length, 1, front.join('\n'));
-    assert.equal(upstream.length, 1, upstream.join('\n'));
-    for (const [side, line] of [['client', front[0]], ['upstream', upstream[0]]]) {
+    const front = await settledSocket('client side', `( sport = :${proxy.http.port} )`);
+    const upstream = await settledSocket('upstream side', `( dport = :${echoPort} )`);
+    for (const [side, line] of [['client', front], ['upstream', upstream]]) {
       // ss shows the time left until the first probe: just under the interval.
       if (enabled) assert.match(line, /timer:\(keepalive,4[0-5]sec,0\)/, `${side} side: ${line}`);
       else assert.doesNotMatch(line, /keepalive/, `${side} side: ${line}`);
@@ -151,4 +158,34 @@ test('network.keepalive: TCP keepalive with its interval on the client connectio
     stopped = true;
     await proxy.stop();
   }
+});
+
+test('network.keepalive: a reload applies to the client connections accepted after it, on the HTTP and SOCKS5 listeners', { timeout: 30_000 }, async (t) => {
+  if (spawnSync('ss', ['-V']).status !== 0) return t.skip('needs ss (iproute2) to read socket options');
+  const echo = createServer((s) => s.pipe(s));
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.after(() => echo.close());
+  const echoPort = (echo.address() as { port: number }).port;
+  const base = snapshot();
+  const withKeepalive = (enabled: boolean, intervalMs: number): typeof base => ({ ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs } } });
+  const proxy = await startEngine(withKeepalive(true, 45_000));
+  t.after(() => proxy.stop());
+  const open: Socket[] = [];
+  t.after(() => open.forEach((socket) => socket.destroy()));
+  /** What ss shows of the proxy's side of a new tunnel's client connection, on each listener. */
+  const clientSides = async (): Promise<[string, string][]> => {
+    const http = (await connectTunnel(proxy.http.port, echoPort)).socket;
+    const socks = (await SocksClient.createConnection({ proxy: { host: '127.0.0.1', port: proxy.socks.port, type: 5 }, command: 'connect', destination: { host: '127.0.0.1', port: echoPort }, timeout: 5000 })).socket;
+    open.push(http, socks);
+    return Promise.all([
+      settledSocket('http', `( sport = :${proxy.http.port} and dport = :${http.localPort} )`).then((line): [string, string] => ['http', line]),
+      settledSocket('socks5', `( sport = :${proxy.socks.port} and dport = :${socks.localPort} )`).then((line): [string, string] => ['socks5', line]),
+    ]);
+  };
+  for (const [listener, line] of await clientSides()) assert.match(line, /timer:\(keepalive,4[0-5]sec,0\)/, `${listener} before the reloads: ${line}`);
+  await proxy.engine.reload(withKeepalive(false, 45_000));
+  for (const [listener, line] of await clientSides()) assert.doesNotMatch(line, /keepalive/, `${listener} after keepalive was turned off: ${line}`);
+  await proxy.engine.reload(withKeepalive(true, 20_000));
+  for (const [listener, line] of await clientSides()) assert.match(line, /timer:\(keepalive,(1[5-9]|20)sec,0\)/, `${listener} after the interval became 20 s: ${line}`);
 });
