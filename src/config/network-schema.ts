@@ -1,8 +1,15 @@
 import { z } from 'zod';
+import { parseDuration } from './value-parsers.js';
 import { duration } from './values.js';
 
 /** Safety caps that apply when the file sets none. */
 export const CONNECTION_LIMIT_DEFAULTS = { maxConnections: 10_000, maxConnectionsPerIp: 256 } as const;
+
+/** TCP keepalive's idle time: whole seconds to the kernel, which takes 1 to 32767 (outside that it refuses it, and the system default would apply without a word). */
+const keepaliveInterval = duration.refine((v) => {
+  const ms = parseDuration(v);
+  return ms === null || (ms >= 1000 && ms <= 32_767_000);
+}, { error: (issue) => `"${String(issue.input)}" is out of range: TCP keepalive takes 1s to 32767s` });
 
 /** `network:` address families, timeouts, keepalive, connection limits and header limits. */
 export const networkSchema = z.strictObject({
@@ -13,7 +20,7 @@ export const networkSchema = z.strictObject({
   keepalive: z
     .strictObject({
       enabled: z.boolean().default(true),
-      interval: duration.default('30s'),
+      interval: keepaliveInterval.default('30s'),
       max_idle_conns: z.number().int().min(0).default(100),
       max_idle_time: duration.default('90s'),
     })

@@ -18,6 +18,8 @@ interface TcpHandle {
  * connection, where Node's own server options make five per socket with keepalive on, a few
  * percent of a short tunnel's CPU. False, setting nothing, where that cannot be relied on (another
  * system, no TCP socket at hand): the caller sets them on each socket (setSocketOptions).
+ * Node does not know an accepted socket has them: its setNoDelay(false) or setKeepAlive(false) on
+ * one would be skipped as changing nothing. Nothing here turns them off per socket.
  */
 export function inheritSocketOptions(server: Server, keepalive: KeepaliveSetting): boolean {
   if (process.platform !== 'linux') return false;

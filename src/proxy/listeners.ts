@@ -48,6 +48,8 @@ interface Listening {
   spec: ListenerSpec;
   server: NetServer | HttpServer;
   bound: BoundListener;
+  /** Whether the sockets it accepts inherit TCP_NODELAY and keepalive from its listening socket (else each gets them as it is accepted). */
+  inherits: boolean;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -96,8 +98,13 @@ export class Listeners {
         const bound = await listen(server, spec);
         // After listen, an error is a failed accept (out of descriptors): reported, never fatal.
         server.on('error', (error: NodeJS.ErrnoException) => this.ctx.acceptFailed(error));
-        this.socketOptions(server);
-        this.listening.push({ spec, server, bound });
+        const listening: Listening = { spec, server, bound, inherits: false };
+        // One listener for the server's life (the accept balance wraps the listeners it finds): it acts only where inheriting failed.
+        server.prependListener('connection', (socket: Socket) => {
+          if (!listening.inherits) setSocketOptions(socket, this.keepalive);
+        });
+        this.socketOptions(listening);
+        this.listening.push(listening);
       }
     } catch (error) {
       await Promise.all(this.listening.splice(0).map((l) => closeServer(l.server)));
@@ -111,7 +118,7 @@ export class Listeners {
   accept(index: number, socket: Socket): void {
     const listening = this.listening[index];
     if (!listening) return void socket.destroy();
-    // Accepted on the shared listening socket by another process: it inherited TCP_NODELAY and keepalive there, or gets them from the fallback 'connection' listener (socketOptions).
+    // Accepted on the shared listening socket by another process: it inherited TCP_NODELAY and keepalive there, or gets them from the 'connection' listener start() added.
     if (listening.spec.kind === 'socks5') socket.allowHalfOpen = true;
     listening.server.emit('connection', socket);
   }
@@ -139,7 +146,7 @@ export class Listeners {
     return () => {
       this.proxyProtocol = proxyProtocol;
       this.keepalive = next.network.keepalive;
-      for (const l of this.listening) this.socketOptions(l.server);
+      for (const l of this.listening) this.socketOptions(l);
       // Each new connection's parser takes the server's limit: a changed max_header_size applies from the next one.
       for (const l of this.listening) if (l.spec.kind === 'http') (l.server as HttpServer & { maxHeaderSize: number }).maxHeaderSize = next.network.maxHeaderSize;
       // A renewed certificate (same path or a new one) serves new handshakes; open connections keep theirs.
@@ -246,15 +253,12 @@ export class Listeners {
 
   /**
    * Gives the sockets a listener accepts from now on TCP_NODELAY and the keepalive in effect: set on
-   * the listening socket for them to inherit, or, where they cannot, on each one as it is accepted.
+   * the listening socket for them to inherit, or, where that fails, on each one as it is accepted.
+   * (A connection the kernel completed between binding and this call, while starting, has neither.)
    */
-  private socketOptions(server: NetServer | HttpServer): void {
-    server.removeListener('connection', this.setOptions);
-    if (!inheritSocketOptions(server, this.keepalive)) server.prependListener('connection', this.setOptions);
+  private socketOptions(listening: Listening): void {
+    listening.inherits = inheritSocketOptions(listening.server, this.keepalive);
   }
-
-  /** The per-socket fallback of socketOptions(): one listener for every server. */
-  private readonly setOptions = (socket: Socket): void => setSocketOptions(socket, this.keepalive);
 
   /** Keeps a TLS connection's PROXY client until its handshake completes (or the connection closes). */
   private holdForHandshake(socket: Socket, client: ProxyEndpoint): void {

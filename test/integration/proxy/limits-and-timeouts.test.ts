@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { SocksClient } from 'socks';
@@ -171,6 +171,19 @@ test('network.keepalive: a reload applies to the client connections accepted aft
   const withKeepalive = (enabled: boolean, intervalMs: number): typeof base => ({ ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs } } });
   const proxy = await startEngine(withKeepalive(true, 45_000));
   t.after(() => proxy.stop());
+  // On Linux the accepted sockets inherit both options from the listening socket: none is set per socket.
+  const listenerPorts = new Set([proxy.http.port, proxy.socks.port]);
+  const perSocket: string[] = [];
+  const { setNoDelay, setKeepAlive } = Socket.prototype;
+  Socket.prototype.setNoDelay = function (this: Socket, ...args) {
+    if (listenerPorts.has(this.localPort ?? 0)) perSocket.push(`setNoDelay on :${this.localPort}`);
+    return setNoDelay.apply(this, args);
+  };
+  Socket.prototype.setKeepAlive = function (this: Socket, ...args) {
+    if (listenerPorts.has(this.localPort ?? 0)) perSocket.push(`setKeepAlive on :${this.localPort}`);
+    return setKeepAlive.apply(this, args);
+  };
+  t.after(() => Object.assign(Socket.prototype, { setNoDelay, setKeepAlive }));
   const open: Socket[] = [];
   t.after(() => open.forEach((socket) => socket.destroy()));
   /** What ss shows of the proxy's side of a new tunnel's client connection, on each listener. */
@@ -188,4 +201,5 @@ test('network.keepalive: a reload applies to the client connections accepted aft
   for (const [listener, line] of await clientSides()) assert.doesNotMatch(line, /keepalive/, `${listener} after keepalive was turned off: ${line}`);
   await proxy.engine.reload(withKeepalive(true, 20_000));
   for (const [listener, line] of await clientSides()) assert.match(line, /timer:\(keepalive,(1[5-9]|20)sec,0\)/, `${listener} after the interval became 20 s: ${line}`);
+  if (process.platform === 'linux') assert.deepEqual(perSocket, []);
 });
