@@ -1,14 +1,30 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, Socket } from 'node:net';
 import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { SocksClient } from 'socks';
+import type { ConfigSnapshot } from '../../../src/config/model.js';
 import type { LimitHit } from '../../../src/policy/limit-hit.js';
 import { METRICS_ON, scrape } from '../policy/policy-fixture.js';
 import { startEngine, snapshot } from './engine-fixture.js';
 import { connectTunnel } from './raw-peers.js';
 import { waitFor } from '../../helpers/run.js';
+
+/** A loopback echo server for the test's life; its port. */
+async function echoServer(t: TestContext): Promise<number> {
+  const echo = createServer((s) => s.pipe(s));
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.after(() => echo.close());
+  return (echo.address() as { port: number }).port;
+}
+
+/** The engine fixture's snapshot with `network.keepalive` set. */
+function withKeepalive(enabled: boolean, intervalMs: number): ConfigSnapshot {
+  const base = snapshot();
+  return { ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs } } };
+}
 
 async function open(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
@@ -79,11 +95,7 @@ test('network.timeouts.idle closes a silent tunnel; connect timeout bounds a SOC
   await once(silent, 'listening');
   t.after(() => silent.close());
   const silentPort = (silent.address() as { port: number }).port;
-  const echo = createServer((s) => s.pipe(s));
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  t.after(() => echo.close());
-  const echoPort = (echo.address() as { port: number }).port;
+  const echoPort = await echoServer(t);
   const base = snapshot([
     { name: 'direct', type: 'direct' },
     { name: 'stuck', type: 'socks5', host: '127.0.0.1', port: silentPort },
@@ -135,14 +147,9 @@ function settledSocket(what: string, filter: string): Promise<string> {
 
 test('network.keepalive: TCP keepalive with its interval on the client connections and the upstream ones, none when disabled', { timeout: 30_000 }, async (t) => {
   if (spawnSync('ss', ['-V']).status !== 0) return t.skip('needs ss (iproute2) to read socket options');
-  const echo = createServer((s) => s.pipe(s));
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  t.after(() => echo.close());
-  const echoPort = (echo.address() as { port: number }).port;
+  const echoPort = await echoServer(t);
   for (const enabled of [true, false]) {
-    const base = snapshot();
-    const proxy = await startEngine({ ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs: 45_000 } } });
+    const proxy = await startEngine(withKeepalive(enabled, 45_000));
     let stopped = false;
     t.after(() => (stopped ? undefined : proxy.stop()));
     const { socket } = await connectTunnel(proxy.http.port, echoPort);
@@ -162,13 +169,7 @@ test('network.keepalive: TCP keepalive with its interval on the client connectio
 
 test('network.keepalive: a reload applies to the client connections accepted after it, on the HTTP and SOCKS5 listeners', { timeout: 30_000 }, async (t) => {
   if (spawnSync('ss', ['-V']).status !== 0) return t.skip('needs ss (iproute2) to read socket options');
-  const echo = createServer((s) => s.pipe(s));
-  echo.listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  t.after(() => echo.close());
-  const echoPort = (echo.address() as { port: number }).port;
-  const base = snapshot();
-  const withKeepalive = (enabled: boolean, intervalMs: number): typeof base => ({ ...base, network: { ...base.network, keepalive: { ...base.network.keepalive, enabled, intervalMs } } });
+  const echoPort = await echoServer(t);
   const proxy = await startEngine(withKeepalive(true, 45_000));
   t.after(() => proxy.stop());
   // On Linux the accepted sockets inherit both options from the listening socket: none is set per socket.
