@@ -2,13 +2,18 @@
 # Build stage: the full dev install compiles TypeScript and the oclif manifest, then drops dev deps.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
+# A C compiler for native/malloc-trim.c (scripts/build-native.mjs); the runtime stage takes only the built addon.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are here; the build runs below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/sort-manifest.mjs scripts/
+COPY scripts/sort-manifest.mjs scripts/build-native.mjs scripts/
 COPY bin bin
 COPY src src
+COPY native native
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: Node, tini as PID 1 (signals and zombies), and the tools the tunnel backends run.
@@ -24,6 +29,7 @@ COPY --from=build /src/package.json /src/oclif.manifest.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
 COPY --from=build /src/bin bin
+COPY --from=build /src/native native
 COPY assets assets
 COPY examples/container-config.yaml /etc/simple-proxy/server-config.yaml
 RUN ln -s /opt/simple-proxy/bin/simple-proxy-server.js /usr/local/bin/simple-proxy-server \

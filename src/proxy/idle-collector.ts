@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { releaseSpareCopies } from '../backends/read-forwarding.js';
+import { returnFreedMemory } from './native-memory.js';
 
 /** How long without a new, or a closed, connection or request counts as quiet. */
 const QUIET_MS = 5_000;
@@ -14,13 +15,15 @@ const TICK_MS = 1_000;
  * burst and went quiet otherwise keeps the burst's heap, tens of megabytes, while idle. The
  * collection runs while nothing new arrives, so no request waits on it, and at most once per
  * quiet spell (a long download in an open tunnel starts no new record: it gets one, not one
- * every QUIET_MS). The relays' spare copy buffers go with it. `collect` is the full collection:
+ * every QUIET_MS). The relays' spare copy buffers go with it, and then `release` hands what the
+ * process freed back to the system (returnFreedMemory: glibc keeps it otherwise; the buffers the
+ * collections freed are among it). `collect` is the full collection:
  * by default the global `gc` of `--expose-gc`, which engine workers are started with (see
  * ENGINE_V8_FLAGS; without it this does nothing), else runtimeGc()'s. `activity` is a count
  * that moves with every connection and request, opened or closed: thousands of idle tunnels
  * closing at once are the end of a spell too, or their memory would stay until the next one.
  */
-export function collectWhenQuiet(activity: () => number, collect: (() => void) | undefined = globalThis.gc): void {
+export function collectWhenQuiet(activity: () => number, collect: (() => void) | undefined = globalThis.gc, release: () => unknown = returnFreedMemory): void {
   if (!collect) return;
   let seen = activity();
   let quietFor = 0;
@@ -42,6 +45,7 @@ export function collectWhenQuiet(activity: () => number, collect: (() => void) |
     // an engine worker after a burst, 49 MB committed, 30 after the first, 14 after the second.
     collect();
     collect();
+    release();
   }, TICK_MS).unref();
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { curlVia, httpPort, preloadedSandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
@@ -16,6 +16,15 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 `;
 
+/** The addon that hands freed memory back to the system (native/malloc-trim.c), as `npm run build` makes it where a C compiler is. */
+const ADDON = resolve(import.meta.dirname, '../../native/malloc-trim.node');
+
+/** The daemon's engine workers: its children running the engine entry. */
+function enginesOf(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('engine-worker'));
+}
+
 /** Times (ms since the epoch) of the forced collections process `pid` ran so far. */
 function forced(dir: string, pid: number): number[] {
   try {
@@ -26,7 +35,7 @@ function forced(dir: string, pid: number): number[] {
 }
 
 for (const workers of [1, 2]) {
-  test(`the daemon (workers: ${workers}) runs a full collection once its traffic has gone quiet, though node runs it without --expose-gc`, async (t) => {
+  test(`the daemon (workers: ${workers}) runs a full collection once its traffic has gone quiet, though node runs it without --expose-gc, and every process of it hands the freed memory back`, async (t) => {
     const { box, origin } = await preloadedSandbox(t, workers, HOOK, 'GC_LOG_DIR');
 
     const started = await box.cli(['start']);
@@ -36,5 +45,13 @@ for (const workers of [1, 2]) {
     const lastTraffic = Date.now();
     // Quiet means 5 to 6 s without traffic; the deadline is generous for a loaded machine.
     await waitFor('a forced full collection in the daemon after the traffic', () => (forced(box.dir, status.pid).some((at) => at > lastTraffic) ? true : undefined), 40_000);
+
+    // After its collections each process hands what they freed back to the system: the addon that does it is loaded on first use.
+    if (!existsSync(ADDON)) return void t.diagnostic('native/malloc-trim.node is not built (no C compiler at build time): not checked');
+    const processes = [status.pid, ...enginesOf(status.pid)];
+    assert.equal(processes.length, workers === 1 ? 1 : workers + 1, `the daemon and its engine workers: ${processes.join(', ')}`);
+    for (const pid of processes) {
+      await waitFor(`the memory-returning addon in process ${pid}`, () => (readFileSync(`/proc/${pid}/maps`, 'utf8').includes(ADDON) ? true : undefined), 40_000);
+    }
   });
 }

@@ -2,14 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectWhenQuiet, runtimeGc } from '../../../src/proxy/idle-collector.js';
 
-test('two full collections run 5 to 6 s after traffic went quiet, once per quiet spell, and again after the next traffic', (t) => {
+test('two full collections run 5 to 6 s after traffic went quiet, then the freed memory goes back to the system, once per quiet spell, and again after the next traffic', (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
   const real = globalThis.gc;
   let collections = 0;
-  globalThis.gc = (() => void collections++) as typeof globalThis.gc;
+  const steps: string[] = [];
+  globalThis.gc = (() => {
+    collections++;
+    steps.push('collect');
+  }) as typeof globalThis.gc;
   t.after(() => (globalThis.gc = real));
   let activity = 0;
-  collectWhenQuiet(() => activity);
+  collectWhenQuiet(() => activity, globalThis.gc, () => steps.push('return freed memory'));
 
   t.mock.timers.tick(6_000);
   assert.equal(collections, 2, 'once after start (the garbage of loading), two back to back: the second releases the pages the first emptied');
@@ -27,6 +31,7 @@ test('two full collections run 5 to 6 s after traffic went quiet, once per quiet
   assert.equal(collections, 4, 'within 6 s of quiet');
   t.mock.timers.tick(60_000);
   assert.equal(collections, 4, 'once per quiet spell');
+  assert.deepEqual(steps, ['collect', 'collect', 'return freed memory', 'collect', 'collect', 'return freed memory'], 'what the collections freed goes back after them, each time');
 });
 
 /** A weak reference to an object nothing else holds. */
