@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { directOnly, httpPort, okOrigin, sandbox } from './cli-harness.js';
+import { directOnly, enginesOf, httpPort, okOrigin, sandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/simple-proxy-server.js');
@@ -18,12 +17,6 @@ const IN_FLIGHT = 32;
  * collection had run, and a mark-compact ran about every second under load. Now well under 100 bytes.
  */
 const PROMOTED_PER_REQUEST_MAX = 1024;
-
-/** The engine workers of a daemon: its children running the engine entry. */
-function enginesOf(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('engine-worker'));
-}
 
 /** Sends `total` keep-alive GETs for `url` through the proxy, `inFlight` at a time; resolves with how many answered 200. */
 async function keepAliveLoad(proxyPort: number, url: string, total: number, inFlight: number): Promise<number> {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectTunnel, curlVia, httpPort, preloadedSandbox } from './cli-harness.js';
+import { connectTunnel, curlVia, enginesOf, httpPort, preloadedSandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
 /*
@@ -70,8 +70,7 @@ test('the engine workers load none of the CLI, dashboard, interception or metric
   tunnel.socket.destroy();
 
   const workers = await waitFor('two engine workers', () => {
-    const children = readFileSync(`/proc/${status.pid}/task/${status.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    const engines = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine-worker'));
+    const engines = enginesOf(status.pid);
     return engines.length === 2 ? engines : undefined;
   });
   for (const pid of workers) {

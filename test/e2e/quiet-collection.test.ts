@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { curlVia, httpPort, preloadedSandbox } from './cli-harness.js';
+import { curlVia, enginesOf, httpPort, preloadedSandbox } from './cli-harness.js';
 import { waitFor } from '../helpers/run.js';
 
 /** A preload (NODE_OPTIONS reaches every process of the daemon) that notes the time of each forced full collection: what gc() runs. */
@@ -18,12 +18,6 @@ new PerformanceObserver((list) => {
 
 /** The addon that hands freed memory back to the system (native/malloc-trim.c), as `npm run build` makes it where a C compiler is. */
 const ADDON = resolve(import.meta.dirname, '../../native/malloc-trim.node');
-
-/** The daemon's engine workers: its children running the engine entry. */
-function enginesOf(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('engine-worker'));
-}
 
 /** Times (ms since the epoch) of the forced collections process `pid` ran so far. */
 function forced(dir: string, pid: number): number[] {
