@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { letYoungGenerationGrow } from '../cli/young-generation.js';
 import type { ConfigSnapshot } from '../config/model.js';
 import { ClusteredEngine } from './clustered-engine.js';
-import { collectWhenQuiet, runtimeGc } from './idle-collector.js';
+import { collectWhenQuiet, fullCollection, runtimeGc } from './idle-collector.js';
 import type { Engine, EngineOptions } from '../engine/engine-api.js';
 import { ProxyEngine } from './engine.js';
 
@@ -19,9 +19,16 @@ export function engineProcesses(workers: number): number {
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = engineProcesses(workers);
-  // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
-  if (count <= 1) letYoungGenerationGrow();
-  const engine = count <= 1 ? new ProxyEngine(snapshot, options) : new ClusteredEngine(snapshot, count);
-  collectWhenQuiet(() => engine.activity, runtimeGc());
+  const collect = fullCollection(runtimeGc());
+  if (count <= 1) {
+    // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
+    letYoungGenerationGrow();
+    const engine = new ProxyEngine(snapshot, options);
+    collectWhenQuiet({ activity: () => engine.activity, open: () => engine.clientsOpen, collect });
+    return engine;
+  }
+  // The workers hold the connections; this process's pauses only delay passed ones and control calls.
+  const engine = new ClusteredEngine(snapshot, count);
+  collectWhenQuiet({ activity: () => engine.activity, open: () => 0, collect });
   return engine;
 }

@@ -4,21 +4,20 @@ import { collectWhenQuiet, runtimeGc } from '../../../src/proxy/idle-collector.j
 
 test('two full collections run 5 to 6 s after traffic went quiet, then the freed memory goes back to the system, once per quiet spell, and again after the next traffic', (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const real = globalThis.gc;
-  let collections = 0;
   const steps: string[] = [];
-  globalThis.gc = (() => {
-    collections++;
-    steps.push('collect');
-  }) as typeof globalThis.gc;
-  t.after(() => (globalThis.gc = real));
   let activity = 0;
-  collectWhenQuiet(() => activity, globalThis.gc, () => steps.push('return freed memory'));
+  collectWhenQuiet({
+    activity: () => activity,
+    open: () => 0,
+    collect: (compact) => steps.push(compact ? 'compact' : 'collect'),
+    release: () => steps.push('return freed memory'),
+  });
+  const collections = (): number => steps.filter((step) => step !== 'return freed memory').length;
 
   t.mock.timers.tick(6_000);
-  assert.equal(collections, 2, 'once after start (the garbage of loading), two back to back: the second releases the pages the first emptied');
+  assert.equal(collections(), 2, 'once after start (the garbage of loading), two back to back: the second releases the pages the first emptied');
   t.mock.timers.tick(60_000);
-  assert.equal(collections, 2, 'quiet on: nothing more to collect');
+  assert.equal(collections(), 2, 'quiet on: nothing more to collect');
 
   // A burst of 3 s, then quiet (the closes of its connections move the count too).
   for (let s = 0; s < 3; s++) {
@@ -26,12 +25,44 @@ test('two full collections run 5 to 6 s after traffic went quiet, then the freed
     t.mock.timers.tick(1_000);
   }
   t.mock.timers.tick(4_000);
-  assert.equal(collections, 2, 'not before 5 s of quiet');
+  assert.equal(collections(), 2, 'not before 5 s of quiet');
   t.mock.timers.tick(2_000);
-  assert.equal(collections, 4, 'within 6 s of quiet');
+  assert.equal(collections(), 4, 'within 6 s of quiet');
   t.mock.timers.tick(60_000);
-  assert.equal(collections, 4, 'once per quiet spell');
-  assert.deepEqual(steps, ['collect', 'collect', 'return freed memory', 'collect', 'collect', 'return freed memory'], 'what the collections freed goes back after them, each time');
+  assert.equal(collections(), 4, 'once per quiet spell');
+  assert.deepEqual(
+    steps,
+    ['compact', 'collect', 'return freed memory', 'compact', 'collect', 'return freed memory'],
+    'with no connection open the first collection compacts; what they freed goes back after them, each time',
+  );
+});
+
+test('while connections are open (a download, idle tunnels) the quiet collections do not compact: a tunnel would wait for it', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const steps: string[] = [];
+  let activity = 0;
+  let open = 9_000;
+  collectWhenQuiet({ activity: () => activity, open: () => open, collect: (compact) => steps.push(compact ? 'compact' : 'collect'), release: () => undefined });
+  t.mock.timers.tick(6_000);
+  assert.deepEqual(steps, ['collect', 'collect']);
+  // They close: the closes are traffic, and the next quiet spell finds none open.
+  activity += 9_000;
+  open = 0;
+  t.mock.timers.tick(7_000);
+  assert.deepEqual(steps, ['collect', 'collect', 'compact', 'collect']);
+});
+
+test('without a collection (no --expose-gc and none given) nothing is scheduled', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  assert.equal(globalThis.gc, undefined, 'this test process runs without --expose-gc');
+  let asked = 0;
+  collectWhenQuiet({
+    activity: () => asked++,
+    open: () => 0,
+    release: () => assert.fail('nothing to release after'),
+  });
+  t.mock.timers.tick(60_000);
+  assert.equal(asked, 0, 'the activity count was never read');
 });
 
 /** A weak reference to an object nothing else holds. */
