@@ -24,11 +24,11 @@ export function createEngine(snapshot: ConfigSnapshot, workers: number, options:
     // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
     letYoungGenerationGrow();
     const engine = new ProxyEngine(snapshot, options);
-    collectWhenQuiet({ activity: () => engine.activity, open: () => engine.clientsOpen, collect });
+    collectWhenQuiet({ activity: () => engine.activity, collect });
     return engine;
   }
-  // The workers hold the connections; this process's pauses only delay passed ones and control calls.
+  // The workers serve the traffic: this process's longer pause for compacting delays only passed connections and control calls.
   const engine = new ClusteredEngine(snapshot, count);
-  collectWhenQuiet({ activity: () => engine.activity, open: () => 0, collect });
+  collectWhenQuiet({ activity: () => engine.activity, compact: true, collect });
   return engine;
 }

@@ -213,7 +213,7 @@ process.on('message', (message: ToWorker, handle?: Socket) => {
           if (near) scheduleLoad(LOAD_MS);
           else if (loadTimer === null) scheduleLoad(LOAD_FAR_MS);
         });
-        collectWhenQuiet({ activity: () => started.activity, open: () => started.clientsOpen });
+        collectWhenQuiet({ activity: () => started.activity });
         if (message.debug) await engine.debug({ op: 'set', state: message.debug });
         follow(engine);
         engine.on('warning', (text) => send({ type: 'warning', message: text }));

@@ -149,11 +149,6 @@ export class ProxyEngine extends EventEmitter<EngineEvents> implements Engine {
     return 2 * connectionsTotal - clients.size + begun;
   }
 
-  /** Client connections open now. */
-  get clientsOpen(): number {
-    return this.ledger.clients.size;
-  }
-
   /** The config snapshot new connections use. */
   get snapshot(): ConfigSnapshot {
     return this.current.config;

@@ -15,8 +15,8 @@ export interface QuietWatch {
    * tunnels closing at once are the end of a spell too, or their memory would stay until the next one.
    */
   activity(): number;
-  /** Client connections this process holds open now (a daemon whose workers serve holds none). */
-  open(): number;
+  /** Whether the first collection compacts the heap: for a process that serves no traffic itself (see below). */
+  compact?: boolean;
   /** One full collection, compacting the heap when `compact`: by default fullCollection(globalThis.gc). */
   collect?: (compact: boolean) => void;
   /** Hands freed memory back to the system after the collections: by default returnFreedMemory. */
@@ -34,13 +34,14 @@ export interface QuietWatch {
  * process freed back to the system (glibc keeps it otherwise; the buffers the collections freed
  * are among it).
  *
- * With no connection open, the first collection also compacts: what lives is moved out of the
- * pages that start-up or a burst left half used (V8 compacts only those it finds mostly empty),
- * so they can be given back. Measured with the default two workers, PSS of the three processes:
- * idle after keep-alive and new-connection loads 96-98 MB against 100-102 without, after 9,000
- * tunnels closed 101-102 against 106-107; the collections took 51-113 ms per process against
- * 25-54. A tunnel carrying data would wait that long, so with connections open (a download, or
- * thousands of idle tunnels) the collections do not compact.
+ * With `compact`, the first collection also compacts: what lives is moved out of the pages that
+ * start-up or a burst left half used (V8 compacts only those it finds mostly empty), so they can
+ * be given back. The daemon of engine workers does, and holds 2-3 MB less (PSS) idle, for
+ * collections of 87-92 ms against 34-50 while nothing waits on them. Processes that serve traffic
+ * do not: the holes of their half-used pages take in the objects of the next burst, and in
+ * engine workers that compacted when idle 9,000 SOCKS5 tunnels opened later took 13-27 MB more
+ * (all processes, PSS) than without, against 4 MB saved idle; and a tunnel carrying data would
+ * wait for the longer collection.
  * Without a collection (`collect` left out in a process without `--expose-gc`) this does nothing.
  */
 export function collectWhenQuiet(watch: QuietWatch): void {
@@ -65,7 +66,7 @@ export function collectWhenQuiet(watch: QuietWatch): void {
     // Twice: the pages the first collection empties stay committed until they are swept, which
     // an idle process does at its next collection (V8's own comes 10 to 20 s later): measured in
     // an engine worker after a burst, 49 MB committed, 30 after the first, 14 after the second.
-    collect(watch.open() === 0);
+    collect(watch.compact === true);
     collect(false);
     release();
   }, TICK_MS).unref();
