@@ -27,7 +27,8 @@ export function createEngine(snapshot: ConfigSnapshot, workers: number, options:
     collectWhenQuiet({ activity: () => engine.activity, collect });
     return engine;
   }
-  // The workers serve the traffic: this process's longer pause for compacting delays only passed connections and control calls.
+  // The workers serve the traffic: this process's longer pause for compacting delays only
+  // passed connections and control calls.
   const engine = new ClusteredEngine(snapshot, count);
   collectWhenQuiet({ activity: () => engine.activity, compact: true, collect });
   return engine;

@@ -38,10 +38,10 @@ export interface QuietWatch {
  * start-up or a burst left half used (V8 compacts only those it finds mostly empty), so they can
  * be given back. The daemon of engine workers does, and holds 2-3 MB less (PSS) idle, for
  * collections of 87-92 ms against 34-50 while nothing waits on them. Processes that serve traffic
- * do not: the holes of their half-used pages take in the objects of the next burst, and in
- * engine workers that compacted when idle 9,000 SOCKS5 tunnels opened later took 13-27 MB more
- * (all processes, PSS) than without, against 4 MB saved idle; and a tunnel carrying data would
- * wait for the longer collection.
+ * do not: the holes of their half-used pages take in the objects of the next burst, and with
+ * engine workers that compacted when idle, tunnels opened later took more than they saved (9,000
+ * SOCKS5 tunnels 197 MB in all against 184, for 4 MB saved idle); and a tunnel carrying data
+ * would wait for the longer collection.
  * Without a collection (`collect` left out in a process without `--expose-gc`) this does nothing.
  */
 export function collectWhenQuiet(watch: QuietWatch): void {
