@@ -19,17 +19,11 @@ export function engineProcesses(workers: number): number {
  */
 export function createEngine(snapshot: ConfigSnapshot, workers: number, options: EngineOptions = {}): Engine {
   const count = engineProcesses(workers);
-  const collect = fullCollection(runtimeGc());
-  if (count <= 1) {
-    // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
-    letYoungGenerationGrow();
-    const engine = new ProxyEngine(snapshot, options);
-    collectWhenQuiet({ activity: () => engine.activity, collect });
-    return engine;
-  }
-  // The workers serve the traffic: this process's longer pause for compacting delays only
-  // passed connections and control calls.
-  const engine = new ClusteredEngine(snapshot, count);
-  collectWhenQuiet({ activity: () => engine.activity, compact: true, collect });
+  // An engine serving in this process: its per-connection garbage wants V8's usual young generation.
+  if (count <= 1) letYoungGenerationGrow();
+  const engine = count <= 1 ? new ProxyEngine(snapshot, options) : new ClusteredEngine(snapshot, count);
+  // Compacting only where the workers serve the traffic: this process's longer pause then delays
+  // only passed connections and control calls.
+  collectWhenQuiet({ activity: () => engine.activity, compact: count > 1, collect: fullCollection(runtimeGc()) });
   return engine;
 }
