@@ -37,7 +37,7 @@ for (const workers of [1, 2]) {
     const status = await box.status();
     for (let i = 0; i < 20; i++) assert.match(await curlVia(httpPort(status), `http://127.0.0.1:${origin.port}/q${i}`), / 200$/);
     const lastTraffic = Date.now();
-    // Quiet means 5 to 6 s without traffic; the deadline is generous for a loaded machine.
+    // Quiet means 6 s without traffic (20 requests are no burst); the deadline is generous for a loaded machine.
     await waitFor('a forced full collection in the daemon after the traffic', () => (forced(box.dir, status.pid).some((at) => at > lastTraffic) ? true : undefined), 40_000);
 
     // After its collections each process hands what they freed back to the system: the addon that does it is loaded on first use.
