@@ -151,8 +151,13 @@ export class UdpAssociation implements FlowOwner, Closable {
     flow.channel = channel;
     flow.release = outcome.release;
     flow.state = 'open';
-    channel.onReply = (payload, address, port) => this.toClient(flow, payload, address, port);
-    channel.onClose = () => this.evict(flow);
+    // Made apart from the assignments: V8 allocates a function literal assigned to a property in
+    // the old generation, and the flow and its association would live on after both ended until
+    // the next mark-compact.
+    const onReply = (payload: Buffer, address: string, port: number): void => this.toClient(flow, payload, address, port);
+    const onClose = (): void => this.evict(flow);
+    channel.onReply = onReply;
+    channel.onClose = onClose;
     for (const payload of flow.queue) channel.send(payload);
     flow.queue = [];
   }
