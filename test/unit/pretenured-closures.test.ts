@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { sourceFiles } from '../helpers/source-files.js';
 
 /*
  * V8's parser takes a function literal assigned to a property (`socket.onX = () => ...`, also with
@@ -33,14 +34,6 @@ const ONCE: Record<string, string> = {
 
 const ASSIGNMENTS = new Set([ts.SyntaxKind.EqualsToken, ts.SyntaxKind.BarBarEqualsToken, ts.SyntaxKind.AmpersandAmpersandEqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken]);
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(entry) && !entry.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
 /** What TypeScript leaves of an expression in the JavaScript V8 parses (parentheses are not in its tree either). */
 function emitted(expression: ts.Expression): ts.Expression {
   let inner = expression;
@@ -49,7 +42,7 @@ function emitted(expression: ts.Expression): ts.Expression {
 }
 
 /** Every function literal assigned to a property in `text`, as `target` and its line. */
-export function pretenuredClosures(fileName: string, text: string): { target: string; line: number }[] {
+function pretenuredClosures(fileName: string, text: string): { target: string; line: number }[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
   const found: { target: string; line: number }[] = [];
   const visit = (node: ts.Node): void => {
